@@ -1,0 +1,178 @@
+"""Compile a PipelineSpec against a dataset schema into a frozen CompiledPlan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+import numpy as np
+from sklearn.model_selection import KFold
+
+from nirdag.data import DatasetSchema
+from relspec.errors import CompileError, SpecError
+from relspec.hashing import sha256_of
+from relspec.operator_map import pls_ref, transform_ref
+from relspec.plan import (
+    FOLD_FINAL,
+    ChainSpec,
+    CompiledPlan,
+    ExecutionPolicy,
+    FoldSpec,
+    HoistedNode,
+    StepRef,
+    SweepGroup,
+    fold_key,
+)
+from relspec.spec import BranchStep, KFoldSplit, ModelStep, PipelineSpec, PLSModel, SplitStep, TransformStep
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The spec's steps sorted by role (one split, at most one branch, one final model)."""
+
+    prefix: tuple[TransformStep, ...]
+    branches: tuple[tuple[str, tuple[TransformStep, ...]], ...]
+    suffix: tuple[TransformStep, ...]
+    split: KFoldSplit
+    model: PLSModel
+    model_index: int
+
+
+def _layout(spec: PipelineSpec) -> _Layout:
+    prefix: list[TransformStep] = []
+    suffix: list[TransformStep] = []
+    branches: tuple[tuple[str, tuple[TransformStep, ...]], ...] | None = None
+    split: KFoldSplit | None = None
+    for i, step in enumerate(spec.pipeline):
+        where = f"`$.pipeline[{i}]`"
+        if isinstance(step, ModelStep):
+            if i != len(spec.pipeline) - 1:
+                raise SpecError(f"the model must be the last step, found more steps after it - at {where}")
+            if split is None:
+                raise SpecError(f"no `split` step before the model - at {where}")
+            if branches is None:
+                branches = (("main", ()),)
+            return _Layout(tuple(prefix), branches, tuple(suffix), split, step.model, i)
+        if isinstance(step, SplitStep):
+            if split is not None:
+                raise SpecError(f"a second `split` step - at {where}; a pipeline has exactly one")
+            split = step.split
+        elif isinstance(step, BranchStep):
+            if branches is not None:
+                raise SpecError(f"a second `branch` step - at {where}; nested/sequential branches come later")
+            branches = step.named()
+            if not branches:
+                raise SpecError(f"`branch` has no alternatives - at {where}")
+        else:
+            (suffix if branches is not None else prefix).append(step)
+    raise SpecError("the pipeline has no `model` step (it must be the last step) - at `$.pipeline`")
+
+
+def _folds(split: KFoldSplit, schema: DatasetSchema, seed: int) -> tuple[FoldSpec, ...]:
+    train = np.asarray(schema.train_rows, dtype=np.int64)
+    if train.size < split.n_splits:
+        raise CompileError(
+            f"dataset {schema.name!r} has {train.size} train rows, fewer than n_splits={split.n_splits}"
+        )
+    kfold = KFold(split.n_splits, shuffle=split.shuffle, random_state=seed if split.shuffle else None)
+    return tuple(
+        FoldSpec(fold_id=fold_key(i), train_rows=tuple(train[tr].tolist()), val_rows=tuple(train[va].tolist()))
+        for i, (tr, va) in enumerate(kfold.split(train))
+    )
+
+
+def _check_components(layout: _Layout, folds: tuple[FoldSpec, ...], schema: DatasetSchema) -> None:
+    smallest = min(len(f.train_rows) for f in folds)
+    limit = min(smallest - 1, schema.n_wavelengths)
+    too_big = [k for k in layout.model.component_values() if k > limit]
+    if too_big:
+        raise CompileError(
+            f"n_components {too_big} exceed what the data allows: the smallest fold has {smallest} training rows "
+            f"and there are {schema.n_wavelengths} wavelengths, so at most {limit} - at "
+            f"`$.pipeline[{layout.model_index}].model.n_components`"
+        )
+
+
+def _pipeline_hash(spec: PipelineSpec, layout: _Layout) -> str:
+    def hashes(steps: tuple[TransformStep, ...]) -> list[str]:
+        return [transform_ref(s).step_hash for s in steps]
+
+    return sha256_of(
+        "pipeline", spec.target, msgspec.to_builtins(layout.split), hashes(layout.prefix),
+        [hashes(steps) for _, steps in layout.branches], hashes(layout.suffix),
+        "pls", list(layout.model.component_values()),
+    )
+
+
+class _Builder:
+    """Accumulates deduplicated hoisted nodes and sweep groups while chains are laid out."""
+
+    def __init__(self) -> None:
+        self.hoisted: dict[str, HoistedNode] = {}
+        self.groups: dict[str, SweepGroup] = {}
+
+    def hoist(self, refs: list[StepRef]) -> tuple[str | None, list[StepRef]]:
+        """Hoist the leading row-wise stateless steps; return the last node id and the steps left to fit."""
+        parent: str | None = None
+        for i, ref in enumerate(refs):
+            if not ref.row_wise_stateless:
+                return parent, refs[i:]
+            node_id = sha256_of("hoisted", parent, ref.step_hash)
+            self.hoisted.setdefault(node_id, HoistedNode(node_id=node_id, step=ref, parent=parent))
+            parent = node_id
+        return parent, []
+
+    def group(self, input_node: str | None, fitted: list[StepRef], model: PLSModel) -> SweepGroup:
+        values = model.component_values()
+        model_ref = pls_ref(model, max(values))
+        group_id = sha256_of("sweep", input_node, [r.step_hash for r in fitted], model_ref.step_hash)
+        return self.groups.setdefault(group_id, SweepGroup(
+            group_id=group_id, input_node=input_node, fitted_steps=tuple(fitted), model=model_ref,
+            component_values=values,
+        ))
+
+
+def compile_plan(
+    spec: PipelineSpec, schema: DatasetSchema, policy: ExecutionPolicy | None = None
+) -> CompiledPlan:
+    """Compile ``spec`` for the dataset described by ``schema``.
+
+    Raises
+    ------
+    SpecError
+        The steps are not laid out as a pipeline (one split, at most one branch, a final model).
+    CompileError
+        The spec does not fit the data: unknown target, too few train rows, too many components.
+    """
+    if spec.target not in schema.target_names:
+        raise CompileError(
+            f"target {spec.target!r} (at `$.target`) is not a column of dataset {schema.name!r}; "
+            f"its targets are {list(schema.target_names)}"
+        )
+    layout = _layout(spec)
+    folds = _folds(layout.split, schema, spec.seed)
+    _check_components(layout, folds, schema)
+    pipeline_hash = _pipeline_hash(spec, layout)
+    builder = _Builder()
+    chains: list[ChainSpec] = []
+    for b, (name, alternative) in enumerate(layout.branches):
+        refs = [transform_ref(s) for s in (*layout.prefix, *alternative, *layout.suffix)]
+        input_node, fitted = builder.hoist(refs)
+        group = builder.group(input_node, fitted, layout.model)
+        preprocessing = " > ".join(r.label for r in refs) or "raw"
+        for k in group.component_values:
+            model_ref = pls_ref(layout.model, k)
+            step_hashes = (*(r.step_hash for r in refs), model_ref.step_hash)
+            chains.append(ChainSpec(
+                chain_id=sha256_of("chain", pipeline_hash, [b], list(step_hashes)),
+                group_id=group.group_id, branch_path=(b,), branch_name=name, preprocessing=preprocessing,
+                step_hashes=step_hashes, model="pls", n_components=k, params={"n_components": k},
+            ))
+    train_rows = schema.train_rows
+    return CompiledPlan(
+        name=spec.name, target=spec.target, seed=spec.seed, dataset_hash=schema.dataset_hash,
+        pipeline_hash=pipeline_hash, hoisted=tuple(builder.hoisted.values()),
+        groups=tuple(builder.groups.values()), chains=tuple(chains), folds=folds,
+        final_fold=FoldSpec(fold_id=FOLD_FINAL, train_rows=train_rows, val_rows=()),
+        test_rows=schema.test_rows, refit=spec.refit, policy=policy or ExecutionPolicy(),
+    )

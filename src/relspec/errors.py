@@ -1,0 +1,11 @@
+"""Errors of the pipeline language and compiler."""
+
+from nirdag.errors import NirdagError
+
+
+class SpecError(NirdagError):
+    """A pipeline spec is invalid; the message names the spec path (e.g. ``$.pipeline[1].branch.snv[0].op``)."""
+
+
+class CompileError(NirdagError):
+    """A valid spec cannot be compiled against this dataset (missing target, too few rows for the folds...)."""

@@ -1,0 +1,104 @@
+"""The compiled plan: frozen, fingerprinted, and consumed unchanged by the engine."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from relspec.hashing import sha256_of
+from relspec.spec import RefitSpec
+
+_FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
+
+FOLD_FINAL = "fold_final"
+POOLED_CV = "cv"  # scores.fold_id of the pooled out-of-fold score over all CV folds (not a fold itself)
+
+
+def fold_key(i: int) -> str:
+    """The one spelling of a CV fold key: ``fold_0`` .. ``fold_{k-1}``."""
+    return f"fold_{i}"
+
+
+class StepRef(msgspec.Struct, **_FROZEN):
+    """One configured operator: identity = sha256(class path, canonical params)."""
+
+    op: str
+    class_path: str
+    params: dict[str, Any]
+    step_hash: str
+    row_wise_stateless: bool
+    label: str
+
+
+class HoistedNode(msgspec.Struct, **_FROZEN):
+    """A row-wise stateless step computed once on all rows; ``node_id`` identifies the whole prefix."""
+
+    node_id: str
+    step: StepRef
+    parent: str | None  # node_id of the previous hoisted step; None = the raw spectra
+
+
+class SweepGroup(msgspec.Struct, **_FROZEN):
+    """Chains that share their preprocessing and differ only in PLS components: one fit per fold serves all."""
+
+    group_id: str
+    input_node: str | None  # last hoisted node of the path; None = the raw spectra
+    fitted_steps: tuple[StepRef, ...]  # fitted per fold on the fold's training rows, in order
+    model: StepRef  # the PLS step with the largest component count of the group
+    component_values: tuple[int, ...]
+
+
+class ChainSpec(msgspec.Struct, **_FROZEN):
+    """One path through the plan: preprocessing + PLS with one component count."""
+
+    chain_id: str
+    group_id: str
+    branch_path: tuple[int, ...]
+    branch_name: str
+    preprocessing: str
+    step_hashes: tuple[str, ...]
+    model: str
+    n_components: int
+    params: dict[str, Any]
+
+
+class FoldSpec(msgspec.Struct, **_FROZEN):
+    """Dataset row indices fitted on (``train_rows``) and predicted out-of-fold (``val_rows``)."""
+
+    fold_id: str
+    train_rows: tuple[int, ...]
+    val_rows: tuple[int, ...]
+
+
+class ExecutionPolicy(msgspec.Struct, **_FROZEN):
+    """How the engine runs the plan; decided at compile time, never re-derived at run time."""
+
+    executor: Literal["sync"] = "sync"
+    blas_threads: int = 1
+
+
+class CompiledPlan(msgspec.Struct, **_FROZEN):
+    """Everything the engine needs, with identities: dataset_hash (data) and pipeline_hash (spec)."""
+
+    name: str
+    target: str
+    seed: int
+    dataset_hash: str
+    pipeline_hash: str
+    hoisted: tuple[HoistedNode, ...]
+    groups: tuple[SweepGroup, ...]
+    chains: tuple[ChainSpec, ...]
+    folds: tuple[FoldSpec, ...]
+    final_fold: FoldSpec
+    test_rows: tuple[int, ...]
+    refit: RefitSpec
+    policy: ExecutionPolicy
+
+    @property
+    def plan_hash(self) -> str:
+        """Fingerprint of the whole plan (sha256 of its canonical form)."""
+        return sha256_of(self)
+
+    def chains_of(self, group_id: str) -> tuple[ChainSpec, ...]:
+        return tuple(c for c in self.chains if c.group_id == group_id)

@@ -1,0 +1,188 @@
+"""The pipeline language: frozen msgspec structs, decoded once from YAML, JSON or Python dicts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+import yaml
+
+from relspec.errors import SpecError
+
+_STRICT = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
+
+
+class _Transform(msgspec.Struct, tag_field="op", **_STRICT):
+    """Base of the transform steps; ``op`` selects the operator."""
+
+
+class SNVStep(_Transform, tag="snv"):
+    """Standard normal variate (row-wise)."""
+
+
+class SavitzkyGolayStep(_Transform, tag="savgol"):
+    """Savitzky-Golay filter; ``deriv`` 1 gives the first derivative."""
+
+    window_length: Annotated[int, msgspec.Meta(ge=3)]
+    polyorder: Annotated[int, msgspec.Meta(ge=0)] = 2
+    deriv: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+class DetrendStep(_Transform, tag="detrend"):
+    """Remove a polynomial baseline of degree ``order``."""
+
+    order: Annotated[int, msgspec.Meta(ge=0)] = 1
+
+
+class MSCStep(_Transform, tag="msc"):
+    """Multiplicative scatter correction (reference fitted on each fold's training rows)."""
+
+
+TransformStep = SNVStep | SavitzkyGolayStep | DetrendStep | MSCStep
+OPERATOR_NAMES: tuple[str, ...] = tuple(
+    t.__struct_config__.tag for t in (SNVStep, SavitzkyGolayStep, DetrendStep, MSCStep)
+)
+
+
+class IntRange(msgspec.Struct, **_STRICT):
+    """``{_range_: [start, stop]}``: the integers start..stop, both included."""
+
+    bounds: tuple[int, int] = msgspec.field(name="_range_")
+
+    def values(self) -> tuple[int, ...]:
+        start, stop = self.bounds
+        return tuple(range(start, stop + 1))
+
+
+class KFoldSplit(msgspec.Struct, tag_field="kind", tag="kfold", **_STRICT):
+    """K-fold cross-validation over the train rows; shuffled with the run's seed when ``shuffle``."""
+
+    n_splits: Annotated[int, msgspec.Meta(ge=2)] = 5
+    shuffle: bool = True
+
+
+class PLSModel(msgspec.Struct, tag_field="op", tag="pls", **_STRICT):
+    """PLS regression, centred; ``scale`` true also scales X and y to unit variance (not supported yet)."""
+
+    n_components: Annotated[int, msgspec.Meta(ge=1)] | list[Annotated[int, msgspec.Meta(ge=1)]] | IntRange
+    scale: Literal[False] = False
+
+    def component_values(self) -> tuple[int, ...]:
+        nc = self.n_components
+        values = nc.values() if isinstance(nc, IntRange) else (nc,) if isinstance(nc, int) else tuple(nc)
+        return tuple(sorted(set(values)))
+
+
+class SplitStep(msgspec.Struct, **_STRICT):
+    split: KFoldSplit
+
+
+class BranchStep(msgspec.Struct, **_STRICT):
+    """Alternatives, each a list of transforms: named (mapping) or positional (list)."""
+
+    branch: dict[str, list[TransformStep]] | list[list[TransformStep]]
+
+    def named(self) -> tuple[tuple[str, tuple[TransformStep, ...]], ...]:
+        if isinstance(self.branch, dict):
+            return tuple((name, tuple(steps)) for name, steps in self.branch.items())
+        return tuple((f"branch_{i}", tuple(steps)) for i, steps in enumerate(self.branch))
+
+
+class ModelStep(msgspec.Struct, **_STRICT):
+    model: PLSModel
+
+
+Step = TransformStep | SplitStep | BranchStep | ModelStep
+MetricName = Literal["rmse"]
+
+
+class RefitSpec(msgspec.Struct, **_STRICT):
+    """Which chains are refit on all train rows (``fold_final``): the ``top_k`` best by pooled CV ``metric``."""
+
+    metric: MetricName = "rmse"
+    top_k: Annotated[int, msgspec.Meta(ge=1)] = 1
+
+
+class _SpecHeader(msgspec.Struct, **_STRICT):
+    """Everything of a spec but its steps (decoded strictly by msgspec)."""
+
+    target: str
+    name: str = "pipeline"
+    seed: Annotated[int, msgspec.Meta(ge=0)] = 0
+    refit: RefitSpec = msgspec.field(default_factory=RefitSpec)
+
+
+class PipelineSpec(_SpecHeader, **_STRICT):
+    """A whole pipeline as the chemometrician wrote it: the header fields and the ordered steps.
+
+    Steps are decoded one by one by :func:`decode_spec` (a step's kind is given by its key: ``op``, ``split``,
+    ``branch`` or ``model``), so this struct is built, never decoded directly.
+    """
+
+    pipeline: tuple[Step, ...]
+
+
+_STEP_KEYS: dict[str, type] = {"split": SplitStep, "branch": BranchStep, "model": ModelStep}
+_PATH = re.compile(r"`\$(.*)`")
+
+
+def _convert(obj: Any, typ: Any, path: str) -> Any:
+    try:
+        return msgspec.convert(obj, typ)
+    except msgspec.ValidationError as exc:
+        message = _PATH.sub(lambda m: f"`{path}{m.group(1)}`", str(exc))
+        if " - at `" not in message:
+            message = f"{message} - at `{path}`"
+        if message.startswith("Invalid value") and message.endswith(".op`"):
+            message += f"; known operators: {', '.join(OPERATOR_NAMES)}"
+        raise SpecError(f"invalid pipeline spec: {message}") from None
+
+
+def _decode_step(item: Any, path: str) -> Step:
+    if not isinstance(item, dict):
+        raise SpecError(f"invalid pipeline spec: expected a mapping step, got {item!r} - at `{path}`")
+    kinds = [k for k in item if k in _STEP_KEYS]
+    if "op" in item:
+        return _convert(item, TransformStep, path)
+    if len(kinds) != 1 or len(item) != 1:
+        raise SpecError(
+            "invalid pipeline spec: a step is a transform `{op: ...}` or exactly one of "
+            f"{sorted(_STEP_KEYS)}, got keys {sorted(item)} - at `{path}`"
+        )
+    return _convert(item, _STEP_KEYS[kinds[0]], path)
+
+
+def decode_spec(obj: Any) -> PipelineSpec:
+    """Decode a dict (from YAML/JSON or Python) into a frozen PipelineSpec, or raise SpecError with its path."""
+    if isinstance(obj, PipelineSpec):
+        return obj
+    if not isinstance(obj, dict):
+        raise SpecError(f"invalid pipeline spec: expected a mapping at the top level, got {type(obj).__name__}")
+    raw_steps = obj.get("pipeline")
+    if not isinstance(raw_steps, list):
+        raise SpecError("invalid pipeline spec: `$.pipeline` must be a list of steps")
+    steps = tuple(_decode_step(item, f"$.pipeline[{i}]") for i, item in enumerate(raw_steps))
+    rest = {k: v for k, v in obj.items() if k != "pipeline"}
+    header = _convert(rest, _SpecHeader, "$")
+    return PipelineSpec(**msgspec.structs.asdict(header), pipeline=steps)
+
+
+def load_spec(source: str | Path | dict[str, Any] | PipelineSpec) -> PipelineSpec:
+    """Load a spec from a YAML/JSON file path, a dict, or pass a PipelineSpec through."""
+    if isinstance(source, PipelineSpec | dict):
+        return decode_spec(source)
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"pipeline spec file not found: {path}") from None
+    try:
+        obj = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML/JSON: {exc}") from None
+    try:
+        return decode_spec(obj)
+    except SpecError as exc:
+        raise SpecError(f"{path}: {exc}") from None
