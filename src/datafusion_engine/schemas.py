@@ -1,0 +1,115 @@
+"""Row structs of the workspace tables and the one utility that derives their Arrow schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from typing import Literal
+
+import msgspec
+import pyarrow as pa
+
+_ROW = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
+
+RunStatus = Literal["running", "completed", "failed"]
+PartitionName = Literal["train", "val", "test"]
+
+
+class RunRow(msgspec.Struct, **_ROW):
+    run_id: str
+    status: RunStatus
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    dataset_hash: str
+    pipeline_hash: str
+    plan_hash: str
+    seed: int
+    nirdag_version: str
+    error: str | None
+
+
+class ChainRow(msgspec.Struct, **_ROW):
+    run_id: str
+    chain_id: str
+    pipeline_hash: str
+    branch_path: list[int]
+    branch_name: str
+    preprocessing: str
+    model: str
+    n_components: int
+    params_json: str
+    dataset_hash: str
+    refit: bool
+
+
+class PredictionRow(msgspec.Struct, **_ROW):
+    run_id: str
+    chain_id: str
+    fold_id: str
+    partition: PartitionName
+    sample_id: str
+    target: str
+    y_true: float
+    y_pred: float
+
+
+class ScoreRow(msgspec.Struct, **_ROW):
+    run_id: str
+    chain_id: str
+    fold_id: str
+    partition: PartitionName
+    target: str
+    metric: str
+    value: float
+
+
+_SCALARS: dict[object, pa.DataType] = {
+    str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_(),
+    dt.datetime: pa.timestamp("us", tz="UTC"),
+}
+
+
+def _arrow_type(annotation: object) -> tuple[pa.DataType, bool]:
+    """Arrow type of one annotation and whether it is nullable (``X | None``)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) != 1:
+            raise TypeError(f"only `T | None` unions map to Arrow, got {annotation}")
+        return _arrow_type(args[0])[0], True
+    if origin is Literal:
+        values = typing.get_args(annotation)
+        return _arrow_type(type(values[0]))[0], False
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return pa.list_(_arrow_type(item)[0]), False
+    if annotation in _SCALARS:
+        return _SCALARS[annotation], False
+    raise TypeError(f"no Arrow type for annotation {annotation!r}")
+
+
+def schema_from_struct(struct: type[msgspec.Struct]) -> pa.Schema:
+    """The Arrow schema of a row struct: one field per struct field, in order; ``T | None`` is nullable."""
+    hints = typing.get_type_hints(struct)
+    fields = []
+    for name in struct.__struct_fields__:
+        arrow_type, nullable = _arrow_type(hints[name])
+        fields.append(pa.field(name, arrow_type, nullable=nullable))
+    return pa.schema(fields)
+
+
+RUNS = schema_from_struct(RunRow)
+CHAINS = schema_from_struct(ChainRow)
+PREDICTIONS = schema_from_struct(PredictionRow)
+SCORES = schema_from_struct(ScoreRow)
+
+TABLE_SCHEMAS: dict[str, pa.Schema] = {
+    "runs": RUNS, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES,
+}
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "runs": ("run_id",),
+    "chains": ("run_id", "chain_id"),
+    "predictions": ("run_id", "chain_id", "fold_id", "partition", "sample_id", "target"),
+    "scores": ("run_id", "chain_id", "fold_id", "partition", "target", "metric"),
+}

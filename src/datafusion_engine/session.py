@@ -1,0 +1,58 @@
+"""DataFusion session over a workspace's Delta tables (native provider) and read-only SQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from datafusion import DataFrame, SessionContext, SQLOptions
+from deltalake import DeltaTable
+
+from datafusion_engine.errors import QueryError, StoreError
+from datafusion_engine.store import WorkspaceStore
+
+_READ_ONLY = SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow_statements(False)
+
+
+class WorkspaceSession:
+    """A DataFusion SessionContext with every written table of the workspace registered by name."""
+
+    def __init__(self, workspace: str | Path):
+        store = WorkspaceStore(workspace)
+        if not store.root.is_dir():
+            raise StoreError(f"workspace {store.root} does not exist; run a pipeline into it first")
+        self.root = store.root
+        self.ctx = SessionContext()
+        self.tables = store.existing_tables()
+        for name, path in self.tables.items():
+            self.ctx.register_table(name, DeltaTable(path))
+
+    def dataframe(self, query: str) -> DataFrame:
+        """Plan a read-only query; DDL, DML and statements are refused with a one-line QueryError."""
+        try:
+            return self.ctx.sql_with_options(query, _READ_ONLY)
+        except Exception as exc:  # DataFusion raises plain Exceptions for planning errors
+            raise QueryError(_one_line(exc)) from None
+
+    def sql(self, query: str) -> pa.Table:
+        """Run a read-only query and return the result as a pyarrow Table (string views as plain strings)."""
+        df = self.dataframe(query)
+        try:
+            table = df.to_arrow_table()
+        except Exception as exc:
+            raise QueryError(_one_line(exc)) from None
+        return _plain_strings(table)
+
+    def register_view(self, name: str, df: DataFrame) -> None:
+        self.ctx.register_view(name, df)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    """Cast string_view columns to string so results print, serialise and compare like ordinary Arrow."""
+    fields = [pa.field(f.name, pa.string(), f.nullable) if f.type == pa.string_view() else f for f in table.schema]
+    return table.cast(pa.schema(fields))

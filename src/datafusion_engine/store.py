@@ -1,0 +1,97 @@
+"""The workspace store: the ONE writer of the Delta tables of a workspace folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import msgspec
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+
+from datafusion_engine.errors import StoreError
+from datafusion_engine.schemas import NATURAL_KEYS, TABLE_SCHEMAS, RunRow
+
+TABLES_DIR = "tables"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class WorkspaceStore:
+    """A workspace folder holding Delta tables under ``tables/``; every write goes through this class.
+
+    Writes merge on the table's natural key, so writing the same rows twice replaces them, never duplicates.
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser().resolve()
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"workspace path {self.root} exists and is not a directory")
+
+    def table_path(self, name: str) -> Path:
+        if name not in TABLE_SCHEMAS:
+            raise StoreError(f"unknown table {name!r}; tables are {sorted(TABLE_SCHEMAS)}")
+        return self.root / TABLES_DIR / name
+
+    def existing_tables(self) -> dict[str, Path]:
+        """Tables that have been written at least once (name -> path)."""
+        found = {}
+        for name in TABLE_SCHEMAS:
+            path = self.root / TABLES_DIR / name
+            if (path / "_delta_log").is_dir():
+                found[name] = path
+        return found
+
+    def _conform(self, name: str, data: pa.Table) -> pa.Table:
+        schema = TABLE_SCHEMAS[name]
+        if data.column_names != schema.names:
+            raise StoreError(f"rows for table {name!r} have columns {data.column_names}, expected {schema.names}")
+        try:
+            return data.cast(schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise StoreError(f"rows for table {name!r} do not fit its schema: {exc}") from None
+
+    def write(self, name: str, data: pa.Table) -> None:
+        """Merge ``data`` into table ``name`` on its natural key (creating the table on first write)."""
+        data = self._conform(name, data)
+        if data.num_rows == 0:
+            return
+        path = self.table_path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            table = DeltaTable(path)
+        except TableNotFoundError:
+            write_deltalake(path, data, mode="error", name=name)
+            return
+        predicate = " AND ".join(f"t.{k} = s.{k}" for k in NATURAL_KEYS[name])
+        (table.merge(data, predicate=predicate, source_alias="s", target_alias="t")
+            .when_matched_update_all().when_not_matched_insert_all().execute())
+
+    def _write_run(self, row: RunRow) -> None:
+        self.write("runs", pa.Table.from_pylist([msgspec.structs.asdict(row)], schema=TABLE_SCHEMAS["runs"]))
+
+    def begin_run(self, row: RunRow) -> None:
+        """Record a run as ``running`` (creates the workspace folder if needed)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._write_run(msgspec.structs.replace(row, status="running", finished_at=None, error=None))
+
+    def complete_run(self, row: RunRow) -> RunRow:
+        """Mark a run ``completed``; call only after every result table is committed."""
+        done = msgspec.structs.replace(row, status="completed", finished_at=_now(), error=None)
+        self._write_run(done)
+        return done
+
+    def fail_run(self, row: RunRow, error: str) -> RunRow:
+        """Mark a run ``failed`` with its error message."""
+        failed = msgspec.structs.replace(row, status="failed", finished_at=_now(), error=error)
+        self._write_run(failed)
+        return failed
+
+    def write_results(self, run_id: str, results: dict[str, pa.Table]) -> None:
+        """Write a run's result tables (``chains``, ``predictions``, ``scores``), adding the run_id column."""
+        for name, table in results.items():
+            column = pa.array([run_id] * table.num_rows, type=pa.string())
+            self.write(name, table.add_column(0, "run_id", column))

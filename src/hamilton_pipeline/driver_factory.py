@@ -1,0 +1,146 @@
+"""Build the one Hamilton Driver of a compiled plan: node functions generated from the plan, in one module."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from hamilton import ad_hoc_utils, driver
+
+from hamilton_pipeline import compute, tables
+from hamilton_pipeline.node_factory import make_node
+from hamilton_pipeline.results import FoldSweep, GroupCV
+from nirdag.data import SpectraDataset
+from relspec.hashing import short
+from relspec.plan import CompiledPlan, SweepGroup
+
+SPECTRA = "spectra"
+TARGETS = "targets"
+CHAIN_RANKING = "chain_ranking"
+REFIT_MODELS = "refit_models"
+OOF_PREDICTIONS = "oof_predictions"
+REFIT_PREDICTIONS = "refit_predictions"
+CHAIN_SCORES = "chain_scores"
+CHAIN_TABLE = "chain_table"
+FINAL_NODES: tuple[str, ...] = (CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES)
+
+_module_ids = itertools.count()
+
+
+def hoisted_name(plan: CompiledPlan, node_id: str | None) -> str:
+    """Node name of a hoisted step (``snv__<hash8>``), or ``spectra`` for the raw input."""
+    if node_id is None:
+        return SPECTRA
+    (node,) = (h for h in plan.hoisted if h.node_id == node_id)
+    return f"{node.step.op}__{short(node_id)}"
+
+
+def sweep_name(fold_id: str, group: SweepGroup) -> str:
+    return f"pls_sweep__{fold_id}__{short(group.group_id)}"
+
+
+def cv_name(group: SweepGroup) -> str:
+    return f"cv__{short(group.group_id)}"
+
+
+class _Nodes:
+    """Collects generated node functions and refuses two nodes with one name."""
+
+    def __init__(self) -> None:
+        self.fns: dict[str, Callable[..., Any]] = {}
+
+    def add(self, name: str, inputs: dict[str, type], returns: type, body: Callable[..., Any], doc: str) -> None:
+        if name in self.fns:
+            raise ValueError(f"two plan nodes share the name {name!r}")
+        self.fns[name] = make_node(name, inputs, returns, body, doc)
+
+
+def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> None:
+    spectra = dataset.spectra
+    targets = dataset.target(plan.target)
+    nodes.add(SPECTRA, {}, np.ndarray, lambda: spectra, "All spectra of the dataset (read-only).")
+    nodes.add(TARGETS, {}, np.ndarray, lambda: targets, f"Target {plan.target!r} of every row (read-only).")
+
+
+def _hoisted_nodes(nodes: _Nodes, plan: CompiledPlan) -> None:
+    for h in plan.hoisted:
+        parent = hoisted_name(plan, h.parent)
+        nodes.add(
+            hoisted_name(plan, h.node_id), {parent: np.ndarray}, np.ndarray,
+            lambda step=h.step, parent=parent, **kw: compute.apply_stateless(step, kw[parent]),
+            f"{h.step.label} on all rows (row-wise stateless, computed once above the folds).",
+        )
+
+
+def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup) -> None:
+    source = hoisted_name(plan, group.input_node)
+    test_rows = np.asarray(plan.test_rows, dtype=np.int64)
+    for fold in plan.folds:
+        nodes.add(
+            sweep_name(fold.fold_id, group), {source: np.ndarray, TARGETS: np.ndarray}, FoldSweep,
+            lambda fold=fold, source=source, **kw: compute.sweep_fold(group, fold, test_rows, kw[source],
+                                                                      kw[TARGETS]),
+            f"Fitted steps ({', '.join(s.label for s in group.fitted_steps) or 'none'}) and one PLS sweep "
+            f"({group.component_values[0]}..{group.component_values[-1]} components) fitted on "
+            f"{fold.fold_id}'s training rows.",
+        )
+    folds = [sweep_name(f.fold_id, group) for f in plan.folds]
+    nodes.add(
+        cv_name(group), dict.fromkeys(folds, FoldSweep), GroupCV,
+        lambda **kw: compute.gather_cv(group, [kw[n] for n in folds]),
+        "Pooled out-of-fold predictions of the group's chains.",
+    )
+
+
+def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> None:
+    cvs = [cv_name(g) for g in plan.groups]
+    inputs = {g.group_id: hoisted_name(plan, g.input_node) for g in plan.groups}
+    ids = dataset.sample_ids
+
+    def gathered(kw: dict[str, Any]) -> list[GroupCV]:
+        return [kw[n] for n in cvs]
+
+    nodes.add(CHAIN_RANKING, {**dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, tuple,
+              lambda **kw: compute.rank_chains(plan, gathered(kw), kw[TARGETS]),
+              "Every chain ranked by pooled RMSECV (ties: fewer components, then chain_id).")
+    nodes.add(REFIT_MODELS, {CHAIN_RANKING: tuple, **dict.fromkeys(inputs.values(), np.ndarray),
+                             TARGETS: np.ndarray}, tuple,
+              lambda **kw: compute.refit(plan, kw[CHAIN_RANKING], {g: kw[n] for g, n in inputs.items()},
+                                         kw[TARGETS]),
+              "The top-k chains refit on all train rows (fold_final).")
+    nodes.add(OOF_PREDICTIONS, {**dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, pa.Table,
+              lambda **kw: tables.cv_predictions_table(plan, gathered(kw), ids, kw[TARGETS]),
+              "Out-of-fold (val) and per-fold test predictions, long format.")
+    nodes.add(REFIT_PREDICTIONS, {REFIT_MODELS: tuple, TARGETS: np.ndarray}, pa.Table,
+              lambda **kw: tables.refit_predictions_table(plan, kw[REFIT_MODELS], ids, kw[TARGETS]),
+              "fold_final predictions on the train and test partitions.")
+    nodes.add(CHAIN_SCORES, {**dict.fromkeys(cvs, GroupCV), REFIT_MODELS: tuple, TARGETS: np.ndarray},
+              pa.Table,
+              lambda **kw: tables.scores_table(plan, gathered(kw), kw[REFIT_MODELS], kw[TARGETS]),
+              "Scores per chain x fold x partition x metric, and the pooled CV score (fold_id 'cv').")
+    nodes.add(CHAIN_TABLE, {REFIT_MODELS: tuple}, pa.Table,
+              lambda **kw: tables.chains_table(plan, kw[REFIT_MODELS]),
+              "One row per chain, marking the refit ones.")
+
+
+def build_driver(plan: CompiledPlan, dataset: SpectraDataset) -> driver.Driver:
+    """The Hamilton Driver that runs ``plan`` on ``dataset`` (built here and nowhere else).
+
+    Final nodes: ``chain_table``, ``oof_predictions``, ``refit_predictions``, ``chain_scores`` (Arrow tables),
+    and ``chain_ranking``, ``refit_models``.
+    """
+    if dataset.content_hash != plan.dataset_hash:
+        raise ValueError("the plan was compiled for another dataset (dataset_hash differs)")
+    nodes = _Nodes()
+    _data_nodes(nodes, plan, dataset)
+    _hoisted_nodes(nodes, plan)
+    for group in plan.groups:
+        _sweep_nodes(nodes, plan, group)
+    _result_nodes(nodes, plan, dataset)
+    module = ad_hoc_utils.create_temporary_module(
+        *nodes.fns.values(), module_name=f"nirdag_plan_{short(plan.plan_hash)}_{next(_module_ids)}"
+    )
+    return driver.Builder().with_modules(module).build()

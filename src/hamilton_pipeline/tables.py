@@ -1,0 +1,123 @@
+"""Arrow tables of a run's results (chains, predictions, scores), built vectorised from node outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from datafusion_engine.schemas import TABLE_SCHEMAS
+from hamilton_pipeline.results import FinalFit, GroupCV
+from nirdag.operators.metrics import regression_scores
+from relspec.plan import FOLD_FINAL, POOLED_CV, CompiledPlan
+
+
+def _without_run_id(name: str) -> pa.Schema:
+    schema = TABLE_SCHEMAS[name]
+    return schema.remove(schema.get_field_index("run_id"))
+
+
+class _Rows:
+    """Column buffers of one long table; blocks are appended as numpy arrays, never row by row."""
+
+    def __init__(self, name: str):
+        self.schema = _without_run_id(name)
+        self.blocks: dict[str, list[np.ndarray]] = {n: [] for n in self.schema.names}
+
+    def add(self, **columns: np.ndarray) -> None:
+        for n in self.schema.names:
+            self.blocks[n].append(np.asarray(columns[n]))
+
+    def table(self) -> pa.Table:
+        arrays = [
+            pa.array(np.concatenate(self.blocks[f.name]) if self.blocks[f.name] else [], type=f.type)
+            for f in self.schema
+        ]
+        return pa.Table.from_arrays(arrays, schema=self.schema)
+
+
+def _prediction_block(rows: _Rows, chain_ids: Sequence[str], fold_id: str, partition: str, target: str,
+                      sample_ids: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray) -> None:
+    """Add an (n_chains x n_samples) block of predictions in long format."""
+    m, n = y_pred.shape
+    rows.add(
+        chain_id=np.repeat(np.asarray(chain_ids, dtype=object), n), fold_id=np.full(m * n, fold_id, dtype=object),
+        partition=np.full(m * n, partition, dtype=object), sample_id=np.tile(sample_ids.astype(object), m),
+        target=np.full(m * n, target, dtype=object), y_true=np.tile(y_true, m), y_pred=y_pred.reshape(-1),
+    )
+
+
+def _score_block(rows: _Rows, chain_ids: Sequence[str], fold_id: str, partition: str, target: str,
+                 y_true: np.ndarray, y_pred: np.ndarray) -> None:
+    if y_true.size == 0:
+        return
+    for metric, values in regression_scores(y_true, y_pred).items():
+        m = values.size
+        rows.add(
+            chain_id=np.asarray(chain_ids, dtype=object), fold_id=np.full(m, fold_id, dtype=object),
+            partition=np.full(m, partition, dtype=object), target=np.full(m, target, dtype=object),
+            metric=np.full(m, metric, dtype=object), value=values,
+        )
+
+
+def cv_predictions_table(plan: CompiledPlan, cvs: Sequence[GroupCV], sample_ids: np.ndarray,
+                         targets: np.ndarray) -> pa.Table:
+    """Out-of-fold (``val``) and per-fold ``test`` predictions of every chain."""
+    rows = _Rows("predictions")
+    test = np.asarray(plan.test_rows, dtype=np.int64)
+    for cv in cvs:
+        ids = [c.chain_id for c in plan.chains_of(cv.group_id)]
+        for f in cv.folds:
+            _prediction_block(rows, ids, f.fold_id, "val", plan.target, sample_ids[f.val_rows],
+                              targets[f.val_rows], f.val_pred)
+            _prediction_block(rows, ids, f.fold_id, "test", plan.target, sample_ids[test], targets[test],
+                              f.test_pred)
+    return rows.table()
+
+
+def refit_predictions_table(plan: CompiledPlan, fits: Sequence[FinalFit], sample_ids: np.ndarray,
+                            targets: np.ndarray) -> pa.Table:
+    """``fold_final`` predictions (train and test partitions) of the refit chains."""
+    rows = _Rows("predictions")
+    train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
+    test = np.asarray(plan.test_rows, dtype=np.int64)
+    for fit in fits:
+        for partition, r, pred in (("train", train, fit.train_pred), ("test", test, fit.test_pred)):
+            _prediction_block(rows, [fit.chain_id], FOLD_FINAL, partition, plan.target, sample_ids[r],
+                              targets[r], pred[None, :])
+    return rows.table()
+
+
+def scores_table(plan: CompiledPlan, cvs: Sequence[GroupCV], fits: Sequence[FinalFit],
+                 targets: np.ndarray) -> pa.Table:
+    """Scores per chain x fold x partition x metric, plus the pooled out-of-fold score (fold_id ``cv``)."""
+    rows = _Rows("scores")
+    test = np.asarray(plan.test_rows, dtype=np.int64)
+    train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
+    for cv in cvs:
+        ids = [c.chain_id for c in plan.chains_of(cv.group_id)]
+        for f in cv.folds:
+            _score_block(rows, ids, f.fold_id, "val", plan.target, targets[f.val_rows], f.val_pred)
+            _score_block(rows, ids, f.fold_id, "test", plan.target, targets[test], f.test_pred)
+        _score_block(rows, ids, POOLED_CV, "val", plan.target, targets[cv.oof_rows], cv.oof_pred)
+    for fit in fits:
+        _score_block(rows, [fit.chain_id], FOLD_FINAL, "train", plan.target, targets[train], fit.train_pred[None])
+        _score_block(rows, [fit.chain_id], FOLD_FINAL, "test", plan.target, targets[test], fit.test_pred[None])
+    return rows.table()
+
+
+def chains_table(plan: CompiledPlan, fits: Sequence[FinalFit]) -> pa.Table:
+    """One row per chain of the plan; ``refit`` marks the chains refit as ``fold_final``."""
+    refit_ids = {f.chain_id for f in fits}
+    rows = [
+        {
+            "chain_id": c.chain_id, "pipeline_hash": plan.pipeline_hash, "branch_path": list(c.branch_path),
+            "branch_name": c.branch_name, "preprocessing": c.preprocessing, "model": c.model,
+            "n_components": c.n_components, "params_json": msgspec.json.encode(c.params, order="sorted").decode(),
+            "dataset_hash": plan.dataset_hash, "refit": c.chain_id in refit_ids,
+        }
+        for c in plan.chains
+    ]
+    return pa.Table.from_pylist(rows, schema=_without_run_id("chains"))
