@@ -1,0 +1,32 @@
+"""nirdag: near-infrared spectroscopy modelling on a compiled Hamilton DAG, with results in Delta tables.
+
+``import nirdag`` is cheap: the engines load on first use of ``nirdag.run`` and friends.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["RunResult", "compile", "datasets", "load_csv", "query", "run"]
+
+_LAZY = {
+    "run": ("nirdag.api", "run"),
+    "compile": ("nirdag.api", "compile"),
+    "query": ("nirdag.api", "query"),
+    "RunResult": ("nirdag.api", "RunResult"),
+    "load_csv": ("nirdag.data", "load_csv"),
+    "datasets": ("nirdag.datasets", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'nirdag' has no attribute {name!r}")
+    module_name, attr = _LAZY[name]
+    module = importlib.import_module(module_name)
+    return module if attr is None else getattr(module, attr)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,5 @@
+"""`python -m nirdag` runs the command line."""
+
+from nirdag.cli import main
+
+main()

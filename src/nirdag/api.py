@@ -1,0 +1,125 @@
+"""The public functions: run a pipeline into a workspace, and read its results back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from datafusion_engine import RunRow, WorkspaceStore
+from hamilton_pipeline import build_driver, execute_plan
+from hamilton_pipeline.picture import dag_graph, write_dag
+from nirdag.data import SpectraDataset, tecator
+from nirdag.data.errors import DataError
+from relspec import CompiledPlan, PipelineSpec, compile_plan, load_spec
+from semantics import open_session
+
+NIRDAG_VERSION = version("nirdag")
+SpecSource = str | Path | dict[str, Any] | PipelineSpec
+
+
+def _new_run_id() -> str:
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+
+
+def _check_targets(plan: CompiledPlan, dataset: SpectraDataset) -> None:
+    y = dataset.target(plan.target)
+    rows = np.asarray(plan.final_fold.train_rows + plan.test_rows, dtype=np.int64)
+    bad = rows[~np.isfinite(y[rows])]
+    if bad.size:
+        raise DataError(
+            f"target {plan.target!r} of dataset {dataset.name!r} is missing or not finite for {bad.size} "
+            f"train/test row(s), e.g. sample ids {dataset.sample_ids[bad[:5]].tolist()}"
+        )
+
+
+def compile(spec: SpecSource, dataset: SpectraDataset | None = None, *, seed: int | None = None) -> CompiledPlan:
+    """Decode and compile ``spec`` for ``dataset`` (default: embedded Tecator); ``seed`` overrides the spec's."""
+    decoded = load_spec(spec)
+    if seed is not None:
+        decoded = msgspec.structs.replace(decoded, seed=seed)
+    data = dataset if dataset is not None else tecator()
+    plan = compile_plan(decoded, data.schema())
+    _check_targets(plan, data)
+    return plan
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A completed run in a workspace: its identities, ranked chains, SQL and DAG picture."""
+
+    run_id: str
+    workspace: Path
+    plan: CompiledPlan
+    dataset: SpectraDataset
+    seconds: float
+
+    @property
+    def dataset_hash(self) -> str:
+        return self.plan.dataset_hash
+
+    @property
+    def pipeline_hash(self) -> str:
+        return self.plan.pipeline_hash
+
+    def sql(self, query: str) -> pa.Table:
+        """Run read-only SQL over the workspace tables and views; returns a pyarrow Table."""
+        return open_session(self.workspace).sql(query)
+
+    def top(self, n: int = 5) -> pa.Table:
+        """The ``n`` best chains of this run by pooled RMSECV (RMSEP where the chain was refit)."""
+        return self.sql(
+            "SELECT rank, chain_id, branch_name, preprocessing, n_components, rmsecv, rmsep, refit "
+            f"FROM v_ranked_chains WHERE run_id = '{self.run_id}' ORDER BY rank LIMIT {int(n)}"
+        )
+
+    @property
+    def best(self) -> dict[str, Any]:
+        """The best chain (rank 1) as a dict: chain_id, preprocessing, n_components, rmsecv, rmsep..."""
+        return self.top(1).to_pylist()[0]
+
+    def dag(self, path: str | Path | None = None) -> graphviz.Digraph | Path:
+        """The Hamilton DAG of this run's plan: a graphviz object, or written to ``path`` (svg/png/pdf/dot)."""
+        dr = build_driver(self.plan, self.dataset)
+        return write_dag(dr, path) if path is not None else dag_graph(dr)
+
+
+def run(
+    spec: SpecSource, dataset: SpectraDataset | None = None, *, workspace: str | Path = "workspace",
+    seed: int | None = None,
+) -> RunResult:
+    """Compile and run ``spec`` on ``dataset`` (default: embedded Tecator), writing results to ``workspace``.
+
+    Everything that can be checked is checked before the workspace is touched. A failure during execution
+    marks the run ``failed`` in the ``runs`` table with its error, then re-raises.
+    """
+    data = dataset if dataset is not None else tecator()
+    plan = compile(spec, data, seed=seed)
+    store = WorkspaceStore(workspace)
+    row = RunRow(
+        run_id=_new_run_id(), status="running", started_at=dt.datetime.now(dt.UTC), finished_at=None,
+        dataset_hash=plan.dataset_hash, pipeline_hash=plan.pipeline_hash, plan_hash=plan.plan_hash,
+        seed=plan.seed, nirdag_version=NIRDAG_VERSION, error=None,
+    )
+    store.begin_run(row)
+    try:
+        result = execute_plan(plan, data)
+        store.write_results(row.run_id, result.tables())
+    except BaseException as exc:
+        store.fail_run(row, f"{type(exc).__name__}: {exc}")
+        raise
+    store.complete_run(row)
+    return RunResult(run_id=row.run_id, workspace=store.root, plan=plan, dataset=data, seconds=result.seconds)
+
+
+def query(sql: str, workspace: str | Path = "workspace") -> pa.Table:
+    """Read-only SQL over a workspace's tables and semantic views."""
+    return open_session(workspace).sql(sql)

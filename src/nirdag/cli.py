@@ -1,0 +1,103 @@
+"""The `nirdag` command line: run, demo, query, dag."""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+import nirdag
+from nirdag.errors import NirdagError
+from nirdag.output import OutputFormat, render
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+_out = Console(width=None if sys.stdout.isatty() else 160)
+_err = Console(stderr=True)
+
+WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
+SeedOpt = Annotated[int | None, typer.Option(help="Seed of every random choice; overrides the spec's seed.")]
+TopOpt = Annotated[int, typer.Option(help="How many ranked chains to print.")]
+
+
+def _ranked(result, top: int) -> None:
+    table = result.sql(
+        "SELECT rank, branch_name AS chain, preprocessing, n_components, rmsecv, rmsep, refit, "
+        "left(chain_id, 8) AS chain_id8 "
+        f"FROM v_ranked_chains WHERE run_id = '{result.run_id}' ORDER BY rank LIMIT {top}"
+    )
+    n_chains = len(result.plan.chains)
+    render(table, "table", _out, title=f"Top {min(top, n_chains)} of {n_chains} chains by RMSECV "
+                                     f"(target {result.plan.target!r}; RMSEP on test for refit chains)")
+    _out.print(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time)")
+    _out.print(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
+    _out.print(f"pipeline    sha256 {result.pipeline_hash}")
+    _out.print(f"workspace   {result.workspace}")
+
+
+def _load_data(data: Path | None, target: str, id_column: str | None, partition_column: str | None):
+    if data is None:
+        return nirdag.datasets.tecator()
+    return nirdag.load_csv(data, targets=[target], id_column=id_column, partition_column=partition_column)
+
+
+@app.command()
+def run(
+    spec: Annotated[Path, typer.Argument(help="Pipeline spec (YAML or JSON).")],
+    workspace: WorkspaceOpt = Path("workspace"),
+    seed: SeedOpt = None,
+    data: Annotated[Path | None, typer.Option(help="Wide spectra CSV; default: embedded Tecator.")] = None,
+    id_column: Annotated[str | None, typer.Option(help="Sample id column of --data.")] = None,
+    partition_column: Annotated[str | None, typer.Option(help="train/test column of --data.")] = None,
+    top: TopOpt = 10,
+) -> None:
+    """Run a pipeline on a dataset and print the ranked chains."""
+    spec_obj = nirdag.api.load_spec(spec)
+    dataset = _load_data(data, spec_obj.target, id_column, partition_column)
+    _ranked(nirdag.run(spec_obj, dataset, workspace=workspace, seed=seed), top)
+
+
+@app.command()
+def demo(workspace: WorkspaceOpt = Path("nirdag-demo"), top: TopOpt = 10) -> None:
+    """Run the Tecator example (4 preprocessings x PLS 1..15, 5-fold CV, refit of the best)."""
+    spec = resources.files("nirdag") / "resources" / "tecator_pls.yaml"
+    with resources.as_file(spec) as path:
+        result = nirdag.run(path, nirdag.datasets.tecator(), workspace=workspace, seed=0)
+    _ranked(result, top)
+    _out.print(f"next: nirdag query \"SELECT * FROM v_ranked_chains LIMIT 5\" --workspace {workspace}")
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="Read-only SQL over the workspace tables and views.")],
+    workspace: WorkspaceOpt = Path("workspace"),
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """Answer SQL over a workspace's Delta tables through DataFusion."""
+    render(nirdag.query(sql, workspace), fmt, _out)
+
+
+@app.command()
+def dag(
+    spec: Annotated[Path, typer.Argument(help="Pipeline spec (YAML or JSON).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Picture file: .svg, .png, .pdf or .dot.")],
+) -> None:
+    """Draw the Hamilton DAG of a pipeline on the embedded Tecator data."""
+    plan_dataset = nirdag.datasets.tecator()
+    plan = nirdag.compile(spec, plan_dataset)
+    path = nirdag.api.write_dag(nirdag.api.build_driver(plan, plan_dataset), output)
+    _out.print(f"wrote {path}")
+
+
+def main() -> None:
+    """Entry point: typed nirdag errors become one line on stderr and exit code 1."""
+    os.environ.setdefault("HAMILTON_AUTOLOAD_EXTENSIONS", "0")
+    try:
+        app()
+    except NirdagError as exc:
+        _err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        sys.exit(1)

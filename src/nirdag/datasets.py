@@ -1,0 +1,5 @@
+"""Embedded datasets: ``nirdag.datasets.tecator()``."""
+
+from nirdag.data.embedded import tecator
+
+__all__ = ["tecator"]
