@@ -8,12 +8,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["RunResult", "compile", "datasets", "load_csv", "query", "run"]
+__all__ = ["RunResult", "compile", "dag", "datasets", "load_csv", "load_spec", "query", "run"]
 
 _LAZY = {
     "run": ("nirdag.api", "run"),
     "compile": ("nirdag.api", "compile"),
     "query": ("nirdag.api", "query"),
+    "dag": ("nirdag.api", "dag"),
+    "load_spec": ("relspec", "load_spec"),
     "RunResult": ("nirdag.api", "RunResult"),
     "load_csv": ("nirdag.data", "load_csv"),
     "datasets": ("nirdag.datasets", None),

@@ -120,6 +120,12 @@ def run(
     return RunResult(run_id=row.run_id, workspace=store.root, plan=plan, dataset=data, seconds=result.seconds)
 
 
+def dag(spec: SpecSource, output: str | Path, dataset: SpectraDataset | None = None) -> Path:
+    """Compile ``spec`` (default dataset: embedded Tecator) and draw its Hamilton DAG to ``output``."""
+    data = dataset if dataset is not None else tecator()
+    return write_dag(build_driver(compile(spec, data), data), output)
+
+
 def query(sql: str, workspace: str | Path = "workspace") -> pa.Table:
     """Read-only SQL over a workspace's tables and semantic views."""
     return open_session(workspace).sql(sql)

@@ -17,7 +17,7 @@ from nirdag.output import OutputFormat, render
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 _out = Console(width=None if sys.stdout.isatty() else 160)
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)
 
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
 SeedOpt = Annotated[int | None, typer.Option(help="Seed of every random choice; overrides the spec's seed.")]
@@ -56,7 +56,7 @@ def run(
     top: TopOpt = 10,
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains."""
-    spec_obj = nirdag.api.load_spec(spec)
+    spec_obj = nirdag.load_spec(spec)
     dataset = _load_data(data, spec_obj.target, id_column, partition_column)
     _ranked(nirdag.run(spec_obj, dataset, workspace=workspace, seed=seed), top)
 
@@ -87,10 +87,7 @@ def dag(
     output: Annotated[Path, typer.Option("--output", "-o", help="Picture file: .svg, .png, .pdf or .dot.")],
 ) -> None:
     """Draw the Hamilton DAG of a pipeline on the embedded Tecator data."""
-    plan_dataset = nirdag.datasets.tecator()
-    plan = nirdag.compile(spec, plan_dataset)
-    path = nirdag.api.write_dag(nirdag.api.build_driver(plan, plan_dataset), output)
-    _out.print(f"wrote {path}")
+    _out.print(f"wrote {nirdag.dag(spec, output)}")
 
 
 def main() -> None:

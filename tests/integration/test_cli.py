@@ -1,0 +1,88 @@
+"""The `nirdag` command line, run as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+
+def nirdag(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nirdag", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory):
+    ws = tmp_path_factory.mktemp("cli") / "demo"
+    out = nirdag("demo", "--workspace", str(ws), "--top", "5")
+    assert out.returncode == 0, out.stderr
+    return ws, out.stdout
+
+
+def test_demo_prints_the_ranked_table_and_the_workspace(demo_ws):
+    ws, stdout = demo_ws
+    assert "Top 5 of 60 chains by RMSECV" in stdout
+    for column in ("rank", "preprocessing", "n_components", "rmsecv", "rmsep"):
+        assert column in stdout
+    assert str(ws) in stdout
+
+
+def test_run_with_the_example_spec(tmp_path, example_spec):
+    out = nirdag("run", str(example_spec), "--workspace", str(tmp_path / "ws"), "--top", "3")
+    assert out.returncode == 0, out.stderr
+    assert "Top 3 of 60 chains" in out.stdout and "snv" in out.stdout
+
+
+def test_query_formats(demo_ws):
+    ws, _ = demo_ws
+    sql = "SELECT fold_id, count(*) AS n FROM predictions WHERE partition = 'val' GROUP BY fold_id ORDER BY fold_id"
+    as_csv = nirdag("query", sql, "--workspace", str(ws), "--format", "csv")
+    assert as_csv.returncode == 0, as_csv.stderr
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [r["fold_id"] for r in rows] == [f"fold_{i}" for i in range(5)]
+    assert sum(int(r["n"]) for r in rows) == 60 * 172
+    as_json = nirdag("query", sql, "--workspace", str(ws), "--format", "json")
+    assert json.loads(as_json.stdout) == [{"fold_id": r["fold_id"], "n": int(r["n"])} for r in rows]
+    as_table = nirdag("query", sql, "--workspace", str(ws))
+    assert "fold_4" in as_table.stdout
+
+
+def test_query_refuses_writes_with_one_line(demo_ws):
+    ws, _ = demo_ws
+    out = nirdag("query", "DELETE FROM runs", "--workspace", str(ws))
+    assert out.returncode == 1
+    assert out.stderr.strip().startswith("error:") and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_query_on_a_missing_workspace(tmp_path):
+    out = nirdag("query", "SELECT 1", "--workspace", str(tmp_path / "nothing"))
+    assert out.returncode == 1 and "does not exist" in out.stderr
+
+
+def test_dag_writes_dot_without_graphviz_binary(tmp_path, example_spec):
+    out = nirdag("dag", str(example_spec), "-o", str(tmp_path / "dag.dot"))
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "dag.dot").read_text()
+    assert text.startswith("// Dependency Graph") and "pls_sweep__fold_4__" in text and "snv__" in text
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` binary not installed")
+def test_dag_writes_svg(tmp_path, example_spec):
+    out = nirdag("dag", str(example_spec), "-o", str(tmp_path / "dag.svg"))
+    assert out.returncode == 0, out.stderr
+    assert "<svg" in (tmp_path / "dag.svg").read_text()
+
+
+def test_bad_spec_is_one_line_and_exit_1(tmp_path):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("target: fat\npipeline:\n  - {op: snv, size: 3}\n", encoding="utf-8")
+    out = nirdag("run", str(spec), "--workspace", str(tmp_path / "ws"))
+    assert out.returncode == 1
+    assert "unknown field `size`" in out.stderr and "$.pipeline[0]" in out.stderr
+    assert not (tmp_path / "ws").exists()

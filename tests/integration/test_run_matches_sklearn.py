@@ -1,0 +1,65 @@
+"""A run's numbers equal what a careful plain scikit-learn script computes with the same folds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.cross_decomposition import PLSRegression
+from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from nirdag.operators import SNV, SavitzkyGolay
+
+SG1 = SavitzkyGolay(window_length=15, polyorder=2, deriv=1)
+BRANCHES = {
+    "raw": [],
+    "snv": [SNV()],
+    "sg1": [SG1],
+    "snv_sg1": [SNV(), SG1],
+}
+
+
+def _chains(run) -> list[dict]:
+    return run.sql(
+        "SELECT c.chain_id, c.branch_name, c.n_components, s.value AS rmsecv FROM chains c "
+        "JOIN scores s ON s.chain_id = c.chain_id AND s.run_id = c.run_id "
+        f"WHERE c.run_id = '{run.run_id}' AND s.fold_id = 'cv' AND s.partition = 'val' AND s.metric = 'rmse'"
+    ).to_pylist()
+
+
+def test_every_chain_has_a_pooled_rmsecv(tecator_run):
+    chains = _chains(tecator_run)
+    assert len(chains) == 60
+    assert {c["branch_name"] for c in chains} == set(BRANCHES)
+    assert sorted({c["n_components"] for c in chains}) == list(range(1, 16))
+
+
+@pytest.mark.parametrize("branch", sorted(BRANCHES))
+def test_rmsecv_equals_sklearn_cross_val_predict(tecator_run, tecator, branch):
+    train = tecator.rows("train")
+    X, y = tecator.spectra[train], tecator.target("fat")[train]
+    folds = KFold(5, shuffle=True, random_state=0)
+    steps = [clone(s) for s in BRANCHES[branch]] or [FunctionTransformer()]
+    for chain in (c for c in _chains(tecator_run) if c["branch_name"] == branch):
+        model = make_pipeline(*steps, PLSRegression(chain["n_components"], scale=False))
+        pred = cross_val_predict(model, X, y, cv=folds).ravel()
+        expected = float(np.sqrt(np.mean((pred - y) ** 2)))
+        assert chain["rmsecv"] == pytest.approx(expected, abs=1e-9), chain
+
+
+def test_refit_rmsep_equals_sklearn_fit_on_all_train_rows(tecator_run, tecator):
+    best = tecator_run.best
+    train, test = tecator.rows("train"), tecator.rows("test")
+    y = tecator.target("fat")
+    model = make_pipeline(*[clone(s) for s in BRANCHES[best["branch_name"]]] or [FunctionTransformer()],
+                          PLSRegression(best["n_components"], scale=False))
+    pred = model.fit(tecator.spectra[train], y[train]).predict(tecator.spectra[test]).ravel()
+    assert best["rmsep"] == pytest.approx(float(np.sqrt(np.mean((pred - y[test]) ** 2))), abs=1e-9)
+
+
+def test_best_chain_has_the_lowest_rmsecv(tecator_run):
+    chains = _chains(tecator_run)
+    assert tecator_run.best["rmsecv"] == min(c["rmsecv"] for c in chains)
+    assert tecator_run.best["refit"] is True

@@ -1,0 +1,134 @@
+"""Unit tests of load_csv on small CSV files: axis parsing, error messages naming file/row/column, round trip."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nirdag.data import load_csv, tecator
+from nirdag.data.errors import EmptyDatasetError, MissingColumnError, SpectraFileError
+
+
+def _write(tmp_path: Path, text: str, name: str = "spectra.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_numeric_headers_become_the_wavelength_axis(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,fat,900,902.5,905\na,1.5,0.1,0.2,0.3\nb,2,0.4,0.5,0.6\n")
+    ds = load_csv(path, targets=["fat"], id_column="id")
+    np.testing.assert_array_equal(ds.wavelengths, [900.0, 902.5, 905.0])
+    assert ds.wavelength_unit == "nm"
+    np.testing.assert_array_equal(ds.spectra, [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])
+    np.testing.assert_array_equal(ds.target("fat"), [1.5, 2.0])
+    assert ds.sample_ids.tolist() == ["a", "b"]
+    assert ds.name == "spectra"
+
+
+def test_rows_without_partition_column_are_all_train(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,fat,900,902\na,1,0.1,0.2\nb,2,0.3,0.4\n")
+    ds = load_csv(path, targets=["fat"], id_column="id")
+    assert ds.partition.tolist() == ["train", "train"]
+
+
+def test_non_numeric_headers_give_an_index_axis(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,fat,ch1,ch2,ch3\na,1,0.1,0.2,0.3\n")
+    ds = load_csv(path, targets=["fat"], id_column="id")
+    np.testing.assert_array_equal(ds.wavelengths, [0.0, 1.0, 2.0])
+    assert ds.wavelength_unit == "index"
+
+
+def test_explicit_wavelengths_override_the_header(tmp_path: Path) -> None:
+    path = _write(tmp_path, "fat,ch1,ch2\n1,0.1,0.2\n")
+    ds = load_csv(path, targets=["fat"], wavelengths=[4000.0, 4002.0], wavelength_unit="cm-1")
+    np.testing.assert_array_equal(ds.wavelengths, [4000.0, 4002.0])
+    assert ds.wavelength_unit == "cm-1"
+    assert ds.sample_ids.tolist() == ["1"]  # no id column: ids are the 1-based data row numbers
+
+
+def test_partition_column_is_read_case_insensitively(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,set,fat,900\na, Train ,1,0.1\nb,TEST,2,0.2\n")
+    ds = load_csv(path, targets=["fat"], id_column="id", partition_column="set")
+    assert ds.partition.tolist() == ["train", "test"]
+    assert ds.n_wavelengths == 1  # the partition column is not spectral
+
+
+def test_non_numeric_cell_names_file_row_and_column(tmp_path: Path) -> None:
+    # "oops" is on line 4 of the file (header = row 1).
+    path = _write(tmp_path, "id,fat,900,902\na,1,0.1,0.2\nb,2,0.3,0.4\nc,3,oops,0.6\n")
+    with pytest.raises(SpectraFileError) as info:
+        load_csv(path, targets=["fat"], id_column="id")
+    message = str(info.value)
+    assert str(path) in message
+    assert "row 4" in message
+    assert "'900'" in message
+    assert "'oops'" in message
+
+
+def test_non_numeric_target_cell_names_the_target_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,fat,900\na,high,0.1\n")
+    with pytest.raises(SpectraFileError, match=r"row 2.*'fat'"):
+        load_csv(path, targets=["fat"], id_column="id")
+
+
+def test_missing_target_column_raises_missing_column_error_naming_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,fat,900,902\na,1,0.1,0.2\n")
+    with pytest.raises(MissingColumnError, match=r"'protein'") as info:
+        load_csv(path, targets=["fat", "protein"], id_column="id")
+    assert str(path) in str(info.value)
+    assert "'fat'" not in str(info.value).split("columns found")[0]  # only the absent one is reported missing
+
+
+def test_missing_id_column_raises_missing_column_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "fat,900\n1,0.1\n")
+    with pytest.raises(MissingColumnError, match="'sample'"):
+        load_csv(path, targets=["fat"], id_column="sample")
+
+
+def test_header_only_file_raises_empty_dataset_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,fat,900,902\n")
+    with pytest.raises(EmptyDatasetError, match="no data rows"):
+        load_csv(path, targets=["fat"], id_column="id")
+
+
+def test_empty_file_raises_empty_dataset_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "")
+    with pytest.raises(EmptyDatasetError, match="empty"):
+        load_csv(path, targets=["fat"])
+
+
+def test_file_without_spectral_columns_raises_empty_dataset_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,fat\na,1\n")
+    with pytest.raises(EmptyDatasetError, match="no spectral columns"):
+        load_csv(path, targets=["fat"], id_column="id")
+
+
+def test_missing_file_raises_spectra_file_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "absent.csv"
+    with pytest.raises(SpectraFileError, match="not found") as info:
+        load_csv(path, targets=["fat"])
+    assert str(path) in str(info.value)
+
+
+def test_csv_written_from_tecator_loads_back_with_the_same_hash(tmp_path: Path) -> None:
+    original = tecator()
+    target_names = sorted(original.targets)
+    path = tmp_path / "tecator_roundtrip.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        # repr() of a float round-trips exactly, so the header parses back to the very same axis.
+        writer.writerow(["sample", "set", *target_names, *(repr(float(w)) for w in original.wavelengths)])
+        for i in range(original.n_samples):
+            writer.writerow([
+                original.sample_ids[i], original.partition[i],
+                *(repr(float(original.target(t)[i])) for t in target_names),
+                *(repr(float(v)) for v in original.spectra[i]),
+            ])
+    loaded = load_csv(path, targets=target_names, id_column="sample", partition_column="set")
+    np.testing.assert_array_equal(loaded.wavelengths, original.wavelengths)
+    assert loaded.wavelength_unit == "nm"
+    assert loaded.content_hash == original.content_hash
