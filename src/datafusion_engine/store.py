@@ -56,10 +56,10 @@ class WorkspaceStore:
 
     def write(self, name: str, data: pa.Table) -> None:
         """Merge ``data`` into table ``name`` on its natural key (creating the table on first write)."""
+        path = self.table_path(name)
         data = self._conform(name, data)
         if data.num_rows == 0:
             return
-        path = self.table_path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             table = DeltaTable(path)

@@ -24,6 +24,11 @@ SeedOpt = Annotated[int | None, typer.Option(help="Seed of every random choice; 
 TopOpt = Annotated[int, typer.Option(help="How many ranked chains to print.")]
 
 
+def _say(text: str) -> None:
+    """Print plain text (no markup, no wrapping: paths and hashes stay whole)."""
+    _out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def _ranked(result, top: int) -> None:
     table = result.sql(
         "SELECT rank, branch_name AS chain, preprocessing, n_components, rmsecv, rmsep, refit, "
@@ -33,16 +38,23 @@ def _ranked(result, top: int) -> None:
     n_chains = len(result.plan.chains)
     render(table, "table", _out, title=f"Top {min(top, n_chains)} of {n_chains} chains by RMSECV "
                                      f"(target {result.plan.target!r}; RMSEP on test for refit chains)")
-    _out.print(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time)")
-    _out.print(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
-    _out.print(f"pipeline    sha256 {result.pipeline_hash}")
-    _out.print(f"workspace   {result.workspace}")
+    _say(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time)")
+    _say(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
+    _say(f"pipeline    sha256 {result.pipeline_hash}")
+    _say(f"workspace   {result.workspace}")
 
 
-def _load_data(data: Path | None, target: str, id_column: str | None, partition_column: str | None):
+def _load_data(data: Path | None, targets: list[str], id_column: str | None, partition_column: str | None):
     if data is None:
         return nirdag.datasets.tecator()
-    return nirdag.load_csv(data, targets=[target], id_column=id_column, partition_column=partition_column)
+    dataset = nirdag.load_csv(data, targets=targets, id_column=id_column, partition_column=partition_column)
+    axis = dataset.wavelengths
+    _say(
+        f"loaded {data}: {dataset.n_samples} samples ({(dataset.partition == 'train').sum()} train) x "
+        f"{dataset.n_wavelengths} spectral columns, axis {axis[0]:g}..{axis[-1]:g} {dataset.wavelength_unit}, "
+        f"targets {sorted(dataset.targets)}"
+    )
+    return dataset
 
 
 @app.command()
@@ -53,11 +65,15 @@ def run(
     data: Annotated[Path | None, typer.Option(help="Wide spectra CSV; default: embedded Tecator.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Sample id column of --data.")] = None,
     partition_column: Annotated[str | None, typer.Option(help="train/test column of --data.")] = None,
+    targets: Annotated[str | None, typer.Option(
+        help="Comma-separated target columns of --data (default: the spec's target). Every other column that is "
+             "not the id or partition is read as a spectral column.")] = None,
     top: TopOpt = 10,
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains."""
     spec_obj = nirdag.load_spec(spec)
-    dataset = _load_data(data, spec_obj.target, id_column, partition_column)
+    target_columns = [t.strip() for t in targets.split(",") if t.strip()] if targets else [spec_obj.target]
+    dataset = _load_data(data, target_columns, id_column, partition_column)
     _ranked(nirdag.run(spec_obj, dataset, workspace=workspace, seed=seed), top)
 
 
@@ -68,7 +84,7 @@ def demo(workspace: WorkspaceOpt = Path("nirdag-demo"), top: TopOpt = 10) -> Non
     with resources.as_file(spec) as path:
         result = nirdag.run(path, nirdag.datasets.tecator(), workspace=workspace, seed=0)
     _ranked(result, top)
-    _out.print(f"next: nirdag query \"SELECT * FROM v_ranked_chains LIMIT 5\" --workspace {workspace}")
+    _say(f"next: nirdag query \"SELECT * FROM v_ranked_chains LIMIT 5\" --workspace {workspace}")
 
 
 @app.command()
@@ -87,7 +103,7 @@ def dag(
     output: Annotated[Path, typer.Option("--output", "-o", help="Picture file: .svg, .png, .pdf or .dot.")],
 ) -> None:
     """Draw the Hamilton DAG of a pipeline on the embedded Tecator data."""
-    _out.print(f"wrote {nirdag.dag(spec, output)}")
+    _say(f"wrote {nirdag.dag(spec, output)}")
 
 
 def main() -> None:

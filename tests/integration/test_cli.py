@@ -86,3 +86,20 @@ def test_bad_spec_is_one_line_and_exit_1(tmp_path):
     assert out.returncode == 1
     assert "unknown field `size`" in out.stderr and "$.pipeline[0]" in out.stderr
     assert not (tmp_path / "ws").exists()
+
+
+def test_run_on_a_csv_with_several_target_columns(tmp_path, example_spec, tecator):
+    path = tmp_path / "tec.csv"
+    header = ["id", "set", *[f"{w:.4f}" for w in tecator.wavelengths], "fat", "moisture"]
+    lines = [",".join(header)]
+    for i in range(tecator.n_samples):
+        values = [f"{v!r}" for v in tecator.spectra[i].tolist()]
+        lines.append(",".join([str(tecator.sample_ids[i]), str(tecator.partition[i]), *values,
+                               repr(float(tecator.target("fat")[i])), repr(float(tecator.target("moisture")[i]))]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = nirdag("run", str(example_spec), "--data", str(path), "--id-column", "id", "--partition-column", "set",
+                 "--targets", "fat,moisture", "--workspace", str(tmp_path / "ws"), "--top", "1")
+    assert out.returncode == 0, out.stderr
+    assert "215 samples (172 train) x 100 spectral columns, axis 850..1050 nm" in out.stdout
+    assert "targets ['fat', 'moisture']" in out.stdout
+    assert "2.0921" in out.stdout  # same best RMSECV as the embedded Tecator run

@@ -28,26 +28,50 @@ def _read_header(path: Path, delimiter: str) -> list[str]:
     return [c.strip() for c in header]
 
 
-def _numeric_column(path: Path, table: pa.Table, name: str) -> np.ndarray:
-    """Convert one string column to float64, naming file, row and column of the first bad cell."""
-    column = table.column(name)
+def _file_line(path: Path, delimiter: str, data_index: int) -> int:
+    """File line number (header = 1) of the ``data_index``-th data row; blank lines are skipped like Arrow does."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        next(reader, None)
+        seen = -1
+        for row in reader:
+            if row:
+                seen += 1
+                if seen == data_index:
+                    return reader.line_num
+    return data_index + 2
+
+
+def _numeric_column(path: Path, table: pa.Table, name: str, delimiter: str, *, empty_is_nan: bool) -> np.ndarray:
+    """Convert one string column to float64, naming file, row and column of the first bad cell.
+
+    Surrounding whitespace is ignored. Empty cells are NaN when ``empty_is_nan`` (targets), errors otherwise.
+    """
+    column = pc.utf8_trim_whitespace(table.column(name))
+    if empty_is_nan:
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
     try:
         return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     for i, cell in enumerate(column.to_pylist()):
         try:
-            float(cell)
-        except (TypeError, ValueError):
+            pc.cast(pa.array([cell], pa.string()), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             raise SpectraFileError(
-                f"{path}: row {i + 2} (data row {i + 1}), column {name!r}: "
+                f"{path}: row {_file_line(path, delimiter, i)} (data row {i + 1}), column {name!r}: "
                 f"expected a number, got {cell!r}"
             ) from None
     raise SpectraFileError(f"{path}: column {name!r} could not be read as numbers")
 
 
-def _column_values(path: Path, table: pa.Table, columns: Sequence[str]) -> np.ndarray:
-    return np.column_stack([_numeric_column(path, table, c) for c in columns])
+def _column_values(path: Path, table: pa.Table, columns: Sequence[str], delimiter: str, *,
+                   empty_is_nan: bool = False) -> np.ndarray:
+    stacked = np.column_stack(
+        [_numeric_column(path, table, c, delimiter, empty_is_nan=empty_is_nan) for c in columns]
+    )
+    stacked.setflags(write=False)  # handed to SpectraDataset without a copy
+    return stacked
 
 
 def load_csv(
@@ -99,8 +123,8 @@ def load_csv(
         raise SpectraFileError(f"{path}: malformed CSV: {exc}") from None
     if table.num_rows == 0:
         raise EmptyDatasetError(f"{path}: no data rows after the header")
-    X = _column_values(path, table, spectral)
-    ys = {t: _column_values(path, table, [t])[:, 0] for t in targets}
+    X = _column_values(path, table, spectral, delimiter)
+    ys = {t: _column_values(path, table, [t], delimiter, empty_is_nan=True)[:, 0] for t in targets}
     ids = (np.asarray(table.column(id_column).to_pylist(), dtype=str) if id_column
            else np.asarray([str(i + 1) for i in range(table.num_rows)]))
     if partition_column:

@@ -19,6 +19,20 @@ PARTITIONS: tuple[Partition, ...] = ("train", "test")
 _HASH_DOMAIN = b"nirdag.dataset.v1\x00"
 
 
+def _owned_readonly(values: object) -> np.ndarray:
+    """A read-only float64 C-contiguous array nobody else can write to.
+
+    An input that is already read-only float64 C-contiguous is shared as is (loaders hand over their arrays this
+    way, without a copy); a writable one is copied, so a caller's later edits never change the dataset or
+    invalidate its cached content hash.
+    """
+    array = np.asarray(values)
+    shareable = array.dtype == np.float64 and array.flags.c_contiguous and not array.flags.writeable
+    out = array if shareable else np.array(array, dtype=np.float64, order="C", copy=True)
+    out.setflags(write=False)
+    return out
+
+
 def _readonly(array: np.ndarray) -> np.ndarray:
     view = array.view()
     view.setflags(write=False)
@@ -69,7 +83,7 @@ class SpectraDataset:
     partition: np.ndarray
 
     def __post_init__(self) -> None:
-        spectra = np.ascontiguousarray(self.spectra, dtype=np.float64)
+        spectra = _owned_readonly(self.spectra)
         if spectra.ndim != 2:
             raise DataError(f"dataset {self.name!r}: spectra must be 2D, got shape {spectra.shape}")
         n, p = spectra.shape
@@ -77,19 +91,19 @@ class SpectraDataset:
             raise EmptyDatasetError(
                 f"dataset {self.name!r} is empty: {n} samples x {p} wavelengths (need at least 1 x 1)"
             )
-        wavelengths = np.ascontiguousarray(self.wavelengths, dtype=np.float64)
+        wavelengths = _owned_readonly(self.wavelengths)
         if wavelengths.shape != (p,):
             raise DataError(
                 f"dataset {self.name!r}: wavelength axis has {wavelengths.size} values for {p} spectral columns"
             )
-        ids = np.asarray(self.sample_ids, dtype=str)
+        ids = np.array(self.sample_ids, dtype=str)
         if ids.shape != (n,):
             raise DataError(f"dataset {self.name!r}: {ids.size} sample ids for {n} spectra")
         uniq, counts = np.unique(ids, return_counts=True)
         if uniq.size != n:
             dup = uniq[counts > 1][:5].tolist()
             raise DataError(f"dataset {self.name!r}: sample ids are not unique, e.g. {dup}")
-        partition = np.asarray(self.partition, dtype=str)
+        partition = np.array(self.partition, dtype=str)
         bad = np.setdiff1d(np.unique(partition), PARTITIONS)
         if partition.shape != (n,) or bad.size:
             raise DataError(
@@ -98,12 +112,12 @@ class SpectraDataset:
             )
         targets: dict[str, np.ndarray] = {}
         for tname, values in self.targets.items():
-            vec = np.ascontiguousarray(values, dtype=np.float64)
+            vec = _owned_readonly(values)
             if vec.shape != (n,):
                 raise DataError(f"dataset {self.name!r}: target {tname!r} has {vec.size} values for {n} rows")
-            targets[tname] = _readonly(vec)
-        object.__setattr__(self, "spectra", _readonly(spectra))
-        object.__setattr__(self, "wavelengths", _readonly(wavelengths))
+            targets[tname] = vec
+        object.__setattr__(self, "spectra", spectra)
+        object.__setattr__(self, "wavelengths", wavelengths)
         object.__setattr__(self, "sample_ids", _readonly(ids))
         object.__setattr__(self, "partition", _readonly(partition))
         object.__setattr__(self, "targets", MappingProxyType(targets))

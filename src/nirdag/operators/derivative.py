@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.signal import savgol_filter
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from nirdag.operators.base import OperatorTraits
 
@@ -18,16 +18,17 @@ class _RowWise(TransformerMixin, BaseEstimator):
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
 
     def fit(self, X, y=None):
-        validate_data(self, X, dtype=np.float64)
-        self._check_params()
+        X = validate_data(self, X, dtype=np.float64)
+        self._check_params(X.shape[1])
         return self
 
     def transform(self, X):
-        check_is_fitted(self, "n_features_in_")
+        # Stateless: transform works unfitted; once fitted, the width must match the fit.
         X = validate_data(self, X, dtype=np.float64, reset=False)
+        self._check_params(X.shape[1])
         return self._apply(X)
 
-    def _check_params(self) -> None:
+    def _check_params(self, n_features: int) -> None:
         """Validate hyper-parameters; subclasses raise ValueError naming the bad one."""
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
@@ -57,16 +58,16 @@ class SavitzkyGolay(_RowWise):
         self.polyorder = polyorder
         self.deriv = deriv
 
-    def _check_params(self) -> None:
+    def _check_params(self, n_features: int) -> None:
         if self.window_length % 2 != 1 or self.window_length < 3:
             raise ValueError(f"window_length must be an odd integer >= 3, got {self.window_length}")
         if not 0 <= self.polyorder < self.window_length:
             raise ValueError(f"polyorder must be in [0, window_length), got {self.polyorder}")
         if not 0 <= self.deriv <= self.polyorder:
             raise ValueError(f"deriv must be in [0, polyorder], got {self.deriv}")
-        if self.n_features_in_ < self.window_length:
+        if n_features < self.window_length:
             raise ValueError(
-                f"window_length {self.window_length} exceeds the {self.n_features_in_} wavelengths"
+                f"window_length {self.window_length} exceeds the {n_features} wavelengths"
             )
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
@@ -79,7 +80,7 @@ class Detrend(_RowWise):
     def __init__(self, order: int = 1):
         self.order = order
 
-    def _check_params(self) -> None:
+    def _check_params(self, n_features: int) -> None:
         if self.order < 0:
             raise ValueError(f"order must be >= 0, got {self.order}")
 

@@ -24,7 +24,7 @@ class SNV(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        check_is_fitted(self, "n_features_in_")
+        # Stateless: transform works unfitted; once fitted, the width must match the fit.
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return snv(X)
 

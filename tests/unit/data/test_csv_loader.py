@@ -132,3 +132,23 @@ def test_csv_written_from_tecator_loads_back_with_the_same_hash(tmp_path: Path) 
     np.testing.assert_array_equal(loaded.wavelengths, original.wavelengths)
     assert loaded.wavelength_unit == "nm"
     assert loaded.content_hash == original.content_hash
+
+
+def test_row_number_counts_file_lines_across_blank_lines(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,fat,900,902\na,1.5,0.1,0.2\n\nb,2,0.3,oops\n")
+    with pytest.raises(SpectraFileError, match=r"row 4 \(data row 2\), column '902'.*'oops'"):
+        load_csv(path, targets=["fat"], id_column="id")
+
+
+def test_empty_target_cell_is_nan_but_empty_spectral_cell_is_an_error(tmp_path: Path) -> None:
+    ds = load_csv(_write(tmp_path, "id,fat,900,902\na,,0.1,0.2\nb,2,0.3,0.4\n"), targets=["fat"], id_column="id")
+    assert np.isnan(ds.target("fat")[0]) and ds.target("fat")[1] == 2.0
+    with pytest.raises(SpectraFileError, match=r"row 2 .*column '900'.*got ''"):
+        load_csv(_write(tmp_path, "id,fat,900,902\na,1,,0.2\n", "holes.csv"), targets=["fat"], id_column="id")
+
+
+def test_cells_with_spaces_are_numbers_and_odd_numerals_name_their_cell(tmp_path: Path) -> None:
+    ds = load_csv(_write(tmp_path, "id,fat,900,902\na,1, 7 ,0.5\n"), targets=["fat"], id_column="id")
+    assert ds.spectra.tolist() == [[7.0, 0.5]]
+    with pytest.raises(SpectraFileError, match=r"row 2 .*column '902'.*'1_000'"):
+        load_csv(_write(tmp_path, "id,fat,900,902\na,1,7,1_000\n", "odd.csv"), targets=["fat"], id_column="id")

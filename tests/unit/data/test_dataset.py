@@ -203,3 +203,23 @@ def test_tecator_with_extrapolation_has_240_rows_extra_in_test(tec: SpectraDatas
 
 def test_tecator_hash_is_stable_across_loads(tec: SpectraDataset) -> None:
     assert tecator().content_hash == tec.content_hash
+
+
+def test_later_edits_of_the_callers_arrays_do_not_change_the_dataset() -> None:
+    X = np.arange(6.0).reshape(2, 3)
+    y = np.array([1.0, 2.0])
+    ds = SpectraDataset(name="t", sample_ids=["a", "b"], spectra=X, wavelengths=[1.0, 2.0, 3.0],
+                        wavelength_unit="nm", targets={"y": y}, partition=["train", "train"])
+    before = ds.content_hash
+    X[0, 0] = 99.0
+    y[0] = 42.0
+    assert ds.spectra[0, 0] == 0.0 and ds.target("y")[0] == 1.0
+    assert ds.content_hash == before
+
+
+def test_read_only_input_is_shared_without_a_copy() -> None:
+    X = np.arange(6.0).reshape(2, 3)
+    X.setflags(write=False)
+    ds = SpectraDataset(name="t", sample_ids=["a", "b"], spectra=X, wavelengths=[1.0, 2.0, 3.0],
+                        wavelength_unit="nm", targets={}, partition=["train", "train"])
+    assert np.shares_memory(ds.spectra, X)

@@ -1,0 +1,46 @@
+"""The workspace store is the one writer: merges on natural keys, conforms rows to the struct-derived schemas."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from datafusion_engine import StoreError, WorkspaceSession, WorkspaceStore
+from datafusion_engine.schemas import TABLE_SCHEMAS
+
+
+def _predictions(y_pred: float) -> pa.Table:
+    rows = [
+        {"run_id": "r1", "chain_id": "c1", "fold_id": f"fold_{i}", "partition": "val", "sample_id": f"s{i}",
+         "target": "fat", "y_true": 1.0, "y_pred": y_pred}
+        for i in range(3)
+    ]
+    return pa.Table.from_pylist(rows, schema=TABLE_SCHEMAS["predictions"])
+
+
+def test_writing_the_same_keys_twice_replaces_and_never_duplicates(tmp_path):
+    store = WorkspaceStore(tmp_path / "ws")
+    store.write("predictions", _predictions(2.0))
+    store.write("predictions", _predictions(5.0))
+    rows = WorkspaceSession(tmp_path / "ws").sql("SELECT y_pred FROM predictions").to_pylist()
+    assert sorted(r["y_pred"] for r in rows) == [5.0, 5.0, 5.0]
+
+
+def test_rows_with_wrong_columns_are_refused(tmp_path):
+    store = WorkspaceStore(tmp_path / "ws")
+    bad = _predictions(1.0).drop_columns(["target"])
+    with pytest.raises(StoreError, match="expected"):
+        store.write("predictions", bad)
+    assert not (tmp_path / "ws" / "tables" / "predictions").exists()
+
+
+def test_unknown_table_is_refused(tmp_path):
+    with pytest.raises(StoreError, match="unknown table 'predictionz'"):
+        WorkspaceStore(tmp_path / "ws").write("predictionz", _predictions(1.0))
+
+
+def test_run_result_draws_its_dag(tecator_run, tmp_path):
+    graph = tecator_run.dag()
+    assert "chain_scores" in graph.source and "refit_models" in graph.source
+    path = tecator_run.dag(tmp_path / "run.dot")
+    assert path.read_text().count("pls_sweep__fold_") >= 20
