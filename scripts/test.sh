@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
-.venv/bin/ruff check src tests
+.venv/bin/ruff check src tests benchmarks
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

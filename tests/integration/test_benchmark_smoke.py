@@ -1,0 +1,21 @@
+"""The benchmark harness runs end to end on a tiny workload (no timing assertions: timings live in benchmarks/)."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks.compare import main
+
+
+def test_harness_runs_and_contenders_agree(tmp_path):
+    code = main(["--suite", "smoke", "--contenders", "nirdag,sklearn_loop", "--blas", "pinned",
+                 "--out-dir", str(tmp_path)])
+    assert code == 0
+    (result_file,) = tmp_path.glob("*-smoke.json")
+    result = json.loads(result_file.read_text())
+    assert {r["contender"] for r in result["summary"]} == {"nirdag", "sklearn_loop"}
+    assert all(r["ok"] == r["runs"] == 1 for r in result["summary"])
+    (agreement,) = result["agreement"]
+    assert agreement["agree"] and agreement["abs_diff"] <= 1e-9
+    assert result["summary"][0]["best_chain"].startswith(("snv|", "msc|"))
+    assert result_file.with_suffix(".png").stat().st_size > 10_000
