@@ -19,23 +19,30 @@ def _without_run_id(name: str) -> pa.Schema:
     return schema.remove(schema.get_field_index("run_id"))
 
 
+def _strings(codes: np.ndarray, values: Sequence[str]) -> pa.Array:
+    """A string array ``values[codes]`` built in Arrow (no Python string per row)."""
+    dictionary = pa.array(list(values), type=pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), dictionary).dictionary_decode()
+
+
+def _constant(value: str, length: int) -> pa.Array:
+    return _strings(np.zeros(length, dtype=np.int32), [value])
+
+
 class _Rows:
-    """Column buffers of one long table; blocks are appended as numpy arrays, never row by row."""
+    """Column chunks of one long table; blocks are appended as Arrow/numpy arrays, never row by row."""
 
     def __init__(self, name: str):
         self.schema = _without_run_id(name)
-        self.blocks: dict[str, list[np.ndarray]] = {n: [] for n in self.schema.names}
+        self.chunks: dict[str, list[pa.Array]] = {n: [] for n in self.schema.names}
 
-    def add(self, **columns: np.ndarray) -> None:
-        for n in self.schema.names:
-            self.blocks[n].append(np.asarray(columns[n]))
+    def add(self, **columns: pa.Array | np.ndarray) -> None:
+        for f in self.schema:
+            self.chunks[f.name].append(pa.array(columns[f.name], type=f.type))
 
     def table(self) -> pa.Table:
-        arrays = [
-            pa.array(np.concatenate(self.blocks[f.name]) if self.blocks[f.name] else [], type=f.type)
-            for f in self.schema
-        ]
-        return pa.Table.from_arrays(arrays, schema=self.schema)
+        columns = [pa.chunked_array(self.chunks[f.name], type=f.type) for f in self.schema]
+        return pa.Table.from_arrays(columns, schema=self.schema)
 
 
 def _prediction_block(rows: _Rows, chain_ids: Sequence[str], fold_id: str, partition: str, target: str,
@@ -43,9 +50,10 @@ def _prediction_block(rows: _Rows, chain_ids: Sequence[str], fold_id: str, parti
     """Add an (n_chains x n_samples) block of predictions in long format."""
     m, n = y_pred.shape
     rows.add(
-        chain_id=np.repeat(np.asarray(chain_ids, dtype=object), n), fold_id=np.full(m * n, fold_id, dtype=object),
-        partition=np.full(m * n, partition, dtype=object), sample_id=np.tile(sample_ids.astype(object), m),
-        target=np.full(m * n, target, dtype=object), y_true=np.tile(y_true, m), y_pred=y_pred.reshape(-1),
+        chain_id=_strings(np.repeat(np.arange(m, dtype=np.int32), n), chain_ids),
+        fold_id=_constant(fold_id, m * n), partition=_constant(partition, m * n),
+        sample_id=_strings(np.tile(np.arange(n, dtype=np.int32), m), sample_ids.tolist()),
+        target=_constant(target, m * n), y_true=np.tile(y_true, m), y_pred=y_pred.reshape(-1),
     )
 
 
@@ -56,9 +64,9 @@ def _score_block(rows: _Rows, chain_ids: Sequence[str], fold_id: str, partition:
     for metric, values in regression_scores(y_true, y_pred).items():
         m = values.size
         rows.add(
-            chain_id=np.asarray(chain_ids, dtype=object), fold_id=np.full(m, fold_id, dtype=object),
-            partition=np.full(m, partition, dtype=object), target=np.full(m, target, dtype=object),
-            metric=np.full(m, metric, dtype=object), value=values,
+            chain_id=pa.array(list(chain_ids), type=pa.string()), fold_id=_constant(fold_id, m),
+            partition=_constant(partition, m), target=_constant(target, m), metric=_constant(metric, m),
+            value=values,
         )
 
 
