@@ -36,6 +36,8 @@ BLAS_ENVS = {
     "user": {},
     "pinned": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
 }
+# nirdag runs as its CLI does: Hamilton's extension autoloading off (hamilton.registry.disable_autoload).
+CONTENDER_ENV = {"nirdag": {"HAMILTON_AUTOLOAD_EXTENSIONS": "0"}}
 AGREEMENT_TOL = 1e-9
 
 
@@ -46,7 +48,7 @@ def run_one(python: Path, contender: str, task: Task, blas: str, timeout: float)
     workdir.mkdir(parents=True)
     result_file = workdir.parent / f"result-{contender}.json"
     result_file.unlink(missing_ok=True)
-    env = {**os.environ, **BLAS_ENVS[blas], "PYTHONPATH": str(HERE.parent)}
+    env = {**os.environ, **BLAS_ENVS[blas], **CONTENDER_ENV.get(contender, {}), "PYTHONPATH": str(HERE.parent)}
     start = time.perf_counter()
     try:
         done = subprocess.run([str(python), str(RUNNERS[contender]), str(task.task_file), str(result_file)],
@@ -58,7 +60,9 @@ def run_one(python: Path, contender: str, task: Task, blas: str, timeout: float)
     record = {"case": task.case.key, "workload": task.case.workload, "size": task.case.size, "contender": contender,
               "blas": blas, "wall_s": wall, "ok": error is None, "error": error}
     if error is None:
-        record.update(json.loads(result_file.read_text()))
+        reported = json.loads(result_file.read_text())
+        reported.pop("chains", None)  # per-chain detail of a contender: not kept in the results file
+        record.update(reported)
     return record
 
 
