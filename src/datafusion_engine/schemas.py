@@ -64,6 +64,33 @@ class ScoreRow(msgspec.Struct, **_ROW):
     value: float
 
 
+class DatasetRow(msgspec.Struct, **_ROW):
+    """One dataset stored in the workspace (its identity and everything but the per-sample rows)."""
+
+    dataset_hash: str
+    name: str
+    n_samples: int
+    n_wavelengths: int
+    wavelengths: list[float]
+    wavelength_unit: str
+    numeric_targets: list[str]
+    label_targets: list[str]
+    metadata_names: list[str]
+
+
+class SpectrumRow(msgspec.Struct, **_ROW):
+    """One sample of a stored dataset; ``row`` keeps the dataset's row order."""
+
+    dataset_hash: str
+    row: int
+    sample_id: str
+    partition: str
+    spectrum: list[float]
+    numeric_targets: dict[str, float]
+    label_targets: dict[str, str]
+    metadata: dict[str, str]
+
+
 _SCALARS: dict[object, pa.DataType] = {
     str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_(),
     dt.datetime: pa.timestamp("us", tz="UTC"),
@@ -84,6 +111,9 @@ def _arrow_type(annotation: object) -> tuple[pa.DataType, bool]:
     if origin is list:
         (item,) = typing.get_args(annotation)
         return pa.list_(_arrow_type(item)[0]), False
+    if origin is dict:
+        key, value = typing.get_args(annotation)
+        return pa.map_(_arrow_type(key)[0], _arrow_type(value)[0]), False
     if annotation in _SCALARS:
         return _SCALARS[annotation], False
     raise TypeError(f"no Arrow type for annotation {annotation!r}")
@@ -104,12 +134,18 @@ CHAINS = schema_from_struct(ChainRow)
 PREDICTIONS = schema_from_struct(PredictionRow)
 SCORES = schema_from_struct(ScoreRow)
 
+DATASETS = schema_from_struct(DatasetRow)
+SPECTRA = schema_from_struct(SpectrumRow)
+
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
-    "runs": RUNS, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES,
+    "runs": RUNS, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES, "datasets": DATASETS,
+    "spectra": SPECTRA,
 }
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "runs": ("run_id",),
     "chains": ("run_id", "chain_id"),
     "predictions": ("run_id", "chain_id", "fold_id", "partition", "sample_id", "target"),
     "scores": ("run_id", "chain_id", "fold_id", "partition", "target", "metric"),
+    "datasets": ("dataset_hash",),
+    "spectra": ("dataset_hash", "row"),
 }

@@ -41,7 +41,7 @@ class WorkspaceSession:
             table = df.to_arrow_table()
         except Exception as exc:
             raise QueryError(_one_line(exc)) from None
-        return _plain_strings(table)
+        return plain_strings(table)
 
     def register_view(self, name: str, df: DataFrame) -> None:
         self.ctx.register_view(name, df)
@@ -52,7 +52,7 @@ def _one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def _plain_strings(table: pa.Table) -> pa.Table:
+def plain_strings(table: pa.Table) -> pa.Table:
     """Cast string_view columns to string so results print, serialise and compare like ordinary Arrow."""
     fields = [pa.field(f.name, pa.string(), f.nullable) if f.type == pa.string_view() else f for f in table.schema]
     return table.cast(pa.schema(fields))

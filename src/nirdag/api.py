@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import graphviz
 import msgspec
@@ -15,15 +16,47 @@ import numpy as np
 import pyarrow as pa
 
 from datafusion_engine import RunRow, WorkspaceStore
+from datafusion_engine.spectra_store import read_delta_source, save_dataset
 from hamilton_pipeline import build_driver, execute_plan
 from hamilton_pipeline.picture import dag_graph, write_dag
-from nirdag.data import SpectraDataset, tecator
+from nirdag.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirdag.data.errors import DataError
+from nirdag.data.from_parts import NonFinite
+from nirdag.data.loading import FileFormat, detect_format
+from nirdag.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, PipelineSpec, compile_plan, load_spec
 from semantics import open_session
 
 NIRDAG_VERSION = version("nirdag")
 SpecSource = str | Path | dict[str, Any] | PipelineSpec
+DatasetFormat = FileFormat | Literal["delta"]
+
+
+def load_dataset(
+    path: str | Path, *, format: DatasetFormat | None = None, targets: Sequence[str] = (),
+    id_column: str | None = None, partition_column: str | None = None, metadata_columns: Sequence[str] = (),
+    wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
+    header: bool | None = None, name: str | None = None, on_nonfinite: NonFinite = "error",
+) -> SpectraDataset:
+    """Load spectra from a file or folder; the format is detected from the path unless named.
+
+    Formats: ``csv`` (wide CSV/TSV, ``.gz`` allowed: numeric headers are wavelengths, the other columns are the
+    named targets/id/partition or metadata), ``parquet`` (wide, or a ``spectrum`` list column), ``npz``,
+    ``nirs4all`` (a folder of X/Y/M cal-val or train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a folder of
+    them) and ``delta`` (a Delta table, read like Parquet). Spectra with NaN/inf are an error unless
+    ``on_nonfinite="drop"``, which drops those rows and warns with their ids.
+    """
+    path = Path(path)
+    fmt = format or detect_format(path)
+    if fmt == "delta":
+        roles = ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns))
+        parts = parts_from_table(path, read_delta_source(path), roles, delimiter=None, wavelengths=wavelengths,
+                                 wavelength_unit=wavelength_unit)
+    else:
+        parts = load_parts(path, format=fmt, targets=targets, id_column=id_column, partition_column=partition_column,
+                           metadata_columns=metadata_columns, wavelengths=wavelengths,
+                           wavelength_unit=wavelength_unit, delimiter=delimiter, header=header)
+    return dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
 
 
 def _new_run_id() -> str:
@@ -111,6 +144,7 @@ def run(
     )
     store.begin_run(row)
     try:
+        save_dataset(store, data)
         result = execute_plan(plan, data)
         store.write_results(row.run_id, result.tables())
     except BaseException as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -44,10 +45,18 @@ def _ranked(result, top: int) -> None:
     _say(f"workspace   {result.workspace}")
 
 
-def _load_data(data: Path | None, targets: list[str], id_column: str | None, partition_column: str | None):
+def _names(text: str | None) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else []
+
+
+def _load_data(data: Path | None, **options):
     if data is None:
         return nirdag.datasets.tecator()
-    dataset = nirdag.load_csv(data, targets=targets, id_column=id_column, partition_column=partition_column)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dataset = nirdag.load_dataset(data, **options)
+    for warning in caught:
+        _err.print(f"warning: {warning.message}", highlight=False, markup=False)
     axis = dataset.wavelengths
     _say(
         f"loaded {data}: {dataset.n_samples} samples ({(dataset.partition == 'train').sum()} train) x "
@@ -62,18 +71,29 @@ def run(
     spec: Annotated[Path, typer.Argument(help="Pipeline spec (YAML or JSON).")],
     workspace: WorkspaceOpt = Path("workspace"),
     seed: SeedOpt = None,
-    data: Annotated[Path | None, typer.Option(help="Wide spectra CSV; default: embedded Tecator.")] = None,
-    id_column: Annotated[str | None, typer.Option(help="Sample id column of --data.")] = None,
-    partition_column: Annotated[str | None, typer.Option(help="train/test column of --data.")] = None,
+    data: Annotated[Path | None, typer.Option(
+        help="Spectra file or folder (CSV/TSV, Parquet, .npz, nirs4all X/Y/M folder, JCAMP-DX, Delta table); "
+             "default: embedded Tecator.")] = None,
+    data_format: Annotated[str | None, typer.Option(
+        "--format", help="Format of --data when the path does not tell: csv, parquet, npz, nirs4all, jcamp, delta.")
+    ] = None,
+    id_column: Annotated[str | None, typer.Option(help="Sample id column of a wide table.")] = None,
+    partition_column: Annotated[str | None, typer.Option(help="train/test column of a wide table.")] = None,
     targets: Annotated[str | None, typer.Option(
-        help="Comma-separated target columns of --data (default: the spec's target). Every other column that is "
-             "not the id or partition is read as a spectral column.")] = None,
+        help="Comma-separated target columns of a wide table (default: the spec's target).")] = None,
+    metadata_columns: Annotated[str | None, typer.Option(
+        help="Comma-separated metadata columns of a wide table whose headers are not numbers.")] = None,
+    drop_nonfinite: Annotated[bool, typer.Option(
+        help="Drop spectra holding NaN/inf (and report them) instead of failing.")] = False,
     top: TopOpt = 10,
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains."""
     spec_obj = nirdag.load_spec(spec)
-    target_columns = [t.strip() for t in targets.split(",") if t.strip()] if targets else [spec_obj.target]
-    dataset = _load_data(data, target_columns, id_column, partition_column)
+    dataset = _load_data(
+        data, format=data_format, targets=_names(targets) or [spec_obj.target], id_column=id_column,
+        partition_column=partition_column, metadata_columns=_names(metadata_columns),
+        on_nonfinite="drop" if drop_nonfinite else "error",
+    )
     _ranked(nirdag.run(spec_obj, dataset, workspace=workspace, seed=seed), top)
 
 

@@ -1,22 +1,23 @@
-"""SpectraDataset: the one type through which every layer reads spectra, targets and partitions."""
+"""SpectraDataset: the one type through which every layer reads spectra, targets, metadata and partitions."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
+import pyarrow as pa
 
 from nirdag.data.errors import DataError, EmptyDatasetError, MissingColumnError
+from nirdag.data.hashing import dataset_hash
 
 WavelengthUnit = Literal["nm", "cm-1", "index"]
+WAVELENGTH_UNITS: tuple[WavelengthUnit, ...] = ("nm", "cm-1", "index")
 Partition = Literal["train", "test"]
 PARTITIONS: tuple[Partition, ...] = ("train", "test")
-_HASH_DOMAIN = b"nirdag.dataset.v1\x00"
 
 
 def _owned_readonly(values: object) -> np.ndarray:
@@ -33,13 +34,19 @@ def _owned_readonly(values: object) -> np.ndarray:
     return out
 
 
-def _readonly(array: np.ndarray) -> np.ndarray:
-    view = array.view()
-    view.setflags(write=False)
-    return view
+def _target_array(name: str, values: object, n: int, dataset: str) -> pa.Array:
+    """Float64 for numeric targets (NaN = not measured), string for class labels."""
+    array = np.asarray(values)
+    if array.shape != (n,):
+        raise DataError(f"dataset {dataset!r}: target {name!r} has {array.size} values for {n} rows")
+    if array.dtype.kind in "fiub":
+        return pa.array(_owned_readonly(array), type=pa.float64())
+    if array.dtype.kind in "UO":
+        return pa.array(array.astype(str), type=pa.string())
+    raise DataError(f"dataset {dataset!r}: target {name!r} has unsupported values of type {array.dtype}")
 
 
-@dataclass(frozen=True, slots=False)
+@dataclass(frozen=True)
 class DatasetSchema:
     """What the compiler needs to know of a dataset, without its values."""
 
@@ -53,126 +60,239 @@ class DatasetSchema:
     test_rows: tuple[int, ...]
 
 
-@dataclass(frozen=True)
 class SpectraDataset:
-    """Spectra (n_samples x n_wavelengths, float64, read-only) with ids, axis, targets and partitions.
+    """Spectra (n_samples x n_wavelengths float64) with ids, axis, targets, metadata and partitions, on Arrow.
 
     Parameters
     ----------
     name : str
         Display name (not part of the identity hash).
-    sample_ids : numpy.ndarray
-        One unique string id per row.
-    spectra : numpy.ndarray
-        2D float64 matrix; stored as a read-only C-contiguous array.
-    wavelengths : numpy.ndarray
-        1D axis, one value per column, in the order measured.
+    sample_ids : array-like of str
+        One unique id per row.
+    spectra : array-like
+        2D float64 matrix. A writable array is copied once; a read-only C-contiguous float64 one is shared.
+    wavelengths : array-like
+        1D axis, one value per column, strictly monotonic, in the order measured (ascending or descending).
     wavelength_unit : {"nm", "cm-1", "index"}
-    targets : Mapping[str, numpy.ndarray]
-        Target name -> float64 vector of length n_samples (NaN = not measured).
-    partition : numpy.ndarray
-        ``"train"`` or ``"test"`` per row.
+        ``index`` when the source has no axis (column positions).
+    targets : Mapping[str, array-like]
+        Target name -> values: numeric (float64, NaN = not measured) or strings (class labels).
+    partition : array-like of {"train", "test"}
+    metadata : Mapping[str, array-like], optional
+        Free columns (instrument, date, group/repetition id...); not part of the identity hash.
     """
 
-    name: str
-    sample_ids: np.ndarray
-    spectra: np.ndarray
-    wavelengths: np.ndarray
-    wavelength_unit: WavelengthUnit
-    targets: Mapping[str, np.ndarray]
-    partition: np.ndarray
-
-    def __post_init__(self) -> None:
-        spectra = _owned_readonly(self.spectra)
-        if spectra.ndim != 2:
-            raise DataError(f"dataset {self.name!r}: spectra must be 2D, got shape {spectra.shape}")
-        n, p = spectra.shape
+    def __init__(
+        self, *, name: str, sample_ids: object, spectra: object, wavelengths: object,
+        wavelength_unit: WavelengthUnit, targets: Mapping[str, object], partition: object,
+        metadata: Mapping[str, object] | None = None,
+    ):
+        X = _owned_readonly(spectra)
+        if X.ndim != 2:
+            raise DataError(f"dataset {name!r}: spectra must be 2D, got shape {X.shape}")
+        n, p = X.shape
         if n == 0 or p == 0:
-            raise EmptyDatasetError(
-                f"dataset {self.name!r} is empty: {n} samples x {p} wavelengths (need at least 1 x 1)"
-            )
-        wavelengths = _owned_readonly(self.wavelengths)
-        if wavelengths.shape != (p,):
-            raise DataError(
-                f"dataset {self.name!r}: wavelength axis has {wavelengths.size} values for {p} spectral columns"
-            )
-        ids = np.array(self.sample_ids, dtype=str)
+            raise EmptyDatasetError(f"dataset {name!r} is empty: {n} samples x {p} wavelengths (need at least 1 x 1)")
+        ids = np.asarray(sample_ids).astype(str)
         if ids.shape != (n,):
-            raise DataError(f"dataset {self.name!r}: {ids.size} sample ids for {n} spectra")
+            raise DataError(f"dataset {name!r}: {ids.size} sample ids for {n} spectra")
+        parts = np.asarray(partition).astype(str)
+        if parts.shape != (n,):
+            raise DataError(f"dataset {name!r}: {parts.size} partition labels for {n} spectra")
+        core = pa.table({
+            "sample_id": pa.array(ids, type=pa.string()),
+            "partition": pa.array(parts, type=pa.string()),
+            "spectrum": pa.FixedSizeListArray.from_arrays(pa.array(X.reshape(-1), type=pa.float64()), p),
+        })
+        target_table = pa.table({t: _target_array(t, v, n, name) for t, v in targets.items()})
+        meta = {k: pa.array(np.asarray(v)) if not isinstance(v, pa.Array) else v for k, v in (metadata or {}).items()}
+        self._init(name, core, target_table, pa.table(meta) if meta else pa.table({}),
+                   _owned_readonly(wavelengths), wavelength_unit)
+
+    @classmethod
+    def from_arrow(
+        cls, *, name: str, core: pa.Table, targets: pa.Table, metadata: pa.Table, wavelengths: np.ndarray,
+        wavelength_unit: WavelengthUnit,
+    ) -> SpectraDataset:
+        """Build from row-aligned Arrow tables (core: sample_id, partition, spectrum) without copying them."""
+        self = cls.__new__(cls)
+        self._init(name, core, targets, metadata, _owned_readonly(wavelengths), wavelength_unit)
+        return self
+
+    def _init(self, name: str, core: pa.Table, targets: pa.Table, metadata: pa.Table, wavelengths: np.ndarray,
+              unit: WavelengthUnit) -> None:
+        self.name = name
+        self._core = core.combine_chunks()
+        self._targets = targets.combine_chunks()
+        self._metadata = metadata.combine_chunks()
+        self.wavelengths = wavelengths
+        self.wavelength_unit = unit
+        self._validate()
+
+    def _validate(self) -> None:
+        n, p = self.spectra.shape
+        if n == 0 or p == 0:
+            raise EmptyDatasetError(f"dataset {self.name!r} is empty: {n} samples x {p} wavelengths")
+        if self.wavelength_unit not in WAVELENGTH_UNITS:
+            raise DataError(f"dataset {self.name!r}: wavelength unit {self.wavelength_unit!r} is not one of "
+                            f"{list(WAVELENGTH_UNITS)}")
+        if self.wavelengths.shape != (p,):
+            raise DataError(f"dataset {self.name!r}: wavelength axis has {self.wavelengths.size} values for {p} "
+                            "spectral columns")
+        steps = np.diff(self.wavelengths)
+        if p > 1 and not (np.all(steps > 0) or np.all(steps < 0)):
+            bad = int(np.flatnonzero(steps <= 0)[0] if steps[0] > 0 else np.flatnonzero(steps >= 0)[0])
+            raise DataError(f"dataset {self.name!r}: wavelength axis is not strictly monotonic at positions "
+                            f"{bad}-{bad + 1} ({self.wavelengths[bad]:g}, {self.wavelengths[bad + 1]:g})")
+        for table, what in ((self._targets, "targets"), (self._metadata, "metadata")):
+            if table.num_columns and table.num_rows != n:
+                raise DataError(f"dataset {self.name!r}: {what} have {table.num_rows} rows for {n} spectra")
+        ids = self.sample_ids
         uniq, counts = np.unique(ids, return_counts=True)
         if uniq.size != n:
-            dup = uniq[counts > 1][:5].tolist()
-            raise DataError(f"dataset {self.name!r}: sample ids are not unique, e.g. {dup}")
-        partition = np.array(self.partition, dtype=str)
-        bad = np.setdiff1d(np.unique(partition), PARTITIONS)
-        if partition.shape != (n,) or bad.size:
-            raise DataError(
-                f"dataset {self.name!r}: partition must give 'train' or 'test' for each of {n} rows, "
-                f"found {bad.tolist() or partition.shape}"
+            raise DataError(f"dataset {self.name!r}: sample ids are not unique, e.g. {uniq[counts > 1][:5].tolist()}")
+        bad_parts = np.setdiff1d(np.unique(self.partition), PARTITIONS)
+        if bad_parts.size:
+            raise DataError(f"dataset {self.name!r}: partition must be 'train' or 'test', found {bad_parts.tolist()}")
+
+    # --- columns -----------------------------------------------------------------------------------------------
+    @cached_property
+    def spectra(self) -> np.ndarray:
+        """The (n_samples, n_wavelengths) matrix: a read-only, zero-copy view of the Arrow buffer."""
+        column = self._core.column("spectrum").chunk(0) if self._core.num_rows else None
+        if column is None:
+            return np.empty((0, 0))
+        flat = column.flatten().to_numpy(zero_copy_only=True)
+        return flat.reshape(len(column), column.type.list_size)
+
+    @cached_property
+    def sample_ids(self) -> np.ndarray:
+        ids = self._core.column("sample_id").to_numpy(zero_copy_only=False).astype(str)
+        ids.setflags(write=False)
+        return ids
+
+    @cached_property
+    def partition(self) -> np.ndarray:
+        parts = self._core.column("partition").to_numpy(zero_copy_only=False).astype(str)
+        parts.setflags(write=False)
+        return parts
+
+    @property
+    def targets(self) -> Mapping[str, np.ndarray]:
+        """Target name -> values (float64 read-only, or str labels)."""
+        return MappingProxyType({t: self.target(t) for t in self._targets.column_names})
+
+    @property
+    def target_names(self) -> tuple[str, ...]:
+        return tuple(self._targets.column_names)
+
+    def target(self, name: str) -> np.ndarray:
+        """Values of target ``name``; a missing name lists the targets this dataset has."""
+        if name not in self._targets.column_names:
+            raise MissingColumnError(
+                f"dataset {self.name!r} has no target column {name!r}; targets are {sorted(self._targets.column_names)}"
             )
-        targets: dict[str, np.ndarray] = {}
-        for tname, values in self.targets.items():
-            vec = _owned_readonly(values)
-            if vec.shape != (n,):
-                raise DataError(f"dataset {self.name!r}: target {tname!r} has {vec.size} values for {n} rows")
-            targets[tname] = vec
-        object.__setattr__(self, "spectra", spectra)
-        object.__setattr__(self, "wavelengths", wavelengths)
-        object.__setattr__(self, "sample_ids", _readonly(ids))
-        object.__setattr__(self, "partition", _readonly(partition))
-        object.__setattr__(self, "targets", MappingProxyType(targets))
+        column = self._targets.column(name)
+        if pa.types.is_floating(column.type):
+            return column.to_numpy()
+        labels = column.to_numpy(zero_copy_only=False).astype(str)
+        labels.setflags(write=False)
+        return labels
+
+    def is_label_target(self, name: str) -> bool:
+        """True when target ``name`` holds class labels (strings), False for numeric targets."""
+        self.target(name)
+        return not pa.types.is_floating(self._targets.column(name).type)
+
+    @property
+    def metadata(self) -> pa.Table:
+        """Free metadata columns (row-aligned with the spectra)."""
+        return self._metadata
+
+    @property
+    def arrow(self) -> tuple[pa.Table, pa.Table, pa.Table]:
+        """The three row-aligned Arrow tables: core (sample_id, partition, spectrum), targets, metadata."""
+        return self._core, self._targets, self._metadata
 
     @property
     def n_samples(self) -> int:
-        return int(self.spectra.shape[0])
+        return self._core.num_rows
 
     @property
     def n_wavelengths(self) -> int:
-        return int(self.spectra.shape[1])
+        return int(self._core.schema.field("spectrum").type.list_size)
 
-    def target(self, name: str) -> np.ndarray:
-        """Return the target vector ``name``; a missing name lists the targets this dataset has."""
-        try:
-            return self.targets[name]
-        except KeyError:
-            raise MissingColumnError(
-                f"dataset {self.name!r} has no target column {name!r}; targets are {sorted(self.targets)}"
-            ) from None
+    # --- selection ---------------------------------------------------------------------------------------------
+    def rows(self, partition: Partition | None = None, *, mask: object = None, ids: Sequence[str] | None = None
+             ) -> np.ndarray:
+        """Row indices (int64) of a partition, a boolean mask or sample ids (in the order given); no copy of data."""
+        given = [x is not None for x in (partition, mask, ids)]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of partition, mask or ids")
+        if partition is not None:
+            if partition not in PARTITIONS:
+                raise DataError(f"unknown partition {partition!r}; partitions are {list(PARTITIONS)}")
+            return np.flatnonzero(self.partition == partition)
+        if mask is not None:
+            m = np.asarray(mask, dtype=bool)
+            if m.shape != (self.n_samples,):
+                raise DataError(f"mask has shape {m.shape}, expected ({self.n_samples},)")
+            return np.flatnonzero(m)
+        position = {sid: i for i, sid in enumerate(self.sample_ids)}
+        missing = [s for s in ids if s not in position]
+        if missing:
+            raise DataError(f"dataset {self.name!r} has no sample ids {missing[:5]}")
+        return np.asarray([position[s] for s in ids], dtype=np.int64)
 
-    def rows(self, partition: Partition) -> np.ndarray:
-        """Row indices (int64, ascending) of one partition."""
-        return np.flatnonzero(self.partition == partition)
+    def slice(self, start: int, stop: int) -> SpectraDataset:
+        """Rows ``start:stop`` sharing every buffer with this dataset (zero-copy)."""
+        length = max(0, min(stop, self.n_samples) - start)
+        return self._with_tables(self._core.slice(start, length), self._targets.slice(start, length),
+                                 self._metadata.slice(start, length) if self._metadata.num_columns else self._metadata)
 
+    def select(self, partition: Partition | None = None, *, mask: object = None, ids: Sequence[str] | None = None,
+               copy: bool = False) -> SpectraDataset:
+        """The selected rows as a dataset: zero-copy when they are one contiguous ascending run.
+
+        Any other selection copies the rows, which must be asked for with ``copy=True``; code that only needs the
+        rows uses :meth:`rows` and indexes the shared matrix instead.
+        """
+        idx = self.rows(partition, mask=mask, ids=ids)
+        if idx.size == 0:
+            raise EmptyDatasetError(f"selection of dataset {self.name!r} has no rows")
+        if np.array_equal(idx, np.arange(idx[0], idx[0] + idx.size)):
+            return self.slice(int(idx[0]), int(idx[0] + idx.size))
+        if not copy:
+            raise DataError("these rows are not one contiguous run, so selecting them copies the spectra; pass "
+                            "copy=True to do so, or use rows() to get their indices")
+        take = pa.array(idx)
+        return self._with_tables(self._core.take(take), self._targets.take(take),
+                                 self._metadata.take(take) if self._metadata.num_columns else self._metadata)
+
+    def _with_tables(self, core: pa.Table, targets: pa.Table, metadata: pa.Table) -> SpectraDataset:
+        return SpectraDataset.from_arrow(name=self.name, core=core, targets=targets, metadata=metadata,
+                                         wavelengths=self.wavelengths, wavelength_unit=self.wavelength_unit)
+
+    # --- identity ----------------------------------------------------------------------------------------------
     @cached_property
     def content_hash(self) -> str:
-        """Full sha256 hex of the canonical content: spectra, axis, ids, targets, partitions."""
-        h = hashlib.sha256(_HASH_DOMAIN)
-        h.update(np.asarray(self.spectra.shape, dtype="<i8").tobytes())
-        h.update(np.ascontiguousarray(self.spectra, dtype="<f8").data)
-        h.update(np.ascontiguousarray(self.wavelengths, dtype="<f8").data)
-        h.update(self.wavelength_unit.encode())
-        _update_strings(h, self.sample_ids)
-        for tname in sorted(self.targets):
-            _update_strings(h, np.asarray([tname]))
-            h.update(np.ascontiguousarray(self.targets[tname], dtype="<f8").data)
-        _update_strings(h, self.partition)
-        return h.hexdigest()
+        """Full sha256 hex of the canonical content: spectra, axis, ids, targets, partitions (not metadata)."""
+        return dataset_hash(
+            spectra=self.spectra, wavelengths=self.wavelengths, unit=self.wavelength_unit,
+            sample_ids=self._core.column("sample_id").chunk(0),
+            targets={t: self._targets.column(t).chunk(0) for t in self._targets.column_names},
+            partition=self._core.column("partition").chunk(0),
+        )
 
     def schema(self) -> DatasetSchema:
         return DatasetSchema(
-            dataset_hash=self.content_hash,
-            name=self.name,
-            n_samples=self.n_samples,
-            n_wavelengths=self.n_wavelengths,
-            target_names=tuple(sorted(self.targets)),
-            wavelength_unit=self.wavelength_unit,
-            train_rows=tuple(self.rows("train").tolist()),
+            dataset_hash=self.content_hash, name=self.name, n_samples=self.n_samples,
+            n_wavelengths=self.n_wavelengths, target_names=tuple(sorted(self.target_names)),
+            wavelength_unit=self.wavelength_unit, train_rows=tuple(self.rows("train").tolist()),
             test_rows=tuple(self.rows("test").tolist()),
         )
 
+    def __repr__(self) -> str:
+        return (f"SpectraDataset({self.name!r}, {self.n_samples} x {self.n_wavelengths}, "
+                f"targets={list(self.target_names)}, train={self.rows('train').size}, test={self.rows('test').size})")
 
-def _update_strings(h: hashlib._Hash, values: np.ndarray) -> None:
-    """Hash strings unambiguously: each as its utf-8 length (int64 LE) then its bytes."""
-    encoded = [str(v).encode("utf-8") for v in values]
-    h.update(np.asarray([len(e) for e in encoded], dtype="<i8").tobytes())
-    h.update(b"".join(encoded))

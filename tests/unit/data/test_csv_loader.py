@@ -69,9 +69,14 @@ def test_non_numeric_cell_names_file_row_and_column(tmp_path: Path) -> None:
     assert "'oops'" in message
 
 
-def test_non_numeric_target_cell_names_the_target_column(tmp_path: Path) -> None:
-    path = _write(tmp_path, "id,fat,900\na,high,0.1\n")
-    with pytest.raises(SpectraFileError, match=r"row 2.*'fat'"):
+def test_target_column_without_numbers_is_class_labels(tmp_path: Path) -> None:
+    ds = load_csv(_write(tmp_path, "id,grade,900\na,high,0.1\nb,low,0.2\n"), targets=["grade"], id_column="id")
+    assert ds.is_label_target("grade") and ds.target("grade").tolist() == ["high", "low"]
+
+
+def test_non_numeric_cell_in_a_numeric_target_names_the_target_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,fat,900\na,12.5,0.1\nb,high,0.2\n")
+    with pytest.raises(SpectraFileError, match=r"row 3.*'fat'"):
         load_csv(path, targets=["fat"], id_column="id")
 
 

@@ -27,6 +27,10 @@ class _DictRow(msgspec.Struct):
     counts: dict[str, int]
 
 
+class _SetRow(msgspec.Struct):
+    members: set[int]
+
+
 class _UnionRow(msgspec.Struct):
     either: str | int
 
@@ -69,9 +73,13 @@ def test_float_and_bool_map_to_float64_and_bool(schema: pa.Schema) -> None:
     assert schema.field("flag").type == pa.bool_()
 
 
-def test_dict_annotation_raises_type_error() -> None:
+def test_dict_annotation_maps_to_an_arrow_map() -> None:
+    assert schema_from_struct(_DictRow).field("counts").type == pa.map_(pa.string(), pa.int64())
+
+
+def test_unsupported_annotation_raises_type_error() -> None:
     with pytest.raises(TypeError, match="no Arrow type"):
-        schema_from_struct(_DictRow)
+        schema_from_struct(_SetRow)
 
 
 def test_union_of_two_types_raises_type_error() -> None:

@@ -1,0 +1,124 @@
+"""Datasets in the workspace: `datasets` (one row per dataset_hash) and `spectra` (one row per sample).
+
+A dataset is written once per dataset_hash and read back to an identical dataset (same content hash): the spectrum
+width is kept in `datasets.n_wavelengths`, so the `list<double>` column comes back as the same 2D matrix. Metadata
+columns are stored as strings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from datafusion import SessionContext
+from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
+
+from datafusion_engine.errors import StoreError
+from datafusion_engine.schemas import DATASETS, SPECTRA
+from datafusion_engine.session import WorkspaceSession, plain_strings
+from datafusion_engine.store import WorkspaceStore
+from nirdag.data import SpectraDataset
+
+
+def _map_column(names: list[str], columns: list[pa.Array], n: int, value_type: pa.DataType) -> pa.MapArray:
+    """A map<string, value> per row from row-aligned columns (built in Arrow, not row by row)."""
+    k = len(names)
+    offsets = pa.array(np.arange(n + 1, dtype=np.int32) * k)
+    keys = pa.array(np.tile(np.asarray(names, dtype=object), n) if k else [], type=pa.string())
+    if k:
+        items = pa.concat_arrays([c.cast(value_type) for c in columns])
+        order = np.arange(n * k).reshape(k, n).T.reshape(-1)  # row-major: row 0's values first
+        items = items.take(pa.array(order))
+    else:
+        items = pa.array([], type=value_type)
+    return pa.MapArray.from_arrays(offsets, keys, items)
+
+
+def dataset_tables(dataset: SpectraDataset) -> tuple[pa.Table, pa.Table]:
+    """The `datasets` row and the `spectra` rows of a dataset."""
+    core, targets, metadata = dataset.arrow
+    n = dataset.n_samples
+    numeric = [t for t in targets.column_names if not dataset.is_label_target(t)]
+    labels = [t for t in targets.column_names if dataset.is_label_target(t)]
+    head = pa.Table.from_pylist([{
+        "dataset_hash": dataset.content_hash, "name": dataset.name, "n_samples": n,
+        "n_wavelengths": dataset.n_wavelengths, "wavelengths": dataset.wavelengths.tolist(),
+        "wavelength_unit": dataset.wavelength_unit, "numeric_targets": numeric, "label_targets": labels,
+        "metadata_names": metadata.column_names,
+    }], schema=DATASETS)
+    rows = pa.Table.from_arrays([
+        pa.array(np.full(n, dataset.content_hash, dtype=object), type=pa.string()),
+        pa.array(np.arange(n, dtype=np.int64)),
+        core.column("sample_id").combine_chunks(),
+        core.column("partition").combine_chunks(),
+        core.column("spectrum").combine_chunks().cast(pa.list_(pa.float64())),
+        _map_column(numeric, [targets.column(t).combine_chunks() for t in numeric], n, pa.float64()),
+        _map_column(labels, [targets.column(t).combine_chunks() for t in labels], n, pa.string()),
+        _map_column(metadata.column_names, [metadata.column(m).combine_chunks() for m in metadata.column_names], n,
+                    pa.string()),
+    ], schema=SPECTRA)
+    return head, rows
+
+
+def save_dataset(store: WorkspaceStore, dataset: SpectraDataset) -> bool:
+    """Store ``dataset`` once under its dataset_hash; False when it was already there."""
+    if dataset.content_hash in stored_dataset_hashes(store.root):
+        return False
+    head, rows = dataset_tables(dataset)
+    store.write("spectra", rows)
+    store.write("datasets", head)
+    return True
+
+
+def stored_dataset_hashes(workspace: str | Path) -> set[str]:
+    path = Path(workspace) / "tables" / "datasets"
+    if not (path / "_delta_log").is_dir():
+        return set()
+    session = WorkspaceSession(workspace)
+    return set(session.sql("SELECT dataset_hash FROM datasets").column("dataset_hash").to_pylist())
+
+
+def load_stored_dataset(workspace: str | Path, dataset_hash: str) -> SpectraDataset:
+    """Read a stored dataset back; it has the same content hash as the one saved."""
+    session = WorkspaceSession(workspace)
+    if "datasets" not in session.tables or "spectra" not in session.tables:
+        raise StoreError(f"workspace {session.root} holds no stored datasets")
+    quoted = dataset_hash.replace("'", "''")
+    head = session.sql(f"SELECT * FROM datasets WHERE dataset_hash = '{quoted}'").to_pylist()
+    if not head:
+        raise StoreError(f"workspace {session.root} has no dataset {dataset_hash}")
+    info = head[0]
+    rows = session.sql(f"SELECT * FROM spectra WHERE dataset_hash = '{quoted}' ORDER BY row")
+    n, p = info["n_samples"], info["n_wavelengths"]
+    flat = pc.list_flatten(rows.column("spectrum")).to_numpy(zero_copy_only=False).astype(np.float64)
+    if rows.num_rows != n or flat.size != n * p:
+        raise StoreError(f"dataset {dataset_hash} is incomplete in {session.root}: {rows.num_rows} of {n} rows")
+    spectra = flat.reshape(n, p)
+    spectra.setflags(write=False)
+
+    def lookup(column: str, name: str) -> np.ndarray:
+        return pc.map_lookup(rows.column(column), pa.scalar(name), "first").to_numpy(zero_copy_only=False)
+
+    targets = {t: lookup("numeric_targets", t).astype(np.float64) for t in info["numeric_targets"]}
+    targets |= {t: lookup("label_targets", t).astype(str) for t in info["label_targets"]}
+    return SpectraDataset(
+        name=info["name"], sample_ids=rows.column("sample_id").to_numpy(zero_copy_only=False),
+        spectra=spectra, wavelengths=np.asarray(info["wavelengths"], dtype=np.float64),
+        wavelength_unit=info["wavelength_unit"], targets=targets,
+        partition=rows.column("partition").to_numpy(zero_copy_only=False),
+        metadata={m: lookup("metadata", m).astype(str) for m in info["metadata_names"]},
+    )
+
+
+def read_delta_source(path: str | Path) -> pa.Table:
+    """A user's Delta table (wide spectra) read through DataFusion's native provider, as one Arrow table."""
+    try:
+        table = DeltaTable(str(path))
+    except TableNotFoundError:
+        raise StoreError(f"{path}: not a Delta table (no _delta_log)") from None
+    ctx = SessionContext()
+    ctx.register_table("source", table)
+    return plain_strings(ctx.sql("SELECT * FROM source").to_arrow_table())
