@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class OperatorTraits:
@@ -24,3 +26,21 @@ class OperatorTraits:
     wavelength_aware: bool = False
     changes_axis: bool = False
     y_aware: bool = False
+
+
+def check_axis(wavelengths: object, n_features: int, owner: str) -> np.ndarray:
+    """Validate the ``wavelengths`` parameter of a wavelength-aware operator against the data width.
+
+    Wavelength-aware operators take the dataset's axis as an ``__init__`` parameter ``wavelengths`` (the engine
+    sets it from the dataset, or from the upstream step's ``wavelengths_out_``), and after ``fit`` expose the axis
+    of their output as ``wavelengths_out_``.
+    """
+    if wavelengths is None:
+        raise ValueError(f"{owner}: wavelengths is required (the wavelength axis of the input spectra)")
+    axis = np.asarray(wavelengths, dtype=np.float64)
+    if axis.shape != (n_features,):
+        raise ValueError(f"{owner}: wavelengths has {axis.size} values for {n_features} input columns")
+    steps = np.diff(axis)
+    if axis.size > 1 and not (np.all(steps > 0) or np.all(steps < 0)):
+        raise ValueError(f"{owner}: wavelengths must be strictly monotonic")
+    return axis
