@@ -85,7 +85,7 @@ class Detrend(_RowWise):
             raise ValueError(f"order must be >= 0, got {self.order}")
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
+        # Least-squares fit of every row at once: coefficients = X @ pinv(basis).T, then subtract the fit.
         t = np.linspace(-1.0, 1.0, X.shape[1])
         basis = np.vander(t, self.order + 1)
-        coef, *_ = np.linalg.lstsq(basis, X.T, rcond=None)
-        return X - (basis @ coef).T
+        return X - (X @ np.linalg.pinv(basis).T) @ basis.T
