@@ -106,6 +106,9 @@ class SpectraDataset:
         })
         target_table = pa.table({t: _target_array(t, v, n, name) for t, v in targets.items()})
         meta = {k: pa.array(np.asarray(v)) if not isinstance(v, pa.Array) else v for k, v in (metadata or {}).items()}
+        wrong = [f"{k!r} ({len(v)})" for k, v in meta.items() if len(v) != n]
+        if wrong:
+            raise DataError(f"dataset {name!r}: metadata column(s) {', '.join(wrong)} do not have {n} values")
         self._init(name, core, target_table, pa.table(meta) if meta else pa.table({}),
                    _owned_readonly(wavelengths), wavelength_unit)
 
@@ -139,6 +142,9 @@ class SpectraDataset:
         if self.wavelengths.shape != (p,):
             raise DataError(f"dataset {self.name!r}: wavelength axis has {self.wavelengths.size} values for {p} "
                             "spectral columns")
+        if not np.isfinite(self.wavelengths).all():
+            bad = int(np.flatnonzero(~np.isfinite(self.wavelengths))[0])
+            raise DataError(f"dataset {self.name!r}: wavelength axis value at position {bad} is not a finite number")
         steps = np.diff(self.wavelengths)
         if p > 1 and not (np.all(steps > 0) or np.all(steps < 0)):
             bad = int(np.flatnonzero(steps <= 0)[0] if steps[0] > 0 else np.flatnonzero(steps >= 0)[0])

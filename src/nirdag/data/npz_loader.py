@@ -18,7 +18,7 @@ def _targets(path: Path, y: np.ndarray | None, names: np.ndarray | None, n: int)
     if y is None:
         return {}
     y = np.asarray(y)
-    Y = y.reshape(n, -1) if y.ndim == 1 else y
+    Y = y[:, None] if y.ndim == 1 else y
     if Y.ndim != 2 or Y.shape[0] != n:
         raise DataError(f"{path}: y has shape {y.shape}, expected ({n},) or ({n}, n_targets)")
     labels = [str(t) for t in names] if names is not None else (["y"] if Y.shape[1] == 1 else
