@@ -52,7 +52,7 @@ def fit_predict(
     X_fit, blocks = _fit_transform_steps(
         group.fitted_steps, spectra[fit_rows], targets[fit_rows], [spectra[r] for r in predict_rows]
     )
-    model = PLSSweep(n_components=max(components)).fit(X_fit, targets[fit_rows])
+    model = PLSSweep(**{**group.model.params, "n_components": max(components)}).fit(X_fit, targets[fit_rows])
     select = np.asarray(components, dtype=np.int64) - 1
     return [readonly(_predict(model, X, select)) for X in blocks]
 

@@ -166,7 +166,7 @@ def compile_plan(
             chains.append(ChainSpec(
                 chain_id=sha256_of("chain", pipeline_hash, [b], list(step_hashes)),
                 group_id=group.group_id, branch_path=(b,), branch_name=name, preprocessing=preprocessing,
-                step_hashes=step_hashes, model="pls", n_components=k, params={"n_components": k},
+                step_hashes=step_hashes, model="pls", n_components=k, params=dict(model_ref.params),
             ))
     train_rows = schema.train_rows
     return CompiledPlan(

@@ -46,8 +46,8 @@ def transform_ref(step: TransformStep) -> StepRef:
 
 
 def pls_ref(model: PLSModel, n_components: int) -> StepRef:
-    """The identity of a PLS step with ``n_components`` (the PLS sweep fits it; scale is never on)."""
-    return _ref("pls", PLSSweep, {"n_components": n_components})
+    """The identity of a PLS step with ``n_components`` (fitted by the PLS sweep)."""
+    return _ref("pls", PLSSweep, {"n_components": n_components, "scale": model.scale})
 
 
 def instantiate(ref: StepRef) -> BaseEstimator:

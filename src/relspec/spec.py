@@ -64,10 +64,10 @@ class KFoldSplit(msgspec.Struct, tag_field="kind", tag="kfold", **_STRICT):
 
 
 class PLSModel(msgspec.Struct, tag_field="op", tag="pls", **_STRICT):
-    """PLS regression, centred; ``scale`` true also scales X and y to unit variance (not supported yet)."""
+    """PLS regression, centred; ``scale`` true also scales X and y columns to unit variance (as scikit-learn)."""
 
     n_components: Annotated[int, msgspec.Meta(ge=1)] | list[Annotated[int, msgspec.Meta(ge=1)]] | IntRange
-    scale: Literal[False] = False
+    scale: bool = False
 
     def component_values(self) -> tuple[int, ...]:
         nc = self.n_components

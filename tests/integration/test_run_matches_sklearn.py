@@ -63,3 +63,20 @@ def test_best_chain_has_the_lowest_rmsecv(tecator_run):
     chains = _chains(tecator_run)
     assert tecator_run.best["rmsecv"] == min(c["rmsecv"] for c in chains)
     assert tecator_run.best["refit"] is True
+
+
+def test_scaled_pls_matches_sklearn_scale_true(tecator, tmp_path):
+    import nirdag
+
+    spec = {"target": "fat", "seed": 2, "pipeline": [
+        {"split": {"kind": "kfold", "n_splits": 4, "shuffle": True}}, {"op": "snv"},
+        {"model": {"op": "pls", "n_components": [3, 7], "scale": True}}]}
+    run = nirdag.run(spec, tecator, workspace=tmp_path / "ws")
+    rows = run.sql("SELECT c.n_components, s.value FROM chains c JOIN scores s USING (run_id, chain_id) "
+                   "WHERE s.fold_id = 'cv' AND s.metric = 'rmse' ORDER BY c.n_components").to_pylist()
+    train = tecator.rows("train")
+    X, y = tecator.spectra[train], tecator.target("fat")[train]
+    for row in rows:
+        model = make_pipeline(SNV(), PLSRegression(row["n_components"], scale=True))
+        pred = cross_val_predict(model, X, y, cv=KFold(4, shuffle=True, random_state=2)).ravel()
+        assert row["value"] == pytest.approx(float(np.sqrt(np.mean((pred - y) ** 2))), abs=1e-9)

@@ -46,7 +46,7 @@ def _spec(split: bool = True, steps: list[dict] | None = None, model: dict | Non
 def test_example_has_4_sweep_groups_of_15_components(plan: CompiledPlan) -> None:
     assert len(plan.groups) == 4
     assert all(g.component_values == tuple(range(1, 16)) for g in plan.groups)
-    assert all(g.model.params == {"n_components": 15} for g in plan.groups)
+    assert all(g.model.params == {"n_components": 15, "scale": False} for g in plan.groups)
 
 
 def test_example_has_60_chains_15_per_group(plan: CompiledPlan) -> None:
