@@ -11,7 +11,7 @@ from sklearn.model_selection import KFold
 from nirdag.data import DatasetSchema
 from relspec.errors import CompileError, SpecError
 from relspec.hashing import sha256_of
-from relspec.operator_map import pls_ref, transform_ref
+from relspec.operator_map import output_axis, pls_ref, transform_ref
 from relspec.plan import (
     FOLD_FINAL,
     ChainSpec,
@@ -132,6 +132,21 @@ class _Builder:
         ))
 
 
+def _path_refs(steps: tuple[TransformStep, ...], schema: DatasetSchema) -> list[StepRef]:
+    """Step references of one path, carrying the wavelength axis through axis-changing steps."""
+    axis = schema.wavelengths
+    refs = []
+    for step in steps:
+        ref = transform_ref(step, axis)
+        try:
+            axis = output_axis(ref, axis)
+        except ValueError as exc:
+            raise CompileError(f"step {ref.label} does not fit the wavelength axis of dataset {schema.name!r} "
+                               f"({axis[0]:g}..{axis[-1]:g} {schema.wavelength_unit}): {exc}") from None
+        refs.append(ref)
+    return refs
+
+
 def compile_plan(
     spec: PipelineSpec, schema: DatasetSchema, policy: ExecutionPolicy | None = None
 ) -> CompiledPlan:
@@ -156,7 +171,7 @@ def compile_plan(
     builder = _Builder()
     chains: list[ChainSpec] = []
     for b, (name, alternative) in enumerate(layout.branches):
-        refs = [transform_ref(s) for s in (*layout.prefix, *alternative, *layout.suffix)]
+        refs = _path_refs((*layout.prefix, *alternative, *layout.suffix), schema)
         input_node, fitted = builder.hoist(refs)
         group = builder.group(input_node, fitted, layout.model)
         preprocessing = " > ".join(r.label for r in refs) or "raw"

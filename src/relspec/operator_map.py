@@ -6,21 +6,41 @@ from types import MappingProxyType
 from typing import Any
 
 import msgspec
+import numpy as np
 from sklearn.base import BaseEstimator
 
-from nirdag.operators import MSC, SNV, Detrend, PLSSweep, SavitzkyGolay
+from nirdag import operators as ops
+from relspec import spec as s
 from relspec.hashing import sha256_of
 from relspec.plan import StepRef
-from relspec.spec import DetrendStep, MSCStep, PLSModel, SavitzkyGolayStep, SNVStep, TransformStep
 
 _TRANSFORMS: MappingProxyType[type, type[BaseEstimator]] = MappingProxyType({
-    SNVStep: SNV,
-    SavitzkyGolayStep: SavitzkyGolay,
-    DetrendStep: Detrend,
-    MSCStep: MSC,
+    s.SNVStep: ops.SNV,
+    s.SavitzkyGolayStep: ops.SavitzkyGolay,
+    s.DetrendStep: ops.Detrend,
+    s.MSCStep: ops.MSC,
+    s.RNVStep: ops.RNV,
+    s.EMSCStep: ops.EMSC,
+    s.AreaNormStep: ops.AreaNormalise,
+    s.VectorNormStep: ops.VectorNormalise,
+    s.MaxNormStep: ops.MaxNormalise,
+    s.MeanCentreStep: ops.MeanCentre,
+    s.AutoscaleStep: ops.Autoscale,
+    s.AbsorbanceStep: ops.ReflectanceToAbsorbance,
+    s.KubelkaMunkStep: ops.KubelkaMunk,
+    s.GapDerivativeStep: ops.GapSegmentDerivative,
+    s.DerivativeStep: ops.FiniteDifference,
+    s.GaussianStep: ops.GaussianSmooth,
+    s.ASLSStep: ops.ASLS,
+    s.AirPLSStep: ops.AirPLS,
+    s.CropStep: ops.Crop,
+    s.MaskBandsStep: ops.MaskBands,
+    s.ResampleStep: ops.Resample,
+    s.OSCStep: ops.OSC,
 })
+
 _CLASSES_BY_PATH: MappingProxyType[str, type[BaseEstimator]] = MappingProxyType({
-    f"{c.__module__}.{c.__qualname__}": c for c in (*_TRANSFORMS.values(), PLSSweep)
+    f"{c.__module__}.{c.__qualname__}": c for c in (*_TRANSFORMS.values(), ops.PLSSweep)
 })
 
 
@@ -30,26 +50,42 @@ def _label(op: str, params: dict[str, Any]) -> str:
     return f"{op}(" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
 
 
-def _ref(op: str, cls: type[BaseEstimator], params: dict[str, Any]) -> StepRef:
+def _ref(op: str, cls: type[BaseEstimator], params: dict[str, Any], axis: tuple[float, ...] | None = None
+         ) -> StepRef:
     class_path = f"{cls.__module__}.{cls.__qualname__}"
     stateless = bool(getattr(cls, "traits", None) and cls.traits.row_wise_stateless)
     return StepRef(
         op=op, class_path=class_path, params=params, step_hash=sha256_of(class_path, params),
-        row_wise_stateless=stateless, label=_label(op, params),
+        row_wise_stateless=stateless, label=_label(op, params), axis=axis,
     )
 
 
-def transform_ref(step: TransformStep) -> StepRef:
-    """The identity and operator of one transform step."""
-    params = msgspec.structs.asdict(step)
-    return _ref(type(step).__struct_config__.tag, _TRANSFORMS[type(step)], params)
+def transform_ref(step: s.TransformStep, axis: tuple[float, ...] | None = None) -> StepRef:
+    """The identity and operator of one transform step; a wavelength-aware one keeps its input ``axis``.
+
+    The axis is not part of the step hash: it belongs to the dataset (and so to dataset_hash).
+    """
+    cls = _TRANSFORMS[type(step)]
+    params = msgspec.to_builtins(msgspec.structs.asdict(step))
+    aware = cls.traits.wavelength_aware
+    return _ref(type(step).__struct_config__.tag, cls, params, axis if aware else None)
 
 
-def pls_ref(model: PLSModel, n_components: int) -> StepRef:
+def output_axis(ref: StepRef, axis: tuple[float, ...]) -> tuple[float, ...]:
+    """The wavelength axis after ``ref`` (unchanged unless the operator changes it)."""
+    cls = _CLASSES_BY_PATH[ref.class_path]
+    if not cls.traits.changes_axis:
+        return axis
+    fitted = instantiate(ref).fit(np.zeros((2, len(axis))))
+    return tuple(float(w) for w in fitted.wavelengths_out_)
+
+
+def pls_ref(model: s.PLSModel, n_components: int) -> StepRef:
     """The identity of a PLS step with ``n_components`` (fitted by the PLS sweep)."""
-    return _ref("pls", PLSSweep, {"n_components": n_components, "scale": model.scale})
+    return _ref("pls", ops.PLSSweep, {"n_components": n_components, "scale": model.scale})
 
 
 def instantiate(ref: StepRef) -> BaseEstimator:
-    """A fresh, unfitted estimator for a step reference."""
-    return _CLASSES_BY_PATH[ref.class_path](**ref.params)
+    """A fresh, unfitted estimator for a step reference (a wavelength-aware one gets its input axis)."""
+    extra = {"wavelengths": list(ref.axis)} if ref.axis is not None else {}
+    return _CLASSES_BY_PATH[ref.class_path](**ref.params, **extra)

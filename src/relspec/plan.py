@@ -29,6 +29,7 @@ class StepRef(msgspec.Struct, **_FROZEN):
     step_hash: str
     row_wise_stateless: bool
     label: str
+    axis: tuple[float, ...] | None = None  # input wavelength axis of a wavelength-aware step (not in step_hash)
 
 
 class HoistedNode(msgspec.Struct, **_FROZEN):

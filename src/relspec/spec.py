@@ -40,10 +40,119 @@ class MSCStep(_Transform, tag="msc"):
     """Multiplicative scatter correction (reference fitted on each fold's training rows)."""
 
 
-TransformStep = SNVStep | SavitzkyGolayStep | DetrendStep | MSCStep
-OPERATOR_NAMES: tuple[str, ...] = tuple(
-    t.__struct_config__.tag for t in (SNVStep, SavitzkyGolayStep, DetrendStep, MSCStep)
+class RNVStep(_Transform, tag="rnv"):
+    """Robust normal variate: centre on a row percentile, scale by the spread below it."""
+
+    percentile: Annotated[float, msgspec.Meta(gt=0, lt=100)] = 25.0
+
+
+class EMSCStep(_Transform, tag="emsc"):
+    """Extended MSC with a polynomial baseline of degree ``order`` (fitted per fold)."""
+
+    order: Annotated[int, msgspec.Meta(ge=0)] = 2
+
+
+class AreaNormStep(_Transform, tag="area_norm"):
+    """Divide each spectrum by its area (sum of absolute values)."""
+
+
+class VectorNormStep(_Transform, tag="vector_norm"):
+    """Divide each spectrum by its L2 norm."""
+
+
+class MaxNormStep(_Transform, tag="max_norm"):
+    """Divide each spectrum by its largest absolute value."""
+
+
+class MeanCentreStep(_Transform, tag="mean_centre"):
+    """Subtract the column means of the fold's training rows."""
+
+
+class AutoscaleStep(_Transform, tag="autoscale"):
+    """Centre and scale columns to unit variance (fitted per fold)."""
+
+
+class AbsorbanceStep(_Transform, tag="absorbance"):
+    """Reflectance to absorbance, log10(1/R)."""
+
+
+class KubelkaMunkStep(_Transform, tag="kubelka_munk"):
+    """Kubelka-Munk function (1-R)^2 / 2R."""
+
+
+class GapDerivativeStep(_Transform, tag="gap_derivative"):
+    """Norris-Williams gap-segment derivative."""
+
+    order: Annotated[int, msgspec.Meta(ge=1, le=2)] = 1
+    segment: Annotated[int, msgspec.Meta(ge=1)] = 5
+    gap: Annotated[int, msgspec.Meta(ge=1)] = 5
+
+
+class DerivativeStep(_Transform, tag="derivative"):
+    """First or second derivative by finite differences."""
+
+    order: Annotated[int, msgspec.Meta(ge=1, le=2)] = 1
+
+
+class GaussianStep(_Transform, tag="gaussian"):
+    """Gaussian smoothing with ``sigma`` in columns."""
+
+    sigma: Annotated[float, msgspec.Meta(gt=0)] = 2.0
+
+
+class ASLSStep(_Transform, tag="asls"):
+    """Asymmetric least squares baseline removal."""
+
+    lam: Annotated[float, msgspec.Meta(gt=0)] = 1e5
+    p: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.01
+    n_iter: Annotated[int, msgspec.Meta(ge=1)] = 10
+
+
+class AirPLSStep(_Transform, tag="airpls"):
+    """Adaptive iteratively reweighted penalised least squares baseline removal."""
+
+    lam: Annotated[float, msgspec.Meta(gt=0)] = 1e5
+    n_iter: Annotated[int, msgspec.Meta(ge=1)] = 15
+    tol: Annotated[float, msgspec.Meta(gt=0)] = 1e-3
+
+
+class CropStep(_Transform, tag="crop"):
+    """Keep the wavelengths in [start, stop] (units of the dataset axis)."""
+
+    start: float
+    stop: float
+
+
+class MaskBandsStep(_Transform, tag="mask_bands"):
+    """Drop the wavelengths inside each [lo, hi] band."""
+
+    bands: list[tuple[float, float]]
+
+
+class ResampleStep(_Transform, tag="resample"):
+    """Interpolate every spectrum onto ``new_wavelengths`` (inside the input axis range)."""
+
+    new_wavelengths: list[float]
+    kind: Literal["linear", "cubic"] = "linear"
+
+
+class OSCStep(_Transform, tag="osc"):
+    """Orthogonal signal correction (y-aware, fitted per fold)."""
+
+    n_components: Annotated[int, msgspec.Meta(ge=1)] = 1
+
+
+_TRANSFORM_TYPES = (
+    SNVStep, SavitzkyGolayStep, DetrendStep, MSCStep, RNVStep, EMSCStep, AreaNormStep, VectorNormStep,
+    MaxNormStep, MeanCentreStep, AutoscaleStep, AbsorbanceStep, KubelkaMunkStep, GapDerivativeStep, DerivativeStep,
+    GaussianStep, ASLSStep, AirPLSStep, CropStep, MaskBandsStep, ResampleStep, OSCStep,
 )
+TransformStep = (
+    SNVStep | SavitzkyGolayStep | DetrendStep | MSCStep | RNVStep | EMSCStep | AreaNormStep | VectorNormStep
+    | MaxNormStep | MeanCentreStep | AutoscaleStep | AbsorbanceStep | KubelkaMunkStep | GapDerivativeStep
+    | DerivativeStep | GaussianStep | ASLSStep | AirPLSStep | CropStep | MaskBandsStep | ResampleStep | OSCStep
+)
+OPERATOR_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in _TRANSFORM_TYPES)
 
 
 class IntRange(msgspec.Struct, **_STRICT):

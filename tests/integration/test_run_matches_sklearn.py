@@ -80,3 +80,34 @@ def test_scaled_pls_matches_sklearn_scale_true(tecator, tmp_path):
         model = make_pipeline(SNV(), PLSRegression(row["n_components"], scale=True))
         pred = cross_val_predict(model, X, y, cv=KFold(4, shuffle=True, random_state=2)).ravel()
         assert row["value"] == pytest.approx(float(np.sqrt(np.mean((pred - y) ** 2))), abs=1e-9)
+
+
+def test_wavelength_aware_and_fitted_operators_match_sklearn(tecator, tmp_path):
+    import nirdag
+    from nirdag.operators import EMSC, Crop
+
+    spec = {"target": "fat", "seed": 5, "pipeline": [
+        {"split": {"kind": "kfold", "n_splits": 5, "shuffle": True}},
+        {"op": "crop", "start": 900.0, "stop": 1000.0}, {"op": "emsc", "order": 1},
+        {"model": {"op": "pls", "n_components": [4, 8]}}]}
+    run = nirdag.run(spec, tecator, workspace=tmp_path / "ws")
+    rows = run.sql("SELECT c.n_components, s.value FROM chains c JOIN scores s USING (run_id, chain_id) "
+                   "WHERE s.fold_id = 'cv' AND s.metric = 'rmse' ORDER BY c.n_components").to_pylist()
+    train = tecator.rows("train")
+    X, y = tecator.spectra[train], tecator.target("fat")[train]
+    for row in rows:
+        model = make_pipeline(Crop(900.0, 1000.0, wavelengths=tecator.wavelengths), EMSC(order=1),
+                              PLSRegression(row["n_components"], scale=False))
+        pred = cross_val_predict(model, X, y, cv=KFold(5, shuffle=True, random_state=5)).ravel()
+        assert row["value"] == pytest.approx(float(np.sqrt(np.mean((pred - y) ** 2))), abs=1e-9)
+
+
+def test_crop_outside_the_axis_is_a_compile_error_naming_the_axis(tecator, tmp_path):
+    import nirdag
+    from relspec import CompileError
+
+    spec = {"target": "fat", "pipeline": [{"split": {"kind": "kfold"}}, {"op": "crop", "start": 2000, "stop": 2100},
+                                          {"model": {"op": "pls", "n_components": 2}}]}
+    with pytest.raises(CompileError, match=r"crop.*850..1050 nm"):
+        nirdag.run(spec, tecator, workspace=tmp_path / "ws")
+    assert not (tmp_path / "ws").exists()

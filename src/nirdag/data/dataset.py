@@ -56,6 +56,7 @@ class DatasetSchema:
     n_wavelengths: int
     target_names: tuple[str, ...]
     wavelength_unit: WavelengthUnit
+    wavelengths: tuple[float, ...]
     train_rows: tuple[int, ...]
     test_rows: tuple[int, ...]
 
@@ -294,7 +295,8 @@ class SpectraDataset:
         return DatasetSchema(
             dataset_hash=self.content_hash, name=self.name, n_samples=self.n_samples,
             n_wavelengths=self.n_wavelengths, target_names=tuple(sorted(self.target_names)),
-            wavelength_unit=self.wavelength_unit, train_rows=tuple(self.rows("train").tolist()),
+            wavelength_unit=self.wavelength_unit, wavelengths=tuple(self.wavelengths.tolist()),
+            train_rows=tuple(self.rows("train").tolist()),
             test_rows=tuple(self.rows("test").tolist()),
         )
 
