@@ -80,7 +80,7 @@ def compile(spec: SpecSource, dataset: SpectraDataset | None = None, *, seed: in
     if seed is not None:
         decoded = msgspec.structs.replace(decoded, seed=seed)
     data = dataset if dataset is not None else tecator()
-    plan = compile_plan(decoded, data.schema())
+    plan = compile_plan(decoded, data.schema(), dataset=data)
     _check_targets(plan, data)
     return plan
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import msgspec
-import numpy as np
-from sklearn.model_selection import KFold
 
-from nirdag.data import DatasetSchema
+from nirdag.data import DatasetSchema, SpectraDataset
 from relspec.errors import CompileError, SpecError
+from relspec.folds import make_folds
 from relspec.hashing import sha256_of
 from relspec.operator_map import output_axis, pls_ref, transform_ref
 from relspec.plan import (
@@ -21,9 +20,8 @@ from relspec.plan import (
     HoistedNode,
     StepRef,
     SweepGroup,
-    fold_key,
 )
-from relspec.spec import BranchStep, KFoldSplit, ModelStep, PipelineSpec, PLSModel, SplitStep, TransformStep
+from relspec.spec import BranchStep, ModelStep, PipelineSpec, PLSModel, SplitSpec, SplitStep, TransformStep
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ class _Layout:
     prefix: tuple[TransformStep, ...]
     branches: tuple[tuple[str, tuple[TransformStep, ...]], ...]
     suffix: tuple[TransformStep, ...]
-    split: KFoldSplit
+    split: SplitSpec
     model: PLSModel
     model_index: int
 
@@ -42,7 +40,7 @@ def _layout(spec: PipelineSpec) -> _Layout:
     prefix: list[TransformStep] = []
     suffix: list[TransformStep] = []
     branches: tuple[tuple[str, tuple[TransformStep, ...]], ...] | None = None
-    split: KFoldSplit | None = None
+    split: SplitSpec | None = None
     for i, step in enumerate(spec.pipeline):
         where = f"`$.pipeline[{i}]`"
         if isinstance(step, ModelStep):
@@ -66,19 +64,6 @@ def _layout(spec: PipelineSpec) -> _Layout:
         else:
             (suffix if branches is not None else prefix).append(step)
     raise SpecError("the pipeline has no `model` step (it must be the last step) - at `$.pipeline`")
-
-
-def _folds(split: KFoldSplit, schema: DatasetSchema, seed: int) -> tuple[FoldSpec, ...]:
-    train = np.asarray(schema.train_rows, dtype=np.int64)
-    if train.size < split.n_splits:
-        raise CompileError(
-            f"dataset {schema.name!r} has {train.size} train rows, fewer than n_splits={split.n_splits}"
-        )
-    kfold = KFold(split.n_splits, shuffle=split.shuffle, random_state=seed if split.shuffle else None)
-    return tuple(
-        FoldSpec(fold_id=fold_key(i), train_rows=tuple(train[tr].tolist()), val_rows=tuple(train[va].tolist()))
-        for i, (tr, va) in enumerate(kfold.split(train))
-    )
 
 
 def _check_components(layout: _Layout, folds: tuple[FoldSpec, ...], schema: DatasetSchema) -> None:
@@ -148,9 +133,12 @@ def _path_refs(steps: tuple[TransformStep, ...], schema: DatasetSchema) -> list[
 
 
 def compile_plan(
-    spec: PipelineSpec, schema: DatasetSchema, policy: ExecutionPolicy | None = None
+    spec: PipelineSpec, schema: DatasetSchema, policy: ExecutionPolicy | None = None, *,
+    dataset: SpectraDataset | None = None,
 ) -> CompiledPlan:
     """Compile ``spec`` for the dataset described by ``schema``.
+
+    Split schemes other than ``kfold`` (Kennard-Stone, SPXY, stratified, group) read the data: pass ``dataset``.
 
     Raises
     ------
@@ -165,7 +153,7 @@ def compile_plan(
             f"its targets are {list(schema.target_names)}"
         )
     layout = _layout(spec)
-    folds = _folds(layout.split, schema, spec.seed)
+    folds = make_folds(layout.split, schema, spec.seed, spec.target, dataset)
     _check_components(layout, folds, schema)
     pipeline_hash = _pipeline_hash(spec, layout)
     builder = _Builder()

@@ -165,11 +165,41 @@ class IntRange(msgspec.Struct, **_STRICT):
         return tuple(range(start, stop + 1))
 
 
-class KFoldSplit(msgspec.Struct, tag_field="kind", tag="kfold", **_STRICT):
-    """K-fold cross-validation over the train rows; shuffled with the run's seed when ``shuffle``."""
+class _Split(msgspec.Struct, tag_field="kind", **_STRICT):
+    """Base of the cross-validation schemes over the train rows; ``kind`` selects one."""
 
     n_splits: Annotated[int, msgspec.Meta(ge=2)] = 5
+
+
+class KFoldSplit(_Split, tag="kfold"):
+    """K-fold; shuffled with the run's seed when ``shuffle``."""
+
     shuffle: bool = True
+
+
+class KennardStoneSplit(_Split, tag="kennard_stone"):
+    """Folds that each span the spectral space: Kennard-Stone order, fold = position mod n_splits."""
+
+
+class SPXYSplit(_Split, tag="spxy"):
+    """Like ``kennard_stone`` with distances on spectra and target together (SPXY)."""
+
+
+class StratifiedSplit(_Split, tag="stratified"):
+    """K-fold stratified on quantile bins of the target (``n_bins`` default: n_train // n_splits)."""
+
+    n_bins: Annotated[int, msgspec.Meta(ge=2)] | None = None
+    shuffle: bool = True
+
+
+class GroupSplit(_Split, tag="group_kfold"):
+    """K-fold where the rows sharing a value of metadata column ``groups`` (repetitions) stay together."""
+
+    groups: str
+    shuffle: bool = True
+
+
+SplitSpec = KFoldSplit | KennardStoneSplit | SPXYSplit | StratifiedSplit | GroupSplit
 
 
 class PLSModel(msgspec.Struct, tag_field="op", tag="pls", **_STRICT):
@@ -185,7 +215,7 @@ class PLSModel(msgspec.Struct, tag_field="op", tag="pls", **_STRICT):
 
 
 class SplitStep(msgspec.Struct, **_STRICT):
-    split: KFoldSplit
+    split: SplitSpec
 
 
 class BranchStep(msgspec.Struct, **_STRICT):

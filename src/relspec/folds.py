@@ -1,0 +1,60 @@
+"""Fold assignment at compile time: the spec's split scheme applied to the train rows, seeded by the run."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.model_selection import BaseCrossValidator, KFold
+
+from nirdag.data import DatasetSchema, SpectraDataset
+from nirdag.operators import BinnedStratifiedKFold, GroupAwareKFold, KennardStoneKFold, SPXYKFold
+from relspec.errors import CompileError
+from relspec.plan import FoldSpec, fold_key
+from relspec.spec import GroupSplit, KennardStoneSplit, KFoldSplit, SplitSpec, SPXYSplit, StratifiedSplit
+
+
+def _splitter(split: SplitSpec, seed: int) -> BaseCrossValidator:
+    if isinstance(split, KFoldSplit):
+        return KFold(split.n_splits, shuffle=split.shuffle, random_state=seed if split.shuffle else None)
+    if isinstance(split, KennardStoneSplit):
+        return KennardStoneKFold(split.n_splits)
+    if isinstance(split, SPXYSplit):
+        return SPXYKFold(split.n_splits)
+    if isinstance(split, StratifiedSplit):
+        return BinnedStratifiedKFold(split.n_splits, n_bins=split.n_bins, shuffle=split.shuffle,
+                                     random_state=seed if split.shuffle else None)
+    return GroupAwareKFold(split.n_splits, shuffle=split.shuffle, random_state=seed if split.shuffle else None)
+
+
+def _groups(split: GroupSplit, dataset: SpectraDataset, train: np.ndarray) -> np.ndarray:
+    names = dataset.metadata.column_names
+    if split.groups not in names:
+        raise CompileError(f"split groups column {split.groups!r} (at `$.pipeline[..].split.groups`) is not a "
+                           f"metadata column of dataset {dataset.name!r}; metadata columns are {names}")
+    values = dataset.metadata.column(split.groups).to_numpy(zero_copy_only=False).astype(str)
+    return values[train]
+
+
+def make_folds(split: SplitSpec, schema: DatasetSchema, seed: int, target: str,
+               dataset: SpectraDataset | None) -> tuple[FoldSpec, ...]:
+    """Train/validation row indices (dataset rows) of each CV fold, ``fold_0`` .. ``fold_{k-1}``.
+
+    ``kfold`` needs only the row count; the other schemes read the data (spectra, target, groups) and need the
+    dataset itself.
+    """
+    train = np.asarray(schema.train_rows, dtype=np.int64)
+    if train.size < split.n_splits:
+        raise CompileError(f"dataset {schema.name!r} has {train.size} train rows, fewer than n_splits={split.n_splits}")
+    if not isinstance(split, KFoldSplit) and dataset is None:
+        raise CompileError(f"split kind {type(split).__struct_config__.tag!r} reads the data: compile with the dataset")
+    X = dataset.spectra[train] if dataset is not None else np.zeros((train.size, 1))
+    y = dataset.target(target)[train] if dataset is not None else None
+    groups = _groups(split, dataset, train) if isinstance(split, GroupSplit) else None
+    try:
+        splits = list(_splitter(split, seed).split(X, y, groups))
+    except ValueError as exc:
+        raise CompileError(f"split {type(split).__struct_config__.tag!r} cannot split dataset {schema.name!r}: "
+                           f"{exc}") from None
+    return tuple(
+        FoldSpec(fold_id=fold_key(i), train_rows=tuple(train[tr].tolist()), val_rows=tuple(train[va].tolist()))
+        for i, (tr, va) in enumerate(splits)
+    )
