@@ -23,7 +23,7 @@ def check_positive_reflectance(X: np.ndarray, owner: str, formula: str) -> None:
     kind = "Negative" if (X < 0).any() else "Zero"
     raise ValueError(
         f"{kind} values in data passed to {owner}: {int(bad.sum())} value(s) <= 0, first at row {row}, "
-        f"column {col} (value {X[row, col]!r}); {formula} needs reflectance R > 0"
+        f"column {col} (value {float(X[row, col])}); {formula} needs reflectance R > 0"
     )
 
 

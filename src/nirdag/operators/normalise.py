@@ -22,7 +22,7 @@ class RNV(_RowWise):
     """Robust normal variate: centre each spectrum on a percentile of its own values, scale by the spread below it.
 
     Guo, Wu & Massart (1999), "The robust normal variate transform for pattern recognition with near-infrared data",
-    Anal. Chim. Acta 382, 87-94::
+    Anal. Chim. Acta 382::
 
         q = O_p(x)                        (the p-th percentile of the row's values, numpy's linear interpolation)
         s = std({x_i : x_i <= q})         (population std, ddof=0, of the row's values at or below q)
