@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
@@ -44,3 +45,14 @@ def check_axis(wavelengths: object, n_features: int, owner: str) -> np.ndarray:
     if axis.size > 1 and not (np.all(steps > 0) or np.all(steps < 0)):
         raise ValueError(f"{owner}: wavelengths must be strictly monotonic")
     return axis
+
+
+def check_n_components(n_components: object, shape: tuple[int, int], owner: str) -> None:
+    """Refuse a component count that is not an integer in [1, min(n_samples - 1, n_features)]."""
+    n_samples, n_features = shape
+    limit = min(n_samples - 1, n_features)
+    if isinstance(n_components, bool) or not isinstance(n_components, Integral) or not 1 <= n_components <= limit:
+        raise ValueError(
+            f"{owner}: n_components={n_components!r} is out of range: with {n_samples} training rows and "
+            f"{n_features} wavelengths it must be an integer in [1, {limit}]"
+        )
