@@ -29,7 +29,7 @@ def _bands(rng: np.random.Generator, axis: np.ndarray, n_constituents: int, shap
 
 
 def synthetic(
-    n_samples: int, n_wavelengths: int, *, seed: int, n_constituents: int = 6, test_fraction: float = 0.2,
+    n_samples: int, n_wavelengths: int, seed: int, *, n_constituents: int = 6, test_fraction: float = 0.2,
     noise: float = 1e-3, band_shape: BandShape = "voigt", nonlinear: bool = False,
     wavelength_range: tuple[float, float] = (1000.0, 2500.0),
 ) -> SpectraDataset:
