@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import msgspec
@@ -25,21 +26,39 @@ from relspec.spec import BranchStep, ModelStep, PipelineSpec, PLSModel, SplitSpe
 
 
 @dataclass(frozen=True)
-class _Layout:
-    """The spec's steps sorted by role (one split, at most one branch, one final model)."""
+class _Path:
+    """One path through the steps: a choice at every branch step."""
 
-    prefix: tuple[TransformStep, ...]
-    branches: tuple[tuple[str, tuple[TransformStep, ...]], ...]
-    suffix: tuple[TransformStep, ...]
+    branch_path: tuple[int, ...]
+    name: str
+    steps: tuple[TransformStep, ...]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The spec's steps sorted by role: one split, transform and branch steps in order, one final model."""
+
+    segments: tuple[tuple[tuple[str | None, tuple[TransformStep, ...]], ...], ...]
     split: SplitSpec
     model: PLSModel
     model_index: int
 
+    def paths(self) -> list[_Path]:
+        """Every combination of the branch steps' alternatives (their cartesian product), in spec order."""
+        out = []
+        for combo in itertools.product(*(enumerate(seg) for seg in self.segments)):
+            chosen = [(i, name, steps) for i, (name, steps) in combo]
+            names = [name for _, name, _ in chosen if name is not None]
+            out.append(_Path(
+                branch_path=tuple(i for i, name, _ in chosen if name is not None),
+                name="+".join(names) or "main",
+                steps=tuple(step for _, _, steps in chosen for step in steps),
+            ))
+        return out
+
 
 def _layout(spec: PipelineSpec) -> _Layout:
-    prefix: list[TransformStep] = []
-    suffix: list[TransformStep] = []
-    branches: tuple[tuple[str, tuple[TransformStep, ...]], ...] | None = None
+    segments: list[tuple[tuple[str | None, tuple[TransformStep, ...]], ...]] = []
     split: SplitSpec | None = None
     for i, step in enumerate(spec.pipeline):
         where = f"`$.pipeline[{i}]`"
@@ -48,21 +67,15 @@ def _layout(spec: PipelineSpec) -> _Layout:
                 raise SpecError(f"the model must be the last step, found more steps after it - at {where}")
             if split is None:
                 raise SpecError(f"no `split` step before the model - at {where}")
-            if branches is None:
-                branches = (("main", ()),)
-            return _Layout(tuple(prefix), branches, tuple(suffix), split, step.model, i)
+            return _Layout(tuple(segments), split, step.model, i)
         if isinstance(step, SplitStep):
             if split is not None:
                 raise SpecError(f"a second `split` step - at {where}; a pipeline has exactly one")
             split = step.split
         elif isinstance(step, BranchStep):
-            if branches is not None:
-                raise SpecError(f"a second `branch` step - at {where}; nested/sequential branches come later")
-            branches = step.named()
-            if not branches:
-                raise SpecError(f"`branch` has no alternatives - at {where}")
+            segments.append(step.named())
         else:
-            (suffix if branches is not None else prefix).append(step)
+            segments.append(((None, (step,)),))
     raise SpecError("the pipeline has no `model` step (it must be the last step) - at `$.pipeline`")
 
 
@@ -79,13 +92,10 @@ def _check_components(layout: _Layout, folds: tuple[FoldSpec, ...], schema: Data
 
 
 def _pipeline_hash(spec: PipelineSpec, layout: _Layout) -> str:
-    def hashes(steps: tuple[TransformStep, ...]) -> list[str]:
-        return [transform_ref(s).step_hash for s in steps]
-
+    segments = [[[transform_ref(t).step_hash for t in steps] for _, steps in seg] for seg in layout.segments]
     return sha256_of(
-        "pipeline", spec.target, msgspec.to_builtins(layout.split), hashes(layout.prefix),
-        [hashes(steps) for _, steps in layout.branches], hashes(layout.suffix),
-        "pls", list(layout.model.component_values()),
+        "pipeline", spec.target, msgspec.to_builtins(layout.split), segments, "pls",
+        list(layout.model.component_values()), layout.model.scale,
     )
 
 
@@ -158,8 +168,15 @@ def compile_plan(
     pipeline_hash = _pipeline_hash(spec, layout)
     builder = _Builder()
     chains: list[ChainSpec] = []
-    for b, (name, alternative) in enumerate(layout.branches):
-        refs = _path_refs((*layout.prefix, *alternative, *layout.suffix), schema)
+    paths = layout.paths()
+    n_chains = len(paths) * len(layout.model.component_values())
+    if n_chains > spec.max_chains:
+        raise CompileError(f"the spec expands to {n_chains} chains ({len(paths)} preprocessing paths x "
+                           f"{len(layout.model.component_values())} component counts), more than max_chains="
+                           f"{spec.max_chains} (at `$.max_chains`)")
+    for path in paths:
+        name = path.name
+        refs = _path_refs(path.steps, schema)
         input_node, fitted = builder.hoist(refs)
         group = builder.group(input_node, fitted, layout.model)
         preprocessing = " > ".join(r.label for r in refs) or "raw"
@@ -167,8 +184,9 @@ def compile_plan(
             model_ref = pls_ref(layout.model, k)
             step_hashes = (*(r.step_hash for r in refs), model_ref.step_hash)
             chains.append(ChainSpec(
-                chain_id=sha256_of("chain", pipeline_hash, [b], list(step_hashes)),
-                group_id=group.group_id, branch_path=(b,), branch_name=name, preprocessing=preprocessing,
+                chain_id=sha256_of("chain", pipeline_hash, list(path.branch_path), list(step_hashes)),
+                group_id=group.group_id, branch_path=path.branch_path, branch_name=name,
+                preprocessing=preprocessing,
                 step_hashes=step_hashes, model="pls", n_components=k, params=dict(model_ref.params),
             ))
     train_rows = schema.train_rows

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
+import numpy as np
 import yaml
 
 from relspec.errors import SpecError
+from relspec.generators import expand, is_generator
 
 _STRICT = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
@@ -155,16 +158,6 @@ TransformStep = (
 OPERATOR_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in _TRANSFORM_TYPES)
 
 
-class IntRange(msgspec.Struct, **_STRICT):
-    """``{_range_: [start, stop]}``: the integers start..stop, both included."""
-
-    bounds: tuple[int, int] = msgspec.field(name="_range_")
-
-    def values(self) -> tuple[int, ...]:
-        start, stop = self.bounds
-        return tuple(range(start, stop + 1))
-
-
 class _Split(msgspec.Struct, tag_field="kind", **_STRICT):
     """Base of the cross-validation schemes over the train rows; ``kind`` selects one."""
 
@@ -205,13 +198,12 @@ SplitSpec = KFoldSplit | KennardStoneSplit | SPXYSplit | StratifiedSplit | Group
 class PLSModel(msgspec.Struct, tag_field="op", tag="pls", **_STRICT):
     """PLS regression, centred; ``scale`` true also scales X and y columns to unit variance (as scikit-learn)."""
 
-    n_components: Annotated[int, msgspec.Meta(ge=1)] | list[Annotated[int, msgspec.Meta(ge=1)]] | IntRange
+    n_components: Annotated[int, msgspec.Meta(ge=1)] | list[Annotated[int, msgspec.Meta(ge=1)]]
     scale: bool = False
 
     def component_values(self) -> tuple[int, ...]:
         nc = self.n_components
-        values = nc.values() if isinstance(nc, IntRange) else (nc,) if isinstance(nc, int) else tuple(nc)
-        return tuple(sorted(set(values)))
+        return tuple(sorted({nc} if isinstance(nc, int) else set(nc)))
 
 
 class SplitStep(msgspec.Struct, **_STRICT):
@@ -251,6 +243,7 @@ class _SpecHeader(msgspec.Struct, **_STRICT):
     name: str = "pipeline"
     seed: Annotated[int, msgspec.Meta(ge=0)] = 0
     refit: RefitSpec = msgspec.field(default_factory=RefitSpec)
+    max_chains: Annotated[int, msgspec.Meta(ge=1)] = 10_000
 
 
 class PipelineSpec(_SpecHeader, **_STRICT):
@@ -275,43 +268,124 @@ def _convert(obj: Any, typ: Any, path: str) -> Any:
         if " - at `" not in message:
             message = f"{message} - at `{path}`"
         if message.startswith("Invalid value") and message.endswith(".op`"):
-            message += f"; known operators: {', '.join(OPERATOR_NAMES)}"
+            bad = message.split("'")[1] if message.count("'") >= 2 else ""
+            close = difflib.get_close_matches(bad.lower(), OPERATOR_NAMES, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            message += f"{hint}; known operators: {', '.join(OPERATOR_NAMES)}"
         raise SpecError(f"invalid pipeline spec: {message}") from None
 
 
-def _decode_step(item: Any, path: str) -> Step:
+def _label(step: dict[str, Any]) -> str:
+    params = {k: v for k, v in step.items() if k != "op"}
+    inner = ",".join(f"{k}={v}" for k, v in params.items())
+    return f"{step.get('op')}({inner})" if inner else str(step.get("op"))
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if names.count(name) == 1 else f"{name}#{seen[name]}")
+    return out
+
+
+def _as_steps(alternative: Any, path: str) -> list[dict[str, Any]]:
+    """The steps of one alternative: a transform, a list of them, or None / [] for no step at all."""
+    steps = [] if alternative is None else alternative if isinstance(alternative, list) else [alternative]
+    for step in steps:
+        if not isinstance(step, dict) or "op" not in step:
+            raise SpecError(f"invalid pipeline spec: an alternative must be a transform `{{op: ...}}` or a list of "
+                            f"them, got {step!r} - at `{path}`")
+    return steps
+
+
+def _transforms(steps: list[dict[str, Any]], path: str) -> list[TransformStep]:
+    return [_convert(step, TransformStep, f"{path}[{i}]") for i, step in enumerate(steps)]
+
+
+def _generated_step(item: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> Step:
+    """A transform, or a branch of the alternatives its generators expand to."""
+    alternatives = expand(item, path, rng, cap)
+    if len(alternatives) == 1 and isinstance(alternatives[0], dict):
+        return _convert(alternatives[0], TransformStep, path)
+    lists = [_as_steps(alt, path) for alt in alternatives]
+    names = _unique_names([" > ".join(_label(step) for step in steps) or "none" for steps in lists])
+    return BranchStep(branch={name: _transforms(steps, path) for name, steps in zip(names, lists, strict=True)})
+
+
+def _branch_step(body: Any, path: str, rng: np.random.Generator, cap: int) -> BranchStep:
+    """An explicit branch; generators inside an alternative multiply it (names get a ``#i`` suffix)."""
+    named = body.items() if isinstance(body, dict) else ((f"branch_{i}", v) for i, v in enumerate(body or []))
+    out: dict[str, list[TransformStep]] = {}
+    for name, steps in named:
+        where = f"{path}.branch.{name}"
+        if not isinstance(steps, list):
+            raise SpecError(f"invalid pipeline spec: a branch alternative is a list of steps - at `{where}`")
+        variants = expand(steps, where, rng, cap)
+        for i, variant in enumerate(variants):
+            out[name if len(variants) == 1 else f"{name}#{i + 1}"] = _transforms(_as_steps(variant, where), where)
+    if not out:
+        raise SpecError(f"invalid pipeline spec: `branch` has no alternatives - at `{path}`")
+    return BranchStep(branch=out)
+
+
+def _model_step(item: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> ModelStep:
+    """A model step; a generator in ``n_components`` becomes the list of counts one PLS sweep fits."""
+    model = item.get("model")
+    if isinstance(model, dict):
+        for key, value in model.items():
+            if key == "n_components" and is_generator(value):
+                model = {**model, key: expand(value, f"{path}.model.{key}", rng, cap)}
+            elif is_generator(value):
+                raise SpecError(f"invalid pipeline spec: only n_components may be generated in a model (yet) - at "
+                                f"`{path}.model.{key}`")
+    return _convert({**item, "model": model}, ModelStep, path)
+
+
+def _decode_step(item: Any, path: str, rng: np.random.Generator, cap: int) -> Step:
     if not isinstance(item, dict):
         raise SpecError(f"invalid pipeline spec: expected a mapping step, got {item!r} - at `{path}`")
+    if "op" in item or is_generator(item):
+        return _generated_step(item, path, rng, cap)
     kinds = [k for k in item if k in _STEP_KEYS]
-    if "op" in item:
-        return _convert(item, TransformStep, path)
     if len(kinds) != 1 or len(item) != 1:
         raise SpecError(
-            "invalid pipeline spec: a step is a transform `{op: ...}` or exactly one of "
+            "invalid pipeline spec: a step is a transform `{op: ...}`, a generator (`_or_`...) or exactly one of "
             f"{sorted(_STEP_KEYS)}, got keys {sorted(item)} - at `{path}`"
         )
-    return _convert(item, _STEP_KEYS[kinds[0]], path)
+    if kinds[0] == "branch":
+        return _branch_step(item["branch"], path, rng, cap)
+    if kinds[0] == "model":
+        return _model_step(item, path, rng, cap)
+    return _convert(item, SplitStep, path)
 
 
-def decode_spec(obj: Any) -> PipelineSpec:
-    """Decode a dict (from YAML/JSON or Python) into a frozen PipelineSpec, or raise SpecError with its path."""
+def decode_spec(obj: Any, *, seed: int | None = None) -> PipelineSpec:
+    """Decode a dict (from YAML/JSON or Python) into a frozen PipelineSpec, or raise SpecError with its path.
+
+    Generators expand here, with a Generator seeded by ``seed`` (default: the spec's own seed).
+    """
     if isinstance(obj, PipelineSpec):
-        return obj
+        return obj if seed is None else msgspec.structs.replace(obj, seed=seed)
     if not isinstance(obj, dict):
         raise SpecError(f"invalid pipeline spec: expected a mapping at the top level, got {type(obj).__name__}")
     raw_steps = obj.get("pipeline")
     if not isinstance(raw_steps, list):
         raise SpecError("invalid pipeline spec: `$.pipeline` must be a list of steps")
-    steps = tuple(_decode_step(item, f"$.pipeline[{i}]") for i, item in enumerate(raw_steps))
     rest = {k: v for k, v in obj.items() if k != "pipeline"}
+    if seed is not None:
+        rest["seed"] = seed
     header = _convert(rest, _SpecHeader, "$")
+    rng = np.random.default_rng(header.seed)
+    steps = tuple(_decode_step(item, f"$.pipeline[{i}]", rng, header.max_chains) for i, item in enumerate(raw_steps))
     return PipelineSpec(**msgspec.structs.asdict(header), pipeline=steps)
 
 
-def load_spec(source: str | Path | dict[str, Any] | PipelineSpec) -> PipelineSpec:
-    """Load a spec from a YAML/JSON file path, a dict, or pass a PipelineSpec through."""
+def load_spec(source: str | Path | dict[str, Any] | PipelineSpec, *, seed: int | None = None) -> PipelineSpec:
+    """Load a spec from a YAML/JSON file path, a dict, or a PipelineSpec; ``seed`` overrides the spec's seed."""
     if isinstance(source, PipelineSpec | dict):
-        return decode_spec(source)
+        return decode_spec(source, seed=seed)
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
@@ -322,6 +396,6 @@ def load_spec(source: str | Path | dict[str, Any] | PipelineSpec) -> PipelineSpe
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML/JSON: {exc}") from None
     try:
-        return decode_spec(obj)
+        return decode_spec(obj, seed=seed)
     except SpecError as exc:
         raise SpecError(f"{path}: {exc}") from None

@@ -111,3 +111,18 @@ def test_crop_outside_the_axis_is_a_compile_error_naming_the_axis(tecator, tmp_p
     with pytest.raises(CompileError, match=r"crop.*850..1050 nm"):
         nirdag.run(spec, tecator, workspace=tmp_path / "ws")
     assert not (tmp_path / "ws").exists()
+
+
+def test_generated_alternatives_give_the_same_scores_as_explicit_branches(tecator, tmp_path):
+    import nirdag
+
+    head = [{"split": {"kind": "kfold", "n_splits": 4, "shuffle": True}}]
+    model = {"model": {"op": "pls", "n_components": {"_range_": [2, 6]}}}
+    generated = {"target": "fat", "seed": 4, "pipeline": [*head, {"_or_": [{"op": "snv"}, {"op": "msc"}]}, model]}
+    explicit = {"target": "fat", "seed": 4, "pipeline": [
+        *head, {"branch": {"snv": [{"op": "snv"}], "msc": [{"op": "msc"}]}}, model]}
+    query = ("SELECT c.preprocessing, c.n_components, s.value FROM chains c JOIN scores s USING (run_id, chain_id) "
+             "WHERE s.fold_id = 'cv' AND s.metric = 'rmse' ORDER BY 1, 2")
+    a = nirdag.run(generated, tecator, workspace=tmp_path / "a").sql(query).to_pylist()
+    b = nirdag.run(explicit, tecator, workspace=tmp_path / "b").sql(query).to_pylist()
+    assert len(a) == 10 and a == b
