@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import msgspec
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from datafusion_engine.errors import StoreError
 from datafusion_engine.schemas import NATURAL_KEYS, TABLE_SCHEMAS, RunRow
 
 TABLES_DIR = "tables"
+RESULT_TABLES = ("chains", "predictions", "scores")
+_ATTEMPTS = 6
 
 
 def _now() -> dt.datetime:
@@ -61,14 +64,37 @@ class WorkspaceStore:
         if data.num_rows == 0:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(_ATTEMPTS):
+            try:
+                self._merge(name, path, data)
+                return
+            except (CommitFailedError, FileExistsError) as exc:  # another writer committed first: retry
+                if attempt == _ATTEMPTS - 1:
+                    raise StoreError(f"table {name!r}: {_ATTEMPTS} commits lost to concurrent writers: {exc}") from None
+                time.sleep(0.05 * 2**attempt)
+
+    def _merge(self, name: str, path: Path, data: pa.Table) -> None:
         try:
             table = DeltaTable(path)
         except TableNotFoundError:
-            write_deltalake(path, data, mode="error", name=name)
-            return
+            try:
+                write_deltalake(path, data, mode="error", name=name)
+                return
+            except DeltaError as exc:  # the table appeared meanwhile (another process created it)
+                if "already exists" not in str(exc):
+                    raise
+                raise FileExistsError(str(exc)) from None
         predicate = " AND ".join(f"t.{k} = s.{k}" for k in NATURAL_KEYS[name])
         (table.merge(data, predicate=predicate, source_alias="s", target_alias="t")
             .when_matched_update_all().when_not_matched_insert_all().execute())
+
+    def delete_run_results(self, run_id: str) -> None:
+        """Remove a run's rows from the result tables (used when a run fails, so no half-written run remains)."""
+        quoted = run_id.replace("'", "''")
+        for name in RESULT_TABLES:
+            path = self.root / TABLES_DIR / name
+            if (path / "_delta_log").is_dir():
+                DeltaTable(path).delete(f"run_id = '{quoted}'")
 
     def _write_run(self, row: RunRow) -> None:
         self.write("runs", pa.Table.from_pylist([msgspec.structs.asdict(row)], schema=TABLE_SCHEMAS["runs"]))

@@ -83,8 +83,9 @@ def rank_chains(plan: CompiledPlan, cvs: Sequence[GroupCV], targets: np.ndarray)
     ranked = []
     for cv in cvs:
         rmse = regression_scores(targets[cv.oof_rows], cv.oof_pred)["rmse"]
-        for i, chain in enumerate(plan.chains_of(cv.group_id)):
-            ranked.append(RankedChain(chain.chain_id, cv.group_id, chain.n_components, float(rmse[i])))
+        _, rows = plan.chain_rows(cv.group_id)
+        for chain, row in zip(plan.chains_of(cv.group_id), rows, strict=True):
+            ranked.append(RankedChain(chain.chain_id, cv.group_id, chain.n_components, float(rmse[row])))
     return tuple(sorted(ranked, key=lambda r: (r.rmsecv, r.n_components, r.chain_id)))
 
 

@@ -76,12 +76,12 @@ def cv_predictions_table(plan: CompiledPlan, cvs: Sequence[GroupCV], sample_ids:
     rows = _Rows("predictions")
     test = np.asarray(plan.test_rows, dtype=np.int64)
     for cv in cvs:
-        ids = [c.chain_id for c in plan.chains_of(cv.group_id)]
+        ids, stack = plan.chain_rows(cv.group_id)
         for f in cv.folds:
             _prediction_block(rows, ids, f.fold_id, "val", plan.target, sample_ids[f.val_rows],
-                              targets[f.val_rows], f.val_pred)
+                              targets[f.val_rows], f.val_pred[list(stack)])
             _prediction_block(rows, ids, f.fold_id, "test", plan.target, sample_ids[test], targets[test],
-                              f.test_pred)
+                              f.test_pred[list(stack)])
     return rows.table()
 
 
@@ -105,11 +105,12 @@ def scores_table(plan: CompiledPlan, cvs: Sequence[GroupCV], fits: Sequence[Fina
     test = np.asarray(plan.test_rows, dtype=np.int64)
     train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
     for cv in cvs:
-        ids = [c.chain_id for c in plan.chains_of(cv.group_id)]
+        ids, stack = plan.chain_rows(cv.group_id)
+        pick = list(stack)
         for f in cv.folds:
-            _score_block(rows, ids, f.fold_id, "val", plan.target, targets[f.val_rows], f.val_pred)
-            _score_block(rows, ids, f.fold_id, "test", plan.target, targets[test], f.test_pred)
-        _score_block(rows, ids, POOLED_CV, "val", plan.target, targets[cv.oof_rows], cv.oof_pred)
+            _score_block(rows, ids, f.fold_id, "val", plan.target, targets[f.val_rows], f.val_pred[pick])
+            _score_block(rows, ids, f.fold_id, "test", plan.target, targets[test], f.test_pred[pick])
+        _score_block(rows, ids, POOLED_CV, "val", plan.target, targets[cv.oof_rows], cv.oof_pred[pick])
     for fit in fits:
         _score_block(rows, [fit.chain_id], FOLD_FINAL, "train", plan.target, targets[train], fit.train_pred[None])
         _score_block(rows, [fit.chain_id], FOLD_FINAL, "test", plan.target, targets[test], fit.test_pred[None])

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import graphviz
-import msgspec
 import numpy as np
 import pyarrow as pa
 
@@ -76,9 +75,7 @@ def _check_targets(plan: CompiledPlan, dataset: SpectraDataset) -> None:
 
 def compile(spec: SpecSource, dataset: SpectraDataset | None = None, *, seed: int | None = None) -> CompiledPlan:
     """Decode and compile ``spec`` for ``dataset`` (default: embedded Tecator); ``seed`` overrides the spec's."""
-    decoded = load_spec(spec)
-    if seed is not None:
-        decoded = msgspec.structs.replace(decoded, seed=seed)
+    decoded = load_spec(spec, seed=seed)  # the seed also drives generator expansion
     data = dataset if dataset is not None else tecator()
     plan = compile_plan(decoded, data.schema(), dataset=data)
     _check_targets(plan, data)
@@ -147,10 +144,11 @@ def run(
         save_dataset(store, data)
         result = execute_plan(plan, data)
         store.write_results(row.run_id, result.tables())
+        store.complete_run(row)
     except BaseException as exc:
+        store.delete_run_results(row.run_id)
         store.fail_run(row, f"{type(exc).__name__}: {exc}")
         raise
-    store.complete_run(row)
     return RunResult(run_id=row.run_id, workspace=store.root, plan=plan, dataset=data, seconds=result.seconds)
 
 

@@ -94,7 +94,7 @@ def run(
         partition_column=partition_column, metadata_columns=_names(metadata_columns),
         on_nonfinite="drop" if drop_nonfinite else "error",
     )
-    _ranked(nirdag.run(spec_obj, dataset, workspace=workspace, seed=seed), top)
+    _ranked(nirdag.run(spec, dataset, workspace=workspace, seed=seed), top)
 
 
 @app.command()
@@ -132,5 +132,8 @@ def main() -> None:
     try:
         app()
     except NirdagError as exc:
-        _err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        _err.print(f"error: {exc}", highlight=False, markup=False)
         sys.exit(1)
+    except Exception as exc:  # the CLI boundary: anything unexpected becomes one line and exit code 2
+        _err.print(f"error: unexpected {type(exc).__name__}: {exc}", highlight=False, markup=False)
+        sys.exit(2)

@@ -6,12 +6,13 @@ import itertools
 from dataclasses import dataclass
 
 import msgspec
+import numpy as np
 
 from nirdag.data import DatasetSchema, SpectraDataset
 from relspec.errors import CompileError, SpecError
 from relspec.folds import make_folds
 from relspec.hashing import sha256_of
-from relspec.operator_map import output_axis, pls_ref, transform_ref
+from relspec.operator_map import instantiate, output_axis, pls_ref, transform_ref
 from relspec.plan import (
     FOLD_FINAL,
     ChainSpec,
@@ -79,14 +80,34 @@ def _layout(spec: PipelineSpec) -> _Layout:
     raise SpecError("the pipeline has no `model` step (it must be the last step) - at `$.pipeline`")
 
 
-def _check_components(layout: _Layout, folds: tuple[FoldSpec, ...], schema: DatasetSchema) -> None:
+_PROBE_ROWS = 256
+
+
+def _probe_path(refs: list[StepRef], path: _Path, rows: int, width: int) -> int:
+    """Fit and apply the path's steps on a seeded random matrix of the fold's size; return the output width.
+
+    Parameter errors that only data can reveal (a window wider than the cropped spectrum, too many OSC components)
+    surface here as CompileErrors, before anything runs or is written.
+    """
+    rng = np.random.default_rng(0)
+    # Values in (0, 1) suit every operator's domain (reflectance conversions refuse values <= 0).
+    X, y = rng.uniform(0.05, 0.95, size=(min(rows, _PROBE_ROWS), width)), rng.normal(size=min(rows, _PROBE_ROWS))
+    for ref in refs:
+        try:
+            X = instantiate(ref).fit(X, y).transform(X)
+        except ValueError as exc:
+            raise CompileError(f"step {ref.label} of path {path.name!r} cannot run on this data: {exc}") from None
+    return X.shape[1]
+
+
+def _check_components(layout: _Layout, folds: tuple[FoldSpec, ...], width: int, path: _Path) -> None:
     smallest = min(len(f.train_rows) for f in folds)
-    limit = min(smallest - 1, schema.n_wavelengths)
+    limit = min(smallest - 1, width)
     too_big = [k for k in layout.model.component_values() if k > limit]
     if too_big:
         raise CompileError(
-            f"n_components {too_big} exceed what the data allows: the smallest fold has {smallest} training rows "
-            f"and there are {schema.n_wavelengths} wavelengths, so at most {limit} - at "
+            f"n_components {too_big} exceed what the data allows on path {path.name!r}: the smallest fold has "
+            f"{smallest} training rows and the preprocessed spectra have {width} columns, so at most {limit} - at "
             f"`$.pipeline[{layout.model_index}].model.n_components`"
         )
 
@@ -162,9 +183,13 @@ def compile_plan(
             f"target {spec.target!r} (at `$.target`) is not a column of dataset {schema.name!r}; "
             f"its targets are {list(schema.target_names)}"
         )
+    if spec.target in schema.label_targets:
+        raise CompileError(
+            f"target {spec.target!r} (at `$.target`) of dataset {schema.name!r} holds class labels; PLS regression "
+            "needs a numeric target (classification with PLS-DA is not in the engine yet)"
+        )
     layout = _layout(spec)
     folds = make_folds(layout.split, schema, spec.seed, spec.target, dataset)
-    _check_components(layout, folds, schema)
     pipeline_hash = _pipeline_hash(spec, layout)
     builder = _Builder()
     chains: list[ChainSpec] = []
@@ -174,9 +199,11 @@ def compile_plan(
         raise CompileError(f"the spec expands to {n_chains} chains ({len(paths)} preprocessing paths x "
                            f"{len(layout.model.component_values())} component counts), more than max_chains="
                            f"{spec.max_chains} (at `$.max_chains`)")
+    smallest = min(len(f.train_rows) for f in folds)
     for path in paths:
         name = path.name
         refs = _path_refs(path.steps, schema)
+        _check_components(layout, folds, _probe_path(refs, path, smallest, schema.n_wavelengths), path)
         input_node, fitted = builder.hoist(refs)
         group = builder.group(input_node, fitted, layout.model)
         preprocessing = " > ".join(r.label for r in refs) or "raw"

@@ -103,3 +103,13 @@ class CompiledPlan(msgspec.Struct, **_FROZEN):
 
     def chains_of(self, group_id: str) -> tuple[ChainSpec, ...]:
         return tuple(c for c in self.chains if c.group_id == group_id)
+
+    def chain_rows(self, group_id: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """Chain ids of a sweep group and, for each, its row in the group's prediction stack.
+
+        Several paths may share one group (identical steps), so a row (a component count) can serve many chains.
+        """
+        group = next(g for g in self.groups if g.group_id == group_id)
+        chains = self.chains_of(group_id)
+        return (tuple(c.chain_id for c in chains),
+                tuple(group.component_values.index(c.n_components) for c in chains))

@@ -198,7 +198,8 @@ SplitSpec = KFoldSplit | KennardStoneSplit | SPXYSplit | StratifiedSplit | Group
 class PLSModel(msgspec.Struct, tag_field="op", tag="pls", **_STRICT):
     """PLS regression, centred; ``scale`` true also scales X and y columns to unit variance (as scikit-learn)."""
 
-    n_components: Annotated[int, msgspec.Meta(ge=1)] | list[Annotated[int, msgspec.Meta(ge=1)]]
+    n_components: Annotated[int, msgspec.Meta(ge=1)] | Annotated[list[Annotated[int, msgspec.Meta(ge=1)]],
+                                                                  msgspec.Meta(min_length=1)]
     scale: bool = False
 
     def component_values(self) -> tuple[int, ...]:

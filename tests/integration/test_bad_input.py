@@ -119,3 +119,36 @@ def test_failure_during_execution_marks_the_run_failed(tmp_path, tecator, monkey
     assert runs[0]["status"] == "failed" and "disk on fire" in runs[0]["error"]
     assert runs[0]["finished_at"] is not None
     assert not (ws / "tables" / "predictions").exists()
+
+
+@pytest.mark.parametrize(("step", "message"), [
+    ({"op": "savgol", "window_length": 4}, "window_length must be an odd integer"),
+    ({"op": "crop", "start": 850, "stop": 870}, r"n_components \[12\] exceed .* 10 columns"),
+    ({"op": "osc", "n_components": 100}, "osc.*cannot run on this data"),
+])
+def test_step_parameters_the_data_refuses_fail_at_compile_time(tmp_path, tecator, step, message):
+    spec = {"target": "fat", "pipeline": [{"split": {"kind": "kfold"}}, step,
+                                          {"model": {"op": "pls", "n_components": 12}}]}
+    with pytest.raises(CompileError, match=message):
+        nirdag.run(spec, tecator, workspace=tmp_path / "ws")
+    assert not (tmp_path / "ws").exists()
+
+
+def test_label_target_is_refused_for_regression(tmp_path, tecator):
+    labelled = SpectraDataset(
+        name="labels", sample_ids=tecator.sample_ids, spectra=tecator.spectra, wavelengths=tecator.wavelengths,
+        wavelength_unit="nm", targets={"grade": np.where(tecator.target("fat") > 20, "fat", "lean")},
+        partition=tecator.partition,
+    )
+    with pytest.raises(CompileError, match="holds class labels"):
+        nirdag.run(_spec("grade"), labelled, workspace=tmp_path / "ws")
+
+
+def test_seed_override_reaches_generator_expansion(tecator):
+    spec = {"target": "fat", "pipeline": [
+        {"split": {"kind": "kfold", "n_splits": 3}},
+        {"op": "gaussian", "sigma": {"_sample_": {"distribution": "uniform", "low": 0.5, "high": 3.0, "n": 2}}},
+        {"model": {"op": "pls", "n_components": 2}}]}
+    labels = {s: sorted({c.preprocessing for c in nirdag.compile(spec, tecator, seed=s).chains}) for s in (1, 2)}
+    assert labels[1] != labels[2]
+    assert labels[1] == sorted({c.preprocessing for c in nirdag.compile(spec, tecator, seed=1).chains})

@@ -44,3 +44,45 @@ def test_run_result_draws_its_dag(tecator_run, tmp_path):
     assert "chain_scores" in graph.source and "refit_models" in graph.source
     path = tecator_run.dag(tmp_path / "run.dot")
     assert path.read_text().count("pls_sweep__fold_") >= 20
+
+
+def test_a_run_failing_after_some_tables_leaves_none_of_its_rows(tecator, tmp_path, monkeypatch):
+    import nirdag
+
+    real_write = WorkspaceStore.write
+
+    def failing_scores(self, name, data):
+        if name == "scores":
+            raise OSError("disk full while writing scores")
+        real_write(self, name, data)
+
+    monkeypatch.setattr(WorkspaceStore, "write", failing_scores)
+    spec = {"target": "fat", "pipeline": [{"split": {"kind": "kfold", "n_splits": 3}},
+                                          {"model": {"op": "pls", "n_components": 2}}]}
+    with pytest.raises(OSError, match="disk full"):
+        nirdag.run(spec, tecator, workspace=tmp_path / "ws")
+    session = WorkspaceSession(tmp_path / "ws")
+    assert session.sql("SELECT status FROM runs").column("status").to_pylist() == ["failed"]
+    assert session.sql("SELECT count(*) AS n FROM predictions").column("n").to_pylist() == [0]
+    assert session.sql("SELECT count(*) AS n FROM chains").column("n").to_pylist() == [0]
+
+
+CONCURRENT_WRITER = """
+import sys, datetime as dt
+from datafusion_engine import RunRow, WorkspaceStore
+store = WorkspaceStore(sys.argv[1])
+for i in range(6):
+    store.begin_run(RunRow(run_id=f"{sys.argv[2]}-{i}", status="running", started_at=dt.datetime.now(dt.UTC),
+        finished_at=None, dataset_hash="d", pipeline_hash="p", plan_hash="q", seed=0, nirdag_version="t", error=None))
+"""
+
+
+def test_two_processes_writing_one_table_lose_no_rows(tmp_path):
+    import subprocess
+    import sys
+
+    ws = tmp_path / "ws"
+    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, str(ws), tag]) for tag in ("a", "b")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    ids = WorkspaceSession(ws).sql("SELECT run_id FROM runs").column("run_id").to_pylist()
+    assert sorted(ids) == sorted(f"{t}-{i}" for t in "ab" for i in range(6))

@@ -41,7 +41,12 @@ def _target_array(name: str, values: object, n: int, dataset: str) -> pa.Array:
         raise DataError(f"dataset {dataset!r}: target {name!r} has {array.size} values for {n} rows")
     if array.dtype.kind in "fiub":
         return pa.array(_owned_readonly(array), type=pa.float64())
-    if array.dtype.kind in "UO":
+    if array.dtype.kind == "O":
+        try:  # numbers with None for "not measured" stay numeric
+            return pa.array(_owned_readonly(np.array([np.nan if v is None else v for v in array], dtype=float)))
+        except (TypeError, ValueError):
+            return pa.array(["" if v is None else str(v) for v in array], type=pa.string())
+    if array.dtype.kind == "U":
         return pa.array(array.astype(str), type=pa.string())
     raise DataError(f"dataset {dataset!r}: target {name!r} has unsupported values of type {array.dtype}")
 
@@ -55,6 +60,7 @@ class DatasetSchema:
     n_samples: int
     n_wavelengths: int
     target_names: tuple[str, ...]
+    label_targets: tuple[str, ...]
     wavelength_unit: WavelengthUnit
     wavelengths: tuple[float, ...]
     train_rows: tuple[int, ...]
@@ -295,6 +301,7 @@ class SpectraDataset:
         return DatasetSchema(
             dataset_hash=self.content_hash, name=self.name, n_samples=self.n_samples,
             n_wavelengths=self.n_wavelengths, target_names=tuple(sorted(self.target_names)),
+            label_targets=tuple(sorted(t for t in self.target_names if self.is_label_target(t))),
             wavelength_unit=self.wavelength_unit, wavelengths=tuple(self.wavelengths.tolist()),
             train_rows=tuple(self.rows("train").tolist()),
             test_rows=tuple(self.rows("test").tolist()),
