@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,19 @@ def check_n_components(n_components: object, shape: tuple[int, int], owner: str)
             f"{owner}: n_components={n_components!r} is out of range: with {n_samples} training rows and "
             f"{n_features} wavelengths it must be an integer in [1, {limit}]"
         )
+
+
+class ComponentSweepMixin:
+    """Prediction of a linear model fitted once for K components: ``coef_all_`` (K, n_features, n_targets) applies
+    to centred X (``x_mean_``) and adds ``y_mean_``; ``_single_target`` makes ``predict`` return 1D."""
+
+    def predict_all(self, X) -> np.ndarray:
+        """Predictions of every k-component model, shape (n_components, n_samples, n_targets)."""
+        check_is_fitted(self, "coef_all_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return np.matmul(X - self.x_mean_, self.coef_all_) + self.y_mean_
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions of the full ``n_components`` model (1D for a single target)."""
+        pred = self.predict_all(X)[-1]
+        return pred[:, 0] if self._single_target else pred

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from nirdag.operators.base import check_n_components
+from nirdag.operators.base import ComponentSweepMixin, check_n_components
 
 
-class PCR(RegressorMixin, BaseEstimator):
+class PCR(ComponentSweepMixin, RegressorMixin, BaseEstimator):
     """Principal component regression: least squares of the centred target on the first k PCA scores of X.
 
     X is centred (not scaled) and decomposed once, ``X - mean = U S V'`` (thin SVD). The scores ``t_j = s_j u_j``
@@ -62,17 +62,6 @@ class PCR(RegressorMixin, BaseEstimator):
         self.components_ = Vt[:K]
         self.singular_values_ = s_k
         return self
-
-    def predict_all(self, X) -> np.ndarray:
-        """Predictions of every k-component model, shape (n_components, n_samples, n_targets)."""
-        check_is_fitted(self, "coef_all_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return np.matmul(X - self.x_mean_, self.coef_all_) + self.y_mean_
-
-    def predict(self, X) -> np.ndarray:
-        """Predictions of the full ``n_components`` model (1D for a single target)."""
-        pred = self.predict_all(X)[-1]
-        return pred[:, 0] if self._single_target else pred
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

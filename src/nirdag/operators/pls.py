@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 from ikpls.numpy import PLS as _IKPLS
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
+
+from nirdag.operators.base import ComponentSweepMixin
 
 
-class PLSSweep(RegressorMixin, BaseEstimator):
+class PLSSweep(ComponentSweepMixin, RegressorMixin, BaseEstimator):
     """PLS regression (X and Y centred; scaled to unit variance when ``scale``) fitted once for K components.
 
     The k-component model for any k <= n_components is the first k components of this fit, so one fit serves a
@@ -53,14 +55,3 @@ class PLSSweep(RegressorMixin, BaseEstimator):
             return np.ones(X.shape[1]), np.ones(Y.shape[1])
         x_std, y_std = X.std(axis=0, ddof=1), Y.std(axis=0, ddof=1)
         return np.where(x_std > 0, x_std, 1.0), np.where(y_std > 0, y_std, 1.0)
-
-    def predict_all(self, X) -> np.ndarray:
-        """Predictions of every k-component model, shape (n_components, n_samples, n_targets)."""
-        check_is_fitted(self, "coef_all_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return np.matmul(X - self.x_mean_, self.coef_all_) + self.y_mean_
-
-    def predict(self, X) -> np.ndarray:
-        """Predictions of the full ``n_components`` model (1D for a single target)."""
-        pred = self.predict_all(X)[-1]
-        return pred[:, 0] if self._single_target else pred
