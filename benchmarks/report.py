@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import json
+from pathlib import Path
+
 
 def _span(stat: dict | None, fmt: str) -> str:
     if not stat:
@@ -38,3 +42,20 @@ def summary_lines(result: dict) -> list[str]:
 
 def print_summary(result: dict) -> None:
     print("\n".join(summary_lines(result)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m benchmarks.report RESULT.json`: print a result's tables as Markdown (for RESULTS.md)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report")
+    parser.add_argument("result", type=Path)
+    args = parser.parse_args(argv)
+    result = json.loads(args.result.read_text(encoding="utf-8"))
+    m = result["machine"]
+    print(f"Suite `{result['suite']}`, {result['date']}, {result['reps']} repetitions, command: `{result['command']}`")
+    print(f"Machine: {m['cores']} cores, {m['cpu']}, Python {m['python']}, BLAS {m['blas']}, "
+          f"nirdag commit {m['nirdag_commit'][:12]}\n")
+    print_summary(result)
+
+
+if __name__ == "__main__":
+    main()
