@@ -9,6 +9,7 @@ from datafusion import DataFrame, SessionContext, SQLOptions
 from deltalake import DeltaTable
 
 from datafusion_engine.errors import QueryError, StoreError
+from datafusion_engine.metrics import register_metrics
 from datafusion_engine.store import WorkspaceStore
 
 _READ_ONLY = SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow_statements(False)
@@ -23,6 +24,7 @@ class WorkspaceSession:
             raise StoreError(f"workspace {store.root} does not exist; run a pipeline into it first")
         self.root = store.root
         self.ctx = SessionContext()
+        register_metrics(self.ctx)
         self.tables = store.existing_tables()
         for name, path in self.tables.items():
             self.ctx.register_table(name, DeltaTable(path))
