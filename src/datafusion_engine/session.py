@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,10 +16,27 @@ from datafusion_engine.store import WorkspaceStore
 _READ_ONLY = SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow_statements(False)
 
 
-class WorkspaceSession:
-    """A DataFusion SessionContext with every written table of the workspace registered by name."""
+AsOf = int | dt.datetime | None
 
-    def __init__(self, workspace: str | Path):
+
+def _table_as_of(name: str, path: Path, as_of: AsOf) -> DeltaTable:
+    table = DeltaTable(path)
+    if as_of is None:
+        return table
+    try:
+        table.load_as_version(as_of)
+    except Exception as exc:  # deltalake raises plain errors for versions/timestamps it does not have
+        raise StoreError(f"table {name!r} has no version as of {as_of}: {' '.join(str(exc).split())}") from None
+    return table
+
+
+class WorkspaceSession:
+    """A DataFusion SessionContext with every written table of the workspace registered by name.
+
+    ``as_of`` reads every table as of a Delta version (int) or a point in time (datetime): time travel.
+    """
+
+    def __init__(self, workspace: str | Path, *, as_of: AsOf = None):
         store = WorkspaceStore(workspace)
         if not store.root.is_dir():
             raise StoreError(f"workspace {store.root} does not exist; run a pipeline into it first")
@@ -27,7 +45,7 @@ class WorkspaceSession:
         register_metrics(self.ctx)
         self.tables = store.existing_tables()
         for name, path in self.tables.items():
-            self.ctx.register_table(name, DeltaTable(path))
+            self.ctx.register_table(name, _table_as_of(name, path, as_of))
 
     def dataframe(self, query: str) -> DataFrame:
         """Plan a read-only query; DDL, DML and statements are refused with a one-line QueryError."""

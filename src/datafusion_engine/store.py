@@ -88,6 +88,16 @@ class WorkspaceStore:
         (table.merge(data, predicate=predicate, source_alias="s", target_alias="t")
             .when_matched_update_all().when_not_matched_insert_all().execute())
 
+    def delete_run(self, run_id: str) -> bool:
+        """Remove a run from `runs` and its rows from every result table; False when there was no such run."""
+        path = self.root / TABLES_DIR / "runs"
+        if not (path / "_delta_log").is_dir():
+            return False
+        quoted = run_id.replace("'", "''")
+        deleted = DeltaTable(path).delete(f"run_id = '{quoted}'").get("num_deleted_rows", 0)
+        self.delete_run_results(run_id)
+        return bool(deleted)
+
     def delete_run_results(self, run_id: str) -> None:
         """Remove a run's rows from the result tables (used when a run fails, so no half-written run remains)."""
         quoted = run_id.replace("'", "''")

@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["RunResult", "compile", "dag", "datasets", "load_csv", "load_dataset", "load_spec", "query", "run"]
+__all__ = [
+    "RunResult", "Workspace", "compile", "dag", "datasets", "load_csv", "load_dataset", "load_spec", "query", "run",
+]
 
 _LAZY = {
     "run": ("nirdag.api", "run"),
@@ -17,6 +19,7 @@ _LAZY = {
     "dag": ("nirdag.api", "dag"),
     "load_spec": ("relspec", "load_spec"),
     "RunResult": ("nirdag.api", "RunResult"),
+    "Workspace": ("nirdag.api", "Workspace"),
     "load_csv": ("nirdag.data", "load_csv"),
     "load_dataset": ("nirdag.api", "load_dataset"),
     "datasets": ("nirdag.datasets", None),

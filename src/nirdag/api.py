@@ -14,7 +14,7 @@ import graphviz
 import numpy as np
 import pyarrow as pa
 
-from datafusion_engine import RunRow, WorkspaceStore
+from datafusion_engine import RunRow, StoreError, WorkspaceStore
 from datafusion_engine.spectra_store import read_delta_source, save_dataset
 from hamilton_pipeline import build_driver, execute_plan
 from hamilton_pipeline.picture import dag_graph, write_dag
@@ -158,6 +158,38 @@ def dag(spec: SpecSource, output: str | Path, dataset: SpectraDataset | None = N
     return write_dag(build_driver(compile(spec, data), data), output)
 
 
-def query(sql: str, workspace: str | Path = "workspace") -> pa.Table:
-    """Read-only SQL over a workspace's tables and semantic views."""
-    return open_session(workspace).sql(sql)
+def query(sql: str, workspace: str | Path = "workspace", *, as_of: int | dt.datetime | None = None) -> pa.Table:
+    """Read-only SQL over a workspace's tables and semantic views, optionally as of a Delta version or time."""
+    return open_session(workspace, as_of=as_of).sql(sql)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace folder: its runs and read-only SQL over its tables and views."""
+
+    path: Path
+
+    def sql(self, query_text: str, *, as_of: int | dt.datetime | None = None) -> pa.Table:
+        return query(query_text, self.path, as_of=as_of)
+
+    def runs(self) -> pa.Table:
+        """One row per run, newest first."""
+        return self.sql("SELECT run_id, status, started_at, finished_at, dataset_hash, pipeline_hash, seed, error "
+                        "FROM runs ORDER BY started_at DESC")
+
+    def run_summary(self, run_id: str) -> pa.Table:
+        """A run's row with its chain count and best pooled RMSECV."""
+        quoted = run_id.replace("'", "''")
+        table = self.sql(
+            "SELECT r.run_id, r.status, r.started_at, r.finished_at, r.dataset_hash, r.pipeline_hash, r.seed, "
+            "r.nirdag_version, r.error, (SELECT count(*) FROM chains c WHERE c.run_id = r.run_id) AS n_chains, "
+            "(SELECT min(s.value) FROM scores s WHERE s.run_id = r.run_id AND s.fold_id = 'cv' AND s.metric = 'rmse')"
+            f" AS best_rmsecv FROM runs r WHERE r.run_id = '{quoted}'")
+        if table.num_rows == 0:
+            raise StoreError(f"workspace {self.path} has no run {run_id!r}")
+        return table
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run from `runs` and its rows from chains, predictions and scores."""
+        if not WorkspaceStore(self.path).delete_run(run_id):
+            raise StoreError(f"workspace {self.path} has no run {run_id!r}")

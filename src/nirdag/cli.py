@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import warnings
@@ -14,7 +15,7 @@ from rich.console import Console
 
 import nirdag
 from nirdag.errors import NirdagError
-from nirdag.output import OutputFormat, render
+from nirdag.output import OutputFormat, render, write
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 _out = Console(width=None if sys.stdout.isatty() else 160)
@@ -111,10 +112,51 @@ def demo(workspace: WorkspaceOpt = Path("nirdag-demo"), top: TopOpt = 10) -> Non
 def query(
     sql: Annotated[str, typer.Argument(help="Read-only SQL over the workspace tables and views.")],
     workspace: WorkspaceOpt = Path("workspace"),
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv, json or parquet.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the result to this file.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        help="Read the tables as of a Delta version (an integer) or a time (ISO 8601, e.g. 2026-11-24T10:00Z).")
+    ] = None,
 ) -> None:
     """Answer SQL over a workspace's Delta tables through DataFusion."""
-    render(nirdag.query(sql, workspace), fmt, _out)
+    write(nirdag.query(sql, workspace, as_of=_as_of(as_of)), fmt, _out, output)
+
+
+def _as_of(text: str | None) -> int | dt.datetime | None:
+    if text is None:
+        return None
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"--as-of {text!r} is neither a version number nor an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+runs_app = typer.Typer(help="List, show and delete the runs of a workspace.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("list")
+def runs_list(workspace: WorkspaceOpt = Path("workspace"),
+              fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = "table") -> None:
+    """One line per run, newest first."""
+    render(nirdag.Workspace(workspace).runs(), fmt, _out)
+
+
+@runs_app.command("show")
+def runs_show(run_id: str, workspace: WorkspaceOpt = Path("workspace"),
+              fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = "table") -> None:
+    """A run's status, identities, chain count and best RMSECV."""
+    render(nirdag.Workspace(workspace).run_summary(run_id), fmt, _out)
+
+
+@runs_app.command("delete")
+def runs_delete(run_id: str, workspace: WorkspaceOpt = Path("workspace")) -> None:
+    """Delete a run and its chains, predictions and scores."""
+    nirdag.Workspace(workspace).delete_run(run_id)
+    _say(f"deleted run {run_id} from {workspace}")
 
 
 @app.command()

@@ -5,14 +5,18 @@ from __future__ import annotations
 import io
 import json
 import math
+from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
-OutputFormat = Literal["table", "csv", "json"]
+from nirdag.errors import NirdagError
+
+OutputFormat = Literal["table", "csv", "json", "parquet"]
 
 
 def _cell(value: Any) -> str:
@@ -23,8 +27,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def write(table: pa.Table, fmt: OutputFormat, console: Console, output: Path | None) -> None:
+    """Write ``table`` to ``output`` (csv, json, parquet; table = the rendered text) or print it."""
+    if output is None:
+        if fmt == "parquet":
+            raise NirdagError("--format parquet needs --output FILE (Parquet is binary)")
+        render(table, fmt, console)
+        return
+    if fmt == "parquet":
+        pq.write_table(table, output)
+    else:
+        with output.open("w", encoding="utf-8") as fh:
+            render(table, fmt, Console(file=fh, width=200))
+    console.print(f"wrote {table.num_rows} rows to {output}", markup=False, highlight=False)
+
+
 def render(table: pa.Table, fmt: OutputFormat, console: Console, title: str | None = None) -> None:
     """Print ``table`` to ``console`` in ``fmt``; hashes are printed in full (they are identities)."""
+    if fmt == "parquet":
+        raise NirdagError("Parquet output needs a file: use --output FILE")
     if fmt == "csv":
         buf = io.BytesIO()
         pacsv.write_csv(table, buf)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,9 +41,9 @@ LEFT JOIN scores p ON p.run_id = c.run_id AND p.chain_id = c.chain_id AND p.targ
 CATALOG: tuple[ViewSpec, ...] = (V_RANKED_CHAINS,)
 
 
-def open_session(workspace: str | Path) -> WorkspaceSession:
-    """A workspace session with every catalog view whose tables exist registered by name."""
-    session = WorkspaceSession(workspace)
+def open_session(workspace: str | Path, *, as_of: int | dt.datetime | None = None) -> WorkspaceSession:
+    """A workspace session (optionally as of a Delta version or time) with the catalog views registered."""
+    session = WorkspaceSession(workspace, as_of=as_of)
     for view in CATALOG:
         if all(t in session.tables for t in view.requires):
             session.register_view(view.name, session.ctx.sql(view.sql))
