@@ -27,6 +27,8 @@ class RunRow(msgspec.Struct, **_ROW):
     seed: int
     nirdag_version: str
     error: str | None
+    host: str
+    pid: int
 
 
 class ChainRow(msgspec.Struct, **_ROW):

@@ -19,7 +19,13 @@ RESULT_TABLES = ("chains", "predictions", "scores")
 _ATTEMPTS = 6
 
 
-def _now() -> dt.datetime:
+def _changed(schema: pa.Schema, keys: tuple[str, ...]) -> str | None:
+    """Update a matched row only when a value differs, so writing the same rows again commits nothing."""
+    scalars = [f.name for f in schema if f.name not in keys and not pa.types.is_nested(f.type)]
+    return " OR ".join(f"(t.{c} IS DISTINCT FROM s.{c})" for c in scalars) or None
+
+
+def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -84,9 +90,11 @@ class WorkspaceStore:
                 if "already exists" not in str(exc):
                     raise
                 raise FileExistsError(str(exc)) from None
-        predicate = " AND ".join(f"t.{k} = s.{k}" for k in NATURAL_KEYS[name])
+        keys = NATURAL_KEYS[name]
+        predicate = " AND ".join(f"t.{k} = s.{k}" for k in keys)
         (table.merge(data, predicate=predicate, source_alias="s", target_alias="t")
-            .when_matched_update_all().when_not_matched_insert_all().execute())
+            .when_matched_update_all(predicate=_changed(data.schema, keys))
+            .when_not_matched_insert_all().execute())
 
     def delete_run(self, run_id: str) -> bool:
         """Remove a run from `runs` and its rows from every result table; False when there was no such run."""
@@ -116,13 +124,13 @@ class WorkspaceStore:
 
     def complete_run(self, row: RunRow) -> RunRow:
         """Mark a run ``completed``; call only after every result table is committed."""
-        done = msgspec.structs.replace(row, status="completed", finished_at=_now(), error=None)
+        done = msgspec.structs.replace(row, status="completed", finished_at=now(), error=None)
         self._write_run(done)
         return done
 
     def fail_run(self, row: RunRow, error: str) -> RunRow:
         """Mark a run ``failed`` with its error message."""
-        failed = msgspec.structs.replace(row, status="failed", finished_at=_now(), error=error)
+        failed = msgspec.structs.replace(row, status="failed", finished_at=now(), error=error)
         self._write_run(failed)
         return failed
 

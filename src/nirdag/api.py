@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -15,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from datafusion_engine import RunRow, StoreError, WorkspaceStore
+from datafusion_engine.runs import repair_runs
 from datafusion_engine.spectra_store import read_delta_source, save_dataset
 from hamilton_pipeline import build_driver, execute_plan
 from hamilton_pipeline.picture import dag_graph, write_dag
@@ -137,7 +140,7 @@ def run(
     row = RunRow(
         run_id=_new_run_id(), status="running", started_at=dt.datetime.now(dt.UTC), finished_at=None,
         dataset_hash=plan.dataset_hash, pipeline_hash=plan.pipeline_hash, plan_hash=plan.plan_hash,
-        seed=plan.seed, nirdag_version=NIRDAG_VERSION, error=None,
+        seed=plan.seed, nirdag_version=NIRDAG_VERSION, error=None, host=socket.gethostname(), pid=os.getpid(),
     )
     store.begin_run(row)
     try:
@@ -188,6 +191,14 @@ class Workspace:
         if table.num_rows == 0:
             raise StoreError(f"workspace {self.path} has no run {run_id!r}")
         return table
+
+    def repair(self, *, stale_after: dt.timedelta = dt.timedelta(hours=6)) -> list[str]:
+        """Mark failed the runs left `running` by a process that died (kill -9, power loss).
+
+        A run is abandoned when its process no longer exists on this host, or, for runs started on another host,
+        when it started more than ``stale_after`` ago. Returns the run ids marked failed.
+        """
+        return repair_runs(self.path, socket.gethostname(), stale_after)
 
     def delete_run(self, run_id: str) -> None:
         """Delete a run from `runs` and its rows from chains, predictions and scores."""

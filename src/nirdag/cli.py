@@ -152,6 +152,13 @@ def runs_show(run_id: str, workspace: WorkspaceOpt = Path("workspace"),
     render(nirdag.Workspace(workspace).run_summary(run_id), fmt, _out)
 
 
+@runs_app.command("repair")
+def runs_repair(workspace: WorkspaceOpt = Path("workspace")) -> None:
+    """Mark failed the runs left `running` by a process that died (their partial rows are removed)."""
+    repaired = nirdag.Workspace(workspace).repair()
+    _say(f"marked failed: {', '.join(repaired)}" if repaired else "no abandoned runs")
+
+
 @runs_app.command("delete")
 def runs_delete(run_id: str, workspace: WorkspaceOpt = Path("workspace")) -> None:
     """Delete a run and its chains, predictions and scores."""

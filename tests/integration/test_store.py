@@ -73,7 +73,8 @@ from datafusion_engine import RunRow, WorkspaceStore
 store = WorkspaceStore(sys.argv[1])
 for i in range(6):
     store.begin_run(RunRow(run_id=f"{sys.argv[2]}-{i}", status="running", started_at=dt.datetime.now(dt.UTC),
-        finished_at=None, dataset_hash="d", pipeline_hash="p", plan_hash="q", seed=0, nirdag_version="t", error=None))
+        finished_at=None, dataset_hash="d", pipeline_hash="p", plan_hash="q", seed=0, nirdag_version="t", error=None,
+        host="h", pid=1))
 """
 
 
@@ -86,3 +87,14 @@ def test_two_processes_writing_one_table_lose_no_rows(tmp_path):
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     ids = WorkspaceSession(ws).sql("SELECT run_id FROM runs").column("run_id").to_pylist()
     assert sorted(ids) == sorted(f"{t}-{i}" for t in "ab" for i in range(6))
+
+
+def test_writing_identical_rows_again_commits_nothing(tmp_path):
+    from deltalake import DeltaTable
+
+    store = WorkspaceStore(tmp_path / "ws")
+    store.write("predictions", _predictions(2.0))
+    store.write("predictions", _predictions(3.0))  # a real change: a new version
+    version = DeltaTable(tmp_path / "ws" / "tables" / "predictions").version()
+    store.write("predictions", _predictions(3.0))
+    assert DeltaTable(tmp_path / "ws" / "tables" / "predictions").version() == version
