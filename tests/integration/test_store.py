@@ -98,3 +98,27 @@ def test_writing_identical_rows_again_commits_nothing(tmp_path):
     version = DeltaTable(tmp_path / "ws" / "tables" / "predictions").version()
     store.write("predictions", _predictions(3.0))
     assert DeltaTable(tmp_path / "ws" / "tables" / "predictions").version() == version
+
+
+CONCURRENT_RUN = """
+import sys
+import nirdag
+spec = {"target": "fat", "pipeline": [{"split": {"kind": "kfold", "n_splits": 3}}, {"op": "snv"},
+        {"model": {"op": "pls", "n_components": [2, 3, 4]}}]}
+nirdag.run(spec, nirdag.datasets.tecator(), workspace=sys.argv[1], seed=int(sys.argv[2]))
+"""
+
+
+def test_two_concurrent_runs_into_one_workspace_lose_no_rows(tmp_path):
+    import subprocess
+    import sys
+
+    ws = tmp_path / "ws"
+    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_RUN, str(ws), seed], stderr=subprocess.PIPE)
+             for seed in ("1", "2")]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0], [p.stderr.read().decode()[-500:] for p in procs]
+    session = WorkspaceSession(ws)
+    assert sorted(session.sql("SELECT status FROM runs").column("status").to_pylist()) == ["completed"] * 2
+    counts = session.sql("SELECT run_id, count(*) AS n FROM predictions GROUP BY run_id").column("n").to_pylist()
+    assert counts == [3 * (172 + 3 * 43) + 215] * 2  # 3 chains x (val + per-fold test) + the refit's rows
+    assert session.sql("SELECT count(*) AS n FROM datasets").column("n").to_pylist() == [1]
