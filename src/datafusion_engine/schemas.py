@@ -31,6 +31,15 @@ class RunRow(msgspec.Struct, **_ROW):
     pid: int
 
 
+class PipelineRow(msgspec.Struct, **_ROW):
+    """A pipeline as run: its identity and its decoded spec (canonical JSON, generators expanded)."""
+
+    pipeline_hash: str
+    name: str
+    target: str
+    spec_json: str
+
+
 class ChainRow(msgspec.Struct, **_ROW):
     run_id: str
     chain_id: str
@@ -132,6 +141,7 @@ def schema_from_struct(struct: type[msgspec.Struct]) -> pa.Schema:
 
 
 RUNS = schema_from_struct(RunRow)
+PIPELINES = schema_from_struct(PipelineRow)
 CHAINS = schema_from_struct(ChainRow)
 PREDICTIONS = schema_from_struct(PredictionRow)
 SCORES = schema_from_struct(ScoreRow)
@@ -140,11 +150,12 @@ DATASETS = schema_from_struct(DatasetRow)
 SPECTRA = schema_from_struct(SpectrumRow)
 
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
-    "runs": RUNS, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES, "datasets": DATASETS,
-    "spectra": SPECTRA,
+    "runs": RUNS, "pipelines": PIPELINES, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES,
+    "datasets": DATASETS, "spectra": SPECTRA,
 }
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "runs": ("run_id",),
+    "pipelines": ("pipeline_hash",),
     "chains": ("run_id", "chain_id"),
     "predictions": ("run_id", "chain_id", "fold_id", "partition", "sample_id", "target"),
     "scores": ("run_id", "chain_id", "fold_id", "partition", "target", "metric"),

@@ -16,7 +16,7 @@ import graphviz
 import numpy as np
 import pyarrow as pa
 
-from datafusion_engine import RunRow, StoreError, WorkspaceStore
+from datafusion_engine import TABLE_SCHEMAS, RunRow, StoreError, WorkspaceStore
 from datafusion_engine.runs import repair_runs
 from datafusion_engine.spectra_store import read_delta_source, save_dataset
 from hamilton_pipeline import build_driver, execute_plan
@@ -27,6 +27,7 @@ from nirdag.data.from_parts import NonFinite
 from nirdag.data.loading import FileFormat, detect_format
 from nirdag.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, PipelineSpec, compile_plan, load_spec
+from relspec.hashing import canonical_bytes
 from semantics import open_session
 
 NIRDAG_VERSION = version("nirdag")
@@ -135,7 +136,8 @@ def run(
     marks the run ``failed`` in the ``runs`` table with its error, then re-raises.
     """
     data = dataset if dataset is not None else tecator()
-    plan = compile(spec, data, seed=seed)
+    decoded_spec = load_spec(spec, seed=seed)
+    plan = compile(decoded_spec, data)
     store = WorkspaceStore(workspace)
     row = RunRow(
         run_id=_new_run_id(), status="running", started_at=dt.datetime.now(dt.UTC), finished_at=None,
@@ -145,6 +147,9 @@ def run(
     store.begin_run(row)
     try:
         save_dataset(store, data)
+        store.write("pipelines", pa.Table.from_pylist([{
+            "pipeline_hash": plan.pipeline_hash, "name": plan.name, "target": plan.target,
+            "spec_json": canonical_bytes(decoded_spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
         result = execute_plan(plan, data)
         store.write_results(row.run_id, result.tables())
         store.complete_run(row)

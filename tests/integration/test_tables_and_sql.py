@@ -88,3 +88,12 @@ def test_top_is_ranked_by_rmsecv(tecator_run):
     top = tecator_run.top(5).to_pylist()
     assert [r["rank"] for r in top] == [1, 2, 3, 4, 5]
     assert [r["rmsecv"] for r in top] == sorted(r["rmsecv"] for r in top)
+
+
+def test_pipelines_table_holds_the_decoded_spec(tecator_run):
+    import json
+
+    (row,) = tecator_run.sql("SELECT * FROM pipelines").to_pylist()
+    assert row["pipeline_hash"] == tecator_run.pipeline_hash and row["target"] == "fat"
+    spec = json.loads(row["spec_json"])
+    assert spec["name"] == "tecator_pls" and spec["pipeline"][2]["model"]["n_components"] == list(range(1, 16))
