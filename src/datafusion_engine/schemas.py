@@ -40,6 +40,18 @@ class PipelineRow(msgspec.Struct, **_ROW):
     spec_json: str
 
 
+class EventRow(msgspec.Struct, **_ROW):
+    """A structured event of a run: for now one per executed DAG node (where the time went)."""
+
+    run_id: str
+    event: str
+    node: str
+    started_at: dt.datetime
+    seconds: float
+    status: str
+    worker: str
+
+
 class ChainRow(msgspec.Struct, **_ROW):
     run_id: str
     chain_id: str
@@ -142,6 +154,7 @@ def schema_from_struct(struct: type[msgspec.Struct]) -> pa.Schema:
 
 RUNS = schema_from_struct(RunRow)
 PIPELINES = schema_from_struct(PipelineRow)
+EVENTS = schema_from_struct(EventRow)
 CHAINS = schema_from_struct(ChainRow)
 PREDICTIONS = schema_from_struct(PredictionRow)
 SCORES = schema_from_struct(ScoreRow)
@@ -151,11 +164,12 @@ SPECTRA = schema_from_struct(SpectrumRow)
 
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "runs": RUNS, "pipelines": PIPELINES, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES,
-    "datasets": DATASETS, "spectra": SPECTRA,
+    "datasets": DATASETS, "spectra": SPECTRA, "events": EVENTS,
 }
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "runs": ("run_id",),
     "pipelines": ("pipeline_hash",),
+    "events": ("run_id", "event", "node"),
     "chains": ("run_id", "chain_id"),
     "predictions": ("run_id", "chain_id", "fold_id", "partition", "sample_id", "target"),
     "scores": ("run_id", "chain_id", "fold_id", "partition", "target", "metric"),

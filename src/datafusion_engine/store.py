@@ -15,7 +15,7 @@ from datafusion_engine.errors import StoreError
 from datafusion_engine.schemas import NATURAL_KEYS, TABLE_SCHEMAS, RunRow
 
 TABLES_DIR = "tables"
-RESULT_TABLES = ("chains", "predictions", "scores")
+RESULT_TABLES = ("chains", "predictions", "scores", "events")
 _ATTEMPTS = 6
 
 
@@ -135,7 +135,7 @@ class WorkspaceStore:
         return failed
 
     def write_results(self, run_id: str, results: dict[str, pa.Table]) -> None:
-        """Write a run's result tables (``chains``, ``predictions``, ``scores``), adding the run_id column."""
+        """Write a run's result tables (``chains``, ``predictions``, ``scores``, ``events``), adding run_id."""
         for name, table in results.items():
             column = pa.array([run_id] * table.num_rows, type=pa.string())
             self.write(name, table.add_column(0, "run_id", column))

@@ -126,11 +126,11 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) ->
               "One row per chain, marking the refit ones.")
 
 
-def build_driver(plan: CompiledPlan, dataset: SpectraDataset) -> driver.Driver:
+def build_driver(plan: CompiledPlan, dataset: SpectraDataset, *adapters: Any) -> driver.Driver:
     """The Hamilton Driver that runs ``plan`` on ``dataset`` (built here and nowhere else).
 
     Final nodes: ``chain_table``, ``oof_predictions``, ``refit_predictions``, ``chain_scores`` (Arrow tables),
-    and ``chain_ranking``, ``refit_models``.
+    and ``chain_ranking``, ``refit_models``. ``adapters`` are Hamilton lifecycle adapters (e.g. a NodeTimer).
     """
     if dataset.content_hash != plan.dataset_hash:
         raise ValueError("the plan was compiled for another dataset (dataset_hash differs)")
@@ -143,4 +143,7 @@ def build_driver(plan: CompiledPlan, dataset: SpectraDataset) -> driver.Driver:
     module = ad_hoc_utils.create_temporary_module(
         *nodes.fns.values(), module_name=f"nirdag_plan_{short(plan.plan_hash)}_{next(_module_ids)}"
     )
-    return driver.Builder().with_modules(module).build()
+    builder = driver.Builder().with_modules(module)
+    if adapters:
+        builder = builder.with_adapters(*adapters)
+    return builder.build()

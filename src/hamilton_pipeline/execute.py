@@ -17,6 +17,7 @@ from hamilton_pipeline.driver_factory import (
     build_driver,
 )
 from hamilton_pipeline.results import RankedChain
+from hamilton_pipeline.timing import NodeEvent, NodeTimer
 from nirdag.data import SpectraDataset
 from relspec.plan import CompiledPlan
 
@@ -30,19 +31,34 @@ class EngineResult:
     scores: pa.Table
     ranking: tuple[RankedChain, ...]
     seconds: float
+    events: tuple[NodeEvent, ...]
 
     def tables(self) -> dict[str, pa.Table]:
-        return {"chains": self.chains, "predictions": self.predictions, "scores": self.scores}
+        return {"chains": self.chains, "predictions": self.predictions, "scores": self.scores,
+                "events": events_table(self.events)}
+
+
+def events_table(events: tuple[NodeEvent, ...]) -> pa.Table:
+    """One row per executed node, for the workspace `events` table (run_id is added by the store)."""
+    return pa.table({
+        "event": pa.array(["node"] * len(events), pa.string()),
+        "node": pa.array([e.node for e in events], pa.string()),
+        "started_at": pa.array([e.started_at for e in events], pa.timestamp("us", tz="UTC")),
+        "seconds": pa.array([e.seconds for e in events], pa.float64()),
+        "status": pa.array([e.status for e in events], pa.string()),
+        "worker": pa.array([e.worker for e in events], pa.string()),
+    })
 
 
 def execute_plan(plan: CompiledPlan, dataset: SpectraDataset) -> EngineResult:
     """Build the plan's driver and run it synchronously (the plan's policy says ``sync``)."""
     start = time.perf_counter()
-    dr = build_driver(plan, dataset)
+    timer = NodeTimer()
+    dr = build_driver(plan, dataset, timer)
     with threadpool_limits(limits=plan.policy.blas_threads):
         out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING])
     predictions = pa.concat_tables([out[OOF_PREDICTIONS], out[REFIT_PREDICTIONS]])
     return EngineResult(
         chains=out[CHAIN_TABLE], predictions=predictions, scores=out[CHAIN_SCORES],
-        ranking=out[CHAIN_RANKING], seconds=time.perf_counter() - start,
+        ranking=out[CHAIN_RANKING], seconds=time.perf_counter() - start, events=tuple(timer.events),
     )

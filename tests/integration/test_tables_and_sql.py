@@ -97,3 +97,12 @@ def test_pipelines_table_holds_the_decoded_spec(tecator_run):
     assert row["pipeline_hash"] == tecator_run.pipeline_hash and row["target"] == "fat"
     spec = json.loads(row["spec_json"])
     assert spec["name"] == "tecator_pls" and spec["pipeline"][2]["model"]["n_components"] == list(range(1, 16))
+
+
+def test_events_say_where_the_time_went(tecator_run):
+    rows = tecator_run.sql(
+        f"SELECT node, seconds, status FROM events WHERE run_id = '{tecator_run.run_id}' ORDER BY node").to_pylist()
+    nodes = {r["node"] for r in rows}
+    assert {"spectra", "targets", "chain_scores", "refit_models"} <= nodes
+    assert sum(n.startswith("pls_sweep__fold_") for n in nodes) == 4 * 5
+    assert all(r["status"] == "ok" and r["seconds"] >= 0 for r in rows)
