@@ -13,13 +13,16 @@ COLOURS = {"nirdag": "tab:blue", "sklearn_loop": "tab:orange", "nirs4all": "tab:
 
 
 def _work(record: dict) -> float:
-    """Amount of work of a case: CV fits a plain loop performs (grid) or samples (scale)."""
-    return record.get("n_chains", 1) * 5 if "grid" in record["case"] else record["size"]
+    """Amount of data of a case: samples x wavelengths (grid; from the case key ``name[NxP]``) or samples (scale)."""
+    if "grid" not in record["case"]:
+        return record["size"]
+    n, p = record["case"].split("[")[1].rstrip("]").split("x")
+    return int(n) * int(p)
 
 
 def write_chart(result: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, kind, xlabel in ((axes[0], "grid", "CV fits in a plain loop (chains x folds)"),
+    for ax, kind, xlabel in ((axes[0], "grid", "data size, samples x wavelengths (80 chains x 5 folds each)"),
                              (axes[1], "scale", "samples (SNV -> PLS 10, 1,000 wavelengths)")):
         for blas, style in (("pinned", "-"), ("user", ":")):
             for contender, colour in COLOURS.items():
