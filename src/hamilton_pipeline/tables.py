@@ -59,15 +59,17 @@ def _prediction_block(rows: _Rows, chain_ids: Sequence[str], fold_id: str, parti
 
 def _score_block(rows: _Rows, chain_ids: Sequence[str], fold_id: str, partition: str, target: str,
                  y_true: np.ndarray, y_pred: np.ndarray) -> None:
+    """Add every metric of an (n_chains x n_samples) block: one Arrow chunk per block, not per metric."""
     if y_true.size == 0:
         return
-    for metric, values in regression_scores(y_true, y_pred).items():
-        m = values.size
-        rows.add(
-            chain_id=pa.array(list(chain_ids), type=pa.string()), fold_id=_constant(fold_id, m),
-            partition=_constant(partition, m), target=_constant(target, m), metric=_constant(metric, m),
-            value=values,
-        )
+    scores = regression_scores(y_true, y_pred)
+    m, k = len(chain_ids), len(scores)
+    rows.add(
+        chain_id=_strings(np.tile(np.arange(m, dtype=np.int32), k), chain_ids), fold_id=_constant(fold_id, m * k),
+        partition=_constant(partition, m * k), target=_constant(target, m * k),
+        metric=_strings(np.repeat(np.arange(k, dtype=np.int32), m), list(scores)),
+        value=np.concatenate(list(scores.values())),
+    )
 
 
 def cv_predictions_table(plan: CompiledPlan, cvs: Sequence[GroupCV], sample_ids: np.ndarray,
