@@ -52,10 +52,11 @@ class _Nodes:
     def __init__(self) -> None:
         self.fns: dict[str, Callable[..., Any]] = {}
 
-    def add(self, name: str, inputs: dict[str, type], returns: type, body: Callable[..., Any], doc: str) -> None:
+    def add(self, name: str, inputs: dict[str, type], returns: type, body: Callable[..., Any], doc: str,
+            display: str | None = None) -> None:
         if name in self.fns:
             raise ValueError(f"two plan nodes share the name {name!r}")
-        self.fns[name] = make_node(name, inputs, returns, body, doc)
+        self.fns[name] = make_node(name, inputs, returns, body, doc, display)
 
 
 def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> None:
@@ -72,7 +73,24 @@ def _hoisted_nodes(nodes: _Nodes, plan: CompiledPlan) -> None:
             hoisted_name(plan, h.node_id), {parent: np.ndarray}, np.ndarray,
             lambda step=h.step, parent=parent, **kw: compute.apply_stateless(step, kw[parent]),
             f"{h.step.label} on all rows (row-wise stateless, computed once above the folds).",
+            display=f"{h.step.label} · all rows",
         )
+
+
+def _sweep_label(group: SweepGroup) -> str:
+    comps = group.component_values
+    pls = f"PLS {comps[0]}..{comps[-1]}" if len(comps) > 1 else f"PLS {comps[0]}"
+    return " > ".join([*(s.label for s in group.fitted_steps), pls])
+
+
+def _path_label(plan: CompiledPlan, group: SweepGroup) -> str:
+    """The whole preprocessing path of a group: its hoisted steps, then its fitted steps and PLS."""
+    by_id = {h.node_id: h for h in plan.hoisted}
+    hoisted, node_id = [], group.input_node
+    while node_id is not None:
+        hoisted.insert(0, by_id[node_id].step.label)
+        node_id = by_id[node_id].parent
+    return " > ".join([*(hoisted or ["raw"]), _sweep_label(group)])
 
 
 def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup) -> None:
@@ -86,12 +104,14 @@ def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup) -> None:
             f"Fitted steps ({', '.join(s.label for s in group.fitted_steps) or 'none'}) and one PLS sweep "
             f"({group.component_values[0]}..{group.component_values[-1]} components) fitted on "
             f"{fold.fold_id}'s training rows.",
+            display=f"{_sweep_label(group)} · {fold.fold_id}",
         )
     folds = [sweep_name(f.fold_id, group) for f in plan.folds]
     nodes.add(
         cv_name(group), dict.fromkeys(folds, FoldSweep), GroupCV,
         lambda **kw: compute.gather_cv(group, [kw[n] for n in folds]),
         "Pooled out-of-fold predictions of the group's chains.",
+        display=f"CV · {_path_label(plan, group)}",
     )
 
 

@@ -6,13 +6,17 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hamilton.function_modifiers import tag
+
 
 def make_node(
-    name: str, inputs: Mapping[str, type], returns: type, body: Callable[..., Any], doc: str
+    name: str, inputs: Mapping[str, type], returns: type, body: Callable[..., Any], doc: str,
+    display: str | None = None,
 ) -> Callable[..., Any]:
     """A function Hamilton reads as node ``name`` with upstream nodes ``inputs`` (name -> type).
 
-    ``body`` is called with the inputs as keyword arguments; it must not mutate them.
+    ``body`` is called with the inputs as keyword arguments; it must not mutate them. ``display`` is the label DAG
+    pictures show (Hamilton's ``display_name`` tag) instead of the name.
     """
 
     def node(**kwargs: Any) -> Any:
@@ -26,4 +30,4 @@ def make_node(
         return_annotation=returns,
     )
     node.__annotations__ = {**inputs, "return": returns}
-    return node
+    return tag(display_name=display)(node) if display else node

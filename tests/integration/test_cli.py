@@ -103,3 +103,11 @@ def test_run_on_a_csv_with_several_target_columns(tmp_path, example_spec, tecato
     assert "215 samples (172 train) x 100 spectral columns, axis 850..1050 nm" in out.stdout
     assert "targets ['fat', 'moisture']" in out.stdout
     assert "2.0921" in out.stdout  # same best RMSECV as the embedded Tecator run
+
+
+def test_dag_labels_name_operators_and_folds(tmp_path, example_spec):
+    out = nirdag("dag", str(example_spec), "-o", str(tmp_path / "dag.dot"))
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "dag.dot").read_text()
+    assert "snv · all rows" in text and "PLS 1..15 · fold_4" in text
+    assert "CV · snv &gt; savgol(window_length=15, polyorder=2, deriv=1) &gt; PLS 1..15" in text
