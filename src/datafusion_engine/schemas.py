@@ -60,7 +60,7 @@ class ChainRow(msgspec.Struct, **_ROW):
     branch_name: str
     preprocessing: str
     model: str
-    n_components: int
+    n_components: int | None
     params_json: str
     dataset_hash: str
     refit: bool

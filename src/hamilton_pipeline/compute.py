@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from hamilton_pipeline.results import FinalFit, FoldSweep, GroupCV, RankedChain
-from nirdag.operators import PLSSweep
 from nirdag.operators.metrics import regression_scores
-from relspec.operator_map import instantiate
+from relspec.operator_map import instantiate, with_components
 from relspec.plan import CompiledPlan, FoldSpec, StepRef, SweepGroup
 
 
@@ -35,25 +35,31 @@ def _fit_transform_steps(
     return X_fit, outs
 
 
-def _predict(model: PLSSweep, X: np.ndarray, select: np.ndarray) -> np.ndarray:
+def _predict(model: BaseEstimator, X: np.ndarray, select: np.ndarray | None) -> np.ndarray:
+    """(n_selected, n_rows) predictions: every selected component count of a sweep model, or one row."""
     if X.shape[0] == 0:
-        return np.empty((select.size, 0))
+        return np.empty((1 if select is None else select.size, 0))
+    if select is None:
+        return np.asarray(model.predict(X), dtype=np.float64).reshape(1, -1)
     return model.predict_all(X)[select, :, 0]
 
 
 def fit_predict(
-    group: SweepGroup, components: Sequence[int], fit_rows: np.ndarray, predict_rows: Sequence[np.ndarray],
+    group: SweepGroup, components: Sequence[int | None], fit_rows: np.ndarray, predict_rows: Sequence[np.ndarray],
     spectra: np.ndarray, targets: np.ndarray,
 ) -> list[np.ndarray]:
-    """Fit the group's fitted steps and one PLS sweep on ``fit_rows``; predict each row block for ``components``.
+    """Fit the group's fitted steps and its model on ``fit_rows``; predict each row block for ``components``.
 
-    Returns one array of shape (len(components), n_rows) per block of ``predict_rows``.
+    A sweep model (PLS, PCR) is fitted once with the largest count and predicts every count; a model without
+    components (``components == [None]``) predicts once. Returns one (len(components), n_rows) array per block.
     """
     X_fit, blocks = _fit_transform_steps(
         group.fitted_steps, spectra[fit_rows], targets[fit_rows], [spectra[r] for r in predict_rows]
     )
-    model = PLSSweep(**{**group.model.params, "n_components": max(components)}).fit(X_fit, targets[fit_rows])
-    select = np.asarray(components, dtype=np.int64) - 1
+    sweep = list(components) != [None]
+    largest = max(c for c in components if c is not None) if sweep else None
+    model = instantiate(with_components(group.model, largest)).fit(X_fit, targets[fit_rows])
+    select = np.asarray(components, dtype=np.int64) - 1 if sweep else None
     return [readonly(_predict(model, X, select)) for X in blocks]
 
 
@@ -86,7 +92,7 @@ def rank_chains(plan: CompiledPlan, cvs: Sequence[GroupCV], targets: np.ndarray)
         _, rows = plan.chain_rows(cv.group_id)
         for chain, row in zip(plan.chains_of(cv.group_id), rows, strict=True):
             ranked.append(RankedChain(chain.chain_id, cv.group_id, chain.n_components, float(rmse[row])))
-    return tuple(sorted(ranked, key=lambda r: (r.rmsecv, r.n_components, r.chain_id)))
+    return tuple(sorted(ranked, key=lambda r: (r.rmsecv, r.n_components or 0, r.chain_id)))
 
 
 def refit(

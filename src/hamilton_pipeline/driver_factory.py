@@ -78,9 +78,10 @@ def _hoisted_nodes(nodes: _Nodes, plan: CompiledPlan) -> None:
 
 
 def _sweep_label(group: SweepGroup) -> str:
-    comps = group.component_values
-    pls = f"PLS {comps[0]}..{comps[-1]}" if len(comps) > 1 else f"PLS {comps[0]}"
-    return " > ".join([*(s.label for s in group.fitted_steps), pls])
+    comps, name = group.component_values, group.model.op.upper()
+    model = group.model.label if comps == (None,) else (
+        f"{name} {comps[0]}..{comps[-1]}" if len(comps) > 1 else f"{name} {comps[0]}")
+    return " > ".join([*(s.label for s in group.fitted_steps), model])
 
 
 def _path_label(plan: CompiledPlan, group: SweepGroup) -> str:
@@ -101,9 +102,8 @@ def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup) -> None:
             sweep_name(fold.fold_id, group), {source: np.ndarray, TARGETS: np.ndarray}, FoldSweep,
             lambda fold=fold, source=source, **kw: compute.sweep_fold(group, fold, test_rows, kw[source],
                                                                       kw[TARGETS]),
-            f"Fitted steps ({', '.join(s.label for s in group.fitted_steps) or 'none'}) and one PLS sweep "
-            f"({group.component_values[0]}..{group.component_values[-1]} components) fitted on "
-            f"{fold.fold_id}'s training rows.",
+            f"Fitted steps ({', '.join(s.label for s in group.fitted_steps) or 'none'}) and the model "
+            f"({_sweep_label(group)}) fitted on {fold.fold_id}'s training rows.",
             display=f"{_sweep_label(group)} · {fold.fold_id}",
         )
     folds = [sweep_name(f.fold_id, group) for f in plan.folds]

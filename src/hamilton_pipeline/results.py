@@ -31,7 +31,7 @@ class GroupCV:
 class RankedChain:
     chain_id: str
     group_id: str
-    n_components: int
+    n_components: int | None
     rmsecv: float
 
 

@@ -12,7 +12,7 @@ from nirdag.data import DatasetSchema, SpectraDataset
 from relspec.errors import CompileError, SpecError
 from relspec.folds import make_folds
 from relspec.hashing import sha256_of
-from relspec.operator_map import instantiate, output_axis, pls_ref, transform_ref
+from relspec.operator_map import instantiate, model_ref, output_axis, transform_ref
 from relspec.plan import (
     FOLD_FINAL,
     ChainSpec,
@@ -23,7 +23,7 @@ from relspec.plan import (
     StepRef,
     SweepGroup,
 )
-from relspec.spec import BranchStep, ModelStep, PipelineSpec, PLSModel, SplitSpec, SplitStep, TransformStep
+from relspec.spec import BranchStep, ModelSpec, ModelStep, PipelineSpec, SplitSpec, SplitStep, TransformStep
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class _Layout:
 
     segments: tuple[tuple[tuple[str | None, tuple[TransformStep, ...]], ...], ...]
     split: SplitSpec
-    model: PLSModel
+    model: ModelSpec
     model_index: int
 
     def paths(self) -> list[_Path]:
@@ -83,7 +83,19 @@ def _layout(spec: PipelineSpec) -> _Layout:
 _PROBE_ROWS = 256
 
 
-def _probe_path(refs: list[StepRef], path: _Path, rows: int, width: int) -> int:
+def _max(values: tuple[int | None, ...]) -> int | None:
+    return None if values == (None,) else max(v for v in values if v is not None)
+
+
+def model_ref_of(model: ModelSpec, values: tuple[int | None, ...], seed: int) -> StepRef:
+    """The model step's reference for the largest of ``values`` component counts."""
+    try:
+        return model_ref(model, _max(values), seed)
+    except SpecError as exc:
+        raise SpecError(f"{exc} - at `$.pipeline[..].model.estimator`") from None
+
+
+def _probe_path(refs: list[StepRef], path: _Path, rows: int, width: int, model: StepRef) -> int:
     """Fit and apply the path's steps on a seeded random matrix of the fold's size; return the output width.
 
     Parameter errors that only data can reveal (a window wider than the cropped spectrum, too many OSC components)
@@ -97,13 +109,18 @@ def _probe_path(refs: list[StepRef], path: _Path, rows: int, width: int) -> int:
             X = instantiate(ref).fit(X, y).transform(X)
         except ValueError as exc:
             raise CompileError(f"step {ref.label} of path {path.name!r} cannot run on this data: {exc}") from None
+    if model.params.get("n_components") is None:  # sweep models are checked against the fold sizes instead
+        try:
+            instantiate(model).fit(X, y)
+        except (ValueError, TypeError) as exc:
+            raise CompileError(f"model {model.label} cannot be fitted: {exc}") from None
     return X.shape[1]
 
 
 def _check_components(layout: _Layout, folds: tuple[FoldSpec, ...], width: int, path: _Path) -> None:
     smallest = min(len(f.train_rows) for f in folds)
     limit = min(smallest - 1, width)
-    too_big = [k for k in layout.model.component_values() if k > limit]
+    too_big = [k for k in layout.model.component_values() if k is not None and k > limit]
     if too_big:
         raise CompileError(
             f"n_components {too_big} exceed what the data allows on path {path.name!r}: the smallest fold has "
@@ -115,8 +132,7 @@ def _check_components(layout: _Layout, folds: tuple[FoldSpec, ...], width: int, 
 def _pipeline_hash(spec: PipelineSpec, layout: _Layout) -> str:
     segments = [[[transform_ref(t).step_hash for t in steps] for _, steps in seg] for seg in layout.segments]
     return sha256_of(
-        "pipeline", spec.target, msgspec.to_builtins(layout.split), segments, "pls",
-        list(layout.model.component_values()), layout.model.scale,
+        "pipeline", spec.target, msgspec.to_builtins(layout.split), segments, msgspec.to_builtins(layout.model),
     )
 
 
@@ -138,9 +154,9 @@ class _Builder:
             parent = node_id
         return parent, []
 
-    def group(self, input_node: str | None, fitted: list[StepRef], model: PLSModel) -> SweepGroup:
+    def group(self, input_node: str | None, fitted: list[StepRef], model: ModelSpec, seed: int) -> SweepGroup:
         values = model.component_values()
-        model_ref = pls_ref(model, max(values))
+        model_ref = model_ref_of(model, values, seed)
         group_id = sha256_of("sweep", input_node, [r.step_hash for r in fitted], model_ref.step_hash)
         return self.groups.setdefault(group_id, SweepGroup(
             group_id=group_id, input_node=input_node, fitted_steps=tuple(fitted), model=model_ref,
@@ -203,18 +219,19 @@ def compile_plan(
     for path in paths:
         name = path.name
         refs = _path_refs(path.steps, schema)
-        _check_components(layout, folds, _probe_path(refs, path, smallest, schema.n_wavelengths), path)
+        probe_model = model_ref_of(layout.model, layout.model.component_values(), spec.seed)
+        _check_components(layout, folds, _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model), path)
         input_node, fitted = builder.hoist(refs)
-        group = builder.group(input_node, fitted, layout.model)
+        group = builder.group(input_node, fitted, layout.model, spec.seed)
         preprocessing = " > ".join(r.label for r in refs) or "raw"
         for k in group.component_values:
-            model_ref = pls_ref(layout.model, k)
+            model_ref = model_ref_of(layout.model, (k,), spec.seed)
             step_hashes = (*(r.step_hash for r in refs), model_ref.step_hash)
             chains.append(ChainSpec(
                 chain_id=sha256_of("chain", pipeline_hash, list(path.branch_path), list(step_hashes)),
                 group_id=group.group_id, branch_path=path.branch_path, branch_name=name,
                 preprocessing=preprocessing,
-                step_hashes=step_hashes, model="pls", n_components=k, params=dict(model_ref.params),
+                step_hashes=step_hashes, model=model_ref.op, n_components=k, params=dict(model_ref.params),
             ))
     train_rows = schema.train_rows
     return CompiledPlan(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 from types import MappingProxyType
 from typing import Any
 
 import msgspec
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from nirdag import operators as ops
 from relspec import spec as s
+from relspec.errors import SpecError
 from relspec.hashing import sha256_of
 from relspec.plan import StepRef
 
@@ -40,7 +42,7 @@ _TRANSFORMS: MappingProxyType[type, type[BaseEstimator]] = MappingProxyType({
 })
 
 _CLASSES_BY_PATH: MappingProxyType[str, type[BaseEstimator]] = MappingProxyType({
-    f"{c.__module__}.{c.__qualname__}": c for c in (*_TRANSFORMS.values(), ops.PLSSweep)
+    f"{c.__module__}.{c.__qualname__}": c for c in (*_TRANSFORMS.values(), ops.PLSSweep, ops.PCR)
 })
 
 
@@ -80,12 +82,46 @@ def output_axis(ref: StepRef, axis: tuple[float, ...]) -> tuple[float, ...]:
     return tuple(float(w) for w in fitted.wavelengths_out_)
 
 
-def pls_ref(model: s.PLSModel, n_components: int) -> StepRef:
-    """The identity of a PLS step with ``n_components`` (fitted by the PLS sweep)."""
-    return _ref("pls", ops.PLSSweep, {"n_components": n_components, "scale": model.scale})
+def resolve_estimator(path: str) -> type[BaseEstimator]:
+    """A scikit-learn regressor class from its import path; anything else is refused (no arbitrary imports)."""
+    module_name, _, name = path.rpartition(".")
+    if not module_name.startswith("sklearn.") or not name:
+        raise SpecError(f"invalid pipeline spec: estimator {path!r} must be a scikit-learn class path such as "
+                        "'sklearn.linear_model.Ridge'")
+    try:
+        cls = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError):
+        raise SpecError(f"invalid pipeline spec: estimator {path!r} does not exist in scikit-learn") from None
+    if not (isinstance(cls, type) and issubclass(cls, RegressorMixin)):
+        raise SpecError(f"invalid pipeline spec: estimator {path!r} is not a scikit-learn regressor")
+    return cls
+
+
+def model_ref(model: s.ModelSpec, n_components: int | None, seed: int) -> StepRef:
+    """The identity of a model step (for a sweep model, with ``n_components``).
+
+    A scikit-learn estimator that takes a ``random_state`` gets the run's seed unless the spec sets one.
+    """
+    if isinstance(model, s.PLSModel):
+        return _ref("pls", ops.PLSSweep, {"n_components": n_components, "scale": model.scale})
+    if isinstance(model, s.PCRModel):
+        return _ref("pcr", ops.PCR, {"n_components": n_components})
+    cls = resolve_estimator(model.estimator)
+    params = dict(model.params)
+    if "random_state" in cls().get_params() and "random_state" not in params:
+        params["random_state"] = seed
+    return _ref(f"sklearn:{cls.__name__}", cls, params)
+
+
+def with_components(ref: StepRef, n_components: int | None) -> StepRef:
+    """The same model step with another component count (unchanged for a model without components)."""
+    if n_components is None:
+        return ref
+    return msgspec.structs.replace(ref, params={**ref.params, "n_components": n_components})
 
 
 def instantiate(ref: StepRef) -> BaseEstimator:
     """A fresh, unfitted estimator for a step reference (a wavelength-aware one gets its input axis)."""
     extra = {"wavelengths": list(ref.axis)} if ref.axis is not None else {}
-    return _CLASSES_BY_PATH[ref.class_path](**ref.params, **extra)
+    cls = _CLASSES_BY_PATH.get(ref.class_path) or resolve_estimator(ref.class_path)
+    return cls(**ref.params, **extra)

@@ -47,7 +47,7 @@ class SweepGroup(msgspec.Struct, **_FROZEN):
     input_node: str | None  # last hoisted node of the path; None = the raw spectra
     fitted_steps: tuple[StepRef, ...]  # fitted per fold on the fold's training rows, in order
     model: StepRef  # the PLS step with the largest component count of the group
-    component_values: tuple[int, ...]
+    component_values: tuple[int | None, ...]  # (None,) for a model without components
 
 
 class ChainSpec(msgspec.Struct, **_FROZEN):
@@ -60,7 +60,7 @@ class ChainSpec(msgspec.Struct, **_FROZEN):
     preprocessing: str
     step_hashes: tuple[str, ...]
     model: str
-    n_components: int
+    n_components: int | None
     params: dict[str, Any]
 
 

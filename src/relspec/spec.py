@@ -195,16 +195,44 @@ class GroupSplit(_Split, tag="group_kfold"):
 SplitSpec = KFoldSplit | KennardStoneSplit | SPXYSplit | StratifiedSplit | GroupSplit
 
 
-class PLSModel(msgspec.Struct, tag_field="op", tag="pls", **_STRICT):
-    """PLS regression, centred; ``scale`` true also scales X and y columns to unit variance (as scikit-learn)."""
+_Components = Annotated[int, msgspec.Meta(ge=1)] | Annotated[
+    list[Annotated[int, msgspec.Meta(ge=1)]], msgspec.Meta(min_length=1)]
 
-    n_components: Annotated[int, msgspec.Meta(ge=1)] | Annotated[list[Annotated[int, msgspec.Meta(ge=1)]],
-                                                                  msgspec.Meta(min_length=1)]
-    scale: bool = False
 
-    def component_values(self) -> tuple[int, ...]:
+class _Model(msgspec.Struct, tag_field="op", **_STRICT):
+    """Base of the model steps; ``op`` selects the model."""
+
+    def component_values(self) -> tuple[int | None, ...]:
+        """Component counts one fit serves (a sweep); ``(None,)`` for a model without components."""
+        return (None,)
+
+
+class _SweepModel(_Model):
+    n_components: _Components
+
+    def component_values(self) -> tuple[int | None, ...]:
         nc = self.n_components
         return tuple(sorted({nc} if isinstance(nc, int) else set(nc)))
+
+
+class PLSModel(_SweepModel, tag="pls"):
+    """PLS regression, centred; ``scale`` true also scales X and y columns to unit variance (as scikit-learn)."""
+
+    scale: bool = False
+
+
+class PCRModel(_SweepModel, tag="pcr"):
+    """Principal component regression (centred X, the first k components)."""
+
+
+class SklearnModel(_Model, tag="sklearn"):
+    """Any scikit-learn regressor, named by its import path (``sklearn.linear_model.Ridge``), with its params."""
+
+    estimator: str
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+ModelSpec = PLSModel | PCRModel | SklearnModel
 
 
 class SplitStep(msgspec.Struct, **_STRICT):
@@ -223,7 +251,7 @@ class BranchStep(msgspec.Struct, **_STRICT):
 
 
 class ModelStep(msgspec.Struct, **_STRICT):
-    model: PLSModel
+    model: ModelSpec
 
 
 Step = TransformStep | SplitStep | BranchStep | ModelStep
