@@ -28,7 +28,7 @@ from nirdag.data.loading import FileFormat, detect_format
 from nirdag.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, PipelineSpec, compile_plan, load_spec
 from relspec.hashing import canonical_bytes
-from semantics import open_session
+from semantics import open_session, view_columns
 
 NIRDAG_VERSION = version("nirdag")
 SpecSource = str | Path | dict[str, Any] | PipelineSpec
@@ -179,6 +179,13 @@ class Workspace:
 
     def sql(self, query_text: str, *, as_of: int | dt.datetime | None = None) -> pa.Table:
         return query(query_text, self.path, as_of=as_of)
+
+    def views(self) -> pa.Table:
+        """The semantic views of this workspace: name, description, columns."""
+        rows = [{"view": v.name, "description": v.description, "columns": ", ".join(cols)}
+                for v, cols in view_columns(self.path)]
+        return pa.Table.from_pylist(rows, schema=pa.schema([("view", pa.string()), ("description", pa.string()),
+                                                            ("columns", pa.string())]))
 
     def runs(self) -> pa.Table:
         """One row per run, newest first."""

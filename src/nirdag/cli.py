@@ -134,6 +134,13 @@ def _as_of(text: str | None) -> int | dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+@app.command()
+def views(workspace: WorkspaceOpt = Path("workspace"),
+          fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = "table") -> None:
+    """The semantic views you can query in this workspace, with their columns."""
+    render(nirdag.Workspace(workspace).views(), fmt, _out)
+
+
 runs_app = typer.Typer(help="List, show and delete the runs of a workspace.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
