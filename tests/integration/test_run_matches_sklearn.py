@@ -65,6 +65,19 @@ def test_best_chain_has_the_lowest_rmsecv(tecator_run):
     assert tecator_run.best["refit"] is True
 
 
+def _assert_rmsecv_matches(run, tecator, make_model, n_splits: int, seed: int) -> None:
+    """Every chain's pooled RMSECV equals cross_val_predict of ``make_model(k)`` with the same KFold, to 1e-9."""
+    rows = run.sql("SELECT c.n_components, s.value FROM chains c JOIN scores s USING (run_id, chain_id) "
+                   "WHERE s.fold_id = 'cv' AND s.metric = 'rmse' ORDER BY c.n_components").to_pylist()
+    assert rows
+    train = tecator.rows("train")
+    X, y = tecator.spectra[train], tecator.target("fat")[train]
+    for row in rows:
+        cv = KFold(n_splits, shuffle=True, random_state=seed)
+        pred = cross_val_predict(make_model(row["n_components"]), X, y, cv=cv).ravel()
+        assert row["value"] == pytest.approx(float(np.sqrt(np.mean((pred - y) ** 2))), abs=1e-9)
+
+
 def test_scaled_pls_matches_sklearn_scale_true(tecator, tmp_path):
     import nirdag
 
@@ -72,14 +85,7 @@ def test_scaled_pls_matches_sklearn_scale_true(tecator, tmp_path):
         {"split": {"kind": "kfold", "n_splits": 4, "shuffle": True}}, {"op": "snv"},
         {"model": {"op": "pls", "n_components": [3, 7], "scale": True}}]}
     run = nirdag.run(spec, tecator, workspace=tmp_path / "ws")
-    rows = run.sql("SELECT c.n_components, s.value FROM chains c JOIN scores s USING (run_id, chain_id) "
-                   "WHERE s.fold_id = 'cv' AND s.metric = 'rmse' ORDER BY c.n_components").to_pylist()
-    train = tecator.rows("train")
-    X, y = tecator.spectra[train], tecator.target("fat")[train]
-    for row in rows:
-        model = make_pipeline(SNV(), PLSRegression(row["n_components"], scale=True))
-        pred = cross_val_predict(model, X, y, cv=KFold(4, shuffle=True, random_state=2)).ravel()
-        assert row["value"] == pytest.approx(float(np.sqrt(np.mean((pred - y) ** 2))), abs=1e-9)
+    _assert_rmsecv_matches(run, tecator, lambda k: make_pipeline(SNV(), PLSRegression(k, scale=True)), 4, 2)
 
 
 def test_wavelength_aware_and_fitted_operators_match_sklearn(tecator, tmp_path):
@@ -91,15 +97,8 @@ def test_wavelength_aware_and_fitted_operators_match_sklearn(tecator, tmp_path):
         {"op": "crop", "start": 900.0, "stop": 1000.0}, {"op": "emsc", "order": 1},
         {"model": {"op": "pls", "n_components": [4, 8]}}]}
     run = nirdag.run(spec, tecator, workspace=tmp_path / "ws")
-    rows = run.sql("SELECT c.n_components, s.value FROM chains c JOIN scores s USING (run_id, chain_id) "
-                   "WHERE s.fold_id = 'cv' AND s.metric = 'rmse' ORDER BY c.n_components").to_pylist()
-    train = tecator.rows("train")
-    X, y = tecator.spectra[train], tecator.target("fat")[train]
-    for row in rows:
-        model = make_pipeline(Crop(900.0, 1000.0, wavelengths=tecator.wavelengths), EMSC(order=1),
-                              PLSRegression(row["n_components"], scale=False))
-        pred = cross_val_predict(model, X, y, cv=KFold(5, shuffle=True, random_state=5)).ravel()
-        assert row["value"] == pytest.approx(float(np.sqrt(np.mean((pred - y) ** 2))), abs=1e-9)
+    _assert_rmsecv_matches(run, tecator, lambda k: make_pipeline(
+        Crop(900.0, 1000.0, wavelengths=tecator.wavelengths), EMSC(order=1), PLSRegression(k, scale=False)), 5, 5)
 
 
 def test_crop_outside_the_axis_is_a_compile_error_naming_the_axis(tecator, tmp_path):
