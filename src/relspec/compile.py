@@ -17,12 +17,12 @@ from relspec.plan import (
     FOLD_FINAL,
     ChainSpec,
     CompiledPlan,
-    ExecutionPolicy,
     FoldSpec,
     HoistedNode,
     StepRef,
     SweepGroup,
 )
+from relspec.policy import RuntimePolicy, decide_policy
 from relspec.spec import BranchStep, ModelSpec, ModelStep, PipelineSpec, SplitSpec, SplitStep, TransformStep
 
 
@@ -180,7 +180,7 @@ def _path_refs(steps: tuple[TransformStep, ...], schema: DatasetSchema) -> list[
 
 
 def compile_plan(
-    spec: PipelineSpec, schema: DatasetSchema, policy: ExecutionPolicy | None = None, *,
+    spec: PipelineSpec, schema: DatasetSchema, runtime: RuntimePolicy | None = None, *,
     dataset: SpectraDataset | None = None,
 ) -> CompiledPlan:
     """Compile ``spec`` for the dataset described by ``schema``.
@@ -234,10 +234,11 @@ def compile_plan(
                 step_hashes=step_hashes, model=model_ref.op, n_components=k, params=dict(model_ref.params),
             ))
     train_rows = schema.train_rows
+    policy, _reasons = decide_policy(runtime or RuntimePolicy(), len(builder.groups) * len(folds))
     return CompiledPlan(
         name=spec.name, target=spec.target, seed=spec.seed, dataset_hash=schema.dataset_hash,
         pipeline_hash=pipeline_hash, hoisted=tuple(builder.hoisted.values()),
         groups=tuple(builder.groups.values()), chains=tuple(chains), folds=folds,
         final_fold=FoldSpec(fold_id=FOLD_FINAL, train_rows=train_rows, val_rows=()),
-        test_rows=schema.test_rows, refit=spec.refit, policy=policy or ExecutionPolicy(),
+        test_rows=schema.test_rows, refit=spec.refit, policy=policy,
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
 from relspec.hashing import sha256_of
+from relspec.policy import ExecutionPolicy
 from relspec.spec import RefitSpec
 
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
@@ -70,13 +71,6 @@ class FoldSpec(msgspec.Struct, **_FROZEN):
     fold_id: str
     train_rows: tuple[int, ...]
     val_rows: tuple[int, ...]
-
-
-class ExecutionPolicy(msgspec.Struct, **_FROZEN):
-    """How the engine runs the plan; decided at compile time, never re-derived at run time."""
-
-    executor: Literal["sync"] = "sync"
-    blas_threads: int = 1
 
 
 class CompiledPlan(msgspec.Struct, **_FROZEN):

@@ -1,0 +1,87 @@
+"""The execution policy: how a compiled plan runs and what its views need, decided once at compile time.
+
+The user asks with a :class:`RuntimePolicy` (executor, workers, cache); :func:`decide_policy` turns it into the frozen
+:class:`ExecutionPolicy` the engine and the view layer consume unchanged. Names of things a higher layer owns (views,
+SQL metric functions, Delta tables) are typed data here; their owners validate them when they use them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Literal
+
+import msgspec
+
+_FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
+
+ExecutorKind = Literal["sync", "threads", "processes", "dask", "ray"]
+CachedNodeKind = Literal["hoisted", "fold_fit"]  # the node kinds a cache may serve (never the result tables)
+MetricFunction = Literal["rmse", "mae", "bias", "sep", "r2", "rpd", "rpiq"]
+TableName = Literal["runs", "pipelines", "chains", "predictions", "scores", "artifacts", "events", "datasets",
+                    "spectra"]
+ViewName = Literal["v_ranked_chains", "v_chain_scores", "v_top_chains", "v_fold_scores", "v_refit",
+                   "v_preprocessing_effect", "v_aggregated_predictions", "v_runs"]
+JoinStrategy = Literal["hash", "sort_merge"]
+
+ALL_VIEWS: tuple[ViewName, ...] = ("v_ranked_chains", "v_chain_scores", "v_top_chains", "v_fold_scores", "v_refit",
+                                   "v_preprocessing_effect", "v_aggregated_predictions", "v_runs")
+ALL_METRICS: tuple[MetricFunction, ...] = ("rmse", "mae", "bias", "sep", "r2", "rpd", "rpiq")
+# Tables every view reads: the run's status gates what readers see, results come from chains/scores/predictions.
+VIEW_TABLES: tuple[TableName, ...] = ("runs", "chains", "scores", "predictions", "datasets")
+
+
+class RuntimePolicy(msgspec.Struct, **_FROZEN):
+    """What the user asks for at run time (``--executor``, ``--workers``, ``--no-cache``)."""
+
+    executor: ExecutorKind = "sync"
+    workers: Annotated[int, msgspec.Meta(ge=1)] | None = None  # None: one per CPU for parallel executors
+    cache: bool = True
+    views: tuple[ViewName, ...] = ALL_VIEWS
+
+
+class CachePolicy(msgspec.Struct, **_FROZEN):
+    """Which nodes the workspace cache serves, keyed on step identity and input-data fingerprint."""
+
+    enabled: bool = True
+    nodes: tuple[CachedNodeKind, ...] = ("hoisted", "fold_fit")
+
+
+class ScanPolicy(msgspec.Struct, **_FROZEN):
+    """The Delta tables the run writes and its views scan; readers see completed runs only unless asked."""
+
+    tables: tuple[TableName, ...] = VIEW_TABLES
+    completed_runs_only: bool = True
+
+
+class ExecutionPolicy(msgspec.Struct, **_FROZEN):
+    """How the engine runs the plan and what the session must register; never re-derived at run time."""
+
+    executor: ExecutorKind = "sync"
+    workers: Annotated[int, msgspec.Meta(ge=1)] = 1
+    blas_threads: Annotated[int, msgspec.Meta(ge=1)] = 1
+    cache: CachePolicy = msgspec.field(default_factory=CachePolicy)
+    scan: ScanPolicy = msgspec.field(default_factory=ScanPolicy)
+    udf_requirements: tuple[MetricFunction, ...] = ALL_METRICS
+    views: tuple[ViewName, ...] = ALL_VIEWS
+    join_strategy: JoinStrategy = "hash"
+
+
+def decide_policy(runtime: RuntimePolicy, parallel_nodes: int) -> tuple[ExecutionPolicy, tuple[str, ...]]:
+    """The execution policy for a plan whose widest layer has ``parallel_nodes`` independent nodes.
+
+    Returns the policy and the reasons for each decision (recorded in the run's validation artifact).
+    """
+    reasons = []
+    if runtime.executor == "sync":
+        workers = 1
+        reasons.append("executor sync: one worker, nodes run in topological order")
+    else:
+        asked = runtime.workers or os.cpu_count() or 1
+        workers = max(1, min(asked, parallel_nodes))
+        why = "requested" if runtime.workers else "one per CPU"
+        reasons.append(f"executor {runtime.executor}: {workers} worker(s) ({why}: {asked}; widest layer of the DAG "
+                       f"has {parallel_nodes} independent node(s))")
+    reasons.append("BLAS pinned to 1 thread per worker (parallelism comes from the DAG)")
+    cache = CachePolicy(enabled=runtime.cache)
+    reasons.append("cache on for hoisted and per-fold fit nodes" if runtime.cache else "cache off (asked)")
+    return ExecutionPolicy(executor=runtime.executor, workers=workers, cache=cache, views=runtime.views), tuple(reasons)
