@@ -56,11 +56,22 @@ def fit_predict(
     X_fit, blocks = _fit_transform_steps(
         group.fitted_steps, spectra[fit_rows], targets[fit_rows], [spectra[r] for r in predict_rows]
     )
+    y_fit = targets[fit_rows]
+    y_transform = None if group.y_transform is None else instantiate(group.y_transform).fit(y_fit.reshape(-1, 1))
+    if y_transform is not None:
+        y_fit = y_transform.transform(y_fit.reshape(-1, 1)).ravel()
     sweep = list(components) != [None]
     largest = max(c for c in components if c is not None) if sweep else None
-    model = instantiate(with_components(group.model, largest)).fit(X_fit, targets[fit_rows])
+    model = instantiate(with_components(group.model, largest)).fit(X_fit, y_fit)
     select = np.asarray(components, dtype=np.int64) - 1 if sweep else None
-    return [readonly(_predict(model, X, select)) for X in blocks]
+    return [readonly(_inverse(y_transform, _predict(model, X, select))) for X in blocks]
+
+
+def _inverse(y_transform: BaseEstimator | None, pred: np.ndarray) -> np.ndarray:
+    """Predictions back on the target's scale (the y transform is elementwise on one column)."""
+    if y_transform is None or pred.size == 0:
+        return pred
+    return y_transform.inverse_transform(pred.reshape(-1, 1)).reshape(pred.shape)
 
 
 def sweep_fold(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import msgspec
@@ -12,7 +11,7 @@ from nirdag.data import DatasetSchema, SpectraDataset
 from relspec.errors import CompileError, SpecError
 from relspec.folds import make_folds
 from relspec.hashing import sha256_of
-from relspec.operator_map import instantiate, model_ref, output_axis, transform_ref
+from relspec.operator_map import instantiate, model_ref, output_axis, transform_ref, y_transform_ref
 from relspec.plan import (
     FOLD_FINAL,
     ChainSpec,
@@ -23,60 +22,91 @@ from relspec.plan import (
     SweepGroup,
 )
 from relspec.policy import RuntimePolicy, decide_policy
-from relspec.spec import BranchStep, ModelSpec, ModelStep, PipelineSpec, SplitSpec, SplitStep, TransformStep
+from relspec.spec import (
+    BranchStep,
+    ModelSpec,
+    ModelStep,
+    PipelineSpec,
+    SplitSpec,
+    SplitStep,
+    TransformStep,
+    YProcessingStep,
+    YTransformSpec,
+)
 
 
 @dataclass(frozen=True)
 class _Path:
-    """One path through the steps: a choice at every branch step."""
+    """One path through the steps: a choice at every branch step (nested ones included)."""
 
     branch_path: tuple[int, ...]
     name: str
     steps: tuple[TransformStep, ...]
+    where: tuple[str, ...]  # the spec path of each step, for messages and findings
+
+
+_Alternative = tuple[tuple[int, ...], tuple[str, ...], tuple[TransformStep, ...], tuple[str, ...]]
+
+
+def _alternatives(steps: tuple[TransformStep | BranchStep, ...], where: tuple[str, ...]) -> list[_Alternative]:
+    """Every way through a sequence of transforms and (nested) branch steps: (branch_path, names, steps, where)."""
+    out: list[_Alternative] = [((), (), (), ())]
+    for step, at in zip(steps, where, strict=True):
+        if not isinstance(step, BranchStep):
+            out = [(bp, names, (*st, step), (*wh, at)) for bp, names, st, wh in out]
+            continue
+        options = []
+        for i, (name, sub) in enumerate(step.named()):
+            inner = tuple(f"{at}.branch.{name}[{j}]" for j in range(len(sub)))
+            options += [((i, *bp), (name, *names), st, wh) for bp, names, st, wh in _alternatives(sub, inner)]
+        out = [(bp + obp, names + (("/".join(onames),) if onames else ()), st + ost, wh + owh)
+               for bp, names, st, wh in out for obp, onames, ost, owh in options]
+    return out
 
 
 @dataclass(frozen=True)
 class _Layout:
-    """The spec's steps sorted by role: one split, transform and branch steps in order, one final model."""
+    """The spec's steps sorted by role: one split, transforms and branches in order, an optional y_processing,
+    and one final model."""
 
-    segments: tuple[tuple[tuple[str | None, tuple[TransformStep, ...]], ...], ...]
+    steps: tuple[TransformStep | BranchStep, ...]
+    where: tuple[str, ...]
     split: SplitSpec
+    split_index: int
+    y_transform: YTransformSpec | None
     model: ModelSpec
     model_index: int
 
     def paths(self) -> list[_Path]:
         """Every combination of the branch steps' alternatives (their cartesian product), in spec order."""
-        out = []
-        for combo in itertools.product(*(enumerate(seg) for seg in self.segments)):
-            chosen = [(i, name, steps) for i, (name, steps) in combo]
-            names = [name for _, name, _ in chosen if name is not None]
-            out.append(_Path(
-                branch_path=tuple(i for i, name, _ in chosen if name is not None),
-                name="+".join(names) or "main",
-                steps=tuple(step for _, _, steps in chosen for step in steps),
-            ))
-        return out
+        return [_Path(branch_path=bp, name="+".join(names) or "main", steps=st, where=wh)
+                for bp, names, st, wh in _alternatives(self.steps, self.where)]
 
 
 def _layout(spec: PipelineSpec) -> _Layout:
-    segments: list[tuple[tuple[str | None, tuple[TransformStep, ...]], ...]] = []
-    split: SplitSpec | None = None
+    steps: list[TransformStep | BranchStep] = []
+    where: list[str] = []
+    split: tuple[SplitSpec, int] | None = None
+    y_transform: YTransformSpec | None = None
     for i, step in enumerate(spec.pipeline):
-        where = f"`$.pipeline[{i}]`"
+        at = f"$.pipeline[{i}]"
         if isinstance(step, ModelStep):
             if i != len(spec.pipeline) - 1:
-                raise SpecError(f"the model must be the last step, found more steps after it - at {where}")
+                raise SpecError(f"the model must be the last step, found more steps after it - at `{at}`")
             if split is None:
-                raise SpecError(f"no `split` step before the model - at {where}")
-            return _Layout(tuple(segments), split, step.model, i)
+                raise SpecError(f"no `split` step before the model - at `{at}`")
+            return _Layout(tuple(steps), tuple(where), split[0], split[1], y_transform, step.model, i)
         if isinstance(step, SplitStep):
             if split is not None:
-                raise SpecError(f"a second `split` step - at {where}; a pipeline has exactly one")
-            split = step.split
-        elif isinstance(step, BranchStep):
-            segments.append(step.named())
+                raise SpecError(f"a second `split` step - at `{at}`; a pipeline has exactly one")
+            split = (step.split, i)
+        elif isinstance(step, YProcessingStep):
+            if y_transform is not None:
+                raise SpecError(f"a second `y_processing` step - at `{at}`; a pipeline has at most one")
+            y_transform = step.y_processing
         else:
-            segments.append(((None, (step,)),))
+            steps.append(step)
+            where.append(at)
     raise SpecError("the pipeline has no `model` step (it must be the last step) - at `$.pipeline`")
 
 
@@ -129,10 +159,20 @@ def _check_components(layout: _Layout, folds: tuple[FoldSpec, ...], width: int, 
         )
 
 
+def _structure(step: TransformStep | BranchStep) -> object:
+    """A step's identity in the pipeline hash: its step hash, or its alternatives' structures."""
+    if isinstance(step, BranchStep):
+        return [[_structure(sub) for sub in steps] for _, steps in step.named()]
+    return transform_ref(step).step_hash
+
+
 def _pipeline_hash(spec: PipelineSpec, layout: _Layout) -> str:
-    segments = [[[transform_ref(t).step_hash for t in steps] for _, steps in seg] for seg in layout.segments]
+    segments = [s if isinstance(step, BranchStep) else [[s]]
+                for step in layout.steps for s in [_structure(step)]]
+    extra = [] if layout.y_transform is None else ["y_processing", msgspec.to_builtins(layout.y_transform)]
     return sha256_of(
         "pipeline", spec.target, msgspec.to_builtins(layout.split), segments, msgspec.to_builtins(layout.model),
+        *extra,
     )
 
 
@@ -154,13 +194,15 @@ class _Builder:
             parent = node_id
         return parent, []
 
-    def group(self, input_node: str | None, fitted: list[StepRef], model: ModelSpec, seed: int) -> SweepGroup:
+    def group(self, input_node: str | None, fitted: list[StepRef], model: ModelSpec, seed: int,
+              y_ref: StepRef | None) -> SweepGroup:
         values = model.component_values()
         model_ref = model_ref_of(model, values, seed)
-        group_id = sha256_of("sweep", input_node, [r.step_hash for r in fitted], model_ref.step_hash)
+        y_part = [] if y_ref is None else [y_ref.step_hash]
+        group_id = sha256_of("sweep", input_node, [r.step_hash for r in fitted], model_ref.step_hash, *y_part)
         return self.groups.setdefault(group_id, SweepGroup(
             group_id=group_id, input_node=input_node, fitted_steps=tuple(fitted), model=model_ref,
-            component_values=values,
+            component_values=values, y_transform=y_ref,
         ))
 
 
@@ -216,17 +258,19 @@ def compile_plan(
                            f"{len(layout.model.component_values())} component counts), more than max_chains="
                            f"{spec.max_chains} (at `$.max_chains`)")
     smallest = min(len(f.train_rows) for f in folds)
+    y_ref = None if layout.y_transform is None else y_transform_ref(layout.y_transform)
+    y_hashes = () if y_ref is None else (y_ref.step_hash,)
     for path in paths:
         name = path.name
         refs = _path_refs(path.steps, schema)
         probe_model = model_ref_of(layout.model, layout.model.component_values(), spec.seed)
         _check_components(layout, folds, _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model), path)
         input_node, fitted = builder.hoist(refs)
-        group = builder.group(input_node, fitted, layout.model, spec.seed)
+        group = builder.group(input_node, fitted, layout.model, spec.seed, y_ref)
         preprocessing = " > ".join(r.label for r in refs) or "raw"
         for k in group.component_values:
             model_ref = model_ref_of(layout.model, (k,), spec.seed)
-            step_hashes = (*(r.step_hash for r in refs), model_ref.step_hash)
+            step_hashes = (*(r.step_hash for r in refs), *y_hashes, model_ref.step_hash)
             chains.append(ChainSpec(
                 chain_id=sha256_of("chain", pipeline_hash, list(path.branch_path), list(step_hashes)),
                 group_id=group.group_id, branch_path=path.branch_path, branch_name=name,
@@ -240,5 +284,5 @@ def compile_plan(
         pipeline_hash=pipeline_hash, hoisted=tuple(builder.hoisted.values()),
         groups=tuple(builder.groups.values()), chains=tuple(chains), folds=folds,
         final_fold=FoldSpec(fold_id=FOLD_FINAL, train_rows=train_rows, val_rows=()),
-        test_rows=schema.test_rows, refit=spec.refit, policy=policy,
+        test_rows=schema.test_rows, refit=spec.refit, policy=policy, y_transform=y_ref,
     )

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.preprocessing import MinMaxScaler, PowerTransformer, StandardScaler
 
 from nirdag import operators as ops
 from relspec import spec as s
@@ -41,8 +42,15 @@ _TRANSFORMS: MappingProxyType[type, type[BaseEstimator]] = MappingProxyType({
     s.OSCStep: ops.OSC,
 })
 
+_Y_TRANSFORMS: MappingProxyType[type, type[BaseEstimator]] = MappingProxyType({
+    s.StandardY: StandardScaler,
+    s.MinMaxY: MinMaxScaler,
+    s.PowerY: PowerTransformer,
+})
+
 _CLASSES_BY_PATH: MappingProxyType[str, type[BaseEstimator]] = MappingProxyType({
-    f"{c.__module__}.{c.__qualname__}": c for c in (*_TRANSFORMS.values(), ops.PLSSweep, ops.PCR)
+    f"{c.__module__}.{c.__qualname__}": c
+    for c in (*_TRANSFORMS.values(), *_Y_TRANSFORMS.values(), ops.PLSSweep, ops.PCR)
 })
 
 
@@ -71,6 +79,12 @@ def transform_ref(step: s.TransformStep, axis: tuple[float, ...] | None = None) 
     params = msgspec.to_builtins(msgspec.structs.asdict(step))
     aware = cls.traits.wavelength_aware
     return _ref(type(step).__struct_config__.tag, cls, params, axis if aware else None)
+
+
+def y_transform_ref(spec: s.YTransformSpec) -> StepRef:
+    """The identity and transformer of a ``y_processing`` step (fitted on a column vector of targets)."""
+    params = msgspec.to_builtins(msgspec.structs.asdict(spec))
+    return _ref(f"y:{type(spec).__struct_config__.tag}", _Y_TRANSFORMS[type(spec)], params)
 
 
 def output_axis(ref: StepRef, axis: tuple[float, ...]) -> tuple[float, ...]:

@@ -49,6 +49,7 @@ class SweepGroup(msgspec.Struct, **_FROZEN):
     fitted_steps: tuple[StepRef, ...]  # fitted per fold on the fold's training rows, in order
     model: StepRef  # the PLS step with the largest component count of the group
     component_values: tuple[int | None, ...]  # (None,) for a model without components
+    y_transform: StepRef | None = None  # fitted on the fold's training targets, inverted on the predictions
 
 
 class ChainSpec(msgspec.Struct, **_FROZEN):
@@ -89,6 +90,7 @@ class CompiledPlan(msgspec.Struct, **_FROZEN):
     test_rows: tuple[int, ...]
     refit: RefitSpec
     policy: ExecutionPolicy
+    y_transform: StepRef | None = None
 
     @property
     def plan_hash(self) -> str:

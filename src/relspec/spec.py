@@ -240,21 +240,51 @@ class SplitStep(msgspec.Struct, **_STRICT):
 
 
 class BranchStep(msgspec.Struct, **_STRICT):
-    """Alternatives, each a list of transforms: named (mapping) or positional (list)."""
+    """Alternatives, each a list of transforms or nested branches: named (mapping) or positional (list).
 
-    branch: dict[str, list[TransformStep]] | list[list[TransformStep]]
+    Built by :func:`decode_spec`, never decoded directly (msgspec cannot decode a union of tagged transforms and
+    this untagged struct).
+    """
 
-    def named(self) -> tuple[tuple[str, tuple[TransformStep, ...]], ...]:
+    branch: dict[str, list[TransformStep | BranchStep]] | list[list[TransformStep | BranchStep]]
+
+    def named(self) -> tuple[tuple[str, tuple[TransformStep | BranchStep, ...]], ...]:
         if isinstance(self.branch, dict):
             return tuple((name, tuple(steps)) for name, steps in self.branch.items())
         return tuple((f"branch_{i}", tuple(steps)) for i, steps in enumerate(self.branch))
+
+
+class _YTransform(msgspec.Struct, tag_field="op", **_STRICT):
+    """Base of the target transforms: fitted on each fold's training targets, inverted before scoring."""
+
+
+class StandardY(_YTransform, tag="standard"):
+    """Centre the target and scale it to unit variance."""
+
+
+class MinMaxY(_YTransform, tag="minmax"):
+    """Scale the target to [0, 1] over the fold's training rows."""
+
+
+class PowerY(_YTransform, tag="power"):
+    """Yeo-Johnson (any sign) or Box-Cox (positive targets) power transform, standardised after."""
+
+    method: Literal["yeo-johnson", "box-cox"] = "yeo-johnson"
+
+
+YTransformSpec = StandardY | MinMaxY | PowerY
+Y_TRANSFORM_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in (StandardY, MinMaxY, PowerY))
+
+
+class YProcessingStep(msgspec.Struct, **_STRICT):
+    y_processing: YTransformSpec
 
 
 class ModelStep(msgspec.Struct, **_STRICT):
     model: ModelSpec
 
 
-Step = TransformStep | SplitStep | BranchStep | ModelStep
+Step = TransformStep | SplitStep | BranchStep | YProcessingStep | ModelStep
 MetricName = Literal["rmse"]
 
 
@@ -285,7 +315,9 @@ class PipelineSpec(_SpecHeader, **_STRICT):
     pipeline: tuple[Step, ...]
 
 
-_STEP_KEYS: dict[str, type] = {"split": SplitStep, "branch": BranchStep, "model": ModelStep}
+_STEP_KEYS: dict[str, type] = {
+    "split": SplitStep, "branch": BranchStep, "y_processing": YProcessingStep, "model": ModelStep,
+}
 _PATH = re.compile(r"`\$(.*)`")
 
 
@@ -298,9 +330,10 @@ def _convert(obj: Any, typ: Any, path: str) -> Any:
             message = f"{message} - at `{path}`"
         if message.startswith("Invalid value") and message.endswith(".op`"):
             bad = message.split("'")[1] if message.count("'") >= 2 else ""
-            close = difflib.get_close_matches(bad.lower(), OPERATOR_NAMES, n=1)
+            known = Y_TRANSFORM_NAMES if message.endswith(".y_processing.op`") else OPERATOR_NAMES
+            close = difflib.get_close_matches(bad.lower(), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            message += f"{hint}; known operators: {', '.join(OPERATOR_NAMES)}"
+            message += f"{hint}; known operators: {', '.join(known)}"
         raise SpecError(f"invalid pipeline spec: {message}") from None
 
 
@@ -320,17 +353,19 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def _as_steps(alternative: Any, path: str) -> list[dict[str, Any]]:
-    """The steps of one alternative: a transform, a list of them, or None / [] for no step at all."""
+    """The steps of one alternative: a transform, a nested branch, a list of them, or None / [] for no step."""
     steps = [] if alternative is None else alternative if isinstance(alternative, list) else [alternative]
     for step in steps:
-        if not isinstance(step, dict) or "op" not in step:
-            raise SpecError(f"invalid pipeline spec: an alternative must be a transform `{{op: ...}}` or a list of "
-                            f"them, got {step!r} - at `{path}`")
+        if not isinstance(step, dict) or not ("op" in step or set(step) == {"branch"}):
+            raise SpecError(f"invalid pipeline spec: an alternative must be a transform `{{op: ...}}`, a nested "
+                            f"`{{branch: ...}}` or a list of them, got {step!r} - at `{path}`")
     return steps
 
 
-def _transforms(steps: list[dict[str, Any]], path: str) -> list[TransformStep]:
-    return [_convert(step, TransformStep, f"{path}[{i}]") for i, step in enumerate(steps)]
+def _transforms(steps: list[dict[str, Any]], path: str, rng: np.random.Generator, cap: int
+                ) -> list[TransformStep | BranchStep]:
+    return [_branch_step(step["branch"], f"{path}[{i}]", rng, cap) if "branch" in step
+            else _convert(step, TransformStep, f"{path}[{i}]") for i, step in enumerate(steps)]
 
 
 def _generated_step(item: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> Step:
@@ -340,20 +375,22 @@ def _generated_step(item: dict[str, Any], path: str, rng: np.random.Generator, c
         return _convert(alternatives[0], TransformStep, path)
     lists = [_as_steps(alt, path) for alt in alternatives]
     names = _unique_names([" > ".join(_label(step) for step in steps) or "none" for steps in lists])
-    return BranchStep(branch={name: _transforms(steps, path) for name, steps in zip(names, lists, strict=True)})
+    return BranchStep(branch={name: _transforms(steps, path, rng, cap)
+                              for name, steps in zip(names, lists, strict=True)})
 
 
 def _branch_step(body: Any, path: str, rng: np.random.Generator, cap: int) -> BranchStep:
     """An explicit branch; generators inside an alternative multiply it (names get a ``#i`` suffix)."""
     named = body.items() if isinstance(body, dict) else ((f"branch_{i}", v) for i, v in enumerate(body or []))
-    out: dict[str, list[TransformStep]] = {}
+    out: dict[str, list[TransformStep | BranchStep]] = {}
     for name, steps in named:
         where = f"{path}.branch.{name}"
         if not isinstance(steps, list):
             raise SpecError(f"invalid pipeline spec: a branch alternative is a list of steps - at `{where}`")
         variants = expand(steps, where, rng, cap)
         for i, variant in enumerate(variants):
-            out[name if len(variants) == 1 else f"{name}#{i + 1}"] = _transforms(_as_steps(variant, where), where)
+            out[name if len(variants) == 1 else f"{name}#{i + 1}"] = _transforms(_as_steps(variant, where), where,
+                                                                                rng, cap)
     if not out:
         raise SpecError(f"invalid pipeline spec: `branch` has no alternatives - at `{path}`")
     return BranchStep(branch=out)
@@ -387,7 +424,7 @@ def _decode_step(item: Any, path: str, rng: np.random.Generator, cap: int) -> St
         return _branch_step(item["branch"], path, rng, cap)
     if kinds[0] == "model":
         return _model_step(item, path, rng, cap)
-    return _convert(item, SplitStep, path)
+    return _convert(item, _STEP_KEYS[kinds[0]], path)
 
 
 def decode_spec(obj: Any, *, seed: int | None = None) -> PipelineSpec:

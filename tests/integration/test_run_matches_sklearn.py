@@ -10,7 +10,7 @@ from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from nirdag.operators import SNV, SavitzkyGolay
+from nirdag.operators import MSC, SNV, SavitzkyGolay
 
 SG1 = SavitzkyGolay(window_length=15, polyorder=2, deriv=1)
 BRANCHES = {
@@ -125,3 +125,57 @@ def test_generated_alternatives_give_the_same_scores_as_explicit_branches(tecato
     a = nirdag.run(generated, tecator, workspace=tmp_path / "a").sql(query).to_pylist()
     b = nirdag.run(explicit, tecator, workspace=tmp_path / "b").sql(query).to_pylist()
     assert len(a) == 10 and a == b
+
+
+@pytest.mark.parametrize("y_op, transformer", [("power", "yeo-johnson"), ("minmax", None), ("standard", None)])
+def test_y_processing_matches_transformed_target_regressor(tecator, tmp_path, y_op, transformer):
+    import nirdag
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import MinMaxScaler, PowerTransformer, StandardScaler
+
+    make_y = {"power": lambda: PowerTransformer(method="yeo-johnson"), "minmax": MinMaxScaler,
+              "standard": StandardScaler}[y_op]
+    spec = {"target": "fat", "seed": 3, "pipeline": [
+        {"split": {"kind": "kfold", "n_splits": 5, "shuffle": True}}, {"op": "msc"},
+        {"y_processing": {"op": y_op}}, {"model": {"op": "pls", "n_components": [2, 6, 9]}}]}
+    run = nirdag.run(spec, tecator, workspace=tmp_path / "ws")
+    _assert_rmsecv_matches(run, tecator, lambda k: make_pipeline(MSC(), TransformedTargetRegressor(
+        PLSRegression(k, scale=False), transformer=make_y())), 5, 3)
+
+
+def test_power_y_processing_changes_the_predictions(tecator, tmp_path):
+    import nirdag
+
+    base = {"target": "fat", "seed": 3, "pipeline": [
+        {"split": {"kind": "kfold", "n_splits": 5}}, {"model": {"op": "pls", "n_components": 6}}]}
+    with_y = {**base, "pipeline": [base["pipeline"][0], {"y_processing": {"op": "power"}}, base["pipeline"][1]]}
+    query = "SELECT value FROM scores WHERE fold_id = 'cv' AND metric = 'rmse'"
+    plain = nirdag.run(base, tecator, workspace=tmp_path / "a").sql(query).column(0).to_pylist()
+    power = nirdag.run(with_y, tecator, workspace=tmp_path / "b").sql(query).column(0).to_pylist()
+    assert plain != power
+
+
+def test_nested_branches_score_like_the_flat_equivalent(tecator, tmp_path):
+    import nirdag
+
+    head = [{"split": {"kind": "kfold", "n_splits": 4, "shuffle": True}}]
+    model = {"model": {"op": "pls", "n_components": [3, 7]}}
+    nested = {"target": "fat", "seed": 1, "pipeline": [*head, {"branch": {
+        "raw": [],
+        "scatter": [{"branch": {"snv": [{"op": "snv"}], "msc": [{"op": "msc"}]}},
+                    {"op": "savgol", "window_length": 11, "deriv": 1}],
+    }}, model]}
+    flat = {"target": "fat", "seed": 1, "pipeline": [*head, {"branch": {
+        "raw": [],
+        "snv": [{"op": "snv"}, {"op": "savgol", "window_length": 11, "deriv": 1}],
+        "msc": [{"op": "msc"}, {"op": "savgol", "window_length": 11, "deriv": 1}],
+    }}, model]}
+    query = ("SELECT c.preprocessing, c.n_components, s.value FROM chains c JOIN scores s USING (run_id, chain_id) "
+             "WHERE s.fold_id = 'cv' AND s.metric = 'rmse' ORDER BY 1, 2")
+    a = nirdag.run(nested, tecator, workspace=tmp_path / "a")
+    b = nirdag.run(flat, tecator, workspace=tmp_path / "b")
+    assert a.sql(query).to_pylist() == b.sql(query).to_pylist()
+    names = {r["branch_name"] for r in a.sql("SELECT DISTINCT branch_name FROM chains").to_pylist()}
+    assert names == {"raw", "scatter/snv", "scatter/msc"}
+    paths = sorted(tuple(c.branch_path) for c in a.plan.chains)
+    assert set(paths) == {(0,), (1, 0), (1, 1)}
