@@ -11,6 +11,7 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
+from datafusion_engine.documents import delete_documents, write_document
 from datafusion_engine.errors import StoreError
 from datafusion_engine.schemas import NATURAL_KEYS, TABLE_SCHEMAS, RunRow
 
@@ -104,7 +105,12 @@ class WorkspaceStore:
         quoted = run_id.replace("'", "''")
         deleted = DeltaTable(path).delete(f"run_id = '{quoted}'").get("num_deleted_rows", 0)
         self.delete_run_results(run_id)
+        delete_documents(self.root, run_id)
         return bool(deleted)
+
+    def write_document(self, run_id: str, name: str, data: bytes) -> Path:
+        """Store a run's typed artifact (msgspec JSON) under ``provenance/<run_id>/<name>``, atomically."""
+        return write_document(self.root, run_id, name, data)
 
     def delete_run_results(self, run_id: str) -> None:
         """Remove a run's rows from the result tables (used when a run fails, so no half-written run remains)."""

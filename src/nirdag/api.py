@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from datafusion_engine import TABLE_SCHEMAS, RunRow, StoreError, WorkspaceStore
+from datafusion_engine.documents import read_document
 from datafusion_engine.runs import repair_runs
 from datafusion_engine.spectra_store import read_delta_source, save_dataset
 from hamilton_pipeline import build_driver, execute_plan
@@ -28,6 +29,7 @@ from nirdag.data.loading import FileFormat, detect_format
 from nirdag.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, PipelineSpec, compile_plan, load_spec
 from relspec.hashing import canonical_bytes
+from relspec.validation import PolicyValidation, decode_validation
 from semantics import open_session, view_columns
 
 NIRDAG_VERSION = version("nirdag")
@@ -120,6 +122,11 @@ class RunResult:
         """The best chain (rank 1) as a dict: chain_id, preprocessing, n_components, rmsecv, rmsep..."""
         return self.top(1).to_pylist()[0]
 
+    @property
+    def validation(self) -> PolicyValidation:
+        """The compiler's PolicyValidation artifact stored with this run."""
+        return decode_validation(read_document(self.workspace, self.run_id, "policy_validation.json"))
+
     def dag(self, path: str | Path | None = None) -> graphviz.Digraph | Path:
         """The Hamilton DAG of this run's plan: a graphviz object, or written to ``path`` (svg/png/pdf/dot)."""
         dr = build_driver(self.plan, self.dataset)
@@ -150,12 +157,14 @@ def run(
         store.write("pipelines", pa.Table.from_pylist([{
             "pipeline_hash": plan.pipeline_hash, "name": plan.name, "target": plan.target,
             "spec_json": canonical_bytes(decoded_spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
+        if plan.validation is not None:
+            store.write_document(row.run_id, "policy_validation.json", plan.validation.to_json())
         result = execute_plan(plan, data)
         store.write_results(row.run_id, result.tables())
         store.complete_run(row)
     except BaseException as exc:
         store.delete_run_results(row.run_id)
-        store.fail_run(row, f"{type(exc).__name__}: {exc}")
+        store.fail_run(row, f"{type(exc).__name__}: {exc}")  # the documents stay: they explain the failed run
         raise
     return RunResult(run_id=row.run_id, workspace=store.root, plan=plan, dataset=data, seconds=result.seconds)
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import msgspec
 import numpy as np
 
 from nirdag.data import DatasetSchema, SpectraDataset
 from relspec.errors import CompileError, SpecError
+from relspec.findings import (
+    before_split_findings,
+    data_findings,
+    hoisting_findings,
+    policy_findings,
+    sharing_findings,
+)
 from relspec.folds import make_folds
 from relspec.hashing import sha256_of
 from relspec.operator_map import instantiate, model_ref, output_axis, transform_ref, y_transform_ref
@@ -33,6 +40,8 @@ from relspec.spec import (
     YProcessingStep,
     YTransformSpec,
 )
+from relspec.validation import SCHEMA_VERSION as VALIDATION_SCHEMA_VERSION
+from relspec.validation import PolicyValidation
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,7 @@ class _Layout:
     split: SplitSpec
     split_index: int
     y_transform: YTransformSpec | None
+    y_index: int | None
     model: ModelSpec
     model_index: int
 
@@ -87,7 +97,7 @@ def _layout(spec: PipelineSpec) -> _Layout:
     steps: list[TransformStep | BranchStep] = []
     where: list[str] = []
     split: tuple[SplitSpec, int] | None = None
-    y_transform: YTransformSpec | None = None
+    y_transform: tuple[YTransformSpec, int] | None = None
     for i, step in enumerate(spec.pipeline):
         at = f"$.pipeline[{i}]"
         if isinstance(step, ModelStep):
@@ -95,7 +105,8 @@ def _layout(spec: PipelineSpec) -> _Layout:
                 raise SpecError(f"the model must be the last step, found more steps after it - at `{at}`")
             if split is None:
                 raise SpecError(f"no `split` step before the model - at `{at}`")
-            return _Layout(tuple(steps), tuple(where), split[0], split[1], y_transform, step.model, i)
+            y_spec, y_index = y_transform or (None, None)
+            return _Layout(tuple(steps), tuple(where), split[0], split[1], y_spec, y_index, step.model, i)
         if isinstance(step, SplitStep):
             if split is not None:
                 raise SpecError(f"a second `split` step - at `{at}`; a pipeline has exactly one")
@@ -103,7 +114,7 @@ def _layout(spec: PipelineSpec) -> _Layout:
         elif isinstance(step, YProcessingStep):
             if y_transform is not None:
                 raise SpecError(f"a second `y_processing` step - at `{at}`; a pipeline has at most one")
-            y_transform = step.y_processing
+            y_transform = (step.y_processing, i)
         else:
             steps.append(step)
             where.append(at)
@@ -134,17 +145,31 @@ def _probe_path(refs: list[StepRef], path: _Path, rows: int, width: int, model: 
     rng = np.random.default_rng(0)
     # Values in (0, 1) suit every operator's domain (reflectance conversions refuse values <= 0).
     X, y = rng.uniform(0.05, 0.95, size=(min(rows, _PROBE_ROWS), width)), rng.normal(size=min(rows, _PROBE_ROWS))
-    for ref in refs:
+    for ref, where in zip(refs, path.where, strict=True):
         try:
-            X = instantiate(ref).fit(X, y).transform(X)
+            out = instantiate(ref).fit(X, y).transform(X)
         except ValueError as exc:
             raise CompileError(f"step {ref.label} of path {path.name!r} cannot run on this data: {exc}") from None
+        if ref.row_wise_stateless:
+            _check_row_wise(ref, X, y, out, where)
+        X = out
     if model.params.get("n_components") is None:  # sweep models are checked against the fold sizes instead
         try:
             instantiate(model).fit(X, y)
         except (ValueError, TypeError) as exc:
             raise CompileError(f"model {model.label} cannot be fitted: {exc}") from None
     return X.shape[1]
+
+
+def _check_row_wise(ref: StepRef, X: np.ndarray, y: np.ndarray, out: np.ndarray, where: str) -> None:
+    """A step hoisted above the folds must transform each row alone: half the rows must give the same rows."""
+    half = max(1, X.shape[0] // 2)
+    part = instantiate(ref).fit(X[half:], y[half:]).transform(X[half:])
+    if part.shape != out[half:].shape or not np.allclose(part, out[half:], rtol=1e-9, atol=1e-12):
+        raise CompileError(
+            f"hoist hazard at `{where}`: {ref.label} declares itself row-wise stateless but its output rows depend "
+            "on the other rows; hoisting it above the folds would leak validation and test rows into training"
+        )
 
 
 def _check_components(layout: _Layout, folds: tuple[FoldSpec, ...], width: int, path: _Path) -> None:
@@ -221,6 +246,49 @@ def _path_refs(steps: tuple[TransformStep, ...], schema: DatasetSchema) -> list[
     return refs
 
 
+@dataclass
+class _Notes:
+    """What laying out the chains observed, for the validation findings."""
+
+    hoisted_where: dict[str, str] = field(default_factory=dict)
+    hoisted_uses: int = 0
+    fitted: list[tuple[StepRef, str]] = field(default_factory=list)
+
+
+def _lay_out_chains(
+    spec: PipelineSpec, layout: _Layout, paths: list[_Path], schema: DatasetSchema, folds: tuple[FoldSpec, ...],
+    pipeline_hash: str, y_ref: StepRef | None,
+) -> tuple[list[ChainSpec], _Builder, _Notes]:
+    """Probe every path on data of the fold's size, hoist and share its steps, and emit one chain per count."""
+    builder, notes, chains = _Builder(), _Notes(), []
+    smallest = min(len(f.train_rows) for f in folds)
+    y_hashes = () if y_ref is None else (y_ref.step_hash,)
+    probe_model = model_ref_of(layout.model, layout.model.component_values(), spec.seed)
+    for path in paths:
+        refs = _path_refs(path.steps, schema)
+        _check_components(layout, folds, _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model), path)
+        input_node, fitted = builder.hoist(refs)
+        n_hoisted = len(refs) - len(fitted)
+        notes.hoisted_uses += n_hoisted
+        node_id = input_node
+        for where in reversed(path.where[:n_hoisted]):
+            notes.hoisted_where.setdefault(node_id, where)
+            node_id = builder.hoisted[node_id].parent
+        notes.fitted += list(zip(fitted, path.where[n_hoisted:], strict=True))
+        group = builder.group(input_node, fitted, layout.model, spec.seed, y_ref)
+        preprocessing = " > ".join(r.label for r in refs) or "raw"
+        for k in group.component_values:
+            model_ref = model_ref_of(layout.model, (k,), spec.seed)
+            step_hashes = (*(r.step_hash for r in refs), *y_hashes, model_ref.step_hash)
+            chains.append(ChainSpec(
+                chain_id=sha256_of("chain", pipeline_hash, list(path.branch_path), list(step_hashes)),
+                group_id=group.group_id, branch_path=path.branch_path, branch_name=path.name,
+                preprocessing=preprocessing,
+                step_hashes=step_hashes, model=model_ref.op, n_components=k, params=dict(model_ref.params),
+            ))
+    return chains, builder, notes
+
+
 def compile_plan(
     spec: PipelineSpec, schema: DatasetSchema, runtime: RuntimePolicy | None = None, *,
     dataset: SpectraDataset | None = None,
@@ -248,41 +316,32 @@ def compile_plan(
         )
     layout = _layout(spec)
     folds = make_folds(layout.split, schema, spec.seed, spec.target, dataset)
-    pipeline_hash = _pipeline_hash(spec, layout)
-    builder = _Builder()
-    chains: list[ChainSpec] = []
     paths = layout.paths()
     n_chains = len(paths) * len(layout.model.component_values())
     if n_chains > spec.max_chains:
         raise CompileError(f"the spec expands to {n_chains} chains ({len(paths)} preprocessing paths x "
                            f"{len(layout.model.component_values())} component counts), more than max_chains="
                            f"{spec.max_chains} (at `$.max_chains`)")
-    smallest = min(len(f.train_rows) for f in folds)
+    pipeline_hash = _pipeline_hash(spec, layout)
     y_ref = None if layout.y_transform is None else y_transform_ref(layout.y_transform)
-    y_hashes = () if y_ref is None else (y_ref.step_hash,)
-    for path in paths:
-        name = path.name
-        refs = _path_refs(path.steps, schema)
-        probe_model = model_ref_of(layout.model, layout.model.component_values(), spec.seed)
-        _check_components(layout, folds, _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model), path)
-        input_node, fitted = builder.hoist(refs)
-        group = builder.group(input_node, fitted, layout.model, spec.seed, y_ref)
-        preprocessing = " > ".join(r.label for r in refs) or "raw"
-        for k in group.component_values:
-            model_ref = model_ref_of(layout.model, (k,), spec.seed)
-            step_hashes = (*(r.step_hash for r in refs), *y_hashes, model_ref.step_hash)
-            chains.append(ChainSpec(
-                chain_id=sha256_of("chain", pipeline_hash, list(path.branch_path), list(step_hashes)),
-                group_id=group.group_id, branch_path=path.branch_path, branch_name=name,
-                preprocessing=preprocessing,
-                step_hashes=step_hashes, model=model_ref.op, n_components=k, params=dict(model_ref.params),
-            ))
-    train_rows = schema.train_rows
-    policy, _reasons = decide_policy(runtime or RuntimePolicy(), len(builder.groups) * len(folds))
+    chains, builder, notes = _lay_out_chains(spec, layout, paths, schema, folds, pipeline_hash, y_ref)
+    runtime = runtime or RuntimePolicy()
+    policy, reasons = decide_policy(runtime, len(builder.groups) * len(folds))
+    findings = (
+        *policy_findings(runtime, policy, reasons),
+        *hoisting_findings(notes.hoisted_where, tuple(builder.hoisted.values())),
+        *sharing_findings(notes.hoisted_uses, tuple(builder.hoisted.values()), len(paths),
+                          tuple(builder.groups.values()), len(folds)),
+        *before_split_findings(notes.fitted, layout.split_index),
+        *data_findings(schema.test_rows, folds, y_ref, None if layout.y_index is None else
+                       f"$.pipeline[{layout.y_index}].y_processing"),
+    )
+    validation = PolicyValidation(schema_version=VALIDATION_SCHEMA_VERSION, pipeline_hash=pipeline_hash,
+                                  dataset_hash=schema.dataset_hash, policy=policy, findings=findings)
     return CompiledPlan(
         name=spec.name, target=spec.target, seed=spec.seed, dataset_hash=schema.dataset_hash,
         pipeline_hash=pipeline_hash, hoisted=tuple(builder.hoisted.values()),
         groups=tuple(builder.groups.values()), chains=tuple(chains), folds=folds,
-        final_fold=FoldSpec(fold_id=FOLD_FINAL, train_rows=train_rows, val_rows=()),
-        test_rows=schema.test_rows, refit=spec.refit, policy=policy, y_transform=y_ref,
+        final_fold=FoldSpec(fold_id=FOLD_FINAL, train_rows=schema.train_rows, val_rows=()),
+        test_rows=schema.test_rows, refit=spec.refit, policy=policy, y_transform=y_ref, validation=validation,
     )

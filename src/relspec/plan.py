@@ -9,6 +9,7 @@ import msgspec
 from relspec.hashing import sha256_of
 from relspec.policy import ExecutionPolicy
 from relspec.spec import RefitSpec
+from relspec.validation import PolicyValidation
 
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
@@ -91,6 +92,7 @@ class CompiledPlan(msgspec.Struct, **_FROZEN):
     refit: RefitSpec
     policy: ExecutionPolicy
     y_transform: StepRef | None = None
+    validation: PolicyValidation | None = None  # the compiler's findings, stored with the run
 
     @property
     def plan_hash(self) -> str:
