@@ -10,6 +10,7 @@ from typing import Any
 
 __all__ = [
     "RunResult", "Workspace", "compile", "dag", "datasets", "load_csv", "load_dataset", "load_spec", "query", "run",
+    "spec_schema",
 ]
 
 _LAZY = {
@@ -18,6 +19,7 @@ _LAZY = {
     "query": ("nirdag.api", "query"),
     "dag": ("nirdag.api", "dag"),
     "load_spec": ("relspec", "load_spec"),
+    "spec_schema": ("relspec.json_schema", "spec_json_schema"),
     "RunResult": ("nirdag.api", "RunResult"),
     "Workspace": ("nirdag.api", "Workspace"),
     "load_csv": ("nirdag.data", "load_csv"),

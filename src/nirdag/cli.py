@@ -1,8 +1,9 @@
-"""The `nirdag` command line: run, demo, query, dag."""
+"""The `nirdag` command line: run, demo, query, views, runs, dag, schema."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 import warnings
@@ -180,6 +181,19 @@ def dag(
 ) -> None:
     """Draw the Hamilton DAG of a pipeline on the embedded Tecator data."""
     _say(f"wrote {nirdag.dag(spec, output)}")
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the JSON Schema of the pipeline spec (YAML/JSON form), for editor completion and validation."""
+    text = json.dumps(nirdag.spec_schema(), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        _say(f"wrote {output}")
 
 
 def main() -> None:

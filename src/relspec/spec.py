@@ -448,6 +448,37 @@ def decode_spec(obj: Any, *, seed: int | None = None) -> PipelineSpec:
     return PipelineSpec(**msgspec.structs.asdict(header), pipeline=steps)
 
 
+def _check_unique_keys(node: yaml.Node, under: str | None = None) -> None:
+    """Refuse a key used twice in one YAML mapping (YAML would silently keep the last one)."""
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_unique_keys(item, under)
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        if key in seen:
+            kind = "branch name" if under == "branch" else "key"
+            raise SpecError(f"invalid pipeline spec: {kind} {key!r} used twice in one mapping (lines "
+                            f"{seen[key] + 1} and {key_node.start_mark.line + 1})")
+        seen[key] = key_node.start_mark.line
+        _check_unique_keys(value_node, key)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that checks every mapping for duplicate keys before building Python objects."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _check_unique_keys(node)
+        return super().construct_document(node)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML/JSON text with the duplicate-key check; raises yaml.YAMLError or SpecError."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: builds plain data only
+
+
 def load_spec(source: str | Path | dict[str, Any] | PipelineSpec, *, seed: int | None = None) -> PipelineSpec:
     """Load a spec from a YAML/JSON file path, a dict, or a PipelineSpec; ``seed`` overrides the spec's seed."""
     if isinstance(source, PipelineSpec | dict):
@@ -458,10 +489,9 @@ def load_spec(source: str | Path | dict[str, Any] | PipelineSpec, *, seed: int |
     except FileNotFoundError:
         raise SpecError(f"pipeline spec file not found: {path}") from None
     try:
-        obj = yaml.safe_load(text)
+        obj = parse_yaml(text)
+        return decode_spec(obj, seed=seed)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML/JSON: {exc}") from None
-    try:
-        return decode_spec(obj, seed=seed)
     except SpecError as exc:
         raise SpecError(f"{path}: {exc}") from None

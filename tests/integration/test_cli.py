@@ -111,3 +111,22 @@ def test_dag_labels_name_operators_and_folds(tmp_path, example_spec):
     text = (tmp_path / "dag.dot").read_text()
     assert "snv · all rows" in text and "PLS 1..15 · fold_4" in text
     assert "CV · snv &gt; savgol(window_length=15, polyorder=2, deriv=1) &gt; PLS 1..15" in text
+
+
+def test_schema_prints_the_json_schema_of_the_spec(tmp_path):
+    out = nirdag("schema")
+    assert out.returncode == 0, out.stderr
+    schema = json.loads(out.stdout)
+    assert schema["title"] == "nirdag pipeline spec" and "pipeline" in schema["required"]
+    assert nirdag("schema", "-o", str(tmp_path / "s.json")).returncode == 0
+    assert json.loads((tmp_path / "s.json").read_text()) == schema
+
+
+def test_a_branch_name_used_twice_is_refused_with_its_lines(tmp_path):
+    spec = tmp_path / "dup.yaml"
+    spec.write_text("target: fat\npipeline:\n  - split: {kind: kfold}\n  - branch:\n      snv: [{op: snv}]\n"
+                    "      snv: [{op: msc}]\n  - model: {op: pls, n_components: 2}\n")
+    out = nirdag("run", str(spec), "--workspace", str(tmp_path / "ws"))
+    assert out.returncode == 1
+    assert "branch name 'snv' used twice in one mapping (lines 5 and 6)" in out.stderr
+    assert not (tmp_path / "ws").exists()

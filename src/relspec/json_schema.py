@@ -1,0 +1,81 @@
+"""JSON Schema of the YAML/JSON form of a pipeline spec, generated from the msgspec structs (for editors).
+
+The step structs give their own schemas (msgspec); this module only assembles what msgspec cannot express: a step
+is one of several shapes told apart by its key, branches nest, and a generator (``_or_``, ``_range_``...) may stand
+for a step or for a parameter value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from relspec.generators import GENERATOR_KEYS
+from relspec.spec import ModelSpec, RefitSpec, SplitSpec, TransformStep, YTransformSpec, _SpecHeader
+
+_REF = "#/$defs/{name}"
+_GENERATOR = {"$ref": "#/$defs/Generator"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": _REF.format(name=name)}
+
+
+def _generator_schema() -> dict[str, Any]:
+    return {
+        "description": "A generator: expands into alternatives (seeded). Keywords: " + ", ".join(GENERATOR_KEYS),
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": {"enum": [*GENERATOR_KEYS, "pick", "arrange", "count"]},
+    }
+
+
+def _allow_generators(struct_schema: dict[str, Any], only: tuple[str, ...] | None = None) -> None:
+    """Let each parameter of a step (or only the named ones) be written as a generator."""
+    for name, prop in struct_schema.get("properties", {}).items():
+        if name != "op" and (only is None or name in only):
+            struct_schema["properties"][name] = {"anyOf": [prop, _GENERATOR]}
+
+
+def _one_key(key: str, value: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"type": "object", "description": description, "properties": {key: value}, "required": [key],
+            "additionalProperties": False}
+
+
+def spec_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a pipeline spec file."""
+    roots, defs = msgspec.json.schema_components(
+        [_SpecHeader, TransformStep, SplitSpec, ModelSpec, YTransformSpec, RefitSpec], ref_template=_REF)
+    header, transform, split, model, y_transform, _ = roots
+    for name, struct_schema in defs.items():
+        if "op" in struct_schema.get("properties", {}) and name not in {"PLSModel", "PCRModel", "SklearnModel"}:
+            _allow_generators(struct_schema)
+    for name in ("PLSModel", "PCRModel"):
+        _allow_generators(defs[name], only=("n_components",))
+    alternative_item = {"anyOf": [_ref("Transform"), _ref("BranchStep"), _GENERATOR]}
+    defs.update({
+        "Generator": _generator_schema(),
+        "Transform": transform,
+        "BranchStep": _one_key("branch", {"anyOf": [
+            {"type": "object", "additionalProperties": _ref("Alternative")},
+            {"type": "array", "items": _ref("Alternative")},
+        ]}, "Alternatives (named or positional), each a list of transforms or nested branches"),
+        "Alternative": {"anyOf": [{"type": "null"}, alternative_item, {"type": "array", "items": alternative_item}]},
+        "Step": {"anyOf": [
+            _ref("Transform"), _GENERATOR, _ref("BranchStep"),
+            _one_key("split", split, "The cross-validation scheme over the train rows (exactly one)"),
+            _one_key("y_processing", y_transform, "A target transform fitted per fold, inverted before scoring"),
+            _one_key("model", model, "The model (the last step)"),
+        ]},
+    })
+    header_def = defs.pop(header["$ref"].rsplit("/", 1)[1])
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "nirdag pipeline spec",
+        "type": "object",
+        "properties": {**header_def["properties"], "pipeline": {"type": "array", "items": _ref("Step")}},
+        "required": sorted({*header_def.get("required", []), "pipeline"}),
+        "additionalProperties": False,
+        "$defs": defs,
+    }
