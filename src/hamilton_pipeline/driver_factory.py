@@ -11,6 +11,7 @@ import pyarrow as pa
 from hamilton import ad_hoc_utils, driver
 
 from hamilton_pipeline import compute, tables
+from hamilton_pipeline.executors import Offload, direct
 from hamilton_pipeline.node_factory import make_node
 from hamilton_pipeline.results import FoldSweep, GroupCV
 from nirdag.data import SpectraDataset
@@ -66,12 +67,12 @@ def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> N
     nodes.add(TARGETS, {}, np.ndarray, lambda: targets, f"Target {plan.target!r} of every row (read-only).")
 
 
-def _hoisted_nodes(nodes: _Nodes, plan: CompiledPlan) -> None:
+def _hoisted_nodes(nodes: _Nodes, plan: CompiledPlan, offload: Offload) -> None:
     for h in plan.hoisted:
         parent = hoisted_name(plan, h.parent)
         nodes.add(
             hoisted_name(plan, h.node_id), {parent: np.ndarray}, np.ndarray,
-            lambda step=h.step, parent=parent, **kw: compute.apply_stateless(step, kw[parent]),
+            lambda step=h.step, parent=parent, **kw: offload(compute.apply_stateless, step, kw[parent]),
             f"{h.step.label} on all rows (row-wise stateless, computed once above the folds).",
             display=f"{h.step.label} · all rows",
         )
@@ -94,14 +95,14 @@ def _path_label(plan: CompiledPlan, group: SweepGroup) -> str:
     return " > ".join([*(hoisted or ["raw"]), _sweep_label(group)])
 
 
-def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup) -> None:
+def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup, offload: Offload) -> None:
     source = hoisted_name(plan, group.input_node)
     test_rows = np.asarray(plan.test_rows, dtype=np.int64)
     for fold in plan.folds:
         nodes.add(
             sweep_name(fold.fold_id, group), {source: np.ndarray, TARGETS: np.ndarray}, FoldSweep,
-            lambda fold=fold, source=source, **kw: compute.sweep_fold(group, fold, test_rows, kw[source],
-                                                                      kw[TARGETS]),
+            lambda fold=fold, source=source, **kw: offload(compute.sweep_fold, group, fold, test_rows, kw[source],
+                                                           kw[TARGETS]),
             f"Fitted steps ({', '.join(s.label for s in group.fitted_steps) or 'none'}) and the model "
             f"({_sweep_label(group)}) fitted on {fold.fold_id}'s training rows.",
             display=f"{_sweep_label(group)} · {fold.fold_id}",
@@ -115,7 +116,7 @@ def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup) -> None:
     )
 
 
-def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> None:
+def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, offload: Offload) -> None:
     cvs = [cv_name(g) for g in plan.groups]
     inputs = {g.group_id: hoisted_name(plan, g.input_node) for g in plan.groups}
     ids = dataset.sample_ids
@@ -128,8 +129,8 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) ->
               "Every chain ranked by pooled RMSECV (ties: fewer components, then chain_id).")
     nodes.add(REFIT_MODELS, {CHAIN_RANKING: tuple, **dict.fromkeys(inputs.values(), np.ndarray),
                              TARGETS: np.ndarray}, tuple,
-              lambda **kw: compute.refit(plan, kw[CHAIN_RANKING], {g: kw[n] for g, n in inputs.items()},
-                                         kw[TARGETS]),
+              lambda **kw: offload(compute.refit, plan, kw[CHAIN_RANKING], {g: kw[n] for g, n in inputs.items()},
+                                   kw[TARGETS]),
               "The top-k chains refit on all train rows (fold_final).")
     nodes.add(OOF_PREDICTIONS, {**dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, pa.Table,
               lambda **kw: tables.cv_predictions_table(plan, gathered(kw), ids, kw[TARGETS]),
@@ -146,20 +147,23 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) ->
               "One row per chain, marking the refit ones.")
 
 
-def build_driver(plan: CompiledPlan, dataset: SpectraDataset, *adapters: Any) -> driver.Driver:
+def build_driver(
+    plan: CompiledPlan, dataset: SpectraDataset, *adapters: Any, offload: Offload = direct,
+) -> driver.Driver:
     """The Hamilton Driver that runs ``plan`` on ``dataset`` (built here and nowhere else).
 
     Final nodes: ``chain_table``, ``oof_predictions``, ``refit_predictions``, ``chain_scores`` (Arrow tables),
-    and ``chain_ranking``, ``refit_models``. ``adapters`` are Hamilton lifecycle adapters (e.g. a NodeTimer).
+    and ``chain_ranking``, ``refit_models``. ``adapters`` are Hamilton lifecycle adapters (e.g. a NodeTimer, an
+    executor's adapter); ``offload`` runs the heavy node bodies (default: here; see executors.py).
     """
     if dataset.content_hash != plan.dataset_hash:
         raise ValueError("the plan was compiled for another dataset (dataset_hash differs)")
     nodes = _Nodes()
     _data_nodes(nodes, plan, dataset)
-    _hoisted_nodes(nodes, plan)
+    _hoisted_nodes(nodes, plan, offload)
     for group in plan.groups:
-        _sweep_nodes(nodes, plan, group)
-    _result_nodes(nodes, plan, dataset)
+        _sweep_nodes(nodes, plan, group, offload)
+    _result_nodes(nodes, plan, dataset, offload)
     module = ad_hoc_utils.create_temporary_module(
         *nodes.fns.values(), module_name=f"nirdag_plan_{short(plan.plan_hash)}_{next(_module_ids)}"
     )

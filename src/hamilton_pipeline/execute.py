@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 from threadpoolctl import threadpool_limits
@@ -16,9 +17,12 @@ from hamilton_pipeline.driver_factory import (
     REFIT_PREDICTIONS,
     build_driver,
 )
+from hamilton_pipeline.errors import NodeError
+from hamilton_pipeline.executors import execution_for
 from hamilton_pipeline.results import RankedChain
 from hamilton_pipeline.timing import NodeEvent, NodeTimer
 from nirdag.data import SpectraDataset
+from relspec.hashing import short
 from relspec.plan import CompiledPlan
 
 
@@ -50,13 +54,34 @@ def events_table(events: tuple[NodeEvent, ...]) -> pa.Table:
     })
 
 
-def execute_plan(plan: CompiledPlan, dataset: SpectraDataset) -> EngineResult:
-    """Build the plan's driver and run it synchronously (the plan's policy says ``sync``)."""
+def _failed_node(plan: CompiledPlan, timer: NodeTimer, exc: Exception) -> NodeError:
+    failed = [e.node for e in timer.events if e.status == "error"]
+    if not failed:
+        return NodeError(f"the run failed outside any node: {type(exc).__name__}: {exc}")
+    name = failed[0]
+    chains = [c.chain_id[:8] for g in plan.groups if name.endswith(short(g.group_id))
+              for c in plan.chains_of(g.group_id)]
+    serves = f" (chains {', '.join(chains[:5])}{'...' if len(chains) > 5 else ''})" if chains else ""
+    return NodeError(f"node {name}{serves} failed: {type(exc).__name__}: {exc}")
+
+
+def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: Any | None = None) -> EngineResult:
+    """Build the plan's driver and run it with the executor its policy names (BLAS on one thread per worker).
+
+    Raises
+    ------
+    NodeError
+        A node raised: the message names it and the chains it serves (the original error is chained).
+    """
     start = time.perf_counter()
     timer = NodeTimer()
-    dr = build_driver(plan, dataset, timer)
-    with threadpool_limits(limits=plan.policy.blas_threads):
-        out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING])
+    with execution_for(plan.policy, dask_client=dask_client) as execution, \
+            threadpool_limits(limits=plan.policy.blas_threads):
+        dr = build_driver(plan, dataset, timer, *execution.adapters, offload=execution.offload)
+        try:
+            out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING])
+        except Exception as exc:
+            raise _failed_node(plan, timer, exc) from exc
     predictions = pa.concat_tables([out[OOF_PREDICTIONS], out[REFIT_PREDICTIONS]])
     return EngineResult(
         chains=out[CHAIN_TABLE], predictions=predictions, scores=out[CHAIN_SCORES],

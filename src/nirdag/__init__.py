@@ -9,13 +9,14 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "RunResult", "Workspace", "compile", "dag", "datasets", "load_csv", "load_dataset", "load_spec", "query", "run",
-    "spec_schema",
+    "RunResult", "Workspace", "build_driver", "compile", "dag", "datasets", "load_csv", "load_dataset", "load_spec",
+    "query", "run", "spec_schema",
 ]
 
 _LAZY = {
     "run": ("nirdag.api", "run"),
     "compile": ("nirdag.api", "compile"),
+    "build_driver": ("nirdag.api", "build_driver"),
     "query": ("nirdag.api", "query"),
     "dag": ("nirdag.api", "dag"),
     "load_spec": ("relspec", "load_spec"),

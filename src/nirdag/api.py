@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import graphviz
+import hamilton.driver
+import msgspec
 import numpy as np
 import pyarrow as pa
 
@@ -20,15 +22,17 @@ from datafusion_engine import TABLE_SCHEMAS, RunRow, StoreError, WorkspaceStore
 from datafusion_engine.documents import read_document
 from datafusion_engine.runs import repair_runs
 from datafusion_engine.spectra_store import read_delta_source, save_dataset
-from hamilton_pipeline import build_driver, execute_plan
+from hamilton_pipeline import build_driver as _build_driver
+from hamilton_pipeline import execute_plan
 from hamilton_pipeline.picture import dag_graph, write_dag
 from nirdag.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirdag.data.errors import DataError
 from nirdag.data.from_parts import NonFinite
 from nirdag.data.loading import FileFormat, detect_format
 from nirdag.data.table_loader import ColumnRoles, parts_from_table
-from relspec import CompiledPlan, PipelineSpec, compile_plan, load_spec
+from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compile_plan, load_spec
 from relspec.hashing import canonical_bytes
+from relspec.policy import ExecutorKind
 from relspec.validation import PolicyValidation, decode_validation
 from semantics import open_session, view_columns
 
@@ -79,13 +83,28 @@ def _check_targets(plan: CompiledPlan, dataset: SpectraDataset) -> None:
         )
 
 
-def compile(spec: SpecSource, dataset: SpectraDataset | None = None, *, seed: int | None = None) -> CompiledPlan:
-    """Decode and compile ``spec`` for ``dataset`` (default: embedded Tecator); ``seed`` overrides the spec's."""
+def compile(
+    spec: SpecSource, dataset: SpectraDataset | None = None, *, seed: int | None = None,
+    executor: ExecutorKind = "sync", workers: int | None = None,
+) -> CompiledPlan:
+    """Decode and compile ``spec`` for ``dataset`` (default: embedded Tecator); ``seed`` overrides the spec's.
+
+    ``executor`` (sync, threads, processes, dask, ray) and ``workers`` are the runtime request the plan's
+    ExecutionPolicy is decided from.
+    """
     decoded = load_spec(spec, seed=seed)  # the seed also drives generator expansion
     data = dataset if dataset is not None else tecator()
-    plan = compile_plan(decoded, data.schema(), dataset=data)
+    runtime = _runtime(executor, workers)
+    plan = compile_plan(decoded, data.schema(), runtime, dataset=data)
     _check_targets(plan, data)
     return plan
+
+
+def _runtime(executor: ExecutorKind, workers: int | None) -> RuntimePolicy:
+    try:
+        return msgspec.convert({"executor": executor, "workers": workers}, RuntimePolicy)
+    except msgspec.ValidationError as exc:
+        raise SpecError(f"invalid runtime policy: {exc} (executors: {', '.join(get_args(ExecutorKind))})") from None
 
 
 @dataclass(frozen=True)
@@ -129,22 +148,25 @@ class RunResult:
 
     def dag(self, path: str | Path | None = None) -> graphviz.Digraph | Path:
         """The Hamilton DAG of this run's plan: a graphviz object, or written to ``path`` (svg/png/pdf/dot)."""
-        dr = build_driver(self.plan, self.dataset)
+        dr = _build_driver(self.plan, self.dataset)
         return write_dag(dr, path) if path is not None else dag_graph(dr)
 
 
 def run(
     spec: SpecSource, dataset: SpectraDataset | None = None, *, workspace: str | Path = "workspace",
-    seed: int | None = None,
+    seed: int | None = None, executor: ExecutorKind = "sync", workers: int | None = None,
+    dask_client: Any | None = None,
 ) -> RunResult:
     """Compile and run ``spec`` on ``dataset`` (default: embedded Tecator), writing results to ``workspace``.
 
+    ``executor``: ``sync`` (default), ``threads``, ``processes`` (local worker processes), ``dask`` (a local
+    cluster on loopback, or your ``dask_client``) or ``ray``; every executor gives bit-identical predictions.
     Everything that can be checked is checked before the workspace is touched. A failure during execution
     marks the run ``failed`` in the ``runs`` table with its error, then re-raises.
     """
     data = dataset if dataset is not None else tecator()
     decoded_spec = load_spec(spec, seed=seed)
-    plan = compile(decoded_spec, data)
+    plan = compile(decoded_spec, data, executor=executor, workers=workers)
     store = WorkspaceStore(workspace)
     row = RunRow(
         run_id=_new_run_id(), status="running", started_at=dt.datetime.now(dt.UTC), finished_at=None,
@@ -159,7 +181,7 @@ def run(
             "spec_json": canonical_bytes(decoded_spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
         if plan.validation is not None:
             store.write_document(row.run_id, "policy_validation.json", plan.validation.to_json())
-        result = execute_plan(plan, data)
+        result = execute_plan(plan, data, dask_client=dask_client)
         store.write_results(row.run_id, result.tables())
         store.complete_run(row)
     except BaseException as exc:
@@ -169,10 +191,26 @@ def run(
     return RunResult(run_id=row.run_id, workspace=store.root, plan=plan, dataset=data, seconds=result.seconds)
 
 
+def build_driver(
+    spec: SpecSource | CompiledPlan, dataset: SpectraDataset | None = None, *adapters: Any, seed: int | None = None,
+) -> hamilton.driver.Driver:
+    """The Hamilton Driver a run of ``spec`` on ``dataset`` (default: embedded Tecator) executes, to hold directly.
+
+    ``spec`` may be a spec or a plan from :func:`compile` (for that plan's dataset). ``adapters`` are Hamilton
+    lifecycle adapters, attached as Hamilton's documentation says. Stable node names: ``spectra``, ``targets``,
+    ``chain_ranking``, ``refit_models``, ``oof_predictions``, ``refit_predictions``, ``chain_scores``,
+    ``chain_table`` (see docs/engine.md for the generated per-step and per-fold nodes). ``nirdag.run`` executes
+    exactly this driver, then writes the Arrow tables it returns to the workspace.
+    """
+    data = dataset if dataset is not None else tecator()
+    plan = spec if isinstance(spec, CompiledPlan) else compile(spec, data, seed=seed)
+    return _build_driver(plan, data, *adapters)
+
+
 def dag(spec: SpecSource, output: str | Path, dataset: SpectraDataset | None = None) -> Path:
     """Compile ``spec`` (default dataset: embedded Tecator) and draw its Hamilton DAG to ``output``."""
     data = dataset if dataset is not None else tecator()
-    return write_dag(build_driver(compile(spec, data), data), output)
+    return write_dag(_build_driver(compile(spec, data), data), output)
 
 
 def query(sql: str, workspace: str | Path = "workspace", *, as_of: int | dt.datetime | None = None) -> pa.Table:

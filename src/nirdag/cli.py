@@ -17,6 +17,7 @@ from rich.console import Console
 import nirdag
 from nirdag.errors import NirdagError
 from nirdag.output import OutputFormat, render, write
+from relspec.policy import ExecutorKind
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 _out = Console(width=None if sys.stdout.isatty() else 160)
@@ -88,6 +89,11 @@ def run(
     drop_nonfinite: Annotated[bool, typer.Option(
         help="Drop spectra holding NaN/inf (and report them) instead of failing.")] = False,
     top: TopOpt = 10,
+    executor: Annotated[ExecutorKind, typer.Option(
+        help="Where the nodes run: sync, threads, processes (local workers), dask (local cluster) or ray.")
+    ] = "sync",
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Workers of a parallel executor (default: one per CPU, capped by the DAG's width).")] = None,
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains."""
     spec_obj = nirdag.load_spec(spec)
@@ -96,7 +102,7 @@ def run(
         partition_column=partition_column, metadata_columns=_names(metadata_columns),
         on_nonfinite="drop" if drop_nonfinite else "error",
     )
-    _ranked(nirdag.run(spec, dataset, workspace=workspace, seed=seed), top)
+    _ranked(nirdag.run(spec, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers), top)
 
 
 @app.command()

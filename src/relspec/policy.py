@@ -82,6 +82,10 @@ def decide_policy(runtime: RuntimePolicy, parallel_nodes: int) -> tuple[Executio
         reasons.append(f"executor {runtime.executor}: {workers} worker(s) ({why}: {asked}; widest layer of the DAG "
                        f"has {parallel_nodes} independent node(s))")
     reasons.append("BLAS pinned to 1 thread per worker (parallelism comes from the DAG)")
-    cache = CachePolicy(enabled=runtime.cache)
-    reasons.append("cache on for hoisted and per-fold fit nodes" if runtime.cache else "cache off (asked)")
+    lazy = runtime.executor == "dask"
+    cache = CachePolicy(enabled=runtime.cache and not lazy)
+    if lazy and runtime.cache:
+        reasons.append("cache off: Hamilton's Dask adapter runs nodes lazily in the workers, outside the cache")
+    else:
+        reasons.append("cache on for hoisted and per-fold fit nodes" if runtime.cache else "cache off (asked)")
     return ExecutionPolicy(executor=runtime.executor, workers=workers, cache=cache, views=runtime.views), tuple(reasons)
