@@ -22,8 +22,8 @@ from datafusion_engine import TABLE_SCHEMAS, RunRow, StoreError, WorkspaceStore
 from datafusion_engine.documents import read_document
 from datafusion_engine.runs import repair_runs
 from datafusion_engine.spectra_store import read_delta_source, save_dataset
+from hamilton_pipeline import EngineResult, execute_plan
 from hamilton_pipeline import build_driver as _build_driver
-from hamilton_pipeline import execute_plan
 from hamilton_pipeline.picture import dag_graph, write_dag
 from nirdag.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirdag.data.errors import DataError
@@ -31,8 +31,17 @@ from nirdag.data.from_parts import NonFinite
 from nirdag.data.loading import FileFormat, detect_format
 from nirdag.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compile_plan, load_spec
+from relspec.generators import generator_sites
 from relspec.hashing import canonical_bytes
 from relspec.policy import ExecutorKind
+from relspec.provenance import (
+    Decision,
+    DecisionProvenanceGraph,
+    RankedEntry,
+    build_provenance,
+    decode_provenance,
+)
+from relspec.spec import raw_spec
 from relspec.validation import PolicyValidation, decode_validation
 from semantics import open_session, view_columns
 
@@ -142,6 +151,11 @@ class RunResult:
         return self.top(1).to_pylist()[0]
 
     @property
+    def provenance(self) -> DecisionProvenanceGraph:
+        """The run's DecisionProvenanceGraph (every decision with its reason and evidence)."""
+        return decode_provenance(read_document(self.workspace, self.run_id, "decision_provenance.json"))
+
+    @property
     def validation(self) -> PolicyValidation:
         """The compiler's PolicyValidation artifact stored with this run."""
         return decode_validation(read_document(self.workspace, self.run_id, "policy_validation.json"))
@@ -183,6 +197,8 @@ def run(
             store.write_document(row.run_id, "policy_validation.json", plan.validation.to_json())
         result = execute_plan(plan, data, dask_client=dask_client)
         store.write_results(row.run_id, result.tables())
+        store.write_document(row.run_id, "decision_provenance.json",
+                             _provenance(row.run_id, plan, spec, result).to_json())
         store.complete_run(row)
     except BaseException as exc:
         store.delete_run_results(row.run_id)
@@ -205,6 +221,21 @@ def build_driver(
     data = dataset if dataset is not None else tecator()
     plan = spec if isinstance(spec, CompiledPlan) else compile(spec, data, seed=seed)
     return _build_driver(plan, data, *adapters)
+
+
+def _provenance(run_id: str, plan: CompiledPlan, spec: SpecSource, result: EngineResult) -> DecisionProvenanceGraph:
+    raw = raw_spec(spec)
+    sites = generator_sites(raw.get("pipeline", [])) if raw is not None else []
+    ranking = [RankedEntry(chain_id=r.chain_id, n_components=r.n_components, metric_value=r.rmsecv)
+               for r in result.ranking]
+    workers = sorted({e.worker for e in result.events})
+    executor = Decision(
+        id="executor", kind="executor", summary=f"ran {len(result.events)} nodes with executor "
+                                                f"{plan.policy.executor} on {plan.policy.workers} worker(s)",
+        reason="the ExecutionPolicy decided at compile time", evidence={"workers_seen": workers,
+                                                                       "engine_seconds": round(result.seconds, 6)},
+        depends_on=("layout",))
+    return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking, [executor])
 
 
 def dag(spec: SpecSource, output: str | Path, dataset: SpectraDataset | None = None) -> Path:
@@ -258,6 +289,14 @@ class Workspace:
         when it started more than ``stale_after`` ago. Returns the run ids marked failed.
         """
         return repair_runs(self.path, socket.gethostname(), stale_after)
+
+    def provenance(self, run_id: str) -> DecisionProvenanceGraph:
+        """The DecisionProvenanceGraph stored with a run."""
+        return decode_provenance(read_document(self.path, run_id, "decision_provenance.json"))
+
+    def validation(self, run_id: str) -> PolicyValidation:
+        """The PolicyValidation artifact stored with a run."""
+        return decode_validation(read_document(self.path, run_id, "policy_validation.json"))
 
     def delete_run(self, run_id: str) -> None:
         """Delete a run from `runs` and its rows from chains, predictions and scores."""

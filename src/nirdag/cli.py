@@ -9,7 +9,7 @@ import sys
 import warnings
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -17,7 +17,9 @@ from rich.console import Console
 import nirdag
 from nirdag.errors import NirdagError
 from nirdag.output import OutputFormat, render, write
+from nirdag.provenance_view import provenance_tree
 from relspec.policy import ExecutorKind
+from relspec.provenance import why_not_refit
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 _out = Console(width=None if sys.stdout.isatty() else 160)
@@ -187,6 +189,26 @@ def dag(
 ) -> None:
     """Draw the Hamilton DAG of a pipeline on the embedded Tecator data."""
     _say(f"wrote {nirdag.dag(spec, output)}")
+
+
+@app.command()
+def provenance(
+    run_id: Annotated[str, typer.Argument(help="The run whose decisions to show.")],
+    workspace: WorkspaceOpt = Path("workspace"),
+    fmt: Annotated[Literal["tree", "json"], typer.Option("--format", "-f")] = "tree",
+    why: Annotated[str | None, typer.Option(help="A chain id (or prefix): why was it refit, or not?")] = None,
+) -> None:
+    """The decision provenance graph of a run: every decision with its reason (tree or JSON)."""
+    graph = nirdag.Workspace(workspace).provenance(run_id)
+    if why is not None:
+        try:
+            _say(why_not_refit(graph, why))
+        except KeyError as exc:
+            raise typer.BadParameter(str(exc.args[0]), param_hint="--why") from None
+    elif fmt == "json":
+        sys.stdout.write(json.dumps(json.loads(graph.to_json()), indent=2) + "\n")
+    else:
+        _out.print(provenance_tree(graph))
 
 
 @app.command()

@@ -1,13 +1,37 @@
-"""relspec: the pipeline language (msgspec structs) and its compiler to a frozen, fingerprinted plan."""
+"""relspec: the pipeline language (msgspec structs) and its compiler to a frozen, fingerprinted plan.
 
-from relspec.compile import compile_plan
-from relspec.errors import CompileError, SpecError
-from relspec.plan import FOLD_FINAL, POOLED_CV, CompiledPlan, fold_key
-from relspec.policy import ExecutionPolicy, RuntimePolicy
-from relspec.spec import PipelineSpec, decode_spec, load_spec
+The names below load on first use, so that importing a light module (``relspec.policy``, ``relspec.provenance``)
+does not import the compiler and scikit-learn.
+"""
 
-__all__ = [
-    "FOLD_FINAL", "POOLED_CV", "CompileError", "CompiledPlan", "ExecutionPolicy", "PipelineSpec", "RuntimePolicy",
-    "SpecError",
-    "compile_plan", "decode_spec", "fold_key", "load_spec",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "compile_plan": "relspec.compile",
+    "CompileError": "relspec.errors",
+    "SpecError": "relspec.errors",
+    "FOLD_FINAL": "relspec.plan",
+    "POOLED_CV": "relspec.plan",
+    "CompiledPlan": "relspec.plan",
+    "fold_key": "relspec.plan",
+    "ExecutionPolicy": "relspec.policy",
+    "RuntimePolicy": "relspec.policy",
+    "PipelineSpec": "relspec.spec",
+    "decode_spec": "relspec.spec",
+    "load_spec": "relspec.spec",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'relspec' has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

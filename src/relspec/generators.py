@@ -167,3 +167,19 @@ def _bounded_product(parts: list[list[Any]], path: str, cap: int, build: Any) ->
     if total > cap:
         raise _fail(path, f"expands to {total} alternatives, more than max_chains={cap}")
     return [build(combo) for combo in itertools.product(*parts)]
+
+
+def generator_sites(value: Any, path: str = "$") -> list[tuple[str, str, int]]:
+    """Where a raw spec uses generators: (spec path, keyword, number of alternatives), outermost first.
+
+    Counts do not depend on the seed (``_sample_`` draws ``n`` values, ``_or_`` with ``count`` keeps ``count``),
+    so a throwaway Generator is used; the alternatives themselves come from :func:`expand` while decoding.
+    """
+    if is_generator(value):
+        key = next(k for k in value if k in GENERATOR_KEYS)
+        return [(path, key, len(_generator(value, path, np.random.default_rng(0), 10**9)))]
+    if isinstance(value, dict):
+        return [site for k, v in value.items() for site in generator_sites(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [site for i, v in enumerate(value) for site in generator_sites(v, f"{path}[{i}]")]
+    return []

@@ -479,6 +479,15 @@ def parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: builds plain data only
 
 
+def raw_spec(source: str | Path | dict[str, Any] | PipelineSpec) -> dict[str, Any] | None:
+    """The spec as written (a dict), before generators expand; None for an already-built PipelineSpec."""
+    if isinstance(source, PipelineSpec):
+        return None
+    if isinstance(source, dict):
+        return source
+    return parse_yaml(Path(source).read_text(encoding="utf-8"))
+
+
 def load_spec(source: str | Path | dict[str, Any] | PipelineSpec, *, seed: int | None = None) -> PipelineSpec:
     """Load a spec from a YAML/JSON file path, a dict, or a PipelineSpec; ``seed`` overrides the spec's seed."""
     if isinstance(source, PipelineSpec | dict):

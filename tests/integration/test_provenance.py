@@ -1,0 +1,92 @@
+"""The decision provenance graph of a run: stored, golden-file pinned, and able to answer "why (not) refit"."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nirdag
+from relspec.provenance import DecisionProvenanceGraph, decode_provenance, why_not_refit
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "decision_provenance_generated_spec.json"
+SPEC = {"target": "fat", "name": "generated", "seed": 2, "pipeline": [
+    {"split": {"kind": "kfold", "n_splits": 4, "shuffle": True}},
+    {"_or_": [{"op": "snv"}, {"op": "msc"}, None]},
+    {"model": {"op": "pls", "n_components": {"_range_": [2, 6]}}}]}
+
+
+@pytest.fixture(scope="module")
+def run(tecator, tmp_path_factory):
+    return nirdag.run(SPEC, tecator, workspace=tmp_path_factory.mktemp("prov") / "ws")
+
+
+def _stable(graph: DecisionProvenanceGraph) -> dict:
+    """The graph's JSON without what legitimately varies between runs (run id, timings, worker names)."""
+    data = json.loads(graph.to_json())
+    data["run_id"] = "<run_id>"
+    for d in data["decisions"]:
+        if d["id"] == "executor":
+            d["evidence"] = {k: "<varies>" for k in d["evidence"]}
+        for key in ("metric_values", "margin_to_runner_up"):  # floats: pinned to 9 digits, not to the last ulp
+            value = d["evidence"].get(key)
+            if value is not None:
+                d["evidence"][key] = [f"{v:.9g}" for v in value] if isinstance(value, list) else f"{value:.9g}"
+    return data
+
+
+def test_golden_decision_provenance(run):
+    text = json.dumps(_stable(run.provenance), indent=2, sort_keys=True) + "\n"
+    if os.environ.get("NIRDAG_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_every_edge_points_to_an_earlier_decision(run):
+    graph = run.provenance
+    order = {d.id: i for i, d in enumerate(graph.decisions)}
+    assert graph.edges()
+    assert all(order[dep] < order[d] for d, dep in graph.edges())
+    assert decode_provenance(graph.to_json()) == graph
+
+
+def test_generator_expansion_and_ranking_evidence(run):
+    graph = run.provenance
+    expansions = [d for d in graph.decisions if d.kind == "generator_expansion"]
+    assert [(d.evidence["path"], d.evidence["keyword"], d.evidence["alternatives"]) for d in expansions] == [
+        ("$.pipeline[1]", "_or_", 3), ("$.pipeline[2].model.n_components", "_range_", 5)]
+    ranking = graph.get("ranking").evidence
+    assert len(ranking["chain_ids"]) == 15 and ranking["metric_values"] == sorted(ranking["metric_values"])
+    assert graph.get("refit_selection").evidence["chain_ids"] == [run.best["chain_id"]]
+    assert ranking["metric_values"][0] == pytest.approx(run.best["rmsecv"], abs=1e-12)
+
+
+def test_why_not_refit_answers_from_the_stored_graph(run):
+    graph = run.provenance
+    best, other = graph.get("ranking").evidence["chain_ids"][0], graph.get("ranking").evidence["chain_ids"][7]
+    assert why_not_refit(graph, best[:10]).startswith(f"chain {best[:8]} was refit: rank 1 of 15")
+    answer = why_not_refit(graph, other)
+    assert answer.startswith(f"chain {other[:8]} was not refit: rank 8 of 15") and best[:8] in answer
+    with pytest.raises(KeyError, match="0 chains"):
+        why_not_refit(graph, "zzzz")
+
+
+def test_cli_prints_the_tree_json_and_why(run):
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "nirdag", "provenance", run.run_id, "-w", str(run.workspace),
+                               *args], capture_output=True, text=True, timeout=120, check=False)
+
+    tree = cli()
+    assert tree.returncode == 0, tree.stderr
+    assert "refit_selection" in tree.stdout and "generator_expansion" in tree.stdout
+    as_json = cli("--format", "json")
+    assert json.loads(as_json.stdout)["run_id"] == run.run_id
+    why = cli("--why", run.best["chain_id"][:8])
+    assert "was refit: rank 1" in why.stdout
+    missing = subprocess.run([sys.executable, "-m", "nirdag", "provenance", "nope", "-w", str(run.workspace)],
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert missing.returncode == 1 and "has no decision_provenance.json" in missing.stderr
