@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import secrets
 import socket
@@ -21,10 +22,10 @@ import pyarrow as pa
 from datafusion_engine import TABLE_SCHEMAS, RunRow, StoreError, WorkspaceStore
 from datafusion_engine.documents import read_document
 from datafusion_engine.runs import repair_runs
-from datafusion_engine.spectra_store import read_delta_source, save_dataset
+from datafusion_engine.spectra_store import load_stored_dataset, read_delta_source, save_dataset
 from hamilton_pipeline import EngineResult, execute_plan
 from hamilton_pipeline import build_driver as _build_driver
-from hamilton_pipeline.picture import dag_graph, write_dag
+from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirdag.data.errors import DataError
 from nirdag.data.from_parts import NonFinite
@@ -32,7 +33,6 @@ from nirdag.data.loading import FileFormat, detect_format
 from nirdag.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compile_plan, load_spec
 from relspec.generators import generator_sites
-from relspec.hashing import canonical_bytes
 from relspec.policy import ExecutorKind
 from relspec.provenance import (
     Decision,
@@ -160,10 +160,13 @@ class RunResult:
         """The compiler's PolicyValidation artifact stored with this run."""
         return decode_validation(read_document(self.workspace, self.run_id, "policy_validation.json"))
 
-    def dag(self, path: str | Path | None = None) -> graphviz.Digraph | Path:
-        """The Hamilton DAG of this run's plan: a graphviz object, or written to ``path`` (svg/png/pdf/dot)."""
+    def dag(self, path: str | Path | None = None, *, folds: bool = False) -> graphviz.Digraph | Path:
+        """The executed DAG of this run, coloured by node duration and marking cache hits: a graphviz object
+        (renders in a notebook), or written to ``path`` (svg/png/pdf/dot). ``folds`` draws every fold node."""
         dr = _build_driver(self.plan, self.dataset)
-        return write_dag(dr, path) if path is not None else dag_graph(dr)
+        overlay = _run_overlay(self.workspace, self.run_id)
+        return write_dag(dr, path, folds=folds, overlay=overlay) if path is not None else dag_graph(
+            dr, folds=folds, overlay=overlay)
 
 
 def run(
@@ -192,7 +195,8 @@ def run(
         save_dataset(store, data)
         store.write("pipelines", pa.Table.from_pylist([{
             "pipeline_hash": plan.pipeline_hash, "name": plan.name, "target": plan.target,
-            "spec_json": canonical_bytes(decoded_spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
+            # spec order matters (branch order is structure): encoded as written, not with sorted keys
+            "spec_json": msgspec.json.encode(decoded_spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
         if plan.validation is not None:
             store.write_document(row.run_id, "policy_validation.json", plan.validation.to_json())
         result = execute_plan(plan, data, dask_client=dask_client)
@@ -238,10 +242,19 @@ def _provenance(run_id: str, plan: CompiledPlan, spec: SpecSource, result: Engin
     return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking, [executor])
 
 
-def dag(spec: SpecSource, output: str | Path, dataset: SpectraDataset | None = None) -> Path:
-    """Compile ``spec`` (default dataset: embedded Tecator) and draw its Hamilton DAG to ``output``."""
+def dag(spec: SpecSource, output: str | Path, dataset: SpectraDataset | None = None, *, folds: bool = False) -> Path:
+    """Compile ``spec`` (default dataset: embedded Tecator) and draw its Hamilton DAG to ``output``.
+
+    Folds of a sweep group are one node unless ``folds``; labels name the operator and its key parameters.
+    """
     data = dataset if dataset is not None else tecator()
-    return write_dag(_build_driver(compile(spec, data), data), output)
+    return write_dag(_build_driver(compile(spec, data), data), output, folds=folds)
+
+
+def _run_overlay(workspace: Path, run_id: str) -> RunOverlay:
+    quoted = run_id.replace("'", "''")
+    rows = open_session(workspace).sql(f"SELECT node, seconds FROM events WHERE run_id = '{quoted}'").to_pylist()
+    return RunOverlay(seconds={r["node"]: r["seconds"] for r in rows})
 
 
 def query(sql: str, workspace: str | Path = "workspace", *, as_of: int | dt.datetime | None = None) -> pa.Table:
@@ -289,6 +302,25 @@ class Workspace:
         when it started more than ``stale_after`` ago. Returns the run ids marked failed.
         """
         return repair_runs(self.path, socket.gethostname(), stale_after)
+
+    def run(self, run_id: str) -> RunResult:
+        """A completed run of this workspace, rebuilt from what the workspace stores (spec, dataset, seed)."""
+        quoted = run_id.replace("'", "''")
+        rows = self.sql("SELECT r.status, r.seed, r.pipeline_hash, r.dataset_hash, p.spec_json, "
+                        "CAST(date_part('epoch', r.finished_at) - date_part('epoch', r.started_at) AS DOUBLE) AS s "
+                        "FROM runs r JOIN pipelines p ON p.pipeline_hash = r.pipeline_hash "
+                        f"WHERE r.run_id = '{quoted}'").to_pylist()
+        if not rows:
+            raise StoreError(f"workspace {self.path} has no run {run_id!r}")
+        row = rows[0]
+        if row["status"] != "completed":
+            raise StoreError(f"run {run_id!r} is {row['status']}, not completed")
+        data = load_stored_dataset(self.path, row["dataset_hash"])
+        plan = compile(json.loads(row["spec_json"]), data, seed=row["seed"])
+        if plan.pipeline_hash != row["pipeline_hash"]:
+            raise StoreError(f"run {run_id!r} was made by another version of the pipeline language: its stored spec "
+                             f"now compiles to pipeline {plan.pipeline_hash[:8]}, not {row['pipeline_hash'][:8]}")
+        return RunResult(run_id=run_id, workspace=self.path, plan=plan, dataset=data, seconds=row["s"] or 0.0)
 
     def provenance(self, run_id: str) -> DecisionProvenanceGraph:
         """The DecisionProvenanceGraph stored with a run."""

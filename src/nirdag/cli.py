@@ -184,11 +184,19 @@ def runs_delete(run_id: str, workspace: WorkspaceOpt = Path("workspace")) -> Non
 
 @app.command()
 def dag(
-    spec: Annotated[Path, typer.Argument(help="Pipeline spec (YAML or JSON).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Picture file: .svg, .png, .pdf or .dot.")],
+    spec: Annotated[Path | None, typer.Argument(help="Pipeline spec (YAML or JSON); or give --run.")] = None,
+    run_id: Annotated[str | None, typer.Option("--run", help="Draw this run's executed DAG (timings).")] = None,
+    workspace: WorkspaceOpt = Path("workspace"),
+    folds: Annotated[bool, typer.Option("--folds", help="Draw every fold node (collapsed by default).")] = False,
 ) -> None:
-    """Draw the Hamilton DAG of a pipeline on the embedded Tecator data."""
-    _say(f"wrote {nirdag.dag(spec, output)}")
+    """Draw the Hamilton DAG of a pipeline on the embedded Tecator data, or of an executed run."""
+    if (spec is None) == (run_id is None):
+        raise typer.BadParameter("give a SPEC or --run RUN_ID (one of them)")
+    if run_id is not None:
+        _say(f"wrote {nirdag.Workspace(workspace).run(run_id).dag(output, folds=folds)}")
+    else:
+        _say(f"wrote {nirdag.dag(spec, output, folds=folds)}")
 
 
 @app.command()

@@ -69,7 +69,8 @@ def test_dag_writes_dot_without_graphviz_binary(tmp_path, example_spec):
     out = nirdag("dag", str(example_spec), "-o", str(tmp_path / "dag.dot"))
     assert out.returncode == 0, out.stderr
     text = (tmp_path / "dag.dot").read_text()
-    assert text.startswith("// Dependency Graph") and "pls_sweep__fold_4__" in text and "snv__" in text
+    assert text.startswith("digraph nirdag") and "pls_sweep__folds__" in text and "snv__" in text
+    assert "savgol(window_length=15, polyorder=2, deriv=1)" in text  # labels say operator and params
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` binary not installed")
@@ -109,8 +110,8 @@ def test_dag_labels_name_operators_and_folds(tmp_path, example_spec):
     out = nirdag("dag", str(example_spec), "-o", str(tmp_path / "dag.dot"))
     assert out.returncode == 0, out.stderr
     text = (tmp_path / "dag.dot").read_text()
-    assert "snv · all rows" in text and "PLS 1..15 · fold_4" in text
-    assert "CV · snv &gt; savgol(window_length=15, polyorder=2, deriv=1) &gt; PLS 1..15" in text
+    assert "snv · all rows" in text and "PLS 1..15 · 5 folds" in text
+    assert "CV · snv > savgol(window_length=15, polyorder=2, deriv=1) > PLS 1..15" in text
 
 
 def test_schema_prints_the_json_schema_of_the_spec(tmp_path):

@@ -42,7 +42,7 @@ def test_unknown_table_is_refused(tmp_path):
 def test_run_result_draws_its_dag(tecator_run, tmp_path):
     graph = tecator_run.dag()
     assert "chain_scores" in graph.source and "refit_models" in graph.source
-    path = tecator_run.dag(tmp_path / "run.dot")
+    path = tecator_run.dag(tmp_path / "run.dot", folds=True)
     assert path.read_text().count("pls_sweep__fold_") >= 20
 
 
