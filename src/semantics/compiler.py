@@ -45,9 +45,14 @@ _BUILTIN: dict[BuiltinAggregate, Callable[[Expr, Expr | None], Expr]] = {
 
 @dataclass(frozen=True)
 class CompiledView:
-    """A view compiled against one session: its DataFrame and what it depends on."""
+    """A view compiled against one session: its DataFrame and what it depends on.
+
+    It holds its session: the Delta scans reach the SessionContext through a weak FFI reference, so a DataFrame
+    whose context was dropped fails at execution ("TaskContextProvider went out of scope").
+    """
 
     spec: ViewSpec
+    session: WorkspaceSession
     dataframe: DataFrame
     tables: tuple[TableName, ...]
     functions: tuple[MetricFunction, ...]
@@ -241,6 +246,7 @@ def compile_view(spec: ViewSpec, session: WorkspaceSession) -> CompiledView:
     df, _roles = compiler.node(spec.root)
     plan = df.optimized_logical_plan().display_indent()
     versions = {t: session.versions[t] for t in tables}
-    return CompiledView(spec=spec, dataframe=df, tables=tables, functions=functions, joins=tuple(compiler.joins),
-                        versions=versions, plan=plan, fingerprint=plan_fingerprint(plan, versions))
+    return CompiledView(spec=spec, session=session, dataframe=df, tables=tables, functions=functions,
+                        joins=tuple(compiler.joins), versions=versions, plan=plan,
+                        fingerprint=plan_fingerprint(plan, versions))
 

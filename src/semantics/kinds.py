@@ -7,12 +7,14 @@ typed ``Measure``s whose function is a closed Literal, so the metric UDFs a view
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
 import msgspec
 
 from datafusion_engine.schemas import ColumnRole
 from relspec.policy import MetricFunction, TableName
+from semantics.errors import ViewError
 
 ViewKind = Literal["scan", "project", "filter", "aggregate", "rank", "join", "union", "unnest"]
 BuiltinAggregate = Literal["min", "max", "avg", "sum", "count", "stddev"]
@@ -114,7 +116,10 @@ class ViewSpec(msgspec.Struct, **_SPEC):
 
 def decode_view(data: bytes | str) -> ViewSpec:
     """Decode a view spec from JSON; unknown kinds and fields are refused with msgspec's path-precise message."""
-    return msgspec.json.decode(data, type=ViewSpec)
+    try:
+        return msgspec.json.decode(data, type=ViewSpec)
+    except msgspec.ValidationError as exc:
+        raise ViewError(f"invalid view spec: {exc} (kinds are {', '.join(typing.get_args(ViewKind))})") from None
 
 
 def kind_of(node: Node) -> ViewKind:
