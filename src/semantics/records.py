@@ -1,6 +1,6 @@
 """View artifacts written under the workspace's ``provenance/`` folder as msgspec JSON.
 
-Join decisions of the catalog views are recorded per run (``provenance/<run_id>/view_decisions.json``); scan
+Join decisions of the catalog views are a run document (``provenance/<run_id>/view_decisions.json``); scan
 metrics of a measured query under ``provenance/scans/<query fingerprint>.json``.
 """
 
@@ -10,12 +10,13 @@ from pathlib import Path
 
 import msgspec
 
+from datafusion_engine.documents import PROVENANCE_DIR, read_document, write_document
 from datafusion_engine.scan_metrics import ScanMetrics
 from relspec.policy import MetricFunction, TableName
 from semantics.joins import JoinDecision
 from semantics.session import ViewSession
 
-PROVENANCE_DIR = "provenance"
+VIEW_DECISIONS = "view_decisions.json"
 _ARTIFACT = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 
@@ -37,12 +38,8 @@ class ViewDecisions(msgspec.Struct, **_ARTIFACT):
     views: tuple[ViewRecord, ...]
 
 
-def _write(path: Path, artifact: msgspec.Struct) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(msgspec.json.format(msgspec.json.encode(artifact), indent=2))
-    tmp.replace(path)  # readers never see half a file
-    return path
+def _json(artifact: msgspec.Struct) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(artifact), indent=2)
 
 
 def view_decisions(session: ViewSession, run_id: str) -> ViewDecisions:
@@ -54,13 +51,18 @@ def view_decisions(session: ViewSession, run_id: str) -> ViewDecisions:
 
 def record_view_decisions(session: ViewSession, run_id: str) -> Path:
     """Write the join decisions and fingerprints of the session's views as a provenance artifact of ``run_id``."""
-    return _write(session.root / PROVENANCE_DIR / run_id / "view_decisions.json", view_decisions(session, run_id))
+    return write_document(session.root, run_id, VIEW_DECISIONS, _json(view_decisions(session, run_id)))
 
 
 def record_scan_metrics(root: Path, metrics: ScanMetrics) -> Path:
-    return _write(root / PROVENANCE_DIR / "scans" / f"{metrics.fingerprint}.json", metrics)
+    """Write a query's scan metrics under ``provenance/scans/`` (not a run's document: a query spans runs)."""
+    path = root / PROVENANCE_DIR / "scans" / f"{metrics.fingerprint}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(_json(metrics))
+    tmp.replace(path)  # readers see the old file or the new one, never half
+    return path
 
 
 def read_view_decisions(root: Path, run_id: str) -> ViewDecisions:
-    path = root / PROVENANCE_DIR / run_id / "view_decisions.json"
-    return msgspec.json.decode(path.read_bytes(), type=ViewDecisions)
+    return msgspec.json.decode(read_document(root, run_id, VIEW_DECISIONS), type=ViewDecisions)
