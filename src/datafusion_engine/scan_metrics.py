@@ -12,6 +12,7 @@ from collections import Counter
 
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
 from datafusion import DataFrame, SessionContext
 from datafusion.plan import ExecutionPlan, MetricsSet
 from deltalake import DeltaTable
@@ -26,13 +27,15 @@ class TableScanMetrics(msgspec.Struct, **_ARTIFACT):
     table: str
     version: int
     files: int
+    rows: int
     scans: int
     filters_pushed: bool
 
 
 class ScanMetrics(msgspec.Struct, **_ARTIFACT):
-    """What a query read. ``files_total`` counts every active file once per scan of its table (nothing pruned);
-    ``files_scanned`` the files the Parquet readers opened; ``files_pruned`` the difference."""
+    """What a query read. ``files_total`` / ``rows_total`` count every active file / row once per scan of its table
+    (what a scan without pruning reads); ``files_scanned`` the files the Parquet readers opened, ``rows_read`` the
+    rows they produced; ``files_pruned`` = files_total - files_scanned."""
 
     query: str
     fingerprint: str
@@ -40,6 +43,7 @@ class ScanMetrics(msgspec.Struct, **_ARTIFACT):
     files_total: int
     files_scanned: int
     files_pruned: int
+    rows_total: int
     rows_read: int
     bytes_scanned: int
     rows_out: int
@@ -73,10 +77,13 @@ def scan_metrics(query: str, fingerprint: str, plan_text: str, executed: Executi
                  seconds: float, tables: dict[str, DeltaTable]) -> ScanMetrics:
     """Summarise the scans of an executed plan against the Delta tables it read."""
     scans = _table_scans(plan_text)
-    per_table = tuple(
-        TableScanMetrics(table=name, version=tables[name].version(), files=tables[name].get_add_actions().num_rows,
-                         scans=n, filters_pushed=pushed)
-        for name, (n, pushed) in sorted(scans.items()) if name in tables)
+    per_table = []
+    for name, (n, pushed) in sorted(scans.items()):
+        if name in tables:
+            actions = pa.table(tables[name].get_add_actions())  # an arro3 table: convert explicitly
+            rows_in_files = int(pc.sum(actions.column("num_records")).as_py() or 0)
+            per_table.append(TableScanMetrics(table=name, version=tables[name].version(), files=actions.num_rows,
+                                              rows=rows_in_files, scans=n, filters_pushed=pushed))
     opened = rows = scanned_bytes = 0
     for description, metrics in executed.collect_metrics():
         if description.lstrip().startswith(("DataSourceExec", "FFI_ExecutionPlan: DataSourceExec")):
@@ -84,6 +91,7 @@ def scan_metrics(query: str, fingerprint: str, plan_text: str, executed: Executi
             rows += metrics.output_rows or 0
             scanned_bytes += _sum(metrics, "bytes_scanned")
     total = sum(t.files * t.scans for t in per_table)
-    return ScanMetrics(query=query, fingerprint=fingerprint, tables=per_table, files_total=total,
-                       files_scanned=opened, files_pruned=max(total - opened, 0), rows_read=rows,
+    return ScanMetrics(query=query, fingerprint=fingerprint, tables=tuple(per_table), files_total=total,
+                       files_scanned=opened, files_pruned=max(total - opened, 0),
+                       rows_total=sum(t.rows * t.scans for t in per_table), rows_read=rows,
                        bytes_scanned=scanned_bytes, rows_out=rows_out, seconds=round(seconds, 6))
