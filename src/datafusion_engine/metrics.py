@@ -12,7 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
-from datafusion import Accumulator, AggregateUDF, SessionContext, udaf
+from datafusion import Accumulator, AggregateUDF, udaf
+
+from relspec.policy import MetricFunction
 
 _F64 = pa.float64()
 
@@ -54,7 +56,7 @@ def _sst(s: np.ndarray) -> float:
     return max(sy2 - sy * sy / n, 0.0)
 
 
-_FINISH: dict[str, Callable[[np.ndarray], float]] = {
+_FINISH: dict[MetricFunction, Callable[[np.ndarray], float]] = {
     "rmse": lambda s: float(np.sqrt(s[2] / s[0])),
     "mae": lambda s: float(s[3] / s[0]),
     "bias": lambda s: float(s[1] / s[0]),
@@ -96,19 +98,11 @@ class _Rpiq(Accumulator):
         return pa.scalar(float((q3 - q1) / rmse) if rmse > 0 else float("nan"), _F64)
 
 
-METRIC_FUNCTIONS: tuple[str, ...] = (*_FINISH, "rpiq")
-
-
-def metric_udafs() -> list[AggregateUDF]:
-    """The metric functions, each called as ``name(y_true, y_pred)`` in SQL."""
-    moments = [
-        udaf(lambda finish=finish: _Moments(finish), [_F64, _F64], _F64, [_F64] * 6, "immutable", name=name)
+def metric_udafs() -> dict[MetricFunction, AggregateUDF]:
+    """The metric functions by name, each called as ``name(y_true, y_pred)`` in SQL."""
+    functions: dict[MetricFunction, AggregateUDF] = {
+        name: udaf(lambda finish=finish: _Moments(finish), [_F64, _F64], _F64, [_F64] * 6, "immutable", name=name)
         for name, finish in _FINISH.items()
-    ]
-    rpiq = udaf(_Rpiq, [_F64, _F64], _F64, [pa.list_(_F64), pa.list_(_F64)], "immutable", name="rpiq")
-    return [*moments, rpiq]
-
-
-def register_metrics(ctx: SessionContext) -> None:
-    for function in metric_udafs():
-        ctx.register_udaf(function)
+    }
+    functions["rpiq"] = udaf(_Rpiq, [_F64, _F64], _F64, [pa.list_(_F64), pa.list_(_F64)], "immutable", name="rpiq")
+    return functions

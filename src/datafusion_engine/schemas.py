@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 import pyarrow as pa
@@ -15,13 +15,28 @@ _ROW = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 RunStatus = Literal["running", "completed", "failed"]
 PartitionName = Literal["train", "val", "test"]
 
+# Typed column roles: what a column identifies, declared on the row structs so joins are found from roles, not names.
+ColumnRole = Literal["run_id", "chain_id", "dataset_id", "sample_id", "target", "sample_metadata"]
+
+
+def _role(role: ColumnRole) -> msgspec.Meta:
+    return msgspec.Meta(extra={"role": role})
+
+
+RunId = Annotated[str, _role("run_id")]
+ChainId = Annotated[str, _role("chain_id")]
+DatasetId = Annotated[str, _role("dataset_id")]
+SampleId = Annotated[str, _role("sample_id")]
+Target = Annotated[str, _role("target")]
+SampleMetadata = Annotated[dict[str, str], _role("sample_metadata")]
+
 
 class RunRow(msgspec.Struct, **_ROW):
-    run_id: str
+    run_id: RunId
     status: RunStatus
     started_at: dt.datetime
     finished_at: dt.datetime | None
-    dataset_hash: str
+    dataset_hash: DatasetId
     pipeline_hash: str
     plan_hash: str
     seed: int
@@ -43,7 +58,7 @@ class PipelineRow(msgspec.Struct, **_ROW):
 class EventRow(msgspec.Struct, **_ROW):
     """A structured event of a run: for now one per executed DAG node (where the time went)."""
 
-    run_id: str
+    run_id: RunId
     event: str
     node: str
     started_at: dt.datetime
@@ -53,8 +68,8 @@ class EventRow(msgspec.Struct, **_ROW):
 
 
 class ChainRow(msgspec.Struct, **_ROW):
-    run_id: str
-    chain_id: str
+    run_id: RunId
+    chain_id: ChainId
     pipeline_hash: str
     branch_path: list[int]
     branch_name: str
@@ -62,27 +77,27 @@ class ChainRow(msgspec.Struct, **_ROW):
     model: str
     n_components: int | None
     params_json: str
-    dataset_hash: str
+    dataset_hash: DatasetId
     refit: bool
 
 
 class PredictionRow(msgspec.Struct, **_ROW):
-    run_id: str
-    chain_id: str
+    run_id: RunId
+    chain_id: ChainId
     fold_id: str
     partition: PartitionName
-    sample_id: str
-    target: str
+    sample_id: SampleId
+    target: Target
     y_true: float
     y_pred: float
 
 
 class ScoreRow(msgspec.Struct, **_ROW):
-    run_id: str
-    chain_id: str
+    run_id: RunId
+    chain_id: ChainId
     fold_id: str
     partition: PartitionName
-    target: str
+    target: Target
     metric: str
     value: float
 
@@ -90,7 +105,7 @@ class ScoreRow(msgspec.Struct, **_ROW):
 class DatasetRow(msgspec.Struct, **_ROW):
     """One dataset stored in the workspace (its identity and everything but the per-sample rows)."""
 
-    dataset_hash: str
+    dataset_hash: DatasetId
     name: str
     n_samples: int
     n_wavelengths: int
@@ -104,14 +119,14 @@ class DatasetRow(msgspec.Struct, **_ROW):
 class SpectrumRow(msgspec.Struct, **_ROW):
     """One sample of a stored dataset; ``row`` keeps the dataset's row order."""
 
-    dataset_hash: str
+    dataset_hash: DatasetId
     row: int
-    sample_id: str
+    sample_id: SampleId
     partition: str
     spectrum: list[float]
     numeric_targets: dict[str, float]
     label_targets: dict[str, str]
-    metadata: dict[str, str]
+    metadata: SampleMetadata
 
 
 _SCALARS: dict[object, pa.DataType] = {
@@ -152,6 +167,17 @@ def schema_from_struct(struct: type[msgspec.Struct]) -> pa.Schema:
     return pa.schema(fields)
 
 
+def column_roles(struct: type[msgspec.Struct]) -> dict[str, ColumnRole]:
+    """The typed role of each column of a row struct that declares one (``msgspec.Meta(extra={"role": ...})``)."""
+    hints = typing.get_type_hints(struct, include_extras=True)
+    roles: dict[str, ColumnRole] = {}
+    for name in struct.__struct_fields__:
+        for meta in getattr(hints[name], "__metadata__", ()):
+            if isinstance(meta, msgspec.Meta) and meta.extra and "role" in meta.extra:
+                roles[name] = meta.extra["role"]
+    return roles
+
+
 RUNS = schema_from_struct(RunRow)
 PIPELINES = schema_from_struct(PipelineRow)
 EVENTS = schema_from_struct(EventRow)
@@ -166,6 +192,11 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "runs": RUNS, "pipelines": PIPELINES, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES,
     "datasets": DATASETS, "spectra": SPECTRA, "events": EVENTS,
 }
+ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
+    "runs": RunRow, "pipelines": PipelineRow, "chains": ChainRow, "predictions": PredictionRow, "scores": ScoreRow,
+    "datasets": DatasetRow, "spectra": SpectrumRow, "events": EventRow,
+}
+TABLE_ROLES: dict[str, dict[str, ColumnRole]] = {name: column_roles(row) for name, row in ROW_STRUCTS.items()}
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "runs": ("run_id",),
     "pipelines": ("pipeline_hash",),

@@ -10,7 +10,7 @@ from typing import Any
 
 __all__ = [
     "RunResult", "Workspace", "build_driver", "compile", "dag", "datasets", "load_csv", "load_dataset", "load_spec",
-    "query", "run", "spec_schema",
+    "query", "query_with_metrics", "run", "spec_schema",
 ]
 
 _LAZY = {
@@ -18,6 +18,7 @@ _LAZY = {
     "compile": ("nirdag.api", "compile"),
     "build_driver": ("nirdag.api", "build_driver"),
     "query": ("nirdag.api", "query"),
+    "query_with_metrics": ("nirdag.api", "query_with_metrics"),
     "dag": ("nirdag.api", "dag"),
     "load_spec": ("relspec", "load_spec"),
     "spec_schema": ("relspec.json_schema", "spec_json_schema"),

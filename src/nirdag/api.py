@@ -22,6 +22,7 @@ import pyarrow as pa
 from datafusion_engine import TABLE_SCHEMAS, RunRow, StoreError, WorkspaceStore
 from datafusion_engine.documents import read_document
 from datafusion_engine.runs import repair_runs
+from datafusion_engine.scan_metrics import ScanMetrics
 from datafusion_engine.spectra_store import load_stored_dataset, read_delta_source, save_dataset
 from hamilton_pipeline import EngineResult, execute_plan
 from hamilton_pipeline import build_driver as _build_driver
@@ -44,6 +45,7 @@ from relspec.provenance import (
 from relspec.spec import raw_spec
 from relspec.validation import PolicyValidation, decode_validation
 from semantics import open_session, view_columns
+from semantics.records import record_scan_metrics, record_view_decisions
 
 NIRDAG_VERSION = version("nirdag")
 SpecSource = str | Path | dict[str, Any] | PipelineSpec
@@ -208,6 +210,7 @@ def run(
         store.delete_run_results(row.run_id)
         store.fail_run(row, f"{type(exc).__name__}: {exc}")  # the documents stay: they explain the failed run
         raise
+    record_view_decisions(open_session(store.root, policy=plan.policy), row.run_id)
     return RunResult(run_id=row.run_id, workspace=store.root, plan=plan, dataset=data, seconds=result.seconds)
 
 
@@ -262,6 +265,15 @@ def query(sql: str, workspace: str | Path = "workspace", *, as_of: int | dt.date
     return open_session(workspace, as_of=as_of).sql(sql)
 
 
+def query_with_metrics(sql: str, workspace: str | Path = "workspace", *,
+                       as_of: int | dt.datetime | None = None) -> tuple[pa.Table, ScanMetrics, Path]:
+    """Like :func:`query`, and measure what the query scanned: files in the tables it reads vs files opened, rows
+    read. The ScanMetrics artifact is also written under ``<workspace>/provenance/scans/``; returns its path."""
+    session = open_session(workspace, as_of=as_of)
+    table, metrics = session.sql_with_metrics(sql)
+    return table, metrics, record_scan_metrics(session.root, metrics)
+
+
 @dataclass(frozen=True)
 class Workspace:
     """A workspace folder: its runs and read-only SQL over its tables and views."""
@@ -270,6 +282,12 @@ class Workspace:
 
     def sql(self, query_text: str, *, as_of: int | dt.datetime | None = None) -> pa.Table:
         return query(query_text, self.path, as_of=as_of)
+
+    def sql_with_metrics(self, query_text: str, *,
+                         as_of: int | dt.datetime | None = None) -> tuple[pa.Table, ScanMetrics]:
+        """The result and the ScanMetrics of a read-only query (also written under ``provenance/scans/``)."""
+        table, metrics, _path = query_with_metrics(query_text, self.path, as_of=as_of)
+        return table, metrics
 
     def views(self) -> pa.Table:
         """The semantic views of this workspace: name, description, columns."""

@@ -126,9 +126,20 @@ def query(
     as_of: Annotated[str | None, typer.Option(
         help="Read the tables as of a Delta version (an integer) or a time (ISO 8601, e.g. 2026-11-24T10:00Z).")
     ] = None,
+    metrics: Annotated[bool, typer.Option(
+        "--metrics", help="Also report what the query scanned (files opened vs in the tables, rows read) on stderr "
+                          "and write it under <workspace>/provenance/scans/.")] = False,
 ) -> None:
     """Answer SQL over a workspace's Delta tables through DataFusion."""
-    write(nirdag.query(sql, workspace, as_of=_as_of(as_of)), fmt, _out, output)
+    if not metrics:
+        write(nirdag.query(sql, workspace, as_of=_as_of(as_of)), fmt, _out, output)
+        return
+    table, scan, path = nirdag.query_with_metrics(sql, workspace, as_of=_as_of(as_of))
+    write(table, fmt, _out, output)
+    tables = ", ".join(f"{t.table}@v{t.version} ({t.files} files x {t.scans} scans)" for t in scan.tables)
+    _err.print(f"scanned {scan.files_scanned} of {scan.files_total} files ({scan.files_pruned} pruned), "
+               f"{scan.rows_read} rows read, {scan.rows_out} rows out, {scan.seconds:.3f} s; tables: {tables}; "
+               f"metrics: {path}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _as_of(text: str | None) -> int | dt.datetime | None:

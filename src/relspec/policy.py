@@ -20,14 +20,16 @@ MetricFunction = Literal["rmse", "mae", "bias", "sep", "r2", "rpd", "rpiq"]
 TableName = Literal["runs", "pipelines", "chains", "predictions", "scores", "artifacts", "events", "datasets",
                     "spectra"]
 ViewName = Literal["v_ranked_chains", "v_chain_scores", "v_top_chains", "v_fold_scores", "v_refit",
-                   "v_preprocessing_effect", "v_aggregated_predictions", "v_runs"]
+                   "v_preprocessing_effect", "v_aggregated_predictions", "v_aggregated_scores", "v_runs"]
 JoinStrategy = Literal["hash", "sort_merge"]
 
 ALL_VIEWS: tuple[ViewName, ...] = ("v_ranked_chains", "v_chain_scores", "v_top_chains", "v_fold_scores", "v_refit",
-                                   "v_preprocessing_effect", "v_aggregated_predictions", "v_runs")
+                                   "v_preprocessing_effect", "v_aggregated_predictions", "v_aggregated_scores",
+                                   "v_runs")
 ALL_METRICS: tuple[MetricFunction, ...] = ("rmse", "mae", "bias", "sep", "r2", "rpd", "rpiq")
-# Tables every view reads: the run's status gates what readers see, results come from chains/scores/predictions.
-VIEW_TABLES: tuple[TableName, ...] = ("runs", "chains", "scores", "predictions", "datasets")
+# Tables every view reads: the run's status gates what readers see, results come from chains/scores/predictions,
+# sample metadata (repetition/group columns) from spectra.
+VIEW_TABLES: tuple[TableName, ...] = ("runs", "chains", "scores", "predictions", "datasets", "spectra")
 
 
 class RuntimePolicy(msgspec.Struct, **_FROZEN):

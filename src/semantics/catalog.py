@@ -1,120 +1,203 @@
-"""The semantic view catalog: named views over the workspace tables, compiled to DataFusion plans."""
+"""The semantic view catalog: the vocabulary of NIRS results, each view a spec built from the view kinds.
+
+Scans of result tables see completed runs only (the scan policy's default), so no view repeats that rule.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-from pathlib import Path
-
-from datafusion_engine import WorkspaceSession
 from relspec import FOLD_FINAL, POOLED_CV
+from relspec.policy import MetricFunction, TableName
+from semantics.kinds import (
+    Aggregate,
+    Column,
+    Filter,
+    Join,
+    Measure,
+    Node,
+    Project,
+    Rank,
+    Scan,
+    SortKey,
+    Unnest,
+    ViewSpec,
+)
+
+METRICS: tuple[MetricFunction, ...] = ("rmse", "r2", "bias", "sep", "mae", "rpd", "rpiq")
+_CHAIN_INFO = ("run_id", "chain_id", "branch_name", "preprocessing", "model", "n_components", "refit")
+_POOLED = f"fold_id = '{POOLED_CV}' AND partition = 'val'"
+_FINAL_TEST = f"fold_id = '{FOLD_FINAL}' AND partition = 'test'"
+# Lower is better for every metric but these (higher is better) and bias (closer to zero is better).
+_LOSS = "CASE WHEN metric IN ('r2', 'rpd', 'rpiq') THEN -value WHEN metric = 'bias' THEN abs(value) ELSE value END"
 
 
-@dataclass(frozen=True)
-class ViewSpec:
-    """A named view: what it answers, which tables it needs, and its query."""
+def _columns(*names: str, **exprs: str) -> tuple[Column, ...]:
+    return tuple(Column(name=n) for n in names) + tuple(Column(name=k, expr=v) for k, v in exprs.items())
 
-    name: str
-    description: str
-    requires: tuple[str, ...]
-    sql: str
+
+def _select(node: Node, *names: str, **exprs: str) -> Project:
+    return Project(input=node, columns=_columns(*names, **exprs))
+
+
+def _where(table: TableName, predicate: str) -> Filter:
+    return Filter(input=Scan(table=table), predicate=predicate)
+
+
+def _pivot(where: str, names: dict[str, str]) -> tuple[Measure, ...]:
+    """One column per metric from the long scores table: ``max(value) FILTER (WHERE metric = m AND where)``."""
+    return tuple(Measure(name=out, function="max", args=("value",), where=f"metric = '{m}' AND {where}")
+                 for out, m in names.items())
+
+
+def _metrics_of_predictions(metrics: tuple[MetricFunction, ...]) -> tuple[Measure, ...]:
+    return tuple(Measure(name=m, function=m, args=("y_true", "y_pred")) for m in metrics)
+
+
+def _chains(*extra: str) -> Project:
+    return _select(Scan(table="chains"), *_CHAIN_INFO, *extra)
+
+
+def _rmsecv() -> Project:
+    return _select(_where("scores", f"{_POOLED} AND metric = 'rmse'"), "run_id", "chain_id", "target",
+                   rmsecv="value")
 
 
 V_RANKED_CHAINS = ViewSpec(
     name="v_ranked_chains",
-    description="Chains of completed runs ranked by pooled RMSECV, with RMSEP of the refit (fold_final) on test",
-    requires=("runs", "chains", "scores"),
-    sql=f"""
-SELECT c.run_id, c.chain_id, cv.target, c.branch_name, c.preprocessing, c.model, c.n_components,
-       cv.value AS rmsecv, p.value AS rmsep, c.refit,
-       ROW_NUMBER() OVER (PARTITION BY c.run_id, cv.target
-                          ORDER BY cv.value, c.n_components, c.chain_id) AS rank
-FROM chains c
-JOIN runs r ON r.run_id = c.run_id AND r.status = 'completed'
-JOIN scores cv ON cv.run_id = c.run_id AND cv.chain_id = c.chain_id
-     AND cv.fold_id = '{POOLED_CV}' AND cv.partition = 'val' AND cv.metric = 'rmse'
-LEFT JOIN scores p ON p.run_id = c.run_id AND p.chain_id = c.chain_id AND p.target = cv.target
-     AND p.fold_id = '{FOLD_FINAL}' AND p.partition = 'test' AND p.metric = 'rmse'
-""",
+    description="Chains ranked by pooled RMSECV per run and target, with RMSEP of the refit (fold_final) on test",
+    root=Rank(
+        input=_select(
+            Join(left=Join(left=_chains(), right=_rmsecv(), on=("run_id", "chain_id")),
+                 right=_select(_where("scores", f"{_FINAL_TEST} AND metric = 'rmse'"), "run_id", "chain_id",
+                               rmsep="value"),
+                 on=("run_id", "chain_id"), how="left"),
+            "run_id", "chain_id", "target", "branch_name", "preprocessing", "model", "n_components", "rmsecv",
+            "rmsep", "refit"),
+        name="rank", partition_by=("run_id", "target"),
+        order_by=(SortKey(expr="rmsecv"), SortKey(expr="n_components"), SortKey(expr="chain_id"))),
 )
 
-def _pivot(metrics: tuple[str, ...], alias: str = "s") -> str:
-    return ", ".join(f"max(CASE WHEN {alias}.metric = '{m}' THEN {alias}.value END) AS {m}" for m in metrics)
+_FOLDS = f"fold_id NOT IN ('{POOLED_CV}', '{FOLD_FINAL}') AND partition = 'val'"
+V_CHAIN_SCORES = ViewSpec(
+    name="v_chain_scores",
+    description="Per chain: pooled out-of-fold (cv_*) and mean-of-folds (mean_fold_*) scores of every metric, "
+                "sd of the fold RMSEs, and the fold_final test scores (rmsep, test_*; null unless refit)",
+    root=Join(
+        left=_chains(), on=("run_id", "chain_id"),
+        right=Aggregate(
+            input=_where("scores", f"fold_id <> '{FOLD_FINAL}' OR partition = 'test'"),
+            group_by=("run_id", "chain_id", "target"),
+            measures=(
+                *_pivot(_POOLED, {f"cv_{m}": m for m in METRICS}),
+                *(Measure(name=f"mean_fold_{m}", function="avg", args=("value",), where=f"metric = '{m}' AND {_FOLDS}")
+                  for m in METRICS),
+                Measure(name="sd_fold_rmse", function="stddev", args=("value",), where=f"metric = 'rmse' AND {_FOLDS}"),
+                Measure(name="n_folds", function="count", args=("value",), where=f"metric = 'rmse' AND {_FOLDS}"),
+                *_pivot(_FINAL_TEST, {"rmsep": "rmse", **{f"test_{m}": m for m in METRICS[1:]}}),
+            ))),
+)
 
+V_TOP_CHAINS = ViewSpec(
+    name="v_top_chains",
+    description="Chains ranked per dataset and target by each pooled CV metric (lower error / higher r2, rpd, "
+                "rpiq / bias closest to 0 first); pick the metric with WHERE metric = '...'",
+    root=_select(
+        Rank(
+            input=Join(
+                left=_select(_where("scores", f"{_POOLED} AND metric <> 'n'"), "run_id", "chain_id", "target",
+                             "metric", "value", loss=_LOSS),
+                right=_chains("dataset_hash"), on=("run_id", "chain_id")),
+            name="rank", partition_by=("dataset_hash", "target", "metric"),
+            order_by=(SortKey(expr="loss"), SortKey(expr="n_components"), SortKey(expr="run_id"),
+                      SortKey(expr="chain_id"))),
+        "dataset_hash", "target", "metric", "rank", "value", "run_id", "chain_id", "branch_name", "preprocessing",
+        "model", "n_components", "refit"),
+)
 
 V_FOLD_SCORES = ViewSpec(
     name="v_fold_scores",
-    description="Per chain, fold and partition of completed runs: rmse, r2, bias, sep, mae, rpd, n (one row each)",
-    requires=("runs", "scores"),
-    sql=f"""
-SELECT s.run_id, s.chain_id, s.target, s.fold_id, s.partition,
-       {_pivot(("rmse", "r2", "bias", "sep", "mae", "rpd", "n"))}
-FROM scores s JOIN runs r ON r.run_id = s.run_id AND r.status = 'completed'
-WHERE s.fold_id <> '{POOLED_CV}'
-GROUP BY s.run_id, s.chain_id, s.target, s.fold_id, s.partition
-""",
+    description="Per chain, fold and partition: rmse, r2, bias, sep, mae, rpd, rpiq, n (one row each)",
+    root=Aggregate(input=_where("scores", f"fold_id <> '{POOLED_CV}'"),
+                   group_by=("run_id", "chain_id", "target", "fold_id", "partition"),
+                   measures=_pivot("true", {m: m for m in (*METRICS, "n")})),
 )
 
-V_CHAIN_SCORES = ViewSpec(
-    name="v_chain_scores",
-    description="Per chain of completed runs: pooled out-of-fold (cv_*) and mean-of-folds RMSE, fold_final test RMSE",
-    requires=("runs", "chains", "scores"),
-    sql=f"""
-WITH pooled AS (
-  SELECT s.run_id, s.chain_id, s.target, {_pivot(("rmse", "r2", "bias", "sep", "rpd"))}
-  FROM scores s WHERE s.fold_id = '{POOLED_CV}' AND s.partition = 'val'
-  GROUP BY s.run_id, s.chain_id, s.target),
-folds AS (
-  SELECT run_id, chain_id, target, avg(value) AS mean_fold_rmse, stddev(value) AS sd_fold_rmse
-  FROM scores WHERE fold_id NOT IN ('{POOLED_CV}', '{FOLD_FINAL}') AND partition = 'val' AND metric = 'rmse'
-  GROUP BY run_id, chain_id, target),
-final AS (
-  SELECT run_id, chain_id, target, value AS rmsep FROM scores
-  WHERE fold_id = '{FOLD_FINAL}' AND partition = 'test' AND metric = 'rmse')
-SELECT c.run_id, c.chain_id, p.target, c.branch_name, c.preprocessing, c.model, c.n_components,
-       p.rmse AS cv_rmse, p.r2 AS cv_r2, p.bias AS cv_bias, p.sep AS cv_sep, p.rpd AS cv_rpd,
-       f.mean_fold_rmse, f.sd_fold_rmse, t.rmsep, c.refit
-FROM chains c JOIN runs r ON r.run_id = c.run_id AND r.status = 'completed'
-JOIN pooled p ON p.run_id = c.run_id AND p.chain_id = c.chain_id
-LEFT JOIN folds f ON f.run_id = c.run_id AND f.chain_id = c.chain_id AND f.target = p.target
-LEFT JOIN final t ON t.run_id = c.run_id AND t.chain_id = c.chain_id AND t.target = p.target
-""",
+V_REFIT = ViewSpec(
+    name="v_refit",
+    description="Refit chains (fold_final): test scores (rmsep, test_*, n_test) and RMSEC on the training rows",
+    root=Join(
+        left=_chains(),
+        right=Aggregate(
+            input=_where("scores", f"fold_id = '{FOLD_FINAL}'"), group_by=("run_id", "chain_id", "target"),
+            measures=(*_pivot("partition = 'test'", {"rmsep": "rmse", **{f"test_{m}": m for m in METRICS[1:]},
+                                                     "n_test": "n"}),
+                      *_pivot("partition = 'train'", {"rmsec": "rmse"}))),
+        on=("run_id", "chain_id")),
+)
+
+V_PREPROCESSING_EFFECT = ViewSpec(
+    name="v_preprocessing_effect",
+    description="Per run, target and preprocessing, across models and params: chains, best/mean/worst RMSECV, "
+                "ranked by best RMSECV",
+    root=Rank(
+        input=Aggregate(
+            input=Join(left=_rmsecv(), right=_select(Scan(table="chains"), "run_id", "chain_id", "preprocessing"),
+                       on=("run_id", "chain_id")),
+            group_by=("run_id", "target", "preprocessing"),
+            measures=(Measure(name="n_chains", function="count", args=("chain_id",)),
+                      Measure(name="best_rmsecv", function="min", args=("rmsecv",)),
+                      Measure(name="mean_rmsecv", function="avg", args=("rmsecv",)),
+                      Measure(name="worst_rmsecv", function="max", args=("rmsecv",)))),
+        name="rank", partition_by=("run_id", "target"), order_by=(SortKey(expr="best_rmsecv"),
+                                                                  SortKey(expr="preprocessing"))),
+)
+
+_PREDICTION_GROUPS = ("run_id", "chain_id", "target", "fold_id", "partition", "group_column", "group_value")
+V_AGGREGATED_PREDICTIONS = ViewSpec(
+    name="v_aggregated_predictions",
+    description="Predictions averaged over the samples sharing a metadata value (repetitions of one physical "
+                "sample), per metadata column; pick it with WHERE group_column = '...'",
+    root=Aggregate(
+        input=Join(
+            left=Join(left=Scan(table="predictions"), right=_select(Scan(table="chains"), "run_id", "chain_id",
+                                                                    "dataset_hash"),
+                      on=("run_id", "chain_id")),
+            right=Unnest(input=_select(Scan(table="spectra"), "dataset_hash", "sample_id", "metadata"),
+                         column="metadata", key="group_column", value="group_value"),
+            on=("dataset_id", "sample_id")),
+        group_by=_PREDICTION_GROUPS,
+        measures=(Measure(name="n_samples", function="count", args=("sample_id",)),
+                  Measure(name="y_true", function="avg", args=("y_true",)),
+                  Measure(name="y_pred", function="avg", args=("y_pred",)))),
+)
+
+V_AGGREGATED_SCORES = ViewSpec(
+    name="v_aggregated_scores",
+    description="Scores of the group-averaged predictions (one physical sample = one prediction) per chain, fold, "
+                "partition and metadata column, with the metric functions",
+    root=Aggregate(input=V_AGGREGATED_PREDICTIONS.root, group_by=_PREDICTION_GROUPS[:-1],
+                   measures=(Measure(name="n_groups", function="count", args=("group_value",)),
+                             *_metrics_of_predictions(("rmse", "r2", "bias", "sep", "mae", "rpd")))),
 )
 
 V_RUNS = ViewSpec(
     name="v_runs",
-    description="One row per run: status, dataset, seconds, chain count and the best chain by pooled RMSECV",
-    requires=("runs", "chains", "scores"),
-    sql=f"""
-WITH best AS (
-  SELECT run_id, chain_id, value,
-         ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY value, chain_id) AS k
-  FROM scores WHERE fold_id = '{POOLED_CV}' AND partition = 'val' AND metric = 'rmse')
-SELECT r.run_id, r.status, r.dataset_hash, r.pipeline_hash, r.started_at,
-       CAST(date_part('epoch', r.finished_at) - date_part('epoch', r.started_at) AS DOUBLE) AS seconds,
-       (SELECT count(*) FROM chains c WHERE c.run_id = r.run_id) AS n_chains,
-       b.chain_id AS best_chain_id, b.value AS best_rmsecv, r.error
-FROM runs r LEFT JOIN best b ON b.run_id = r.run_id AND b.k = 1
-""",
+    description="One row per run (any status): dataset, seconds, chain count and the best chain by pooled RMSECV",
+    root=_select(
+        Join(
+            left=Join(
+                left=Join(left=Scan(table="runs"), how="left", on=("run_id",), right=_select(
+                    Filter(input=Rank(input=_rmsecv(), name="k", partition_by=("run_id",),
+                                      order_by=(SortKey(expr="rmsecv"), SortKey(expr="chain_id"))),
+                           predicate="k = 1"),
+                    "run_id", best_chain_id="chain_id", best_rmsecv="rmsecv")),
+                right=Aggregate(input=Scan(table="chains"), group_by=("run_id",),
+                                measures=(Measure(name="chains", function="count", args=("chain_id",)),)),
+                on=("run_id",), how="left"),
+            right=_select(Scan(table="datasets"), "dataset_hash", dataset="name"), on=("dataset_id",), how="left"),
+        "run_id", "status", "dataset", "dataset_hash", "pipeline_hash", "started_at", "best_chain_id", "best_rmsecv",
+        "error", n_chains="coalesce(chains, 0)",
+        seconds="CAST(date_part('epoch', finished_at) - date_part('epoch', started_at) AS DOUBLE)"),
 )
 
-CATALOG: tuple[ViewSpec, ...] = (V_RANKED_CHAINS, V_CHAIN_SCORES, V_FOLD_SCORES, V_RUNS)
-
-
-def view_columns(workspace: str | Path) -> list[tuple[ViewSpec, list[str]]]:
-    """Each catalog view available in the workspace with its column names."""
-    session = open_session(workspace)
-    out = []
-    for view in CATALOG:
-        if all(t in session.tables for t in view.requires):
-            out.append((view, session.ctx.table(view.name).schema().names))
-    return out
-
-
-def open_session(workspace: str | Path, *, as_of: int | dt.datetime | None = None) -> WorkspaceSession:
-    """A workspace session (optionally as of a Delta version or time) with the catalog views registered."""
-    session = WorkspaceSession(workspace, as_of=as_of)
-    for view in CATALOG:
-        if all(t in session.tables for t in view.requires):
-            session.register_view(view.name, session.ctx.sql(view.sql))
-    return session
+CATALOG: tuple[ViewSpec, ...] = (V_RANKED_CHAINS, V_CHAIN_SCORES, V_TOP_CHAINS, V_FOLD_SCORES, V_REFIT,
+                                 V_PREPROCESSING_EFFECT, V_AGGREGATED_PREDICTIONS, V_AGGREGATED_SCORES, V_RUNS)

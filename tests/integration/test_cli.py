@@ -131,3 +131,23 @@ def test_a_branch_name_used_twice_is_refused_with_its_lines(tmp_path):
     assert out.returncode == 1
     assert "branch name 'snv' used twice in one mapping (lines 5 and 6)" in out.stderr
     assert not (tmp_path / "ws").exists()
+
+
+def test_views_lists_every_view_with_its_columns(demo_ws):
+    ws, _ = demo_ws
+    out = nirdag("views", "--workspace", str(ws), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    listed = {v["view"]: v for v in json.loads(out.stdout)}
+    assert list(listed) == ["v_ranked_chains", "v_chain_scores", "v_top_chains", "v_fold_scores", "v_refit",
+                            "v_preprocessing_effect", "v_aggregated_predictions", "v_aggregated_scores", "v_runs"]
+    assert all(v["description"] and v["columns"] for v in listed.values())
+    assert "best_chain_id" in listed["v_runs"]["columns"]
+
+
+def test_query_metrics_reports_the_scan(demo_ws):
+    ws, _ = demo_ws
+    out = nirdag("query", "SELECT count(*) AS n FROM v_fold_scores", "--workspace", str(ws), "--metrics",
+                 "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[1] == "602"  # 60 chains x 5 folds x (val, test) + the refit on train, test
+    assert "files (0 pruned)" in out.stderr and "scores@v" in out.stderr and "provenance/scans/" in out.stderr

@@ -9,7 +9,7 @@ import msgspec
 import pyarrow as pa
 import pytest
 
-from datafusion_engine.schemas import TABLE_SCHEMAS, schema_from_struct
+from datafusion_engine.schemas import TABLE_ROLES, TABLE_SCHEMAS, schema_from_struct
 
 
 # Module-level structs: schema_from_struct resolves the (string) annotations through the module's globals.
@@ -92,3 +92,11 @@ def test_workspace_table_schemas_keep_nullable_only_where_declared() -> None:
     assert {f.name for f in runs if f.nullable} == {"finished_at", "error"}
     assert runs.field("started_at").type == pa.timestamp("us", tz="UTC")
     assert TABLE_SCHEMAS["chains"].field("branch_path").type == pa.list_(pa.int64())
+
+
+def test_column_roles_are_declared_on_the_row_structs():
+    assert TABLE_ROLES["predictions"] == {"run_id": "run_id", "chain_id": "chain_id", "sample_id": "sample_id",
+                                          "target": "target"}
+    assert TABLE_ROLES["spectra"] == {"dataset_hash": "dataset_id", "sample_id": "sample_id",
+                                      "metadata": "sample_metadata"}
+    assert TABLE_ROLES["pipelines"] == {}

@@ -1,0 +1,15 @@
+"""Errors of the view layer: bad view specs, policy gaps, joins that cannot be inferred."""
+
+from nirdag.errors import NirdagError
+
+
+class ViewError(NirdagError):
+    """A view spec is invalid or cannot be compiled (unknown kind, missing table, clashing columns)."""
+
+
+class ViewPolicyError(ViewError):
+    """A view needs a UDF or table that the execution policy did not declare."""
+
+
+class JoinInferenceError(ViewError):
+    """A join's keys cannot be found from the column roles: none, or more than one candidate; lists them."""

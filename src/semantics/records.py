@@ -1,0 +1,68 @@
+"""View artifacts written under the workspace's ``provenance/`` folder as msgspec JSON.
+
+Join decisions of the catalog views are a run document (``provenance/<run_id>/view_decisions.json``); scan
+metrics of a measured query under ``provenance/scans/<query fingerprint>.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from datafusion_engine.documents import PROVENANCE_DIR, read_document, write_document
+from datafusion_engine.scan_metrics import ScanMetrics
+from relspec.policy import MetricFunction, TableName
+from semantics.joins import JoinDecision
+from semantics.session import ViewSession
+
+VIEW_DECISIONS = "view_decisions.json"
+_ARTIFACT = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
+
+
+class ViewRecord(msgspec.Struct, **_ARTIFACT):
+    """One compiled view: its fingerprint, the Delta versions and UDFs it reads, and its inferred joins."""
+
+    view: str
+    fingerprint: str
+    versions: dict[str, int]
+    tables: tuple[TableName, ...]
+    functions: tuple[MetricFunction, ...]
+    joins: tuple[JoinDecision, ...]
+
+
+class ViewDecisions(msgspec.Struct, **_ARTIFACT):
+    """The catalog as compiled right after a run completed: what each view joins on and why."""
+
+    run_id: str
+    views: tuple[ViewRecord, ...]
+
+
+def _json(artifact: msgspec.Struct) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(artifact), indent=2)
+
+
+def view_decisions(session: ViewSession, run_id: str) -> ViewDecisions:
+    return ViewDecisions(run_id=run_id, views=tuple(
+        ViewRecord(view=v.name, fingerprint=v.fingerprint, versions=v.versions, tables=v.tables,
+                   functions=v.functions, joins=v.joins)
+        for v in session.views.values()))
+
+
+def record_view_decisions(session: ViewSession, run_id: str) -> Path:
+    """Write the join decisions and fingerprints of the session's views as a provenance artifact of ``run_id``."""
+    return write_document(session.root, run_id, VIEW_DECISIONS, _json(view_decisions(session, run_id)))
+
+
+def record_scan_metrics(root: Path, metrics: ScanMetrics) -> Path:
+    """Write a query's scan metrics under ``provenance/scans/`` (not a run's document: a query spans runs)."""
+    path = root / PROVENANCE_DIR / "scans" / f"{metrics.fingerprint}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(_json(metrics))
+    tmp.replace(path)  # readers see the old file or the new one, never half
+    return path
+
+
+def read_view_decisions(root: Path, run_id: str) -> ViewDecisions:
+    return msgspec.json.decode(read_document(root, run_id, VIEW_DECISIONS), type=ViewDecisions)

@@ -1,0 +1,79 @@
+"""A workspace session with the catalog views the execution policy names, compiled and registered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from datafusion_engine import QueryError, WorkspaceSession
+from datafusion_engine.scan_metrics import ScanMetrics, execute_with_metrics, scan_metrics
+from datafusion_engine.session import plain_strings
+from relspec.policy import ExecutionPolicy
+from semantics.catalog import CATALOG
+from semantics.compiler import CompiledView, check_policy, compile_view, plan_fingerprint, requirements
+from semantics.errors import ViewError
+from semantics.kinds import ViewSpec
+
+
+def _catalog_view(name: str) -> ViewSpec:
+    for view in CATALOG:
+        if view.name == name:
+            return view
+    raise ViewError(f"no catalog view {name!r}; views are {', '.join(v.name for v in CATALOG)}")
+
+
+@dataclass(frozen=True)
+class ViewSession:
+    """Read-only SQL over a workspace's tables and its compiled views (``views``: name -> CompiledView)."""
+
+    session: WorkspaceSession
+    views: dict[str, CompiledView]
+
+    @property
+    def root(self) -> Path:
+        return self.session.root
+
+    def sql(self, query: str) -> pa.Table:
+        return self.session.sql(query)
+
+    def sql_with_metrics(self, query: str) -> tuple[pa.Table, ScanMetrics]:
+        """Run a read-only query and measure what it scanned (files in the tables vs files opened, rows read)."""
+        df = self.session.dataframe(query)
+        plan_text = df.optimized_logical_plan().display_indent()
+        try:
+            table, executed, seconds = execute_with_metrics(self.session.ctx, df)
+        except Exception as exc:  # DataFusion raises plain Exceptions for execution errors
+            raise QueryError(" ".join(str(exc).split())) from None
+        read = {name: self.session.delta[name] for name in self.session.delta if f"TableScan: {name}" in plan_text}
+        fingerprint = plan_fingerprint(plan_text, {name: t.version() for name, t in read.items()})
+        metrics = scan_metrics(query, fingerprint, plan_text, executed, table.num_rows, seconds, read)
+        return plain_strings(table), metrics
+
+
+def open_session(workspace: str | Path, *, as_of: int | dt.datetime | None = None,
+                 policy: ExecutionPolicy | None = None) -> ViewSession:
+    """A workspace session (optionally as of a Delta version or time) with the policy's catalog views registered.
+
+    Without a policy the default ExecutionPolicy applies (every view, every metric function). A view the policy
+    names but whose UDFs or tables it does not declare raises ViewPolicyError; a view whose tables have not been
+    written yet is not registered.
+    """
+    session = WorkspaceSession(workspace, as_of=as_of, policy=policy)
+    views = {}
+    for name in session.policy.views:
+        spec = _catalog_view(name)
+        check_policy(spec, session.policy)
+        tables, _functions = requirements(spec, session.policy)
+        if all(t in session.tables for t in tables):
+            views[name] = compile_view(spec, session)
+            session.register_view(name, views[name].dataframe)
+    return ViewSession(session=session, views=views)
+
+
+def view_columns(workspace: str | Path) -> list[tuple[ViewSpec, list[str]]]:
+    """Each catalog view available in the workspace with its column names, in catalog order."""
+    views = open_session(workspace).views
+    return [(v, views[v.name].dataframe.schema().names) for v in CATALOG if v.name in views]
