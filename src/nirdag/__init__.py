@@ -9,8 +9,8 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "RunResult", "Workspace", "build_driver", "compile", "dag", "datasets", "load_csv", "load_dataset", "load_spec",
-    "query", "run", "spec_schema",
+    "RunResult", "Workspace", "build_driver", "compile", "dag", "datasets", "export", "load_csv", "load_dataset",
+    "load_spec", "predict", "query", "replay", "run", "spec_schema",
 ]
 
 _LAZY = {
@@ -19,6 +19,9 @@ _LAZY = {
     "build_driver": ("nirdag.api", "build_driver"),
     "query": ("nirdag.api", "query"),
     "dag": ("nirdag.api", "dag"),
+    "export": ("nirdag.api", "export"),
+    "predict": ("nirdag.api", "predict"),
+    "replay": ("nirdag.api", "replay"),
     "load_spec": ("relspec", "load_spec"),
     "spec_schema": ("relspec.json_schema", "spec_json_schema"),
     "RunResult": ("nirdag.api", "RunResult"),
