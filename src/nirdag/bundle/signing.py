@@ -38,8 +38,8 @@ def verify(manifest_bytes: bytes, signature: Signature, key: bytes | None, where
     """
     actual = hashlib.sha256(manifest_bytes).hexdigest()
     if not hmac.compare_digest(actual, signature.manifest_sha256):
-        raise TamperedBundleError(f"{where}: manifest.json was changed: it hashes to sha256 {actual}, the "
-                                  f"signature records {signature.manifest_sha256}")
+        raise TamperedBundleError(f"{where}: manifest.json was changed (or signature.json): the manifest hashes to "
+                                  f"sha256 {actual}, signature.json records {signature.manifest_sha256}")
     if key is None:
         return False
     if signature.hmac_sha256 is None:
