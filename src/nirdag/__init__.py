@@ -20,7 +20,7 @@ _LAZY = {
     "query": ("nirdag.api", "query"),
     "dag": ("nirdag.api", "dag"),
     "export": ("nirdag.api", "export"),
-    "predict": ("nirdag.api", "predict"),
+    "predict": ("nirdag.bundle", "predict"),
     "replay": ("nirdag.api", "replay"),
     "load_spec": ("relspec", "load_spec"),
     "spec_schema": ("relspec.json_schema", "spec_json_schema"),

@@ -27,8 +27,9 @@ from datafusion_engine.spectra_store import load_stored_dataset, read_delta_sour
 from hamilton_pipeline import EngineResult, execute_plan
 from hamilton_pipeline import build_driver as _build_driver
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
-from nirdag.bundle import LoadedBundle, export_chain, predict_chain, read_bundle, workspace_chain
+from nirdag.bundle import predict_chain
 from nirdag.bundle.artifacts import persist_fits
+from nirdag.bundle.export import export_chain, workspace_chain
 from nirdag.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirdag.data.errors import DataError
 from nirdag.data.from_parts import NonFinite
@@ -263,18 +264,6 @@ def export(workspace: str | Path, run_id: str, path: str | Path, *, chain: str =
 
 
 PredictData = SpectraDataset | np.ndarray
-
-
-def predict(bundle: str | Path | LoadedBundle, data: PredictData, *, fold_mean: bool = False,
-            resample: bool = False, key: str | bytes | None = None, sample_ids: Sequence[str] | None = None
-            ) -> pa.Table:
-    """Predict new spectra with a bundle, verified (hashes; HMAC when a key is configured) before loading.
-
-    ``data``: a SpectraDataset (its axis must equal the training axis unless ``resample``), or a 2D array on the
-    training axis. Returns ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean`` with ``fold_mean``).
-    """
-    loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key)
-    return predict_chain(loaded.chain, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids)
 
 
 def replay(workspace: str | Path, run_id: str, data: PredictData, *, chain: str = "best", fold_mean: bool = False,
