@@ -160,13 +160,13 @@ def read_bundle(path: str | Path, *, key: str | bytes | None = None) -> LoadedBu
     reader = _Reader(path)
     manifest, verified = _verified_manifest(reader, signing_key(key))
     load = _member_loader(reader, manifest)
-    stages = tuple(FittedStage(f.fold_id, tuple(load(s) for s in f.steps), load(f.model)) for f in manifest.folds)
+    stages = tuple(FittedStage(f.fold_id, tuple(load(s) for s in f.steps), load(f.model),
+                               load(f.y_transform) if f.y_transform else None) for f in manifest.folds)
     if not stages or len(manifest.target_names) != 1:
         raise BundleError(f"{reader.where}: the manifest must list fitted folds and exactly one target name")
     chain = FittedChain(
         chain_id=manifest.chain.chain_id, target=manifest.target_names[0],
         wavelengths=np.asarray(manifest.wavelengths, dtype=np.float64), wavelength_unit=manifest.wavelength_unit,
         n_components=manifest.chain.n_components, stages=stages,
-        y_transform=load(manifest.y_transform) if manifest.y_transform else None,
     )
     return LoadedBundle(path=path, manifest=manifest, chain=chain, signature_verified=verified)

@@ -57,10 +57,14 @@ class _Blobs:
 def _chain_rows(plan: CompiledPlan, chain: ChainSpec, fit: FinalFit, blobs: _Blobs) -> list[dict[str, Any]]:
     group = next(g for g in plan.groups if g.group_id == chain.group_id)
     refs: list[StepRef] = [*hoisted_refs(plan, group), *group.fitted_steps]
+    kinds = ["transformer"] * len(refs)
+    if group.y_transform is not None:  # chain.step_hashes: transforms, then the y transform, then the model
+        refs.append(group.y_transform)
+        kinds.append("y_transform")
     keys = step_keys(chain.step_hashes)
     rows = []
     for stage in fit.fits:
-        objects = [*fit.hoisted, *stage.steps, stage.model]
+        objects = [*fit.hoisted, *stage.steps, *([stage.y_transform] if group.y_transform else []), stage.model]
         before: list[str] = []
         for i, obj in enumerate(objects):
             is_model = i == len(objects) - 1
@@ -68,7 +72,7 @@ def _chain_rows(plan: CompiledPlan, chain: ChainSpec, fit: FinalFit, blobs: _Blo
             digest, size = blobs.put(obj)
             aid = artifact_id(chain.chain_id, keys[i], stage.fold_id)
             rows.append({
-                "artifact_id": aid, "artifact_type": "model" if is_model else "transformer",
+                "artifact_id": aid, "artifact_type": "model" if is_model else kinds[i],
                 "chain_id": chain.chain_id, "fold_id": stage.fold_id, "step_key": keys[i],
                 "step_hash": chain.step_hashes[i], "op": op, "class_path": _class_path(obj),
                 "params_json": msgspec.json.encode(params, order="sorted").decode(),
@@ -97,7 +101,8 @@ def fold_order(fold_id: str) -> tuple[int, int]:
 def stages_from_rows(rows: list[dict[str, Any]], load: Any) -> tuple[FittedStage, ...]:
     """Fitted stages from artifact rows: per fold, the model's ``depends_on`` gives its transformers in order.
 
-    ``load(row)`` returns the fitted object of a row (verified and allow-listed by the caller).
+    ``load(row)`` returns the fitted object of a row (verified and allow-listed by the caller). A ``y_transform``
+    dependency inverts the model's predictions back to the target's scale.
     """
     by_id = {r["artifact_id"]: r for r in rows}
     models = sorted((r for r in rows if r["artifact_type"] == "model"), key=lambda r: fold_order(r["fold_id"]))
@@ -107,8 +112,10 @@ def stages_from_rows(rows: list[dict[str, Any]], load: Any) -> tuple[FittedStage
         if missing:
             raise BundleError(f"model artifact {model['artifact_id']} of {model['fold_id']} depends on missing "
                               f"artifacts {missing}")
-        steps = tuple(load(by_id[d]) for d in model["depends_on"])
-        stages.append(FittedStage(model["fold_id"], steps, load(model)))
+        deps = [by_id[d] for d in model["depends_on"]]
+        steps = tuple(load(d) for d in deps if d["artifact_type"] == "transformer")
+        y_rows = [d for d in deps if d["artifact_type"] == "y_transform"]
+        stages.append(FittedStage(model["fold_id"], steps, load(model), load(y_rows[0]) if y_rows else None))
     return tuple(stages)
 
 

@@ -114,8 +114,14 @@ def _folds_and_members(workspace: str | Path, rows: list[dict[str, Any]]
 
     models = [r for r in rows if r["artifact_type"] == "model"]
     models.sort(key=lambda r: fold_order(r["fold_id"]))
-    folds = [FoldEntry(fold_id=m["fold_id"], steps=tuple(member(by_id[d]) for d in m["depends_on"]),
-                       model=member(m)) for m in models]
+    def entry(model: dict[str, Any]) -> FoldEntry:
+        deps = [by_id[d] for d in model["depends_on"]]
+        y_rows = [d for d in deps if d["artifact_type"] == "y_transform"]
+        return FoldEntry(fold_id=model["fold_id"],
+                         steps=tuple(member(d) for d in deps if d["artifact_type"] == "transformer"),
+                         model=member(model), y_transform=member(y_rows[0]) if y_rows else None)
+
+    folds = [entry(m) for m in models]
     final = models[0]
     return folds, members, [*(by_id[d] for d in final["depends_on"]), final]
 
@@ -126,7 +132,7 @@ def export_chain(workspace: str | Path, run_id: str, chain: str, path: str | Pat
     facts = chain_facts(workspace, run_id, chain)
     chain_id = facts.chain["chain_id"]
     folds, members, final_rows = _folds_and_members(workspace, chain_rows(workspace, run_id, chain_id))
-    steps = tuple(StepEntry(role="model" if r["artifact_type"] == "model" else "transformer", op=r["op"],
+    steps = tuple(StepEntry(role=r["artifact_type"], op=r["op"],
                             class_path=r["class_path"], params=msgspec.json.decode(r["params_json"]),
                             step_hash=r["step_hash"]) for r in final_rows)
     c = facts.chain
@@ -138,7 +144,7 @@ def export_chain(workspace: str | Path, run_id: str, chain: str, path: str | Pat
         chain=ChainEntry(chain_id=chain_id, pipeline_hash=c["pipeline_hash"], branch_name=c["branch_name"],
                          preprocessing=c["preprocessing"], model=c["model"], n_components=c["n_components"],
                          steps=steps),
-        metrics=facts.metrics, folds=tuple(folds), y_transform=None,
+        metrics=facts.metrics, folds=tuple(folds),
         members={name: _sha(data) for name, data in members.items()},
     )
     return write_bundle(path, manifest, members, signing_key(key))

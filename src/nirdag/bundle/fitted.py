@@ -14,23 +14,29 @@ FOLD_FINAL = "fold_final"
 
 @dataclass(frozen=True)
 class FittedStage:
-    """One fold's fitted chain: transformers in order (hoisted steps first), then the model."""
+    """One fold's fitted chain: transformers in order (hoisted steps first), the model, and the y transform that
+    takes the model's predictions back to the target's scale (None without y processing)."""
 
     fold_id: str
     steps: tuple[Any, ...]
     model: Any
+    y_transform: Any | None = None
 
     def predict(self, X: np.ndarray, n_components: int | None) -> np.ndarray:
-        """Predictions (n_rows,) of the chain; a sweep model predicts the chain's component count.
+        """Predictions (n_rows,) of the chain on the target's scale; a sweep model predicts the chain's count.
 
         The arithmetic is the engine's (``hamilton_pipeline.compute``): each step's ``transform`` in turn, then
-        ``predict_all(X)[k - 1]`` of a sweep model or ``predict`` of any other model.
+        ``predict_all(X)[k - 1]`` of a sweep model or ``predict`` of any other model, then the inverse y transform.
         """
         for step in self.steps:
             X = step.transform(X)
         if n_components is None:
-            return np.asarray(self.model.predict(X), dtype=np.float64).reshape(-1)
-        return self.model.predict_all(X)[n_components - 1, :, 0]
+            pred = np.asarray(self.model.predict(X), dtype=np.float64).reshape(-1)
+        else:
+            pred = self.model.predict_all(X)[n_components - 1, :, 0]
+        if self.y_transform is None:
+            return pred
+        return np.asarray(self.y_transform.inverse_transform(pred.reshape(-1, 1)), dtype=np.float64).reshape(-1)
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,6 @@ class FittedChain:
     wavelength_unit: str
     n_components: int | None
     stages: tuple[FittedStage, ...]  # fold_final first, then the CV folds
-    y_transform: Any | None = None
 
     def __post_init__(self) -> None:
         if not self.stages or self.stages[0].fold_id != FOLD_FINAL:
@@ -57,17 +62,12 @@ class FittedChain:
     def folds(self) -> tuple[FittedStage, ...]:
         return self.stages[1:]
 
-    def _output(self, pred: np.ndarray) -> np.ndarray:
-        if self.y_transform is None:
-            return pred
-        return np.asarray(self.y_transform.inverse_transform(pred.reshape(-1, 1)), dtype=np.float64).reshape(-1)
-
     def predict(self, X: np.ndarray, *, fold_mean: bool = False) -> dict[str, np.ndarray]:
         """``{"y_pred": refit predictions}`` and, with ``fold_mean``, ``"y_pred_fold_mean"`` (mean of fold models)."""
-        out = {"y_pred": self._output(self.final.predict(X, self.n_components))}
+        out = {"y_pred": self.final.predict(X, self.n_components)}
         if fold_mean:
             if not self.folds:
                 raise BundleError(f"chain {self.chain_id} holds no fold models; predict without fold_mean")
-            preds = [self._output(stage.predict(X, self.n_components)) for stage in self.folds]
+            preds = [stage.predict(X, self.n_components) for stage in self.folds]
             out["y_pred_fold_mean"] = np.mean(preds, axis=0)
         return out

@@ -15,7 +15,7 @@ _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 class StepEntry(msgspec.Struct, **_FROZEN):
     """One step of the chain as configured (the fitted object is a member of each fold)."""
 
-    role: Literal["transformer", "model"]
+    role: Literal["transformer", "y_transform", "model"]
     op: str
     class_path: str
     params: dict[str, Any]
@@ -33,11 +33,12 @@ class ChainEntry(msgspec.Struct, **_FROZEN):
 
 
 class FoldEntry(msgspec.Struct, **_FROZEN):
-    """One fold's fitted chain: member names of its transformers (in order) and of its model."""
+    """One fold's fitted chain: member names of its transformers (in order), its model and its y transform."""
 
     fold_id: str
     steps: tuple[str, ...]
     model: str
+    y_transform: str | None
 
 
 class Manifest(msgspec.Struct, **_FROZEN):
@@ -52,7 +53,6 @@ class Manifest(msgspec.Struct, **_FROZEN):
     chain: ChainEntry
     metrics: dict[str, float]
     folds: tuple[FoldEntry, ...]  # fold_final first, then the CV folds
-    y_transform: str | None
     members: dict[str, str]  # member name -> sha256 hex of its bytes
 
 

@@ -102,3 +102,24 @@ def test_cli_export_then_predict_a_csv_without_targets(bundle_run, test_rows, tm
     with (tmp_path / "replay.csv").open() as fh:
         replay = {r["sample_id"]: float(r["y_pred"]) for r in csv.DictReader(fh)}
     assert max(abs(replay[k] - expected[k]) for k in expected) <= TOL
+
+
+@pytest.mark.parametrize("y_op", ["standard", "power"])
+def test_a_chain_with_y_processing_predicts_on_the_target_scale(tecator_ds, test_rows, tmp_path, y_op):
+    spec = {"name": "y", "target": "fat", "seed": 0, "refit": {"metric": "rmse", "top_k": 1},
+            "pipeline": [{"split": {"kind": "kfold", "n_splits": 3, "shuffle": True}}, {"op": "msc"},
+                         {"y_processing": {"op": y_op}}, {"model": {"op": "pls", "n_components": [4, 8]}}]}
+    run = nirdag.run(spec, tecator_ds, workspace=tmp_path / "ws", seed=0)
+    types = run.sql("SELECT DISTINCT artifact_type FROM artifacts ORDER BY artifact_type").column(0).to_pylist()
+    assert types == ["model", "transformer", "y_transform"]
+    loaded = read_bundle(run.export(tmp_path / "y.nirdag"))
+    assert all(f.y_transform is not None for f in loaded.manifest.folds)
+    assert [s.role for s in loaded.manifest.chain.steps] == ["transformer", "y_transform", "model"]
+    out = nirdag.predict(loaded, test_rows, fold_mean=True)
+    chain_id = run.best["chain_id"]
+    expected = stored(run, chain_id, "fold_final")
+    ids = out.column("sample_id").to_pylist()
+    np.testing.assert_allclose(column(out, "y_pred"), [expected[i] for i in ids], rtol=0, atol=TOL)
+    folds = [stored(run, chain_id, f"fold_{k}") for k in range(3)]
+    np.testing.assert_allclose(column(out, "y_pred_fold_mean"), [np.mean([f[i] for f in folds]) for i in ids],
+                               rtol=0, atol=TOL)

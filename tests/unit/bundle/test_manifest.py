@@ -28,8 +28,8 @@ def example() -> Manifest:
                              StepEntry(role="model", op="pls", class_path="nirdag.operators.pls.PLSSweep",
                                        params={"n_components": 9, "scale": False}, step_hash=H))),
         metrics={"cv_rmse": 2.09, "final_test_rmse": 2.1},
-        folds=(FoldEntry(fold_id="fold_final", steps=(obj,), model=model),),
-        y_transform=None, members={obj: "cd" * 32, model: "ef" * 32},
+        folds=(FoldEntry(fold_id="fold_final", steps=(obj,), model=model, y_transform=None),),
+        members={obj: "cd" * 32, model: "ef" * 32},
     )
 
 
