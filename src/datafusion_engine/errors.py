@@ -9,3 +9,7 @@ class StoreError(NirdagError):
 
 class QueryError(NirdagError):
     """A SQL query was refused or failed; the message is one line naming the problem."""
+
+
+class CorruptBlobError(StoreError):
+    """A content-addressed blob's bytes no longer hash to its name (changed on disk) or it is missing."""

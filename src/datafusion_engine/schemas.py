@@ -14,6 +14,7 @@ _ROW = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 RunStatus = Literal["running", "completed", "failed"]
 PartitionName = Literal["train", "val", "test"]
+ArtifactType = Literal["transformer", "model", "splitter", "y_transform", "meta_model"]
 
 # Typed column roles: what a column identifies, declared on the row structs so joins are found from roles, not names.
 ColumnRole = Literal["run_id", "chain_id", "dataset_id", "sample_id", "target", "sample_metadata"]
@@ -129,6 +130,33 @@ class SpectrumRow(msgspec.Struct, **_ROW):
     metadata: SampleMetadata
 
 
+class ArtifactRow(msgspec.Struct, **_ROW):
+    """One fitted object of a run's chain and fold, stored once as a content-addressed blob.
+
+    ``step_key`` is the step's identity in its chain (sha256 of the chain's step hashes up to and including it, so a
+    step repeated in a chain stays distinct); ``artifact_id`` = sha256(chain_id, step_key, fold_id), never a position.
+    ``depends_on`` lists the artifact ids fitted before it in the chain, in order; ``ref_count`` is the number of
+    artifact rows (all runs) sharing ``blob_sha256``.
+    """
+
+    run_id: str
+    artifact_id: str
+    artifact_type: ArtifactType
+    chain_id: str
+    fold_id: str
+    step_key: str
+    step_hash: str
+    op: str
+    class_path: str
+    params_json: str
+    n_components: int | None
+    depends_on: list[str]
+    blob_sha256: str
+    size_bytes: int
+    dataset_hash: str
+    ref_count: int
+
+
 _SCALARS: dict[object, pa.DataType] = {
     str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_(),
     dt.datetime: pa.timestamp("us", tz="UTC"),
@@ -187,10 +215,11 @@ SCORES = schema_from_struct(ScoreRow)
 
 DATASETS = schema_from_struct(DatasetRow)
 SPECTRA = schema_from_struct(SpectrumRow)
+ARTIFACTS = schema_from_struct(ArtifactRow)
 
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "runs": RUNS, "pipelines": PIPELINES, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES,
-    "datasets": DATASETS, "spectra": SPECTRA, "events": EVENTS,
+    "datasets": DATASETS, "spectra": SPECTRA, "events": EVENTS, "artifacts": ARTIFACTS,
 }
 ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "runs": RunRow, "pipelines": PipelineRow, "chains": ChainRow, "predictions": PredictionRow, "scores": ScoreRow,
@@ -206,4 +235,5 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "scores": ("run_id", "chain_id", "fold_id", "partition", "target", "metric"),
     "datasets": ("dataset_hash",),
     "spectra": ("dataset_hash", "row"),
+    "artifacts": ("run_id", "artifact_id"),
 }

@@ -11,12 +11,13 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
+from datafusion_engine.artifact_index import blobs_of, quoted_list, read_artifacts, recounted
 from datafusion_engine.documents import delete_documents, write_document
 from datafusion_engine.errors import StoreError
 from datafusion_engine.schemas import NATURAL_KEYS, TABLE_SCHEMAS, RunRow
 
 TABLES_DIR = "tables"
-RESULT_TABLES = ("chains", "predictions", "scores", "events")
+RESULT_TABLES = ("chains", "predictions", "scores", "events", "artifacts")
 _ATTEMPTS = 6
 
 
@@ -112,13 +113,27 @@ class WorkspaceStore:
         """Store a run's typed artifact (msgspec JSON) under ``provenance/<run_id>/<name>``, atomically."""
         return write_document(self.root, run_id, name, data)
 
-    def delete_run_results(self, run_id: str) -> None:
-        """Remove a run's rows from the result tables (used when a run fails, so no half-written run remains)."""
+    def delete_run_results(self, run_id: str) -> list[str]:
+        """Remove a run's rows from the result tables (used when a run fails, so no half-written run remains).
+
+        Returns the blobs the run's artifact rows referenced; their ref counts are refreshed (the blobs stay: other
+        runs may share them, and unreferenced ones are orphans for cleanup).
+        """
         quoted = run_id.replace("'", "''")
+        blobs = blobs_of(read_artifacts(self.root / TABLES_DIR / "artifacts", f"run_id = '{quoted}'"))
         for name in RESULT_TABLES:
             path = self.root / TABLES_DIR / name
             if (path / "_delta_log").is_dir():
                 DeltaTable(path).delete(f"run_id = '{quoted}'")
+        self.refresh_ref_counts(blobs)
+        return blobs
+
+    def refresh_ref_counts(self, blobs: list[str]) -> None:
+        """Set ``ref_count`` of every artifact row sharing one of ``blobs`` to the number of rows sharing it."""
+        if not blobs:
+            return
+        rows = read_artifacts(self.root / TABLES_DIR / "artifacts", f"blob_sha256 IN ({quoted_list(blobs)})")
+        self.write("artifacts", recounted(rows))
 
     def _write_run(self, row: RunRow) -> None:
         self.write("runs", pa.Table.from_pylist([msgspec.structs.asdict(row)], schema=TABLE_SCHEMAS["runs"]))
@@ -141,7 +156,10 @@ class WorkspaceStore:
         return failed
 
     def write_results(self, run_id: str, results: dict[str, pa.Table]) -> None:
-        """Write a run's result tables (``chains``, ``predictions``, ``scores``, ``events``), adding run_id."""
+        """Write a run's result tables (``chains``, ``predictions``, ``scores``, ``events``, ``artifacts``), adding
+        run_id; the ref counts of the blobs the new artifact rows reference are refreshed."""
         for name, table in results.items():
             column = pa.array([run_id] * table.num_rows, type=pa.string())
             self.write(name, table.add_column(0, "run_id", column))
+            if name == "artifacts":
+                self.refresh_ref_counts(blobs_of(table))

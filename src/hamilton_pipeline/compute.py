@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from hamilton_pipeline.results import FinalFit, FoldSweep, GroupCV, RankedChain
+from hamilton_pipeline.results import FinalFit, FittedFold, FoldSweep, GroupCV, RankedChain
 from nirdag.operators.metrics import regression_scores
 from relspec.operator_map import instantiate, with_components
 from relspec.plan import CompiledPlan, FoldSpec, StepRef, SweepGroup
@@ -23,18 +24,6 @@ def apply_stateless(step: StepRef, spectra: np.ndarray) -> np.ndarray:
     return readonly(np.ascontiguousarray(instantiate(step).fit(spectra).transform(spectra)))
 
 
-def _fit_transform_steps(
-    steps: Sequence[StepRef], X_fit: np.ndarray, y_fit: np.ndarray, others: Sequence[np.ndarray]
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Fit each step on the fitting rows only, and apply it to them and to the other row blocks."""
-    outs = list(others)
-    for ref in steps:
-        est = instantiate(ref).fit(X_fit, y_fit)
-        X_fit = est.transform(X_fit)
-        outs = [est.transform(o) if o.shape[0] else o for o in outs]
-    return X_fit, outs
-
-
 def _predict(model: BaseEstimator, X: np.ndarray, select: np.ndarray | None) -> np.ndarray:
     """(n_selected, n_rows) predictions: every selected component count of a sweep model, or one row."""
     if X.shape[0] == 0:
@@ -44,19 +33,24 @@ def _predict(model: BaseEstimator, X: np.ndarray, select: np.ndarray | None) -> 
     return model.predict_all(X)[select, :, 0]
 
 
-def fit_predict(
+def fit_group(
     group: SweepGroup, components: Sequence[int | None], fit_rows: np.ndarray, predict_rows: Sequence[np.ndarray],
     spectra: np.ndarray, targets: np.ndarray,
-) -> list[np.ndarray]:
-    """Fit the group's fitted steps and its model on ``fit_rows``; predict each row block for ``components``.
+) -> tuple[FittedFold, list[np.ndarray]]:
+    """Fit the group's fitted steps, y transform and model on ``fit_rows``; predict each row block for ``components``.
 
     A sweep model (PLS, PCR) is fitted once with the largest count and predicts every count; a model without
-    components (``components == [None]``) predicts once. Returns one (len(components), n_rows) array per block.
+    components (``components == [None]``) predicts once. Returns the fitted objects (fold_id left empty for the
+    caller) and one (len(components), n_rows) array per block, on the target's scale.
     """
-    X_fit, blocks = _fit_transform_steps(
-        group.fitted_steps, spectra[fit_rows], targets[fit_rows], [spectra[r] for r in predict_rows]
-    )
-    y_fit = targets[fit_rows]
+    X_fit, y_fit = spectra[fit_rows], targets[fit_rows]
+    blocks = [spectra[r] for r in predict_rows]
+    steps = []
+    for ref in group.fitted_steps:
+        est = instantiate(ref).fit(X_fit, y_fit)
+        X_fit = est.transform(X_fit)
+        blocks = [est.transform(o) if o.shape[0] else o for o in blocks]
+        steps.append(est)
     y_transform = None if group.y_transform is None else instantiate(group.y_transform).fit(y_fit.reshape(-1, 1))
     if y_transform is not None:
         y_fit = y_transform.transform(y_fit.reshape(-1, 1)).ravel()
@@ -64,7 +58,8 @@ def fit_predict(
     largest = max(c for c in components if c is not None) if sweep else None
     model = instantiate(with_components(group.model, largest)).fit(X_fit, y_fit)
     select = np.asarray(components, dtype=np.int64) - 1 if sweep else None
-    return [readonly(_inverse(y_transform, _predict(model, X, select))) for X in blocks]
+    preds = [readonly(_inverse(y_transform, _predict(model, X, select))) for X in blocks]
+    return FittedFold("", tuple(steps), model, y_transform), preds
 
 
 def _inverse(y_transform: BaseEstimator | None, pred: np.ndarray) -> np.ndarray:
@@ -72,6 +67,14 @@ def _inverse(y_transform: BaseEstimator | None, pred: np.ndarray) -> np.ndarray:
     if y_transform is None or pred.size == 0:
         return pred
     return y_transform.inverse_transform(pred.reshape(-1, 1)).reshape(pred.shape)
+
+
+def fit_predict(
+    group: SweepGroup, components: Sequence[int | None], fit_rows: np.ndarray, predict_rows: Sequence[np.ndarray],
+    spectra: np.ndarray, targets: np.ndarray,
+) -> list[np.ndarray]:
+    """The predictions of :func:`fit_group` (the fitted objects are dropped)."""
+    return fit_group(group, components, fit_rows, predict_rows, spectra, targets)[1]
 
 
 def sweep_fold(
@@ -106,10 +109,49 @@ def rank_chains(plan: CompiledPlan, cvs: Sequence[GroupCV], targets: np.ndarray)
     return tuple(sorted(ranked, key=lambda r: (r.rmsecv, r.n_components or 0, r.chain_id)))
 
 
+def hoisted_refs(plan: CompiledPlan, group: SweepGroup) -> tuple[StepRef, ...]:
+    """The group's row-wise stateless steps above the folds, in order from the raw spectra."""
+    by_id = {h.node_id: h for h in plan.hoisted}
+    refs: list[StepRef] = []
+    node_id = group.input_node
+    while node_id is not None:
+        refs.insert(0, by_id[node_id].step)
+        node_id = by_id[node_id].parent
+    return tuple(refs)
+
+
+def hoisted_steps(plan: CompiledPlan, group: SweepGroup, n_wavelengths: int) -> tuple[BaseEstimator, ...]:
+    """The group's hoisted steps fitted on the width only (their fit reads nothing else)."""
+    # Values in (0, 1) suit every operator's domain (reflectance conversions refuse values <= 0).
+    X, fitted = np.full((2, n_wavelengths), 0.5), []
+    for ref in hoisted_refs(plan, group):
+        est = instantiate(ref).fit(X)
+        X = est.transform(X)
+        fitted.append(est)
+    return tuple(fitted)
+
+
+def _fold_fits(plan: CompiledPlan, group: SweepGroup, spectra: np.ndarray, targets: np.ndarray
+               ) -> tuple[FittedFold, ...]:
+    """The group's objects of every CV fold, fitted exactly as :func:`sweep_fold` fits them (same rows, the group's
+    largest count), so they predict what the CV nodes predicted."""
+    fits = []
+    for fold in plan.folds:
+        fitted, _ = fit_group(group, group.component_values, np.asarray(fold.train_rows, dtype=np.int64), [],
+                              spectra, targets)
+        fits.append(replace(fitted, fold_id=fold.fold_id))
+    return tuple(fits)
+
+
 def refit(
-    plan: CompiledPlan, ranking: Sequence[RankedChain], inputs: dict[str, np.ndarray], targets: np.ndarray
+    plan: CompiledPlan, ranking: Sequence[RankedChain], inputs: dict[str, np.ndarray], targets: np.ndarray,
+    n_wavelengths: int,
 ) -> tuple[FinalFit, ...]:
-    """Refit the ``top_k`` best chains on all train rows (``fold_final``), one sweep fit per group."""
+    """Refit the ``top_k`` best chains on all train rows (``fold_final``), one sweep fit per group.
+
+    Each FinalFit keeps the chain's fitted objects: hoisted steps, the ``fold_final`` fit and the CV folds' fits
+    (refit here for these chains only; the CV nodes keep nothing, so a 10,000-chain grid holds no fitted objects).
+    """
     chosen = ranking[: plan.refit.top_k]
     train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
     test = np.asarray(plan.test_rows, dtype=np.int64)
@@ -118,8 +160,12 @@ def refit(
         mine = [r for r in chosen if r.group_id == group.group_id]
         if not mine:
             continue
-        comps = [r.n_components for r in mine]
-        train_pred, test_pred = fit_predict(group, comps, train, [train, test], inputs[group.group_id], targets)
-        fits += [FinalFit(r.chain_id, train_pred[i], test_pred[i]) for i, r in enumerate(mine)]
+        spectra = inputs[group.group_id]
+        fitted, (train_pred, test_pred) = fit_group(
+            group, [r.n_components for r in mine], train, [train, test], spectra, targets)
+        objects = (replace(fitted, fold_id=plan.final_fold.fold_id), *_fold_fits(plan, group, spectra, targets))
+        hoisted = hoisted_steps(plan, group, n_wavelengths)
+        fits += [FinalFit(r.chain_id, train_pred[i], test_pred[i], r.n_components, hoisted, objects)
+                 for i, r in enumerate(mine)]
     order = {r.chain_id: i for i, r in enumerate(chosen)}
     return tuple(sorted(fits, key=lambda f: order[f.chain_id]))

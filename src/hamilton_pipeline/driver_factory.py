@@ -130,8 +130,8 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
     nodes.add(REFIT_MODELS, {CHAIN_RANKING: tuple, **dict.fromkeys(inputs.values(), np.ndarray),
                              TARGETS: np.ndarray}, tuple,
               lambda **kw: offload(compute.refit, plan, kw[CHAIN_RANKING], {g: kw[n] for g, n in inputs.items()},
-                                   kw[TARGETS]),
-              "The top-k chains refit on all train rows (fold_final).")
+                                   kw[TARGETS], dataset.n_wavelengths),
+              "The top-k chains refit on all train rows (fold_final), with their fitted objects.")
     nodes.add(OOF_PREDICTIONS, {**dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, pa.Table,
               lambda **kw: tables.cv_predictions_table(plan, gathered(kw), ids, kw[TARGETS]),
               "Out-of-fold (val) and per-fold test predictions, long format.")

@@ -14,12 +14,13 @@ from hamilton_pipeline.driver_factory import (
     CHAIN_SCORES,
     CHAIN_TABLE,
     OOF_PREDICTIONS,
+    REFIT_MODELS,
     REFIT_PREDICTIONS,
     build_driver,
 )
 from hamilton_pipeline.errors import NodeError
 from hamilton_pipeline.executors import execution_for
-from hamilton_pipeline.results import RankedChain
+from hamilton_pipeline.results import FinalFit, RankedChain
 from hamilton_pipeline.timing import NodeEvent, NodeTimer
 from nirdag.data import SpectraDataset
 from relspec.hashing import short
@@ -28,12 +29,14 @@ from relspec.plan import CompiledPlan
 
 @dataclass(frozen=True)
 class EngineResult:
-    """What one execution produced: result tables (without run_id) and the chain ranking."""
+    """What one execution produced: result tables (without run_id), the chain ranking and the refit chains'
+    fitted objects."""
 
     chains: pa.Table
     predictions: pa.Table
     scores: pa.Table
     ranking: tuple[RankedChain, ...]
+    fits: tuple[FinalFit, ...]
     seconds: float
     events: tuple[NodeEvent, ...]
 
@@ -79,11 +82,13 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
             threadpool_limits(limits=plan.policy.blas_threads):
         dr = build_driver(plan, dataset, timer, *execution.adapters, offload=execution.offload)
         try:
-            out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING])
+            out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING,
+                               REFIT_MODELS])
         except Exception as exc:
             raise _failed_node(plan, timer, exc) from exc
     predictions = pa.concat_tables([out[OOF_PREDICTIONS], out[REFIT_PREDICTIONS]])
     return EngineResult(
         chains=out[CHAIN_TABLE], predictions=predictions, scores=out[CHAIN_SCORES],
-        ranking=out[CHAIN_RANKING], seconds=time.perf_counter() - start, events=tuple(timer.events),
+        ranking=out[CHAIN_RANKING], fits=out[REFIT_MODELS], seconds=time.perf_counter() - start,
+        events=tuple(timer.events),
     )

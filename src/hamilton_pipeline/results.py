@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +37,30 @@ class RankedChain:
 
 
 @dataclass(frozen=True)
+class FittedFold:
+    """The objects one fold fitted for a sweep group: its fitted steps (in order), its y transform and its model.
+
+    A sweep model (PLS, PCR) is fitted at a largest component count and predicts the chain's count from it; its
+    predictions go back to the target's scale through ``y_transform.inverse_transform``.
+    """
+
+    fold_id: str
+    steps: tuple[Any, ...]
+    model: Any
+    y_transform: Any | None
+
+
+@dataclass(frozen=True)
 class FinalFit:
-    """The ``fold_final`` refit of one chain on all train rows."""
+    """The ``fold_final`` refit of one chain on all train rows, with the fitted objects of the chain.
+
+    ``hoisted`` are the chain's row-wise stateless steps above the folds (fitted on the width only); ``fits`` holds
+    ``fold_final`` first, then ``fold_0..k-1`` (fitted exactly as the CV nodes fitted them).
+    """
 
     chain_id: str
     train_pred: np.ndarray
     test_pred: np.ndarray
+    n_components: int | None
+    hoisted: tuple[Any, ...]
+    fits: tuple[FittedFold, ...]

@@ -9,8 +9,8 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "RunResult", "Workspace", "build_driver", "compile", "dag", "datasets", "load_csv", "load_dataset", "load_spec",
-    "query", "query_with_metrics", "run", "spec_schema",
+    "RunResult", "Workspace", "build_driver", "compile", "dag", "datasets", "export", "load_csv", "load_dataset",
+    "load_spec", "predict", "query", "query_with_metrics", "replay", "run", "spec_schema",
 ]
 
 _LAZY = {
@@ -20,6 +20,9 @@ _LAZY = {
     "query": ("nirdag.api", "query"),
     "query_with_metrics": ("nirdag.api", "query_with_metrics"),
     "dag": ("nirdag.api", "dag"),
+    "export": ("nirdag.api", "export"),
+    "predict": ("nirdag.bundle", "predict"),
+    "replay": ("nirdag.api", "replay"),
     "load_spec": ("relspec", "load_spec"),
     "spec_schema": ("relspec.json_schema", "spec_json_schema"),
     "RunResult": ("nirdag.api", "RunResult"),

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from datafusion_engine import TABLE_SCHEMAS, RunRow, StoreError, WorkspaceStore
+from datafusion_engine import artifact_housekeeping as housekeeping
 from datafusion_engine.documents import read_document
 from datafusion_engine.runs import repair_runs
 from datafusion_engine.scan_metrics import ScanMetrics
@@ -27,6 +28,9 @@ from datafusion_engine.spectra_store import load_stored_dataset, read_delta_sour
 from hamilton_pipeline import EngineResult, execute_plan
 from hamilton_pipeline import build_driver as _build_driver
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
+from nirdag.bundle import predict_chain
+from nirdag.bundle.artifacts import persist_fits
+from nirdag.bundle.export import export_chain, workspace_chain
 from nirdag.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirdag.data.errors import DataError
 from nirdag.data.from_parts import NonFinite
@@ -170,6 +174,10 @@ class RunResult:
         return write_dag(dr, path, folds=folds, overlay=overlay) if path is not None else dag_graph(
             dr, folds=folds, overlay=overlay)
 
+    def export(self, path: str | Path, chain: str = "best", *, key: str | bytes | None = None) -> Path:
+        """Write a bundle of a refit chain (``best`` or a chain id) to ``path``; see :func:`export`."""
+        return export(self.workspace, self.run_id, path, chain=chain, key=key)
+
 
 def run(
     spec: SpecSource, dataset: SpectraDataset | None = None, *, workspace: str | Path = "workspace",
@@ -193,6 +201,7 @@ def run(
         seed=plan.seed, nirdag_version=NIRDAG_VERSION, error=None, host=socket.gethostname(), pid=os.getpid(),
     )
     store.begin_run(row)
+    written: list[str] = []  # blobs this run created: removed again if it fails and nothing else uses them
     try:
         save_dataset(store, data)
         store.write("pipelines", pa.Table.from_pylist([{
@@ -202,12 +211,14 @@ def run(
         if plan.validation is not None:
             store.write_document(row.run_id, "policy_validation.json", plan.validation.to_json())
         result = execute_plan(plan, data, dask_client=dask_client)
-        store.write_results(row.run_id, result.tables())
+        artifacts, written = persist_fits(store.root, plan, result.fits)
+        store.write_results(row.run_id, {**result.tables(), "artifacts": artifacts})
         store.write_document(row.run_id, "decision_provenance.json",
                              _provenance(row.run_id, plan, spec, result).to_json())
         store.complete_run(row)
     except BaseException as exc:
         store.delete_run_results(row.run_id)
+        housekeeping.remove_unreferenced(store, written)
         store.fail_run(row, f"{type(exc).__name__}: {exc}")  # the documents stay: they explain the failed run
         raise
     record_view_decisions(open_session(store.root, policy=plan.policy), row.run_id)
@@ -243,6 +254,26 @@ def _provenance(run_id: str, plan: CompiledPlan, spec: SpecSource, result: Engin
                                                                        "engine_seconds": round(result.seconds, 6)},
         depends_on=("layout",))
     return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking, [executor])
+
+
+def export(workspace: str | Path, run_id: str, path: str | Path, *, chain: str = "best",
+           key: str | bytes | None = None) -> Path:
+    """Write a bundle of a run's refit chain to ``path``: manifest, fitted objects (skops), member hashes.
+
+    ``chain`` is ``best`` (the refit chain with the lowest RMSECV), a chain_id or a unique prefix of it. The
+    bundle is signed (HMAC-SHA256) when ``key`` is given or ``$NIRDAG_BUNDLE_KEY`` is set.
+    """
+    return export_chain(workspace, run_id, chain, path, key=key, nirdag_version=NIRDAG_VERSION)
+
+
+PredictData = SpectraDataset | np.ndarray
+
+
+def replay(workspace: str | Path, run_id: str, data: PredictData, *, chain: str = "best", fold_mean: bool = False,
+           resample: bool = False, sample_ids: Sequence[str] | None = None) -> pa.Table:
+    """Predict new spectra with a refit chain straight from a workspace (its blobs, verified by hash)."""
+    fitted = workspace_chain(workspace, run_id, chain)
+    return predict_chain(fitted, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids)
 
 
 def dag(spec: SpecSource, output: str | Path, dataset: SpectraDataset | None = None, *, folds: bool = False) -> Path:
@@ -349,6 +380,22 @@ class Workspace:
         return decode_validation(read_document(self.path, run_id, "policy_validation.json"))
 
     def delete_run(self, run_id: str) -> None:
-        """Delete a run from `runs` and its rows from chains, predictions and scores."""
+        """Delete a run from `runs` and its rows from every result table (its blobs become orphans: `cleanup`)."""
         if not WorkspaceStore(self.path).delete_run(run_id):
             raise StoreError(f"workspace {self.path} has no run {run_id!r}")
+
+    def artifact_stats(self) -> housekeeping.ArtifactStats:
+        """Artifact rows, runs, chains, blobs referenced and on disk, bytes, orphans."""
+        return housekeeping.stats(WorkspaceStore(self.path))
+
+    def orphans(self) -> list[tuple[str, int]]:
+        """Blobs no artifact row references: (sha256, bytes)."""
+        return housekeeping.orphans(WorkspaceStore(self.path))
+
+    def cleanup(self, *, dry_run: bool = False) -> list[tuple[str, int]]:
+        """Delete the orphan blobs (only list them with ``dry_run``)."""
+        return housekeeping.cleanup(WorkspaceStore(self.path), dry_run=dry_run)
+
+    def purge(self, dataset_hash: str, *, dry_run: bool = False) -> tuple[int, list[str]]:
+        """Drop the fitted objects of every run on ``dataset_hash``: (artifact rows, blobs) removed."""
+        return housekeeping.purge_dataset(WorkspaceStore(self.path), dataset_hash, dry_run=dry_run)

@@ -1,4 +1,4 @@
-"""The `nirdag` command line: run, demo, query, views, runs, dag, schema."""
+"""The `nirdag` command line: run, demo, query, views, runs, dag, schema, export, predict, artifacts."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def _names(text: str | None) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()] if text else []
 
 
-def _load_data(data: Path | None, **options):
+def _load_data(data: Path | None, say=_say, **options):
     if data is None:
         return nirdag.datasets.tecator()
     with warnings.catch_warnings(record=True) as caught:
@@ -63,7 +63,7 @@ def _load_data(data: Path | None, **options):
     for warning in caught:
         _err.print(f"warning: {warning.message}", highlight=False, markup=False)
     axis = dataset.wavelengths
-    _say(
+    say(
         f"loaded {data}: {dataset.n_samples} samples ({(dataset.partition == 'train').sum()} train) x "
         f"{dataset.n_wavelengths} spectral columns, axis {axis[0]:g}..{axis[-1]:g} {dataset.wavelength_unit}, "
         f"targets {sorted(dataset.targets)}"
@@ -241,6 +241,95 @@ def schema(
     else:
         output.write_text(text, encoding="utf-8")
         _say(f"wrote {output}")
+
+
+@app.command()
+def export(
+    run_id: Annotated[str, typer.Option("--run", help="Run id (nirdag runs list).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Bundle file to write (e.g. model.nirdag).")],
+    chain: Annotated[str, typer.Option(help="'best' (lowest RMSECV of the refit chains), a chain_id or a prefix "
+                                            "of >= 8 characters.")] = "best",
+    workspace: WorkspaceOpt = Path("workspace"),
+) -> None:
+    """Export a refit chain of a run as a bundle (signed with HMAC-SHA256 when NIRDAG_BUNDLE_KEY is set)."""
+    path = nirdag.export(workspace, run_id, output, chain=chain)
+    signed = "signed (HMAC-SHA256)" if os.environ.get("NIRDAG_BUNDLE_KEY") else "unsigned (set NIRDAG_BUNDLE_KEY)"
+    _say(f"wrote {path} ({path.stat().st_size} bytes, {signed})")
+
+
+def _say_err(text: str) -> None:
+    _err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def predict(
+    paths: Annotated[list[Path], typer.Argument(help="BUNDLE DATA, or only DATA with --run (chain replay).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Predictions file (.csv or .parquet); "
+                                                "default: print them.")] = None,
+    run_id: Annotated[str | None, typer.Option("--run", help="Replay a chain of this workspace run instead of a "
+                                               "bundle.")] = None,
+    chain: Annotated[str, typer.Option(help="With --run: 'best', a chain_id or a prefix.")] = "best",
+    workspace: WorkspaceOpt = Path("workspace"),
+    fold_mean: Annotated[bool, typer.Option(help="Also the mean of the CV fold models.")] = False,
+    resample: Annotated[bool, typer.Option(help="Interpolate spectra whose axis differs onto the training axis "
+                                           "(default: refuse them).")] = False,
+    data_format: Annotated[str | None, typer.Option("--format", help="Format of DATA when the path does not "
+                                                    "tell.")] = None,
+    id_column: Annotated[str | None, typer.Option(help="Sample id column of a wide table.")] = None,
+) -> None:
+    """Predict new spectra with a bundle (verified before loading) or a workspace chain; no target needed."""
+    if len(paths) != (1 if run_id else 2):
+        raise typer.BadParameter("give BUNDLE DATA, or DATA with --run RUN_ID" if run_id is None else
+                                 "with --run give only DATA")
+    dataset = _load_data(paths[-1], say=_say_err, format=data_format, id_column=id_column)
+    if run_id is None:
+        table = nirdag.predict(paths[0], dataset, fold_mean=fold_mean, resample=resample)
+    else:
+        table = nirdag.replay(workspace, run_id, dataset, chain=chain, fold_mean=fold_mean, resample=resample)
+    fmt: OutputFormat = "parquet" if output is not None and output.suffix == ".parquet" else "csv"
+    write(table, fmt if output is not None else "table", _err if output is not None else _out, output)
+
+
+artifacts_app = typer.Typer(help="Fitted objects of a workspace: statistics and clean-up of the blobs.",
+                            no_args_is_help=True)
+app.add_typer(artifacts_app, name="artifacts")
+
+
+@artifacts_app.command("stats")
+def artifacts_stats(workspace: WorkspaceOpt = Path("workspace")) -> None:
+    """Artifact rows, blobs referenced and on disk, bytes saved by deduplication, orphans."""
+    s = nirdag.Workspace(workspace).artifact_stats()
+    _say(f"{s.rows} artifact rows ({s.runs} runs, {s.chains} chains) -> {s.blobs_referenced} blobs referenced; "
+         f"{s.blob_files} blob files, {s.bytes_on_disk} bytes on disk ({s.bytes_referenced} bytes without "
+         f"deduplication); {s.orphans} orphans")
+
+
+@artifacts_app.command("orphans")
+def artifacts_orphans(workspace: WorkspaceOpt = Path("workspace")) -> None:
+    """Blobs that no artifact row references (left by deleted runs)."""
+    found = nirdag.Workspace(workspace).orphans()
+    for digest, size in found:
+        _say(f"{digest}  {size} bytes")
+    _say(f"{len(found)} orphan blobs")
+
+
+@artifacts_app.command("cleanup")
+def artifacts_cleanup(workspace: WorkspaceOpt = Path("workspace"),
+                      dry_run: Annotated[bool, typer.Option(help="Only list what would be deleted.")] = False) -> None:
+    """Delete orphan blobs (do not run while a run is writing into the workspace)."""
+    found = nirdag.Workspace(workspace).cleanup(dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    _say(f"{verb} {len(found)} orphan blobs ({sum(size for _, size in found)} bytes)")
+
+
+@artifacts_app.command("purge")
+def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="dataset_hash whose runs' fitted objects "
+                                                         "are dropped.")],
+                    workspace: WorkspaceOpt = Path("workspace"),
+                    dry_run: Annotated[bool, typer.Option(help="Only count what would go.")] = False) -> None:
+    """Drop the fitted objects of every run on a dataset (the runs and their scores stay)."""
+    rows, blobs = nirdag.Workspace(workspace).purge(dataset, dry_run=dry_run)
+    _say(f"{'would remove' if dry_run else 'removed'} {rows} artifact rows and {len(blobs)} blobs")
 
 
 def main() -> None:

@@ -113,9 +113,9 @@ def test_failure_during_execution_marks_the_run_failed(tmp_path, tecator, monkey
 
     monkeypatch.setattr(compute, "sweep_fold", broken_fold)
     ws = tmp_path / "ws"
-    with pytest.raises(NodeError, match="disk on fire") as caught:  # the engine names the failing node
+    with pytest.raises(NodeError, match=r"node pls_sweep__fold_\d__\w+ .* failed: RuntimeError: disk on fire") as info:
         nirdag.run(_spec(), tecator, workspace=ws)
-    assert isinstance(caught.value.__cause__, RuntimeError)
+    assert isinstance(info.value.__cause__, RuntimeError)
     runs = nirdag.query("SELECT status, error, finished_at FROM runs", ws).to_pylist()
     assert len(runs) == 1
     assert runs[0]["status"] == "failed" and "disk on fire" in runs[0]["error"]

@@ -1,0 +1,46 @@
+"""Reads of the `artifacts` table (the index of fitted-object blobs) and the ref counts derived from it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from datafusion import SessionContext
+from deltalake import DeltaTable
+
+from datafusion_engine.schemas import TABLE_SCHEMAS
+
+
+def quoted_list(values: Iterable[str]) -> str:
+    """A SQL ``IN`` list of string literals (quotes doubled)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def read_artifacts(path: Path, where: str | None = None) -> pa.Table:
+    """Rows of the artifacts table at ``path`` (empty, with the table's schema, when it does not exist yet)."""
+    schema = TABLE_SCHEMAS["artifacts"]
+    if not (path / "_delta_log").is_dir():
+        return schema.empty_table()
+    ctx = SessionContext()
+    ctx.register_table("artifacts", DeltaTable(path))
+    query = "SELECT * FROM artifacts" + (f" WHERE {where}" if where else "")
+    table = ctx.sql(query).to_arrow_table()
+    return table.select(schema.names).cast(schema)
+
+
+def recounted(rows: pa.Table) -> pa.Table:
+    """``rows`` (every row sharing their blobs) with ``ref_count`` = the number of rows per blob."""
+    if rows.num_rows == 0:
+        return rows
+    counts = rows.group_by("blob_sha256").aggregate([("artifact_id", "count")])
+    lookup = dict(zip(counts.column("blob_sha256").to_pylist(), counts.column("artifact_id_count").to_pylist(),
+                      strict=True))
+    values = pa.array([lookup[b] for b in rows.column("blob_sha256").to_pylist()], pa.int64())
+    index = rows.schema.get_field_index("ref_count")
+    return rows.set_column(index, rows.schema.field(index), values)
+
+
+def blobs_of(rows: pa.Table) -> list[str]:
+    return sorted(set(pc.unique(rows.column("blob_sha256")).to_pylist())) if rows.num_rows else []

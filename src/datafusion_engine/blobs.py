@@ -1,0 +1,92 @@
+"""Content-addressed blobs of a workspace: ``blobs/sha256/ab/<hex>``, written atomically, verified on every read."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from datafusion_engine.errors import CorruptBlobError, StoreError
+
+BLOBS_DIR = "blobs"
+_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class BlobStore:
+    """Bytes stored once under the sha256 of their content.
+
+    ``put`` reuses an existing blob only after re-hashing it in full (a blob changed on disk is rewritten, never
+    trusted); ``get`` verifies the hash of what it read and raises CorruptBlobError when it differs.
+    """
+
+    def __init__(self, workspace: str | Path):
+        self.root = Path(workspace).expanduser().resolve() / BLOBS_DIR / "sha256"
+
+    def path(self, digest: str) -> Path:
+        if not _HEX.fullmatch(digest):
+            raise StoreError(f"blob name {digest!r} is not a full lowercase sha256 hex digest")
+        return self.root / digest[:2] / digest
+
+    def _intact(self, path: Path, digest: str) -> bool:
+        try:
+            return sha256_hex(path.read_bytes()) == digest
+        except FileNotFoundError:
+            return False
+
+    def put(self, data: bytes) -> tuple[str, bool]:
+        """Store ``data``; returns its sha256 hex and whether a new file was written (False = deduplicated)."""
+        digest = sha256_hex(data)
+        path = self.path(digest)
+        if self._intact(path, digest):
+            return digest, False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{digest[:8]}-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)  # atomic on POSIX: readers see the old file or the whole new one
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest, True
+
+    def get(self, digest: str) -> bytes:
+        """The bytes of blob ``digest``, verified against the digest."""
+        path = self.path(digest)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise CorruptBlobError(f"blob {digest} is missing from {self.root}") from None
+        actual = sha256_hex(data)
+        if actual != digest:
+            raise CorruptBlobError(f"blob {path} is corrupted: its content hashes to sha256 {actual}, "
+                                   f"expected {digest}")
+        return data
+
+    def size(self, digest: str) -> int:
+        return self.path(digest).stat().st_size
+
+    def delete(self, digest: str) -> bool:
+        """Remove a blob; False when it was not there."""
+        path = self.path(digest)
+        if not path.exists():
+            return False
+        path.unlink()
+        return True
+
+    def digests(self) -> Iterator[str]:
+        """Every blob stored (temporary files of interrupted writes are not blobs)."""
+        if not self.root.is_dir():
+            return
+        for sub in sorted(self.root.iterdir()):
+            if sub.is_dir():
+                yield from (p.name for p in sorted(sub.iterdir()) if _HEX.fullmatch(p.name))

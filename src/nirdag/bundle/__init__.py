@@ -1,0 +1,16 @@
+"""nirdag.bundle: fitted artifacts of runs, signed bundles of a chain, and prediction on new spectra.
+
+No pickle anywhere: fitted objects are skops files loaded through an allow-list, and a bundle is verified (manifest
+digest or HMAC signature, member hashes) before any of its objects is loaded. Importing this package loads no engine
+(the workspace side lives in ``nirdag.bundle.artifacts`` and ``nirdag.bundle.export``).
+"""
+
+from nirdag.bundle.archive import LoadedBundle, read_bundle
+from nirdag.bundle.errors import BundleError, SpectraMismatchError, TamperedBundleError, UntrustedTypeError
+from nirdag.bundle.fitted import FittedChain, FittedStage
+from nirdag.bundle.predict import predict, predict_chain
+
+__all__ = [
+    "BundleError", "FittedChain", "FittedStage", "LoadedBundle", "SpectraMismatchError", "TamperedBundleError",
+    "UntrustedTypeError", "predict", "predict_chain", "read_bundle",
+]

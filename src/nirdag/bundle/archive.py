@@ -1,0 +1,172 @@
+"""The bundle file (a zip): write it atomically; read it back verifying everything before anything is loaded."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import struct
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from nirdag.bundle import serialize
+from nirdag.bundle.errors import BundleError, TamperedBundleError
+from nirdag.bundle.fitted import FittedChain, FittedStage
+from nirdag.bundle.manifest import Manifest, Signature, decode, encode
+from nirdag.bundle.signing import sign, signing_key, verify
+
+MANIFEST = "manifest.json"
+SIGNATURE = "signature.json"
+_OBJECT = re.compile(r"objects/[0-9a-f]{64}\.skops")
+_MAX_MANIFEST_BYTES = 16 * 2**20
+_MAX_MEMBER_BYTES = 2**30
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+# What zipfile raises on damaged archives (bad CRC, truncated streams, bad headers): all mean "not intact".
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, KeyError,
+               NotImplementedError, RuntimeError, struct.error, UnicodeDecodeError, OverflowError, IndexError)
+
+
+def object_name(data: bytes) -> str:
+    """Member name of a fitted object's skops bytes (content-addressed)."""
+    return f"objects/{hashlib.sha256(data).hexdigest()}.skops"
+
+
+def write_bundle(path: str | Path, manifest: Manifest, members: Mapping[str, bytes], key: bytes | None) -> Path:
+    """Write ``manifest`` (whose ``members`` must hash ``members``), the members and the signature to ``path``."""
+    expected = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
+    if expected != manifest.members:
+        raise BundleError("internal: the manifest's member hashes do not match the members being written")
+    manifest_bytes = encode(manifest)
+    signature = msgspec.json.encode(sign(manifest_bytes, key), order="sorted")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, data in ((MANIFEST, manifest_bytes), (SIGNATURE, signature), *sorted(members.items())):
+                zf.writestr(zipfile.ZipInfo(name, date_time=_EPOCH), data, compress_type=zipfile.ZIP_DEFLATED)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+@dataclass(frozen=True)
+class LoadedBundle:
+    """A verified bundle: its manifest, the fitted chain, and whether an HMAC signature was checked."""
+
+    path: Path
+    manifest: Manifest
+    chain: FittedChain
+    signature_verified: bool
+
+
+class _Reader:
+    """Reads members of a zip held in memory; every zip failure becomes a BundleError naming the member."""
+
+    def __init__(self, path: Path):
+        self.where = f"bundle {path}"
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise BundleError(f"{self.where} cannot be read: {exc.strerror or exc}") from None
+        try:
+            self.zf = zipfile.ZipFile(io.BytesIO(data))
+            infos = self.zf.infolist()
+        except _ZIP_ERRORS as exc:
+            raise BundleError(f"{self.where} is not a nirdag bundle: not a readable zip archive (truncated or "
+                              f"another kind of file): {exc}") from None
+        names = [i.filename for i in infos]
+        if len(set(names)) != len(names):
+            raise TamperedBundleError(f"{self.where} holds duplicate member names "
+                                      f"{sorted({n for n in names if names.count(n) > 1})}")
+        self.sizes = {i.filename: i.file_size for i in infos}
+
+    def read(self, name: str, limit: int = _MAX_MEMBER_BYTES) -> bytes:
+        if name not in self.sizes:
+            raise TamperedBundleError(f"{self.where} has no member {name}")
+        if self.sizes[name] > limit:
+            raise BundleError(f"{self.where}: member {name} declares {self.sizes[name]} bytes, over the limit {limit}")
+        try:
+            with self.zf.open(name) as handle:
+                data = handle.read(limit + 1)
+        except _ZIP_ERRORS as exc:
+            raise TamperedBundleError(f"{self.where}: member {name} is damaged ({exc})") from None
+        if len(data) > limit:
+            raise BundleError(f"{self.where}: member {name} is larger than the limit {limit}")
+        return data
+
+
+def _verified_manifest(reader: _Reader, key: bytes | None) -> tuple[Manifest, bool]:
+    for required in (MANIFEST, SIGNATURE):
+        if required not in reader.sizes:
+            raise TamperedBundleError(f"{reader.where} has no {required}; found members {sorted(reader.sizes)}")
+    manifest_bytes = reader.read(MANIFEST, _MAX_MANIFEST_BYTES)
+    try:
+        signature = msgspec.json.decode(reader.read(SIGNATURE, 4096), type=Signature)
+    except msgspec.DecodeError as exc:
+        raise TamperedBundleError(f"{reader.where}: signature.json is not valid: {exc}") from None
+    verified = verify(manifest_bytes, signature, key, reader.where)
+    manifest = decode(manifest_bytes, reader.where)
+    listed, present = set(manifest.members), set(reader.sizes) - {MANIFEST, SIGNATURE}
+    if present - listed:
+        raise TamperedBundleError(f"{reader.where} holds members the manifest does not list: "
+                                  f"{sorted(present - listed)}")
+    if listed - present:
+        raise TamperedBundleError(f"{reader.where} lacks members the manifest lists: {sorted(listed - present)}")
+    odd = sorted(n for n in listed if not _OBJECT.fullmatch(n))
+    if odd:
+        raise BundleError(f"{reader.where}: members {odd} are not fitted objects (objects/<sha256>.skops)")
+    return manifest, verified
+
+
+def _member_loader(reader: _Reader, manifest: Manifest) -> Callable[[str], Any]:
+    """Verify every member's sha256 first (all of them, before any is deserialised); then load on demand."""
+    contents = {}
+    for name, digest in sorted(manifest.members.items()):
+        data = reader.read(name)
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != digest:
+            raise TamperedBundleError(f"{reader.where}: member {name} was changed: it hashes to sha256 {actual}, "
+                                      f"the manifest records {digest}")
+        contents[name] = data
+    cache: dict[str, Any] = {}
+
+    def load(name: str) -> Any:
+        if name not in contents:
+            raise BundleError(f"{reader.where}: the manifest refers to {name}, which is not one of its members")
+        if name not in cache:
+            cache[name] = serialize.loads(contents[name], f"{reader.where} member {name}")
+        return cache[name]
+
+    return load
+
+
+def read_bundle(path: str | Path, *, key: str | bytes | None = None) -> LoadedBundle:
+    """Open and verify a bundle: zip intact, manifest digest (and HMAC when a key is given or
+    ``$NIRDAG_BUNDLE_KEY`` is set), schema version, member set and every member's sha256 — then load the fitted
+    objects through the skops allow-list."""
+    path = Path(path)
+    reader = _Reader(path)
+    manifest, verified = _verified_manifest(reader, signing_key(key))
+    load = _member_loader(reader, manifest)
+    stages = tuple(FittedStage(f.fold_id, tuple(load(s) for s in f.steps), load(f.model),
+                               load(f.y_transform) if f.y_transform else None) for f in manifest.folds)
+    if not stages or len(manifest.target_names) != 1:
+        raise BundleError(f"{reader.where}: the manifest must list fitted folds and exactly one target name")
+    chain = FittedChain(
+        chain_id=manifest.chain.chain_id, target=manifest.target_names[0],
+        wavelengths=np.asarray(manifest.wavelengths, dtype=np.float64), wavelength_unit=manifest.wavelength_unit,
+        n_components=manifest.chain.n_components, stages=stages,
+    )
+    return LoadedBundle(path=path, manifest=manifest, chain=chain, signature_verified=verified)

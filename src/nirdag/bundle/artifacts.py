@@ -1,0 +1,153 @@
+"""A run's fitted objects as content-addressed blobs indexed in the `artifacts` table, and back as a FittedChain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from datafusion_engine.blobs import BlobStore
+from datafusion_engine.errors import CorruptBlobError
+from datafusion_engine.schemas import TABLE_SCHEMAS
+from datafusion_engine.session import WorkspaceSession
+from hamilton_pipeline.compute import hoisted_refs
+from hamilton_pipeline.results import FinalFit
+from nirdag.bundle import serialize
+from nirdag.bundle.errors import BundleError
+from nirdag.bundle.fitted import FOLD_FINAL, FittedChain, FittedStage
+from relspec.hashing import sha256_of
+from relspec.plan import ChainSpec, CompiledPlan, StepRef
+
+
+def step_keys(step_hashes: Sequence[str]) -> list[str]:
+    """Identity of each step in its chain: sha256 of the chain's step hashes up to and including it."""
+    return [sha256_of("step", list(step_hashes[: i + 1])) for i in range(len(step_hashes))]
+
+
+def artifact_id(chain_id: str, step_key: str, fold_id: str) -> str:
+    return sha256_of("artifact", chain_id, step_key, fold_id)
+
+
+def _class_path(obj: Any) -> str:
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+@dataclass
+class _Blobs:
+    """Serialises each distinct fitted object of a run once and stores it (deduplicated by content)."""
+
+    store: BlobStore
+    written: list[str]
+    _done: dict[int, tuple[str, int]]
+
+    def put(self, obj: Any) -> tuple[str, int]:
+        if id(obj) not in self._done:
+            data = serialize.dumps(obj)
+            digest, new = self.store.put(data)
+            if new:
+                self.written.append(digest)
+            self._done[id(obj)] = (digest, len(data))
+        return self._done[id(obj)]
+
+
+def _chain_rows(plan: CompiledPlan, chain: ChainSpec, fit: FinalFit, blobs: _Blobs) -> list[dict[str, Any]]:
+    group = next(g for g in plan.groups if g.group_id == chain.group_id)
+    refs: list[StepRef] = [*hoisted_refs(plan, group), *group.fitted_steps]
+    kinds = ["transformer"] * len(refs)
+    if group.y_transform is not None:  # chain.step_hashes: transforms, then the y transform, then the model
+        refs.append(group.y_transform)
+        kinds.append("y_transform")
+    keys = step_keys(chain.step_hashes)
+    rows = []
+    for stage in fit.fits:
+        objects = [*fit.hoisted, *stage.steps, *([stage.y_transform] if group.y_transform else []), stage.model]
+        before: list[str] = []
+        for i, obj in enumerate(objects):
+            is_model = i == len(objects) - 1
+            op, params = (chain.model, chain.params) if is_model else (refs[i].op, refs[i].params)
+            digest, size = blobs.put(obj)
+            aid = artifact_id(chain.chain_id, keys[i], stage.fold_id)
+            rows.append({
+                "artifact_id": aid, "artifact_type": "model" if is_model else kinds[i],
+                "chain_id": chain.chain_id, "fold_id": stage.fold_id, "step_key": keys[i],
+                "step_hash": chain.step_hashes[i], "op": op, "class_path": _class_path(obj),
+                "params_json": msgspec.json.encode(params, order="sorted").decode(),
+                "n_components": chain.n_components if is_model else None, "depends_on": list(before),
+                "blob_sha256": digest, "size_bytes": size, "dataset_hash": plan.dataset_hash, "ref_count": 0,
+            })
+            before.append(aid)
+    return rows
+
+
+def persist_fits(workspace: str | Path, plan: CompiledPlan, fits: Sequence[FinalFit]) -> tuple[pa.Table, list[str]]:
+    """Store the fitted objects of the refit chains as blobs; return their artifact rows (without run_id) and the
+    blobs newly written (removed again if the run fails and nothing else references them)."""
+    blobs = _Blobs(BlobStore(workspace), [], {})
+    chains = {c.chain_id: c for c in plan.chains}
+    rows = [row for fit in fits for row in _chain_rows(plan, chains[fit.chain_id], fit, blobs)]
+    schema = TABLE_SCHEMAS["artifacts"]
+    return pa.Table.from_pylist(rows, schema=schema.remove(schema.get_field_index("run_id"))), blobs.written
+
+
+def fold_order(fold_id: str) -> tuple[int, int]:
+    """Sort key: ``fold_final`` first, then ``fold_0``, ``fold_1``... by number."""
+    return (0, 0) if fold_id == FOLD_FINAL else (1, int(fold_id.removeprefix("fold_")))
+
+
+def stages_from_rows(rows: list[dict[str, Any]], load: Any) -> tuple[FittedStage, ...]:
+    """Fitted stages from artifact rows: per fold, the model's ``depends_on`` gives its transformers in order.
+
+    ``load(row)`` returns the fitted object of a row (verified and allow-listed by the caller). A ``y_transform``
+    dependency inverts the model's predictions back to the target's scale.
+    """
+    by_id = {r["artifact_id"]: r for r in rows}
+    models = sorted((r for r in rows if r["artifact_type"] == "model"), key=lambda r: fold_order(r["fold_id"]))
+    stages = []
+    for model in models:
+        missing = [d for d in model["depends_on"] if d not in by_id]
+        if missing:
+            raise BundleError(f"model artifact {model['artifact_id']} of {model['fold_id']} depends on missing "
+                              f"artifacts {missing}")
+        deps = [by_id[d] for d in model["depends_on"]]
+        steps = tuple(load(d) for d in deps if d["artifact_type"] == "transformer")
+        y_rows = [d for d in deps if d["artifact_type"] == "y_transform"]
+        stages.append(FittedStage(model["fold_id"], steps, load(model), load(y_rows[0]) if y_rows else None))
+    return tuple(stages)
+
+
+def chain_rows(workspace: str | Path, run_id: str, chain_id: str) -> list[dict[str, Any]]:
+    """The artifact rows of one chain of a run; a chain that was not refit has none (a clear error)."""
+    session = WorkspaceSession(workspace)
+    if "artifacts" not in session.tables:
+        raise BundleError(f"workspace {session.root} has no artifacts table: no run kept fitted objects")
+    rid, cid = run_id.replace("'", "''"), chain_id.replace("'", "''")
+    rows = session.sql(f"SELECT * FROM artifacts WHERE run_id = '{rid}' AND chain_id = '{cid}'").to_pylist()
+    if not rows:
+        kept = session.sql(f"SELECT DISTINCT chain_id FROM artifacts WHERE run_id = '{rid}' ORDER BY chain_id")
+        raise BundleError(f"run {run_id!r} kept no fitted objects for chain {chain_id!r}; only refit chains "
+                          f"(refit.top_k) keep them: {kept.column('chain_id').to_pylist()}")
+    return rows
+
+
+def load_blob(blobs: BlobStore, row: dict[str, Any]) -> Any:
+    """The fitted object of an artifact row: blob verified by hash, loaded through the allow-list."""
+    try:
+        data = blobs.get(row["blob_sha256"])
+    except CorruptBlobError as exc:
+        raise BundleError(f"artifact {row['artifact_id']} ({row['op']}, {row['fold_id']}): {exc}") from None
+    return serialize.loads(data, f"blob {row['blob_sha256']} (artifact {row['artifact_id']}, {row['op']})")
+
+
+def load_workspace_chain(workspace: str | Path, run_id: str, chain_id: str, target: str,
+                         wavelengths: Any, wavelength_unit: str) -> FittedChain:
+    """Chain replay: the chain's fitted objects loaded from the workspace blobs."""
+    rows = chain_rows(workspace, run_id, chain_id)
+    blobs = BlobStore(workspace)
+    stages = stages_from_rows(rows, lambda row: load_blob(blobs, row))
+    model = next(r for r in rows if r["artifact_type"] == "model")
+    return FittedChain(chain_id=chain_id, target=target, wavelengths=wavelengths, wavelength_unit=wavelength_unit,
+                       n_components=model["n_components"], stages=stages)

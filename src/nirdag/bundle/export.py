@@ -1,0 +1,154 @@
+"""Export one refit chain of a workspace run as a bundle; read the facts a chain needs from the workspace tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from datafusion_engine.blobs import BlobStore
+from datafusion_engine.errors import CorruptBlobError
+from datafusion_engine.session import WorkspaceSession
+from nirdag.bundle.archive import object_name, write_bundle
+from nirdag.bundle.artifacts import chain_rows, fold_order, load_workspace_chain
+from nirdag.bundle.errors import BundleError
+from nirdag.bundle.fitted import FittedChain
+from nirdag.bundle.manifest import SCHEMA_VERSION, ChainEntry, FoldEntry, Manifest, StepEntry
+from nirdag.bundle.signing import signing_key
+
+_ID_PREFIX_MIN = 8
+
+
+def _q(text: str) -> str:
+    return text.replace("'", "''")
+
+
+@dataclass(frozen=True)
+class ChainFacts:
+    """What the workspace says about a run's chain: identities, target, training axis, metrics."""
+
+    run_id: str
+    chain: dict[str, Any]  # the chains table row
+    target: str
+    dataset_hash: str
+    wavelengths: np.ndarray
+    wavelength_unit: str
+    metrics: dict[str, float]
+
+
+def _one(session: WorkspaceSession, query: str, what: str) -> dict[str, Any]:
+    rows = session.sql(query).to_pylist()
+    if len(rows) != 1:
+        raise BundleError(f"workspace {session.root}: {what}")
+    return rows[0]
+
+
+def resolve_chain(session: WorkspaceSession, run_id: str, chain: str) -> str:
+    """``best`` (the refit chain with the lowest pooled RMSECV), a full chain_id, or a unique prefix of >= 8."""
+    rid = _q(run_id)
+    if chain == "best":
+        return _one(session, (
+            "SELECT c.chain_id FROM chains c JOIN scores s ON s.run_id = c.run_id AND s.chain_id = c.chain_id "
+            f"WHERE c.run_id = '{rid}' AND c.refit AND s.fold_id = 'cv' AND s.metric = 'rmse' "
+            "ORDER BY s.value, c.n_components, c.chain_id LIMIT 1"), f"run {run_id!r} has no refit chain")["chain_id"]
+    if len(chain) < _ID_PREFIX_MIN:
+        raise BundleError(f"chain {chain!r}: give 'best', a full chain_id or a prefix of at least {_ID_PREFIX_MIN}")
+    found = session.sql(f"SELECT chain_id FROM chains WHERE run_id = '{rid}' AND starts_with(chain_id, "
+                        f"'{_q(chain)}')").column("chain_id").to_pylist()
+    if len(found) != 1:
+        raise BundleError(f"run {run_id!r} has {len(found)} chains matching {chain!r} (expected exactly one)")
+    return found[0]
+
+
+def chain_facts(workspace: str | Path, run_id: str, chain: str = "best") -> ChainFacts:
+    """Read a completed run's chain row, target, training wavelength axis and metrics."""
+    session = WorkspaceSession(workspace)
+    missing = {"runs", "chains", "scores", "datasets", "pipelines"} - set(session.tables)
+    if missing:
+        raise BundleError(f"workspace {session.root} lacks tables {sorted(missing)}; run a pipeline into it first")
+    run = _one(session, f"SELECT * FROM runs WHERE run_id = '{_q(run_id)}'", f"no run {run_id!r}")
+    if run["status"] != "completed":
+        raise BundleError(f"run {run_id!r} is {run['status']}, not completed: it has no chain to export")
+    chain_id = resolve_chain(session, run_id, chain)
+    row = _one(session, f"SELECT * FROM chains WHERE run_id = '{_q(run_id)}' AND chain_id = '{chain_id}'",
+               f"no chain {chain_id}")
+    target = _one(session, f"SELECT target FROM pipelines WHERE pipeline_hash = '{_q(run['pipeline_hash'])}'",
+                  f"no pipeline {run['pipeline_hash']}")["target"]
+    data = _one(session, f"SELECT wavelengths, wavelength_unit FROM datasets WHERE dataset_hash = "
+                f"'{_q(run['dataset_hash'])}'", f"no dataset {run['dataset_hash']}")
+    scores = session.sql(f"SELECT fold_id, partition, metric, value FROM scores WHERE run_id = '{_q(run_id)}' AND "
+                         f"chain_id = '{chain_id}' AND fold_id IN ('cv', 'fold_final')").to_pylist()
+    metrics = {f"{'cv' if s['fold_id'] == 'cv' else 'final_' + s['partition']}_{s['metric']}": s["value"]
+               for s in scores if math.isfinite(s["value"])}
+    return ChainFacts(run_id=run_id, chain=row, target=target, dataset_hash=run["dataset_hash"],
+                      wavelengths=np.asarray(data["wavelengths"], dtype=np.float64),
+                      wavelength_unit=data["wavelength_unit"], metrics=dict(sorted(metrics.items())))
+
+
+def workspace_chain(workspace: str | Path, run_id: str, chain: str = "best") -> FittedChain:
+    """Chain replay: a run's refit chain loaded from the workspace's verified blobs."""
+    facts = chain_facts(workspace, run_id, chain)
+    return load_workspace_chain(workspace, run_id, facts.chain["chain_id"], facts.target, facts.wavelengths,
+                                facts.wavelength_unit)
+
+
+def _folds_and_members(workspace: str | Path, rows: list[dict[str, Any]]
+                       ) -> tuple[list[FoldEntry], dict[str, bytes], list[dict[str, Any]]]:
+    blobs = BlobStore(workspace)
+    by_id = {r["artifact_id"]: r for r in rows}
+    members: dict[str, bytes] = {}
+
+    def member(row: dict[str, Any]) -> str:
+        try:
+            data = blobs.get(row["blob_sha256"])  # verified by hash
+        except CorruptBlobError as exc:
+            raise BundleError(f"artifact {row['artifact_id']} ({row['op']}, {row['fold_id']}): {exc}") from None
+        name = object_name(data)
+        members[name] = data
+        return name
+
+    models = [r for r in rows if r["artifact_type"] == "model"]
+    models.sort(key=lambda r: fold_order(r["fold_id"]))
+    def entry(model: dict[str, Any]) -> FoldEntry:
+        deps = [by_id[d] for d in model["depends_on"]]
+        y_rows = [d for d in deps if d["artifact_type"] == "y_transform"]
+        return FoldEntry(fold_id=model["fold_id"],
+                         steps=tuple(member(d) for d in deps if d["artifact_type"] == "transformer"),
+                         model=member(model), y_transform=member(y_rows[0]) if y_rows else None)
+
+    folds = [entry(m) for m in models]
+    final = models[0]
+    return folds, members, [*(by_id[d] for d in final["depends_on"]), final]
+
+
+def export_chain(workspace: str | Path, run_id: str, chain: str, path: str | Path, *,
+                 key: str | bytes | None = None, nirdag_version: str) -> Path:
+    """Write a bundle of a run's refit chain (``best`` or a chain id) to ``path``; signed when a key is set."""
+    facts = chain_facts(workspace, run_id, chain)
+    chain_id = facts.chain["chain_id"]
+    folds, members, final_rows = _folds_and_members(workspace, chain_rows(workspace, run_id, chain_id))
+    steps = tuple(StepEntry(role=r["artifact_type"], op=r["op"],
+                            class_path=r["class_path"], params=msgspec.json.decode(r["params_json"]),
+                            step_hash=r["step_hash"]) for r in final_rows)
+    c = facts.chain
+    manifest = Manifest(
+        schema_version=SCHEMA_VERSION, nirdag_version=nirdag_version,
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), run_id=run_id,
+        training_dataset_hash=facts.dataset_hash, target_names=(facts.target,),
+        wavelengths=tuple(float(w) for w in facts.wavelengths), wavelength_unit=facts.wavelength_unit,
+        chain=ChainEntry(chain_id=chain_id, pipeline_hash=c["pipeline_hash"], branch_name=c["branch_name"],
+                         preprocessing=c["preprocessing"], model=c["model"], n_components=c["n_components"],
+                         steps=steps),
+        metrics=facts.metrics, folds=tuple(folds),
+        members={name: _sha(data) for name, data in members.items()},
+    )
+    return write_bundle(path, manifest, members, signing_key(key))
+
+
+def _sha(data: bytes) -> str:
+    return object_name(data).removeprefix("objects/").removesuffix(".skops")

@@ -1,0 +1,73 @@
+"""A fitted chain in memory (from a bundle or a workspace) and its application to new spectra."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nirdag.bundle.errors import BundleError
+
+FOLD_FINAL = "fold_final"
+
+
+@dataclass(frozen=True)
+class FittedStage:
+    """One fold's fitted chain: transformers in order (hoisted steps first), the model, and the y transform that
+    takes the model's predictions back to the target's scale (None without y processing)."""
+
+    fold_id: str
+    steps: tuple[Any, ...]
+    model: Any
+    y_transform: Any | None = None
+
+    def predict(self, X: np.ndarray, n_components: int | None) -> np.ndarray:
+        """Predictions (n_rows,) of the chain on the target's scale; a sweep model predicts the chain's count.
+
+        The arithmetic is the engine's (``hamilton_pipeline.compute``): each step's ``transform`` in turn, then
+        ``predict_all(X)[k - 1]`` of a sweep model or ``predict`` of any other model, then the inverse y transform.
+        """
+        for step in self.steps:
+            X = step.transform(X)
+        if n_components is None:
+            pred = np.asarray(self.model.predict(X), dtype=np.float64).reshape(-1)
+        else:
+            pred = self.model.predict_all(X)[n_components - 1, :, 0]
+        if self.y_transform is None:
+            return pred
+        return np.asarray(self.y_transform.inverse_transform(pred.reshape(-1, 1)), dtype=np.float64).reshape(-1)
+
+
+@dataclass(frozen=True)
+class FittedChain:
+    """Everything needed to predict with one chain: its fitted stages and the facts of its training data."""
+
+    chain_id: str
+    target: str
+    wavelengths: np.ndarray
+    wavelength_unit: str
+    n_components: int | None
+    stages: tuple[FittedStage, ...]  # fold_final first, then the CV folds
+
+    def __post_init__(self) -> None:
+        if not self.stages or self.stages[0].fold_id != FOLD_FINAL:
+            raise BundleError(f"chain {self.chain_id}: the first fitted stage must be {FOLD_FINAL!r}")
+
+    @property
+    def final(self) -> FittedStage:
+        return self.stages[0]
+
+    @property
+    def folds(self) -> tuple[FittedStage, ...]:
+        return self.stages[1:]
+
+    def predict(self, X: np.ndarray, *, fold_mean: bool = False) -> dict[str, np.ndarray]:
+        """``{"y_pred": refit predictions}`` and, with ``fold_mean``, ``"y_pred_fold_mean"`` (mean of fold models)."""
+        out = {"y_pred": self.final.predict(X, self.n_components)}
+        if fold_mean:
+            if not self.folds:
+                raise BundleError(f"chain {self.chain_id} holds no fold models; predict without fold_mean")
+            preds = [stage.predict(X, self.n_components) for stage in self.folds]
+            out["y_pred_fold_mean"] = np.mean(preds, axis=0)
+        return out

@@ -1,0 +1,96 @@
+"""New spectra through a fitted chain: width, axis, unit and finiteness checked first; predictions with sample ids."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from threadpoolctl import threadpool_limits
+
+from nirdag.bundle.archive import LoadedBundle, read_bundle
+from nirdag.bundle.errors import SpectraMismatchError
+from nirdag.bundle.fitted import FittedChain
+from nirdag.data import SpectraDataset
+from nirdag.operators import Resample
+
+_AXIS_TOL = 1e-6
+
+
+def _same_axis(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=0.0, atol=_AXIS_TOL * max(1.0, float(np.abs(b).max()))))
+
+
+def _onto_training_axis(chain: FittedChain, X: np.ndarray, axis: np.ndarray, where: str) -> np.ndarray:
+    try:
+        return Resample(new_wavelengths=chain.wavelengths, wavelengths=axis).fit(X).transform(X)
+    except ValueError as exc:
+        raise SpectraMismatchError(f"{where}: cannot resample onto the training axis: {exc}") from None
+
+
+def conform_spectra(chain: FittedChain, X: np.ndarray, axis: np.ndarray | None, unit: str | None, *,
+                    resample: bool, where: str) -> np.ndarray:
+    """Spectra on the chain's training axis; refuses a differing axis unless ``resample`` asks to interpolate."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise SpectraMismatchError(f"{where}: spectra must be a non-empty 2D matrix, got shape {X.shape}")
+    train = chain.wavelengths
+    train_desc = f"{train.size} wavelengths {train[0]:g}..{train[-1]:g} {chain.wavelength_unit}"
+    if unit is not None and "index" not in (unit, chain.wavelength_unit) and unit != chain.wavelength_unit:
+        raise SpectraMismatchError(f"{where}: wavelength unit {unit!r} differs from training ({train_desc})")
+    if axis is None:
+        if X.shape[1] != train.size:
+            raise SpectraMismatchError(f"{where}: {X.shape[1]} wavelengths per spectrum, the chain was trained on "
+                                       f"{train_desc}")
+    elif not _same_axis(np.asarray(axis, dtype=np.float64), train):
+        if not resample:
+            raise SpectraMismatchError(
+                f"{where}: wavelength axis ({len(axis)} wavelengths {axis[0]:g}..{axis[-1]:g}) differs from "
+                f"training ({train_desc}); pass resample=True (--resample) to interpolate onto the training axis")
+        X = _onto_training_axis(chain, X, np.asarray(axis, dtype=np.float64), where)
+    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    if bad.size:
+        raise SpectraMismatchError(f"{where}: {bad.size} spectra contain NaN or inf (rows {(bad + 1)[:5].tolist()}"
+                                   f"{' ...' if bad.size > 5 else ''}); remove or repair them")
+    return X
+
+
+def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: bool = False,
+                  resample: bool = False, sample_ids: Any = None, where: str = "spectra") -> pa.Table:
+    """Predictions of ``chain`` for a SpectraDataset or a 2D array (rows in the training axis order).
+
+    Returns a table ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean``, the mean of the fold models).
+    """
+    if isinstance(data, SpectraDataset):
+        X = conform_spectra(chain, data.spectra, data.wavelengths, data.wavelength_unit, resample=resample,
+                            where=f"dataset {data.name!r}")
+        ids = data.sample_ids
+    else:
+        X = conform_spectra(chain, data, None, None, resample=resample, where=where)
+        ids = np.arange(1, X.shape[0] + 1).astype(str) if sample_ids is None else np.asarray(sample_ids).astype(str)
+        if ids.shape != (X.shape[0],):
+            raise SpectraMismatchError(f"{where}: {ids.size} sample ids for {X.shape[0]} spectra")
+    # BLAS on one thread, as the engine runs: faster here (see STACK_NOTES) and the same arithmetic as the run.
+    with threadpool_limits(limits=1):
+        columns = chain.predict(X, fold_mean=fold_mean)
+    return pa.table({
+        "sample_id": pa.array(ids, pa.string()),
+        "target": pa.array([chain.target] * X.shape[0], pa.string()),
+        **{name: pa.array(values, pa.float64()) for name, values in columns.items()},
+    })
+
+
+def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray, *, fold_mean: bool = False,
+            resample: bool = False, key: str | bytes | None = None, sample_ids: Sequence[str] | None = None
+            ) -> pa.Table:
+    """Predict new spectra with a bundle, verified (hashes; HMAC when a key is configured) before loading.
+
+    ``data``: a SpectraDataset (its axis must equal the training axis unless ``resample``), or a 2D array on the
+    training axis. Returns ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean`` with ``fold_mean``). Loads no
+    engine (Hamilton, DataFusion, Delta): a lab machine only needs nirdag's operators, numpy and skops.
+    """
+    loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key)
+    return predict_chain(loaded.chain, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids,
+                         where=f"spectra for bundle {loaded.path}")
