@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from hamilton_pipeline.predictions import predictions_of, readonly
 from hamilton_pipeline.results import FinalFit, FittedFold, FoldSweep, GroupCV, RankedChain
+from hamilton_pipeline.stacking import refit_stack
 from nirdag.operators.metrics import regression_scores
 from relspec.operator_map import instantiate, with_components
 from relspec.plan import CompiledPlan, FoldSpec, StepRef, SweepGroup
 
 
-def readonly(array: np.ndarray) -> np.ndarray:
-    array.setflags(write=False)
-    return array
-
-
 def apply_stateless(step: StepRef, spectra: np.ndarray) -> np.ndarray:
     """Apply a row-wise stateless step to all rows at once (its fit reads nothing but the width)."""
     return readonly(np.ascontiguousarray(instantiate(step).fit(spectra).transform(spectra)))
-
-
-def _predict(model: BaseEstimator, X: np.ndarray, select: np.ndarray | None) -> np.ndarray:
-    """(n_selected, n_rows) predictions: every selected component count of a sweep model, or one row."""
-    if X.shape[0] == 0:
-        return np.empty((1 if select is None else select.size, 0))
-    if select is None:
-        return np.asarray(model.predict(X), dtype=np.float64).reshape(1, -1)
-    return model.predict_all(X)[select, :, 0]
 
 
 def fit_group(
@@ -58,7 +46,7 @@ def fit_group(
     largest = max(c for c in components if c is not None) if sweep else None
     model = instantiate(with_components(group.model, largest)).fit(X_fit, y_fit)
     select = np.asarray(components, dtype=np.int64) - 1 if sweep else None
-    preds = [readonly(_inverse(y_transform, _predict(model, X, select))) for X in blocks]
+    preds = [readonly(_inverse(y_transform, predictions_of(model, X, select))) for X in blocks]
     return FittedFold("", tuple(steps), model, y_transform), preds
 
 
@@ -145,14 +133,35 @@ def _fold_fits(plan: CompiledPlan, group: SweepGroup, spectra: np.ndarray, targe
 
 def refit(
     plan: CompiledPlan, ranking: Sequence[RankedChain], inputs: dict[str, np.ndarray], targets: np.ndarray,
-    n_wavelengths: int,
+    n_wavelengths: int, cvs: Mapping[str, GroupCV] | None = None,
 ) -> tuple[FinalFit, ...]:
     """Refit the ``top_k`` best chains on all train rows (``fold_final``), one sweep fit per group.
 
     Each FinalFit keeps the chain's fitted objects: hoisted steps, the ``fold_final`` fit and the CV folds' fits
     (refit here for these chains only; the CV nodes keep nothing, so a 10,000-chain grid holds no fitted objects).
+    A stacked chain refits its base chains too (they are returned after the chosen ones); ``cvs`` holds the
+    groups' pooled out-of-fold predictions the meta-model is fitted on.
     """
-    chosen = ranking[: plan.refit.top_k]
+    chosen = list(ranking[: plan.refit.top_k])
+    stacks = {s.group_id: s for s in plan.stacks}
+    by_id = {r.chain_id: r for r in ranking}
+    needed = {r.chain_id for r in chosen}
+    for r in [r for r in chosen if r.group_id in stacks]:
+        chosen += [by_id[c] for c in stacks[r.group_id].base_chains if c not in needed]
+        needed |= set(stacks[r.group_id].base_chains)
+    fits = _refit_groups(plan, chosen, inputs, targets, n_wavelengths)
+    for stack in plan.stacks:
+        mine = [r for r in chosen if r.group_id == stack.group_id]
+        if mine:
+            base = {f.chain_id: f for f in fits}
+            fits += refit_stack(plan, stack, [r.chain_id for r in mine], [r.n_components for r in mine], cvs or {},
+                                base, targets)
+    order = {r.chain_id: i for i, r in enumerate(chosen)}
+    return tuple(sorted(fits, key=lambda f: order[f.chain_id]))
+
+
+def _refit_groups(plan: CompiledPlan, chosen: Sequence[RankedChain], inputs: dict[str, np.ndarray],
+                  targets: np.ndarray, n_wavelengths: int) -> list[FinalFit]:
     train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
     test = np.asarray(plan.test_rows, dtype=np.int64)
     fits = []
@@ -167,5 +176,4 @@ def refit(
         hoisted = hoisted_steps(plan, group, n_wavelengths)
         fits += [FinalFit(r.chain_id, train_pred[i], test_pred[i], r.n_components, hoisted, objects)
                  for i, r in enumerate(mine)]
-    order = {r.chain_id: i for i, r in enumerate(chosen)}
-    return tuple(sorted(fits, key=lambda f: order[f.chain_id]))
+    return fits

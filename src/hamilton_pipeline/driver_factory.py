@@ -10,13 +10,13 @@ import numpy as np
 import pyarrow as pa
 from hamilton import ad_hoc_utils, driver
 
-from hamilton_pipeline import compute, tables
+from hamilton_pipeline import compute, stacking, tables
 from hamilton_pipeline.executors import Offload, direct
 from hamilton_pipeline.node_factory import make_node
 from hamilton_pipeline.results import FoldSweep, GroupCV
 from nirdag.data import SpectraDataset
 from relspec.hashing import short
-from relspec.plan import CompiledPlan, SweepGroup
+from relspec.plan import CompiledPlan, StackGroup, SweepGroup
 
 SPECTRA = "spectra"
 TARGETS = "targets"
@@ -116,9 +116,27 @@ def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup, offload: 
     )
 
 
+def stack_name(stack: StackGroup) -> str:
+    return f"stack__{short(stack.group_id)}"
+
+
+def _stack_nodes(nodes: _Nodes, plan: CompiledPlan, stack: StackGroup) -> None:
+    """The meta-model's CV, from the base groups' pooled out-of-fold predictions only."""
+    group_of = {c.chain_id: c.group_id for c in plan.chains}
+    bases = {group_of[c]: f"cv__{short(group_of[c])}" for c in stack.base_chains}
+    nodes.add(
+        stack_name(stack), {**dict.fromkeys(bases.values(), GroupCV), TARGETS: np.ndarray}, GroupCV,
+        lambda **kw: stacking.stack_cv(plan, stack, {g: kw[n] for g, n in bases.items()}, kw[TARGETS]),
+        f"Meta-model {stack.model.label} on the out-of-fold predictions of {len(stack.base_chains)} base chains.",
+        display=f"stack · {stack.model.label} on {len(stack.base_chains)} chains",
+    )
+
+
 def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, offload: Offload) -> None:
-    cvs = [cv_name(g) for g in plan.groups]
+    cvs = [cv_name(g) for g in plan.groups] + [stack_name(s) for s in plan.stacks]
     inputs = {g.group_id: hoisted_name(plan, g.input_node) for g in plan.groups}
+    # a stacked chain's refit fits its meta-model on the base groups' out-of-fold predictions
+    refit_cvs = {g.group_id: cv_name(g) for g in plan.groups} if plan.stacks else {}
     ids = dataset.sample_ids
 
     def gathered(kw: dict[str, Any]) -> list[GroupCV]:
@@ -128,9 +146,9 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
               lambda **kw: compute.rank_chains(plan, gathered(kw), kw[TARGETS]),
               "Every chain ranked by pooled RMSECV (ties: fewer components, then chain_id).")
     nodes.add(REFIT_MODELS, {CHAIN_RANKING: tuple, **dict.fromkeys(inputs.values(), np.ndarray),
-                             TARGETS: np.ndarray}, tuple,
+                             **dict.fromkeys(refit_cvs.values(), GroupCV), TARGETS: np.ndarray}, tuple,
               lambda **kw: offload(compute.refit, plan, kw[CHAIN_RANKING], {g: kw[n] for g, n in inputs.items()},
-                                   kw[TARGETS], dataset.n_wavelengths),
+                                   kw[TARGETS], dataset.n_wavelengths, {g: kw[n] for g, n in refit_cvs.items()}),
               "The top-k chains refit on all train rows (fold_final), with their fitted objects.")
     nodes.add(OOF_PREDICTIONS, {**dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, pa.Table,
               lambda **kw: tables.cv_predictions_table(plan, gathered(kw), ids, kw[TARGETS]),
@@ -163,6 +181,8 @@ def build_driver(
     _hoisted_nodes(nodes, plan, offload)
     for group in plan.groups:
         _sweep_nodes(nodes, plan, group, offload)
+    for stack in plan.stacks:
+        _stack_nodes(nodes, plan, stack)
     _result_nodes(nodes, plan, dataset, offload)
     module = ad_hoc_utils.create_temporary_module(
         *nodes.fns.values(), module_name=f"nirdag_plan_{short(plan.plan_hash)}_{next(_module_ids)}"

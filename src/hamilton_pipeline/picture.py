@@ -43,7 +43,7 @@ def _kind(name: str, deps: set[str]) -> str:
         return "data"
     if _FOLD.match(name):
         return "fold"
-    if name.startswith("cv__"):
+    if name.startswith(("cv__", "stack__")):
         return "gather"
     if "__" in name:
         return "hoisted"

@@ -18,6 +18,7 @@ from relspec.findings import (
 )
 from relspec.folds import make_folds
 from relspec.hashing import sha256_of
+from relspec.layout import Layout, Path, lay_out
 from relspec.operator_map import instantiate, model_ref, output_axis, transform_ref, y_transform_ref
 from relspec.plan import (
     FOLD_FINAL,
@@ -30,96 +31,16 @@ from relspec.plan import (
 )
 from relspec.policy import RuntimePolicy, decide_policy
 from relspec.spec import (
+    BranchItem,
     BranchStep,
     ModelSpec,
     ModelStep,
     PipelineSpec,
-    SplitSpec,
-    SplitStep,
     TransformStep,
-    YProcessingStep,
-    YTransformSpec,
 )
+from relspec.stacking import stack_layout
 from relspec.validation import SCHEMA_VERSION as VALIDATION_SCHEMA_VERSION
 from relspec.validation import PolicyValidation
-
-
-@dataclass(frozen=True)
-class _Path:
-    """One path through the steps: a choice at every branch step (nested ones included)."""
-
-    branch_path: tuple[int, ...]
-    name: str
-    steps: tuple[TransformStep, ...]
-    where: tuple[str, ...]  # the spec path of each step, for messages and findings
-
-
-_Alternative = tuple[tuple[int, ...], tuple[str, ...], tuple[TransformStep, ...], tuple[str, ...]]
-
-
-def _alternatives(steps: tuple[TransformStep | BranchStep, ...], where: tuple[str, ...]) -> list[_Alternative]:
-    """Every way through a sequence of transforms and (nested) branch steps: (branch_path, names, steps, where)."""
-    out: list[_Alternative] = [((), (), (), ())]
-    for step, at in zip(steps, where, strict=True):
-        if not isinstance(step, BranchStep):
-            out = [(bp, names, (*st, step), (*wh, at)) for bp, names, st, wh in out]
-            continue
-        options = []
-        for i, (name, sub) in enumerate(step.named()):
-            inner = tuple(f"{at}.branch.{name}[{j}]" for j in range(len(sub)))
-            options += [((i, *bp), (name, *names), st, wh) for bp, names, st, wh in _alternatives(sub, inner)]
-        out = [(bp + obp, names + (("/".join(onames),) if onames else ()), st + ost, wh + owh)
-               for bp, names, st, wh in out for obp, onames, ost, owh in options]
-    return out
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """The spec's steps sorted by role: one split, transforms and branches in order, an optional y_processing,
-    and one final model."""
-
-    steps: tuple[TransformStep | BranchStep, ...]
-    where: tuple[str, ...]
-    split: SplitSpec
-    split_index: int
-    y_transform: YTransformSpec | None
-    y_index: int | None
-    model: ModelSpec
-    model_index: int
-
-    def paths(self) -> list[_Path]:
-        """Every combination of the branch steps' alternatives (their cartesian product), in spec order."""
-        return [_Path(branch_path=bp, name="+".join(names) or "main", steps=st, where=wh)
-                for bp, names, st, wh in _alternatives(self.steps, self.where)]
-
-
-def _layout(spec: PipelineSpec) -> _Layout:
-    steps: list[TransformStep | BranchStep] = []
-    where: list[str] = []
-    split: tuple[SplitSpec, int] | None = None
-    y_transform: tuple[YTransformSpec, int] | None = None
-    for i, step in enumerate(spec.pipeline):
-        at = f"$.pipeline[{i}]"
-        if isinstance(step, ModelStep):
-            if i != len(spec.pipeline) - 1:
-                raise SpecError(f"the model must be the last step, found more steps after it - at `{at}`")
-            if split is None:
-                raise SpecError(f"no `split` step before the model - at `{at}`")
-            y_spec, y_index = y_transform or (None, None)
-            return _Layout(tuple(steps), tuple(where), split[0], split[1], y_spec, y_index, step.model, i)
-        if isinstance(step, SplitStep):
-            if split is not None:
-                raise SpecError(f"a second `split` step - at `{at}`; a pipeline has exactly one")
-            split = (step.split, i)
-        elif isinstance(step, YProcessingStep):
-            if y_transform is not None:
-                raise SpecError(f"a second `y_processing` step - at `{at}`; a pipeline has at most one")
-            y_transform = (step.y_processing, i)
-        else:
-            steps.append(step)
-            where.append(at)
-    raise SpecError("the pipeline has no `model` step (it must be the last step) - at `$.pipeline`")
-
 
 _PROBE_ROWS = 256
 
@@ -136,7 +57,7 @@ def model_ref_of(model: ModelSpec, values: tuple[int | None, ...], seed: int) ->
         raise SpecError(f"{exc} - at `$.pipeline[..].model.estimator`") from None
 
 
-def _probe_path(refs: list[StepRef], path: _Path, rows: int, width: int, model: StepRef) -> int:
+def _probe_path(refs: list[StepRef], path: Path, rows: int, width: int, model: StepRef) -> int:
     """Fit and apply the path's steps on a seeded random matrix of the fold's size; return the output width.
 
     Parameter errors that only data can reveal (a window wider than the cropped spectrum, too many OSC components)
@@ -172,29 +93,32 @@ def _check_row_wise(ref: StepRef, X: np.ndarray, y: np.ndarray, out: np.ndarray,
         )
 
 
-def _check_components(layout: _Layout, folds: tuple[FoldSpec, ...], width: int, path: _Path) -> None:
+def _check_components(model: ModelSpec, where: str, folds: tuple[FoldSpec, ...], width: int, name: str) -> None:
     smallest = min(len(f.train_rows) for f in folds)
     limit = min(smallest - 1, width)
-    too_big = [k for k in layout.model.component_values() if k is not None and k > limit]
+    too_big = [k for k in model.component_values() if k is not None and k > limit]
     if too_big:
         raise CompileError(
-            f"n_components {too_big} exceed what the data allows on path {path.name!r}: the smallest fold has "
-            f"{smallest} training rows and the preprocessed spectra have {width} columns, so at most {limit} - at "
-            f"`$.pipeline[{layout.model_index}].model.n_components`"
+            f"n_components {too_big} exceed what the data allows on path {name!r}: the smallest fold has "
+            f"{smallest} training rows and the {'inputs' if name == 'stack' else 'preprocessed spectra'} have "
+            f"{width} columns, so at most {limit} - at `{where}.n_components`"
         )
 
 
-def _structure(step: TransformStep | BranchStep) -> object:
-    """A step's identity in the pipeline hash: its step hash, or its alternatives' structures."""
+def _structure(step: BranchItem) -> object:
+    """A step's identity in the pipeline hash: its step hash, a base model's spec, or its alternatives'."""
     if isinstance(step, BranchStep):
         return [[_structure(sub) for sub in steps] for _, steps in step.named()]
+    if isinstance(step, ModelStep):
+        return ["model", msgspec.to_builtins(step.model)]
     return transform_ref(step).step_hash
 
 
-def _pipeline_hash(spec: PipelineSpec, layout: _Layout) -> str:
+def _pipeline_hash(spec: PipelineSpec, layout: Layout) -> str:
     segments = [s if isinstance(step, BranchStep) else [[s]]
                 for step in layout.steps for s in [_structure(step)]]
     extra = [] if layout.y_transform is None else ["y_processing", msgspec.to_builtins(layout.y_transform)]
+    extra += ["merge", "predictions"] if layout.stacked else []
     return sha256_of(
         "pipeline", spec.target, msgspec.to_builtins(layout.split), segments, msgspec.to_builtins(layout.model),
         *extra,
@@ -256,17 +180,18 @@ class _Notes:
 
 
 def _lay_out_chains(
-    spec: PipelineSpec, layout: _Layout, paths: list[_Path], schema: DatasetSchema, folds: tuple[FoldSpec, ...],
+    spec: PipelineSpec, layout: Layout, paths: list[Path], schema: DatasetSchema, folds: tuple[FoldSpec, ...],
     pipeline_hash: str, y_ref: StepRef | None,
 ) -> tuple[list[ChainSpec], _Builder, _Notes]:
     """Probe every path on data of the fold's size, hoist and share its steps, and emit one chain per count."""
     builder, notes, chains = _Builder(), _Notes(), []
     smallest = min(len(f.train_rows) for f in folds)
     y_hashes = () if y_ref is None else (y_ref.step_hash,)
-    probe_model = model_ref_of(layout.model, layout.model.component_values(), spec.seed)
     for path in paths:
         refs = _path_refs(path.steps, schema)
-        _check_components(layout, folds, _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model), path)
+        probe_model = model_ref_of(path.model, path.model.component_values(), spec.seed)
+        width = _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model)
+        _check_components(path.model, path.model_where, folds, width, path.name)
         input_node, fitted = builder.hoist(refs)
         n_hoisted = len(refs) - len(fitted)
         notes.hoisted_uses += n_hoisted
@@ -275,10 +200,10 @@ def _lay_out_chains(
             notes.hoisted_where.setdefault(node_id, where)
             node_id = builder.hoisted[node_id].parent
         notes.fitted += list(zip(fitted, path.where[n_hoisted:], strict=True))
-        group = builder.group(input_node, fitted, layout.model, spec.seed, y_ref)
+        group = builder.group(input_node, fitted, path.model, spec.seed, y_ref)
         preprocessing = " > ".join(r.label for r in refs) or "raw"
         for k in group.component_values:
-            model_ref = model_ref_of(layout.model, (k,), spec.seed)
+            model_ref = model_ref_of(path.model, (k,), spec.seed)
             step_hashes = (*(r.step_hash for r in refs), *y_hashes, model_ref.step_hash)
             chains.append(ChainSpec(
                 chain_id=sha256_of("chain", pipeline_hash, list(path.branch_path), list(step_hashes)),
@@ -314,17 +239,20 @@ def compile_plan(
             f"target {spec.target!r} (at `$.target`) of dataset {schema.name!r} holds class labels; PLS regression "
             "needs a numeric target (classification with PLS-DA is not in the engine yet)"
         )
-    layout = _layout(spec)
+    layout = lay_out(spec)
     folds = make_folds(layout.split, schema, spec.seed, spec.target, dataset)
     paths = layout.paths()
-    n_chains = len(paths) * len(layout.model.component_values())
+    n_chains = sum(len(p.model.component_values()) for p in paths)
+    n_chains += len(layout.model.component_values()) if layout.stacked else 0
     if n_chains > spec.max_chains:
         raise CompileError(f"the spec expands to {n_chains} chains ({len(paths)} preprocessing paths x "
-                           f"{len(layout.model.component_values())} component counts), more than max_chains="
-                           f"{spec.max_chains} (at `$.max_chains`)")
+                           f"their models' component counts), more than max_chains={spec.max_chains} "
+                           "(at `$.max_chains`)")
     pipeline_hash = _pipeline_hash(spec, layout)
     y_ref = None if layout.y_transform is None else y_transform_ref(layout.y_transform)
     chains, builder, notes = _lay_out_chains(spec, layout, paths, schema, folds, pipeline_hash, y_ref)
+    stacks, stack_chains = stack_layout(layout, paths, chains, folds, pipeline_hash, spec.seed)
+    chains += stack_chains
     runtime = runtime or RuntimePolicy()
     policy, reasons = decide_policy(runtime, len(builder.groups) * len(folds))
     findings = (
@@ -341,7 +269,7 @@ def compile_plan(
     return CompiledPlan(
         name=spec.name, target=spec.target, seed=spec.seed, dataset_hash=schema.dataset_hash,
         pipeline_hash=pipeline_hash, hoisted=tuple(builder.hoisted.values()),
-        groups=tuple(builder.groups.values()), chains=tuple(chains), folds=folds,
+        groups=tuple(builder.groups.values()), chains=tuple(chains), folds=folds, stacks=stacks,
         final_fold=FoldSpec(fold_id=FOLD_FINAL, train_rows=schema.train_rows, val_rows=()),
         test_rows=schema.test_rows, refit=spec.refit, policy=policy, y_transform=y_ref, validation=validation,
     )

@@ -53,7 +53,9 @@ def spec_json_schema() -> dict[str, Any]:
             _allow_generators(struct_schema)
     for name in ("PLSModel", "PCRModel"):
         _allow_generators(defs[name], only=("n_components",))
-    alternative_item = {"anyOf": [_ref("Transform"), _ref("BranchStep"), _GENERATOR]}
+    model_step = _one_key("model", model, "The model (the last step; or the base model ending an alternative that "
+                                          "feeds `merge: predictions`)")
+    alternative_item = {"anyOf": [_ref("Transform"), _ref("BranchStep"), _ref("ModelStep"), _GENERATOR]}
     defs.update({
         "Generator": _generator_schema(),
         "Transform": transform,
@@ -66,8 +68,11 @@ def spec_json_schema() -> dict[str, Any]:
             _ref("Transform"), _GENERATOR, _ref("BranchStep"),
             _one_key("split", split, "The cross-validation scheme over the train rows (exactly one)"),
             _one_key("y_processing", y_transform, "A target transform fitted per fold, inverted before scoring"),
-            _one_key("model", model, "The model (the last step)"),
+            _one_key("merge", {"enum": ["predictions"]}, "Stack the preceding branch's base models: the next "
+                     "model is trained on their out-of-fold predictions"),
+            _ref("ModelStep"),
         ]},
+        "ModelStep": model_step,
     })
     header_def = defs.pop(header["$ref"].rsplit("/", 1)[1])
     return {

@@ -53,6 +53,19 @@ class SweepGroup(msgspec.Struct, **_FROZEN):
     y_transform: StepRef | None = None  # fitted on the fold's training targets, inverted on the predictions
 
 
+class StackGroup(msgspec.Struct, **_FROZEN):
+    """A meta-model trained on the out-of-fold predictions of ``base_chains`` (in this order, one column each).
+
+    Its chains (one per meta component count) are scored and ranked like any other; refitting one refits its base
+    chains too.
+    """
+
+    group_id: str
+    base_chains: tuple[str, ...]
+    model: StepRef  # the meta-model with the largest component count
+    component_values: tuple[int | None, ...]
+
+
 class ChainSpec(msgspec.Struct, **_FROZEN):
     """One path through the plan: preprocessing + PLS with one component count."""
 
@@ -93,6 +106,7 @@ class CompiledPlan(msgspec.Struct, **_FROZEN):
     policy: ExecutionPolicy
     y_transform: StepRef | None = None
     validation: PolicyValidation | None = None  # the compiler's findings, stored with the run
+    stacks: tuple[StackGroup, ...] = ()  # meta-models of `merge: predictions`
 
     @property
     def plan_hash(self) -> str:
@@ -107,7 +121,7 @@ class CompiledPlan(msgspec.Struct, **_FROZEN):
 
         Several paths may share one group (identical steps), so a row (a component count) can serve many chains.
         """
-        group = next(g for g in self.groups if g.group_id == group_id)
+        group = next(g for g in (*self.groups, *self.stacks) if g.group_id == group_id)
         chains = self.chains_of(group_id)
         return (tuple(c.chain_id for c in chains),
                 tuple(group.component_values.index(c.n_components) for c in chains))

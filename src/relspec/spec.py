@@ -239,6 +239,10 @@ class SplitStep(msgspec.Struct, **_STRICT):
     split: SplitSpec
 
 
+class ModelStep(msgspec.Struct, **_STRICT):
+    model: ModelSpec
+
+
 class BranchStep(msgspec.Struct, **_STRICT):
     """Alternatives, each a list of transforms or nested branches: named (mapping) or positional (list).
 
@@ -246,12 +250,15 @@ class BranchStep(msgspec.Struct, **_STRICT):
     this untagged struct).
     """
 
-    branch: dict[str, list[TransformStep | BranchStep]] | list[list[TransformStep | BranchStep]]
+    branch: dict[str, list[BranchItem]] | list[list[BranchItem]]
 
-    def named(self) -> tuple[tuple[str, tuple[TransformStep | BranchStep, ...]], ...]:
+    def named(self) -> tuple[tuple[str, tuple[BranchItem, ...]], ...]:
         if isinstance(self.branch, dict):
             return tuple((name, tuple(steps)) for name, steps in self.branch.items())
         return tuple((f"branch_{i}", tuple(steps)) for i, steps in enumerate(self.branch))
+
+
+BranchItem = TransformStep | BranchStep | ModelStep  # a model only ends an alternative that feeds `merge`
 
 
 class _YTransform(msgspec.Struct, tag_field="op", **_STRICT):
@@ -280,11 +287,14 @@ class YProcessingStep(msgspec.Struct, **_STRICT):
     y_processing: YTransformSpec
 
 
-class ModelStep(msgspec.Struct, **_STRICT):
-    model: ModelSpec
+class MergeStep(msgspec.Struct, **_STRICT):
+    """After a branch whose alternatives end with a model: stack their out-of-fold predictions (``predictions``);
+    the next step is the meta-model."""
+
+    merge: Literal["predictions"]
 
 
-Step = TransformStep | SplitStep | BranchStep | YProcessingStep | ModelStep
+Step = TransformStep | SplitStep | BranchStep | YProcessingStep | MergeStep | ModelStep
 MetricName = Literal["rmse"]
 
 
@@ -316,7 +326,8 @@ class PipelineSpec(_SpecHeader, **_STRICT):
 
 
 _STEP_KEYS: dict[str, type] = {
-    "split": SplitStep, "branch": BranchStep, "y_processing": YProcessingStep, "model": ModelStep,
+    "split": SplitStep, "branch": BranchStep, "y_processing": YProcessingStep, "merge": MergeStep,
+    "model": ModelStep,
 }
 _PATH = re.compile(r"`\$(.*)`")
 
@@ -353,19 +364,26 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def _as_steps(alternative: Any, path: str) -> list[dict[str, Any]]:
-    """The steps of one alternative: a transform, a nested branch, a list of them, or None / [] for no step."""
+    """The steps of one alternative: transforms, nested branches, a final model, or None / [] for no step."""
     steps = [] if alternative is None else alternative if isinstance(alternative, list) else [alternative]
     for step in steps:
-        if not isinstance(step, dict) or not ("op" in step or set(step) == {"branch"}):
+        if not isinstance(step, dict) or not ("op" in step or set(step) in ({"branch"}, {"model"})):
             raise SpecError(f"invalid pipeline spec: an alternative must be a transform `{{op: ...}}`, a nested "
-                            f"`{{branch: ...}}` or a list of them, got {step!r} - at `{path}`")
+                            f"`{{branch: ...}}`, a `{{model: ...}}` or a list of them, got {step!r} - at `{path}`")
     return steps
 
 
-def _transforms(steps: list[dict[str, Any]], path: str, rng: np.random.Generator, cap: int
-                ) -> list[TransformStep | BranchStep]:
-    return [_branch_step(step["branch"], f"{path}[{i}]", rng, cap) if "branch" in step
-            else _convert(step, TransformStep, f"{path}[{i}]") for i, step in enumerate(steps)]
+def _transforms(steps: list[dict[str, Any]], path: str, rng: np.random.Generator, cap: int) -> list[BranchItem]:
+    out: list[BranchItem] = []
+    for i, step in enumerate(steps):
+        where = f"{path}[{i}]"
+        if "branch" in step:
+            out.append(_branch_step(step["branch"], where, rng, cap))
+        elif "model" in step:
+            out.append(_model_step(step, where, rng, cap))
+        else:
+            out.append(_convert(step, TransformStep, where))
+    return out
 
 
 def _generated_step(item: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> Step:
@@ -382,7 +400,7 @@ def _generated_step(item: dict[str, Any], path: str, rng: np.random.Generator, c
 def _branch_step(body: Any, path: str, rng: np.random.Generator, cap: int) -> BranchStep:
     """An explicit branch; generators inside an alternative multiply it (names get a ``#i`` suffix)."""
     named = body.items() if isinstance(body, dict) else ((f"branch_{i}", v) for i, v in enumerate(body or []))
-    out: dict[str, list[TransformStep | BranchStep]] = {}
+    out: dict[str, list[BranchItem]] = {}
     for name, steps in named:
         where = f"{path}.branch.{name}"
         if not isinstance(steps, list):

@@ -83,12 +83,36 @@ def _chain_rows(plan: CompiledPlan, chain: ChainSpec, fit: FinalFit, blobs: _Blo
     return rows
 
 
+def _stack_rows(plan: CompiledPlan, chain: ChainSpec, fit: FinalFit, blobs: _Blobs) -> list[dict[str, Any]]:
+    """A stacked chain's meta-model: it depends on its base chains' fold_final models, in its column order."""
+    stack = next(s for s in plan.stacks if s.group_id == chain.group_id)
+    chains = {c.chain_id: c for c in plan.chains}
+    sources = [artifact_id(b, step_keys(chains[b].step_hashes)[-1], FOLD_FINAL) for b in stack.base_chains]
+    key = step_keys(chain.step_hashes)[-1]
+    rows = []
+    for stage in fit.fits:
+        digest, size = blobs.put(stage.model)
+        rows.append({
+            "artifact_id": artifact_id(chain.chain_id, key, stage.fold_id), "artifact_type": "meta_model",
+            "chain_id": chain.chain_id, "fold_id": stage.fold_id, "step_key": key,
+            "step_hash": chain.step_hashes[-1], "op": chain.model, "class_path": _class_path(stage.model),
+            "params_json": msgspec.json.encode(chain.params, order="sorted").decode(),
+            "n_components": chain.n_components, "depends_on": sources,
+            "blob_sha256": digest, "size_bytes": size, "dataset_hash": plan.dataset_hash, "ref_count": 0,
+        })
+    return rows
+
+
 def persist_fits(workspace: str | Path, plan: CompiledPlan, fits: Sequence[FinalFit]) -> tuple[pa.Table, list[str]]:
     """Store the fitted objects of the refit chains as blobs; return their artifact rows (without run_id) and the
     blobs newly written (removed again if the run fails and nothing else references them)."""
     blobs = _Blobs(BlobStore(workspace), [], {})
     chains = {c.chain_id: c for c in plan.chains}
-    rows = [row for fit in fits for row in _chain_rows(plan, chains[fit.chain_id], fit, blobs)]
+    stacks = {s.group_id for s in plan.stacks}
+    rows = []
+    for fit in fits:
+        chain = chains[fit.chain_id]
+        rows += (_stack_rows if chain.group_id in stacks else _chain_rows)(plan, chain, fit, blobs)
     schema = TABLE_SCHEMAS["artifacts"]
     return pa.Table.from_pylist(rows, schema=schema.remove(schema.get_field_index("run_id"))), blobs.written
 

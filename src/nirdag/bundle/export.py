@@ -20,6 +20,7 @@ from nirdag.bundle.errors import BundleError
 from nirdag.bundle.fitted import FittedChain
 from nirdag.bundle.manifest import SCHEMA_VERSION, ChainEntry, FoldEntry, Manifest, StepEntry
 from nirdag.bundle.signing import signing_key
+from relspec.stacking import STACK_BRANCH
 
 _ID_PREFIX_MIN = 8
 
@@ -77,6 +78,9 @@ def chain_facts(workspace: str | Path, run_id: str, chain: str = "best") -> Chai
     chain_id = resolve_chain(session, run_id, chain)
     row = _one(session, f"SELECT * FROM chains WHERE run_id = '{_q(run_id)}' AND chain_id = '{chain_id}'",
                f"no chain {chain_id}")
+    if row["branch_name"] == STACK_BRANCH:
+        raise BundleError(f"chain {chain_id[:8]} is a stacked chain (`merge: predictions`): exporting and replaying "
+                          "stacks is not supported yet; export one of its base chains")
     target = _one(session, f"SELECT target FROM pipelines WHERE pipeline_hash = '{_q(run['pipeline_hash'])}'",
                   f"no pipeline {run['pipeline_hash']}")["target"]
     data = _one(session, f"SELECT wavelengths, wavelength_unit FROM datasets WHERE dataset_hash = "

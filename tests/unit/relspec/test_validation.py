@@ -11,9 +11,11 @@ import pytest
 
 from nirdag.data import tecator
 from relspec import CompileError, RuntimePolicy, compile_plan, decode_spec, load_spec
-from relspec.compile import _Path, _probe_path
+from relspec.compile import _probe_path
 from relspec.hashing import sha256_of
+from relspec.layout import Path as SpecPath
 from relspec.plan import StepRef
+from relspec.spec import PLSModel
 from relspec.validation import PolicyValidation, decode_validation
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -97,7 +99,8 @@ def test_a_step_that_is_not_row_wise_cannot_be_hoisted():
     """A step claiming row-wise statelessness whose rows depend on other rows is a hoist hazard (leakage)."""
     liar = StepRef(op="liar", class_path="sklearn.preprocessing._data.StandardScaler", params={},
                    step_hash=sha256_of("liar"), row_wise_stateless=True, label="liar")
-    path = _Path(branch_path=(), name="main", steps=(liar,), where=("$.pipeline[2]",))  # type: ignore[arg-type]
+    path = SpecPath(branch_path=(), name="main", steps=(liar,), where=("$.pipeline[2]",),  # type: ignore[arg-type]
+                    model=PLSModel(n_components=2), model_where="$.pipeline[3].model")
     model = StepRef(op="pls", class_path="nirdag.operators.pls.PLSSweep", params={"n_components": 2},
                     step_hash=sha256_of("m"), row_wise_stateless=False, label="pls")
     with pytest.raises(CompileError, match=r"hoist hazard at `\$\.pipeline\[2\]`: liar"):
