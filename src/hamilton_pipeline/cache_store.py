@@ -1,10 +1,11 @@
 """The on-disk node cache of a workspace: verified, atomically written entries of named numpy arrays, LRU-bounded.
 
 An entry is one file ``<root>/v1/<kind>/<ab>/<key>.entry``: an 8-byte magic, the header length (8 bytes, little
-endian), a msgspec JSON header, then the raw bytes of the arrays. No pickle anywhere: only numeric dtypes are
-written or read, and arrays come back read-only through ``np.frombuffer``. A file is written under a temporary name
-and renamed into place, and a read checks magic, header, key, payload size and sha256, so neither a killed writer
-nor a corrupted file can serve a wrong value: a bad entry is a miss, and it is removed.
+endian), a msgspec JSON header, the raw bytes of the arrays, and the sha256 of everything before it (32 bytes). No
+pickle anywhere: only numeric dtypes are written or read, and arrays come back read-only through ``np.frombuffer``.
+A file is written under a temporary name and renamed into place, and a read checks the digest, magic, header, key
+and sizes, so neither a killed writer nor a corrupted file can serve a wrong value: a bad entry is a miss, and it
+is removed.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 STALE_TEMP_SECONDS = 3600.0
 _NUMERIC_KINDS = frozenset("biufc")  # bool, signed, unsigned, float, complex: never object or structured dtypes
 _LENGTH = struct.Struct("<Q")
+_DIGEST = 32  # bytes of the trailing sha256
 
 Scalar = str | int | float | bool | None
 
@@ -58,7 +60,6 @@ class EntryHeader(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     scalars: dict[str, Scalar]
     arrays: tuple[ArrayMeta, ...]
     payload_bytes: int
-    payload_sha256: str
     created_at: dt.datetime
 
 
@@ -99,26 +100,28 @@ def _encode(header_fields: dict[str, object], arrays: Mapping[str, np.ndarray]) 
         offset += len(data)
     payload = b"".join(chunks)
     header = EntryHeader(**header_fields, arrays=tuple(metas), payload_bytes=len(payload),
-                         payload_sha256=hashlib.sha256(payload).hexdigest(),
                          created_at=dt.datetime.now(dt.UTC))
     encoded = msgspec.json.encode(header)
-    return MAGIC + _LENGTH.pack(len(encoded)) + encoded + payload
+    body = MAGIC + _LENGTH.pack(len(encoded)) + encoded + payload
+    return body + hashlib.sha256(body).digest()
 
 
 def _decode(data: bytes, key: str) -> Entry | None:
     """The entry in ``data`` if it is whole and is the entry of ``key``; None otherwise."""
     start = len(MAGIC) + _LENGTH.size
-    if len(data) < start or not data.startswith(MAGIC):
+    view = memoryview(data)
+    if len(data) < start + _DIGEST or not data.startswith(MAGIC):
+        return None
+    body = view[:-_DIGEST]
+    if hashlib.sha256(body).digest() != view[-_DIGEST:]:
         return None
     (length,) = _LENGTH.unpack_from(data, len(MAGIC))
     try:
-        header = msgspec.json.decode(data[start:start + length], type=EntryHeader)
-    except msgspec.DecodeError:
+        header = msgspec.json.decode(body[start:start + length], type=EntryHeader)
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
-    payload = memoryview(data)[start + length:]
+    payload = body[start + length:]
     if header.key != key or len(payload) != header.payload_bytes:
-        return None
-    if hashlib.sha256(payload).hexdigest() != header.payload_sha256:
         return None
     arrays = {}
     for meta in header.arrays:

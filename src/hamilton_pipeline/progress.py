@@ -41,7 +41,7 @@ class RunProgress(GraphExecutionHook, NodeExecutionHook):
         self._lock = threading.Lock()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
-        self._name = plan.name
+        self._name = plan.name if len(plan.name) <= 24 else plan.name[:23] + "…"
 
     def _fields(self) -> dict[str, Any]:
         return {"chains": f"{self.chains_done}/{self.total_chains}", "hits": self.cache_hits}
@@ -49,10 +49,9 @@ class RunProgress(GraphExecutionHook, NodeExecutionHook):
     def run_before_graph_execution(self, *, execution_path: Collection[str], **_: Any) -> None:
         self.total_nodes = len(execution_path)
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("nodes"),
-            TextColumn("· chains {task.fields[chains]} · cache hits {task.fields[hits]} ·"), TimeElapsedColumn(),
-            TextColumn("elapsed ·"), TimeRemainingColumn(), TextColumn("left"),
-            console=self.console, transient=False,
+            TextColumn("[bold]{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
+            TextColumn("nodes · chains {task.fields[chains]} · cache hits {task.fields[hits]}"), TimeElapsedColumn(),
+            TextColumn("eta"), TimeRemainingColumn(), console=self.console, transient=False,
         )
         self._task = self._progress.add_task(self._name, total=self.total_nodes, **self._fields())
         self._progress.start()
