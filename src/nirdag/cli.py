@@ -29,6 +29,8 @@ _err = Console(stderr=True, soft_wrap=True)
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
 SeedOpt = Annotated[int | None, typer.Option(help="Seed of every random choice; overrides the spec's seed.")]
 TopOpt = Annotated[int, typer.Option(help="How many ranked chains to print.")]
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress bar (there is none either when stdout is not a terminal).")]
 MIB = 1024**2
 
 
@@ -50,6 +52,11 @@ def _ranked(result, top: int) -> None:
     _say(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
     _say(f"pipeline    sha256 {result.pipeline_hash}")
     _say(f"workspace   {result.workspace}")
+
+
+def _progress(quiet: bool) -> Console | bool:
+    """The console to draw a run's progress bar on: stdout when it is a terminal and not --quiet."""
+    return _out if _out.is_terminal and not quiet else False
 
 
 def _names(text: str | None) -> list[str]:
@@ -103,7 +110,7 @@ def run(
     cache_max_mb: Annotated[int | None, typer.Option(
         min=0, help="Size cap of the workspace cache in MiB (least recently used entries are evicted); "
                     "default 2048.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains."""
     spec_obj = nirdag.load_spec(spec)
@@ -112,17 +119,17 @@ def run(
         partition_column=partition_column, metadata_columns=_names(metadata_columns),
         on_nonfinite="drop" if drop_nonfinite else "error",
     )
-    progress = _out if _out.is_terminal and not quiet else False
     _ranked(nirdag.run(spec, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers, cache=cache,
-                       cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB, progress=progress), top)
+                       cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
+                       progress=_progress(quiet)), top)
 
 
 @app.command()
-def demo(workspace: WorkspaceOpt = Path("nirdag-demo"), top: TopOpt = 10) -> None:
+def demo(workspace: WorkspaceOpt = Path("nirdag-demo"), top: TopOpt = 10, quiet: QuietOpt = False) -> None:
     """Run the Tecator example (4 preprocessings x PLS 1..15, 5-fold CV, refit of the best)."""
     spec = resources.files("nirdag") / "resources" / "tecator_pls.yaml"
     with resources.as_file(spec) as path:
-        result = nirdag.run(path, nirdag.datasets.tecator(), workspace=workspace, seed=0)
+        result = nirdag.run(path, nirdag.datasets.tecator(), workspace=workspace, seed=0, progress=_progress(quiet))
     _ranked(result, top)
     _say(f"next: nirdag query \"SELECT * FROM v_ranked_chains LIMIT 5\" --workspace {workspace}")
 
