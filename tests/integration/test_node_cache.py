@@ -200,3 +200,15 @@ def test_an_events_table_written_before_the_cache_gains_the_new_columns(ws, teca
     rows = result.sql("SELECT run_id, cache FROM events WHERE run_id = 'old'").to_pylist()
     assert rows == [{"run_id": "old", "cache": None}]
     assert with_status(result, "miss") == cacheable_nodes(result.plan)
+
+
+def test_adding_y_processing_refits_the_fold_nodes_and_keeps_the_preprocessing(ws, tmp_path, tecator):
+    nirdag.run(spec({"snv": [{"op": "snv"}]}), tecator, workspace=ws)
+    with_y = spec({"snv": [{"op": "snv"}]})
+    with_y["pipeline"].insert(2, {"y_processing": {"op": "standard"}})
+    result = nirdag.run(with_y, tecator, workspace=ws)
+    folds = {sweep_name(f.fold_id, g) for g in result.plan.groups for f in result.plan.folds}
+    assert with_status(result, "miss") == folds
+    assert with_status(result, "hit") == cacheable_nodes(result.plan) - folds
+    fresh = nirdag.run(with_y, tecator, workspace=tmp_path / "fresh", cache=False)
+    assert predictions(result).tobytes() == predictions(fresh).tobytes()
