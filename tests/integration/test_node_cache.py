@@ -212,3 +212,14 @@ def test_adding_y_processing_refits_the_fold_nodes_and_keeps_the_preprocessing(w
     assert with_status(result, "hit") == cacheable_nodes(result.plan) - folds
     fresh = nirdag.run(with_y, tecator, workspace=tmp_path / "fresh", cache=False)
     assert predictions(result).tobytes() == predictions(fresh).tobytes()
+
+
+@pytest.mark.parametrize("executor", ["threads", "processes"])
+def test_parallel_executors_share_the_cache_with_sync_runs(ws, tecator, executor):
+    first = nirdag.run(spec(BASE), tecator, workspace=ws, executor=executor, workers=2)
+    assert with_status(first, "miss") == cacheable_nodes(first.plan)
+    again = nirdag.run(spec(BASE), tecator, workspace=ws)  # sync, served from what the workers computed
+    assert with_status(again, "hit") == cacheable_nodes(again.plan)
+    parallel_again = nirdag.run(spec(BASE), tecator, workspace=ws, executor=executor, workers=2)
+    assert with_status(parallel_again, "hit") == cacheable_nodes(parallel_again.plan)
+    assert predictions(first).tobytes() == predictions(again).tobytes() == predictions(parallel_again).tobytes()
