@@ -15,6 +15,8 @@ _ROW = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 RunStatus = Literal["running", "completed", "failed"]
 PartitionName = Literal["train", "val", "test"]
 ArtifactType = Literal["transformer", "model", "splitter", "y_transform", "meta_model"]
+# hit / miss: served by the node cache; off: a cacheable node run with the cache disabled; uncached: never cached
+CacheStatus = Literal["hit", "miss", "off", "uncached"]
 
 # Typed column roles: what a column identifies, declared on the row structs so joins are found from roles, not names.
 ColumnRole = Literal["run_id", "chain_id", "dataset_id", "sample_id", "target", "sample_metadata"]
@@ -57,7 +59,7 @@ class PipelineRow(msgspec.Struct, **_ROW):
 
 
 class EventRow(msgspec.Struct, **_ROW):
-    """A structured event of a run: for now one per executed DAG node (where the time went)."""
+    """A structured event of a run: for now one per executed DAG node (where the time went, cache outcome)."""
 
     run_id: RunId
     event: str
@@ -66,6 +68,9 @@ class EventRow(msgspec.Struct, **_ROW):
     seconds: float
     status: str
     worker: str
+    # Null in rows written before the node cache existed; every newer row has one.
+    cache: CacheStatus | None
+    cache_key: str | None  # display form (8 characters) of the node's cache key; null for uncached nodes
 
 
 class ChainRow(msgspec.Struct, **_ROW):

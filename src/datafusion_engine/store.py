@@ -8,7 +8,7 @@ from pathlib import Path
 
 import msgspec
 import pyarrow as pa
-from deltalake import DeltaTable, write_deltalake
+from deltalake import DeltaTable, Schema, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from datafusion_engine.artifact_index import blobs_of, quoted_list, read_artifacts, recounted
@@ -25,6 +25,18 @@ def _changed(schema: pa.Schema, keys: tuple[str, ...]) -> str | None:
     """Update a matched row only when a value differs, so writing the same rows again commits nothing."""
     scalars = [f.name for f in schema if f.name not in keys and not pa.types.is_nested(f.type)]
     return " OR ".join(f"(t.{c} IS DISTINCT FROM s.{c})" for c in scalars) or None
+
+
+def _add_missing_columns(name: str, table: DeltaTable, schema: pa.Schema) -> None:
+    """Give a table written by an older nirdag the nullable columns added since (its old rows hold null)."""
+    present = {f.name for f in table.schema().fields}
+    missing = [f for f in schema if f.name not in present]
+    if not missing:
+        return
+    if any(not f.nullable for f in missing):
+        raise StoreError(f"table {name!r} lacks the non-nullable column(s) "
+                         f"{[f.name for f in missing if not f.nullable]}; it cannot be upgraded in place")
+    table.alter.add_columns(Schema.from_arrow(pa.schema(missing)).fields)
 
 
 def now() -> dt.datetime:
@@ -92,6 +104,7 @@ class WorkspaceStore:
                 if "already exists" not in str(exc):
                     raise
                 raise FileExistsError(str(exc)) from None
+        _add_missing_columns(name, table, data.schema)
         keys = NATURAL_KEYS[name]
         predicate = " AND ".join(f"t.{k} = s.{k}" for k in keys)
         (table.merge(data, predicate=predicate, source_alias="s", target_alias="t")

@@ -11,8 +11,11 @@ import pyarrow as pa
 from hamilton import ad_hoc_utils, driver
 
 from hamilton_pipeline import compute, stacking, tables
+from hamilton_pipeline.cache import cache_tags
+from hamilton_pipeline.cache_keys import KeyMaker
 from hamilton_pipeline.executors import Offload, direct
 from hamilton_pipeline.node_factory import make_node
+from hamilton_pipeline.progress import CHAINS_TAG
 from hamilton_pipeline.results import FoldSweep, GroupCV
 from nirdag.data import SpectraDataset
 from relspec.hashing import short
@@ -54,10 +57,10 @@ class _Nodes:
         self.fns: dict[str, Callable[..., Any]] = {}
 
     def add(self, name: str, inputs: dict[str, type], returns: type, body: Callable[..., Any], doc: str,
-            display: str | None = None) -> None:
+            display: str | None = None, tags: dict[str, str] | None = None) -> None:
         if name in self.fns:
             raise ValueError(f"two plan nodes share the name {name!r}")
-        self.fns[name] = make_node(name, inputs, returns, body, doc, display)
+        self.fns[name] = make_node(name, inputs, returns, body, doc, display, tags)
 
 
 def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> None:
@@ -67,14 +70,14 @@ def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> N
     nodes.add(TARGETS, {}, np.ndarray, lambda: targets, f"Target {plan.target!r} of every row (read-only).")
 
 
-def _hoisted_nodes(nodes: _Nodes, plan: CompiledPlan, offload: Offload) -> None:
+def _hoisted_nodes(nodes: _Nodes, plan: CompiledPlan, offload: Offload, keys: KeyMaker) -> None:
     for h in plan.hoisted:
         parent = hoisted_name(plan, h.parent)
         nodes.add(
             hoisted_name(plan, h.node_id), {parent: np.ndarray}, np.ndarray,
             lambda step=h.step, parent=parent, **kw: offload(compute.apply_stateless, step, kw[parent]),
             f"{h.step.label} on all rows (row-wise stateless, computed once above the folds).",
-            display=f"{h.step.label} · all rows",
+            display=f"{h.step.label} · all rows", tags=cache_tags("hoisted", keys.hoisted(h)),
         )
 
 
@@ -95,7 +98,7 @@ def _path_label(plan: CompiledPlan, group: SweepGroup) -> str:
     return " > ".join([*(hoisted or ["raw"]), _sweep_label(group)])
 
 
-def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup, offload: Offload) -> None:
+def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup, offload: Offload, keys: KeyMaker) -> None:
     source = hoisted_name(plan, group.input_node)
     test_rows = np.asarray(plan.test_rows, dtype=np.int64)
     for fold in plan.folds:
@@ -105,14 +108,14 @@ def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup, offload: 
                                                            kw[TARGETS]),
             f"Fitted steps ({', '.join(s.label for s in group.fitted_steps) or 'none'}) and the model "
             f"({_sweep_label(group)}) fitted on {fold.fold_id}'s training rows.",
-            display=f"{_sweep_label(group)} · {fold.fold_id}",
+            display=f"{_sweep_label(group)} · {fold.fold_id}", tags=cache_tags("fold_fit", keys.fold_fit(group, fold)),
         )
     folds = [sweep_name(f.fold_id, group) for f in plan.folds]
     nodes.add(
         cv_name(group), dict.fromkeys(folds, FoldSweep), GroupCV,
         lambda **kw: compute.gather_cv(group, [kw[n] for n in folds]),
         "Pooled out-of-fold predictions of the group's chains.",
-        display=f"CV · {_path_label(plan, group)}",
+        display=f"CV · {_path_label(plan, group)}", tags={CHAINS_TAG: str(len(plan.chains_of(group.group_id)))},
     )
 
 
@@ -129,6 +132,7 @@ def _stack_nodes(nodes: _Nodes, plan: CompiledPlan, stack: StackGroup) -> None:
         lambda **kw: stacking.stack_cv(plan, stack, {g: kw[n] for g, n in bases.items()}, kw[TARGETS]),
         f"Meta-model {stack.model.label} on the out-of-fold predictions of {len(stack.base_chains)} base chains.",
         display=f"stack · {stack.model.label} on {len(stack.base_chains)} chains",
+        tags={CHAINS_TAG: str(len(plan.chains_of(stack.group_id)))},
     )
 
 
@@ -172,15 +176,17 @@ def build_driver(
 
     Final nodes: ``chain_table``, ``oof_predictions``, ``refit_predictions``, ``chain_scores`` (Arrow tables),
     and ``chain_ranking``, ``refit_models``. ``adapters`` are Hamilton lifecycle adapters (e.g. a NodeTimer, an
-    executor's adapter); ``offload`` runs the heavy node bodies (default: here; see executors.py).
+    executor's adapter, a NodeCache); ``offload`` runs the heavy node bodies (default: here; see executors.py).
+    Hoisted and fold-fit nodes carry their cache kind and key as tags (``cache.cache_tags``).
     """
     if dataset.content_hash != plan.dataset_hash:
         raise ValueError("the plan was compiled for another dataset (dataset_hash differs)")
     nodes = _Nodes()
     _data_nodes(nodes, plan, dataset)
-    _hoisted_nodes(nodes, plan, offload)
+    keys = KeyMaker(plan, dataset)
+    _hoisted_nodes(nodes, plan, offload, keys)
     for group in plan.groups:
-        _sweep_nodes(nodes, plan, group, offload)
+        _sweep_nodes(nodes, plan, group, offload, keys)
     for stack in plan.stacks:
         _stack_nodes(nodes, plan, stack)
     _result_nodes(nodes, plan, dataset, offload)

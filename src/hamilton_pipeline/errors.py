@@ -13,3 +13,7 @@ class ExecutorError(NirdagError):
 
 class NodeError(NirdagError):
     """A node raised while the plan ran; the message names the node and the chains it serves."""
+
+
+class CacheError(NirdagError):
+    """The node cache cannot store a value (not an array record) or was given a bad key, kind or size cap."""

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+from rich.console import Console
 from threadpoolctl import threadpool_limits
 
+from hamilton_pipeline.cache import NodeCache
+from hamilton_pipeline.cache_store import CacheStore
 from hamilton_pipeline.driver_factory import (
     CHAIN_RANKING,
     CHAIN_SCORES,
@@ -20,6 +23,7 @@ from hamilton_pipeline.driver_factory import (
 )
 from hamilton_pipeline.errors import NodeError
 from hamilton_pipeline.executors import execution_for
+from hamilton_pipeline.progress import RunProgress
 from hamilton_pipeline.results import FinalFit, RankedChain
 from hamilton_pipeline.timing import NodeEvent, NodeTimer
 from nirdag.data import SpectraDataset
@@ -54,6 +58,8 @@ def events_table(events: tuple[NodeEvent, ...]) -> pa.Table:
         "seconds": pa.array([e.seconds for e in events], pa.float64()),
         "status": pa.array([e.status for e in events], pa.string()),
         "worker": pa.array([e.worker for e in events], pa.string()),
+        "cache": pa.array([e.cache for e in events], pa.string()),
+        "cache_key": pa.array([e.cache_key for e in events], pa.string()),
     })
 
 
@@ -68,8 +74,12 @@ def _failed_node(plan: CompiledPlan, timer: NodeTimer, exc: Exception) -> NodeEr
     return NodeError(f"node {name}{serves} failed: {type(exc).__name__}: {exc}")
 
 
-def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: Any | None = None) -> EngineResult:
+def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: Any | None = None,
+                 cache: CacheStore | None = None, progress: Console | None = None) -> EngineResult:
     """Build the plan's driver and run it with the executor its policy names (BLAS on one thread per worker).
+
+    ``cache`` is the workspace's node cache; it serves the node kinds of ``plan.policy.cache`` when the policy
+    enables it (and is not touched otherwise). ``progress`` is a console to draw a progress bar on.
 
     Raises
     ------
@@ -77,10 +87,12 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
         A node raised: the message names it and the chains it serves (the original error is chained).
     """
     start = time.perf_counter()
-    timer = NodeTimer()
+    served = NodeCache(cache, plan.policy.cache.nodes) if cache is not None and plan.policy.cache.enabled else None
+    timer = NodeTimer(cache=served)
+    hooks = [timer, *([served] if served else []), *([RunProgress(progress, plan, served)] if progress else [])]
     with execution_for(plan.policy, dask_client=dask_client) as execution, \
             threadpool_limits(limits=plan.policy.blas_threads):
-        dr = build_driver(plan, dataset, timer, *execution.adapters, offload=execution.offload)
+        dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload)
         try:
             out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING,
                                REFIT_MODELS])

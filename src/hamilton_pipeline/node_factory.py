@@ -11,12 +11,13 @@ from hamilton.function_modifiers import tag
 
 def make_node(
     name: str, inputs: Mapping[str, type], returns: type, body: Callable[..., Any], doc: str,
-    display: str | None = None,
+    display: str | None = None, tags: Mapping[str, str] | None = None,
 ) -> Callable[..., Any]:
     """A function Hamilton reads as node ``name`` with upstream nodes ``inputs`` (name -> type).
 
     ``body`` is called with the inputs as keyword arguments; it must not mutate them. ``display`` is the label DAG
-    pictures show (Hamilton's ``display_name`` tag) instead of the name.
+    pictures show (Hamilton's ``display_name`` tag) instead of the name; ``tags`` are further Hamilton tags
+    (e.g. the cache kind and key that lifecycle adapters read).
     """
 
     def node(**kwargs: Any) -> Any:
@@ -30,4 +31,5 @@ def make_node(
         return_annotation=returns,
     )
     node.__annotations__ = {**inputs, "return": returns}
-    return tag(display_name=display)(node) if display else node
+    all_tags = {**({"display_name": display} if display else {}), **(tags or {})}
+    return tag(**all_tags)(node) if all_tags else node

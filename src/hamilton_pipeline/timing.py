@@ -11,6 +11,9 @@ from typing import Any
 
 from hamilton.lifecycle import NodeExecutionHook
 
+from datafusion_engine.schemas import CacheStatus
+from hamilton_pipeline.cache import NodeCache, cache_status
+
 
 @dataclass(frozen=True)
 class NodeEvent:
@@ -19,12 +22,15 @@ class NodeEvent:
     seconds: float
     status: str  # "ok" or "error"
     worker: str
+    cache: CacheStatus = "uncached"  # hit / miss (served by the cache), off (cacheable, cache disabled), uncached
+    cache_key: str | None = None  # display form of the node's cache key
 
 
 @dataclass
 class NodeTimer(NodeExecutionHook):
-    """Records when each node started, how long it ran and whether it failed (thread-safe)."""
+    """Records when each node started, how long it ran, whether it failed and its cache outcome (thread-safe)."""
 
+    cache: NodeCache | None = None
     events: list[NodeEvent] = field(default_factory=list)
     _open: dict[str, tuple[dt.datetime, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -33,9 +39,13 @@ class NodeTimer(NodeExecutionHook):
         with self._lock:
             self._open[node_name] = (dt.datetime.now(dt.UTC), time.perf_counter())
 
-    def run_after_node_execution(self, *, node_name: str, success: bool, **_: Any) -> None:
+    def run_after_node_execution(self, *, node_name: str, node_tags: dict[str, Any], success: bool,
+                                 **_: Any) -> None:
+        outcome = cache_status(node_tags, self.cache, node_name)
         with self._lock:
             started, t0 = self._open.pop(node_name)
             self.events.append(NodeEvent(node=node_name, started_at=started, seconds=time.perf_counter() - t0,
                                          status="ok" if success else "error",
-                                         worker=f"{os.getpid()}:{threading.current_thread().name}"))
+                                         worker=f"{os.getpid()}:{threading.current_thread().name}",
+                                         cache=outcome.status if outcome else "uncached",
+                                         cache_key=outcome.key if outcome else None))

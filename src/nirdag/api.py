@@ -18,6 +18,7 @@ import hamilton.driver
 import msgspec
 import numpy as np
 import pyarrow as pa
+from rich.console import Console
 
 from datafusion_engine import TABLE_SCHEMAS, RunRow, StoreError, WorkspaceStore
 from datafusion_engine import artifact_housekeeping as housekeeping
@@ -27,6 +28,7 @@ from datafusion_engine.scan_metrics import ScanMetrics
 from datafusion_engine.spectra_store import load_stored_dataset, read_delta_source, save_dataset
 from hamilton_pipeline import EngineResult, execute_plan
 from hamilton_pipeline import build_driver as _build_driver
+from hamilton_pipeline.cache_store import DEFAULT_MAX_BYTES, CacheStats, CacheStore, workspace_cache
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.bundle import predict_chain
 from nirdag.bundle.artifacts import persist_fits
@@ -100,26 +102,32 @@ def _check_targets(plan: CompiledPlan, dataset: SpectraDataset) -> None:
 
 def compile(
     spec: SpecSource, dataset: SpectraDataset | None = None, *, seed: int | None = None,
-    executor: ExecutorKind = "sync", workers: int | None = None,
+    executor: ExecutorKind = "sync", workers: int | None = None, cache: bool = True,
 ) -> CompiledPlan:
     """Decode and compile ``spec`` for ``dataset`` (default: embedded Tecator); ``seed`` overrides the spec's.
 
-    ``executor`` (sync, threads, processes, dask, ray) and ``workers`` are the runtime request the plan's
-    ExecutionPolicy is decided from.
+    ``executor`` (sync, threads, processes, dask, ray), ``workers`` and ``cache`` (reuse the workspace's node
+    cache) are the runtime request the plan's ExecutionPolicy is decided from.
     """
     decoded = load_spec(spec, seed=seed)  # the seed also drives generator expansion
     data = dataset if dataset is not None else tecator()
-    runtime = _runtime(executor, workers)
+    runtime = _runtime(executor, workers, cache)
     plan = compile_plan(decoded, data.schema(), runtime, dataset=data)
     _check_targets(plan, data)
     return plan
 
 
-def _runtime(executor: ExecutorKind, workers: int | None) -> RuntimePolicy:
+def _runtime(executor: ExecutorKind, workers: int | None, cache: bool) -> RuntimePolicy:
     try:
-        return msgspec.convert({"executor": executor, "workers": workers}, RuntimePolicy)
+        return msgspec.convert({"executor": executor, "workers": workers, "cache": cache}, RuntimePolicy)
     except msgspec.ValidationError as exc:
         raise SpecError(f"invalid runtime policy: {exc} (executors: {', '.join(get_args(ExecutorKind))})") from None
+
+
+def _cache_of(root: Path, enabled: bool, max_bytes: int | None) -> CacheStore | None:
+    if not enabled:
+        return None
+    return workspace_cache(root, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
 
 
 @dataclass(frozen=True)
@@ -182,7 +190,8 @@ class RunResult:
 def run(
     spec: SpecSource, dataset: SpectraDataset | None = None, *, workspace: str | Path = "workspace",
     seed: int | None = None, executor: ExecutorKind = "sync", workers: int | None = None,
-    dask_client: Any | None = None,
+    dask_client: Any | None = None, cache: bool = True, cache_max_bytes: int | None = None,
+    progress: bool | Console = False,
 ) -> RunResult:
     """Compile and run ``spec`` on ``dataset`` (default: embedded Tecator), writing results to ``workspace``.
 
@@ -190,10 +199,16 @@ def run(
     cluster on loopback, or your ``dask_client``) or ``ray``; every executor gives bit-identical predictions.
     Everything that can be checked is checked before the workspace is touched. A failure during execution
     marks the run ``failed`` in the ``runs`` table with its error, then re-raises.
+
+    ``cache``: reuse (and store) hoisted and per-fold fit nodes in ``<workspace>/cache`` whose step identity and
+    input data are unchanged (not with ``dask``, whose nodes run outside the cache); the folder is kept under
+    ``cache_max_bytes`` (default 2 GiB; least recently used entries go first).
+    ``progress``: draw a progress bar (on the terminal, or on the rich Console given).
     """
     data = dataset if dataset is not None else tecator()
     decoded_spec = load_spec(spec, seed=seed)
-    plan = compile(decoded_spec, data, executor=executor, workers=workers)
+    plan = compile(decoded_spec, data, executor=executor, workers=workers, cache=cache)
+    console = progress if isinstance(progress, Console) else (Console() if progress else None)
     store = WorkspaceStore(workspace)
     row = RunRow(
         run_id=_new_run_id(), status="running", started_at=dt.datetime.now(dt.UTC), finished_at=None,
@@ -210,7 +225,9 @@ def run(
             "spec_json": msgspec.json.encode(decoded_spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
         if plan.validation is not None:
             store.write_document(row.run_id, "policy_validation.json", plan.validation.to_json())
-        result = execute_plan(plan, data, dask_client=dask_client)
+        result = execute_plan(plan, data, dask_client=dask_client,
+                              cache=_cache_of(store.root, plan.policy.cache.enabled, cache_max_bytes),
+                              progress=console)
         artifacts, written = persist_fits(store.root, plan, result.fits)
         store.write_results(row.run_id, {**result.tables(), "artifacts": artifacts})
         store.write_document(row.run_id, "decision_provenance.json",
@@ -378,6 +395,14 @@ class Workspace:
     def validation(self, run_id: str) -> PolicyValidation:
         """The PolicyValidation artifact stored with a run."""
         return decode_validation(read_document(self.path, run_id, "policy_validation.json"))
+
+    def cache_stats(self) -> CacheStats:
+        """What the workspace's node cache holds: entries and bytes per node kind, leftover temp files."""
+        return workspace_cache(self.path).stats()
+
+    def clear_cache(self) -> CacheStats:
+        """Empty the workspace's node cache; returns what it held."""
+        return workspace_cache(self.path).clear()
 
     def delete_run(self, run_id: str) -> None:
         """Delete a run from `runs` and its rows from every result table (its blobs become orphans: `cleanup`)."""

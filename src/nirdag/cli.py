@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
+import pyarrow as pa
 import typer
 from rich.console import Console
 
@@ -28,6 +29,9 @@ _err = Console(stderr=True, soft_wrap=True)
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
 SeedOpt = Annotated[int | None, typer.Option(help="Seed of every random choice; overrides the spec's seed.")]
 TopOpt = Annotated[int, typer.Option(help="How many ranked chains to print.")]
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress bar (there is none either when stdout is not a terminal).")]
+MIB = 1024**2
 
 
 def _say(text: str) -> None:
@@ -48,6 +52,11 @@ def _ranked(result, top: int) -> None:
     _say(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
     _say(f"pipeline    sha256 {result.pipeline_hash}")
     _say(f"workspace   {result.workspace}")
+
+
+def _progress(quiet: bool) -> Console | bool:
+    """The console to draw a run's progress bar on: stdout when it is a terminal and not --quiet."""
+    return _out if _out.is_terminal and not quiet else False
 
 
 def _names(text: str | None) -> list[str]:
@@ -96,6 +105,12 @@ def run(
     ] = "sync",
     workers: Annotated[int | None, typer.Option(
         min=1, help="Workers of a parallel executor (default: one per CPU, capped by the DAG's width).")] = None,
+    cache: Annotated[bool, typer.Option(
+        "--cache/--no-cache", help="Reuse unchanged preprocessing and fold fits from the workspace cache.")] = True,
+    cache_max_mb: Annotated[int | None, typer.Option(
+        min=0, help="Size cap of the workspace cache in MiB (least recently used entries are evicted); "
+                    "default 2048.")] = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains."""
     spec_obj = nirdag.load_spec(spec)
@@ -104,15 +119,17 @@ def run(
         partition_column=partition_column, metadata_columns=_names(metadata_columns),
         on_nonfinite="drop" if drop_nonfinite else "error",
     )
-    _ranked(nirdag.run(spec, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers), top)
+    _ranked(nirdag.run(spec, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers, cache=cache,
+                       cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
+                       progress=_progress(quiet)), top)
 
 
 @app.command()
-def demo(workspace: WorkspaceOpt = Path("nirdag-demo"), top: TopOpt = 10) -> None:
+def demo(workspace: WorkspaceOpt = Path("nirdag-demo"), top: TopOpt = 10, quiet: QuietOpt = False) -> None:
     """Run the Tecator example (4 preprocessings x PLS 1..15, 5-fold CV, refit of the best)."""
     spec = resources.files("nirdag") / "resources" / "tecator_pls.yaml"
     with resources.as_file(spec) as path:
-        result = nirdag.run(path, nirdag.datasets.tecator(), workspace=workspace, seed=0)
+        result = nirdag.run(path, nirdag.datasets.tecator(), workspace=workspace, seed=0, progress=_progress(quiet))
     _ranked(result, top)
     _say(f"next: nirdag query \"SELECT * FROM v_ranked_chains LIMIT 5\" --workspace {workspace}")
 
@@ -191,6 +208,31 @@ def runs_delete(run_id: str, workspace: WorkspaceOpt = Path("workspace")) -> Non
     """Delete a run and its chains, predictions and scores."""
     nirdag.Workspace(workspace).delete_run(run_id)
     _say(f"deleted run {run_id} from {workspace}")
+
+
+cache_app = typer.Typer(help="The workspace's node cache (reused preprocessing and fold fits).", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("stats")
+def cache_stats(workspace: WorkspaceOpt = Path("workspace"),
+                fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = "table") -> None:
+    """Entries and size of the node cache, per node kind."""
+    stats = nirdag.Workspace(workspace).cache_stats()
+    rows = [{"kind": kind, "entries": n, "mib": round(size / MIB, 3)} for kind, (n, size) in stats.by_kind.items()]
+    rows.append({"kind": "total", "entries": stats.entries, "mib": round(stats.bytes / MIB, 3)})
+    render(pa.Table.from_pylist(rows, schema=pa.schema([("kind", pa.string()), ("entries", pa.int64()),
+                                                       ("mib", pa.float64())])), fmt, _out)
+    if fmt == "table":
+        last = f", last used {stats.newest_use:%Y-%m-%d %H:%M:%S} UTC" if stats.newest_use else ""
+        _say(f"cache {stats.root}{last}; {stats.temp_files} leftover temp file(s)")
+
+
+@cache_app.command("clear")
+def cache_clear(workspace: WorkspaceOpt = Path("workspace")) -> None:
+    """Remove every entry of the node cache (the next run recomputes everything)."""
+    stats = nirdag.Workspace(workspace).clear_cache()
+    _say(f"removed {stats.entries} cache entries ({stats.bytes / MIB:.1f} MiB) from {stats.root}")
 
 
 @app.command()
