@@ -270,7 +270,26 @@ def _provenance(run_id: str, plan: CompiledPlan, spec: SpecSource, result: Engin
         reason="the ExecutionPolicy decided at compile time", evidence={"workers_seen": workers,
                                                                        "engine_seconds": round(result.seconds, 6)},
         depends_on=("layout",))
-    return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking, [executor])
+    return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking,
+                            [executor, _cache_decision(plan, result)])
+
+
+def _cache_decision(plan: CompiledPlan, result: EngineResult) -> Decision:
+    """Which nodes the workspace cache served, and why the others were computed."""
+    by_status: dict[str, list[str]] = {}
+    for e in result.events:
+        by_status.setdefault(e.cache, []).append(e.node)
+    hits, misses = by_status.get("hit", []), by_status.get("miss", [])
+    if not plan.policy.cache.enabled:
+        summary, reason = "no node served from the cache", "the ExecutionPolicy turned the cache off"
+    else:
+        summary = f"{len(hits)} node(s) served from the cache, {len(misses)} computed and stored"
+        reason = ("a node is served when its key (step identity, input-data fingerprint, code fingerprint) has a "
+                  "verified entry; a miss means no such entry (new step, changed parameter or data, evicted)")
+    return Decision(id="cache", kind="cache", summary=summary, reason=reason,
+                    evidence={"hits": sorted(hits), "misses": sorted(misses),
+                              "cacheable_kinds": list(plan.policy.cache.nodes)},
+                    depends_on=("layout",))
 
 
 def export(workspace: str | Path, run_id: str, path: str | Path, *, chain: str = "best",
@@ -304,8 +323,10 @@ def dag(spec: SpecSource, output: str | Path, dataset: SpectraDataset | None = N
 
 def _run_overlay(workspace: Path, run_id: str) -> RunOverlay:
     quoted = run_id.replace("'", "''")
-    rows = open_session(workspace).sql(f"SELECT node, seconds FROM events WHERE run_id = '{quoted}'").to_pylist()
-    return RunOverlay(seconds={r["node"]: r["seconds"] for r in rows})
+    rows = open_session(workspace).sql(
+        f"SELECT node, seconds, cache FROM events WHERE run_id = '{quoted}'").to_pylist()
+    return RunOverlay(seconds={r["node"]: r["seconds"] for r in rows},
+                      cached=frozenset(r["node"] for r in rows if r["cache"] == "hit"))
 
 
 def query(sql: str, workspace: str | Path = "workspace", *, as_of: int | dt.datetime | None = None) -> pa.Table:

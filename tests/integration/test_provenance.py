@@ -90,3 +90,11 @@ def test_cli_prints_the_tree_json_and_why(run):
     missing = subprocess.run([sys.executable, "-m", "nirdag", "provenance", "nope", "-w", str(run.workspace)],
                              capture_output=True, text=True, timeout=120, check=False)
     assert missing.returncode == 1 and "has no decision_provenance.json" in missing.stderr
+
+
+def test_a_rerun_records_its_cache_hits_and_draws_them(run, tecator):
+    again = nirdag.run(SPEC, tecator, workspace=run.workspace)
+    first, second = run.provenance.get("cache").evidence, again.provenance.get("cache").evidence
+    assert first["hits"] == [] and len(first["misses"]) > 0
+    assert sorted(second["hits"]) == sorted(first["misses"]) and second["misses"] == []
+    assert "cached" in again.dag().source
