@@ -18,8 +18,8 @@ from relspec.findings import (
 )
 from relspec.folds import make_folds
 from relspec.hashing import sha256_of
-from relspec.layout import Layout, Path, lay_out
-from relspec.operator_map import instantiate, model_ref, output_axis, transform_ref, y_transform_ref
+from relspec.layout import FeatureMerge, Layout, Path, lay_out
+from relspec.operator_map import concat_ref, instantiate, model_ref, output_axis, transform_ref, y_transform_ref
 from relspec.plan import (
     FOLD_FINAL,
     ChainSpec,
@@ -105,8 +105,10 @@ def _check_components(model: ModelSpec, where: str, folds: tuple[FoldSpec, ...],
         )
 
 
-def _structure(step: BranchItem) -> object:
+def _structure(step: BranchItem | FeatureMerge) -> object:
     """A step's identity in the pipeline hash: its step hash, a base model's spec, or its alternatives'."""
+    if isinstance(step, FeatureMerge):
+        return ["concat", [[name, [_structure(sub) for sub in steps]] for name, steps, _ in step.members]]
     if isinstance(step, BranchStep):
         return [[_structure(sub) for sub in steps] for _, steps in step.named()]
     if isinstance(step, ModelStep):
@@ -155,19 +157,36 @@ class _Builder:
         ))
 
 
-def _path_refs(steps: tuple[TransformStep, ...], schema: DatasetSchema) -> list[StepRef]:
+def _path_refs(steps: tuple[TransformStep | FeatureMerge, ...], schema: DatasetSchema,
+               where: tuple[str, ...]) -> list[StepRef]:
     """Step references of one path, carrying the wavelength axis through axis-changing steps."""
-    axis = schema.wavelengths
+    return _refs_along(steps, where, schema, schema.wavelengths, concatenated=False)[0]
+
+
+def _refs_along(
+    steps: tuple[TransformStep | FeatureMerge, ...], where: tuple[str, ...], schema: DatasetSchema,
+    axis: tuple[float, ...], *, concatenated: bool,
+) -> tuple[list[StepRef], tuple[float, ...], bool]:
     refs = []
-    for step in steps:
+    for step, at in zip(steps, where, strict=True):
+        if isinstance(step, FeatureMerge):
+            members = [(name, _refs_along(sub, sub_where, schema, axis, concatenated=concatenated))
+                       for name, sub, sub_where in step.members]
+            refs.append(concat_ref([(name, member_refs) for name, (member_refs, _, _) in members]))
+            width = sum(len(member_axis) for _, (_, member_axis, _) in members)
+            axis, concatenated = tuple(float(i) for i in range(width)), True
+            continue
         ref = transform_ref(step, axis)
+        if concatenated and ref.axis is not None:
+            raise CompileError(f"{ref.label} reads the wavelength axis, but after `merge: features` the columns are "
+                               f"concatenated branch outputs, not wavelengths - at `{at}`")
         try:
             axis = output_axis(ref, axis)
         except ValueError as exc:
             raise CompileError(f"step {ref.label} does not fit the wavelength axis of dataset {schema.name!r} "
                                f"({axis[0]:g}..{axis[-1]:g} {schema.wavelength_unit}): {exc}") from None
         refs.append(ref)
-    return refs
+    return refs, axis, concatenated
 
 
 @dataclass
@@ -188,7 +207,7 @@ def _lay_out_chains(
     smallest = min(len(f.train_rows) for f in folds)
     y_hashes = () if y_ref is None else (y_ref.step_hash,)
     for path in paths:
-        refs = _path_refs(path.steps, schema)
+        refs = _path_refs(path.steps, schema, path.where)
         probe_model = model_ref_of(path.model, path.model.component_values(), spec.seed)
         width = _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model)
         _check_components(path.model, path.model_where, folds, width, path.name)

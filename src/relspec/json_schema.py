@@ -68,8 +68,9 @@ def spec_json_schema() -> dict[str, Any]:
             _ref("Transform"), _GENERATOR, _ref("BranchStep"),
             _one_key("split", split, "The cross-validation scheme over the train rows (exactly one)"),
             _one_key("y_processing", y_transform, "A target transform fitted per fold, inverted before scoring"),
-            _one_key("merge", {"enum": ["predictions"]}, "Stack the preceding branch's base models: the next "
-                     "model is trained on their out-of-fold predictions"),
+            _one_key("merge", {"enum": ["predictions", "features"]}, "After a branch: `predictions` stacks its "
+                     "base models (the next model is trained on their out-of-fold predictions); `features` "
+                     "concatenates its outputs column-wise"),
             _ref("ModelStep"),
         ]},
         "ModelStep": model_step,

@@ -2,7 +2,9 @@
 
 A path is one choice at every branch step: its transforms and the model that ends it. Without ``merge`` every path
 ends with the spec's final model. With ``merge: predictions`` each alternative of the merged branch ends with its
-own (base) model, and the final model is the meta-model trained on the base models' out-of-fold predictions.
+own (base) model, and the final model is the meta-model trained on the base models' out-of-fold predictions. With
+``merge: features`` the merged branch becomes one step (:class:`FeatureMerge`) whose members' outputs are
+concatenated column-wise.
 """
 
 from __future__ import annotations
@@ -26,12 +28,24 @@ from relspec.spec import (
 
 
 @dataclass(frozen=True)
+class FeatureMerge:
+    """A branch merged by ``merge: features``: every way through it (its members), outputs side by side."""
+
+    members: tuple[tuple[str, tuple[TransformStep, ...], tuple[str, ...]], ...]  # (name, steps, spec paths)
+    where: str
+
+    @property
+    def name(self) -> str:
+        return "concat(" + ", ".join(name for name, _, _ in self.members) + ")"
+
+
+@dataclass(frozen=True)
 class Path:
     """One path: its structural branch path, display name, transforms (with their spec paths) and model."""
 
     branch_path: tuple[int, ...]
     name: str
-    steps: tuple[TransformStep, ...]
+    steps: tuple[TransformStep | FeatureMerge, ...]
     where: tuple[str, ...]  # the spec path of each step, for messages and findings
     model: ModelSpec
     model_where: str
@@ -60,7 +74,7 @@ def _alternatives(steps: tuple[BranchItem, ...], where: tuple[str, ...]) -> list
 class Layout:
     """One split, transforms and branches in order, an optional y_processing, an optional merge, a final model."""
 
-    steps: tuple[TransformStep | BranchStep, ...]
+    steps: tuple[TransformStep | BranchStep | FeatureMerge, ...]
     where: tuple[str, ...]
     split: SplitSpec
     split_index: int
@@ -68,7 +82,7 @@ class Layout:
     y_index: int | None
     model: ModelSpec  # the final model: the meta-model when `merge` is used
     model_index: int
-    merge_index: int | None = None
+    merge_index: int | None = None  # the `merge: predictions` step (stacking)
 
     @property
     def stacked(self) -> bool:
@@ -78,7 +92,8 @@ class Layout:
         """Every combination of the branch alternatives (their cartesian product), in spec order."""
         out = []
         for bp, names, steps, where in _alternatives(self.steps, self.where):
-            name = "+".join(names) or "main"
+            merged = [s.name for s in steps if isinstance(s, FeatureMerge)]
+            name = "+".join([*names, *merged]) or "main"
             models = [i for i, s in enumerate(steps) if isinstance(s, ModelStep)]
             if not self.stacked:
                 if models:
@@ -98,10 +113,24 @@ class Layout:
         return out
 
 
-def _merge(steps: list[TransformStep | BranchStep], where: list[str], index: int) -> None:
+def _merge(steps: list[TransformStep | BranchStep | FeatureMerge], where: list[str], index: int) -> None:
     if not steps or not isinstance(steps[-1], BranchStep) or where[-1] != f"$.pipeline[{index - 1}]":
         raise SpecError(f"`merge` without branches - at `$.pipeline[{index}]`: it must directly follow a `branch` "
-                        "step whose alternatives each end with a model")
+                        "step")
+
+
+def _feature_merge(branch: BranchStep, at: str, index: int) -> FeatureMerge:
+    """The merged branch's members: every way through it (nested branches give more members)."""
+    members = []
+    for name, sub in branch.named():
+        inner = tuple(f"{at}.branch.{name}[{j}]" for j in range(len(sub)))
+        for _, names, steps, where in _alternatives(sub, inner):
+            models = [w for s, w in zip(steps, where, strict=True) if isinstance(s, ModelStep)]
+            if models:
+                raise SpecError(f"`merge: features` (at `$.pipeline[{index}]`) concatenates transforms; a model "
+                                f"inside its branch is for `merge: predictions` - at `{models[0]}`")
+            members.append(("/".join((name, *names)), steps, where))
+    return FeatureMerge(members=tuple(members), where=at)
 
 
 def lay_out(spec: PipelineSpec) -> Layout:
@@ -132,7 +161,12 @@ def lay_out(spec: PipelineSpec) -> Layout:
             y_transform = (step.y_processing, i)
         elif isinstance(step, MergeStep):
             _merge(steps, where, i)
-            merge = i
+            if step.merge == "predictions":
+                merge = i
+            else:
+                branch = steps.pop()
+                assert isinstance(branch, BranchStep)
+                steps.append(_feature_merge(branch, where[-1], i))
         else:
             steps.append(step)
             where.append(at)

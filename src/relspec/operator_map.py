@@ -50,7 +50,7 @@ _Y_TRANSFORMS: MappingProxyType[type, type[BaseEstimator]] = MappingProxyType({
 
 _CLASSES_BY_PATH: MappingProxyType[str, type[BaseEstimator]] = MappingProxyType({
     f"{c.__module__}.{c.__qualname__}": c
-    for c in (*_TRANSFORMS.values(), *_Y_TRANSFORMS.values(), ops.PLSSweep, ops.PCR)
+    for c in (*_TRANSFORMS.values(), *_Y_TRANSFORMS.values(), ops.PLSSweep, ops.PCR, ops.FeatureConcat)
 })
 
 
@@ -85,6 +85,20 @@ def y_transform_ref(spec: s.YTransformSpec) -> StepRef:
     """The identity and transformer of a ``y_processing`` step (fitted on a column vector of targets)."""
     params = msgspec.to_builtins(msgspec.structs.asdict(spec))
     return _ref(f"y:{type(spec).__struct_config__.tag}", _Y_TRANSFORMS[type(spec)], params)
+
+
+_CONCAT_PATH = f"{ops.FeatureConcat.__module__}.{ops.FeatureConcat.__qualname__}"
+
+
+def concat_ref(members: list[tuple[str, list[StepRef]]]) -> StepRef:
+    """One step applying each member's steps to the same input and concatenating the outputs (``merge:
+    features``); row-wise stateless when every member step is. Identity: the members' step hashes."""
+    params = {"branches": [[msgspec.to_builtins(r) for r in refs] for _, refs in members]}
+    stateless = all(r.row_wise_stateless for _, refs in members for r in refs)
+    label = "concat(" + " | ".join(" > ".join(r.label for r in refs) or "raw" for _, refs in members) + ")"
+    return StepRef(op="concat", class_path=_CONCAT_PATH, params=params,
+                   step_hash=sha256_of(_CONCAT_PATH, [[r.step_hash for r in refs] for _, refs in members]),
+                   row_wise_stateless=stateless, label=label)
 
 
 def output_axis(ref: StepRef, axis: tuple[float, ...]) -> tuple[float, ...]:
@@ -136,6 +150,9 @@ def with_components(ref: StepRef, n_components: int | None) -> StepRef:
 
 def instantiate(ref: StepRef) -> BaseEstimator:
     """A fresh, unfitted estimator for a step reference (a wavelength-aware one gets its input axis)."""
+    if ref.class_path == _CONCAT_PATH:
+        return ops.FeatureConcat(branches=[[instantiate(msgspec.convert(d, StepRef)) for d in member]
+                                           for member in ref.params["branches"]])
     extra = {"wavelengths": list(ref.axis)} if ref.axis is not None else {}
     cls = _CLASSES_BY_PATH.get(ref.class_path) or resolve_estimator(ref.class_path)
     return cls(**ref.params, **extra)

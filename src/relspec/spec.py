@@ -288,10 +288,11 @@ class YProcessingStep(msgspec.Struct, **_STRICT):
 
 
 class MergeStep(msgspec.Struct, **_STRICT):
-    """After a branch whose alternatives end with a model: stack their out-of-fold predictions (``predictions``);
-    the next step is the meta-model."""
+    """Right after a branch. ``predictions``: its alternatives end with a model and the next step, the meta-model,
+    is trained on their out-of-fold predictions (stacking). ``features``: its alternatives' outputs are
+    concatenated column-wise into one matrix that the following steps and the model see."""
 
-    merge: Literal["predictions"]
+    merge: Literal["predictions", "features"]
 
 
 Step = TransformStep | SplitStep | BranchStep | YProcessingStep | MergeStep | ModelStep

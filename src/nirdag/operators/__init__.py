@@ -2,6 +2,7 @@
 
 from nirdag.operators.base import OperatorTraits
 from nirdag.operators.baseline import ASLS, AirPLS
+from nirdag.operators.concat import FeatureConcat
 from nirdag.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirdag.operators.derivative import Detrend, SavitzkyGolay
 from nirdag.operators.emsc import EMSC
@@ -38,6 +39,7 @@ __all__ = [
     "BinnedStratifiedKFold",
     "Crop",
     "Detrend",
+    "FeatureConcat",
     "FiniteDifference",
     "GapSegmentDerivative",
     "GaussianSmooth",
