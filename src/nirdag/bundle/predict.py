@@ -16,11 +16,18 @@ from nirdag.bundle.fitted import FittedChain
 from nirdag.data import SpectraDataset
 from nirdag.operators import Resample
 
-_AXIS_TOL = 1e-6
+# Axes equal to within 1% of the training axis' sampling interval are the same axis written with fewer digits
+# (instrument exports and CSV headers round wavelengths); anything further apart is another axis.
+_AXIS_TOL = 0.01
 
 
-def _same_axis(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=0.0, atol=_AXIS_TOL * max(1.0, float(np.abs(b).max()))))
+def _axis_gap(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest difference between two axes of one length, in training sampling intervals (inf if lengths
+    differ)."""
+    if a.shape != b.shape:
+        return float("inf")
+    step = float(np.median(np.abs(np.diff(b)))) if b.size > 1 else max(1.0, abs(float(b[0])))
+    return float(np.max(np.abs(a - b))) / step
 
 
 def _onto_training_axis(chain: FittedChain, X: np.ndarray, axis: np.ndarray, where: str) -> np.ndarray:
@@ -44,11 +51,13 @@ def conform_spectra(chain: FittedChain, X: np.ndarray, axis: np.ndarray | None, 
         if X.shape[1] != train.size:
             raise SpectraMismatchError(f"{where}: {X.shape[1]} wavelengths per spectrum, the chain was trained on "
                                        f"{train_desc}")
-    elif not _same_axis(np.asarray(axis, dtype=np.float64), train):
+    elif (gap := _axis_gap(np.asarray(axis, dtype=np.float64), train)) > _AXIS_TOL:
+        detail = "" if gap == float("inf") else f", by up to {gap:.3g} sampling intervals"
         if not resample:
             raise SpectraMismatchError(
                 f"{where}: wavelength axis ({len(axis)} wavelengths {axis[0]:g}..{axis[-1]:g}) differs from "
-                f"training ({train_desc}); pass resample=True (--resample) to interpolate onto the training axis")
+                f"training ({train_desc}{detail}); pass resample=True (--resample) to interpolate onto the "
+                "training axis")
         X = _onto_training_axis(chain, X, np.asarray(axis, dtype=np.float64), where)
     bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
     if bad.size:

@@ -229,3 +229,20 @@ def test_duplicate_member_names_are_refused(bundle_file, tmp_path):
     path.write_bytes(buf.getvalue())
     with pytest.raises(TamperedBundleError, match="duplicate member names"):
         read_bundle(path)
+
+
+def test_an_axis_written_with_fewer_digits_is_the_training_axis(bundle_file, test_rows):
+    """CSV headers and instrument exports round wavelengths (852.0202 -> 852.02): still the same axis."""
+    rounded = np.round(np.asarray(test_rows.wavelengths), 2)
+    exact = nirdag.predict(bundle_file, test_rows.spectra)
+    got = nirdag.predict(bundle_file, _on_axis(test_rows, rounded))
+    assert got.column("y_pred").to_pylist() == exact.column("y_pred").to_pylist()
+    shifted = np.asarray(test_rows.wavelengths) + 0.5  # a quarter of the 2 nm sampling interval: another axis
+    with pytest.raises(SpectraMismatchError, match=r"by up to 0\.2\d* sampling intervals"):
+        nirdag.predict(bundle_file, _on_axis(test_rows, shifted))
+
+
+def _on_axis(rows, axis):
+    """The same spectra, declared on another wavelength axis."""
+    return type(rows)(name="axis", sample_ids=rows.sample_ids, spectra=np.array(rows.spectra), wavelengths=axis,
+                      wavelength_unit=rows.wavelength_unit, targets={}, partition=rows.partition)
