@@ -51,7 +51,13 @@ from relspec.provenance import (
 from relspec.spec import raw_spec
 from relspec.validation import PolicyValidation, decode_validation
 from semantics import open_session, view_columns
-from semantics.records import record_scan_metrics, record_view_decisions
+from semantics.records import (
+    VIEW_DECISIONS,
+    ViewDecisions,
+    record_scan_metrics,
+    view_decisions,
+    view_decisions_json,
+)
 
 NIRDAG_VERSION = version("nirdag")
 SpecSource = str | Path | dict[str, Any] | PipelineSpec
@@ -230,15 +236,16 @@ def run(
                               progress=console)
         artifacts, written = persist_fits(store.root, plan, result.fits)
         store.write_results(row.run_id, {**result.tables(), "artifacts": artifacts})
+        views = view_decisions(open_session(store.root, policy=plan.policy), row.run_id)
+        store.write_document(row.run_id, VIEW_DECISIONS, view_decisions_json(views))
         store.write_document(row.run_id, "decision_provenance.json",
-                             _provenance(row.run_id, plan, spec, result).to_json())
+                             _provenance(row.run_id, plan, spec, result, views).to_json())
         store.complete_run(row)
     except BaseException as exc:
         store.delete_run_results(row.run_id)
         housekeeping.remove_unreferenced(store, written)
         store.fail_run(row, f"{type(exc).__name__}: {exc}")  # the documents stay: they explain the failed run
         raise
-    record_view_decisions(open_session(store.root, policy=plan.policy), row.run_id)
     return RunResult(run_id=row.run_id, workspace=store.root, plan=plan, dataset=data, seconds=result.seconds)
 
 
@@ -258,7 +265,19 @@ def build_driver(
     return _build_driver(plan, data, *adapters)
 
 
-def _provenance(run_id: str, plan: CompiledPlan, spec: SpecSource, result: EngineResult) -> DecisionProvenanceGraph:
+def _join_decisions(views: ViewDecisions) -> list[Decision]:
+    """Each join a catalog view infers from typed column roles, with its confidence and the candidates seen."""
+    return [Decision(
+        id=f"join_{view.view}_{i}", kind="view_join",
+        summary=f"{view.view}: {j.how} join on {', '.join(j.left_keys)} = {', '.join(j.right_keys)}",
+        reason=j.reason,
+        evidence={"roles": list(j.roles), "confidence": j.confidence,
+                  "candidates": [f"{c.role}: {'/'.join(c.left)} ~ {'/'.join(c.right)}" for c in j.candidates]})
+        for view in views.views for i, j in enumerate(view.joins)]
+
+
+def _provenance(run_id: str, plan: CompiledPlan, spec: SpecSource, result: EngineResult,
+                views: ViewDecisions) -> DecisionProvenanceGraph:
     raw = raw_spec(spec)
     sites = generator_sites(raw.get("pipeline", [])) if raw is not None else []
     ranking = [RankedEntry(chain_id=r.chain_id, n_components=r.n_components, metric_value=r.rmsecv)
@@ -271,7 +290,7 @@ def _provenance(run_id: str, plan: CompiledPlan, spec: SpecSource, result: Engin
                                                                        "engine_seconds": round(result.seconds, 6)},
         depends_on=("layout",))
     return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking,
-                            [executor, _cache_decision(plan, result)])
+                            [executor, _cache_decision(plan, result), *_join_decisions(views)])
 
 
 def _cache_decision(plan: CompiledPlan, result: EngineResult) -> Decision:

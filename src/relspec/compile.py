@@ -22,6 +22,7 @@ from relspec.layout import FeatureMerge, Layout, Path, lay_out
 from relspec.operator_map import concat_ref, instantiate, model_ref, output_axis, transform_ref, y_transform_ref
 from relspec.plan import (
     FOLD_FINAL,
+    STEP_SEPARATOR,
     ChainSpec,
     CompiledPlan,
     FoldSpec,
@@ -220,7 +221,7 @@ def _lay_out_chains(
             node_id = builder.hoisted[node_id].parent
         notes.fitted += list(zip(fitted, path.where[n_hoisted:], strict=True))
         group = builder.group(input_node, fitted, path.model, spec.seed, y_ref)
-        preprocessing = " > ".join(r.label for r in refs) or "raw"
+        preprocessing = STEP_SEPARATOR.join(r.label for r in refs) or "raw"
         for k in group.component_values:
             model_ref = model_ref_of(path.model, (k,), spec.seed)
             step_hashes = (*(r.step_hash for r in refs), *y_hashes, model_ref.step_hash)

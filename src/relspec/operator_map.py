@@ -95,7 +95,8 @@ def concat_ref(members: list[tuple[str, list[StepRef]]]) -> StepRef:
     features``); row-wise stateless when every member step is. Identity: the members' step hashes."""
     params = {"branches": [[msgspec.to_builtins(r) for r in refs] for _, refs in members]}
     stateless = all(r.row_wise_stateless for _, refs in members for r in refs)
-    label = "concat(" + " | ".join(" > ".join(r.label for r in refs) or "raw" for _, refs in members) + ")"
+    # members' steps are joined with " then ": STEP_SEPARATOR never appears inside a step label
+    label = "concat(" + " | ".join(" then ".join(r.label for r in refs) or "raw" for _, refs in members) + ")"
     return StepRef(op="concat", class_path=_CONCAT_PATH, params=params,
                    step_hash=sha256_of(_CONCAT_PATH, [[r.step_hash for r in refs] for _, refs in members]),
                    row_wise_stateless=stateless, label=label)

@@ -14,6 +14,7 @@ from relspec.validation import PolicyValidation
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 FOLD_FINAL = "fold_final"
+STEP_SEPARATOR = " > "  # between the step labels of a chain's `preprocessing` (never inside a label)
 POOLED_CV = "cv"  # scores.fold_id of the pooled out-of-fold score over all CV folds (not a fold itself)
 
 

@@ -22,7 +22,7 @@ SCHEMA_VERSION = 1
 
 DecisionKind = Literal[
     "spec", "generator_expansion", "layout", "fold_plan", "validation", "policy", "executor", "cache", "ranking",
-    "refit_selection",
+    "refit_selection", "view_join",
 ]
 Evidence = dict[str, str | int | float | bool | list[str | int | float] | None]
 

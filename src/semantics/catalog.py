@@ -6,6 +6,7 @@ Scans of result tables see completed runs only (the scan policy's default), so n
 from __future__ import annotations
 
 from relspec import FOLD_FINAL, POOLED_CV
+from relspec.plan import STEP_SEPARATOR
 from relspec.policy import MetricFunction, TableName
 from semantics.kinds import (
     Aggregate,
@@ -136,19 +137,21 @@ V_REFIT = ViewSpec(
 
 V_PREPROCESSING_EFFECT = ViewSpec(
     name="v_preprocessing_effect",
-    description="Per run, target and preprocessing, across models and params: chains, best/mean/worst RMSECV, "
-                "ranked by best RMSECV",
+    description="Per run, target and preprocessing step (snv, savgol(...), raw...), across every chain using it "
+                "whatever the other steps, model and params: chains, best/mean/worst RMSECV, ranked by best RMSECV",
     root=Rank(
         input=Aggregate(
-            input=Join(left=_rmsecv(), right=_select(Scan(table="chains"), "run_id", "chain_id", "preprocessing"),
-                       on=("run_id", "chain_id")),
-            group_by=("run_id", "target", "preprocessing"),
+            input=Join(left=_rmsecv(), right=Unnest(
+                input=_select(Scan(table="chains"), "run_id", "chain_id",
+                              steps=f"string_to_array(preprocessing, '{STEP_SEPARATOR}')"),
+                column="steps", value="step"), on=("run_id", "chain_id")),
+            group_by=("run_id", "target", "step"),
             measures=(Measure(name="n_chains", function="count", args=("chain_id",)),
                       Measure(name="best_rmsecv", function="min", args=("rmsecv",)),
                       Measure(name="mean_rmsecv", function="avg", args=("rmsecv",)),
                       Measure(name="worst_rmsecv", function="max", args=("rmsecv",)))),
         name="rank", partition_by=("run_id", "target"), order_by=(SortKey(expr="best_rmsecv"),
-                                                                  SortKey(expr="preprocessing"))),
+                                                                  SortKey(expr="step"))),
 )
 
 _PREDICTION_GROUPS = ("run_id", "chain_id", "target", "fold_id", "partition", "group_column", "group_value")

@@ -226,6 +226,9 @@ class _Compiler:
             raise self.error(f"unnest: no column {node.column!r} (columns: {', '.join(df.schema().names)})")
         entries = "__entries"
         rest = [col(c) for c in df.schema().names if c != node.column]
+        if node.key is None:  # a list column: one row per element
+            exploded = df.select(*rest, col(node.column).alias(node.value)).unnest_columns(node.value)
+            return exploded, {k: r for k, r in roles.items() if k != node.column}
         exploded = df.select(*rest, f.map_entries(col(node.column)).alias(entries)).unnest_columns(entries)
         out = exploded.select(*rest, f.get_field(col(entries), "key").alias(node.key),
                               f.get_field(col(entries), "value").alias(node.value))

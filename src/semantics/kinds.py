@@ -95,12 +95,13 @@ class Union(msgspec.Struct, tag="union", **_NODE):
 
 
 class Unnest(msgspec.Struct, tag="unnest", **_NODE):
-    """One row per entry of the map column ``column``, as columns ``key`` and ``value`` (the map is dropped)."""
+    """One row per entry of ``column`` (dropped): a map gives columns ``key`` and ``value``; a list gives
+    ``value`` only (``key`` is None)."""
 
     input: Node
     column: str
-    key: str
     value: str
+    key: str | None = None
 
 
 Node = Scan | Project | Filter | Aggregate | Rank | Join | Union | Unnest

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import msgspec
 
-from datafusion_engine.documents import PROVENANCE_DIR, read_document, write_document
+from datafusion_engine.documents import PROVENANCE_DIR, read_document
 from datafusion_engine.scan_metrics import ScanMetrics
 from relspec.policy import MetricFunction, TableName
 from semantics.joins import JoinDecision
@@ -49,9 +49,9 @@ def view_decisions(session: ViewSession, run_id: str) -> ViewDecisions:
         for v in session.views.values()))
 
 
-def record_view_decisions(session: ViewSession, run_id: str) -> Path:
-    """Write the join decisions and fingerprints of the session's views as a provenance artifact of ``run_id``."""
-    return write_document(session.root, run_id, VIEW_DECISIONS, _json(view_decisions(session, run_id)))
+def view_decisions_json(decisions: ViewDecisions) -> bytes:
+    """The run document's bytes (written by the store as ``provenance/<run_id>/view_decisions.json``)."""
+    return _json(decisions)
 
 
 def record_scan_metrics(root: Path, metrics: ScanMetrics) -> Path:

@@ -98,3 +98,10 @@ def test_a_rerun_records_its_cache_hits_and_draws_them(run, tecator):
     assert first["hits"] == [] and len(first["misses"]) > 0
     assert sorted(second["hits"]) == sorted(first["misses"]) and second["misses"] == []
     assert "cached" in again.dag().source
+
+
+def test_the_joins_views_infer_are_decisions_of_the_run(run):
+    joins = [d for d in run.provenance.decisions if d.kind == "view_join"]
+    aggregated = [d for d in joins if d.id.startswith("join_v_aggregated_predictions_")]
+    assert any(d.evidence["roles"] == ["dataset_id", "sample_id"] for d in aggregated)
+    assert all(d.evidence["confidence"] in ("exact", "coerced") for d in joins)

@@ -110,19 +110,23 @@ def test_refit_scores_on_test_and_train(tecator_run):
     assert row["n_test"] == 43
 
 
-def test_preprocessing_effect_summarises_chains_per_preprocessing(tecator_run, pooled_rmse):
+def test_preprocessing_effect_summarises_chains_per_step(tecator_run, pooled_rmse):
+    """Each step (snv, savgol(...), raw) over every chain that uses it, whatever else the chain does."""
     chains = tecator_run.sql(f"SELECT chain_id, preprocessing FROM chains WHERE run_id = '{tecator_run.run_id}'")
-    by_pre: dict[str, list[float]] = {}
+    by_step: dict[str, list[float]] = {}
     for chain, pre in zip(chains["chain_id"].to_pylist(), chains["preprocessing"].to_pylist(), strict=True):
-        by_pre.setdefault(pre, []).append(pooled_rmse[chain])
+        for step in pre.split(" > "):
+            by_step.setdefault(step, []).append(pooled_rmse[chain])
     rows = sorted(_view(tecator_run, "v_preprocessing_effect"), key=lambda r: r["rank"])
-    assert {r["preprocessing"] for r in rows} == set(by_pre)
+    assert {r["step"] for r in rows} == set(by_step) == {
+        "raw", "snv", "savgol(window_length=15, polyorder=2, deriv=1)"}
     for row in rows:
-        values = by_pre[row["preprocessing"]]
-        assert row["n_chains"] == len(values) == 15
+        values = by_step[row["step"]]
+        assert row["n_chains"] == len(values)
         assert row["best_rmsecv"] == pytest.approx(min(values), rel=1e-9)
         assert row["mean_rmsecv"] == pytest.approx(np.mean(values), rel=1e-9)
         assert row["worst_rmsecv"] == pytest.approx(max(values), rel=1e-9)
+    assert {r["step"]: r["n_chains"] for r in rows}["snv"] == 30  # the snv and snv_sg1 branches
     assert [r["best_rmsecv"] for r in rows] == sorted(r["best_rmsecv"] for r in rows)
 
 
