@@ -85,6 +85,9 @@ class ChainRow(msgspec.Struct, **_ROW):
     params_json: str
     dataset_hash: DatasetId
     refit: bool
+    # the pooled CV metric the chain was ranked by (rmse, accuracy, balanced_accuracy); null in rows written before
+    # classification existed, which were all ranked by rmse
+    rank_metric: str | None = None
 
 
 class PredictionRow(msgspec.Struct, **_ROW):
@@ -94,8 +97,11 @@ class PredictionRow(msgspec.Struct, **_ROW):
     partition: PartitionName
     sample_id: SampleId
     target: Target
-    y_true: float
+    y_true: float  # classification: the class code (index into the run's sorted classes)
     y_pred: float
+    # classification: the labels of y_true / y_pred; null for regression (and in rows written before them)
+    label_true: str | None = None
+    label_pred: str | None = None
 
 
 class ScoreRow(msgspec.Struct, **_ROW):

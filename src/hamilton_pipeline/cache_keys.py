@@ -17,6 +17,7 @@ import numpy as np
 import nirdag.operators
 import relspec.operator_map
 from hamilton_pipeline import compute
+from hamilton_pipeline.targets import target_values
 from nirdag.data import SpectraDataset
 from relspec.hashing import sha256_of
 from relspec.plan import CompiledPlan, FoldSpec, HoistedNode, SweepGroup
@@ -47,12 +48,14 @@ class DataFingerprint:
         return [*self.spectra_part(), self.target, self.target_sha256]
 
 
-def data_fingerprint(dataset: SpectraDataset, target: str) -> DataFingerprint:
+def data_fingerprint(dataset: SpectraDataset, target: str, values: np.ndarray) -> DataFingerprint:
+    """The fingerprint of the spectra and of the target's ``values`` as the engine uses them (class codes for
+    labels)."""
     spectra = dataset.spectra
     return DataFingerprint(
         dataset_hash=dataset.content_hash, shape=tuple(spectra.shape), dtype=spectra.dtype.str,
         wavelengths_sha256=_sha256_array(np.asarray(dataset.wavelengths, dtype=np.float64)),
-        target=target, target_sha256=_sha256_array(np.asarray(dataset.target(target), dtype=np.float64)),
+        target=target, target_sha256=_sha256_array(np.asarray(values, dtype=np.float64)),
     )
 
 
@@ -80,7 +83,7 @@ class KeyMaker:
     """The cache keys of one plan on one dataset (fold row hashes computed once per fold)."""
 
     def __init__(self, plan: CompiledPlan, dataset: SpectraDataset):
-        self.fingerprint = data_fingerprint(dataset, plan.target)
+        self.fingerprint = data_fingerprint(dataset, plan.target, target_values(plan, dataset))
         self.code = code_fingerprint()
         test = sha256_of(list(plan.test_rows))
         self._rows = {f.fold_id: [sha256_of(list(f.train_rows)), sha256_of(list(f.val_rows)), test]

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from hamilton_pipeline.predictions import predictions_of, readonly
 from hamilton_pipeline.results import FinalFit, FittedFold, FoldSweep, GroupCV, RankedChain
 from hamilton_pipeline.stacking import refit_stack
-from nirdag.operators.metrics import regression_scores
+from nirdag.operators.metrics import HIGHER_IS_BETTER, task_scores
 from relspec.operator_map import instantiate, with_components
 from relspec.plan import CompiledPlan, FoldSpec, StepRef, SweepGroup
 
@@ -87,14 +87,18 @@ def gather_cv(group: SweepGroup, folds: Sequence[FoldSweep]) -> GroupCV:
 
 
 def rank_chains(plan: CompiledPlan, cvs: Sequence[GroupCV], targets: np.ndarray) -> tuple[RankedChain, ...]:
-    """All chains ranked by pooled RMSECV; ties go to fewer components, then to the smaller chain_id."""
+    """All chains ranked by the plan's pooled CV metric (rmse ascending; accuracies descending); ties go to fewer
+    components, then to the smaller chain_id."""
+    metric = plan.rank_metric
+    sign = -1.0 if metric in HIGHER_IS_BETTER else 1.0
     ranked = []
     for cv in cvs:
-        rmse = regression_scores(targets[cv.oof_rows], cv.oof_pred)["rmse"]
+        values = task_scores(plan.task, targets[cv.oof_rows], cv.oof_pred)[metric]
         _, rows = plan.chain_rows(cv.group_id)
         for chain, row in zip(plan.chains_of(cv.group_id), rows, strict=True):
-            ranked.append(RankedChain(chain.chain_id, cv.group_id, chain.n_components, float(rmse[row])))
-    return tuple(sorted(ranked, key=lambda r: (r.rmsecv, r.n_components or 0, r.chain_id)))
+            value = float(values[row])
+            ranked.append(RankedChain(chain.chain_id, cv.group_id, chain.n_components, metric, value, sign * value))
+    return tuple(sorted(ranked, key=lambda r: (r.cv_loss, r.n_components or 0, r.chain_id)))
 
 
 def hoisted_refs(plan: CompiledPlan, group: SweepGroup) -> tuple[StepRef, ...]:

@@ -17,6 +17,7 @@ from hamilton_pipeline.executors import Offload, direct
 from hamilton_pipeline.node_factory import make_node
 from hamilton_pipeline.progress import CHAINS_TAG
 from hamilton_pipeline.results import FoldSweep, GroupCV
+from hamilton_pipeline.targets import target_values
 from nirdag.data import SpectraDataset
 from relspec.hashing import short
 from relspec.plan import CompiledPlan, StackGroup, SweepGroup
@@ -65,9 +66,10 @@ class _Nodes:
 
 def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> None:
     spectra = dataset.spectra
-    targets = dataset.target(plan.target)
+    targets = target_values(plan, dataset)
+    what = f"codes of the {len(plan.classes)} classes" if plan.task == "classification" else "values"
     nodes.add(SPECTRA, {}, np.ndarray, lambda: spectra, "All spectra of the dataset (read-only).")
-    nodes.add(TARGETS, {}, np.ndarray, lambda: targets, f"Target {plan.target!r} of every row (read-only).")
+    nodes.add(TARGETS, {}, np.ndarray, lambda: targets, f"Target {plan.target!r} of every row ({what}, read-only).")
 
 
 def _hoisted_nodes(nodes: _Nodes, plan: CompiledPlan, offload: Offload, keys: KeyMaker) -> None:

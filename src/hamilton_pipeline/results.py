@@ -30,10 +30,15 @@ class GroupCV:
 
 @dataclass(frozen=True)
 class RankedChain:
+    """One chain's place in the ranking: its pooled CV ``metric`` value and ``cv_loss``, the ranking value (lower is
+    better: the value itself for an error such as rmse, its negative for an accuracy)."""
+
     chain_id: str
     group_id: str
     n_components: int | None
-    rmsecv: float
+    metric: str
+    cv_value: float
+    cv_loss: float
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from datafusion_engine.schemas import TABLE_SCHEMAS
 from hamilton_pipeline.results import FinalFit, GroupCV
-from nirdag.operators.metrics import regression_scores
+from nirdag.operators.metrics import task_scores
 from relspec.plan import FOLD_FINAL, POOLED_CV, CompiledPlan
 
 
@@ -45,24 +45,36 @@ class _Rows:
         return pa.Table.from_arrays(columns, schema=self.schema)
 
 
-def _prediction_block(rows: _Rows, chain_ids: Sequence[str], fold_id: str, partition: str, target: str,
+def _labels(plan: CompiledPlan, codes: np.ndarray) -> pa.Array:
+    """The class labels of float codes (null for a NaN code); all null for a regression plan."""
+    if plan.task == "regression":
+        return pa.nulls(codes.size, pa.string())
+    known = np.isfinite(codes)
+    indices = pa.array(np.where(known, codes, 0).astype(np.int32), mask=~known)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(plan.classes), pa.string())).dictionary_decode()
+
+
+def _prediction_block(rows: _Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
                       sample_ids: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray) -> None:
-    """Add an (n_chains x n_samples) block of predictions in long format."""
+    """Add an (n_chains x n_samples) block of predictions in long format (with labels for classification)."""
     m, n = y_pred.shape
+    true, pred = np.tile(y_true, m), y_pred.reshape(-1)
     rows.add(
         chain_id=_strings(np.repeat(np.arange(m, dtype=np.int32), n), chain_ids),
         fold_id=_constant(fold_id, m * n), partition=_constant(partition, m * n),
         sample_id=_strings(np.tile(np.arange(n, dtype=np.int32), m), sample_ids.tolist()),
-        target=_constant(target, m * n), y_true=np.tile(y_true, m), y_pred=y_pred.reshape(-1),
+        target=_constant(plan.target, m * n), y_true=true, y_pred=pred, label_true=_labels(plan, true),
+        label_pred=_labels(plan, pred),
     )
 
 
-def _score_block(rows: _Rows, chain_ids: Sequence[str], fold_id: str, partition: str, target: str,
+def _score_block(rows: _Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
                  y_true: np.ndarray, y_pred: np.ndarray) -> None:
-    """Add every metric of an (n_chains x n_samples) block: one Arrow chunk per block, not per metric."""
+    """Add every metric of the plan's task for an (n_chains x n_samples) block: one Arrow chunk per block."""
     if y_true.size == 0:
         return
-    scores = regression_scores(y_true, y_pred)
+    target = plan.target
+    scores = task_scores(plan.task, y_true, y_pred)
     m, k = len(chain_ids), len(scores)
     rows.add(
         chain_id=_strings(np.tile(np.arange(m, dtype=np.int32), k), chain_ids), fold_id=_constant(fold_id, m * k),
@@ -80,9 +92,9 @@ def cv_predictions_table(plan: CompiledPlan, cvs: Sequence[GroupCV], sample_ids:
     for cv in cvs:
         ids, stack = plan.chain_rows(cv.group_id)
         for f in cv.folds:
-            _prediction_block(rows, ids, f.fold_id, "val", plan.target, sample_ids[f.val_rows],
+            _prediction_block(rows, plan, ids, f.fold_id, "val", sample_ids[f.val_rows],
                               targets[f.val_rows], f.val_pred[list(stack)])
-            _prediction_block(rows, ids, f.fold_id, "test", plan.target, sample_ids[test], targets[test],
+            _prediction_block(rows, plan, ids, f.fold_id, "test", sample_ids[test], targets[test],
                               f.test_pred[list(stack)])
     return rows.table()
 
@@ -95,7 +107,7 @@ def refit_predictions_table(plan: CompiledPlan, fits: Sequence[FinalFit], sample
     test = np.asarray(plan.test_rows, dtype=np.int64)
     for fit in fits:
         for partition, r, pred in (("train", train, fit.train_pred), ("test", test, fit.test_pred)):
-            _prediction_block(rows, [fit.chain_id], FOLD_FINAL, partition, plan.target, sample_ids[r],
+            _prediction_block(rows, plan, [fit.chain_id], FOLD_FINAL, partition, sample_ids[r],
                               targets[r], pred[None, :])
     return rows.table()
 
@@ -110,12 +122,12 @@ def scores_table(plan: CompiledPlan, cvs: Sequence[GroupCV], fits: Sequence[Fina
         ids, stack = plan.chain_rows(cv.group_id)
         pick = list(stack)
         for f in cv.folds:
-            _score_block(rows, ids, f.fold_id, "val", plan.target, targets[f.val_rows], f.val_pred[pick])
-            _score_block(rows, ids, f.fold_id, "test", plan.target, targets[test], f.test_pred[pick])
-        _score_block(rows, ids, POOLED_CV, "val", plan.target, targets[cv.oof_rows], cv.oof_pred[pick])
+            _score_block(rows, plan, ids, f.fold_id, "val", targets[f.val_rows], f.val_pred[pick])
+            _score_block(rows, plan, ids, f.fold_id, "test", targets[test], f.test_pred[pick])
+        _score_block(rows, plan, ids, POOLED_CV, "val", targets[cv.oof_rows], cv.oof_pred[pick])
     for fit in fits:
-        _score_block(rows, [fit.chain_id], FOLD_FINAL, "train", plan.target, targets[train], fit.train_pred[None])
-        _score_block(rows, [fit.chain_id], FOLD_FINAL, "test", plan.target, targets[test], fit.test_pred[None])
+        _score_block(rows, plan, [fit.chain_id], FOLD_FINAL, "train", targets[train], fit.train_pred[None])
+        _score_block(rows, plan, [fit.chain_id], FOLD_FINAL, "test", targets[test], fit.test_pred[None])
     return rows.table()
 
 
@@ -127,7 +139,7 @@ def chains_table(plan: CompiledPlan, fits: Sequence[FinalFit]) -> pa.Table:
             "chain_id": c.chain_id, "pipeline_hash": plan.pipeline_hash, "branch_path": list(c.branch_path),
             "branch_name": c.branch_name, "preprocessing": c.preprocessing, "model": c.model,
             "n_components": c.n_components, "params_json": msgspec.json.encode(c.params, order="sorted").decode(),
-            "dataset_hash": plan.dataset_hash, "refit": c.chain_id in refit_ids,
+            "dataset_hash": plan.dataset_hash, "refit": c.chain_id in refit_ids, "rank_metric": plan.rank_metric,
         }
         for c in plan.chains
     ]

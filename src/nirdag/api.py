@@ -98,7 +98,8 @@ def _new_run_id() -> str:
 def _check_targets(plan: CompiledPlan, dataset: SpectraDataset) -> None:
     y = dataset.target(plan.target)
     rows = np.asarray(plan.final_fold.train_rows + plan.test_rows, dtype=np.int64)
-    bad = rows[~np.isfinite(y[rows])]
+    missing = y[rows] == "" if plan.task == "classification" else ~np.isfinite(y[rows])
+    bad = rows[missing]
     if bad.size:
         raise DataError(
             f"target {plan.target!r} of dataset {dataset.name!r} is missing or not finite for {bad.size} "
@@ -159,15 +160,21 @@ class RunResult:
         return open_session(self.workspace).sql(query)
 
     def top(self, n: int = 5) -> pa.Table:
-        """The ``n`` best chains of this run by pooled RMSECV (RMSEP where the chain was refit)."""
-        return self.sql(
-            "SELECT rank, chain_id, branch_name, preprocessing, n_components, rmsecv, rmsep, refit "
-            f"FROM v_ranked_chains WHERE run_id = '{self.run_id}' ORDER BY rank LIMIT {int(n)}"
-        )
+        """The ``n`` best chains of this run: regression by pooled RMSECV (RMSEP where the chain was refit);
+        classification by the run's rank metric (cv and refit test accuracy and balanced accuracy)."""
+        if self.plan.task == "classification":
+            columns, view = ("rank, chain_id, branch_name, preprocessing, model, n_components, rank_metric, "
+                             "cv_accuracy, cv_balanced_accuracy, test_accuracy, test_balanced_accuracy, refit",
+                             "v_ranked_classifiers")
+        else:
+            columns, view = "rank, chain_id, branch_name, preprocessing, n_components, rmsecv, rmsep, refit", \
+                "v_ranked_chains"
+        return self.sql(f"SELECT {columns} FROM {view} WHERE run_id = '{self.run_id}' ORDER BY rank LIMIT {int(n)}")
 
     @property
     def best(self) -> dict[str, Any]:
-        """The best chain (rank 1) as a dict: chain_id, preprocessing, n_components, rmsecv, rmsep..."""
+        """The best chain (rank 1) as a dict: chain_id, preprocessing, n_components, rmsecv, rmsep (regression) or
+        cv_accuracy, cv_balanced_accuracy, test_accuracy... (classification)."""
         return self.top(1).to_pylist()[0]
 
     @property
@@ -280,7 +287,7 @@ def _provenance(run_id: str, plan: CompiledPlan, spec: SpecSource, result: Engin
                 views: ViewDecisions) -> DecisionProvenanceGraph:
     raw = raw_spec(spec)
     sites = generator_sites(raw.get("pipeline", [])) if raw is not None else []
-    ranking = [RankedEntry(chain_id=r.chain_id, n_components=r.n_components, metric_value=r.rmsecv)
+    ranking = [RankedEntry(chain_id=r.chain_id, n_components=r.n_components, metric_value=r.cv_value)
                for r in result.ranking]
     workers = sorted({e.worker for e in result.events})
     executor = Decision(

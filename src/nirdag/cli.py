@@ -40,14 +40,24 @@ def _say(text: str) -> None:
 
 
 def _ranked(result, top: int) -> None:
-    table = result.sql(
-        "SELECT rank, branch_name AS chain, preprocessing, n_components, rmsecv, rmsep, refit, "
-        "left(chain_id, 8) AS chain_id8 "
-        f"FROM v_ranked_chains WHERE run_id = '{result.run_id}' ORDER BY rank LIMIT {top}"
-    )
     n_chains = len(result.plan.chains)
-    render(table, "table", _out, title=f"Top {min(top, n_chains)} of {n_chains} chains by RMSECV "
-                                     f"(target {result.plan.target!r}; RMSEP on test for refit chains)")
+    if result.plan.task == "classification":
+        metric = result.plan.rank_metric
+        table = result.sql(
+            "SELECT rank, branch_name AS chain, preprocessing, model, n_components, cv_balanced_accuracy, "
+            "cv_accuracy, test_accuracy, test_balanced_accuracy, refit, left(chain_id, 8) AS chain_id8 "
+            f"FROM v_ranked_classifiers WHERE run_id = '{result.run_id}' ORDER BY rank LIMIT {top}")
+        title = (f"Top {min(top, n_chains)} of {n_chains} chains by pooled CV {metric} (target {result.plan.target!r},"
+                 f" {len(result.plan.classes)} classes; test accuracy for refit chains)")
+    else:
+        table = result.sql(
+            "SELECT rank, branch_name AS chain, preprocessing, n_components, rmsecv, rmsep, refit, "
+            "left(chain_id, 8) AS chain_id8 "
+            f"FROM v_ranked_chains WHERE run_id = '{result.run_id}' ORDER BY rank LIMIT {top}"
+        )
+        title = (f"Top {min(top, n_chains)} of {n_chains} chains by RMSECV "
+                 f"(target {result.plan.target!r}; RMSEP on test for refit chains)")
+    render(table, "table", _out, title=title)
     _say(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time)")
     _say(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
     _say(f"pipeline    sha256 {result.pipeline_hash}")

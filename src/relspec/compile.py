@@ -29,6 +29,7 @@ from relspec.plan import (
     HoistedNode,
     StepRef,
     SweepGroup,
+    Task,
 )
 from relspec.policy import RuntimePolicy, decide_policy
 from relspec.spec import (
@@ -40,6 +41,7 @@ from relspec.spec import (
     TransformStep,
 )
 from relspec.stacking import stack_layout
+from relspec.tasks import check_task, class_labels, rank_metric
 from relspec.validation import SCHEMA_VERSION as VALIDATION_SCHEMA_VERSION
 from relspec.validation import PolicyValidation
 
@@ -50,15 +52,15 @@ def _max(values: tuple[int | None, ...]) -> int | None:
     return None if values == (None,) else max(v for v in values if v is not None)
 
 
-def model_ref_of(model: ModelSpec, values: tuple[int | None, ...], seed: int) -> StepRef:
+def model_ref_of(model: ModelSpec, values: tuple[int | None, ...], seed: int, task: Task = "regression") -> StepRef:
     """The model step's reference for the largest of ``values`` component counts."""
     try:
-        return model_ref(model, _max(values), seed)
+        return model_ref(model, _max(values), seed, task)
     except SpecError as exc:
         raise SpecError(f"{exc} - at `$.pipeline[..].model.estimator`") from None
 
 
-def _probe_path(refs: list[StepRef], path: Path, rows: int, width: int, model: StepRef) -> int:
+def _probe_path(refs: list[StepRef], path: Path, rows: int, width: int, model: StepRef, n_classes: int = 0) -> int:
     """Fit and apply the path's steps on a seeded random matrix of the fold's size; return the output width.
 
     Parameter errors that only data can reveal (a window wider than the cropped spectrum, too many OSC components)
@@ -66,7 +68,10 @@ def _probe_path(refs: list[StepRef], path: Path, rows: int, width: int, model: S
     """
     rng = np.random.default_rng(0)
     # Values in (0, 1) suit every operator's domain (reflectance conversions refuse values <= 0).
-    X, y = rng.uniform(0.05, 0.95, size=(min(rows, _PROBE_ROWS), width)), rng.normal(size=min(rows, _PROBE_ROWS))
+    n = min(rows, _PROBE_ROWS)
+    X = rng.uniform(0.05, 0.95, size=(n, width))
+    # a classifier is probed on class codes (every class present), a regressor on a continuous target
+    y = (np.arange(n) % n_classes).astype(np.float64) if n_classes else rng.normal(size=n)
     for ref, where in zip(refs, path.where, strict=True):
         try:
             out = instantiate(ref).fit(X, y).transform(X)
@@ -147,9 +152,9 @@ class _Builder:
         return parent, []
 
     def group(self, input_node: str | None, fitted: list[StepRef], model: ModelSpec, seed: int,
-              y_ref: StepRef | None) -> SweepGroup:
+              y_ref: StepRef | None, task: Task) -> SweepGroup:
         values = model.component_values()
-        model_ref = model_ref_of(model, values, seed)
+        model_ref = model_ref_of(model, values, seed, task)
         y_part = [] if y_ref is None else [y_ref.step_hash]
         group_id = sha256_of("sweep", input_node, [r.step_hash for r in fitted], model_ref.step_hash, *y_part)
         return self.groups.setdefault(group_id, SweepGroup(
@@ -201,7 +206,7 @@ class _Notes:
 
 def _lay_out_chains(
     spec: PipelineSpec, layout: Layout, paths: list[Path], schema: DatasetSchema, folds: tuple[FoldSpec, ...],
-    pipeline_hash: str, y_ref: StepRef | None,
+    pipeline_hash: str, y_ref: StepRef | None, task: Task, n_classes: int,
 ) -> tuple[list[ChainSpec], _Builder, _Notes]:
     """Probe every path on data of the fold's size, hoist and share its steps, and emit one chain per count."""
     builder, notes, chains = _Builder(), _Notes(), []
@@ -209,8 +214,8 @@ def _lay_out_chains(
     y_hashes = () if y_ref is None else (y_ref.step_hash,)
     for path in paths:
         refs = _path_refs(path.steps, schema, path.where)
-        probe_model = model_ref_of(path.model, path.model.component_values(), spec.seed)
-        width = _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model)
+        probe_model = model_ref_of(path.model, path.model.component_values(), spec.seed, task)
+        width = _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model, n_classes)
         _check_components(path.model, path.model_where, folds, width, path.name)
         input_node, fitted = builder.hoist(refs)
         n_hoisted = len(refs) - len(fitted)
@@ -220,10 +225,10 @@ def _lay_out_chains(
             notes.hoisted_where.setdefault(node_id, where)
             node_id = builder.hoisted[node_id].parent
         notes.fitted += list(zip(fitted, path.where[n_hoisted:], strict=True))
-        group = builder.group(input_node, fitted, path.model, spec.seed, y_ref)
+        group = builder.group(input_node, fitted, path.model, spec.seed, y_ref, task)
         preprocessing = STEP_SEPARATOR.join(r.label for r in refs) or "raw"
         for k in group.component_values:
-            model_ref = model_ref_of(path.model, (k,), spec.seed)
+            model_ref = model_ref_of(path.model, (k,), spec.seed, task)
             step_hashes = (*(r.step_hash for r in refs), *y_hashes, model_ref.step_hash)
             chains.append(ChainSpec(
                 chain_id=sha256_of("chain", pipeline_hash, list(path.branch_path), list(step_hashes)),
@@ -254,12 +259,10 @@ def compile_plan(
             f"target {spec.target!r} (at `$.target`) is not a column of dataset {schema.name!r}; "
             f"its targets are {list(schema.target_names)}"
         )
-    if spec.target in schema.label_targets:
-        raise CompileError(
-            f"target {spec.target!r} (at `$.target`) of dataset {schema.name!r} holds class labels; PLS regression "
-            "needs a numeric target (classification with PLS-DA is not in the engine yet)"
-        )
+    task: Task = "classification" if spec.target in schema.label_targets else "regression"
     layout = lay_out(spec)
+    check_task(spec, layout, task, schema)
+    classes = class_labels(spec.target, schema, dataset) if task == "classification" else ()
     folds = make_folds(layout.split, schema, spec.seed, spec.target, dataset)
     paths = layout.paths()
     n_chains = sum(len(p.model.component_values()) for p in paths)
@@ -270,7 +273,8 @@ def compile_plan(
                            "(at `$.max_chains`)")
     pipeline_hash = _pipeline_hash(spec, layout)
     y_ref = None if layout.y_transform is None else y_transform_ref(layout.y_transform)
-    chains, builder, notes = _lay_out_chains(spec, layout, paths, schema, folds, pipeline_hash, y_ref)
+    chains, builder, notes = _lay_out_chains(spec, layout, paths, schema, folds, pipeline_hash, y_ref, task,
+                                             len(classes))
     stacks, stack_chains = stack_layout(layout, paths, chains, folds, pipeline_hash, spec.seed)
     chains += stack_chains
     runtime = runtime or RuntimePolicy()
@@ -291,5 +295,6 @@ def compile_plan(
         pipeline_hash=pipeline_hash, hoisted=tuple(builder.hoisted.values()),
         groups=tuple(builder.groups.values()), chains=tuple(chains), folds=folds, stacks=stacks,
         final_fold=FoldSpec(fold_id=FOLD_FINAL, train_rows=schema.train_rows, val_rows=()),
-        test_rows=schema.test_rows, refit=spec.refit, policy=policy, y_transform=y_ref, validation=validation,
+        test_rows=schema.test_rows, refit=msgspec.structs.replace(spec.refit, metric=rank_metric(spec, task)),
+        policy=policy, y_transform=y_ref, validation=validation, task=task, classes=classes,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.model_selection import BaseCrossValidator, KFold
+from sklearn.model_selection import BaseCrossValidator, KFold, StratifiedKFold
 
 from nirdag.data import DatasetSchema, SpectraDataset
 from nirdag.operators import BinnedStratifiedKFold, GroupAwareKFold, KennardStoneKFold, SPXYKFold
@@ -12,13 +12,15 @@ from relspec.plan import FoldSpec, fold_key
 from relspec.spec import GroupSplit, KennardStoneSplit, KFoldSplit, SplitSpec, SPXYSplit, StratifiedSplit
 
 
-def _splitter(split: SplitSpec, seed: int) -> BaseCrossValidator:
+def _splitter(split: SplitSpec, seed: int, labels: bool) -> BaseCrossValidator:
     if isinstance(split, KFoldSplit):
         return KFold(split.n_splits, shuffle=split.shuffle, random_state=seed if split.shuffle else None)
     if isinstance(split, KennardStoneSplit):
         return KennardStoneKFold(split.n_splits)
     if isinstance(split, SPXYSplit):
         return SPXYKFold(split.n_splits)
+    if isinstance(split, StratifiedSplit) and labels:  # class labels: stratify on the classes themselves
+        return StratifiedKFold(split.n_splits, shuffle=split.shuffle, random_state=seed if split.shuffle else None)
     if isinstance(split, StratifiedSplit):
         return BinnedStratifiedKFold(split.n_splits, n_bins=split.n_bins, shuffle=split.shuffle,
                                      random_state=seed if split.shuffle else None)
@@ -39,7 +41,7 @@ def make_folds(split: SplitSpec, schema: DatasetSchema, seed: int, target: str,
     """Train/validation row indices (dataset rows) of each CV fold, ``fold_0`` .. ``fold_{k-1}``.
 
     ``kfold`` needs only the row count; the other schemes read the data (spectra, target, groups) and need the
-    dataset itself.
+    dataset itself. ``stratified`` on a label target is scikit-learn's ``StratifiedKFold`` on the labels.
     """
     train = np.asarray(schema.train_rows, dtype=np.int64)
     if train.size < split.n_splits:
@@ -50,7 +52,7 @@ def make_folds(split: SplitSpec, schema: DatasetSchema, seed: int, target: str,
     y = dataset.target(target)[train] if dataset is not None else None
     groups = _groups(split, dataset, train) if isinstance(split, GroupSplit) else None
     try:
-        splits = list(_splitter(split, seed).split(X, y, groups))
+        splits = list(_splitter(split, seed, target in schema.label_targets).split(X, y, groups))
     except ValueError as exc:
         raise CompileError(f"split {type(split).__struct_config__.tag!r} cannot split dataset {schema.name!r}: "
                            f"{exc}") from None

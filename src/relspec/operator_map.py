@@ -8,14 +8,14 @@ from typing import Any
 
 import msgspec
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import MinMaxScaler, PowerTransformer, StandardScaler
 
 from nirdag import operators as ops
 from relspec import spec as s
 from relspec.errors import SpecError
 from relspec.hashing import sha256_of
-from relspec.plan import StepRef
+from relspec.plan import StepRef, Task
 
 _TRANSFORMS: MappingProxyType[type, type[BaseEstimator]] = MappingProxyType({
     s.SNVStep: ops.SNV,
@@ -50,7 +50,7 @@ _Y_TRANSFORMS: MappingProxyType[type, type[BaseEstimator]] = MappingProxyType({
 
 _CLASSES_BY_PATH: MappingProxyType[str, type[BaseEstimator]] = MappingProxyType({
     f"{c.__module__}.{c.__qualname__}": c
-    for c in (*_TRANSFORMS.values(), *_Y_TRANSFORMS.values(), ops.PLSSweep, ops.PCR, ops.FeatureConcat)
+    for c in (*_TRANSFORMS.values(), *_Y_TRANSFORMS.values(), ops.PLSSweep, ops.PCR, ops.PLSDA, ops.FeatureConcat)
 })
 
 
@@ -111,8 +111,11 @@ def output_axis(ref: StepRef, axis: tuple[float, ...]) -> tuple[float, ...]:
     return tuple(float(w) for w in fitted.wavelengths_out_)
 
 
-def resolve_estimator(path: str) -> type[BaseEstimator]:
-    """A scikit-learn regressor class from its import path; anything else is refused (no arbitrary imports)."""
+def resolve_estimator(path: str, task: Task | None = None) -> type[BaseEstimator]:
+    """A scikit-learn estimator class from its import path; anything else is refused (no arbitrary imports).
+
+    ``task`` regression accepts regressors only, classification classifiers only, None either.
+    """
     module_name, _, name = path.rpartition(".")
     if not module_name.startswith("sklearn.") or not name:
         raise SpecError(f"invalid pipeline spec: estimator {path!r} must be a scikit-learn class path such as "
@@ -121,21 +124,33 @@ def resolve_estimator(path: str) -> type[BaseEstimator]:
         cls = getattr(importlib.import_module(module_name), name)
     except (ImportError, AttributeError):
         raise SpecError(f"invalid pipeline spec: estimator {path!r} does not exist in scikit-learn") from None
-    if not (isinstance(cls, type) and issubclass(cls, RegressorMixin)):
-        raise SpecError(f"invalid pipeline spec: estimator {path!r} is not a scikit-learn regressor")
+    regressor = isinstance(cls, type) and issubclass(cls, RegressorMixin)
+    classifier = isinstance(cls, type) and issubclass(cls, ClassifierMixin)
+    if task == "regression" and not regressor:
+        hint = " (it is a classifier: the target is numeric, so use a regressor)" if classifier else ""
+        raise SpecError(f"invalid pipeline spec: estimator {path!r} is not a scikit-learn regressor{hint}")
+    if task == "classification" and not classifier:
+        hint = " (it is a regressor: the target holds class labels)" if regressor else ""
+        raise SpecError(f"invalid pipeline spec: estimator {path!r} is not a scikit-learn classifier{hint}")
+    if not (regressor or classifier):
+        raise SpecError(f"invalid pipeline spec: estimator {path!r} is neither a scikit-learn regressor nor a "
+                        "classifier")
     return cls
 
 
-def model_ref(model: s.ModelSpec, n_components: int | None, seed: int) -> StepRef:
+def model_ref(model: s.ModelSpec, n_components: int | None, seed: int, task: Task = "regression") -> StepRef:
     """The identity of a model step (for a sweep model, with ``n_components``).
 
-    A scikit-learn estimator that takes a ``random_state`` gets the run's seed unless the spec sets one.
+    A scikit-learn estimator that takes a ``random_state`` gets the run's seed unless the spec sets one; it must be
+    a regressor for a regression ``task`` and a classifier for classification.
     """
     if isinstance(model, s.PLSModel):
         return _ref("pls", ops.PLSSweep, {"n_components": n_components, "scale": model.scale})
     if isinstance(model, s.PCRModel):
         return _ref("pcr", ops.PCR, {"n_components": n_components})
-    cls = resolve_estimator(model.estimator)
+    if isinstance(model, s.PLSDAModel):
+        return _ref("plsda", ops.PLSDA, {"n_components": n_components, "scale": model.scale})
+    cls = resolve_estimator(model.estimator, task)
     params = dict(model.params)
     if "random_state" in cls().get_params() and "random_state" not in params:
         params["random_state"] = seed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -15,6 +15,7 @@ _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 FOLD_FINAL = "fold_final"
 STEP_SEPARATOR = " > "  # between the step labels of a chain's `preprocessing` (never inside a label)
+Task = Literal["regression", "classification"]
 POOLED_CV = "cv"  # scores.fold_id of the pooled out-of-fold score over all CV folds (not a fold itself)
 
 
@@ -108,6 +109,14 @@ class CompiledPlan(msgspec.Struct, **_FROZEN):
     y_transform: StepRef | None = None
     validation: PolicyValidation | None = None  # the compiler's findings, stored with the run
     stacks: tuple[StackGroup, ...] = ()  # meta-models of `merge: predictions`
+    task: Task = "regression"  # classification when the target holds class labels
+    # classification: the sorted distinct labels of the train and test rows; the engine's targets are their codes
+    classes: tuple[str, ...] = ()
+
+    @property
+    def rank_metric(self) -> str:
+        """The pooled CV metric chains are ranked and refit by (resolved at compile time, never None here)."""
+        return self.refit.metric or "rmse"
 
     @property
     def plan_hash(self) -> str:

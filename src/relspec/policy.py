@@ -19,13 +19,13 @@ CachedNodeKind = Literal["hoisted", "fold_fit"]  # the node kinds a cache may se
 MetricFunction = Literal["rmse", "mae", "bias", "sep", "r2", "rpd", "rpiq"]
 TableName = Literal["runs", "pipelines", "chains", "predictions", "scores", "artifacts", "events", "datasets",
                     "spectra"]
-ViewName = Literal["v_ranked_chains", "v_chain_scores", "v_top_chains", "v_fold_scores", "v_refit",
-                   "v_preprocessing_effect", "v_aggregated_predictions", "v_aggregated_scores", "v_runs"]
+ViewName = Literal["v_ranked_chains", "v_ranked_classifiers", "v_chain_scores", "v_top_chains", "v_fold_scores",
+                   "v_refit", "v_preprocessing_effect", "v_aggregated_predictions", "v_aggregated_scores", "v_runs"]
 JoinStrategy = Literal["hash", "sort_merge"]
 
-ALL_VIEWS: tuple[ViewName, ...] = ("v_ranked_chains", "v_chain_scores", "v_top_chains", "v_fold_scores", "v_refit",
-                                   "v_preprocessing_effect", "v_aggregated_predictions", "v_aggregated_scores",
-                                   "v_runs")
+ALL_VIEWS: tuple[ViewName, ...] = ("v_ranked_chains", "v_ranked_classifiers", "v_chain_scores", "v_top_chains",
+                                   "v_fold_scores", "v_refit", "v_preprocessing_effect", "v_aggregated_predictions",
+                                   "v_aggregated_scores", "v_runs")
 ALL_METRICS: tuple[MetricFunction, ...] = ("rmse", "mae", "bias", "sep", "r2", "rpd", "rpiq")
 # Tables every view reads: the run's status gates what readers see, results come from chains/scores/predictions,
 # sample metadata (repetition/group columns) from spectra.

@@ -109,18 +109,19 @@ def _finding_decisions(findings: Sequence[Finding]) -> list[Decision]:
 
 
 def _selection_decisions(plan: CompiledPlan, ranking: Sequence[RankedEntry]) -> list[Decision]:
-    metric = plan.refit.metric
+    metric = plan.rank_metric
+    order = "descending" if plan.task == "classification" else "ascending"  # accuracies: higher is better
     values = [r.metric_value for r in ranking]
     ties = [r.chain_id for r in ranking[1:] if ranking and r.metric_value == ranking[0].metric_value]
     chosen = ranking[: plan.refit.top_k]
     out = [Decision(
         id="ranking", kind="ranking", summary=f"{len(ranking)} chains ranked by pooled CV {metric}",
-        reason=f"ascending pooled out-of-fold {metric}; ties go to fewer components, then to the smaller chain_id",
+        reason=f"{order} pooled out-of-fold {metric}; ties go to fewer components, then to the smaller chain_id",
         evidence={"chain_ids": [r.chain_id for r in ranking], "metric_values": values,
                   "n_components": [r.n_components or 0 for r in ranking], "ties_with_best": ties},
         depends_on=("layout", "fold_plan"))]
     runner_up = ranking[len(chosen)] if len(ranking) > len(chosen) else None
-    margin = None if runner_up is None or not chosen else runner_up.metric_value - chosen[-1].metric_value
+    margin = None if runner_up is None or not chosen else abs(runner_up.metric_value - chosen[-1].metric_value)
     out.append(Decision(
         id="refit_selection", kind="refit_selection",
         summary=f"refit the top {len(chosen)}: " + ", ".join(r.chain_id[:8] for r in chosen),

@@ -225,14 +225,24 @@ class PCRModel(_SweepModel, tag="pcr"):
     """Principal component regression (centred X, the first k components)."""
 
 
+class PLSDAModel(_SweepModel, tag="plsda"):
+    """PLS discriminant analysis on a label target: PLS2 on one-hot class indicators, the largest score wins.
+
+    ``scale`` true also scales X and indicator columns to unit variance (as ``pls``).
+    """
+
+    scale: bool = False
+
+
 class SklearnModel(_Model, tag="sklearn"):
-    """Any scikit-learn regressor, named by its import path (``sklearn.linear_model.Ridge``), with its params."""
+    """Any scikit-learn regressor (numeric target) or classifier (label target), named by its import path
+    (``sklearn.linear_model.Ridge``, ``sklearn.linear_model.LogisticRegression``), with its params."""
 
     estimator: str
     params: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-ModelSpec = PLSModel | PCRModel | SklearnModel
+ModelSpec = PLSModel | PCRModel | PLSDAModel | SklearnModel
 
 
 class SplitStep(msgspec.Struct, **_STRICT):
@@ -296,13 +306,19 @@ class MergeStep(msgspec.Struct, **_STRICT):
 
 
 Step = TransformStep | SplitStep | BranchStep | YProcessingStep | MergeStep | ModelStep
-MetricName = Literal["rmse"]
+MetricName = Literal["rmse", "accuracy", "balanced_accuracy"]
+REGRESSION_RANK_METRICS: tuple[MetricName, ...] = ("rmse",)
+CLASSIFICATION_RANK_METRICS: tuple[MetricName, ...] = ("balanced_accuracy", "accuracy")
 
 
 class RefitSpec(msgspec.Struct, **_STRICT):
-    """Which chains are refit on all train rows (``fold_final``): the ``top_k`` best by pooled CV ``metric``."""
+    """Which chains are refit on all train rows (``fold_final``): the ``top_k`` best by pooled CV ``metric``.
 
-    metric: MetricName = "rmse"
+    ``metric`` defaults by task: ``rmse`` for a numeric target, ``balanced_accuracy`` for class labels (the
+    compiled plan holds the resolved metric).
+    """
+
+    metric: MetricName | None = None
     top_k: Annotated[int, msgspec.Meta(ge=1)] = 1
 
 

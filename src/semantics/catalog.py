@@ -28,7 +28,9 @@ _CHAIN_INFO = ("run_id", "chain_id", "branch_name", "preprocessing", "model", "n
 _POOLED = f"fold_id = '{POOLED_CV}' AND partition = 'val'"
 _FINAL_TEST = f"fold_id = '{FOLD_FINAL}' AND partition = 'test'"
 # Lower is better for every metric but these (higher is better) and bias (closer to zero is better).
-_LOSS = "CASE WHEN metric IN ('r2', 'rpd', 'rpiq') THEN -value WHEN metric = 'bias' THEN abs(value) ELSE value END"
+_LOSS = ("CASE WHEN metric IN ('r2', 'rpd', 'rpiq', 'accuracy', 'balanced_accuracy') THEN -value "
+         "WHEN metric = 'bias' THEN abs(value) ELSE value END")
+CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy")
 
 
 def _columns(*names: str, **exprs: str) -> tuple[Column, ...]:
@@ -75,6 +77,28 @@ V_RANKED_CHAINS = ViewSpec(
             "rmsep", "refit"),
         name="rank", partition_by=("run_id", "target"),
         order_by=(SortKey(expr="rmsecv"), SortKey(expr="n_components"), SortKey(expr="chain_id"))),
+)
+
+V_RANKED_CLASSIFIERS = ViewSpec(
+    name="v_ranked_classifiers",
+    description="Classification chains ranked per run and target by the run's rank metric (cv_value: pooled CV "
+                "balanced_accuracy or accuracy, higher first), with pooled CV and refit (fold_final) test accuracy "
+                "and balanced accuracy",
+    root=Rank(
+        input=_select(
+            Join(left=Filter(input=_chains("rank_metric"),
+                             predicate="rank_metric IN ('accuracy', 'balanced_accuracy')"),
+                 right=Aggregate(
+                     input=_where("scores", f"({_POOLED}) OR ({_FINAL_TEST})"),
+                     group_by=("run_id", "chain_id", "target"),
+                     measures=(*_pivot(_POOLED, {f"cv_{m}": m for m in CLASSIFICATION_METRICS}),
+                               *_pivot(_FINAL_TEST, {f"test_{m}": m for m in CLASSIFICATION_METRICS}))),
+                 on=("run_id", "chain_id")),
+            "run_id", "chain_id", "target", "branch_name", "preprocessing", "model", "n_components", "rank_metric",
+            "cv_accuracy", "cv_balanced_accuracy", "test_accuracy", "test_balanced_accuracy", "refit",
+            cv_value="CASE WHEN rank_metric = 'accuracy' THEN cv_accuracy ELSE cv_balanced_accuracy END"),
+        name="rank", partition_by=("run_id", "target"),
+        order_by=(SortKey(expr="cv_value", descending=True), SortKey(expr="n_components"), SortKey(expr="chain_id"))),
 )
 
 _FOLDS = f"fold_id NOT IN ('{POOLED_CV}', '{FOLD_FINAL}') AND partition = 'val'"
@@ -202,5 +226,6 @@ V_RUNS = ViewSpec(
         seconds="CAST(date_part('epoch', finished_at) - date_part('epoch', started_at) AS DOUBLE)"),
 )
 
-CATALOG: tuple[ViewSpec, ...] = (V_RANKED_CHAINS, V_CHAIN_SCORES, V_TOP_CHAINS, V_FOLD_SCORES, V_REFIT,
-                                 V_PREPROCESSING_EFFECT, V_AGGREGATED_PREDICTIONS, V_AGGREGATED_SCORES, V_RUNS)
+CATALOG: tuple[ViewSpec, ...] = (V_RANKED_CHAINS, V_RANKED_CLASSIFIERS, V_CHAIN_SCORES, V_TOP_CHAINS,
+                                 V_FOLD_SCORES, V_REFIT, V_PREPROCESSING_EFFECT, V_AGGREGATED_PREDICTIONS,
+                                 V_AGGREGATED_SCORES, V_RUNS)

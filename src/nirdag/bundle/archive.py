@@ -167,6 +167,6 @@ def read_bundle(path: str | Path, *, key: str | bytes | None = None) -> LoadedBu
     chain = FittedChain(
         chain_id=manifest.chain.chain_id, target=manifest.target_names[0],
         wavelengths=np.asarray(manifest.wavelengths, dtype=np.float64), wavelength_unit=manifest.wavelength_unit,
-        n_components=manifest.chain.n_components, stages=stages,
+        n_components=manifest.chain.n_components, stages=stages, classes=manifest.classes,
     )
     return LoadedBundle(path=path, manifest=manifest, chain=chain, signature_verified=verified)

@@ -167,11 +167,11 @@ def load_blob(blobs: BlobStore, row: dict[str, Any]) -> Any:
 
 
 def load_workspace_chain(workspace: str | Path, run_id: str, chain_id: str, target: str,
-                         wavelengths: Any, wavelength_unit: str) -> FittedChain:
+                         wavelengths: Any, wavelength_unit: str, classes: tuple[str, ...] = ()) -> FittedChain:
     """Chain replay: the chain's fitted objects loaded from the workspace blobs."""
     rows = chain_rows(workspace, run_id, chain_id)
     blobs = BlobStore(workspace)
     stages = stages_from_rows(rows, lambda row: load_blob(blobs, row))
     model = next(r for r in rows if r["artifact_type"] == "model")
     return FittedChain(chain_id=chain_id, target=target, wavelengths=wavelengths, wavelength_unit=wavelength_unit,
-                       n_components=model["n_components"], stages=stages)
+                       n_components=model["n_components"], stages=stages, classes=classes)

@@ -40,6 +40,7 @@ class ChainFacts:
     wavelengths: np.ndarray
     wavelength_unit: str
     metrics: dict[str, float]
+    classes: tuple[str, ...] = ()  # classification: the label of each class code; () for regression
 
 
 def _one(session: WorkspaceSession, query: str, what: str) -> dict[str, Any]:
@@ -50,13 +51,15 @@ def _one(session: WorkspaceSession, query: str, what: str) -> dict[str, Any]:
 
 
 def resolve_chain(session: WorkspaceSession, run_id: str, chain: str) -> str:
-    """``best`` (the refit chain with the lowest pooled RMSECV), a full chain_id, or a unique prefix of >= 8."""
+    """``best`` (the refit chain ranked first by its pooled CV rank metric: lowest RMSECV, or highest accuracy /
+    balanced accuracy for a classifier), a full chain_id, or a unique prefix of >= 8."""
     rid = _q(run_id)
     if chain == "best":
         return _one(session, (
             "SELECT c.chain_id FROM chains c JOIN scores s ON s.run_id = c.run_id AND s.chain_id = c.chain_id "
-            f"WHERE c.run_id = '{rid}' AND c.refit AND s.fold_id = 'cv' AND s.metric = 'rmse' "
-            "ORDER BY s.value, c.n_components, c.chain_id LIMIT 1"), f"run {run_id!r} has no refit chain")["chain_id"]
+            f"WHERE c.run_id = '{rid}' AND c.refit AND s.fold_id = 'cv' AND s.metric = coalesce(c.rank_metric, 'rmse') "
+            "ORDER BY CASE WHEN s.metric = 'rmse' THEN s.value ELSE -s.value END, c.n_components, c.chain_id LIMIT 1"),
+            f"run {run_id!r} has no refit chain")["chain_id"]
     if len(chain) < _ID_PREFIX_MIN:
         raise BundleError(f"chain {chain!r}: give 'best', a full chain_id or a prefix of at least {_ID_PREFIX_MIN}")
     found = session.sql(f"SELECT chain_id FROM chains WHERE run_id = '{rid}' AND starts_with(chain_id, "
@@ -91,14 +94,28 @@ def chain_facts(workspace: str | Path, run_id: str, chain: str = "best") -> Chai
                for s in scores if math.isfinite(s["value"])}
     return ChainFacts(run_id=run_id, chain=row, target=target, dataset_hash=run["dataset_hash"],
                       wavelengths=np.asarray(data["wavelengths"], dtype=np.float64),
-                      wavelength_unit=data["wavelength_unit"], metrics=dict(sorted(metrics.items())))
+                      wavelength_unit=data["wavelength_unit"], metrics=dict(sorted(metrics.items())),
+                      classes=_classes(session, run_id, chain_id))
+
+
+def _classes(session: WorkspaceSession, run_id: str, chain_id: str) -> tuple[str, ...]:
+    """The labels of a classification chain's class codes, read from its stored predictions (code -> label pairs
+    as the run encoded them); () for a regression chain."""
+    pairs = session.sql(f"SELECT DISTINCT y_true, label_true FROM predictions WHERE run_id = '{_q(run_id)}' AND "
+                        f"chain_id = '{chain_id}' AND label_true IS NOT NULL ORDER BY y_true").to_pylist()
+    if not pairs:
+        return ()
+    codes = [p["y_true"] for p in pairs]
+    if codes != list(range(len(codes))) or len({p["label_true"] for p in pairs}) != len(pairs):
+        raise BundleError(f"chain {chain_id[:8]}: its predictions do not map class codes 0..k-1 to distinct labels")
+    return tuple(p["label_true"] for p in pairs)
 
 
 def workspace_chain(workspace: str | Path, run_id: str, chain: str = "best") -> FittedChain:
     """Chain replay: a run's refit chain loaded from the workspace's verified blobs."""
     facts = chain_facts(workspace, run_id, chain)
     return load_workspace_chain(workspace, run_id, facts.chain["chain_id"], facts.target, facts.wavelengths,
-                                facts.wavelength_unit)
+                                facts.wavelength_unit, facts.classes)
 
 
 def _folds_and_members(workspace: str | Path, rows: list[dict[str, Any]]
@@ -150,6 +167,7 @@ def export_chain(workspace: str | Path, run_id: str, chain: str, path: str | Pat
                          steps=steps),
         metrics=facts.metrics, folds=tuple(folds),
         members={name: _sha(data) for name, data in members.items()},
+        task="classification" if facts.classes else "regression", classes=facts.classes,
     )
     return write_bundle(path, manifest, members, signing_key(key))
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.base import is_classifier
 
 from nirdag.bundle.errors import BundleError
 
@@ -27,13 +28,15 @@ class FittedStage:
 
         The arithmetic is the engine's (``hamilton_pipeline.compute``): each step's ``transform`` in turn, then
         ``predict_all(X)[k - 1]`` of a sweep model or ``predict`` of any other model, then the inverse y transform.
+        A classifier predicts class codes (floats).
         """
         for step in self.steps:
             X = step.transform(X)
         if n_components is None:
             pred = np.asarray(self.model.predict(X), dtype=np.float64).reshape(-1)
         else:
-            pred = self.model.predict_all(X)[n_components - 1, :, 0]
+            every = self.model.predict_all(X)
+            pred = every[n_components - 1] if is_classifier(self.model) else every[n_components - 1, :, 0]
         if self.y_transform is None:
             return pred
         return np.asarray(self.y_transform.inverse_transform(pred.reshape(-1, 1)), dtype=np.float64).reshape(-1)
@@ -49,6 +52,7 @@ class FittedChain:
     wavelength_unit: str
     n_components: int | None
     stages: tuple[FittedStage, ...]  # fold_final first, then the CV folds
+    classes: tuple[str, ...] = ()  # a classification chain: label of each class code; () for regression
 
     def __post_init__(self) -> None:
         if not self.stages or self.stages[0].fold_id != FOLD_FINAL:
@@ -63,7 +67,16 @@ class FittedChain:
         return self.stages[1:]
 
     def predict(self, X: np.ndarray, *, fold_mean: bool = False) -> dict[str, np.ndarray]:
-        """``{"y_pred": refit predictions}`` and, with ``fold_mean``, ``"y_pred_fold_mean"`` (mean of fold models)."""
+        """``{"y_pred": refit predictions}`` and, with ``fold_mean``, ``"y_pred_fold_mean"`` (mean of fold models).
+
+        A classification chain predicts class labels (strings); it has no fold mean (a mean of classes is none).
+        """
+        if self.classes:
+            if fold_mean:
+                raise BundleError(f"chain {self.chain_id} is a classifier: the mean of its fold models' classes is "
+                                  "not a class; predict without fold_mean")
+            codes = self.final.predict(X, self.n_components).astype(np.int64)
+            return {"y_pred": np.asarray(self.classes)[codes]}
         out = {"y_pred": self.final.predict(X, self.n_components)}
         if fold_mean:
             if not self.folds:

@@ -41,7 +41,10 @@ class FoldEntry(msgspec.Struct, **_FROZEN):
     y_transform: str | None
 
 
-class Manifest(msgspec.Struct, **_FROZEN):
+class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
+    """What a bundle holds. ``task`` and ``classes`` are written for classification only (omitted at their defaults,
+    so a regression manifest reads as before)."""
+
     schema_version: int
     nirdag_version: str
     created_at: str
@@ -54,6 +57,8 @@ class Manifest(msgspec.Struct, **_FROZEN):
     metrics: dict[str, float]
     folds: tuple[FoldEntry, ...]  # fold_final first, then the CV folds
     members: dict[str, str]  # member name -> sha256 hex of its bytes
+    task: Literal["regression", "classification"] = "regression"
+    classes: tuple[str, ...] = ()  # classification: the labels of the model's class codes 0, 1, ...
 
 
 class Signature(msgspec.Struct, **_FROZEN):

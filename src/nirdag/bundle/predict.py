@@ -70,7 +70,8 @@ def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: 
                   resample: bool = False, sample_ids: Any = None, where: str = "spectra") -> pa.Table:
     """Predictions of ``chain`` for a SpectraDataset or a 2D array (rows in the training axis order).
 
-    Returns a table ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean``, the mean of the fold models).
+    Returns a table ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean``, the mean of the fold models); ``y_pred``
+    holds class labels (strings) for a classification chain.
     """
     if isinstance(data, SpectraDataset):
         X = conform_spectra(chain, data.spectra, data.wavelengths, data.wavelength_unit, resample=resample,
@@ -87,7 +88,7 @@ def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: 
     return pa.table({
         "sample_id": pa.array(ids, pa.string()),
         "target": pa.array([chain.target] * X.shape[0], pa.string()),
-        **{name: pa.array(values, pa.float64()) for name, values in columns.items()},
+        **{name: pa.array(values, pa.string() if chain.classes else pa.float64()) for name, values in columns.items()},
     })
 
 
@@ -97,7 +98,8 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
     """Predict new spectra with a bundle, verified (hashes; HMAC when a key is configured) before loading.
 
     ``data``: a SpectraDataset (its axis must equal the training axis unless ``resample``), or a 2D array on the
-    training axis. Returns ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean`` with ``fold_mean``). Loads no
+    training axis. Returns ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean`` with ``fold_mean``); a
+    classification bundle's ``y_pred`` are class labels. Loads no
     engine (Hamilton, DataFusion, Delta): a lab machine only needs nirdag's operators, numpy and skops.
     """
     loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key)

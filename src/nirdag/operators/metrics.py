@@ -1,10 +1,15 @@
-"""Regression metrics vectorised over a stack of predictions (one row per model, e.g. per component count)."""
+"""Regression and classification metrics vectorised over a stack of predictions (one row per model, e.g. per
+component count)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 
 REGRESSION_METRICS: tuple[str, ...] = ("rmse", "r2", "bias", "sep", "mae", "rpd", "rpiq", "n")
+CLASSIFICATION_METRICS: tuple[str, ...] = ("accuracy", "balanced_accuracy", "n")
+HIGHER_IS_BETTER: frozenset[str] = frozenset({"r2", "rpd", "rpiq", "accuracy", "balanced_accuracy"})
 
 
 def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, np.ndarray]:
@@ -34,3 +39,28 @@ def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, np.nd
         "rmse": rmse, "r2": r2, "bias": bias, "sep": sep, "mae": np.abs(err).mean(axis=1), "rpd": rpd,
         "rpiq": rpiq, "n": np.full(len(err), float(n)),
     }
+
+
+def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, np.ndarray]:
+    """Scores of each row of ``y_pred`` (shape (m, n), class codes or labels) against ``y_true`` (shape (n,)).
+
+    accuracy = share of rows predicted right; balanced_accuracy = mean over the classes present in ``y_true`` of
+    the recall of that class (scikit-learn's ``balanced_accuracy_score``: a class only predicted, never true, is
+    left out); n = number of samples. Equal to scikit-learn's values, computed for all rows at once.
+    """
+    y_pred = np.atleast_2d(y_pred)
+    right = y_pred == y_true[None, :]
+    classes = np.unique(y_true)
+    member = y_true[None, :] == classes[:, None]  # (n_classes, n)
+    recall = (right.astype(np.float64) @ member.T.astype(np.float64)) / member.sum(axis=1)  # (m, n_classes)
+    n = y_true.shape[0]
+    return {
+        "accuracy": right.mean(axis=1), "balanced_accuracy": recall.mean(axis=1),
+        "n": np.full(len(y_pred), float(n)),
+    }
+
+
+def task_scores(task: Literal["regression", "classification"], y_true: np.ndarray, y_pred: np.ndarray
+                ) -> dict[str, np.ndarray]:
+    """The scores of a task: :func:`regression_scores` or :func:`classification_scores`."""
+    return classification_scores(y_true, y_pred) if task == "classification" else regression_scores(y_true, y_pred)

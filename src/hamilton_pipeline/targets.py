@@ -1,0 +1,32 @@
+"""The target as the engine sees it: numeric values, or class codes (float64 index into ``plan.classes``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hamilton_pipeline.predictions import readonly
+from nirdag.data import SpectraDataset
+from relspec.plan import CompiledPlan
+
+
+def target_values(plan: CompiledPlan, dataset: SpectraDataset) -> np.ndarray:
+    """The plan's target of every row: the dataset's floats, or for a classification plan the code of each label.
+
+    Labels are encoded once here, so every node, fold fit and cache key works on one float array; a missing label
+    (empty, or a label of a row that is neither train nor test and so not among the classes) is NaN. Models fitted
+    on the codes order their classes as on the sorted labels, so they predict exactly what they would on the labels.
+    """
+    values = dataset.target(plan.target)
+    if plan.task == "regression":
+        return values
+    classes = np.asarray(plan.classes)
+    pos = np.searchsorted(classes, values)
+    found = (pos < classes.size) & (classes[np.minimum(pos, classes.size - 1)] == values)
+    return readonly(np.where(found, pos, np.nan).astype(np.float64))
+
+
+def labels_of(plan: CompiledPlan, codes: np.ndarray) -> np.ndarray:
+    """Class labels of float codes (a NaN code has no label: empty string)."""
+    classes = np.asarray([*plan.classes, ""])
+    codes = np.asarray(codes, dtype=np.float64)
+    return classes[np.where(np.isfinite(codes), codes, len(plan.classes)).astype(np.int64)]

@@ -1,0 +1,99 @@
+"""The task of a plan (regression or classification), decided from the target, and the checks that follow from it.
+
+A label target (strings) makes a classification plan: its models must classify (``plsda`` or a scikit-learn
+classifier), it is ranked by an accuracy metric, and the steps that assume a numeric target are refused with the
+spec path of the step and what would be right.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nirdag.data import DatasetSchema, SpectraDataset
+from relspec.errors import CompileError, SpecError
+from relspec.layout import Layout
+from relspec.operator_map import resolve_estimator
+from relspec.plan import Task
+from relspec.spec import (
+    CLASSIFICATION_RANK_METRICS,
+    REGRESSION_RANK_METRICS,
+    MetricName,
+    ModelSpec,
+    PCRModel,
+    PipelineSpec,
+    PLSDAModel,
+    PLSModel,
+    SklearnModel,
+    SPXYSplit,
+    StratifiedSplit,
+)
+
+_DEFAULT_METRIC: dict[Task, MetricName] = {"regression": "rmse", "classification": "balanced_accuracy"}
+
+
+def rank_metric(spec: PipelineSpec, task: Task) -> MetricName:
+    """The pooled CV metric of the ranking: the spec's ``refit.metric``, or the task's default."""
+    return spec.refit.metric or _DEFAULT_METRIC[task]
+
+
+def _check_model(model: ModelSpec, where: str, task: Task, target: str) -> None:
+    if task == "classification" and isinstance(model, PLSModel | PCRModel):
+        op = "pls" if isinstance(model, PLSModel) else "pcr"
+        raise CompileError(f"target {target!r} holds class labels, but `{op}` is a regression model: use "
+                           f"`{{op: plsda, n_components: ...}}` or a scikit-learn classifier - at `{where}.op`")
+    if task == "regression" and isinstance(model, PLSDAModel):
+        raise CompileError(f"target {target!r} is numeric, but `plsda` classifies class labels: use `{{op: pls, "
+                           f"n_components: ...}}` for regression (or a label target) - at `{where}.op`")
+    if isinstance(model, SklearnModel):
+        try:
+            resolve_estimator(model.estimator, task)
+        except SpecError as exc:
+            raise SpecError(f"{exc}; target {target!r} is {'class labels' if task == 'classification' else 'numeric'}"
+                            f" - at `{where}.estimator`") from None
+
+
+def check_task(spec: PipelineSpec, layout: Layout, task: Task, schema: DatasetSchema) -> None:
+    """Refuse what does not fit the task: models of the other task, y_processing or stacking on labels, a ranking
+    metric of the other task, split schemes that read a numeric target."""
+    target = spec.target
+    models = {p.model_where: p.model for p in layout.paths()}
+    if layout.stacked:
+        models[f"$.pipeline[{layout.model_index}].model"] = layout.model
+    for where, model in models.items():
+        _check_model(model, where, task, target)
+    metrics = CLASSIFICATION_RANK_METRICS if task == "classification" else REGRESSION_RANK_METRICS
+    if spec.refit.metric is not None and spec.refit.metric not in metrics:
+        kind = "holds class labels" if task == "classification" else "is numeric"
+        raise CompileError(f"refit metric {spec.refit.metric!r} does not fit the task: target {target!r} {kind}, so "
+                           f"the metric is one of {list(metrics)} - at `$.refit.metric`")
+    if task == "regression":
+        return
+    where = f"target {target!r} of dataset {schema.name!r} holds class labels"
+    if layout.y_index is not None:
+        raise CompileError(f"{where}; `y_processing` transforms a numeric target: remove it - at "
+                           f"`$.pipeline[{layout.y_index}].y_processing`")
+    if layout.merge_index is not None:
+        raise CompileError(f"{where}; stacking (`merge: predictions`) of classifiers is not supported yet - at "
+                           f"`$.pipeline[{layout.merge_index}].merge`")
+    split_at = f"$.pipeline[{layout.split_index}].split"
+    if isinstance(layout.split, SPXYSplit):
+        raise CompileError(f"{where}; `spxy` measures distances on a numeric target: use `stratified` (on the "
+                           f"labels), `kennard_stone` or `kfold` - at `{split_at}.kind`")
+    if isinstance(layout.split, StratifiedSplit) and layout.split.n_bins is not None:
+        raise CompileError(f"{where}; `stratified` stratifies on the labels themselves, so `n_bins` (quantile bins of a"
+                           f" numeric target) does not apply: remove it - at `{split_at}.n_bins`")
+
+
+def class_labels(target: str, schema: DatasetSchema, dataset: SpectraDataset | None) -> tuple[str, ...]:
+    """The sorted distinct labels of the train and test rows (an empty label is a missing value, not a class)."""
+    if dataset is None:
+        raise CompileError(f"target {target!r} holds class labels: compile with the dataset (the classes are read "
+                           "from it)")
+    rows = np.asarray(schema.train_rows + schema.test_rows, dtype=np.int64)
+    labels = dataset.target(target)[rows]
+    classes = tuple(str(c) for c in np.unique(labels[labels != ""]))
+    if len(classes) < 2:
+        raise CompileError(f"target {target!r} of dataset {schema.name!r} has {len(classes)} class(es) "
+                           f"{list(classes)} in its train and test rows; classification needs at least two - at "
+                           "`$.target`")
+    return classes

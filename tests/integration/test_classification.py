@@ -1,0 +1,134 @@
+"""Classification end to end: PLS-DA and scikit-learn classifiers on a labelled Tecator (low/mid/high fat).
+
+Real Hamilton, Delta tables and DataFusion SQL; pooled CV accuracies equal a plain scikit-learn script exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+
+import nirdag
+from nirdag.bundle.archive import read_bundle
+from nirdag.data import SpectraDataset
+from nirdag.operators import PLSDA, SNV
+from relspec import CompileError, SpecError
+
+COMPONENTS = [2, 5, 9]
+
+
+@pytest.fixture(scope="module")
+def labelled(tecator) -> SpectraDataset:
+    """Tecator with a label target `grade` (fat terciles of the train rows: low, mid, high) and numeric `fat`."""
+    fat = tecator.target("fat")
+    cuts = np.quantile(fat[tecator.rows("train")], [1 / 3, 2 / 3])
+    grade = np.where(fat <= cuts[0], "low", np.where(fat <= cuts[1], "mid", "high"))
+    return SpectraDataset(name="tecator_graded", sample_ids=tecator.sample_ids, spectra=tecator.spectra,
+                          wavelengths=tecator.wavelengths, wavelength_unit="nm", partition=tecator.partition,
+                          targets={"grade": grade, "fat": fat})
+
+
+def _spec(model: dict, split: dict | None = None, **extra) -> dict:
+    return {"target": "grade", "seed": 0, **extra, "pipeline": [
+        {"split": split or {"kind": "kfold", "n_splits": 5, "shuffle": True}}, {"op": "snv"}, {"model": model}]}
+
+
+@pytest.fixture(scope="module")
+def plsda_run(labelled, tmp_path_factory):
+    workspace = tmp_path_factory.mktemp("cls") / "ws"
+    return nirdag.run(_spec({"op": "plsda", "n_components": COMPONENTS}), labelled, workspace=workspace)
+
+
+def _pooled(run) -> dict:
+    rows = run.sql("SELECT c.n_components, s.metric, s.value FROM chains c JOIN scores s USING (run_id, chain_id) "
+                   f"WHERE c.run_id = '{run.run_id}' AND s.fold_id = 'cv' AND s.partition = 'val'").to_pylist()
+    return {(r["n_components"], r["metric"]): r["value"] for r in rows}
+
+
+def _sklearn(labelled, estimator, cv) -> tuple[float, float]:
+    train = labelled.rows("train")
+    X, y = labelled.spectra[train], labelled.target("grade")[train]
+    pred = cross_val_predict(make_pipeline(SNV(), estimator), X, y, cv=cv)
+    return accuracy_score(y, pred), balanced_accuracy_score(y, pred)
+
+
+def test_plsda_pooled_cv_equals_a_plain_sklearn_script(plsda_run, labelled):
+    pooled = _pooled(plsda_run)
+    assert plsda_run.plan.task == "classification"
+    assert plsda_run.plan.classes == ("high", "low", "mid")
+    assert plsda_run.plan.refit.metric == "balanced_accuracy"
+    for k in COMPONENTS:
+        acc, bacc = _sklearn(labelled, PLSDA(n_components=k), KFold(5, shuffle=True, random_state=0))
+        assert pooled[(k, "accuracy")] == acc
+        assert pooled[(k, "balanced_accuracy")] == bacc
+        assert pooled[(k, "n")] == len(labelled.rows("train"))
+    assert {m for _, m in pooled} == {"accuracy", "balanced_accuracy", "n"}
+
+
+def test_a_sklearn_classifier_with_stratified_folds_equals_sklearn(labelled, tmp_path):
+    model = {"op": "sklearn", "estimator": "sklearn.discriminant_analysis.LinearDiscriminantAnalysis"}
+    run = nirdag.run(_spec(model, {"kind": "stratified", "n_splits": 4, "shuffle": True}, refit={"metric": "accuracy"}),
+                     labelled, workspace=tmp_path / "ws")
+    train = labelled.rows("train")
+    grade = labelled.target("grade")
+    for fold in run.plan.folds:  # stratified on the labels: every class in every validation fold
+        assert set(grade[list(fold.val_rows)]) == {"high", "low", "mid"}
+    acc, bacc = _sklearn(labelled, LinearDiscriminantAnalysis(), StratifiedKFold(4, shuffle=True, random_state=0))
+    assert _pooled(run) == {(None, "accuracy"): acc, (None, "balanced_accuracy"): bacc, (None, "n"): len(train)}
+    assert run.plan.refit.metric == "accuracy"
+    assert run.best["rank_metric"] == "accuracy"
+
+
+def test_sql_over_predictions_shows_the_labels(plsda_run, labelled):
+    rows = plsda_run.sql(
+        "SELECT sample_id, y_true, y_pred, label_true, label_pred FROM predictions "
+        f"WHERE run_id = '{plsda_run.run_id}' AND partition = 'val'").to_pylist()
+    assert len(rows) == len(COMPONENTS) * len(labelled.rows("train"))
+    truth = dict(zip(labelled.sample_ids.tolist(), labelled.target("grade").tolist(), strict=True))
+    classes = plsda_run.plan.classes
+    for r in rows:
+        assert r["label_true"] == truth[r["sample_id"]] == classes[int(r["y_true"])]
+        assert r["label_pred"] == classes[int(r["y_pred"])]
+    counts = plsda_run.sql("SELECT label_true, count(*) AS n FROM predictions WHERE partition = 'val' "
+                           "AND fold_id = 'fold_0' GROUP BY label_true").to_pylist()
+    assert {c["label_true"] for c in counts} <= set(classes)
+
+
+def test_ranked_view_and_refit_test_accuracy(plsda_run, labelled):
+    top = plsda_run.top(5).to_pylist()
+    assert [r["rank"] for r in top] == [1, 2, 3]
+    values = [r["cv_balanced_accuracy"] for r in top]
+    assert values == sorted(values, reverse=True)
+    best = plsda_run.best
+    assert best["refit"] and best["rank_metric"] == "balanced_accuracy"
+    pred = plsda_run.sql(f"SELECT label_true, label_pred FROM predictions WHERE chain_id = '{best['chain_id']}' AND "
+                         "fold_id = 'fold_final' AND partition = 'test'").to_pylist()
+    assert len(pred) == len(labelled.rows("test"))
+    expected = np.mean([p["label_true"] == p["label_pred"] for p in pred])
+    assert best["test_accuracy"] == pytest.approx(expected, abs=1e-15)
+    # the refit equals PLSDA fitted on all train rows (labels) and applied to the test rows
+    train, test = labelled.rows("train"), labelled.rows("test")
+    model = make_pipeline(SNV(), PLSDA(n_components=best["n_components"]))
+    sk = model.fit(labelled.spectra[train], labelled.target("grade")[train]).predict(labelled.spectra[test])
+    assert best["test_accuracy"] == accuracy_score(labelled.target("grade")[test], sk)
+    assert plsda_run.provenance.get("ranking").reason.startswith("descending pooled out-of-fold balanced_accuracy")
+
+
+def test_bundle_predict_returns_the_stored_test_labels(plsda_run, labelled, tmp_path):
+    path = plsda_run.export(tmp_path / "model.nirdag")
+    test = labelled.select("test", copy=True)
+    out = nirdag.predict(path, test)
+    stored = {r["sample_id"]: r["label_pred"] for r in plsda_run.sql(
+        f"SELECT sample_id, label_pred FROM predictions WHERE chain_id = '{plsda_run.best['chain_id']}' AND "
+        "fold_id = 'fold_final' AND partition = 'test'").to_pylist()}
+    got = dict(zip(out.column("sample_id").to_pylist(), out.column("y_pred").to_pylist(), strict=True))
+    assert got == stored and len(got) == len(labelled.rows("test"))
+    assert set(got.values()) <= {"high", "low", "mid"}
+    manifest = read_bundle(path).manifest
+    assert (manifest.task, manifest.classes) == ("classification", ("high", "low", "mid"))
+    replayed = nirdag.replay(plsda_run.workspace, plsda_run.run_id, test)
+    assert replayed.column("y_pred").to_pylist() == out.column("y_pred").to_pylist()
