@@ -5,6 +5,9 @@ Real Hamilton, Delta tables and DataFusion SQL; pooled CV accuracies equal a pla
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -132,3 +135,74 @@ def test_bundle_predict_returns_the_stored_test_labels(plsda_run, labelled, tmp_
     assert (manifest.task, manifest.classes) == ("classification", ("high", "low", "mid"))
     replayed = nirdag.replay(plsda_run.workspace, plsda_run.run_id, test)
     assert replayed.column("y_pred").to_pylist() == out.column("y_pred").to_pylist()
+
+
+def test_the_cli_prints_a_ranked_classification_table(labelled, tmp_path):
+    path = tmp_path / "graded.csv"
+    grade = labelled.target("grade")
+    lines = [",".join(["id", "set", *[f"{w:.4f}" for w in labelled.wavelengths], "grade"])]
+    lines += [",".join([str(labelled.sample_ids[i]), str(labelled.partition[i]),
+                        *(repr(v) for v in labelled.spectra[i].tolist()), str(grade[i])])
+              for i in range(labelled.n_samples)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    spec = tmp_path / "plsda.yaml"
+    spec.write_text("target: grade\npipeline:\n  - split: {kind: stratified, n_splits: 5}\n  - op: snv\n"
+                    "  - model: {op: plsda, n_components: {_range_: [2, 6]}}\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "nirdag", "run", str(spec), "--data", str(path), "--id-column", "id",
+                          "--partition-column", "set", "--workspace", str(tmp_path / "ws"), "--top", "3"],
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "Top 3 of 5 chains by pooled CV balanced_accuracy" in out.stdout and "3 classes" in out.stdout
+    for column in ("cv_balanced_accuracy", "cv_accuracy", "test_accuracy", "plsda"):
+        assert column in out.stdout
+
+
+@pytest.mark.parametrize(("model", "extra", "error", "message"), [
+    ({"op": "pls", "n_components": 3}, {}, CompileError,
+     r"holds class labels, but `pls` is a regression model: use `\{op: plsda.* - at `\$\.pipeline\[2\]\.model\.op`"),
+    ({"op": "pcr", "n_components": 3}, {}, CompileError, r"`pcr` is a regression model.*\$\.pipeline\[2\]\.model"),
+    ({"op": "sklearn", "estimator": "sklearn.linear_model.Ridge"}, {}, SpecError,
+     r"not a scikit-learn classifier \(it is a regressor.*- at `\$\.pipeline\[2\]\.model\.estimator`"),
+    ({"op": "sklearn", "estimator": "sklearn.cluster.KMeans"}, {}, SpecError,
+     r"not a scikit-learn classifier; target 'grade' is class labels - at `\$\.pipeline\[2\]\.model\.estimator`"),
+    ({"op": "plsda", "n_components": 3}, {"refit": {"metric": "rmse"}}, CompileError,
+     r"refit metric 'rmse' does not fit the task.*\['balanced_accuracy', 'accuracy'\] - at `\$\.refit\.metric`"),
+])
+def test_models_and_metrics_of_the_other_task_are_refused_on_labels(labelled, tmp_path, model, extra, error,
+                                                                   message):
+    with pytest.raises(error, match=message):
+        nirdag.run(_spec(model, **extra), labelled, workspace=tmp_path / "ws")
+    assert not (tmp_path / "ws").exists()
+
+
+@pytest.mark.parametrize(("model", "extra", "error", "message"), [
+    ({"op": "plsda", "n_components": 3}, {}, CompileError,
+     r"target 'fat' is numeric, but `plsda` classifies class labels: use `\{op: pls.* - at `\$\.pipeline\[2\]\.model"),
+    ({"op": "sklearn", "estimator": "sklearn.linear_model.LogisticRegression"}, {}, SpecError,
+     r"not a scikit-learn regressor \(it is a classifier: the target is numeric.*\$\.pipeline\[2\]\.model\.estimator"),
+    ({"op": "pls", "n_components": 3}, {"refit": {"metric": "accuracy"}}, CompileError,
+     r"refit metric 'accuracy' does not fit the task: target 'fat' is numeric.*\['rmse'\] - at `\$\.refit\.metric`"),
+])
+def test_classifiers_and_accuracies_are_refused_on_a_numeric_target(labelled, tmp_path, model, extra, error,
+                                                                   message):
+    with pytest.raises(error, match=message):
+        nirdag.run({**_spec(model, **extra), "target": "fat"}, labelled, workspace=tmp_path / "ws")
+
+
+@pytest.mark.parametrize(("steps", "message"), [
+    ([{"split": {"kind": "kfold"}}, {"y_processing": {"op": "standard"}},
+      {"model": {"op": "plsda", "n_components": 2}}],
+     r"`y_processing` transforms a numeric target: remove it - at `\$\.pipeline\[1\]\.y_processing`"),
+    ([{"split": {"kind": "spxy"}}, {"model": {"op": "plsda", "n_components": 2}}],
+     r"`spxy` measures distances on a numeric target.* - at `\$\.pipeline\[0\]\.split\.kind`"),
+    ([{"split": {"kind": "stratified", "n_bins": 3}}, {"model": {"op": "plsda", "n_components": 2}}],
+     r"`n_bins` .* does not apply: remove it - at `\$\.pipeline\[0\]\.split\.n_bins`"),
+    ([{"split": {"kind": "kfold"}},
+      {"branch": {"a": [{"model": {"op": "plsda", "n_components": 2}}],
+                  "b": [{"op": "snv"}, {"model": {"op": "plsda", "n_components": 2}}]}},
+      {"merge": "predictions"}, {"model": {"op": "sklearn", "estimator": "sklearn.linear_model.LogisticRegression"}}],
+     r"stacking \(`merge: predictions`\) of classifiers is not supported yet - at `\$\.pipeline\[2\]\.merge`"),
+])
+def test_steps_that_need_a_numeric_target_are_refused_on_labels(labelled, tmp_path, steps, message):
+    with pytest.raises(CompileError, match=message):
+        nirdag.run({"target": "grade", "pipeline": steps}, labelled, workspace=tmp_path / "ws")
