@@ -138,8 +138,9 @@ def test_views_lists_every_view_with_its_columns(demo_ws):
     out = nirdag("views", "--workspace", str(ws), "--format", "json")
     assert out.returncode == 0, out.stderr
     listed = {v["view"]: v for v in json.loads(out.stdout)}
-    assert list(listed) == ["v_ranked_chains", "v_chain_scores", "v_top_chains", "v_fold_scores", "v_refit",
-                            "v_preprocessing_effect", "v_aggregated_predictions", "v_aggregated_scores", "v_runs"]
+    assert list(listed) == ["v_ranked_chains", "v_ranked_classifiers", "v_chain_scores", "v_top_chains",
+                            "v_fold_scores", "v_refit", "v_preprocessing_effect", "v_aggregated_predictions",
+                            "v_aggregated_scores", "v_runs"]
     assert all(v["description"] and v["columns"] for v in listed.values())
     assert "best_chain_id" in listed["v_runs"]["columns"]
 

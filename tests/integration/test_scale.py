@@ -24,4 +24,5 @@ def test_ten_thousand_chains_run(tmp_path):
     result = execute_plan(plan, data)
     assert sys.getrecursionlimit() == limit  # nothing raised it to get through
     assert result.chains.num_rows == 10_400
-    assert result.ranking[0].rmsecv == min(r.rmsecv for r in result.ranking)
+    assert result.ranking[0].cv_loss == min(r.cv_loss for r in result.ranking)
+    assert result.ranking[0].metric == "rmse" and result.ranking[0].cv_value == result.ranking[0].cv_loss
