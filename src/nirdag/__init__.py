@@ -26,7 +26,7 @@ _LAZY = {
     "load_spec": ("relspec", "load_spec"),
     "spec_schema": ("relspec.json_schema", "spec_json_schema"),
     "RunResult": ("nirdag.api", "RunResult"),
-    "Workspace": ("nirdag.api", "Workspace"),
+    "Workspace": ("nirdag.workspace", "Workspace"),
     "load_csv": ("nirdag.data", "load_csv"),
     "load_dataset": ("nirdag.api", "load_dataset"),
     "datasets": ("nirdag.datasets", None),

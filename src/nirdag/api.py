@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import secrets
 import socket
@@ -20,15 +19,14 @@ import numpy as np
 import pyarrow as pa
 from rich.console import Console
 
-from datafusion_engine import TABLE_SCHEMAS, RunRow, StoreError, WorkspaceStore
+from datafusion_engine import TABLE_SCHEMAS, RunRow, WorkspaceStore
 from datafusion_engine import artifact_housekeeping as housekeeping
 from datafusion_engine.documents import read_document
-from datafusion_engine.runs import repair_runs
 from datafusion_engine.scan_metrics import ScanMetrics
-from datafusion_engine.spectra_store import load_stored_dataset, read_delta_source, save_dataset
-from hamilton_pipeline import EngineResult, execute_plan
+from datafusion_engine.spectra_store import read_delta_source, save_dataset
 from hamilton_pipeline import build_driver as _build_driver
-from hamilton_pipeline.cache_store import DEFAULT_MAX_BYTES, CacheStats, CacheStore, workspace_cache
+from hamilton_pipeline import execute_plan
+from hamilton_pipeline.cache_store import DEFAULT_MAX_BYTES, CacheStore, workspace_cache
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.bundle import predict_chain
 from nirdag.bundle.artifacts import persist_fits
@@ -38,22 +36,18 @@ from nirdag.data.errors import DataError
 from nirdag.data.from_parts import NonFinite
 from nirdag.data.loading import FileFormat, detect_format
 from nirdag.data.table_loader import ColumnRoles, parts_from_table
+from nirdag.run_provenance import run_provenance
 from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compile_plan, load_spec
-from relspec.generators import generator_sites
 from relspec.policy import ExecutorKind
 from relspec.provenance import (
-    Decision,
     DecisionProvenanceGraph,
-    RankedEntry,
-    build_provenance,
     decode_provenance,
 )
 from relspec.spec import raw_spec
 from relspec.validation import PolicyValidation, decode_validation
-from semantics import open_session, view_columns
+from semantics import open_session
 from semantics.records import (
     VIEW_DECISIONS,
-    ViewDecisions,
     record_scan_metrics,
     view_decisions,
     view_decisions_json,
@@ -246,7 +240,7 @@ def run(
         views = view_decisions(open_session(store.root, policy=plan.policy), row.run_id)
         store.write_document(row.run_id, VIEW_DECISIONS, view_decisions_json(views))
         store.write_document(row.run_id, "decision_provenance.json",
-                             _provenance(row.run_id, plan, spec, result, views).to_json())
+                             run_provenance(row.run_id, plan, raw_spec(spec), result, views).to_json())
         store.complete_run(row)
     except BaseException as exc:
         store.delete_run_results(row.run_id)
@@ -270,52 +264,6 @@ def build_driver(
     data = dataset if dataset is not None else tecator()
     plan = spec if isinstance(spec, CompiledPlan) else compile(spec, data, seed=seed)
     return _build_driver(plan, data, *adapters)
-
-
-def _join_decisions(views: ViewDecisions) -> list[Decision]:
-    """Each join a catalog view infers from typed column roles, with its confidence and the candidates seen."""
-    return [Decision(
-        id=f"join_{view.view}_{i}", kind="view_join",
-        summary=f"{view.view}: {j.how} join on {', '.join(j.left_keys)} = {', '.join(j.right_keys)}",
-        reason=j.reason,
-        evidence={"roles": list(j.roles), "confidence": j.confidence,
-                  "candidates": [f"{c.role}: {'/'.join(c.left)} ~ {'/'.join(c.right)}" for c in j.candidates]})
-        for view in views.views for i, j in enumerate(view.joins)]
-
-
-def _provenance(run_id: str, plan: CompiledPlan, spec: SpecSource, result: EngineResult,
-                views: ViewDecisions) -> DecisionProvenanceGraph:
-    raw = raw_spec(spec)
-    sites = generator_sites(raw.get("pipeline", [])) if raw is not None else []
-    ranking = [RankedEntry(chain_id=r.chain_id, n_components=r.n_components, metric_value=r.cv_value)
-               for r in result.ranking]
-    workers = sorted({e.worker for e in result.events})
-    executor = Decision(
-        id="executor", kind="executor", summary=f"ran {len(result.events)} nodes with executor "
-                                                f"{plan.policy.executor} on {plan.policy.workers} worker(s)",
-        reason="the ExecutionPolicy decided at compile time", evidence={"workers_seen": workers,
-                                                                       "engine_seconds": round(result.seconds, 6)},
-        depends_on=("layout",))
-    return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking,
-                            [executor, _cache_decision(plan, result), *_join_decisions(views)])
-
-
-def _cache_decision(plan: CompiledPlan, result: EngineResult) -> Decision:
-    """Which nodes the workspace cache served, and why the others were computed."""
-    by_status: dict[str, list[str]] = {}
-    for e in result.events:
-        by_status.setdefault(e.cache, []).append(e.node)
-    hits, misses = by_status.get("hit", []), by_status.get("miss", [])
-    if not plan.policy.cache.enabled:
-        summary, reason = "no node served from the cache", "the ExecutionPolicy turned the cache off"
-    else:
-        summary = f"{len(hits)} node(s) served from the cache, {len(misses)} computed and stored"
-        reason = ("a node is served when its key (step identity, input-data fingerprint, code fingerprint) has a "
-                  "verified entry; a miss means no such entry (new step, changed parameter or data, evicted)")
-    return Decision(id="cache", kind="cache", summary=summary, reason=reason,
-                    evidence={"hits": sorted(hits), "misses": sorted(misses),
-                              "cacheable_kinds": list(plan.policy.cache.nodes)},
-                    depends_on=("layout",))
 
 
 def export(workspace: str | Path, run_id: str, path: str | Path, *, chain: str = "best",
@@ -367,107 +315,3 @@ def query_with_metrics(sql: str, workspace: str | Path = "workspace", *,
     session = open_session(workspace, as_of=as_of)
     table, metrics = session.sql_with_metrics(sql)
     return table, metrics, record_scan_metrics(session.root, metrics)
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """A workspace folder: its runs and read-only SQL over its tables and views."""
-
-    path: Path
-
-    def sql(self, query_text: str, *, as_of: int | dt.datetime | None = None) -> pa.Table:
-        return query(query_text, self.path, as_of=as_of)
-
-    def sql_with_metrics(self, query_text: str, *,
-                         as_of: int | dt.datetime | None = None) -> tuple[pa.Table, ScanMetrics]:
-        """The result and the ScanMetrics of a read-only query (also written under ``provenance/scans/``)."""
-        table, metrics, _path = query_with_metrics(query_text, self.path, as_of=as_of)
-        return table, metrics
-
-    def views(self) -> pa.Table:
-        """The semantic views of this workspace: name, description, columns."""
-        rows = [{"view": v.name, "description": v.description, "columns": ", ".join(cols)}
-                for v, cols in view_columns(self.path)]
-        return pa.Table.from_pylist(rows, schema=pa.schema([("view", pa.string()), ("description", pa.string()),
-                                                            ("columns", pa.string())]))
-
-    def runs(self) -> pa.Table:
-        """One row per run, newest first."""
-        return self.sql("SELECT run_id, status, started_at, finished_at, dataset_hash, pipeline_hash, seed, error "
-                        "FROM runs ORDER BY started_at DESC")
-
-    def run_summary(self, run_id: str) -> pa.Table:
-        """A run's row with its chain count and best pooled RMSECV."""
-        quoted = run_id.replace("'", "''")
-        table = self.sql(
-            "SELECT r.run_id, r.status, r.started_at, r.finished_at, r.dataset_hash, r.pipeline_hash, r.seed, "
-            "r.nirdag_version, r.error, (SELECT count(*) FROM chains c WHERE c.run_id = r.run_id) AS n_chains, "
-            "(SELECT min(s.value) FROM scores s WHERE s.run_id = r.run_id AND s.fold_id = 'cv' AND s.metric = 'rmse')"
-            f" AS best_rmsecv FROM runs r WHERE r.run_id = '{quoted}'")
-        if table.num_rows == 0:
-            raise StoreError(f"workspace {self.path} has no run {run_id!r}")
-        return table
-
-    def repair(self, *, stale_after: dt.timedelta = dt.timedelta(hours=6)) -> list[str]:
-        """Mark failed the runs left `running` by a process that died (kill -9, power loss).
-
-        A run is abandoned when its process no longer exists on this host, or, for runs started on another host,
-        when it started more than ``stale_after`` ago. Returns the run ids marked failed.
-        """
-        return repair_runs(self.path, socket.gethostname(), stale_after)
-
-    def run(self, run_id: str) -> RunResult:
-        """A completed run of this workspace, rebuilt from what the workspace stores (spec, dataset, seed)."""
-        quoted = run_id.replace("'", "''")
-        rows = self.sql("SELECT r.status, r.seed, r.pipeline_hash, r.dataset_hash, p.spec_json, "
-                        "CAST(date_part('epoch', r.finished_at) - date_part('epoch', r.started_at) AS DOUBLE) AS s "
-                        "FROM runs r JOIN pipelines p ON p.pipeline_hash = r.pipeline_hash "
-                        f"WHERE r.run_id = '{quoted}'").to_pylist()
-        if not rows:
-            raise StoreError(f"workspace {self.path} has no run {run_id!r}")
-        row = rows[0]
-        if row["status"] != "completed":
-            raise StoreError(f"run {run_id!r} is {row['status']}, not completed")
-        data = load_stored_dataset(self.path, row["dataset_hash"])
-        plan = compile(json.loads(row["spec_json"]), data, seed=row["seed"])
-        if plan.pipeline_hash != row["pipeline_hash"]:
-            raise StoreError(f"run {run_id!r} was made by another version of the pipeline language: its stored spec "
-                             f"now compiles to pipeline {plan.pipeline_hash[:8]}, not {row['pipeline_hash'][:8]}")
-        return RunResult(run_id=run_id, workspace=self.path, plan=plan, dataset=data, seconds=row["s"] or 0.0)
-
-    def provenance(self, run_id: str) -> DecisionProvenanceGraph:
-        """The DecisionProvenanceGraph stored with a run."""
-        return decode_provenance(read_document(self.path, run_id, "decision_provenance.json"))
-
-    def validation(self, run_id: str) -> PolicyValidation:
-        """The PolicyValidation artifact stored with a run."""
-        return decode_validation(read_document(self.path, run_id, "policy_validation.json"))
-
-    def cache_stats(self) -> CacheStats:
-        """What the workspace's node cache holds: entries and bytes per node kind, leftover temp files."""
-        return workspace_cache(self.path).stats()
-
-    def clear_cache(self) -> CacheStats:
-        """Empty the workspace's node cache; returns what it held."""
-        return workspace_cache(self.path).clear()
-
-    def delete_run(self, run_id: str) -> None:
-        """Delete a run from `runs` and its rows from every result table (its blobs become orphans: `cleanup`)."""
-        if not WorkspaceStore(self.path).delete_run(run_id):
-            raise StoreError(f"workspace {self.path} has no run {run_id!r}")
-
-    def artifact_stats(self) -> housekeeping.ArtifactStats:
-        """Artifact rows, runs, chains, blobs referenced and on disk, bytes, orphans."""
-        return housekeeping.stats(WorkspaceStore(self.path))
-
-    def orphans(self) -> list[tuple[str, int]]:
-        """Blobs no artifact row references: (sha256, bytes)."""
-        return housekeeping.orphans(WorkspaceStore(self.path))
-
-    def cleanup(self, *, dry_run: bool = False) -> list[tuple[str, int]]:
-        """Delete the orphan blobs (only list them with ``dry_run``)."""
-        return housekeeping.cleanup(WorkspaceStore(self.path), dry_run=dry_run)
-
-    def purge(self, dataset_hash: str, *, dry_run: bool = False) -> tuple[int, list[str]]:
-        """Drop the fitted objects of every run on ``dataset_hash``: (artifact rows, blobs) removed."""
-        return housekeeping.purge_dataset(WorkspaceStore(self.path), dataset_hash, dry_run=dry_run)

@@ -1,0 +1,58 @@
+"""A run's decision provenance graph, assembled from its plan, what the engine did and what its views inferred."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hamilton_pipeline import EngineResult
+from relspec.generators import generator_sites
+from relspec.plan import CompiledPlan
+from relspec.provenance import Decision, DecisionProvenanceGraph, RankedEntry, build_provenance
+from semantics.records import ViewDecisions
+
+
+def _join_decisions(views: ViewDecisions) -> list[Decision]:
+    """Each join a catalog view infers from typed column roles, with its confidence and the candidates seen."""
+    return [Decision(
+        id=f"join_{view.view}_{i}", kind="view_join",
+        summary=f"{view.view}: {j.how} join on {', '.join(j.left_keys)} = {', '.join(j.right_keys)}",
+        reason=j.reason,
+        evidence={"roles": list(j.roles), "confidence": j.confidence,
+                  "candidates": [f"{c.role}: {'/'.join(c.left)} ~ {'/'.join(c.right)}" for c in j.candidates]})
+        for view in views.views for i, j in enumerate(view.joins)]
+
+
+def run_provenance(run_id: str, plan: CompiledPlan, raw: dict[str, Any] | None, result: EngineResult,
+                   views: ViewDecisions) -> DecisionProvenanceGraph:
+    """The run's DecisionProvenanceGraph: the plan's decisions, the engine's (executor, cache, ranking) and the
+    joins its views infer. ``raw`` is the spec as written (None for a PipelineSpec built in Python)."""
+    sites = generator_sites(raw.get("pipeline", [])) if raw is not None else []
+    ranking = [RankedEntry(chain_id=r.chain_id, n_components=r.n_components, metric_value=r.cv_value)
+               for r in result.ranking]
+    workers = sorted({e.worker for e in result.events})
+    executor = Decision(
+        id="executor", kind="executor", summary=f"ran {len(result.events)} nodes with executor "
+                                                f"{plan.policy.executor} on {plan.policy.workers} worker(s)",
+        reason="the ExecutionPolicy decided at compile time", evidence={"workers_seen": workers,
+                                                                       "engine_seconds": round(result.seconds, 6)},
+        depends_on=("layout",))
+    return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking,
+                            [executor, _cache_decision(plan, result), *_join_decisions(views)])
+
+
+def _cache_decision(plan: CompiledPlan, result: EngineResult) -> Decision:
+    """Which nodes the workspace cache served, and why the others were computed."""
+    by_status: dict[str, list[str]] = {}
+    for e in result.events:
+        by_status.setdefault(e.cache, []).append(e.node)
+    hits, misses = by_status.get("hit", []), by_status.get("miss", [])
+    if not plan.policy.cache.enabled:
+        summary, reason = "no node served from the cache", "the ExecutionPolicy turned the cache off"
+    else:
+        summary = f"{len(hits)} node(s) served from the cache, {len(misses)} computed and stored"
+        reason = ("a node is served when its key (step identity, input-data fingerprint, code fingerprint) has a "
+                  "verified entry; a miss means no such entry (new step, changed parameter or data, evicted)")
+    return Decision(id="cache", kind="cache", summary=summary, reason=reason,
+                    evidence={"hits": sorted(hits), "misses": sorted(misses),
+                              "cacheable_kinds": list(plan.policy.cache.nodes)},
+                    depends_on=("layout",))
