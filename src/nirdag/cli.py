@@ -1,4 +1,4 @@
-"""The `nirdag` command line: run, demo, query, views, runs, dag, schema, export, predict, artifacts."""
+"""The `nirdag` command line: run, demo, query, views, runs, dag, provenance, schema, export, predict, cache..."""
 
 from __future__ import annotations
 
