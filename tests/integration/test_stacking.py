@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import copy
+import csv
+import subprocess
+import sys
+import zipfile
 
 import jsonschema
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
 from sklearn.linear_model import LinearRegression
 
 import nirdag
-from nirdag.bundle import BundleError
+from nirdag.bundle import BundleError, TamperedBundleError, read_bundle
+from nirdag.bundle.signing import KEY_ENV
 from relspec import CompileError, SpecError
 from relspec.json_schema import spec_json_schema
 
@@ -105,10 +112,96 @@ def test_meta_model_artifact_depends_on_its_base_models_in_order(run):
     assert meta["depends_on"] == [by_chain[c] for c in bases]
 
 
-def test_exporting_a_stack_is_refused_clearly(run, tmp_path):
+@pytest.fixture(scope="module")
+def stack_bundle(run, tmp_path_factory):
     _, stack = _chains(run)
-    with pytest.raises(BundleError, match="stacked chain"):
-        run.export(tmp_path / "m.nirdag", chain=stack)
+    return run.export(tmp_path_factory.mktemp("stack_bundle") / "stack.nirdag", chain=stack)
+
+
+def _y_pred(table) -> dict[str, float]:
+    return dict(zip(table.column("sample_id").to_pylist(), table.column("y_pred").to_pylist(), strict=True))
+
+
+def _close(got: dict[str, float], expected: dict[str, float]) -> bool:
+    return set(got) == set(expected) and max(abs(got[s] - expected[s]) for s in expected) <= 1e-12
+
+
+def test_a_stacked_bundle_holds_its_base_chains_in_column_order_and_the_meta_model(run, stack_bundle):
+    bases, stack = _chains(run)
+    m = read_bundle(stack_bundle).manifest
+    assert m.chain.chain_id == stack and m.chain.branch_name == "stack"
+    assert [s.role for s in m.chain.steps] == ["meta_model"] and m.chain.steps[0].op == "sklearn:LinearRegression"
+    assert [b.chain.chain_id for b in m.base_chains] == list(run.plan.stacks[0].base_chains) == bases
+    assert [b.chain.branch_name for b in m.base_chains] == list(BASES)
+    assert all(b.fold.fold_id == "fold_final" and b.chain.steps[-1].role == "model" for b in m.base_chains)
+    assert [f.fold_id for f in m.folds] == ["fold_final"] and m.folds[0].steps == ()
+    referenced = {m.folds[0].model} | {n for b in m.base_chains for n in (*b.fold.steps, b.fold.model)}
+    assert referenced == set(m.members)
+
+
+def test_predicting_with_a_stacked_bundle_equals_the_runs_refit_predictions(run, stack_bundle, tecator):
+    _, stack = _chains(run)
+    test = tecator.select("test", copy=True)
+    expected = _preds(run, stack, "fold_final", "test")
+    assert _close(_y_pred(nirdag.predict(stack_bundle, test)), expected)
+    replayed = nirdag.replay(run.workspace, run.run_id, test, chain=stack[:10])
+    assert _close(_y_pred(replayed), expected)
+    assert replayed.equals(nirdag.predict(stack_bundle, test))
+
+
+def test_a_stack_has_no_fold_mean(run, stack_bundle, tecator):
+    _, stack = _chains(run)
+    test = tecator.select("test", copy=True)
+    with pytest.raises(BundleError, match=r"stacked chain.*only its fold_final meta-model"):
+        nirdag.predict(stack_bundle, test, fold_mean=True)
+    with pytest.raises(BundleError, match=r"stacked chain.*only its fold_final meta-model"):
+        nirdag.replay(run.workspace, run.run_id, test, chain=stack, fold_mean=True)
+
+
+def test_a_tampered_base_member_of_a_stacked_bundle_is_refused(run, stack_bundle, tmp_path):
+    m = read_bundle(stack_bundle).manifest
+    with zipfile.ZipFile(stack_bundle) as zf:
+        content = {n: zf.read(n) for n in zf.namelist()}
+    for name in (m.base_chains[1].fold.model, *m.base_chains[2].fold.steps, m.folds[0].model):
+        flipped = bytearray(content[name])
+        flipped[len(flipped) // 2] ^= 0x01
+        bad = tmp_path / "bad.nirdag"
+        with zipfile.ZipFile(bad, "w") as zf:
+            for n, data in {**content, name: bytes(flipped)}.items():
+                zf.writestr(n, data)
+        with pytest.raises(TamperedBundleError, match=name):
+            read_bundle(bad)
+
+
+def test_a_signed_stacked_bundle_verifies_only_with_its_key(run, tmp_path, monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    _, stack = _chains(run)
+    path = run.export(tmp_path / "signed.nirdag", chain=stack, key="k" * 32)
+    assert read_bundle(path, key="k" * 32).signature_verified
+    with pytest.raises(TamperedBundleError):
+        read_bundle(path, key="x" * 32)
+
+
+def test_cli_exports_a_stack_by_id_prefix_and_predicts_with_it(run, tecator, tmp_path):
+    _, stack = _chains(run)
+    test = tecator.select("test", copy=True)
+    spectra = {"id": pa.array(test.sample_ids)}
+    spectra.update({repr(float(w)): pa.array(col) for w, col in zip(test.wavelengths, test.spectra.T, strict=True)})
+    pacsv.write_csv(pa.table(spectra), tmp_path / "new.csv")
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "nirdag", *args], capture_output=True, text=True, timeout=300,
+                              check=False, cwd=tmp_path)
+
+    out = cli("export", "--run", run.run_id, "-w", str(run.workspace), "--chain", stack[:8], "-o", "stack.nirdag")
+    assert out.returncode == 0, out.stderr
+    out = cli("predict", "stack.nirdag", "new.csv", "--id-column", "id", "-o", "pred.csv")
+    assert out.returncode == 0, out.stderr
+    with (tmp_path / "pred.csv").open() as fh:
+        got = {r["sample_id"]: float(r["y_pred"]) for r in csv.DictReader(fh)}
+    assert _close(got, _preds(run, stack, "fold_final", "test"))
+    out = cli("predict", "stack.nirdag", "new.csv", "--id-column", "id", "--fold-mean")
+    assert out.returncode != 0 and "fold_final meta-model" in out.stderr
 
 
 def test_the_json_schema_accepts_a_stacking_spec():

@@ -20,7 +20,7 @@ import numpy as np
 
 from nirdag.bundle import serialize
 from nirdag.bundle.errors import BundleError, TamperedBundleError
-from nirdag.bundle.fitted import FittedChain, FittedStage
+from nirdag.bundle.fitted import FOLD_FINAL, FittedChain, FittedStage
 from nirdag.bundle.manifest import Manifest, Signature, decode, encode
 from nirdag.bundle.signing import sign, signing_key, verify
 
@@ -164,9 +164,18 @@ def read_bundle(path: str | Path, *, key: str | bytes | None = None) -> LoadedBu
                                load(f.y_transform) if f.y_transform else None) for f in manifest.folds)
     if not stages or len(manifest.target_names) != 1:
         raise BundleError(f"{reader.where}: the manifest must list fitted folds and exactly one target name")
-    chain = FittedChain(
-        chain_id=manifest.chain.chain_id, target=manifest.target_names[0],
-        wavelengths=np.asarray(manifest.wavelengths, dtype=np.float64), wavelength_unit=manifest.wavelength_unit,
-        n_components=manifest.chain.n_components, stages=stages, classes=manifest.classes,
-    )
+    facts = {"target": manifest.target_names[0], "wavelengths": np.asarray(manifest.wavelengths, dtype=np.float64),
+             "wavelength_unit": manifest.wavelength_unit, "classes": manifest.classes}
+    bases = []
+    for base in manifest.base_chains:
+        if base.fold.fold_id != FOLD_FINAL:
+            raise BundleError(f"{reader.where}: base chain {base.chain.chain_id} of the stack must be its "
+                              f"{FOLD_FINAL!r} chain, not {base.fold.fold_id!r}")
+        f = base.fold
+        stage = FittedStage(f.fold_id, tuple(load(s) for s in f.steps), load(f.model),
+                            load(f.y_transform) if f.y_transform else None)
+        bases.append(FittedChain(chain_id=base.chain.chain_id, n_components=base.chain.n_components,
+                                 stages=(stage,), **facts))
+    chain = FittedChain(chain_id=manifest.chain.chain_id, n_components=manifest.chain.n_components, stages=stages,
+                        bases=tuple(bases), **facts)
     return LoadedBundle(path=path, manifest=manifest, chain=chain, signature_verified=verified)

@@ -166,12 +166,51 @@ def load_blob(blobs: BlobStore, row: dict[str, Any]) -> Any:
     return serialize.loads(data, f"blob {row['blob_sha256']} (artifact {row['artifact_id']}, {row['op']})")
 
 
+def meta_row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The ``meta_model`` artifact of a stacked chain's rows (its only ``fold_final`` row); None for another chain."""
+    metas = [r for r in rows if r["artifact_type"] == "meta_model"]
+    if not metas:
+        return None
+    if len(metas) != 1 or metas[0]["fold_id"] != FOLD_FINAL:
+        raise BundleError(f"stacked chain {metas[0]['chain_id']}: expected one {FOLD_FINAL} meta_model artifact, "
+                          f"found {[(m['artifact_id'], m['fold_id']) for m in metas]}")
+    return metas[0]
+
+
+def stack_base_rows(workspace: str | Path, run_id: str, meta: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(chain_id, fold_final artifact rows) of each base chain of a stack, in the meta-model's column order (its
+    ``depends_on``: the base chains' fold_final models)."""
+    session = WorkspaceSession(workspace)
+    rid = run_id.replace("'", "''")
+    rows = session.sql(f"SELECT * FROM artifacts WHERE run_id = '{rid}' AND fold_id = '{FOLD_FINAL}'").to_pylist()
+    by_id = {r["artifact_id"]: r for r in rows}
+    out = []
+    for aid in meta["depends_on"]:
+        model = by_id.get(aid)
+        if model is None or model["artifact_type"] != "model":
+            raise BundleError(f"meta_model artifact {meta['artifact_id']} depends on {aid}, which is not a "
+                              f"{FOLD_FINAL} model artifact of run {run_id!r}")
+        out.append((model["chain_id"], [r for r in rows if r["chain_id"] == model["chain_id"]]))
+    return out
+
+
 def load_workspace_chain(workspace: str | Path, run_id: str, chain_id: str, target: str,
                          wavelengths: Any, wavelength_unit: str, classes: tuple[str, ...] = ()) -> FittedChain:
-    """Chain replay: the chain's fitted objects loaded from the workspace blobs."""
+    """Chain replay: the chain's fitted objects loaded from the workspace blobs; a stacked chain with its base
+    chains' fold_final fitted objects."""
     rows = chain_rows(workspace, run_id, chain_id)
     blobs = BlobStore(workspace)
+    facts = {"target": target, "wavelengths": wavelengths, "wavelength_unit": wavelength_unit, "classes": classes}
+    meta = meta_row(rows)
+    if meta is not None:
+        bases = []
+        for base_id, base_rows in stack_base_rows(workspace, run_id, meta):
+            model = next(r for r in base_rows if r["artifact_type"] == "model")
+            bases.append(FittedChain(chain_id=base_id, n_components=model["n_components"],
+                                     stages=stages_from_rows(base_rows, lambda row: load_blob(blobs, row)), **facts))
+        stage = FittedStage(FOLD_FINAL, (), load_blob(blobs, meta), None)
+        return FittedChain(chain_id=chain_id, n_components=meta["n_components"], stages=(stage,), bases=tuple(bases),
+                           **facts)
     stages = stages_from_rows(rows, lambda row: load_blob(blobs, row))
     model = next(r for r in rows if r["artifact_type"] == "model")
-    return FittedChain(chain_id=chain_id, target=target, wavelengths=wavelengths, wavelength_unit=wavelength_unit,
-                       n_components=model["n_components"], stages=stages, classes=classes)
+    return FittedChain(chain_id=chain_id, n_components=model["n_components"], stages=stages, **facts)

@@ -15,12 +15,11 @@ from datafusion_engine.blobs import BlobStore
 from datafusion_engine.errors import CorruptBlobError
 from datafusion_engine.session import WorkspaceSession
 from nirdag.bundle.archive import object_name, write_bundle
-from nirdag.bundle.artifacts import chain_rows, fold_order, load_workspace_chain
+from nirdag.bundle.artifacts import chain_rows, fold_order, load_workspace_chain, meta_row, stack_base_rows
 from nirdag.bundle.errors import BundleError
 from nirdag.bundle.fitted import FittedChain
-from nirdag.bundle.manifest import SCHEMA_VERSION, ChainEntry, FoldEntry, Manifest, StepEntry
+from nirdag.bundle.manifest import SCHEMA_VERSION, BaseChainEntry, ChainEntry, FoldEntry, Manifest, StepEntry
 from nirdag.bundle.signing import signing_key
-from relspec.stacking import STACK_BRANCH
 
 _ID_PREFIX_MIN = 8
 
@@ -81,9 +80,6 @@ def chain_facts(workspace: str | Path, run_id: str, chain: str = "best") -> Chai
     chain_id = resolve_chain(session, run_id, chain)
     row = _one(session, f"SELECT * FROM chains WHERE run_id = '{_q(run_id)}' AND chain_id = '{chain_id}'",
                f"no chain {chain_id}")
-    if row["branch_name"] == STACK_BRANCH:
-        raise BundleError(f"chain {chain_id[:8]} is a stacked chain (`merge: predictions`): exporting and replaying "
-                          "stacks is not supported yet; export one of its base chains")
     target = _one(session, f"SELECT target FROM pipelines WHERE pipeline_hash = '{_q(run['pipeline_hash'])}'",
                   f"no pipeline {run['pipeline_hash']}")["target"]
     data = _one(session, f"SELECT wavelengths, wavelength_unit FROM datasets WHERE dataset_hash = "
@@ -147,27 +143,61 @@ def _folds_and_members(workspace: str | Path, rows: list[dict[str, Any]]
     return folds, members, [*(by_id[d] for d in final["depends_on"]), final]
 
 
+def _step_entries(rows: list[dict[str, Any]]) -> tuple[StepEntry, ...]:
+    return tuple(StepEntry(role=r["artifact_type"], op=r["op"], class_path=r["class_path"],
+                           params=msgspec.json.decode(r["params_json"]), step_hash=r["step_hash"]) for r in rows)
+
+
+def _chain_entry(c: dict[str, Any], rows: list[dict[str, Any]]) -> ChainEntry:
+    return ChainEntry(chain_id=c["chain_id"], pipeline_hash=c["pipeline_hash"], branch_name=c["branch_name"],
+                      preprocessing=c["preprocessing"], model=c["model"], n_components=c["n_components"],
+                      steps=_step_entries(rows))
+
+
+def _stack_parts(workspace: str | Path, run_id: str, meta: dict[str, Any]
+                 ) -> tuple[list[FoldEntry], dict[str, bytes], tuple[BaseChainEntry, ...]]:
+    """A stacked chain's meta-model (its one fold, fold_final) and its base chains' fold_final fitted chains."""
+    session = WorkspaceSession(workspace)
+    members: dict[str, bytes] = {}
+    bases = []
+    for base_id, rows in stack_base_rows(workspace, run_id, meta):
+        folds, base_members, final_rows = _folds_and_members(workspace, rows)
+        members.update(base_members)
+        row = _one(session, f"SELECT * FROM chains WHERE run_id = '{_q(run_id)}' AND chain_id = '{_q(base_id)}'",
+                   f"no chain {base_id}")
+        bases.append(BaseChainEntry(chain=_chain_entry(row, final_rows), fold=folds[0]))
+    try:
+        data = BlobStore(workspace).get(meta["blob_sha256"])  # verified by hash
+    except CorruptBlobError as exc:
+        raise BundleError(f"artifact {meta['artifact_id']} ({meta['op']}, {meta['fold_id']}): {exc}") from None
+    members[object_name(data)] = data
+    fold = FoldEntry(fold_id=meta["fold_id"], steps=(), model=object_name(data), y_transform=None)
+    return [fold], members, tuple(bases)
+
+
 def export_chain(workspace: str | Path, run_id: str, chain: str, path: str | Path, *,
                  key: str | bytes | None = None, nirdag_version: str) -> Path:
-    """Write a bundle of a run's refit chain (``best`` or a chain id) to ``path``; signed when a key is set."""
+    """Write a bundle of a run's refit chain (``best`` or a chain id) to ``path``; signed when a key is set.
+
+    A stacked chain's bundle holds its meta-model and its base chains' fold_final fitted chains (column order)."""
     facts = chain_facts(workspace, run_id, chain)
     chain_id = facts.chain["chain_id"]
-    folds, members, final_rows = _folds_and_members(workspace, chain_rows(workspace, run_id, chain_id))
-    steps = tuple(StepEntry(role=r["artifact_type"], op=r["op"],
-                            class_path=r["class_path"], params=msgspec.json.decode(r["params_json"]),
-                            step_hash=r["step_hash"]) for r in final_rows)
-    c = facts.chain
+    rows = chain_rows(workspace, run_id, chain_id)
+    meta = meta_row(rows)
+    if meta is None:
+        folds, members, final_rows = _folds_and_members(workspace, rows)
+        bases: tuple[BaseChainEntry, ...] = ()
+    else:
+        folds, members, bases = _stack_parts(workspace, run_id, meta)
+        final_rows = [meta]
     manifest = Manifest(
         schema_version=SCHEMA_VERSION, nirdag_version=nirdag_version,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), run_id=run_id,
         training_dataset_hash=facts.dataset_hash, target_names=(facts.target,),
         wavelengths=tuple(float(w) for w in facts.wavelengths), wavelength_unit=facts.wavelength_unit,
-        chain=ChainEntry(chain_id=chain_id, pipeline_hash=c["pipeline_hash"], branch_name=c["branch_name"],
-                         preprocessing=c["preprocessing"], model=c["model"], n_components=c["n_components"],
-                         steps=steps),
-        metrics=facts.metrics, folds=tuple(folds),
+        chain=_chain_entry(facts.chain, final_rows), metrics=facts.metrics, folds=tuple(folds),
         members={name: _sha(data) for name, data in members.items()},
-        task="classification" if facts.classes else "regression", classes=facts.classes,
+        task="classification" if facts.classes else "regression", classes=facts.classes, base_chains=bases,
     )
     return write_bundle(path, manifest, members, signing_key(key))
 

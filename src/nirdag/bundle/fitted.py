@@ -53,10 +53,23 @@ class FittedChain:
     n_components: int | None
     stages: tuple[FittedStage, ...]  # fold_final first, then the CV folds
     classes: tuple[str, ...] = ()  # a classification chain: label of each class code; () for regression
+    # A stacked chain: its base chains (fold_final only) in the meta-model's column order; its one stage is the
+    # meta-model's (fold_final, no transformers), applied to the base chains' predictions.
+    bases: tuple[FittedChain, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.stages or self.stages[0].fold_id != FOLD_FINAL:
             raise BundleError(f"chain {self.chain_id}: the first fitted stage must be {FOLD_FINAL!r}")
+        if self.bases and (len(self.stages) != 1 or self.final.steps or self.final.y_transform is not None):
+            raise BundleError(f"stacked chain {self.chain_id}: its only fitted stage must be the {FOLD_FINAL!r} "
+                              "meta-model, without transformers or y transform")
+
+    def _final_predict(self, X: np.ndarray) -> np.ndarray:
+        """The refit chain's predictions; a stack's meta-model sees its base chains' refit predictions as columns
+        (the engine's ``refit_stack``)."""
+        if self.bases:
+            X = np.column_stack([base.final.predict(X, base.n_components) for base in self.bases])
+        return self.final.predict(X, self.n_components)
 
     @property
     def final(self) -> FittedStage:
@@ -75,9 +88,13 @@ class FittedChain:
             if fold_mean:
                 raise BundleError(f"chain {self.chain_id} is a classifier: the mean of its fold models' classes is "
                                   "not a class; predict without fold_mean")
-            codes = self.final.predict(X, self.n_components).astype(np.int64)
+            codes = self._final_predict(X).astype(np.int64)
             return {"y_pred": np.asarray(self.classes)[codes]}
-        out = {"y_pred": self.final.predict(X, self.n_components)}
+        if fold_mean and self.bases:
+            raise BundleError(f"chain {self.chain_id} is a stacked chain: only its {FOLD_FINAL} meta-model exists "
+                              "(it learns from out-of-fold predictions, so there are no fold meta-models); predict "
+                              "without fold_mean")
+        out = {"y_pred": self._final_predict(X)}
         if fold_mean:
             if not self.folds:
                 raise BundleError(f"chain {self.chain_id} holds no fold models; predict without fold_mean")

@@ -15,7 +15,7 @@ _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 class StepEntry(msgspec.Struct, **_FROZEN):
     """One step of the chain as configured (the fitted object is a member of each fold)."""
 
-    role: Literal["transformer", "y_transform", "model"]
+    role: Literal["transformer", "y_transform", "model", "meta_model"]
     op: str
     class_path: str
     params: dict[str, Any]
@@ -41,9 +41,20 @@ class FoldEntry(msgspec.Struct, **_FROZEN):
     y_transform: str | None
 
 
+class BaseChainEntry(msgspec.Struct, **_FROZEN):
+    """A base chain of a stacked chain: its identity and steps, and its fitted ``fold_final`` chain."""
+
+    chain: ChainEntry
+    fold: FoldEntry
+
+
 class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
-    """What a bundle holds. ``task`` and ``classes`` are written for classification only (omitted at their defaults,
-    so a regression manifest reads as before)."""
+    """What a bundle holds. ``task`` and ``classes`` are written for classification only, ``base_chains`` for a
+    stacked chain only (omitted at their defaults, so a regression manifest of one chain reads as before).
+
+    A stacked chain's ``folds`` hold only ``fold_final``, whose model is the meta-model (no transformers); its
+    inputs are the ``fold_final`` predictions of ``base_chains``, one column each in this order.
+    """
 
     schema_version: int
     nirdag_version: str
@@ -59,6 +70,7 @@ class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
     members: dict[str, str]  # member name -> sha256 hex of its bytes
     task: Literal["regression", "classification"] = "regression"
     classes: tuple[str, ...] = ()  # classification: the labels of the model's class codes 0, 1, ...
+    base_chains: tuple[BaseChainEntry, ...] = ()  # stacked chain: its base chains in the meta-model's column order
 
 
 class Signature(msgspec.Struct, **_FROZEN):

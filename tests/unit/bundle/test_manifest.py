@@ -5,10 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import msgspec
+import msgspec.structs
 import pytest
 
 from nirdag.bundle.errors import BundleError
-from nirdag.bundle.manifest import SCHEMA_VERSION, ChainEntry, FoldEntry, Manifest, StepEntry, decode, encode
+from nirdag.bundle.manifest import (
+    SCHEMA_VERSION,
+    BaseChainEntry,
+    ChainEntry,
+    FoldEntry,
+    Manifest,
+    StepEntry,
+    decode,
+    encode,
+)
 
 GOLDEN = Path(__file__).with_name("golden") / "manifest_v1.json"
 H = "ab" * 32
@@ -52,3 +62,17 @@ def test_an_unknown_field_is_refused_with_its_path():
     raw["chain"]["extra"] = 1
     with pytest.raises(BundleError, match=r"unknown field `extra` - at `\$.chain`"):
         decode(msgspec.json.encode(raw), "bundle b")
+
+
+def test_a_stacked_manifest_records_its_base_chains_and_round_trips():
+    plain = example()
+    meta = f"objects/{'12' * 32}.skops"
+    stacked = msgspec.structs.replace(
+        plain, chain=msgspec.structs.replace(plain.chain, branch_name="stack", steps=(
+            StepEntry(role="meta_model", op="sklearn:LinearRegression", class_path="x.LinearRegression", params={},
+                      step_hash=H),)),
+        folds=(FoldEntry(fold_id="fold_final", steps=(), model=meta, y_transform=None),),
+        members={**plain.members, meta: "12" * 32},
+        base_chains=(BaseChainEntry(chain=plain.chain, fold=plain.folds[0]),))
+    assert b'"base_chains"' in encode(stacked) and b'"base_chains"' not in encode(plain)
+    assert decode(encode(stacked), "bundle b") == stacked
