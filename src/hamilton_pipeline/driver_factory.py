@@ -92,11 +92,7 @@ def _sweep_label(group: SweepGroup) -> str:
 
 def _path_label(plan: CompiledPlan, group: SweepGroup) -> str:
     """The whole preprocessing path of a group: its hoisted steps, then its fitted steps and PLS."""
-    by_id = {h.node_id: h for h in plan.hoisted}
-    hoisted, node_id = [], group.input_node
-    while node_id is not None:
-        hoisted.insert(0, by_id[node_id].step.label)
-        node_id = by_id[node_id].parent
+    hoisted = [ref.label for ref in compute.hoisted_refs(plan, group)]
     return " > ".join([*(hoisted or ["raw"]), _sweep_label(group)])
 
 

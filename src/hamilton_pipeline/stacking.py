@@ -15,7 +15,7 @@ import numpy as np
 from hamilton_pipeline.predictions import predictions_of, readonly
 from hamilton_pipeline.results import FinalFit, FittedFold, FoldSweep, GroupCV
 from relspec.operator_map import instantiate, with_components
-from relspec.plan import CompiledPlan, StackGroup
+from relspec.plan import CompiledPlan, StackGroup, largest_count
 
 
 def _base_rows(plan: CompiledPlan, stack: StackGroup) -> list[tuple[str, int]]:
@@ -40,7 +40,7 @@ def oof_features(plan: CompiledPlan, stack: StackGroup, cvs: Mapping[str, GroupC
 
 def _fit(stack: StackGroup, X: np.ndarray, y: np.ndarray):
     values = stack.component_values
-    largest = None if values == (None,) else max(v for v in values if v is not None)
+    largest = largest_count(values)
     select = None if values == (None,) else np.asarray(values, dtype=np.int64) - 1
     return instantiate(with_components(stack.model, largest)).fit(X, y), select
 

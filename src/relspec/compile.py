@@ -30,6 +30,7 @@ from relspec.plan import (
     StepRef,
     SweepGroup,
     Task,
+    largest_count,
 )
 from relspec.policy import RuntimePolicy, decide_policy
 from relspec.spec import (
@@ -48,14 +49,10 @@ from relspec.validation import PolicyValidation
 _PROBE_ROWS = 256
 
 
-def _max(values: tuple[int | None, ...]) -> int | None:
-    return None if values == (None,) else max(v for v in values if v is not None)
-
-
 def model_ref_of(model: ModelSpec, values: tuple[int | None, ...], seed: int, task: Task = "regression") -> StepRef:
     """The model step's reference for the largest of ``values`` component counts."""
     try:
-        return model_ref(model, _max(values), seed, task)
+        return model_ref(model, largest_count(values), seed, task)
     except SpecError as exc:
         raise SpecError(f"{exc} - at `$.pipeline[..].model.estimator`") from None
 

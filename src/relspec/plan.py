@@ -19,6 +19,11 @@ Task = Literal["regression", "classification"]
 POOLED_CV = "cv"  # scores.fold_id of the pooled out-of-fold score over all CV folds (not a fold itself)
 
 
+def largest_count(values: tuple[int | None, ...]) -> int | None:
+    """The largest component count of a sweep (the one fit that serves them all); None for ``(None,)``."""
+    return None if values == (None,) else max(v for v in values if v is not None)
+
+
 def fold_key(i: int) -> str:
     """The one spelling of a CV fold key: ``fold_0`` .. ``fold_{k-1}``."""
     return f"fold_{i}"

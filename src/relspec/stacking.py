@@ -8,7 +8,7 @@ from relspec.errors import CompileError, SpecError
 from relspec.hashing import sha256_of
 from relspec.layout import Layout, Path
 from relspec.operator_map import instantiate, model_ref
-from relspec.plan import ChainSpec, FoldSpec, StackGroup
+from relspec.plan import ChainSpec, FoldSpec, StackGroup, largest_count
 
 STACK_BRANCH = "stack"  # branch_name of stacked chains
 
@@ -31,7 +31,7 @@ def _probe_meta(layout: Layout, n_bases: int, folds: tuple[FoldSpec, ...], seed:
                            f"chain), so at most {limit} - at `$.pipeline[{layout.model_index}].model.n_components`")
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(min(smallest, 256), n_bases)), rng.normal(size=min(smallest, 256))
-    largest = None if values == (None,) else max(v for v in values if v is not None)
+    largest = largest_count(values)
     try:
         instantiate(_meta_ref(layout, largest, seed)).fit(X, y)
     except (ValueError, TypeError) as exc:
@@ -56,7 +56,7 @@ def stack_layout(
                         f"`$.pipeline[{layout.merge_index}]`")
     _probe_meta(layout, len(bases), folds, seed)
     values = layout.model.component_values()
-    largest = None if values == (None,) else max(v for v in values if v is not None)
+    largest = largest_count(values)
     meta = _meta_ref(layout, largest, seed)
     group = StackGroup(group_id=sha256_of("stack", pipeline_hash, list(bases), meta.step_hash), base_chains=bases,
                        model=meta, component_values=values)
