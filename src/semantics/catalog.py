@@ -71,8 +71,8 @@ V_RANKED_CHAINS = ViewSpec(
         input=_select(
             Join(left=Join(left=_chains(), right=_rmsecv(), on=("run_id", "chain_id")),
                  right=_select(_where("scores", f"{_FINAL_TEST} AND metric = 'rmse'"), "run_id", "chain_id",
-                               rmsep="value"),
-                 on=("run_id", "chain_id"), how="left"),
+                               "target", rmsep="value"),
+                 on=("run_id", "chain_id", "target"), how="left"),
             "run_id", "chain_id", "target", "branch_name", "preprocessing", "model", "n_components", "rmsecv",
             "rmsep", "refit"),
         name="rank", partition_by=("run_id", "target"),
