@@ -83,7 +83,7 @@ class KeyMaker:
     """The cache keys of one plan on one dataset (fold row hashes computed once per fold)."""
 
     def __init__(self, plan: CompiledPlan, dataset: SpectraDataset):
-        self.fingerprint = data_fingerprint(dataset, plan.target, target_values(plan, dataset))
+        self.fingerprint = data_fingerprint(dataset, plan.target_label, target_values(plan, dataset))
         self.code = code_fingerprint()
         test = sha256_of(list(plan.test_rows))
         self._rows = {f.fold_id: [sha256_of(list(f.train_rows)), sha256_of(list(f.val_rows)), test]

@@ -11,7 +11,8 @@ from sklearn.base import BaseEstimator
 from hamilton_pipeline.predictions import predictions_of, readonly
 from hamilton_pipeline.results import FinalFit, FittedFold, FoldSweep, GroupCV, RankedChain
 from hamilton_pipeline.stacking import refit_stack
-from nirdag.operators.metrics import HIGHER_IS_BETTER, task_scores
+from hamilton_pipeline.targets import model_y
+from nirdag.operators.metrics import HIGHER_IS_BETTER, mean_nrmse, task_scores
 from relspec.operator_map import instantiate, with_components
 from relspec.plan import CompiledPlan, FoldSpec, StepRef, SweepGroup
 
@@ -28,10 +29,12 @@ def fit_group(
     """Fit the group's fitted steps, y transform and model on ``fit_rows``; predict each row block for ``components``.
 
     A sweep model (PLS, PCR) is fitted once with the largest count and predicts every count; a model without
-    components (``components == [None]``) predicts once. Returns the fitted objects (fold_id left empty for the
-    caller) and one (len(components), n_rows) array per block, on the target's scale.
+    components (``components == [None]``) predicts once. ``targets`` is ``(n_rows, n_targets)``: one target is
+    fitted as a 1-D ``y``, several at once (PLS2, multi-output models). Returns the fitted objects (fold_id left
+    empty for the caller) and one (len(components), n_rows, n_targets) array per block, on the targets' scale.
     """
-    X_fit, y_fit = spectra[fit_rows], targets[fit_rows]
+    X_fit, Y_fit = spectra[fit_rows], targets[fit_rows]
+    y_fit = model_y(Y_fit)
     blocks = [spectra[r] for r in predict_rows]
     steps = []
     for ref in group.fitted_steps:
@@ -39,22 +42,23 @@ def fit_group(
         X_fit = est.transform(X_fit)
         blocks = [est.transform(o) if o.shape[0] else o for o in blocks]
         steps.append(est)
-    y_transform = None if group.y_transform is None else instantiate(group.y_transform).fit(y_fit.reshape(-1, 1))
+    y_transform = None if group.y_transform is None else instantiate(group.y_transform).fit(Y_fit)
     if y_transform is not None:
-        y_fit = y_transform.transform(y_fit.reshape(-1, 1)).ravel()
+        y_fit = model_y(y_transform.transform(Y_fit))
     sweep = list(components) != [None]
     largest = max(c for c in components if c is not None) if sweep else None
     model = instantiate(with_components(group.model, largest)).fit(X_fit, y_fit)
     select = np.asarray(components, dtype=np.int64) - 1 if sweep else None
-    preds = [readonly(_inverse(y_transform, predictions_of(model, X, select))) for X in blocks]
+    n_targets = Y_fit.shape[1]
+    preds = [readonly(_inverse(y_transform, predictions_of(model, X, select, n_targets))) for X in blocks]
     return FittedFold("", tuple(steps), model, y_transform), preds
 
 
 def _inverse(y_transform: BaseEstimator | None, pred: np.ndarray) -> np.ndarray:
-    """Predictions back on the target's scale (the y transform is elementwise on one column)."""
+    """Predictions (n_counts, n_rows, n_targets) back on the targets' scale (the y transform works per column)."""
     if y_transform is None or pred.size == 0:
         return pred
-    return y_transform.inverse_transform(pred.reshape(-1, 1)).reshape(pred.shape)
+    return y_transform.inverse_transform(pred.reshape(-1, pred.shape[-1])).reshape(pred.shape)
 
 
 def fit_predict(
@@ -86,14 +90,29 @@ def gather_cv(group: SweepGroup, folds: Sequence[FoldSweep]) -> GroupCV:
     )
 
 
+def target_sd(plan: CompiledPlan, targets: np.ndarray) -> np.ndarray:
+    """Standard deviation (ddof=1) of each target over the plan's train rows: the scale of ``mean_nrmse``."""
+    return targets[np.asarray(plan.final_fold.train_rows, dtype=np.int64)].std(axis=0, ddof=1)
+
+
+def rank_values(plan: CompiledPlan, y_true: np.ndarray, y_pred: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """The plan's rank metric of each row of ``y_pred`` (n_counts, n_rows, n_targets) against ``y_true``
+    (n_rows, n_targets): ``mean_nrmse`` over all targets, or the metric of the ranking target."""
+    if plan.rank_metric == "mean_nrmse":
+        return mean_nrmse(y_true, y_pred, sd)
+    j = plan.targets.index(plan.refit.target) if plan.refit.target is not None else 0
+    return task_scores(plan.task, y_true[:, j], y_pred[:, :, j])[plan.rank_metric]
+
+
 def rank_chains(plan: CompiledPlan, cvs: Sequence[GroupCV], targets: np.ndarray) -> tuple[RankedChain, ...]:
-    """All chains ranked by the plan's pooled CV metric (rmse ascending; accuracies descending); ties go to fewer
-    components, then to the smaller chain_id."""
+    """All chains ranked by the plan's pooled CV metric (rmse and mean_nrmse ascending; accuracies descending);
+    ties go to fewer components, then to the smaller chain_id."""
     metric = plan.rank_metric
     sign = -1.0 if metric in HIGHER_IS_BETTER else 1.0
+    sd = target_sd(plan, targets)
     ranked = []
     for cv in cvs:
-        values = task_scores(plan.task, targets[cv.oof_rows], cv.oof_pred)[metric]
+        values = rank_values(plan, targets[cv.oof_rows], cv.oof_pred, sd)
         _, rows = plan.chain_rows(cv.group_id)
         for chain, row in zip(plan.chains_of(cv.group_id), rows, strict=True):
             value = float(values[row])

@@ -69,7 +69,8 @@ def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> N
     targets = target_values(plan, dataset)
     what = f"codes of the {len(plan.classes)} classes" if plan.task == "classification" else "values"
     nodes.add(SPECTRA, {}, np.ndarray, lambda: spectra, "All spectra of the dataset (read-only).")
-    nodes.add(TARGETS, {}, np.ndarray, lambda: targets, f"Target {plan.target!r} of every row ({what}, read-only).")
+    nodes.add(TARGETS, {}, np.ndarray, lambda: targets,
+              f"Targets {list(plan.targets)} of every row, (n_rows, n_targets) ({what}, read-only).")
 
 
 def _hoisted_nodes(nodes: _Nodes, plan: CompiledPlan, offload: Offload, keys: KeyMaker) -> None:

@@ -12,13 +12,15 @@ def readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def predictions_of(model: BaseEstimator, X: np.ndarray, select: np.ndarray | None) -> np.ndarray:
-    """(n_selected, n_rows) predictions: every selected component count of a sweep model, or one row.
+def predictions_of(model: BaseEstimator, X: np.ndarray, select: np.ndarray | None, n_targets: int = 1
+                   ) -> np.ndarray:
+    """(n_selected, n_rows, n_targets) predictions: every selected component count of a sweep model, or one count.
 
-    A sweep classifier (PLSDA) gives the predicted class (code) of each count, a sweep regressor its first target.
+    A classifier (one target) gives the predicted class (code) of each count.
     """
     if X.shape[0] == 0:
-        return np.empty((1 if select is None else select.size, 0))
+        return np.empty((1 if select is None else select.size, 0, n_targets))
     if select is None:
-        return np.asarray(model.predict(X), dtype=np.float64).reshape(1, -1)
-    return model.predict_all(X)[select] if is_classifier(model) else model.predict_all(X)[select, :, 0]
+        return np.asarray(model.predict(X), dtype=np.float64).reshape(1, X.shape[0], n_targets)
+    every = model.predict_all(X)[select]
+    return every[:, :, None] if is_classifier(model) else every

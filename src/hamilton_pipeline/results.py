@@ -14,8 +14,8 @@ class FoldSweep:
 
     fold_id: str
     val_rows: np.ndarray  # dataset row indices predicted out-of-fold
-    val_pred: np.ndarray  # (n_components_values, n_val)
-    test_pred: np.ndarray  # (n_components_values, n_test)
+    val_pred: np.ndarray  # (n_components_values, n_val, n_targets)
+    test_pred: np.ndarray  # (n_components_values, n_test, n_targets)
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class GroupCV:
     group_id: str
     folds: tuple[FoldSweep, ...]
     oof_rows: np.ndarray  # dataset rows, in fold order
-    oof_pred: np.ndarray  # (n_components_values, n_train)
+    oof_pred: np.ndarray  # (n_components_values, n_train, n_targets)
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ class FinalFit:
     """
 
     chain_id: str
-    train_pred: np.ndarray
-    test_pred: np.ndarray
+    train_pred: np.ndarray  # (n_train, n_targets)
+    test_pred: np.ndarray  # (n_test, n_targets)
     n_components: int | None
     hoisted: tuple[Any, ...]
     fits: tuple[FittedFold, ...]

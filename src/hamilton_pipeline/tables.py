@@ -9,9 +9,10 @@ import numpy as np
 import pyarrow as pa
 
 from datafusion_engine.schemas import TABLE_SCHEMAS
+from hamilton_pipeline.compute import target_sd
 from hamilton_pipeline.results import FinalFit, GroupCV
-from nirdag.operators.metrics import task_scores
-from relspec.plan import FOLD_FINAL, POOLED_CV, CompiledPlan
+from nirdag.operators.metrics import mean_nrmse, task_scores
+from relspec.plan import ALL_TARGETS, FOLD_FINAL, POOLED_CV, CompiledPlan
 
 
 def _without_run_id(name: str) -> pa.Schema:
@@ -56,25 +57,22 @@ def _labels(plan: CompiledPlan, codes: np.ndarray) -> pa.Array:
 
 def _prediction_block(rows: _Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
                       sample_ids: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray) -> None:
-    """Add an (n_chains x n_samples) block of predictions in long format (with labels for classification)."""
-    m, n = y_pred.shape
-    true, pred = np.tile(y_true, m), y_pred.reshape(-1)
-    rows.add(
-        chain_id=_strings(np.repeat(np.arange(m, dtype=np.int32), n), chain_ids),
-        fold_id=_constant(fold_id, m * n), partition=_constant(partition, m * n),
-        sample_id=_strings(np.tile(np.arange(n, dtype=np.int32), m), sample_ids.tolist()),
-        target=_constant(plan.target, m * n), y_true=true, y_pred=pred, label_true=_labels(plan, true),
-        label_pred=_labels(plan, pred),
-    )
+    """Add an (n_chains x n_samples x n_targets) block of predictions in long format, one chunk per target (with
+    labels for classification)."""
+    m, n, _ = y_pred.shape
+    for j, target in enumerate(plan.targets):
+        true, pred = np.tile(y_true[:, j], m), y_pred[:, :, j].reshape(-1)
+        rows.add(
+            chain_id=_strings(np.repeat(np.arange(m, dtype=np.int32), n), chain_ids),
+            fold_id=_constant(fold_id, m * n), partition=_constant(partition, m * n),
+            sample_id=_strings(np.tile(np.arange(n, dtype=np.int32), m), sample_ids.tolist()),
+            target=_constant(target, m * n), y_true=true, y_pred=pred, label_true=_labels(plan, true),
+            label_pred=_labels(plan, pred),
+        )
 
 
-def _score_block(rows: _Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
-                 y_true: np.ndarray, y_pred: np.ndarray) -> None:
-    """Add every metric of the plan's task for an (n_chains x n_samples) block: one Arrow chunk per block."""
-    if y_true.size == 0:
-        return
-    target = plan.target
-    scores = task_scores(plan.task, y_true, y_pred)
+def _score_rows(rows: _Rows, chain_ids: Sequence[str], fold_id: str, partition: str, target: str,
+                scores: dict[str, np.ndarray]) -> None:
     m, k = len(chain_ids), len(scores)
     rows.add(
         chain_id=_strings(np.tile(np.arange(m, dtype=np.int32), k), chain_ids), fold_id=_constant(fold_id, m * k),
@@ -82,6 +80,15 @@ def _score_block(rows: _Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold
         metric=_strings(np.repeat(np.arange(k, dtype=np.int32), m), list(scores)),
         value=np.concatenate(list(scores.values())),
     )
+
+
+def _score_block(rows: _Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
+                 y_true: np.ndarray, y_pred: np.ndarray) -> None:
+    """Add every metric of the plan's task per target for an (n_chains x n_samples x n_targets) block."""
+    if y_true.shape[0] == 0:
+        return
+    for j, target in enumerate(plan.targets):
+        _score_rows(rows, chain_ids, fold_id, partition, target, task_scores(plan.task, y_true[:, j], y_pred[:, :, j]))
 
 
 def cv_predictions_table(plan: CompiledPlan, cvs: Sequence[GroupCV], sample_ids: np.ndarray,
@@ -108,16 +115,18 @@ def refit_predictions_table(plan: CompiledPlan, fits: Sequence[FinalFit], sample
     for fit in fits:
         for partition, r, pred in (("train", train, fit.train_pred), ("test", test, fit.test_pred)):
             _prediction_block(rows, plan, [fit.chain_id], FOLD_FINAL, partition, sample_ids[r],
-                              targets[r], pred[None, :])
+                              targets[r], pred[None])
     return rows.table()
 
 
 def scores_table(plan: CompiledPlan, cvs: Sequence[GroupCV], fits: Sequence[FinalFit],
                  targets: np.ndarray) -> pa.Table:
-    """Scores per chain x fold x partition x metric, plus the pooled out-of-fold score (fold_id ``cv``)."""
+    """Scores per chain x fold x partition x target x metric, plus the pooled out-of-fold score (fold_id ``cv``);
+    with several targets also the pooled ``mean_nrmse`` over all of them (target ``*``)."""
     rows = _Rows("scores")
     test = np.asarray(plan.test_rows, dtype=np.int64)
     train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
+    sd = target_sd(plan, targets)
     for cv in cvs:
         ids, stack = plan.chain_rows(cv.group_id)
         pick = list(stack)
@@ -125,6 +134,9 @@ def scores_table(plan: CompiledPlan, cvs: Sequence[GroupCV], fits: Sequence[Fina
             _score_block(rows, plan, ids, f.fold_id, "val", targets[f.val_rows], f.val_pred[pick])
             _score_block(rows, plan, ids, f.fold_id, "test", targets[test], f.test_pred[pick])
         _score_block(rows, plan, ids, POOLED_CV, "val", targets[cv.oof_rows], cv.oof_pred[pick])
+        if len(plan.targets) > 1:  # the ranking over all targets, so SQL can reproduce it
+            _score_rows(rows, ids, POOLED_CV, "val", ALL_TARGETS, {
+                "mean_nrmse": mean_nrmse(targets[cv.oof_rows], cv.oof_pred[pick], sd)})
     for fit in fits:
         _score_block(rows, plan, [fit.chain_id], FOLD_FINAL, "train", targets[train], fit.train_pred[None])
         _score_block(rows, plan, [fit.chain_id], FOLD_FINAL, "test", targets[test], fit.test_pred[None])

@@ -37,7 +37,16 @@ from nirdag.data.from_parts import NonFinite
 from nirdag.data.loading import FileFormat, detect_format
 from nirdag.data.table_loader import ColumnRoles, parts_from_table
 from nirdag.run_provenance import run_provenance
-from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compile_plan, load_spec
+from relspec import (
+    ALL_TARGETS,
+    POOLED_CV,
+    CompiledPlan,
+    PipelineSpec,
+    RuntimePolicy,
+    SpecError,
+    compile_plan,
+    load_spec,
+)
 from relspec.policy import ExecutorKind
 from relspec.provenance import (
     DecisionProvenanceGraph,
@@ -85,20 +94,50 @@ def load_dataset(
     return dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
 
 
+def _quote(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def multi_target_ranking(plan: CompiledPlan, run_id: str, limit: int) -> str:
+    """SQL of a multi-target run's ranking: rank, chain, the rank metric's pooled CV value and per target the
+    pooled RMSECV and refit RMSEP (one column each, ``rmsecv_<target>``)."""
+    run = _quote(run_id)
+    ranked_on = ALL_TARGETS if plan.refit.target is None else plan.refit.target
+    pivots = ", ".join(
+        f"max(p.{col}) FILTER (WHERE p.target = '{_quote(t)}') AS \"{col}_{t.replace(chr(34), '')}\""
+        for t in plan.targets for col in ("rmsecv", "rmsep"))
+    return (
+        f"SELECT rank() OVER (ORDER BY r.value, c.n_components, c.chain_id) AS rank, c.chain_id, c.branch_name, "
+        f"c.preprocessing, c.n_components, r.value AS {plan.rank_metric}, {pivots}, c.refit "
+        f"FROM chains c JOIN scores r ON r.run_id = c.run_id AND r.chain_id = c.chain_id "
+        f"JOIN v_ranked_chains p ON p.run_id = c.run_id AND p.chain_id = c.chain_id "
+        f"WHERE c.run_id = '{run}' AND r.fold_id = '{POOLED_CV}' AND r.partition = 'val' "
+        f"AND r.target = '{_quote(ranked_on)}' AND r.metric = '{plan.rank_metric}' "
+        f"GROUP BY r.value, c.chain_id, c.branch_name, c.preprocessing, c.n_components, c.refit "
+        f"ORDER BY rank LIMIT {limit}")
+
+
 def _new_run_id() -> str:
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
 def _check_targets(plan: CompiledPlan, dataset: SpectraDataset) -> None:
-    y = dataset.target(plan.target)
+    """Every target measured on every train and test row; several targets must each vary over the train rows
+    (``mean_nrmse`` divides by their spread)."""
     rows = np.asarray(plan.final_fold.train_rows + plan.test_rows, dtype=np.int64)
-    missing = y[rows] == "" if plan.task == "classification" else ~np.isfinite(y[rows])
-    bad = rows[missing]
-    if bad.size:
-        raise DataError(
-            f"target {plan.target!r} of dataset {dataset.name!r} is missing or not finite for {bad.size} "
-            f"train/test row(s), e.g. sample ids {dataset.sample_ids[bad[:5]].tolist()}"
-        )
+    for target in plan.targets:
+        y = dataset.target(target)
+        missing = y[rows] == "" if plan.task == "classification" else ~np.isfinite(y[rows])
+        bad = rows[missing]
+        if bad.size:
+            raise DataError(
+                f"target {target!r} of dataset {dataset.name!r} is missing or not finite for {bad.size} "
+                f"train/test row(s), e.g. sample ids {dataset.sample_ids[bad[:5]].tolist()}"
+            )
+        train = y[np.asarray(plan.final_fold.train_rows, dtype=np.int64)]
+        if len(plan.targets) > 1 and not np.ptp(train) > 0:
+            raise DataError(f"target {target!r} of dataset {dataset.name!r} has one value on every train row: it "
+                            "cannot be modelled (remove it from `target`)")
 
 
 def compile(
@@ -155,7 +194,11 @@ class RunResult:
 
     def top(self, n: int = 5) -> pa.Table:
         """The ``n`` best chains of this run: regression by pooled RMSECV (RMSEP where the chain was refit);
-        classification by the run's rank metric (cv and refit test accuracy and balanced accuracy)."""
+        classification by the run's rank metric (cv and refit test accuracy and balanced accuracy); several targets
+        by the run's rank metric (``mean_nrmse`` or one target's rmse) with ``rmsecv_<target>`` and ``rmsep_<target>``
+        of each target."""
+        if len(self.plan.targets) > 1:
+            return self.sql(multi_target_ranking(self.plan, self.run_id, int(n)))
         if self.plan.task == "classification":
             columns, view = ("rank, chain_id, branch_name, preprocessing, model, n_components, rank_metric, "
                              "cv_accuracy, cv_balanced_accuracy, test_accuracy, test_balanced_accuracy, refit",
@@ -227,7 +270,7 @@ def run(
     try:
         save_dataset(store, data)
         store.write("pipelines", pa.Table.from_pylist([{
-            "pipeline_hash": plan.pipeline_hash, "name": plan.name, "target": plan.target,
+            "pipeline_hash": plan.pipeline_hash, "name": plan.name, "target": plan.target_label,
             # spec order matters (branch order is structure): encoded as written, not with sorted keys
             "spec_json": msgspec.json.encode(decoded_spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
         if plan.validation is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import typer
 from rich.console import Console
 
@@ -21,6 +22,7 @@ from nirdag.output import OutputFormat, render, write
 from nirdag.provenance_view import provenance_tree
 from relspec.policy import ExecutorKind
 from relspec.provenance import why_not_refit
+from relspec.tasks import spec_targets
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 _out = Console(width=None if sys.stdout.isatty() else 160)
@@ -41,14 +43,25 @@ def _say(text: str) -> None:
 
 def _ranked(result, top: int) -> None:
     n_chains = len(result.plan.chains)
-    if result.plan.task == "classification":
+    if len(result.plan.targets) > 1:
+        plan = result.plan
+        ranked = result.top(top)
+        names = ["rank", "branch_name", "n_components", plan.rank_metric,
+                 *(f"{m}_{t}" for m in ("rmsecv", "rmsep") for t in plan.targets), "refit"]
+        table = ranked.select(names).rename_columns(["rank", "chain", *names[2:]]).append_column(
+            "chain_id8", pc.utf8_slice_codeunits(ranked.column("chain_id"), 0, 8))
+        on = "mean RMSECV/SD over the targets" if plan.refit.target is None else f"RMSECV of {plan.refit.target!r}"
+        title = (f"Top {min(top, n_chains)} of {n_chains} chains by {on} ({plan.rank_metric}; targets "
+                 f"{', '.join(plan.targets)}; RMSEP on test for refit chains)")
+    elif result.plan.task == "classification":
         metric = result.plan.rank_metric
         table = result.sql(
             "SELECT rank, branch_name AS chain, preprocessing, model, n_components, cv_balanced_accuracy, "
             "cv_accuracy, test_accuracy, test_balanced_accuracy, refit, left(chain_id, 8) AS chain_id8 "
             f"FROM v_ranked_classifiers WHERE run_id = '{result.run_id}' ORDER BY rank LIMIT {top}")
-        title = (f"Top {min(top, n_chains)} of {n_chains} chains by pooled CV {metric} (target {result.plan.target!r},"
-                 f" {len(result.plan.classes)} classes; test accuracy for refit chains)")
+        title = (f"Top {min(top, n_chains)} of {n_chains} chains by pooled CV {metric} "
+                 f"(target {result.plan.target_label!r}, "
+                 f"{len(result.plan.classes)} classes; test accuracy for refit chains)")
     else:
         table = result.sql(
             "SELECT rank, branch_name AS chain, preprocessing, n_components, rmsecv, rmsep, refit, "
@@ -56,7 +69,7 @@ def _ranked(result, top: int) -> None:
             f"FROM v_ranked_chains WHERE run_id = '{result.run_id}' ORDER BY rank LIMIT {top}"
         )
         title = (f"Top {min(top, n_chains)} of {n_chains} chains by RMSECV "
-                 f"(target {result.plan.target!r}; RMSEP on test for refit chains)")
+                 f"(target {result.plan.target_label!r}; RMSEP on test for refit chains)")
     render(table, "table", _out, title=title)
     _say(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time)")
     _say(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
@@ -125,7 +138,7 @@ def run(
     """Run a pipeline on a dataset and print the ranked chains."""
     spec_obj = nirdag.load_spec(spec)
     dataset = _load_data(
-        data, format=data_format, targets=_names(targets) or [spec_obj.target], id_column=id_column,
+        data, format=data_format, targets=_names(targets) or list(spec_targets(spec_obj)), id_column=id_column,
         partition_column=partition_column, metadata_columns=_names(metadata_columns),
         on_nonfinite="drop" if drop_nonfinite else "error",
     )

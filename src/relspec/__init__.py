@@ -15,6 +15,7 @@ _LAZY = {
     "SpecError": "relspec.errors",
     "FOLD_FINAL": "relspec.plan",
     "POOLED_CV": "relspec.plan",
+    "ALL_TARGETS": "relspec.plan",
     "CompiledPlan": "relspec.plan",
     "fold_key": "relspec.plan",
     "ExecutionPolicy": "relspec.policy",

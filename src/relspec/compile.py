@@ -15,6 +15,7 @@ from relspec.findings import (
     hoisting_findings,
     policy_findings,
     sharing_findings,
+    target_findings,
 )
 from relspec.folds import make_folds
 from relspec.hashing import sha256_of
@@ -39,10 +40,11 @@ from relspec.spec import (
     ModelSpec,
     ModelStep,
     PipelineSpec,
+    StratifiedSplit,
     TransformStep,
 )
 from relspec.stacking import stack_layout
-from relspec.tasks import check_task, class_labels, rank_metric
+from relspec.tasks import check_task, class_labels, rank_metric, rank_target, resolve_targets
 from relspec.validation import SCHEMA_VERSION as VALIDATION_SCHEMA_VERSION
 from relspec.validation import PolicyValidation
 
@@ -57,7 +59,8 @@ def model_ref_of(model: ModelSpec, values: tuple[int | None, ...], seed: int, ta
         raise SpecError(f"{exc} - at `$.pipeline[..].model.estimator`") from None
 
 
-def _probe_path(refs: list[StepRef], path: Path, rows: int, width: int, model: StepRef, n_classes: int = 0) -> int:
+def _probe_path(refs: list[StepRef], path: Path, rows: int, width: int, model: StepRef, n_classes: int = 0,
+                n_targets: int = 1) -> int:
     """Fit and apply the path's steps on a seeded random matrix of the fold's size; return the output width.
 
     Parameter errors that only data can reveal (a window wider than the cropped spectrum, too many OSC components)
@@ -67,8 +70,9 @@ def _probe_path(refs: list[StepRef], path: Path, rows: int, width: int, model: S
     # Values in (0, 1) suit every operator's domain (reflectance conversions refuse values <= 0).
     n = min(rows, _PROBE_ROWS)
     X = rng.uniform(0.05, 0.95, size=(n, width))
-    # a classifier is probed on class codes (every class present), a regressor on a continuous target
+    # a classifier is probed on class codes (every class present), a regressor on continuous target(s)
     y = (np.arange(n) % n_classes).astype(np.float64) if n_classes else rng.normal(size=n)
+    Y = rng.normal(size=(n, n_targets)) if n_targets > 1 else y
     for ref, where in zip(refs, path.where, strict=True):
         try:
             out = instantiate(ref).fit(X, y).transform(X)
@@ -79,9 +83,11 @@ def _probe_path(refs: list[StepRef], path: Path, rows: int, width: int, model: S
         X = out
     if model.params.get("n_components") is None:  # sweep models are checked against the fold sizes instead
         try:
-            instantiate(model).fit(X, y)
+            instantiate(model).fit(X, Y)
         except (ValueError, TypeError) as exc:
-            raise CompileError(f"model {model.label} cannot be fitted: {exc}") from None
+            several = f" on {n_targets} targets at once (it must accept a 2-D y)" if n_targets > 1 else ""
+            raise CompileError(f"model {model.label} cannot be fitted{several}: {exc} - at `{path.model_where}`"
+                               ) from None
     return X.shape[1]
 
 
@@ -119,13 +125,14 @@ def _structure(step: BranchItem | FeatureMerge) -> object:
     return transform_ref(step).step_hash
 
 
-def _pipeline_hash(spec: PipelineSpec, layout: Layout) -> str:
+def _pipeline_hash(spec: PipelineSpec, layout: Layout, targets: tuple[str, ...]) -> str:
     segments = [s if isinstance(step, BranchStep) else [[s]]
                 for step in layout.steps for s in [_structure(step)]]
     extra = [] if layout.y_transform is None else ["y_processing", msgspec.to_builtins(layout.y_transform)]
     extra += ["merge", "predictions"] if layout.stacked else []
     return sha256_of(
-        "pipeline", spec.target, msgspec.to_builtins(layout.split), segments, msgspec.to_builtins(layout.model),
+        "pipeline", targets[0] if len(targets) == 1 else list(targets), msgspec.to_builtins(layout.split), segments,
+        msgspec.to_builtins(layout.model),
         *extra,
     )
 
@@ -203,7 +210,7 @@ class _Notes:
 
 def _lay_out_chains(
     spec: PipelineSpec, layout: Layout, paths: list[Path], schema: DatasetSchema, folds: tuple[FoldSpec, ...],
-    pipeline_hash: str, y_ref: StepRef | None, task: Task, n_classes: int,
+    pipeline_hash: str, y_ref: StepRef | None, task: Task, n_classes: int, n_targets: int,
 ) -> tuple[list[ChainSpec], _Builder, _Notes]:
     """Probe every path on data of the fold's size, hoist and share its steps, and emit one chain per count."""
     builder, notes, chains = _Builder(), _Notes(), []
@@ -212,7 +219,7 @@ def _lay_out_chains(
     for path in paths:
         refs = _path_refs(path.steps, schema, path.where)
         probe_model = model_ref_of(path.model, path.model.component_values(), spec.seed, task)
-        width = _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model, n_classes)
+        width = _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model, n_classes, n_targets)
         _check_components(path.model, path.model_where, folds, width, path.name)
         input_node, fitted = builder.hoist(refs)
         n_hoisted = len(refs) - len(fitted)
@@ -251,16 +258,12 @@ def compile_plan(
     CompileError
         The spec does not fit the data: unknown target, too few train rows, too many components.
     """
-    if spec.target not in schema.target_names:
-        raise CompileError(
-            f"target {spec.target!r} (at `$.target`) is not a column of dataset {schema.name!r}; "
-            f"its targets are {list(schema.target_names)}"
-        )
-    task: Task = "classification" if spec.target in schema.label_targets else "regression"
+    targets, task = resolve_targets(spec, schema)
     layout = lay_out(spec)
     check_task(spec, layout, task, schema)
-    classes = class_labels(spec.target, schema, dataset) if task == "classification" else ()
-    folds = make_folds(layout.split, schema, spec.seed, spec.target, dataset)
+    metric, ranked_on = rank_metric(spec, task, targets), rank_target(spec, targets, task)
+    classes = class_labels(targets[0], schema, dataset) if task == "classification" else ()
+    folds = make_folds(layout.split, schema, spec.seed, targets, dataset)
     paths = layout.paths()
     n_chains = sum(len(p.model.component_values()) for p in paths)
     n_chains += len(layout.model.component_values()) if layout.stacked else 0
@@ -268,11 +271,11 @@ def compile_plan(
         raise CompileError(f"the spec expands to {n_chains} chains ({len(paths)} preprocessing paths x "
                            f"their models' component counts), more than max_chains={spec.max_chains} "
                            "(at `$.max_chains`)")
-    pipeline_hash = _pipeline_hash(spec, layout)
+    pipeline_hash = _pipeline_hash(spec, layout, targets)
     y_ref = None if layout.y_transform is None else y_transform_ref(layout.y_transform)
     chains, builder, notes = _lay_out_chains(spec, layout, paths, schema, folds, pipeline_hash, y_ref, task,
-                                             len(classes))
-    stacks, stack_chains = stack_layout(layout, paths, chains, folds, pipeline_hash, spec.seed)
+                                             len(classes), len(targets))
+    stacks, stack_chains = stack_layout(layout, paths, chains, folds, pipeline_hash, spec.seed, len(targets))
     chains += stack_chains
     runtime = runtime or RuntimePolicy()
     policy, reasons = decide_policy(runtime, len(builder.groups) * len(folds))
@@ -282,16 +285,18 @@ def compile_plan(
         *sharing_findings(notes.hoisted_uses, tuple(builder.hoisted.values()), len(paths),
                           tuple(builder.groups.values()), len(folds)),
         *before_split_findings(notes.fitted, layout.split_index),
+        *target_findings(targets, f"$.pipeline[{layout.split_index}].split"
+                         if isinstance(layout.split, StratifiedSplit) else None),
         *data_findings(schema.test_rows, folds, y_ref, None if layout.y_index is None else
                        f"$.pipeline[{layout.y_index}].y_processing"),
     )
     validation = PolicyValidation(schema_version=VALIDATION_SCHEMA_VERSION, pipeline_hash=pipeline_hash,
                                   dataset_hash=schema.dataset_hash, policy=policy, findings=findings)
     return CompiledPlan(
-        name=spec.name, target=spec.target, seed=spec.seed, dataset_hash=schema.dataset_hash,
+        name=spec.name, targets=targets, seed=spec.seed, dataset_hash=schema.dataset_hash,
         pipeline_hash=pipeline_hash, hoisted=tuple(builder.hoisted.values()),
         groups=tuple(builder.groups.values()), chains=tuple(chains), folds=folds, stacks=stacks,
         final_fold=FoldSpec(fold_id=FOLD_FINAL, train_rows=schema.train_rows, val_rows=()),
-        test_rows=schema.test_rows, refit=msgspec.structs.replace(spec.refit, metric=rank_metric(spec, task)),
+        test_rows=schema.test_rows, refit=msgspec.structs.replace(spec.refit, metric=metric, target=ranked_on),
         policy=policy, y_transform=y_ref, validation=validation, task=task, classes=classes,
     )

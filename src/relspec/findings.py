@@ -68,3 +68,16 @@ def data_findings(test_rows: Sequence[int], folds: Sequence[FoldSpec], y_ref: St
                            message=f"{y_ref.label} is fitted on each fold's training targets ({len(folds)} folds "
                                    "and fold_final) and inverted before predictions are scored or stored"))
     return out
+
+
+def target_findings(targets: Sequence[str], stratified_at: str | None) -> list[Finding]:
+    """Several targets: what is predicted together, and which target a ``stratified`` split bins."""
+    if len(targets) < 2:
+        return []
+    out = [Finding(code="multi_target", severity="info", path="$.target",
+                   message=f"{len(targets)} targets {list(targets)} are predicted together by every chain")]
+    if stratified_at is not None:
+        out.append(Finding(code="stratified_first_target", severity="info", path=stratified_at,
+                           message=f"`stratified` bins one target: the folds are stratified on {targets[0]!r}, "
+                                   "the first of the targets"))
+    return out

@@ -36,12 +36,13 @@ def _groups(split: GroupSplit, dataset: SpectraDataset, train: np.ndarray) -> np
     return values[train]
 
 
-def make_folds(split: SplitSpec, schema: DatasetSchema, seed: int, target: str,
+def make_folds(split: SplitSpec, schema: DatasetSchema, seed: int, targets: tuple[str, ...],
                dataset: SpectraDataset | None) -> tuple[FoldSpec, ...]:
     """Train/validation row indices (dataset rows) of each CV fold, ``fold_0`` .. ``fold_{k-1}``.
 
-    ``kfold`` needs only the row count; the other schemes read the data (spectra, target, groups) and need the
-    dataset itself. ``stratified`` on a label target is scikit-learn's ``StratifiedKFold`` on the labels.
+    ``kfold`` needs only the row count; the other schemes read the data (spectra, targets, groups) and need the
+    dataset itself. ``stratified`` on a label target is scikit-learn's ``StratifiedKFold`` on the labels; on
+    several numeric targets it bins the first one. ``spxy`` measures distances on all targets.
     """
     train = np.asarray(schema.train_rows, dtype=np.int64)
     if train.size < split.n_splits:
@@ -49,10 +50,14 @@ def make_folds(split: SplitSpec, schema: DatasetSchema, seed: int, target: str,
     if not isinstance(split, KFoldSplit) and dataset is None:
         raise CompileError(f"split kind {type(split).__struct_config__.tag!r} reads the data: compile with the dataset")
     X = dataset.spectra[train] if dataset is not None else np.zeros((train.size, 1))
-    y = dataset.target(target)[train] if dataset is not None else None
+    y = None
+    if dataset is not None:
+        y = np.column_stack([dataset.target(t)[train] for t in targets]) if len(targets) > 1 else \
+            dataset.target(targets[0])[train]
+        y = y[:, 0] if isinstance(split, StratifiedSplit) and y.ndim == 2 else y
     groups = _groups(split, dataset, train) if isinstance(split, GroupSplit) else None
     try:
-        splits = list(_splitter(split, seed, target in schema.label_targets).split(X, y, groups))
+        splits = list(_splitter(split, seed, targets[0] in schema.label_targets).split(X, y, groups))
     except ValueError as exc:
         raise CompileError(f"split {type(split).__struct_config__.tag!r} cannot split dataset {schema.name!r}: "
                            f"{exc}") from None

@@ -17,6 +17,7 @@ FOLD_FINAL = "fold_final"
 STEP_SEPARATOR = " > "  # between the step labels of a chain's `preprocessing` (never inside a label)
 Task = Literal["regression", "classification"]
 POOLED_CV = "cv"  # scores.fold_id of the pooled out-of-fold score over all CV folds (not a fold itself)
+ALL_TARGETS = "*"  # scores.target of the pooled mean_nrmse over all targets of a multi-target plan
 
 
 def largest_count(values: tuple[int | None, ...]) -> int | None:
@@ -99,7 +100,7 @@ class CompiledPlan(msgspec.Struct, **_FROZEN):
     """Everything the engine needs, with identities: dataset_hash (data) and pipeline_hash (spec)."""
 
     name: str
-    target: str
+    targets: tuple[str, ...]  # one, or several numeric targets predicted together (PLS2, multi-output models)
     seed: int
     dataset_hash: str
     pipeline_hash: str
@@ -117,6 +118,11 @@ class CompiledPlan(msgspec.Struct, **_FROZEN):
     task: Task = "regression"  # classification when the target holds class labels
     # classification: the sorted distinct labels of the train and test rows; the engine's targets are their codes
     classes: tuple[str, ...] = ()
+
+    @property
+    def target_label(self) -> str:
+        """The target names for messages and titles (``fat`` or ``fat, moisture, protein``)."""
+        return ", ".join(self.targets)
 
     @property
     def rank_metric(self) -> str:

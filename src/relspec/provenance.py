@@ -72,7 +72,7 @@ class RankedEntry(msgspec.Struct, **_FROZEN):
 
 
 def _spec_decisions(plan: CompiledPlan, sites: Sequence[tuple[str, str, int]]) -> list[Decision]:
-    out = [Decision(id="spec", kind="spec", summary=f"pipeline {plan.name!r} on target {plan.target!r}",
+    out = [Decision(id="spec", kind="spec", summary=f"pipeline {plan.name!r} on target {plan.target_label!r}",
                     reason="decoded once from the spec into frozen structs", evidence={
                         "pipeline_hash": plan.pipeline_hash, "seed": plan.seed})]
     for i, (path, keyword, n) in enumerate(sites):

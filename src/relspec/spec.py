@@ -306,26 +306,30 @@ class MergeStep(msgspec.Struct, **_STRICT):
 
 
 Step = TransformStep | SplitStep | BranchStep | YProcessingStep | MergeStep | ModelStep
-MetricName = Literal["rmse", "accuracy", "balanced_accuracy"]
-REGRESSION_RANK_METRICS: tuple[MetricName, ...] = ("rmse",)
+MetricName = Literal["rmse", "mean_nrmse", "accuracy", "balanced_accuracy"]
+REGRESSION_RANK_METRICS: tuple[MetricName, ...] = ("rmse", "mean_nrmse")
 CLASSIFICATION_RANK_METRICS: tuple[MetricName, ...] = ("balanced_accuracy", "accuracy")
 
 
 class RefitSpec(msgspec.Struct, **_STRICT):
     """Which chains are refit on all train rows (``fold_final``): the ``top_k`` best by pooled CV ``metric``.
 
-    ``metric`` defaults by task: ``rmse`` for a numeric target, ``balanced_accuracy`` for class labels (the
-    compiled plan holds the resolved metric).
+    ``metric`` defaults by task: ``rmse`` for a numeric target, ``balanced_accuracy`` for class labels, and for
+    several numeric targets ``mean_nrmse`` (the mean over targets of RMSECV / standard deviation of the target's
+    train values) unless ``target`` names the one target whose ``rmse`` ranks the chains. The compiled plan holds
+    the resolved metric and target.
     """
 
     metric: MetricName | None = None
     top_k: Annotated[int, msgspec.Meta(ge=1)] = 1
+    target: str | None = None
 
 
 class _SpecHeader(msgspec.Struct, **_STRICT):
     """Everything of a spec but its steps (decoded strictly by msgspec)."""
 
-    target: str
+    # one target, or several numeric targets predicted together (a non-empty list of distinct names)
+    target: str | Annotated[tuple[str, ...], msgspec.Meta(min_length=1)]
     name: str = "pipeline"
     seed: Annotated[int, msgspec.Meta(ge=0)] = 0
     refit: RefitSpec = msgspec.field(default_factory=RefitSpec)

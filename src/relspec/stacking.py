@@ -20,28 +20,33 @@ def _meta_ref(layout: Layout, k: int | None, seed: int):
         raise SpecError(f"{exc} - at `$.pipeline[{layout.model_index}].model`") from None
 
 
-def _probe_meta(layout: Layout, n_bases: int, folds: tuple[FoldSpec, ...], seed: int) -> None:
-    """The meta-model sees one column per base chain: check its components and fit it on a seeded probe."""
+def _probe_meta(layout: Layout, n_bases: int, folds: tuple[FoldSpec, ...], seed: int, n_targets: int) -> None:
+    """The meta-model sees one column per base chain and target: check its components and fit it on a seeded
+    probe (a 2-D ``y`` when there are several targets)."""
     values = layout.model.component_values()
     smallest = min(len(f.train_rows) for f in folds)
-    limit = min(smallest - 1, n_bases)
+    width = n_bases * n_targets
+    limit = min(smallest - 1, width)
     too_big = [k for k in values if k is not None and k > limit]
     if too_big:
-        raise CompileError(f"n_components {too_big} of the meta-model exceed its {n_bases} inputs (one per base "
-                           f"chain), so at most {limit} - at `$.pipeline[{layout.model_index}].model.n_components`")
+        raise CompileError(f"n_components {too_big} of the meta-model exceed its {width} inputs (one per base "
+                           f"chain and target), so at most {limit} - at "
+                           f"`$.pipeline[{layout.model_index}].model.n_components`")
     rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(min(smallest, 256), n_bases)), rng.normal(size=min(smallest, 256))
+    n = min(smallest, 256)
+    X = rng.normal(size=(n, width))
+    y = rng.normal(size=(n, n_targets)) if n_targets > 1 else rng.normal(size=n)
     largest = largest_count(values)
     try:
         instantiate(_meta_ref(layout, largest, seed)).fit(X, y)
     except (ValueError, TypeError) as exc:
-        raise CompileError(f"meta-model cannot be fitted on {n_bases} base predictions: {exc} - at "
-                           f"`$.pipeline[{layout.model_index}].model`") from None
+        raise CompileError(f"meta-model cannot be fitted on {width} base predictions ({n_targets} target(s)): "
+                           f"{exc} - at `$.pipeline[{layout.model_index}].model`") from None
 
 
 def stack_layout(
     layout: Layout, paths: list[Path], chains: list[ChainSpec], folds: tuple[FoldSpec, ...], pipeline_hash: str,
-    seed: int,
+    seed: int, n_targets: int = 1,
 ) -> tuple[tuple[StackGroup, ...], list[ChainSpec]]:
     """The stack group and its chains (one per meta component count); nothing without ``merge``.
 
@@ -54,7 +59,7 @@ def stack_layout(
     if len(set(bases)) < 2:
         raise SpecError(f"`merge: predictions` needs at least two base chains, got {len(set(bases))} - at "
                         f"`$.pipeline[{layout.merge_index}]`")
-    _probe_meta(layout, len(bases), folds, seed)
+    _probe_meta(layout, len(bases), folds, seed, n_targets)
     values = layout.model.component_values()
     largest = largest_count(values)
     meta = _meta_ref(layout, largest, seed)

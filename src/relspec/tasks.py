@@ -31,9 +31,53 @@ from relspec.spec import (
 _DEFAULT_METRIC: dict[Task, MetricName] = {"regression": "rmse", "classification": "balanced_accuracy"}
 
 
-def rank_metric(spec: PipelineSpec, task: Task) -> MetricName:
-    """The pooled CV metric of the ranking: the spec's ``refit.metric``, or the task's default."""
-    return spec.refit.metric or _DEFAULT_METRIC[task]
+def spec_targets(spec: PipelineSpec) -> tuple[str, ...]:
+    """The spec's target names in order: one, or several predicted together."""
+    return (spec.target,) if isinstance(spec.target, str) else tuple(spec.target)
+
+
+def resolve_targets(spec: PipelineSpec, schema: DatasetSchema) -> tuple[tuple[str, ...], Task]:
+    """The plan's targets and task; every name must be a column, several targets must be distinct and numeric."""
+    targets = spec_targets(spec)
+    several = not isinstance(spec.target, str)
+    for i, name in enumerate(targets):
+        where = f"$.target[{i}]" if several else "$.target"
+        if name not in schema.target_names:
+            raise CompileError(f"target {name!r} (at `{where}`) is not a column of dataset {schema.name!r}; "
+                               f"its targets are {list(schema.target_names)}")
+        if name in targets[:i]:
+            raise CompileError(f"target {name!r} is listed twice - at `{where}`")
+    labels = [t for t in targets if t in schema.label_targets]
+    if labels and len(targets) > 1:
+        raise CompileError(f"target {labels[0]!r} holds class labels: several targets are predicted together only "
+                           f"when all are numeric (multi-label classification is not supported); name one label "
+                           f"target - at `$.target[{targets.index(labels[0])}]`")
+    return targets, "classification" if labels else "regression"
+
+
+def rank_target(spec: PipelineSpec, targets: tuple[str, ...], task: Task) -> str | None:
+    """The one target whose pooled CV metric ranks the chains, or None when ``mean_nrmse`` ranks over all."""
+    chosen = spec.refit.target
+    if chosen is not None and chosen not in targets:
+        raise CompileError(f"refit target {chosen!r} is not one of the spec's targets {list(targets)} - at "
+                           "`$.refit.target`")
+    if len(targets) == 1:
+        return targets[0]
+    metric = rank_metric(spec, task, targets)
+    if metric == "mean_nrmse" and chosen is not None:
+        raise CompileError(f"refit metric 'mean_nrmse' averages over all targets, so `refit.target` ({chosen!r}) does"
+                           " not apply: remove one of them - at `$.refit.target`")
+    return chosen
+
+
+def rank_metric(spec: PipelineSpec, task: Task, targets: tuple[str, ...]) -> MetricName:
+    """The pooled CV metric of the ranking: the spec's ``refit.metric``, or the task's default (several targets
+    without ``refit.target``: ``mean_nrmse``)."""
+    if spec.refit.metric is not None:
+        return spec.refit.metric
+    if len(targets) > 1 and spec.refit.target is None:
+        return "mean_nrmse"
+    return _DEFAULT_METRIC[task]
 
 
 def _check_model(model: ModelSpec, where: str, task: Task, target: str) -> None:
@@ -55,7 +99,7 @@ def _check_model(model: ModelSpec, where: str, task: Task, target: str) -> None:
 def check_task(spec: PipelineSpec, layout: Layout, task: Task, schema: DatasetSchema) -> None:
     """Refuse what does not fit the task: models of the other task, y_processing or stacking on labels, a ranking
     metric of the other task, split schemes that read a numeric target."""
-    target = spec.target
+    target = ", ".join(spec_targets(spec))
     models = {p.model_where: p.model for p in layout.paths()}
     if layout.stacked:
         models[f"$.pipeline[{layout.model_index}].model"] = layout.model

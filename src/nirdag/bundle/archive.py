@@ -162,9 +162,10 @@ def read_bundle(path: str | Path, *, key: str | bytes | None = None) -> LoadedBu
     load = _member_loader(reader, manifest)
     stages = tuple(FittedStage(f.fold_id, tuple(load(s) for s in f.steps), load(f.model),
                                load(f.y_transform) if f.y_transform else None) for f in manifest.folds)
-    if not stages or len(manifest.target_names) != 1:
-        raise BundleError(f"{reader.where}: the manifest must list fitted folds and exactly one target name")
-    facts = {"target": manifest.target_names[0], "wavelengths": np.asarray(manifest.wavelengths, dtype=np.float64),
+    if not stages or not manifest.target_names or (manifest.classes and len(manifest.target_names) != 1):
+        raise BundleError(f"{reader.where}: the manifest must list fitted folds and at least one target name "
+                          "(exactly one for a classifier)")
+    facts = {"targets": tuple(manifest.target_names), "wavelengths": np.asarray(manifest.wavelengths, dtype=np.float64),
              "wavelength_unit": manifest.wavelength_unit, "classes": manifest.classes}
     bases = []
     for base in manifest.base_chains:

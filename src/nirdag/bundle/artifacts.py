@@ -194,13 +194,13 @@ def stack_base_rows(workspace: str | Path, run_id: str, meta: dict[str, Any]) ->
     return out
 
 
-def load_workspace_chain(workspace: str | Path, run_id: str, chain_id: str, target: str,
+def load_workspace_chain(workspace: str | Path, run_id: str, chain_id: str, targets: tuple[str, ...],
                          wavelengths: Any, wavelength_unit: str, classes: tuple[str, ...] = ()) -> FittedChain:
     """Chain replay: the chain's fitted objects loaded from the workspace blobs; a stacked chain with its base
     chains' fold_final fitted objects."""
     rows = chain_rows(workspace, run_id, chain_id)
     blobs = BlobStore(workspace)
-    facts = {"target": target, "wavelengths": wavelengths, "wavelength_unit": wavelength_unit, "classes": classes}
+    facts = {"targets": targets, "wavelengths": wavelengths, "wavelength_unit": wavelength_unit, "classes": classes}
     meta = meta_row(rows)
     if meta is not None:
         bases = []

@@ -20,6 +20,9 @@ from nirdag.bundle.errors import BundleError
 from nirdag.bundle.fitted import FittedChain
 from nirdag.bundle.manifest import SCHEMA_VERSION, BaseChainEntry, ChainEntry, FoldEntry, Manifest, StepEntry
 from nirdag.bundle.signing import signing_key
+from nirdag.operators.metrics import HIGHER_IS_BETTER
+from relspec import ALL_TARGETS, decode_spec
+from relspec.tasks import spec_targets
 
 _ID_PREFIX_MIN = 8
 
@@ -34,7 +37,7 @@ class ChainFacts:
 
     run_id: str
     chain: dict[str, Any]  # the chains table row
-    target: str
+    targets: tuple[str, ...]
     dataset_hash: str
     wavelengths: np.ndarray
     wavelength_unit: str
@@ -49,16 +52,19 @@ def _one(session: WorkspaceSession, query: str, what: str) -> dict[str, Any]:
     return rows[0]
 
 
-def resolve_chain(session: WorkspaceSession, run_id: str, chain: str) -> str:
-    """``best`` (the refit chain ranked first by its pooled CV rank metric: lowest RMSECV, or highest accuracy /
-    balanced accuracy for a classifier), a full chain_id, or a unique prefix of >= 8."""
+def resolve_chain(session: WorkspaceSession, run_id: str, chain: str, ranked_on: str) -> str:
+    """``best`` (the refit chain ranked first by its pooled CV rank metric of target ``ranked_on``: lowest RMSECV or
+    mean_nrmse, or highest accuracy / balanced accuracy for a classifier), a full chain_id, or a unique prefix of
+    >= 8."""
     rid = _q(run_id)
     if chain == "best":
+        higher = ", ".join(f"'{m}'" for m in sorted(HIGHER_IS_BETTER))
         return _one(session, (
             "SELECT c.chain_id FROM chains c JOIN scores s ON s.run_id = c.run_id AND s.chain_id = c.chain_id "
-            f"WHERE c.run_id = '{rid}' AND c.refit AND s.fold_id = 'cv' AND s.metric = coalesce(c.rank_metric, 'rmse') "
-            "ORDER BY CASE WHEN s.metric = 'rmse' THEN s.value ELSE -s.value END, c.n_components, c.chain_id LIMIT 1"),
-            f"run {run_id!r} has no refit chain")["chain_id"]
+            f"WHERE c.run_id = '{rid}' AND c.refit AND s.fold_id = 'cv' AND s.target = '{_q(ranked_on)}' "
+            "AND s.metric = coalesce(c.rank_metric, 'rmse') "
+            f"ORDER BY CASE WHEN s.metric IN ({higher}) THEN -s.value ELSE s.value END, c.n_components, c.chain_id "
+            "LIMIT 1"), f"run {run_id!r} has no refit chain")["chain_id"]
     if len(chain) < _ID_PREFIX_MIN:
         raise BundleError(f"chain {chain!r}: give 'best', a full chain_id or a prefix of at least {_ID_PREFIX_MIN}")
     found = session.sql(f"SELECT chain_id FROM chains WHERE run_id = '{rid}' AND starts_with(chain_id, "
@@ -77,18 +83,23 @@ def chain_facts(workspace: str | Path, run_id: str, chain: str = "best") -> Chai
     run = _one(session, f"SELECT * FROM runs WHERE run_id = '{_q(run_id)}'", f"no run {run_id!r}")
     if run["status"] != "completed":
         raise BundleError(f"run {run_id!r} is {run['status']}, not completed: it has no chain to export")
-    chain_id = resolve_chain(session, run_id, chain)
+    spec = decode_spec(msgspec.json.decode(_one(
+        session, f"SELECT spec_json FROM pipelines WHERE pipeline_hash = '{_q(run['pipeline_hash'])}'",
+        f"no pipeline {run['pipeline_hash']}")["spec_json"]))
+    targets = spec_targets(spec)
+    ranked_on = spec.refit.target or (targets[0] if len(targets) == 1 else ALL_TARGETS)
+    chain_id = resolve_chain(session, run_id, chain, ranked_on)
     row = _one(session, f"SELECT * FROM chains WHERE run_id = '{_q(run_id)}' AND chain_id = '{chain_id}'",
                f"no chain {chain_id}")
-    target = _one(session, f"SELECT target FROM pipelines WHERE pipeline_hash = '{_q(run['pipeline_hash'])}'",
-                  f"no pipeline {run['pipeline_hash']}")["target"]
     data = _one(session, f"SELECT wavelengths, wavelength_unit FROM datasets WHERE dataset_hash = "
                 f"'{_q(run['dataset_hash'])}'", f"no dataset {run['dataset_hash']}")
-    scores = session.sql(f"SELECT fold_id, partition, metric, value FROM scores WHERE run_id = '{_q(run_id)}' AND "
-                         f"chain_id = '{chain_id}' AND fold_id IN ('cv', 'fold_final')").to_pylist()
-    metrics = {f"{'cv' if s['fold_id'] == 'cv' else 'final_' + s['partition']}_{s['metric']}": s["value"]
+    scores = session.sql(f"SELECT fold_id, partition, target, metric, value FROM scores WHERE run_id = "
+                         f"'{_q(run_id)}' AND chain_id = '{chain_id}' AND fold_id IN ('cv', 'fold_final')").to_pylist()
+    # one target: cv_rmse, final_test_rmse...; several: cv_rmse[fat]... and cv_mean_nrmse over all of them
+    metrics = {f"{'cv' if s['fold_id'] == 'cv' else 'final_' + s['partition']}_{s['metric']}"
+               f"{'' if len(targets) == 1 or s['target'] == ALL_TARGETS else '[' + s['target'] + ']'}": s["value"]
                for s in scores if math.isfinite(s["value"])}
-    return ChainFacts(run_id=run_id, chain=row, target=target, dataset_hash=run["dataset_hash"],
+    return ChainFacts(run_id=run_id, chain=row, targets=targets, dataset_hash=run["dataset_hash"],
                       wavelengths=np.asarray(data["wavelengths"], dtype=np.float64),
                       wavelength_unit=data["wavelength_unit"], metrics=dict(sorted(metrics.items())),
                       classes=_classes(session, run_id, chain_id))
@@ -110,7 +121,7 @@ def _classes(session: WorkspaceSession, run_id: str, chain_id: str) -> tuple[str
 def workspace_chain(workspace: str | Path, run_id: str, chain: str = "best") -> FittedChain:
     """Chain replay: a run's refit chain loaded from the workspace's verified blobs."""
     facts = chain_facts(workspace, run_id, chain)
-    return load_workspace_chain(workspace, run_id, facts.chain["chain_id"], facts.target, facts.wavelengths,
+    return load_workspace_chain(workspace, run_id, facts.chain["chain_id"], facts.targets, facts.wavelengths,
                                 facts.wavelength_unit, facts.classes)
 
 
@@ -193,7 +204,7 @@ def export_chain(workspace: str | Path, run_id: str, chain: str, path: str | Pat
     manifest = Manifest(
         schema_version=SCHEMA_VERSION, nirdag_version=nirdag_version,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), run_id=run_id,
-        training_dataset_hash=facts.dataset_hash, target_names=(facts.target,),
+        training_dataset_hash=facts.dataset_hash, target_names=facts.targets,
         wavelengths=tuple(float(w) for w in facts.wavelengths), wavelength_unit=facts.wavelength_unit,
         chain=_chain_entry(facts.chain, final_rows), metrics=facts.metrics, folds=tuple(folds),
         members={name: _sha(data) for name, data in members.items()},

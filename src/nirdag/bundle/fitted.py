@@ -24,22 +24,23 @@ class FittedStage:
     y_transform: Any | None = None
 
     def predict(self, X: np.ndarray, n_components: int | None) -> np.ndarray:
-        """Predictions (n_rows,) of the chain on the target's scale; a sweep model predicts the chain's count.
+        """Predictions (n_rows, n_targets) of the chain on the targets' scale; a sweep model predicts the chain's
+        count.
 
         The arithmetic is the engine's (``hamilton_pipeline.compute``): each step's ``transform`` in turn, then
         ``predict_all(X)[k - 1]`` of a sweep model or ``predict`` of any other model, then the inverse y transform.
-        A classifier predicts class codes (floats).
+        A classifier predicts class codes (floats, one column).
         """
         for step in self.steps:
             X = step.transform(X)
         if n_components is None:
-            pred = np.asarray(self.model.predict(X), dtype=np.float64).reshape(-1)
+            pred = np.asarray(self.model.predict(X), dtype=np.float64).reshape(X.shape[0], -1)
         else:
             every = self.model.predict_all(X)
-            pred = every[n_components - 1] if is_classifier(self.model) else every[n_components - 1, :, 0]
+            pred = every[n_components - 1][:, None] if is_classifier(self.model) else every[n_components - 1]
         if self.y_transform is None:
             return pred
-        return np.asarray(self.y_transform.inverse_transform(pred.reshape(-1, 1)), dtype=np.float64).reshape(-1)
+        return np.asarray(self.y_transform.inverse_transform(pred), dtype=np.float64).reshape(pred.shape)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class FittedChain:
     """Everything needed to predict with one chain: its fitted stages and the facts of its training data."""
 
     chain_id: str
-    target: str
+    targets: tuple[str, ...]  # the predicted targets, in the order of the prediction columns
     wavelengths: np.ndarray
     wavelength_unit: str
     n_components: int | None
@@ -65,10 +66,10 @@ class FittedChain:
                               "meta-model, without transformers or y transform")
 
     def _final_predict(self, X: np.ndarray) -> np.ndarray:
-        """The refit chain's predictions; a stack's meta-model sees its base chains' refit predictions as columns
-        (the engine's ``refit_stack``)."""
+        """The refit chain's predictions (n_rows, n_targets); a stack's meta-model sees its base chains' refit
+        predictions as columns, base by base and target by target (the engine's ``refit_stack``)."""
         if self.bases:
-            X = np.column_stack([base.final.predict(X, base.n_components) for base in self.bases])
+            X = np.concatenate([base.final.predict(X, base.n_components) for base in self.bases], axis=1)
         return self.final.predict(X, self.n_components)
 
     @property
@@ -80,15 +81,17 @@ class FittedChain:
         return self.stages[1:]
 
     def predict(self, X: np.ndarray, *, fold_mean: bool = False) -> dict[str, np.ndarray]:
-        """``{"y_pred": refit predictions}`` and, with ``fold_mean``, ``"y_pred_fold_mean"`` (mean of fold models).
+        """``{"y_pred": refit predictions}`` and, with ``fold_mean``, ``"y_pred_fold_mean"`` (mean of fold models),
+        each (n_rows, n_targets).
 
-        A classification chain predicts class labels (strings); it has no fold mean (a mean of classes is none).
+        A classification chain predicts class labels (strings, one column); it has no fold mean (a mean of classes
+        is none).
         """
         if self.classes:
             if fold_mean:
                 raise BundleError(f"chain {self.chain_id} is a classifier: the mean of its fold models' classes is "
                                   "not a class; predict without fold_mean")
-            codes = self._final_predict(X).astype(np.int64)
+            codes = self._final_predict(X)[:, :1].astype(np.int64)
             return {"y_pred": np.asarray(self.classes)[codes]}
         if fold_mean and self.bases:
             raise BundleError(f"chain {self.chain_id} is a stacked chain: only its {FOLD_FINAL} meta-model exists "

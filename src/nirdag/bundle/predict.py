@@ -70,8 +70,9 @@ def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: 
                   resample: bool = False, sample_ids: Any = None, where: str = "spectra") -> pa.Table:
     """Predictions of ``chain`` for a SpectraDataset or a 2D array (rows in the training axis order).
 
-    Returns a table ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean``, the mean of the fold models); ``y_pred``
-    holds class labels (strings) for a classification chain.
+    Returns a table ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean``, the mean of the fold models), one row per
+    sample and target (samples in input order, target by target as the chain lists them); ``y_pred`` holds class
+    labels (strings) for a classification chain.
     """
     if isinstance(data, SpectraDataset):
         X = conform_spectra(chain, data.spectra, data.wavelengths, data.wavelength_unit, resample=resample,
@@ -85,10 +86,12 @@ def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: 
     # BLAS on one thread, as the engine runs: faster here (see STACK_NOTES) and the same arithmetic as the run.
     with threadpool_limits(limits=1):
         columns = chain.predict(X, fold_mean=fold_mean)
+    n, t = X.shape[0], len(chain.targets)
     return pa.table({
-        "sample_id": pa.array(ids, pa.string()),
-        "target": pa.array([chain.target] * X.shape[0], pa.string()),
-        **{name: pa.array(values, pa.string() if chain.classes else pa.float64()) for name, values in columns.items()},
+        "sample_id": pa.array(np.tile(ids, t), pa.string()),
+        "target": pa.array(np.repeat(np.asarray(chain.targets, dtype=object), n), pa.string()),
+        **{name: pa.array(values.T.reshape(-1), pa.string() if chain.classes else pa.float64())
+           for name, values in columns.items()},
     })
 
 

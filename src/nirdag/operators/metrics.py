@@ -60,6 +60,14 @@ def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, n
     }
 
 
+def mean_nrmse(y_true: np.ndarray, y_pred: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """Mean over targets of RMSE / ``sd`` (each target's spread) for each row of ``y_pred`` (m, n, t) against
+    ``y_true`` (n, t): several targets in different units weigh alike. One target: rmse / sd."""
+    err = np.asarray(y_pred, dtype=np.float64) - y_true[None, :, :]
+    rmse = np.sqrt(np.einsum("mnt,mnt->mt", err, err) / y_true.shape[0])
+    return (rmse / np.asarray(sd, dtype=np.float64)[None, :]).mean(axis=1)
+
+
 def task_scores(task: Literal["regression", "classification"], y_true: np.ndarray, y_pred: np.ndarray
                 ) -> dict[str, np.ndarray]:
     """The scores of a task: :func:`regression_scores` or :func:`classification_scores`."""

@@ -42,10 +42,10 @@ def test_every_refit_chain_and_every_fold_model_reproduces_its_stored_prediction
         ids = test_rows.sample_ids.tolist()
         for stage in fitted.stages:
             expected = stored(bundle_run, chain_id, stage.fold_id)
-            got = stage.predict(np.asarray(test_rows.spectra), fitted.n_components)
+            got = stage.predict(np.asarray(test_rows.spectra), fitted.n_components)[:, 0]  # (n, 1): one target
             np.testing.assert_allclose(got, [expected[i] for i in ids], rtol=0, atol=TOL, err_msg=stage.fold_id)
         folds = [stored(bundle_run, chain_id, f"fold_{k}") for k in range(3)]
-        mean = fitted.predict(np.asarray(test_rows.spectra), fold_mean=True)["y_pred_fold_mean"]
+        mean = fitted.predict(np.asarray(test_rows.spectra), fold_mean=True)["y_pred_fold_mean"][:, 0]
         np.testing.assert_allclose(mean, [np.mean([f[i] for f in folds]) for i in ids], rtol=0, atol=TOL)
 
 

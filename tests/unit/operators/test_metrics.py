@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nirdag.operators.metrics import REGRESSION_METRICS, regression_scores
+from nirdag.operators.metrics import REGRESSION_METRICS, mean_nrmse, regression_scores
 
 
 @pytest.fixture
@@ -61,3 +61,17 @@ def test_single_prediction_vector_is_scored_as_one_row(stack: tuple[np.ndarray, 
 def test_constant_truth_gives_nan_r2_and_single_sample_gives_nan_sep() -> None:
     assert np.isnan(regression_scores(np.full(4, 2.0), np.array([[1.0, 2.0, 3.0, 4.0]]))["r2"]).all()
     assert np.isnan(regression_scores(np.array([1.0]), np.array([[2.0]]))["sep"]).all()
+
+
+def test_mean_nrmse_is_the_mean_over_targets_of_rmse_over_sd() -> None:
+    rng = np.random.default_rng(4)
+    y_true = rng.normal(size=(30, 3)) * np.array([1.0, 10.0, 100.0])
+    y_pred = y_true[None] + rng.normal(size=(5, 30, 3)) * np.array([0.5, 5.0, 50.0])
+    sd = np.array([1.0, 10.0, 100.0])
+    got = mean_nrmse(y_true, y_pred, sd)
+    expected = [np.mean([regression_scores(y_true[:, t], y_pred[m, :, t])["rmse"][0] / sd[t] for t in range(3)])
+                for m in range(5)]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    # units do not matter: rescaling one target (and its sd) leaves the value unchanged
+    scale = np.array([1.0, 1e-3, 7.0])
+    np.testing.assert_allclose(mean_nrmse(y_true * scale, y_pred * scale, sd * scale), got, rtol=1e-12)
