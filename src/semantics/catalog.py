@@ -32,8 +32,8 @@ _RANK_METRIC = "coalesce(rank_metric, 'rmse')"  # null in chains rows written be
 _POOLED = f"fold_id = '{POOLED_CV}' AND partition = 'val'"
 _FINAL_TEST = f"fold_id = '{FOLD_FINAL}' AND partition = 'test'"
 # Lower is better for every metric but these (higher is better) and bias (closer to zero is better).
-_LOSS = ("CASE WHEN metric IN ('r2', 'rpd', 'rpiq', 'accuracy', 'balanced_accuracy') THEN -value "
-         "WHEN metric = 'bias' THEN abs(value) ELSE value END")
+_HIGHER_IS_BETTER = "('r2', 'rpd', 'rpiq', 'accuracy', 'balanced_accuracy')"
+_LOSS = f"CASE WHEN metric IN {_HIGHER_IS_BETTER} THEN -value WHEN metric = 'bias' THEN abs(value) ELSE value END"
 
 
 def _columns(*names: str, **exprs: str) -> tuple[Column, ...]:
@@ -65,6 +65,17 @@ def _chains(*extra: str, **exprs: str) -> Project:
 def _rmsecv() -> Project:
     return _select(_where("scores", f"{_POOLED} AND metric = 'rmse'"), "run_id", "chain_id", "target",
                    rmsecv="value")
+
+
+def _rank_values() -> Project:
+    """Each chain's pooled CV score of its rank metric (rmse, accuracy or balanced_accuracy) and its loss (lower is
+    better), so one view ranks chains of either task."""
+    return _select(
+        Filter(input=Join(
+            left=_select(_where("scores", _POOLED), "run_id", "chain_id", "target", "metric", "value"),
+            right=_select(Scan(table="chains"), "run_id", "chain_id", "n_components", rank_metric=_RANK_METRIC),
+            on=("run_id", "chain_id")), predicate="metric = rank_metric"),
+        "run_id", "chain_id", "target", "n_components", "rank_metric", "value", loss=_LOSS)
 
 
 V_RANKED_CHAINS = ViewSpec(
@@ -175,23 +186,37 @@ V_REFIT = ViewSpec(
         on=("run_id", "chain_id")),
 )
 
+_HIGHER = f"rank_metric IN {_HIGHER_IS_BETTER}"
 V_PREPROCESSING_EFFECT = ViewSpec(
     name="v_preprocessing_effect",
     description="Per run, target and preprocessing step (snv, savgol(...), raw...), across every chain using it "
-                "whatever the other steps, model and params: chains, best/mean/worst RMSECV, ranked by best RMSECV",
-    root=Rank(
-        input=Aggregate(
-            input=Join(left=_rmsecv(), right=Unnest(
-                input=_select(Scan(table="chains"), "run_id", "chain_id",
-                              steps=f"string_to_array(preprocessing, '{STEP_SEPARATOR}')"),
-                column="steps", value="step"), on=("run_id", "chain_id")),
-            group_by=("run_id", "target", "step"),
-            measures=(Measure(name="n_chains", function="count", args=("chain_id",)),
-                      Measure(name="best_rmsecv", function="min", args=("rmsecv",)),
-                      Measure(name="mean_rmsecv", function="avg", args=("rmsecv",)),
-                      Measure(name="worst_rmsecv", function="max", args=("rmsecv",)))),
-        name="rank", partition_by=("run_id", "target"), order_by=(SortKey(expr="best_rmsecv"),
-                                                                  SortKey(expr="step"))),
+                "whatever the other steps, model and params: chains, best/mean/worst pooled CV value of the run's "
+                "rank_metric (best_cv_value...: rmse, accuracy or balanced_accuracy; best_rmsecv... are those "
+                "values for a regression run, null for a classification run), ranked by the best value",
+    root=_select(
+        Rank(
+            input=_select(
+                Aggregate(
+                    input=Join(left=_rank_values(), right=Unnest(
+                        input=_select(Scan(table="chains"), "run_id", "chain_id",
+                                      steps=f"string_to_array(preprocessing, '{STEP_SEPARATOR}')"),
+                        column="steps", value="step"), on=("run_id", "chain_id")),
+                    group_by=("run_id", "target", "step", "rank_metric"),
+                    measures=(Measure(name="n_chains", function="count", args=("chain_id",)),
+                              Measure(name="best_loss", function="min", args=("loss",)),
+                              Measure(name="lowest", function="min", args=("value",)),
+                              Measure(name="mean_cv_value", function="avg", args=("value",)),
+                              Measure(name="highest", function="max", args=("value",)))),
+                "run_id", "target", "step", "n_chains", "rank_metric", "mean_cv_value", "best_loss",
+                best_cv_value=f"CASE WHEN {_HIGHER} THEN highest ELSE lowest END",
+                worst_cv_value=f"CASE WHEN {_HIGHER} THEN lowest ELSE highest END",
+                best_rmsecv="CASE WHEN rank_metric = 'rmse' THEN lowest END",
+                mean_rmsecv="CASE WHEN rank_metric = 'rmse' THEN mean_cv_value END",
+                worst_rmsecv="CASE WHEN rank_metric = 'rmse' THEN highest END"),
+            name="rank", partition_by=("run_id", "target"),
+            order_by=(SortKey(expr="best_loss"), SortKey(expr="step"))),
+        "run_id", "target", "step", "n_chains", "best_rmsecv", "mean_rmsecv", "worst_rmsecv", "rank_metric",
+        "best_cv_value", "mean_cv_value", "worst_cv_value", "rank"),
 )
 
 _PREDICTION_GROUPS = ("run_id", "chain_id", "target", "fold_id", "partition", "group_column", "group_value")
@@ -201,8 +226,8 @@ V_AGGREGATED_PREDICTIONS = ViewSpec(
                 "sample), per metadata column; pick it with WHERE group_column = '...'",
     root=Aggregate(
         input=Join(
-            left=Join(left=Scan(table="predictions"), right=_select(Scan(table="chains"), "run_id", "chain_id",
-                                                                    "dataset_hash"),
+            left=Join(left=Scan(table="predictions"),
+                      right=_select(Scan(table="chains"), "run_id", "chain_id", "dataset_hash"),
                       on=("run_id", "chain_id")),
             right=Unnest(input=_select(Scan(table="spectra"), "dataset_hash", "sample_id", "metadata"),
                          column="metadata", key="group_column", value="group_value"),
@@ -227,13 +252,7 @@ V_AGGREGATED_SCORES = ViewSpec(
 _BEST_OF_RUN = _select(
     Filter(
         input=Rank(
-            input=_select(
-                Filter(input=Join(
-                    left=_select(_where("scores", _POOLED), "run_id", "chain_id", "metric", "value"),
-                    right=_select(Scan(table="chains"), "run_id", "chain_id", "n_components", rank_metric=_RANK_METRIC),
-                    on=("run_id", "chain_id")), predicate="metric = rank_metric"),
-                "run_id", "chain_id", "n_components", "rank_metric", "value", loss=_LOSS),
-            name="k", partition_by=("run_id",),
+            input=_rank_values(), name="k", partition_by=("run_id",),
             order_by=(SortKey(expr="loss"), SortKey(expr="n_components"), SortKey(expr="chain_id"))),
         predicate="k = 1"),
     "run_id", "rank_metric", best_chain_id="chain_id", best_cv_value="value",

@@ -160,6 +160,28 @@ def test_runs_view_names_each_runs_rank_metric_and_best_chain(runs, labels):
     assert pls["best_cv_value"] == pls["best_rmsecv"] == pytest.approx(runs["pls"].best["rmsecv"], rel=1e-12)
 
 
+def test_preprocessing_effect_ranks_steps_by_the_best_rank_metric_value(runs, labels):
+    run, stored = runs["plsda"], labels["plsda"]
+    chains = run.sql(f"SELECT chain_id, preprocessing FROM chains WHERE run_id = '{run.run_id}'").to_pylist()
+    by_step: dict[str, list[float]] = {}
+    for chain in chains:
+        for step in chain["preprocessing"].split(" > "):
+            by_step.setdefault(step, []).append(stored.pooled(chain["chain_id"])["balanced_accuracy"])
+    rows = sorted(_view(run, "v_preprocessing_effect"), key=lambda r: r["rank"])
+    assert [r["step"] for r in rows] == sorted(by_step, key=lambda s: -max(by_step[s])) and len(rows) == 2
+    for row in rows:
+        values = by_step[row["step"]]
+        assert row["rank_metric"] == "balanced_accuracy" and row["n_chains"] == len(values) == 3
+        assert row["best_cv_value"] == pytest.approx(max(values), **APPROX)
+        assert row["mean_cv_value"] == pytest.approx(np.mean(values), **APPROX)
+        assert row["worst_cv_value"] == pytest.approx(min(values), **APPROX)
+        _assert_null(row, ["best_rmsecv", "mean_rmsecv", "worst_rmsecv"])
+    (pls,) = _view(runs["pls"], "v_preprocessing_effect")
+    assert pls["rank_metric"] == "rmse" and pls["best_rmsecv"] == pls["best_cv_value"] == pytest.approx(
+        runs["pls"].best["rmsecv"], rel=1e-12)
+    assert pls["worst_rmsecv"] == pls["worst_cv_value"] >= pls["mean_rmsecv"] == pls["mean_cv_value"]
+
+
 def test_views_list_the_classification_columns(runs):
     listed = {v["view"]: (v["description"], v["columns"].split(", "))
               for v in nirdag.Workspace(runs["pls"].workspace).views().to_pylist()}
@@ -171,6 +193,7 @@ def test_views_list_the_classification_columns(runs):
         "v_refit": {"rank_metric", "test_accuracy", "test_balanced_accuracy", "train_accuracy",
                     "train_balanced_accuracy"},
         "v_runs": {"rank_metric", "best_cv_value"},
+        "v_preprocessing_effect": {"rank_metric", "best_cv_value", "mean_cv_value", "worst_cv_value"},
     }
     for view, columns in expected.items():
         description, listed_columns = listed[view]
