@@ -222,11 +222,12 @@ V_PREPROCESSING_EFFECT = ViewSpec(
 _PREDICTION_GROUPS = ("run_id", "chain_id", "target", "fold_id", "partition", "group_column", "group_value")
 V_AGGREGATED_PREDICTIONS = ViewSpec(
     name="v_aggregated_predictions",
-    description="Predictions averaged over the samples sharing a metadata value (repetitions of one physical "
-                "sample), per metadata column; pick it with WHERE group_column = '...'",
+    description="Regression predictions averaged over the samples sharing a metadata value (repetitions of one "
+                "physical sample), per metadata column; pick it with WHERE group_column = '...'. Classification "
+                "rows are left out: a class has no average (a vote per group is not built yet)",
     root=Aggregate(
         input=Join(
-            left=Join(left=Scan(table="predictions"),
+            left=Join(left=_where("predictions", "label_true IS NULL"),
                       right=_select(Scan(table="chains"), "run_id", "chain_id", "dataset_hash"),
                       on=("run_id", "chain_id")),
             right=Unnest(input=_select(Scan(table="spectra"), "dataset_hash", "sample_id", "metadata"),
@@ -240,8 +241,8 @@ V_AGGREGATED_PREDICTIONS = ViewSpec(
 
 V_AGGREGATED_SCORES = ViewSpec(
     name="v_aggregated_scores",
-    description="Scores of the group-averaged predictions (one physical sample = one prediction) per chain, fold, "
-                "partition and metadata column, with the metric functions",
+    description="Scores of the group-averaged regression predictions (one physical sample = one prediction) per "
+                "chain, fold, partition and metadata column, with the metric functions",
     root=Aggregate(input=V_AGGREGATED_PREDICTIONS.root, group_by=_PREDICTION_GROUPS[:-1],
                    measures=(Measure(name="n_groups", function="count", args=("group_value",)),
                              *_metrics_of_predictions(("rmse", "r2", "bias", "sep", "mae", "rpd")))),

@@ -29,13 +29,15 @@ def tecator_run(tmp_path_factory, tecator) -> RunResult:
 
 @pytest.fixture(scope="session")
 def labelled(tecator) -> SpectraDataset:
-    """Tecator with a label target `grade` (fat terciles of the train rows: low, mid, high) and numeric `fat`."""
+    """Tecator with a label target `grade` (fat terciles of the train rows: low, mid, high), numeric `fat` and
+    Tecator's metadata."""
     fat = tecator.target("fat")
     cuts = np.quantile(fat[tecator.rows("train")], [1 / 3, 2 / 3])
     grade = np.where(fat <= cuts[0], "low", np.where(fat <= cuts[1], "mid", "high"))
     return SpectraDataset(name="tecator_graded", sample_ids=tecator.sample_ids, spectra=tecator.spectra,
                           wavelengths=tecator.wavelengths, wavelength_unit="nm", partition=tecator.partition,
-                          targets={"grade": grade, "fat": fat})
+                          targets={"grade": grade, "fat": fat},
+                          metadata={c: tecator.metadata[c] for c in tecator.metadata.column_names})
 
 
 @pytest.fixture(scope="session")

@@ -182,6 +182,14 @@ def test_preprocessing_effect_ranks_steps_by_the_best_rank_metric_value(runs, la
     assert pls["worst_rmsecv"] == pls["worst_cv_value"] >= pls["mean_rmsecv"] == pls["mean_cv_value"]
 
 
+def test_aggregated_views_leave_classification_rows_out(runs):
+    """A class code has no average: the group views read the regression run's predictions only."""
+    for view in ("v_aggregated_predictions", "v_aggregated_scores"):
+        counts = {r["run_id"]: r["n"] for r in runs["pls"].sql(
+            f"SELECT run_id, count(*) AS n FROM {view} WHERE group_column = 'subset' GROUP BY run_id").to_pylist()}
+        assert list(counts) == [runs["pls"].run_id] and counts[runs["pls"].run_id] > 0
+
+
 def test_views_list_the_classification_columns(runs):
     listed = {v["view"]: (v["description"], v["columns"].split(", "))
               for v in nirdag.Workspace(runs["pls"].workspace).views().to_pylist()}
