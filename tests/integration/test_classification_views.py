@@ -155,6 +155,9 @@ def test_runs_view_names_each_runs_rank_metric_and_best_chain(runs, labels):
         assert row["best_cv_value"] == pytest.approx(max(pooled.values()), **APPROX)
         assert pooled[row["best_chain_id"]] == pytest.approx(max(pooled.values()), **APPROX)
         assert row["best_rmsecv"] is None and row["n_chains"] == len(run.plan.chains)
+        (shown,) = nirdag.Workspace(run.workspace).run_summary(run.run_id).to_pylist()
+        assert (shown["rank_metric"], shown["best_cv_value"], shown["best_chain_id"]) == (
+            metric, row["best_cv_value"], row["best_chain_id"])
     pls = listed[runs["pls"].run_id]
     assert pls["rank_metric"] == "rmse" and pls["best_chain_id"] == runs["pls"].best["chain_id"]
     assert pls["best_cv_value"] == pls["best_rmsecv"] == pytest.approx(runs["pls"].best["rmsecv"], rel=1e-12)
