@@ -147,7 +147,8 @@ V_CHAIN_SCORES = ViewSpec(
 V_TOP_CHAINS = ViewSpec(
     name="v_top_chains",
     description="Chains ranked per dataset and target by each pooled CV metric (lower error / higher r2, rpd, "
-                "rpiq / bias closest to 0 first); pick the metric with WHERE metric = '...'",
+                "rpiq, accuracy, balanced_accuracy / bias closest to 0 first); pick the metric with "
+                "WHERE metric = '...'",
     root=_select(
         Rank(
             input=Join(
