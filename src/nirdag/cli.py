@@ -215,7 +215,7 @@ def runs_list(workspace: WorkspaceOpt = Path("workspace"),
 @runs_app.command("show")
 def runs_show(run_id: str, workspace: WorkspaceOpt = Path("workspace"),
               fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = "table") -> None:
-    """A run's status, identities, chain count and best RMSECV."""
+    """A run's status, identities, chain count and best chain by its rank metric (RMSECV or accuracy)."""
     render(nirdag.Workspace(workspace).run_summary(run_id), fmt, _out)
 
 

@@ -24,13 +24,16 @@ from semantics.kinds import (
 )
 
 METRICS: tuple[MetricFunction, ...] = ("rmse", "r2", "bias", "sep", "mae", "rpd", "rpiq")
+CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy")
+# A view of chains or scores serves both tasks: the columns of the metrics a chain's task has no score of are null.
+ALL_SCORES = (*METRICS, *CLASSIFICATION_METRICS)
 _CHAIN_INFO = ("run_id", "chain_id", "branch_name", "preprocessing", "model", "n_components", "refit")
+_RANK_METRIC = "coalesce(rank_metric, 'rmse')"  # null in chains rows written before classification = rmse
 _POOLED = f"fold_id = '{POOLED_CV}' AND partition = 'val'"
 _FINAL_TEST = f"fold_id = '{FOLD_FINAL}' AND partition = 'test'"
 # Lower is better for every metric but these (higher is better) and bias (closer to zero is better).
-_LOSS = ("CASE WHEN metric IN ('r2', 'rpd', 'rpiq', 'accuracy', 'balanced_accuracy') THEN -value "
-         "WHEN metric = 'bias' THEN abs(value) ELSE value END")
-CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy")
+_HIGHER_IS_BETTER = "('r2', 'rpd', 'rpiq', 'accuracy', 'balanced_accuracy')"
+_LOSS = f"CASE WHEN metric IN {_HIGHER_IS_BETTER} THEN -value WHEN metric = 'bias' THEN abs(value) ELSE value END"
 
 
 def _columns(*names: str, **exprs: str) -> tuple[Column, ...]:
@@ -55,13 +58,24 @@ def _metrics_of_predictions(metrics: tuple[MetricFunction, ...]) -> tuple[Measur
     return tuple(Measure(name=m, function=m, args=("y_true", "y_pred")) for m in metrics)
 
 
-def _chains(*extra: str) -> Project:
-    return _select(Scan(table="chains"), *_CHAIN_INFO, *extra)
+def _chains(*extra: str, **exprs: str) -> Project:
+    return _select(Scan(table="chains"), *_CHAIN_INFO, *extra, **exprs)
 
 
 def _rmsecv() -> Project:
     return _select(_where("scores", f"{_POOLED} AND metric = 'rmse'"), "run_id", "chain_id", "target",
                    rmsecv="value")
+
+
+def _rank_values() -> Project:
+    """Each chain's pooled CV score of its rank metric (rmse, accuracy or balanced_accuracy) and its loss (lower is
+    better), so one view ranks chains of either task."""
+    return _select(
+        Filter(input=Join(
+            left=_select(_where("scores", _POOLED), "run_id", "chain_id", "target", "metric", "value"),
+            right=_select(Scan(table="chains"), "run_id", "chain_id", "n_components", rank_metric=_RANK_METRIC),
+            on=("run_id", "chain_id")), predicate="metric = rank_metric"),
+        "run_id", "chain_id", "target", "n_components", "rank_metric", "value", loss=_LOSS)
 
 
 V_RANKED_CHAINS = ViewSpec(
@@ -102,29 +116,39 @@ V_RANKED_CLASSIFIERS = ViewSpec(
 )
 
 _FOLDS = f"fold_id NOT IN ('{POOLED_CV}', '{FOLD_FINAL}') AND partition = 'val'"
+
+def _over_folds(function: str, prefix: str, metrics: tuple[str, ...]) -> tuple[Measure, ...]:
+    """``function(value)`` over the chain's CV folds (validation rows), one column per metric."""
+    return tuple(Measure(name=f"{prefix}{m}", function=function, args=("value",), where=f"metric = '{m}' AND {_FOLDS}")
+                 for m in metrics)
+
+
 V_CHAIN_SCORES = ViewSpec(
     name="v_chain_scores",
-    description="Per chain: pooled out-of-fold (cv_*) and mean-of-folds (mean_fold_*) scores of every metric, "
-                "sd of the fold RMSEs, and the fold_final test scores (rmsep, test_*; null unless refit)",
+    description="Per chain, for either task (the other task's columns are null; rank_metric says the chain's): "
+                "pooled out-of-fold (cv_*) and mean-of-folds (mean_fold_*) scores of every metric (regression rmse, "
+                "r2, bias, sep, mae, rpd, rpiq; classification accuracy, balanced_accuracy), sd of the fold scores "
+                "(sd_fold_rmse, sd_fold_accuracy, sd_fold_balanced_accuracy), and the fold_final test scores (rmsep, "
+                "test_*; null unless refit)",
     root=Join(
-        left=_chains(), on=("run_id", "chain_id"),
+        left=_chains(rank_metric=_RANK_METRIC), on=("run_id", "chain_id"),
         right=Aggregate(
             input=_where("scores", f"fold_id <> '{FOLD_FINAL}' OR partition = 'test'"),
             group_by=("run_id", "chain_id", "target"),
             measures=(
-                *_pivot(_POOLED, {f"cv_{m}": m for m in METRICS}),
-                *(Measure(name=f"mean_fold_{m}", function="avg", args=("value",), where=f"metric = '{m}' AND {_FOLDS}")
-                  for m in METRICS),
-                Measure(name="sd_fold_rmse", function="stddev", args=("value",), where=f"metric = 'rmse' AND {_FOLDS}"),
-                Measure(name="n_folds", function="count", args=("value",), where=f"metric = 'rmse' AND {_FOLDS}"),
-                *_pivot(_FINAL_TEST, {"rmsep": "rmse", **{f"test_{m}": m for m in METRICS[1:]}}),
+                *_pivot(_POOLED, {f"cv_{m}": m for m in ALL_SCORES}),
+                *_over_folds("avg", "mean_fold_", ALL_SCORES),
+                *_over_folds("stddev", "sd_fold_", ("rmse", *CLASSIFICATION_METRICS)),
+                Measure(name="n_folds", function="count", args=("value",), where=f"metric = 'n' AND {_FOLDS}"),
+                *_pivot(_FINAL_TEST, {"rmsep": "rmse", **{f"test_{m}": m for m in ALL_SCORES[1:]}}),
             ))),
 )
 
 V_TOP_CHAINS = ViewSpec(
     name="v_top_chains",
     description="Chains ranked per dataset and target by each pooled CV metric (lower error / higher r2, rpd, "
-                "rpiq / bias closest to 0 first); pick the metric with WHERE metric = '...'",
+                "rpiq, accuracy, balanced_accuracy / bias closest to 0 first); pick the metric with "
+                "WHERE metric = '...'",
     root=_select(
         Rank(
             input=Join(
@@ -140,53 +164,72 @@ V_TOP_CHAINS = ViewSpec(
 
 V_FOLD_SCORES = ViewSpec(
     name="v_fold_scores",
-    description="Per chain, fold and partition: rmse, r2, bias, sep, mae, rpd, rpiq, n (one row each)",
+    description="Per chain, fold and partition (one row each): regression rmse, r2, bias, sep, mae, rpd, rpiq; "
+                "classification accuracy, balanced_accuracy (the other task's columns are null); n",
     root=Aggregate(input=_where("scores", f"fold_id <> '{POOLED_CV}'"),
                    group_by=("run_id", "chain_id", "target", "fold_id", "partition"),
-                   measures=_pivot("true", {m: m for m in (*METRICS, "n")})),
+                   measures=_pivot("true", {m: m for m in (*ALL_SCORES, "n")})),
 )
 
 V_REFIT = ViewSpec(
     name="v_refit",
-    description="Refit chains (fold_final): test scores (rmsep, test_*, n_test) and RMSEC on the training rows",
+    description="Refit chains (fold_final), for either task (the other task's columns are null; rank_metric says "
+                "the chain's): test scores (rmsep, test_* incl. test_accuracy, test_balanced_accuracy; n_test) and "
+                "the fit on its own training rows (rmsec; train_accuracy, train_balanced_accuracy)",
     root=Join(
-        left=_chains(),
+        left=_chains(rank_metric=_RANK_METRIC),
         right=Aggregate(
             input=_where("scores", f"fold_id = '{FOLD_FINAL}'"), group_by=("run_id", "chain_id", "target"),
-            measures=(*_pivot("partition = 'test'", {"rmsep": "rmse", **{f"test_{m}": m for m in METRICS[1:]},
+            measures=(*_pivot("partition = 'test'", {"rmsep": "rmse", **{f"test_{m}": m for m in ALL_SCORES[1:]},
                                                      "n_test": "n"}),
-                      *_pivot("partition = 'train'", {"rmsec": "rmse"}))),
+                      *_pivot("partition = 'train'", {"rmsec": "rmse",
+                                                      **{f"train_{m}": m for m in CLASSIFICATION_METRICS}}))),
         on=("run_id", "chain_id")),
 )
 
+_HIGHER = f"rank_metric IN {_HIGHER_IS_BETTER}"
 V_PREPROCESSING_EFFECT = ViewSpec(
     name="v_preprocessing_effect",
     description="Per run, target and preprocessing step (snv, savgol(...), raw...), across every chain using it "
-                "whatever the other steps, model and params: chains, best/mean/worst RMSECV, ranked by best RMSECV",
-    root=Rank(
-        input=Aggregate(
-            input=Join(left=_rmsecv(), right=Unnest(
-                input=_select(Scan(table="chains"), "run_id", "chain_id",
-                              steps=f"string_to_array(preprocessing, '{STEP_SEPARATOR}')"),
-                column="steps", value="step"), on=("run_id", "chain_id")),
-            group_by=("run_id", "target", "step"),
-            measures=(Measure(name="n_chains", function="count", args=("chain_id",)),
-                      Measure(name="best_rmsecv", function="min", args=("rmsecv",)),
-                      Measure(name="mean_rmsecv", function="avg", args=("rmsecv",)),
-                      Measure(name="worst_rmsecv", function="max", args=("rmsecv",)))),
-        name="rank", partition_by=("run_id", "target"), order_by=(SortKey(expr="best_rmsecv"),
-                                                                  SortKey(expr="step"))),
+                "whatever the other steps, model and params: chains, best/mean/worst pooled CV value of the run's "
+                "rank_metric (best_cv_value...: rmse, accuracy or balanced_accuracy; best_rmsecv... are those "
+                "values for a regression run, null for a classification run), ranked by the best value",
+    root=_select(
+        Rank(
+            input=_select(
+                Aggregate(
+                    input=Join(left=_rank_values(), right=Unnest(
+                        input=_select(Scan(table="chains"), "run_id", "chain_id",
+                                      steps=f"string_to_array(preprocessing, '{STEP_SEPARATOR}')"),
+                        column="steps", value="step"), on=("run_id", "chain_id")),
+                    group_by=("run_id", "target", "step", "rank_metric"),
+                    measures=(Measure(name="n_chains", function="count", args=("chain_id",)),
+                              Measure(name="best_loss", function="min", args=("loss",)),
+                              Measure(name="lowest", function="min", args=("value",)),
+                              Measure(name="mean_cv_value", function="avg", args=("value",)),
+                              Measure(name="highest", function="max", args=("value",)))),
+                "run_id", "target", "step", "n_chains", "rank_metric", "mean_cv_value", "best_loss",
+                best_cv_value=f"CASE WHEN {_HIGHER} THEN highest ELSE lowest END",
+                worst_cv_value=f"CASE WHEN {_HIGHER} THEN lowest ELSE highest END",
+                best_rmsecv="CASE WHEN rank_metric = 'rmse' THEN lowest END",
+                mean_rmsecv="CASE WHEN rank_metric = 'rmse' THEN mean_cv_value END",
+                worst_rmsecv="CASE WHEN rank_metric = 'rmse' THEN highest END"),
+            name="rank", partition_by=("run_id", "target"),
+            order_by=(SortKey(expr="best_loss"), SortKey(expr="step"))),
+        "run_id", "target", "step", "n_chains", "best_rmsecv", "mean_rmsecv", "worst_rmsecv", "rank_metric",
+        "best_cv_value", "mean_cv_value", "worst_cv_value", "rank"),
 )
 
 _PREDICTION_GROUPS = ("run_id", "chain_id", "target", "fold_id", "partition", "group_column", "group_value")
 V_AGGREGATED_PREDICTIONS = ViewSpec(
     name="v_aggregated_predictions",
-    description="Predictions averaged over the samples sharing a metadata value (repetitions of one physical "
-                "sample), per metadata column; pick it with WHERE group_column = '...'",
+    description="Regression predictions averaged over the samples sharing a metadata value (repetitions of one "
+                "physical sample), per metadata column; pick it with WHERE group_column = '...'. Classification "
+                "rows are left out: a class has no average (a vote per group is not built yet)",
     root=Aggregate(
         input=Join(
-            left=Join(left=Scan(table="predictions"), right=_select(Scan(table="chains"), "run_id", "chain_id",
-                                                                    "dataset_hash"),
+            left=Join(left=_where("predictions", "label_true IS NULL"),
+                      right=_select(Scan(table="chains"), "run_id", "chain_id", "dataset_hash"),
                       on=("run_id", "chain_id")),
             right=Unnest(input=_select(Scan(table="spectra"), "dataset_hash", "sample_id", "metadata"),
                          column="metadata", key="group_column", value="group_value"),
@@ -199,30 +242,39 @@ V_AGGREGATED_PREDICTIONS = ViewSpec(
 
 V_AGGREGATED_SCORES = ViewSpec(
     name="v_aggregated_scores",
-    description="Scores of the group-averaged predictions (one physical sample = one prediction) per chain, fold, "
-                "partition and metadata column, with the metric functions",
+    description="Scores of the group-averaged regression predictions (one physical sample = one prediction) per "
+                "chain, fold, partition and metadata column, with the metric functions",
     root=Aggregate(input=V_AGGREGATED_PREDICTIONS.root, group_by=_PREDICTION_GROUPS[:-1],
                    measures=(Measure(name="n_groups", function="count", args=("group_value",)),
                              *_metrics_of_predictions(("rmse", "r2", "bias", "sep", "mae", "rpd")))),
 )
 
+# Each run's rank-1 chain by the pooled CV score of its rank metric, in the ranking views' order (loss, then fewer
+# components, then chain_id): the chain RunResult.best names, for either task.
+_BEST_OF_RUN = _select(
+    Filter(
+        input=Rank(
+            input=_rank_values(), name="k", partition_by=("run_id",),
+            order_by=(SortKey(expr="loss"), SortKey(expr="n_components"), SortKey(expr="chain_id"))),
+        predicate="k = 1"),
+    "run_id", "rank_metric", best_chain_id="chain_id", best_cv_value="value",
+    best_rmsecv="CASE WHEN rank_metric = 'rmse' THEN value END")
+
 V_RUNS = ViewSpec(
     name="v_runs",
-    description="One row per run (any status): dataset, seconds, chain count and the best chain by pooled RMSECV",
+    description="One row per run (any status): dataset, seconds, chain count and the best chain by the pooled CV "
+                "score of the run's rank metric (rank_metric: rmse, accuracy or balanced_accuracy; best_cv_value; "
+                "best_rmsecv is that value for a regression run, null for a classification run)",
     root=_select(
         Join(
             left=Join(
-                left=Join(left=Scan(table="runs"), how="left", on=("run_id",), right=_select(
-                    Filter(input=Rank(input=_rmsecv(), name="k", partition_by=("run_id",),
-                                      order_by=(SortKey(expr="rmsecv"), SortKey(expr="chain_id"))),
-                           predicate="k = 1"),
-                    "run_id", best_chain_id="chain_id", best_rmsecv="rmsecv")),
+                left=Join(left=Scan(table="runs"), how="left", on=("run_id",), right=_BEST_OF_RUN),
                 right=Aggregate(input=Scan(table="chains"), group_by=("run_id",),
                                 measures=(Measure(name="chains", function="count", args=("chain_id",)),)),
                 on=("run_id",), how="left"),
             right=_select(Scan(table="datasets"), "dataset_hash", dataset="name"), on=("dataset_id",), how="left"),
-        "run_id", "status", "dataset", "dataset_hash", "pipeline_hash", "started_at", "best_chain_id", "best_rmsecv",
-        "error", n_chains="coalesce(chains, 0)",
+        "run_id", "status", "dataset", "dataset_hash", "pipeline_hash", "started_at", "best_chain_id", "rank_metric",
+        "best_cv_value", "best_rmsecv", "error", n_chains="coalesce(chains, 0)",
         seconds="CAST(date_part('epoch', finished_at) - date_part('epoch', started_at) AS DOUBLE)"),
 )
 

@@ -17,22 +17,10 @@ from sklearn.pipeline import make_pipeline
 
 import nirdag
 from nirdag.bundle.archive import read_bundle
-from nirdag.data import SpectraDataset
 from nirdag.operators import PLSDA, SNV
 from relspec import CompileError, SpecError
 
 COMPONENTS = [2, 5, 9]
-
-
-@pytest.fixture(scope="module")
-def labelled(tecator) -> SpectraDataset:
-    """Tecator with a label target `grade` (fat terciles of the train rows: low, mid, high) and numeric `fat`."""
-    fat = tecator.target("fat")
-    cuts = np.quantile(fat[tecator.rows("train")], [1 / 3, 2 / 3])
-    grade = np.where(fat <= cuts[0], "low", np.where(fat <= cuts[1], "mid", "high"))
-    return SpectraDataset(name="tecator_graded", sample_ids=tecator.sample_ids, spectra=tecator.spectra,
-                          wavelengths=tecator.wavelengths, wavelength_unit="nm", partition=tecator.partition,
-                          targets={"grade": grade, "fat": fat})
 
 
 def _spec(model: dict, split: dict | None = None, **extra) -> dict:

@@ -134,6 +134,7 @@ def test_runs_view_names_the_best_chain_and_dataset(tecator_run, pooled_rmse):
     (row,) = _view(tecator_run, "v_runs")
     assert row["best_chain_id"] == min(pooled_rmse, key=pooled_rmse.get) == tecator_run.best["chain_id"]
     assert row["best_rmsecv"] == pytest.approx(min(pooled_rmse.values()), rel=1e-9)
+    assert row["rank_metric"] == "rmse" and row["best_cv_value"] == row["best_rmsecv"]
     assert row["n_chains"] == 60 and row["dataset"] == "tecator"
     assert row["status"] == "completed" and row["seconds"] > 0
 

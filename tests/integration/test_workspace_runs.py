@@ -27,6 +27,7 @@ def test_list_and_show(two_runs):
     assert sorted(workspace.runs().column("run_id").to_pylist()) == sorted(ids)
     (shown,) = workspace.run_summary(ids[0]).to_pylist()
     assert shown["status"] == "completed" and shown["n_chains"] == 2 and shown["best_rmsecv"] > 0
+    assert shown["rank_metric"] == "rmse" and shown["best_cv_value"] == shown["best_rmsecv"]
 
 
 def test_delete_removes_the_run_from_every_table(two_runs):
