@@ -85,9 +85,12 @@ class ChainRow(msgspec.Struct, **_ROW):
     params_json: str
     dataset_hash: DatasetId
     refit: bool
-    # the pooled CV metric the chain was ranked by (rmse, accuracy, balanced_accuracy); null in rows written before
-    # classification existed, which were all ranked by rmse
+    # the pooled CV metric the chain was ranked by (rmse, mean_nrmse, accuracy, balanced_accuracy); null in rows
+    # written before classification existed, which were all ranked by rmse
     rank_metric: str | None = None
+    # the scores.target whose rank_metric ranks the chain ('*' for mean_nrmse over several targets); null in rows
+    # written before multi-target runs existed (one target: its own)
+    rank_target: str | None = None
 
 
 class PredictionRow(msgspec.Struct, **_ROW):

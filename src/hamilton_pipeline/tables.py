@@ -152,6 +152,7 @@ def chains_table(plan: CompiledPlan, fits: Sequence[FinalFit]) -> pa.Table:
             "branch_name": c.branch_name, "preprocessing": c.preprocessing, "model": c.model,
             "n_components": c.n_components, "params_json": msgspec.json.encode(c.params, order="sorted").decode(),
             "dataset_hash": plan.dataset_hash, "refit": c.chain_id in refit_ids, "rank_metric": plan.rank_metric,
+            "rank_target": plan.refit.target or ALL_TARGETS,
         }
         for c in plan.chains
     ]

@@ -73,8 +73,10 @@ def _rank_values() -> Project:
     return _select(
         Filter(input=Join(
             left=_select(_where("scores", _POOLED), "run_id", "chain_id", "target", "metric", "value"),
-            right=_select(Scan(table="chains"), "run_id", "chain_id", "n_components", rank_metric=_RANK_METRIC),
-            on=("run_id", "chain_id")), predicate="metric = rank_metric"),
+            right=_select(Scan(table="chains"), "run_id", "chain_id", "n_components", "rank_target",
+                          rank_metric=_RANK_METRIC),
+            # several targets: the scores of the target the run ranked by ('*': mean_nrmse over all of them)
+            on=("run_id", "chain_id")), predicate="metric = rank_metric AND target = coalesce(rank_target, target)"),
         "run_id", "chain_id", "target", "n_components", "rank_metric", "value", loss=_LOSS)
 
 

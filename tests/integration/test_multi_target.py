@@ -100,6 +100,9 @@ def test_ranking_is_the_mean_of_rmsecv_over_each_targets_sd_and_sql_reproduces_i
     best = run.best
     assert set(best) >= {f"rmsecv_{t}" for t in TARGETS} | {f"rmsep_{t}" for t in TARGETS}
     assert best["rmsecv_fat"] == pytest.approx(rmsecv[(best["branch_name"], best["n_components"], "fat")])
+    (summary,) = run.sql(f"SELECT * FROM v_runs WHERE run_id = '{run.run_id}'").to_pylist()
+    assert (summary["best_chain_id"], summary["rank_metric"]) == (best["chain_id"], "mean_nrmse")
+    assert summary["best_cv_value"] == best["mean_nrmse"]
 
 
 def test_refit_rmsep_of_every_target_equals_sklearn(run, tecator):
@@ -138,13 +141,15 @@ def test_bundle_predicts_every_target_as_the_run_stored_it(run, tecator, tmp_pat
 
 
 def test_refit_target_ranks_on_that_targets_rmsecv(tecator, tmp_path):
-    spec = {**SPEC, "refit": {"target": "protein"}}
+    spec = {**SPEC, "refit": {"target": "fat"}}
     run = nirdag.run(spec, tecator, workspace=tmp_path / "ws")
-    assert (run.plan.rank_metric, run.plan.refit.target) == ("rmse", "protein")
-    protein = _scores(run, "s.fold_id = 'cv' AND s.metric = 'rmse' AND s.target = 'protein'")
-    best = min(protein.items(), key=lambda kv: kv[1])
+    assert (run.plan.rank_metric, run.plan.refit.target) == ("rmse", "fat")
+    fat = _scores(run, "s.fold_id = 'cv' AND s.metric = 'rmse' AND s.target = 'fat'")
+    best = min(fat.items(), key=lambda kv: kv[1])
     assert (run.best["branch_name"], run.best["n_components"]) == best[0][:2]
     assert run.best["rmse"] == best[1]
+    (summary,) = run.sql(f"SELECT * FROM v_runs WHERE run_id = '{run.run_id}'").to_pylist()
+    assert (summary["best_chain_id"], summary["best_rmsecv"]) == (run.best["chain_id"], best[1])
     chosen = run.sql("SELECT branch_name, n_components FROM chains WHERE refit").to_pylist()
     assert [(c["branch_name"], c["n_components"]) for c in chosen] == [best[0][:2]]
 
