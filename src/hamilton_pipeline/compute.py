@@ -131,6 +131,25 @@ def hoisted_refs(plan: CompiledPlan, group: SweepGroup) -> tuple[StepRef, ...]:
     return tuple(refs)
 
 
+def group_input(plan: CompiledPlan, group: SweepGroup, sources: Mapping[str | None, np.ndarray]) -> np.ndarray:
+    """The matrix the group's fold fits read, from the nearest of its hoisted nodes held in ``sources``.
+
+    ``sources`` maps hoisted node ids (None: the raw spectra) to their matrices; the steps below the nearest held
+    one are applied again with :func:`apply_stateless`, exactly as their nodes apply them, so the result has the
+    same bits as the group's input node. Raises KeyError when neither a node of the path nor the raw spectra is held.
+    """
+    by_id = {h.node_id: h for h in plan.hoisted}
+    missing: list[StepRef] = []
+    node_id = group.input_node
+    while node_id not in sources:
+        missing.append(by_id[node_id].step)
+        node_id = by_id[node_id].parent
+    spectra = sources[node_id]
+    for step in reversed(missing):
+        spectra = apply_stateless(step, spectra)
+    return spectra
+
+
 def hoisted_steps(plan: CompiledPlan, group: SweepGroup, n_wavelengths: int) -> tuple[BaseEstimator, ...]:
     """The group's hoisted steps fitted on the width only (their fit reads nothing else)."""
     # Values in (0, 1) suit every operator's domain (reflectance conversions refuse values <= 0).
@@ -155,15 +174,17 @@ def _fold_fits(plan: CompiledPlan, group: SweepGroup, spectra: np.ndarray, targe
 
 
 def refit(
-    plan: CompiledPlan, ranking: Sequence[RankedChain], inputs: dict[str, np.ndarray], targets: np.ndarray,
-    n_wavelengths: int, cvs: Mapping[str, GroupCV] | None = None,
+    plan: CompiledPlan, ranking: Sequence[RankedChain], sources: Mapping[str | None, np.ndarray],
+    targets: np.ndarray, n_wavelengths: int, cvs: Mapping[str, GroupCV] | None = None,
 ) -> tuple[FinalFit, ...]:
     """Refit the ``top_k`` best chains on all train rows (``fold_final``), one sweep fit per group.
 
     Each FinalFit keeps the chain's fitted objects: hoisted steps, the ``fold_final`` fit and the CV folds' fits
     (refit here for these chains only; the CV nodes keep nothing, so a 10,000-chain grid holds no fitted objects).
     A stacked chain refits its base chains too (they are returned after the chosen ones); ``cvs`` holds the
-    groups' pooled out-of-fold predictions the meta-model is fitted on.
+    groups' pooled out-of-fold predictions the meta-model is fitted on. ``sources`` holds the raw spectra (key
+    None) and any hoisted matrices kept for the refit; a refit group's input is rebuilt from them by
+    :func:`group_input`, one group at a time.
     """
     chosen = list(ranking[: plan.refit.top_k])
     stacks = {s.group_id: s for s in plan.stacks}
@@ -172,7 +193,7 @@ def refit(
     for r in [r for r in chosen if r.group_id in stacks]:
         chosen += [by_id[c] for c in stacks[r.group_id].base_chains if c not in needed]
         needed |= set(stacks[r.group_id].base_chains)
-    fits = _refit_groups(plan, chosen, inputs, targets, n_wavelengths)
+    fits = _refit_groups(plan, chosen, sources, targets, n_wavelengths)
     for stack in plan.stacks:
         mine = [r for r in chosen if r.group_id == stack.group_id]
         if mine:
@@ -183,20 +204,24 @@ def refit(
     return tuple(sorted(fits, key=lambda f: order[f.chain_id]))
 
 
-def _refit_groups(plan: CompiledPlan, chosen: Sequence[RankedChain], inputs: dict[str, np.ndarray],
+def _refit_groups(plan: CompiledPlan, chosen: Sequence[RankedChain], sources: Mapping[str | None, np.ndarray],
                   targets: np.ndarray, n_wavelengths: int) -> list[FinalFit]:
-    train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
-    test = np.asarray(plan.test_rows, dtype=np.int64)
     fits = []
     for group in plan.groups:
         mine = [r for r in chosen if r.group_id == group.group_id]
-        if not mine:
-            continue
-        spectra = inputs[group.group_id]
-        fitted, (train_pred, test_pred) = fit_group(
-            group, [r.n_components for r in mine], train, [train, test], spectra, targets)
-        objects = (replace(fitted, fold_id=plan.final_fold.fold_id), *_fold_fits(plan, group, spectra, targets))
-        hoisted = hoisted_steps(plan, group, n_wavelengths)
-        fits += [FinalFit(r.chain_id, train_pred[i], test_pred[i], r.n_components, hoisted, objects)
-                 for i, r in enumerate(mine)]
+        if mine:
+            fits += _refit_group(plan, group, mine, group_input(plan, group, sources), targets, n_wavelengths)
     return fits
+
+
+def _refit_group(plan: CompiledPlan, group: SweepGroup, mine: Sequence[RankedChain], spectra: np.ndarray,
+                 targets: np.ndarray, n_wavelengths: int) -> list[FinalFit]:
+    """One group's chosen chains refit; a rebuilt input matrix lives only for this call (one group at a time)."""
+    train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
+    test = np.asarray(plan.test_rows, dtype=np.int64)
+    fitted, (train_pred, test_pred) = fit_group(
+        group, [r.n_components for r in mine], train, [train, test], spectra, targets)
+    objects = (replace(fitted, fold_id=plan.final_fold.fold_id), *_fold_fits(plan, group, spectra, targets))
+    hoisted = hoisted_steps(plan, group, n_wavelengths)
+    return [FinalFit(r.chain_id, train_pred[i], test_pred[i], r.n_components, hoisted, objects)
+            for i, r in enumerate(mine)]

@@ -135,9 +135,23 @@ def _stack_nodes(nodes: _Nodes, plan: CompiledPlan, stack: StackGroup) -> None:
     )
 
 
+def refit_sources(plan: CompiledPlan) -> dict[str | None, str]:
+    """The matrices ``refit_models`` reads (hoisted node id, None for the raw spectra -> node name).
+
+    Hamilton drops a node's result once every node that reads it has run, and the refit runs after every branch
+    (it needs the ranking). So with several hoisted group inputs the refit reads only the raw spectra and rebuilds
+    the inputs of the groups it refits (``compute.group_input``): each hoisted matrix is freed after its folds and
+    peak memory stays flat in the number of branches. With one hoisted input there is nothing to free: the refit
+    reads it, and its steps are not computed twice.
+    """
+    inputs = {g.input_node for g in plan.groups}
+    kept = inputs if len(inputs - {None}) <= 1 else {None}
+    return {n: hoisted_name(plan, n) for n in kept}
+
+
 def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, offload: Offload) -> None:
     cvs = [cv_name(g) for g in plan.groups] + [stack_name(s) for s in plan.stacks]
-    inputs = {g.group_id: hoisted_name(plan, g.input_node) for g in plan.groups}
+    sources = refit_sources(plan)
     # a stacked chain's refit fits its meta-model on the base groups' out-of-fold predictions
     refit_cvs = {g.group_id: cv_name(g) for g in plan.groups} if plan.stacks else {}
     ids = dataset.sample_ids
@@ -148,9 +162,9 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
     nodes.add(CHAIN_RANKING, {**dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, tuple,
               lambda **kw: compute.rank_chains(plan, gathered(kw), kw[TARGETS]),
               "Every chain ranked by pooled RMSECV (ties: fewer components, then chain_id).")
-    nodes.add(REFIT_MODELS, {CHAIN_RANKING: tuple, **dict.fromkeys(inputs.values(), np.ndarray),
+    nodes.add(REFIT_MODELS, {CHAIN_RANKING: tuple, **dict.fromkeys(sources.values(), np.ndarray),
                              **dict.fromkeys(refit_cvs.values(), GroupCV), TARGETS: np.ndarray}, tuple,
-              lambda **kw: offload(compute.refit, plan, kw[CHAIN_RANKING], {g: kw[n] for g, n in inputs.items()},
+              lambda **kw: offload(compute.refit, plan, kw[CHAIN_RANKING], {i: kw[n] for i, n in sources.items()},
                                    kw[TARGETS], dataset.n_wavelengths, {g: kw[n] for g, n in refit_cvs.items()}),
               "The top-k chains refit on all train rows (fold_final), with their fitted objects.")
     nodes.add(OOF_PREDICTIONS, {**dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, pa.Table,
