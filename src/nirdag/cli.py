@@ -312,7 +312,8 @@ def schema(
 def export(
     run_id: Annotated[str, typer.Option("--run", help="Run id (nirdag runs list).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Bundle file to write (e.g. model.nirdag).")],
-    chain: Annotated[str, typer.Option(help="'best' (lowest RMSECV of the refit chains), a chain_id or a prefix "
+    chain: Annotated[str, typer.Option(help="'best' (the refit chain ranked first by the run's rank metric: "
+                                            "lowest RMSECV or mean_nrmse, highest accuracy), a chain_id or a prefix "
                                             "of >= 8 characters.")] = "best",
     workspace: WorkspaceOpt = Path("workspace"),
 ) -> None:
