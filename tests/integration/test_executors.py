@@ -75,3 +75,12 @@ def test_a_failing_node_is_named_with_its_chains(tecator, executor):
     with pytest.raises(NodeError, match=r"node pls_sweep__fold_\d__[0-9a-f]{8} \(chains [0-9a-f]{8}, "
                                         r"[0-9a-f]{8}\) failed: ValueError"):
         execute_plan(plan, tecator)
+
+
+def test_a_multi_target_run_in_processes_matches_sync(tecator, tmp_path):
+    spec = {**SPEC, "target": ["fat", "moisture", "protein"]}
+    reference = nirdag.run(spec, tecator, workspace=tmp_path / "sync")
+    run = nirdag.run(spec, tecator, workspace=tmp_path / "processes", executor="processes", workers=2)
+    _assert_same(run, reference)
+    targets = run.sql("SELECT DISTINCT target FROM predictions ORDER BY target").column("target").to_pylist()
+    assert targets == ["fat", "moisture", "protein"]
