@@ -19,8 +19,8 @@ SPEC = {"target": "fat", "seed": 11, "pipeline": [
 
 
 def _predictions(run) -> pa.Table:
-    return run.sql("SELECT chain_id, fold_id, partition, sample_id, y_pred FROM predictions "
-                   "ORDER BY chain_id, fold_id, partition, sample_id")
+    return run.sql("SELECT chain_id, fold_id, partition, sample_id, target, y_pred FROM predictions "
+                   "ORDER BY chain_id, fold_id, partition, sample_id, target")
 
 
 @pytest.fixture(scope="module")
