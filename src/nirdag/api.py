@@ -72,6 +72,7 @@ def load_dataset(
     id_column: str | None = None, partition_column: str | None = None, metadata_columns: Sequence[str] = (),
     wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
     header: bool | None = None, name: str | None = None, on_nonfinite: NonFinite = "error",
+    decimal: str | None = None,
 ) -> SpectraDataset:
     """Load spectra from a file or folder; the format is detected from the path unless named.
 
@@ -79,7 +80,8 @@ def load_dataset(
     named targets/id/partition or metadata), ``parquet`` (wide, or a ``spectrum`` list column), ``npz``,
     ``nirs4all`` (a folder of X/Y/M cal-val or train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a folder of
     them) and ``delta`` (a Delta table, read like Parquet). Spectra with NaN/inf are an error unless
-    ``on_nonfinite="drop"``, which drops those rows and warns with their ids.
+    ``on_nonfinite="drop"``, which drops those rows and warns with their ids. A CSV's ``delimiter`` (``,`` ``;``
+    tab) and ``decimal`` separator (``.``, or ``,`` as many locales export with ``;``) are detected unless given.
     """
     path = Path(path)
     fmt = format or detect_format(path)
@@ -90,7 +92,7 @@ def load_dataset(
     else:
         parts = load_parts(path, format=fmt, targets=targets, id_column=id_column, partition_column=partition_column,
                            metadata_columns=metadata_columns, wavelengths=wavelengths,
-                           wavelength_unit=wavelength_unit, delimiter=delimiter, header=header)
+                           wavelength_unit=wavelength_unit, delimiter=delimiter, header=header, decimal=decimal)
     return dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
 
 

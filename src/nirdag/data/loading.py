@@ -49,7 +49,7 @@ def load_parts(
     path: str | Path, *, format: FileFormat | None = None, targets: Sequence[str] = (), id_column: str | None = None,
     partition_column: str | None = None, metadata_columns: Sequence[str] = (),
     wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
-    header: bool | None = None,
+    header: bool | None = None, decimal: str | None = None,
 ) -> SpectraParts:
     """Read ``path`` in ``format`` (detected when None). Column options apply to wide tables (CSV, Parquet)."""
     path = Path(path)
@@ -57,7 +57,7 @@ def load_parts(
     roles = ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns))
     if fmt == "csv":
         return read_csv_parts(path, roles, delimiter=delimiter, wavelengths=wavelengths,
-                              wavelength_unit=wavelength_unit)
+                              wavelength_unit=wavelength_unit, decimal=decimal)
     if fmt == "parquet":
         return read_parquet_parts(path, roles, wavelengths=wavelengths, wavelength_unit=wavelength_unit)
     if fmt == "npz":
@@ -79,10 +79,11 @@ def load_csv(
     path: str | Path, *, targets: Sequence[str], id_column: str | None = None, partition_column: str | None = None,
     metadata_columns: Sequence[str] = (), wavelengths: Sequence[float] | None = None,
     wavelength_unit: str | None = None, delimiter: str | None = None, name: str | None = None,
-    on_nonfinite: NonFinite = "error",
+    on_nonfinite: NonFinite = "error", decimal: str | None = None,
 ) -> SpectraDataset:
-    """Load a wide CSV/TSV (see :mod:`nirdag.data.table_loader` for how columns get their roles)."""
+    """Load a wide CSV/TSV (see :mod:`nirdag.data.table_loader` for how columns get their roles; the delimiter and
+    a decimal comma are detected unless given)."""
     parts = load_parts(path, format="csv", targets=targets, id_column=id_column, partition_column=partition_column,
                        metadata_columns=metadata_columns, wavelengths=wavelengths, wavelength_unit=wavelength_unit,
-                       delimiter=delimiter)
+                       delimiter=delimiter, decimal=decimal)
     return dataset_from_parts(parts, name=name or Path(path).name.split(".")[0], on_nonfinite=on_nonfinite)

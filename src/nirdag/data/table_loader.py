@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,9 @@ from nirdag.data.errors import EmptyDatasetError, MissingColumnError, SpectraFil
 from nirdag.data.parts import SpectraParts
 
 DELIMITERS = (",", ";", "\t")
+DECIMALS = (".", ",")
+_COMMA_NUMBER = re.compile(r"^[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?$")
+_POINT_NUMBER = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?$")
 SPECTRUM_COLUMNS = ("spectrum", "spectra")
 
 
@@ -65,6 +70,24 @@ def detect_delimiter(path: Path, line: str) -> str:
     return best if counts[best] else ","
 
 
+def detect_decimal(path: Path, delimiter: str) -> str:
+    """``,`` when the delimiter is not a comma and the first data rows write numbers with a decimal comma and none
+    with a decimal point (``0,8124;0,8131``, as spreadsheets in many locales export); else ``.``."""
+    if delimiter == ",":
+        return "."
+    with _open_text(path) as fh:
+        rows = csv.reader(fh, delimiter=delimiter)
+        next(rows, None)
+        cells = [c.strip() for row in itertools.islice(rows, 5) for c in row]
+    comma = sum(bool(_COMMA_NUMBER.match(c)) for c in cells)
+    point = sum(bool(_POINT_NUMBER.match(c)) for c in cells)
+    return "," if comma and not point else "."
+
+
+def _point(text: str, decimal: str) -> str:
+    return text.replace(",", ".") if decimal == "," else text
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -87,12 +110,14 @@ def _file_line(path: Path, delimiter: str, data_index: int) -> int:
     return data_index + 2
 
 
-def _to_float(path: Path, delimiter: str | None, column: pa.ChunkedArray, name: str, *, empty_is_nan: bool
-              ) -> np.ndarray:
+def _to_float(path: Path, delimiter: str | None, column: pa.ChunkedArray, name: str, *, empty_is_nan: bool,
+              decimal: str = ".") -> np.ndarray:
     """Float64 values of a column; the first cell that is not a number is named by file, row and column."""
     if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
         return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
     column = pc.utf8_trim_whitespace(column.cast(pa.string()))
+    if decimal == ",":
+        column = pc.replace_substring(column, ",", ".")
     if empty_is_nan:
         column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
     try:
@@ -104,18 +129,19 @@ def _to_float(path: Path, delimiter: str | None, column: pa.ChunkedArray, name: 
             pc.cast(pa.array([cell], pa.string()), pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             row = f"row {_file_line(path, delimiter, i)} (data row {i + 1})" if delimiter else f"row {i + 1}"
-            raise SpectraFileError(f"{path}: {row}, column {name!r}: expected a number, got {cell!r}") from None
+            read = " (decimal comma read as a point)" if decimal == "," else ""
+            raise SpectraFileError(f"{path}: {row}, column {name!r}: expected a number, got {cell!r}{read}") from None
     raise SpectraFileError(f"{path}: column {name!r} could not be read as numbers")
 
 
-def _target(path: Path, delimiter: str | None, column: pa.ChunkedArray, name: str) -> np.ndarray:
+def _target(path: Path, delimiter: str | None, column: pa.ChunkedArray, name: str, decimal: str = ".") -> np.ndarray:
     """Numeric targets as float64 (empty = NaN); a column with no number at all is kept as class labels."""
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return _to_float(path, delimiter, column, name, empty_is_nan=True)
     cells = [c.strip() for c in column.to_pylist() if c is not None and c.strip()]
-    if cells and not any(_is_number(c) for c in cells):
+    if cells and not any(_is_number(_point(c, decimal)) for c in cells):
         return np.asarray([("" if c is None else c.strip()) for c in column.to_pylist()], dtype=str)
-    return _to_float(path, delimiter, column, name, empty_is_nan=True)
+    return _to_float(path, delimiter, column, name, empty_is_nan=True, decimal=decimal)
 
 
 def _strings(column: pa.ChunkedArray) -> np.ndarray:
@@ -131,28 +157,30 @@ def _check_named(path: Path, header: Sequence[str], roles: ColumnRoles) -> None:
 
 def parts_from_table(
     path: Path, table: pa.Table, roles: ColumnRoles, *, delimiter: str | None,
-    wavelengths: Sequence[float] | None, wavelength_unit: str | None,
+    wavelengths: Sequence[float] | None, wavelength_unit: str | None, decimal: str = ".",
 ) -> SpectraParts:
-    """Split a wide table into SpectraParts according to ``roles`` (see the module docstring)."""
+    """Split a wide table into SpectraParts according to ``roles`` (see the module docstring); ``decimal`` is the
+    decimal separator of text cells and numeric headers."""
     header = table.column_names
     _check_named(path, header, roles)
     if len(set(header)) != len(header):
         raise SpectraFileError(f"{path}: duplicate column names in the header")
     if table.num_rows == 0:
         raise EmptyDatasetError(f"{path}: no data rows")
-    numeric = [c for c in header if c not in roles.named() and _is_number(c)]
+    numeric = [c for c in header if c not in roles.named() and _is_number(_point(c, decimal))]
     spectral = numeric or [c for c in header if c not in roles.named()]
     if not spectral:
         raise EmptyDatasetError(f"{path}: no spectral columns (all columns are ids, targets, partition or metadata)")
     metadata = [c for c in header if c not in spectral and c not in roles.named()] + list(roles.metadata_columns)
-    X = np.column_stack([_to_float(path, delimiter, table.column(c), c, empty_is_nan=False) for c in spectral])
+    X = np.column_stack([_to_float(path, delimiter, table.column(c), c, empty_is_nan=False, decimal=decimal)
+                         for c in spectral])
     X.setflags(write=False)
     axis = np.asarray(wavelengths, dtype=np.float64) if wavelengths is not None else \
-        np.asarray([float(c) for c in spectral]) if numeric else None
+        np.asarray([float(_point(c, decimal)) for c in spectral]) if numeric else None
     return SpectraParts(
         source=str(path), spectra=X, wavelengths=axis, wavelength_unit=wavelength_unit,
         sample_ids=_strings(table.column(roles.id_column)) if roles.id_column else None,
-        targets={t: _target(path, delimiter, table.column(t), t) for t in roles.targets},
+        targets={t: _target(path, delimiter, table.column(t), t, decimal) for t in roles.targets},
         metadata={m: _strings(table.column(m)) for m in metadata},
         partition=np.char.lower(np.char.strip(_strings(table.column(roles.partition_column))))
         if roles.partition_column else None,
@@ -161,14 +189,21 @@ def parts_from_table(
 
 def read_csv_parts(
     path: str | Path, roles: ColumnRoles, *, delimiter: str | None = None,
-    wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None,
+    wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, decimal: str | None = None,
 ) -> SpectraParts:
-    """Read a wide CSV/TSV (``.gz`` allowed) as strings, then type each column by its role."""
+    """Read a wide CSV/TSV (``.gz`` allowed) as strings, then type each column by its role.
+
+    ``delimiter`` and ``decimal`` (``.`` or ``,``) are detected when None: a decimal comma only with another
+    delimiter than the comma, when the first data rows hold comma numbers and no point numbers."""
     path = Path(path)
     line = _first_line(path)
     if not line.strip():
         raise EmptyDatasetError(f"{path}: file is empty (no header row)")
     delimiter = delimiter or detect_delimiter(path, line)
+    if decimal is not None and (decimal not in DECIMALS or decimal == delimiter):
+        raise SpectraFileError(f"{path}: decimal separator {decimal!r} must be one of {list(DECIMALS)} and differ "
+                               f"from the delimiter {delimiter!r}")
+    decimal = decimal or detect_decimal(path, delimiter)
     header = [c.strip() for c in next(csv.reader([line], delimiter=delimiter))]
     try:
         table = pacsv.read_csv(
@@ -180,7 +215,7 @@ def read_csv_parts(
     except pa.ArrowInvalid as exc:
         raise SpectraFileError(f"{path}: malformed CSV: {exc}") from None
     return parts_from_table(path, table, roles, delimiter=delimiter, wavelengths=wavelengths,
-                            wavelength_unit=wavelength_unit)
+                            wavelength_unit=wavelength_unit, decimal=decimal)
 
 
 def read_parquet_parts(

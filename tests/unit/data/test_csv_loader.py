@@ -157,3 +157,40 @@ def test_cells_with_spaces_are_numbers_and_odd_numerals_name_their_cell(tmp_path
     assert ds.spectra.tolist() == [[7.0, 0.5]]
     with pytest.raises(SpectraFileError, match=r"row 2 .*column '902'.*'1_000'"):
         load_csv(_write(tmp_path, "id,fat,900,902\na,1,7,1_000\n", "odd.csv"), targets=["fat"], id_column="id")
+
+
+def test_decimal_commas_with_semicolons_are_detected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id;fat;grade;batch;900;902,5;905\na;1,5;low;b,1;0,1;0,2;3e-1\nb;2;high;b,2;0,4;0,5;0,6\n")
+    ds = load_csv(path, targets=["fat", "grade"], id_column="id")
+    np.testing.assert_array_equal(ds.wavelengths, [900.0, 902.5, 905.0])
+    np.testing.assert_array_equal(ds.spectra, [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])
+    np.testing.assert_array_equal(ds.target("fat"), [1.5, 2.0])
+    assert ds.target("grade").tolist() == ["low", "high"]
+    assert ds.metadata.column("batch").to_pylist() == ["b,1", "b,2"]  # metadata text is left as written
+
+
+def test_decimal_points_with_semicolons_stay_points_and_a_given_decimal_wins(tmp_path: Path) -> None:
+    points = _write(tmp_path, "id;fat;900;902\na;1.5;0.1;0.2\nb;2;0.3;0.4\n")
+    np.testing.assert_array_equal(load_csv(points, targets=["fat"], id_column="id").spectra, [[0.1, 0.2], [0.3, 0.4]])
+    # the first five data rows hold integers only: nothing to detect; an explicit comma reads a later 6,5
+    rows = "".join(f"r{i};{i};{i};{i}\n" for i in range(5))
+    ints = _write(tmp_path, f"id;fat;900;902\n{rows}z;9;5;6,5\n", name="ints.csv")
+    with pytest.raises(SpectraFileError, match=r"row 7 \(data row 6\), column '902': expected a number, got '6,5'"):
+        load_csv(ints, targets=["fat"], id_column="id")
+    assert load_csv(ints, targets=["fat"], id_column="id", decimal=",").spectra[5].tolist() == [5.0, 6.5]
+
+
+def test_a_decimal_separator_equal_to_the_delimiter_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,fat,900\na,1,0.1\n")
+    with pytest.raises(SpectraFileError, match=r"decimal separator ',' must be one of \['\.', ','\] and differ from "
+                                               r"the delimiter ','"):
+        load_csv(path, targets=["fat"], id_column="id", decimal=",")
+    with pytest.raises(SpectraFileError, match=r"decimal separator ':'"):
+        load_csv(path, targets=["fat"], id_column="id", decimal=":")
+
+
+def test_a_bad_cell_in_a_decimal_comma_file_says_how_it_was_read(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id;fat;900;902\na;1,5;0,1;0,2\nb;2;0,3;x\n")
+    with pytest.raises(SpectraFileError, match=r"row 3 \(data row 2\), column '902': expected a number, got 'x' "
+                                               r"\(decimal comma read as a point\)"):
+        load_csv(path, targets=["fat"], id_column="id")
