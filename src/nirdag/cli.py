@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 import nirdag
+from nirdag.bundle import wide_predictions
 from nirdag.errors import NirdagError
 from nirdag.output import OutputFormat, render, write
 from nirdag.provenance_view import provenance_tree
@@ -342,6 +343,8 @@ def predict(
     data_format: Annotated[str | None, typer.Option("--format", help="Format of DATA when the path does not "
                                                     "tell.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Sample id column of a wide table.")] = None,
+    wide: Annotated[bool, typer.Option(help="One row per sample with a column per target (default: one row per "
+                                           "sample and target).")] = False,
 ) -> None:
     """Predict new spectra with a bundle (verified before loading) or a workspace chain; no target needed."""
     if len(paths) != (1 if run_id else 2):
@@ -352,6 +355,7 @@ def predict(
         table = nirdag.predict(paths[0], dataset, fold_mean=fold_mean, resample=resample)
     else:
         table = nirdag.replay(workspace, run_id, dataset, chain=chain, fold_mean=fold_mean, resample=resample)
+    table = wide_predictions(table) if wide else table
     fmt: OutputFormat = "parquet" if output is not None and output.suffix == ".parquet" else "csv"
     write(table, fmt if output is not None else "table", _err if output is not None else _out, output)
 

@@ -22,6 +22,7 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.preprocessing import StandardScaler
 
 import nirdag
+from nirdag.bundle import wide_predictions
 from nirdag.data import SpectraDataset
 from nirdag.data.errors import DataError
 from nirdag.operators import SNV, SavitzkyGolay
@@ -138,6 +139,12 @@ def test_bundle_predicts_every_target_as_the_run_stored_it(run, tecator, tmp_pat
     assert len(stored) == len(run.plan.test_rows) * len(TARGETS)
     assert max(abs(got[(s["sample_id"], s["target"])] - s["y_pred"]) for s in stored) == 0.0
     assert all(np.isfinite(r["y_pred_fold_mean"]) for r in out)
+    wide = wide_predictions(nirdag.predict(path, tecator, fold_mean=True))
+    assert wide.column_names == ["sample_id", *(f"{t}{s}" for t in TARGETS for s in ("", "_fold_mean"))]
+    assert wide.column("sample_id").to_pylist() == tecator.sample_ids.tolist()
+    for row in wide.to_pylist():
+        for t in TARGETS:
+            assert got[(row["sample_id"], t)] == row[t]
 
 
 def test_refit_target_ranks_on_that_targets_rmsecv(tecator, tmp_path):
@@ -257,3 +264,15 @@ def test_the_cli_ranks_a_multi_target_run(tmp_path):
                          env={**os.environ, "COLUMNS": "250"}).stdout
     assert "mean RMSECV/SD over the targets" in out
     assert "rmsecv_moisture" in out
+    run_id = nirdag.Workspace(tmp_path / "ws").runs().column("run_id")[0].as_py()
+    data = tmp_path / "new.csv"
+    spectra = nirdag.datasets.tecator().spectra[:2]
+    header = ",".join(repr(float(w)) for w in nirdag.datasets.tecator().wavelengths)
+    data.write_text(f"id,{header}\n" + "".join(f"s{i}," + ",".join(map(repr, row.tolist())) + "\n"
+                                                for i, row in enumerate(spectra)), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "nirdag", "predict", str(data), "--run", run_id, "--workspace",
+                           str(tmp_path / "ws"), "--id-column", "id", "--wide", "-o", str(tmp_path / "wide.csv")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = (tmp_path / "wide.csv").read_text().splitlines()
+    assert lines[0] == '"sample_id","fat","moisture","protein"' and len(lines) == 3

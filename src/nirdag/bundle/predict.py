@@ -11,7 +11,7 @@ import pyarrow as pa
 from threadpoolctl import threadpool_limits
 
 from nirdag.bundle.archive import LoadedBundle, read_bundle
-from nirdag.bundle.errors import SpectraMismatchError
+from nirdag.bundle.errors import BundleError, SpectraMismatchError
 from nirdag.bundle.fitted import FittedChain
 from nirdag.data import SpectraDataset
 from nirdag.operators import Resample
@@ -108,3 +108,20 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
     loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key)
     return predict_chain(loaded.chain, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids,
                          where=f"spectra for bundle {loaded.path}")
+
+
+def wide_predictions(table: pa.Table) -> pa.Table:
+    """Long predictions (``sample_id, target, y_pred[, y_pred_fold_mean]``, target by target as
+    :func:`predict_chain` writes them) as one row per sample: ``sample_id``, then per target a column named after
+    it (and ``<target>_fold_mean``)."""
+    targets = list(dict.fromkeys(table.column("target").to_pylist()))
+    n = table.num_rows // max(len(targets), 1)
+    ids = table.column("sample_id").slice(0, n)
+    columns: dict[str, pa.ChunkedArray] = {"sample_id": ids}
+    for j, target in enumerate(targets):
+        block = table.slice(j * n, n)
+        if not block.column("sample_id").equals(ids) or set(block.column("target").to_pylist()) != {target}:
+            raise BundleError("predictions are not laid out target by target with the same samples")
+        for name in table.column_names[2:]:
+            columns[target + name.removeprefix("y_pred")] = block.column(name)
+    return pa.table(columns)
