@@ -51,14 +51,13 @@ class Workspace:
                         "FROM runs ORDER BY started_at DESC")
 
     def run_summary(self, run_id: str) -> pa.Table:
-        """A run's row with its chain count, best pooled RMSECV (regression) and, for either task, its rank metric
-        and the best chain's pooled CV value of it (from ``v_runs``)."""
+        """A run's row with its chain count and, from ``v_runs``, its rank metric, the best chain and its pooled CV
+        value of that metric (``best_rmsecv`` when the run ranks on one target's rmse)."""
         quoted = run_id.replace("'", "''")
         table = self.sql(
             "SELECT r.run_id, r.status, r.started_at, r.finished_at, r.dataset_hash, r.pipeline_hash, r.seed, "
             "r.nirdag_version, r.error, (SELECT count(*) FROM chains c WHERE c.run_id = r.run_id) AS n_chains, "
-            "(SELECT min(s.value) FROM scores s WHERE s.run_id = r.run_id AND s.fold_id = 'cv' AND s.metric = 'rmse')"
-            " AS best_rmsecv, v.rank_metric, v.best_cv_value, v.best_chain_id "
+            "v.best_rmsecv, v.rank_metric, v.best_cv_value, v.best_chain_id "
             f"FROM runs r LEFT JOIN v_runs v ON v.run_id = r.run_id WHERE r.run_id = '{quoted}'")
         if table.num_rows == 0:
             raise StoreError(f"workspace {self.path} has no run {run_id!r}")

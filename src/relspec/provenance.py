@@ -108,8 +108,17 @@ def _finding_decisions(findings: Sequence[Finding]) -> list[Decision]:
     return out
 
 
+def _ranked_by(plan: CompiledPlan) -> str:
+    """The rank metric, with the target it is computed on when the plan has several."""
+    if len(plan.targets) == 1:
+        return plan.rank_metric
+    if plan.refit.target is None:
+        return f"{plan.rank_metric} over targets {', '.join(plan.targets)}"
+    return f"{plan.rank_metric} of target {plan.refit.target!r}"
+
+
 def _selection_decisions(plan: CompiledPlan, ranking: Sequence[RankedEntry]) -> list[Decision]:
-    metric = plan.rank_metric
+    metric = _ranked_by(plan)
     order = "descending" if plan.task == "classification" else "ascending"  # accuracies: higher is better
     values = [r.metric_value for r in ranking]
     ties = [r.chain_id for r in ranking[1:] if ranking and r.metric_value == ranking[0].metric_value]

@@ -64,6 +64,11 @@ def rank_target(spec: PipelineSpec, targets: tuple[str, ...], task: Task) -> str
     if len(targets) == 1:
         return targets[0]
     metric = rank_metric(spec, task, targets)
+    if metric == "rmse" and chosen is None:
+        raise CompileError(f"refit metric 'rmse' ranks one target, and the spec has {len(targets)}: add `refit: "
+                           f"{{target: ...}}` (one of {list(targets)}), or rank on all of them with 'mean_nrmse' "
+                           "(RMSECV / SD averaged over the targets; the default with several targets) - at "
+                           "`$.refit.metric`")
     if metric == "mean_nrmse" and chosen is not None:
         raise CompileError(f"refit metric 'mean_nrmse' averages over all targets, so `refit.target` ({chosen!r}) does"
                            " not apply: remove one of them - at `$.refit.target`")

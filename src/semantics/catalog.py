@@ -5,7 +5,7 @@ Scans of result tables see completed runs only (the scan policy's default), so n
 
 from __future__ import annotations
 
-from relspec import FOLD_FINAL, POOLED_CV
+from relspec import ALL_TARGETS, FOLD_FINAL, POOLED_CV
 from relspec.plan import STEP_SEPARATOR
 from relspec.policy import MetricFunction, TableName
 from semantics.kinds import (
@@ -135,7 +135,7 @@ V_CHAIN_SCORES = ViewSpec(
     root=Join(
         left=_chains(rank_metric=_RANK_METRIC), on=("run_id", "chain_id"),
         right=Aggregate(
-            input=_where("scores", f"fold_id <> '{FOLD_FINAL}' OR partition = 'test'"),
+            input=_where("scores", f"(fold_id <> '{FOLD_FINAL}' OR partition = 'test') AND target <> '{ALL_TARGETS}'"),
             group_by=("run_id", "chain_id", "target"),
             measures=(
                 *_pivot(_POOLED, {f"cv_{m}": m for m in ALL_SCORES}),
@@ -154,7 +154,9 @@ V_TOP_CHAINS = ViewSpec(
     root=_select(
         Rank(
             input=Join(
-                left=_select(_where("scores", f"{_POOLED} AND metric <> 'n'"), "run_id", "chain_id", "target",
+                # '*' (mean_nrmse over a run's targets) is no target: runs with other target sets do not compare
+                left=_select(_where("scores", f"{_POOLED} AND metric <> 'n' AND target <> '{ALL_TARGETS}'"),
+                             "run_id", "chain_id", "target",
                              "metric", "value", loss=_LOSS),
                 right=_chains("dataset_hash"), on=("run_id", "chain_id")),
             name="rank", partition_by=("dataset_hash", "target", "metric"),

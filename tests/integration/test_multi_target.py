@@ -103,7 +103,15 @@ def test_ranking_is_the_mean_of_rmsecv_over_each_targets_sd_and_sql_reproduces_i
     assert best["rmsecv_fat"] == pytest.approx(rmsecv[(best["branch_name"], best["n_components"], "fat")])
     (summary,) = run.sql(f"SELECT * FROM v_runs WHERE run_id = '{run.run_id}'").to_pylist()
     assert (summary["best_chain_id"], summary["rank_metric"]) == (best["chain_id"], "mean_nrmse")
-    assert summary["best_cv_value"] == best["mean_nrmse"]
+    assert summary["best_cv_value"] == best["mean_nrmse"] and summary["best_rmsecv"] is None
+    (shown,) = nirdag.Workspace(run.workspace).run_summary(run.run_id).to_pylist()
+    assert (shown["best_rmsecv"], shown["best_cv_value"]) == (None, best["mean_nrmse"])
+    # '*' is no target: per-target views leave it out (runs with other target sets would not compare)
+    for view in ("v_top_chains", "v_chain_scores"):
+        targets = run.sql(f"SELECT DISTINCT target FROM {view} WHERE run_id = '{run.run_id}'").column(0).to_pylist()
+        assert sorted(targets) == sorted(TARGETS), view
+    ranking = run.provenance.get("ranking")
+    assert ranking.summary == "12 chains ranked by pooled CV mean_nrmse over targets fat, moisture, protein"
 
 
 def test_refit_rmsep_of_every_target_equals_sklearn(run, tecator):
@@ -157,6 +165,7 @@ def test_refit_target_ranks_on_that_targets_rmsecv(tecator, tmp_path):
     assert run.best["rmse"] == best[1]
     (summary,) = run.sql(f"SELECT * FROM v_runs WHERE run_id = '{run.run_id}'").to_pylist()
     assert (summary["best_chain_id"], summary["best_rmsecv"]) == (run.best["chain_id"], best[1])
+    assert run.provenance.get("ranking").summary.endswith("ranked by pooled CV rmse of target 'fat'")
     chosen = run.sql("SELECT branch_name, n_components FROM chains WHERE refit").to_pylist()
     assert [(c["branch_name"], c["n_components"]) for c in chosen] == [best[0][:2]]
 
@@ -225,6 +234,9 @@ def test_one_target_as_a_list_is_the_same_pipeline(tecator):
     ({"refit": {"target": "oil"}}, CompileError, r"refit target 'oil' is not one of the spec's targets.*"
                                                   r"`\$\.refit\.target`"),
     ({"refit": {"metric": "mean_nrmse", "target": "fat"}}, CompileError, r"`\$\.refit\.target`"),
+    ({"refit": {"metric": "rmse", "top_k": 1}}, CompileError,
+     r"refit metric 'rmse' ranks one target, and the spec has 3: add `refit: \{target: \.\.\.\}`.*mean_nrmse.*"
+     r"`\$\.refit\.metric`"),
     ({"pipeline": [SPLIT, {"model": {"op": "sklearn", "estimator": "sklearn.svm.SVR"}}]}, CompileError,
      r"cannot be fitted on 3 targets at once.*`\$\.pipeline\[1\]\.model`"),
 ])
