@@ -87,7 +87,7 @@ def _names(text: str | None) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()] if text else []
 
 
-def _load_data(data: Path | None, say=_say, **options):
+def _load_data(data: Path | None, say=_say, predicting: bool = False, **options):
     if data is None:
         return nirdag.datasets.tecator()
     with warnings.catch_warnings(record=True) as caught:
@@ -96,11 +96,12 @@ def _load_data(data: Path | None, say=_say, **options):
     for warning in caught:
         _err.print(f"warning: {warning.message}", highlight=False, markup=False)
     axis = dataset.wavelengths
-    say(
-        f"loaded {data}: {dataset.n_samples} samples ({(dataset.partition == 'train').sum()} train) x "
-        f"{dataset.n_wavelengths} spectral columns, axis {axis[0]:g}..{axis[-1]:g} {dataset.wavelength_unit}, "
-        f"targets {sorted(dataset.targets)}"
-    )
+    shape = f"{dataset.n_wavelengths} spectral columns, axis {axis[0]:g}..{axis[-1]:g} {dataset.wavelength_unit}"
+    if predicting:  # spectra to predict: partitions and reference values play no part
+        say(f"loaded {data}: {dataset.n_samples} spectra to predict x {shape}")
+    else:
+        say(f"loaded {data}: {dataset.n_samples} samples ({(dataset.partition == 'train').sum()} train) x {shape}, "
+            f"targets {sorted(dataset.targets)}")
     return dataset
 
 
@@ -350,7 +351,7 @@ def predict(
     if len(paths) != (1 if run_id else 2):
         raise typer.BadParameter("give BUNDLE DATA, or DATA with --run RUN_ID" if run_id is None else
                                  "with --run give only DATA")
-    dataset = _load_data(paths[-1], say=_say_err, format=data_format, id_column=id_column)
+    dataset = _load_data(paths[-1], say=_say_err, predicting=True, format=data_format, id_column=id_column)
     if run_id is None:
         table = nirdag.predict(paths[0], dataset, fold_mean=fold_mean, resample=resample)
     else:

@@ -286,5 +286,6 @@ def test_the_cli_ranks_a_multi_target_run(tmp_path):
                            str(tmp_path / "ws"), "--id-column", "id", "--wide", "-o", str(tmp_path / "wide.csv")],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    assert "2 spectra to predict x 100 spectral columns" in done.stderr
     lines = (tmp_path / "wide.csv").read_text().splitlines()
     assert lines[0] == '"sample_id","fat","moisture","protein"' and len(lines) == 3
