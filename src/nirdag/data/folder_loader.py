@@ -18,6 +18,7 @@ import pyarrow.csv as pacsv
 
 from nirdag.data.errors import DataError, EmptyDatasetError, MissingColumnError, SpectraFileError
 from nirdag.data.parts import SpectraParts
+from nirdag.data.table_loader import COMMA_NUMBER, POINT_NUMBER, numeric_share
 
 _FILE_NAME = re.compile(r"(?P<role>[xym])(?P<split>cal|val|train|test)\.csv(?:\.gz)?", re.IGNORECASE)
 # Each family lists its training split first: that is also the order in which splits are concatenated.
@@ -37,8 +38,9 @@ class _Head:
 
     path: Path
     delimiter: str
-    rows: list[list[str]]
+    rows: list[list[str]]  # numbers written with a decimal comma are given here with a point
     first_line: int  # 1-based physical line of rows[0]
+    decimal: str = "."  # "," when the file writes 0,81 (with another delimiter than the comma)
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,14 @@ def _detect_delimiter(path: Path, lines: list[str]) -> str:
     A candidate absent from the first line is trivially "consistent" (one field everywhere), so it only wins when
     no candidate splits the line (a one-column file); a ragged file still gets its delimiter, and a ragged-row error.
     """
-    def score(delimiter: str) -> tuple[bool, bool, int]:
+    def score(delimiter: str) -> tuple[bool, bool, float, int]:
         try:
-            counts = [len(_fields(path, line, delimiter)) for line in lines]
+            rows = [_fields(path, line, delimiter) for line in lines]
         except SpectraFileError:  # a field over 128 KiB: this candidate does not split a wide spectra line
-            return False, False, 1
-        return counts[0] > 1, len(set(counts)) == 1, counts[0]
+            return False, False, 0.0, 1
+        counts = [len(row) for row in rows]
+        # 0,81;0,82 splits alike on ';' and on ',': the delimiter is the one whose cells read as numbers
+        return counts[0] > 1, len(set(counts)) == 1, numeric_share(c for row in rows for c in row), counts[0]
 
     return max(_DELIMITERS, key=score)
 
@@ -100,7 +104,31 @@ def _head(path: Path, delimiter: str | None) -> _Head:
         raise EmptyDatasetError(f"{path}: file is empty")
     texts = [text for _, text in lines]
     chosen = delimiter or _detect_delimiter(path, texts)
-    return _Head(path, chosen, [_fields(path, text, chosen) for text in texts], lines[0][0])
+    rows = [_fields(path, text, chosen) for text in texts]
+    decimal = _detect_decimal(rows, chosen)
+    if decimal == ",":
+        rows = [[_with_point(cell) for cell in row] for row in rows]
+    return _Head(path, chosen, rows, lines[0][0], decimal)
+
+
+def _detect_decimal(rows: list[list[str]], delimiter: str) -> str:
+    """``,`` when the delimiter is not a comma and the sniffed rows write numbers with a decimal comma and none
+    with a decimal point; else ``.``."""
+    if delimiter == ",":
+        return "."
+    cells = [cell.strip() for row in rows for cell in row]
+    comma = sum(bool(COMMA_NUMBER.match(c)) for c in cells)
+    point = sum(bool(POINT_NUMBER.match(c)) for c in cells)
+    return "," if comma and not point else "."
+
+
+def _with_point(cell: str) -> str:
+    return cell.replace(",", ".") if COMMA_NUMBER.match(cell.strip()) else cell
+
+
+def _points(values: pa.ChunkedArray, decimal: str) -> pa.ChunkedArray:
+    """Text cells with a decimal comma written with a point (what Arrow casts)."""
+    return pc.replace_substring(values, ",", ".") if decimal == "," else values
 
 
 def _number(cell: str) -> float | None:
@@ -180,7 +208,7 @@ def _arrow_table(head: _Head, has_header: bool, value_type: pa.DataType) -> pa.T
             parse_options=pacsv.ParseOptions(delimiter=head.delimiter),
             # only an empty cell is missing: "nan" is a number and "NA" is text, as for pc.cast
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, value_type), null_values=[""],
-                                                 strings_can_be_null=False),
+                                                 strings_can_be_null=False, decimal_point=head.decimal),
         )
 
 
@@ -218,7 +246,8 @@ def _first_bad_row(values: pa.ChunkedArray) -> int:
 
 def _bad_cell_error(cells: _Cells) -> SpectraFileError:
     """Name the first bad cell in reading order: later columns are searched only above the best row so far."""
-    trimmed = [pc.utf8_trim_whitespace(values) for values in cells.columns]  # as Arrow trims numbers
+    trimmed = [_points(pc.utf8_trim_whitespace(values), cells.head.decimal)  # as Arrow trims and reads numbers
+               for values in cells.columns]
     row, col = cells.n_rows, 0
     for j, values in enumerate(trimmed):
         above = values.slice(0, row)
@@ -387,7 +416,9 @@ def _targets(ys: list[_Cells]) -> dict[str, np.ndarray]:
     for j, name in enumerate(names):
         column = pc.utf8_trim_whitespace(
             pa.chunked_array([chunk for y in ys for chunk in y.columns[j].chunks], pa.string()))
-        missing = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+        numbers = pa.chunked_array([chunk for y in ys for chunk in _points(
+            pc.utf8_trim_whitespace(y.columns[j]), y.head.decimal).chunks], pa.string())
+        missing = pc.if_else(pc.equal(numbers, ""), pa.scalar(None, pa.string()), numbers)
         if _castable(missing):
             targets[name] = pc.cast(missing, pa.float64()).to_numpy()
         else:

@@ -13,7 +13,7 @@ import gzip
 import io
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +28,8 @@ from nirdag.data.parts import SpectraParts
 
 DELIMITERS = (",", ";", "\t")
 DECIMALS = (".", ",")
-_COMMA_NUMBER = re.compile(r"^[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?$")
-_POINT_NUMBER = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?$")
+COMMA_NUMBER = re.compile(r"^[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?$")
+POINT_NUMBER = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?$")
 SPECTRUM_COLUMNS = ("spectrum", "spectra")
 
 
@@ -61,13 +61,26 @@ def _first_line(path: Path) -> str:
         raise SpectraFileError(f"{path}: not a readable UTF-8 text file ({exc})") from None
 
 
+def numeric_share(cells: Iterable[str]) -> float:
+    """Share of the non-empty cells that are numbers, written with a decimal point or a decimal comma."""
+    values = [c.strip() for c in cells if c.strip()]
+    numbers = sum(_is_number(c) or bool(COMMA_NUMBER.match(c)) for c in values)
+    return numbers / len(values) if values else 0.0
+
+
 def detect_delimiter(path: Path, line: str) -> str:
-    """The candidate delimiter that splits the header into the most fields (tab for ``.tsv``)."""
+    """The candidate delimiter that splits the header (tab for ``.tsv``): the one whose first data row reads best
+    as numbers (``0,81;0,82`` splits on ',' too), then the one giving the most fields."""
     if ".tsv" in path.suffixes:
         return "\t"
+    with _open_text(path) as fh:
+        fh.readline()
+        data = fh.readline().rstrip("\r\n")
     counts = {d: line.count(d) for d in DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    split = [d for d in DELIMITERS if counts[d]]
+    if not split:
+        return ","
+    return max(split, key=lambda d: (numeric_share(next(csv.reader([data], delimiter=d), [])), counts[d]))
 
 
 def detect_decimal(path: Path, delimiter: str) -> str:
@@ -79,8 +92,8 @@ def detect_decimal(path: Path, delimiter: str) -> str:
         rows = csv.reader(fh, delimiter=delimiter)
         next(rows, None)
         cells = [c.strip() for row in itertools.islice(rows, 5) for c in row]
-    comma = sum(bool(_COMMA_NUMBER.match(c)) for c in cells)
-    point = sum(bool(_POINT_NUMBER.match(c)) for c in cells)
+    comma = sum(bool(COMMA_NUMBER.match(c)) for c in cells)
+    point = sum(bool(POINT_NUMBER.match(c)) for c in cells)
     return "," if comma and not point else "."
 
 

@@ -194,3 +194,11 @@ def test_a_bad_cell_in_a_decimal_comma_file_says_how_it_was_read(tmp_path: Path)
     with pytest.raises(SpectraFileError, match=r"row 3 \(data row 2\), column '902': expected a number, got 'x' "
                                                r"\(decimal comma read as a point\)"):
         load_csv(path, targets=["fat"], id_column="id")
+
+
+def test_more_decimal_commas_than_semicolons_still_split_on_semicolons(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id;fat;900,5;902,5;905,5\na;1,5;0,1;0,2;0,3\nb;2,25;0,4;0,5;0,6\n")
+    ds = load_csv(path, targets=["fat"], id_column="id")
+    np.testing.assert_array_equal(ds.wavelengths, [900.5, 902.5, 905.5])
+    np.testing.assert_array_equal(ds.target("fat"), [1.5, 2.25])
+    np.testing.assert_array_equal(ds.spectra, [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])

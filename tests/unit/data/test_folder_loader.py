@@ -480,3 +480,30 @@ def test_spectra_like_matrix_is_never_taken_for_a_header(rows: list[list[float]]
     spectra = _round_trip(rows, sep, header=None)
     assert spectra.shape == (len(rows), len(rows[0]))
     assert [repr(v) for v in spectra.ravel().tolist()] == [repr(v) for row in rows for v in row]
+
+
+def _comma(values: np.ndarray) -> list[list[object]]:
+    return [[repr(float(v)).replace(".", ",") for v in row] for row in values]
+
+
+def test_decimal_commas_are_detected_per_file(tmp_path: Path) -> None:
+    cal, val = _matrix(7, 5), _matrix(3, 5, start=1.0)
+    axis = [1100.5, 1200.5, 1300.5, 1400.5, 1500.5]
+    _write(tmp_path, "Xcal.csv", [[str(a).replace(".", ",") for a in axis], *_comma(cal)])
+    _write(tmp_path, "Xval.csv", [[str(a) for a in axis], *_rows(val)])  # this file writes points
+    _write(tmp_path, "Ycal.csv", [["fat", "grade"], *[[f"{v},5", "low"] for v in range(7)]])
+    _write(tmp_path, "Yval.csv", [["fat", "grade"], *[[f"{v}.5", "high"] for v in range(3)]])
+    parts = read_folder_parts(tmp_path)
+    np.testing.assert_array_equal(parts.spectra, np.vstack([cal, val]))
+    np.testing.assert_array_equal(parts.wavelengths, axis)
+    np.testing.assert_array_equal(parts.targets["fat"], [*(v + 0.5 for v in range(7)), 0.5, 1.5, 2.5])
+    assert parts.targets["grade"].tolist() == ["low"] * 7 + ["high"] * 3
+
+
+def test_a_bad_cell_in_a_decimal_comma_file_is_named(tmp_path: Path) -> None:
+    cal = _comma(_matrix(7, 5))
+    cal[4][2] = "x"
+    _write(tmp_path, "Xcal.csv", cal)
+    _write(tmp_path, "Ycal.csv", [[v] for v in range(7)])
+    with pytest.raises(SpectraFileError, match=r"row 5 \(data row 5\), column 3: expected a number, got 'x'"):
+        read_folder_parts(tmp_path)
