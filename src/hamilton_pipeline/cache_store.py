@@ -214,17 +214,21 @@ class CacheStore:
                 if shard.is_dir():
                     yield from os.scandir(shard.path)
 
+    def _stats(self) -> Iterator[tuple[os.DirEntry[str], os.stat_result]]:
+        """Every file with its stat (a file removed meanwhile by another process is skipped)."""
+        for item in self._files():
+            try:
+                yield item, item.stat()
+            except FileNotFoundError:
+                continue
+
     def prune(self) -> int:
         """Remove stale temp files, then the least recently used entries until the folder fits the cap.
 
         Returns the number of entries removed.
         """
         now, entries, removed = time.time(), [], 0
-        for item in self._files():
-            try:
-                info = item.stat()
-            except FileNotFoundError:
-                continue
+        for item, info in self._stats():
             if item.name.startswith(TEMP_PREFIX):
                 if now - info.st_mtime > STALE_TEMP_SECONDS:
                     Path(item.path).unlink(missing_ok=True)
@@ -244,11 +248,7 @@ class CacheStore:
     def stats(self) -> CacheStats:
         by_kind: dict[str, list[int]] = {}
         temps, uses = 0, []
-        for item in self._files():
-            try:
-                info = item.stat()
-            except FileNotFoundError:
-                continue
+        for item, info in self._stats():
             if item.name.startswith(TEMP_PREFIX):
                 temps += 1
             elif item.name.endswith(SUFFIX):
