@@ -52,8 +52,8 @@ def _one(session: WorkspaceSession, query: str, what: str) -> dict[str, Any]:
     return rows[0]
 
 
-def resolve_chain(session: WorkspaceSession, run_id: str, chain: str, ranked_on: str) -> str:
-    """``best`` (the refit chain ranked first by its pooled CV rank metric of target ``ranked_on``: lowest RMSECV or
+def resolve_chain(session: WorkspaceSession, run_id: str, chain: str) -> str:
+    """``best`` (the refit chain ranked first by its pooled CV rank metric on its rank target: lowest RMSECV or
     mean_nrmse, or highest accuracy / balanced accuracy for a classifier), a full chain_id, or a unique prefix of
     >= 8."""
     rid = _q(run_id)
@@ -61,8 +61,8 @@ def resolve_chain(session: WorkspaceSession, run_id: str, chain: str, ranked_on:
         higher = ", ".join(f"'{m}'" for m in sorted(HIGHER_IS_BETTER))
         return _one(session, (
             "SELECT c.chain_id FROM chains c JOIN scores s ON s.run_id = c.run_id AND s.chain_id = c.chain_id "
-            f"WHERE c.run_id = '{rid}' AND c.refit AND s.fold_id = 'cv' AND s.target = '{_q(ranked_on)}' "
-            "AND s.metric = coalesce(c.rank_metric, 'rmse') "
+            f"WHERE c.run_id = '{rid}' AND c.refit AND s.fold_id = 'cv' AND s.target = coalesce(c.rank_target, "
+            "s.target) AND s.metric = coalesce(c.rank_metric, 'rmse') "
             f"ORDER BY CASE WHEN s.metric IN ({higher}) THEN -s.value ELSE s.value END, c.n_components, c.chain_id "
             "LIMIT 1"), f"run {run_id!r} has no refit chain")["chain_id"]
     if len(chain) < _ID_PREFIX_MIN:
@@ -87,8 +87,7 @@ def chain_facts(workspace: str | Path, run_id: str, chain: str = "best") -> Chai
         session, f"SELECT spec_json FROM pipelines WHERE pipeline_hash = '{_q(run['pipeline_hash'])}'",
         f"no pipeline {run['pipeline_hash']}")["spec_json"]))
     targets = spec_targets(spec)
-    ranked_on = spec.refit.target or (targets[0] if len(targets) == 1 else ALL_TARGETS)
-    chain_id = resolve_chain(session, run_id, chain, ranked_on)
+    chain_id = resolve_chain(session, run_id, chain)
     row = _one(session, f"SELECT * FROM chains WHERE run_id = '{_q(run_id)}' AND chain_id = '{chain_id}'",
                f"no chain {chain_id}")
     data = _one(session, f"SELECT wavelengths, wavelength_unit FROM datasets WHERE dataset_hash = "
