@@ -14,7 +14,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from nirdag.operators import MSC, SNV, Detrend, SavitzkyGolay
+from nirs_core.operators import MSC, SNV, Detrend, SavitzkyGolay
 
 GOALS = {"SNV": 5.0, "SavitzkyGolay(11,2,1)": 10.0}
 

@@ -16,7 +16,7 @@ from sklearn.cross_decomposition import PLSRegression
 from threadpoolctl import threadpool_limits
 
 from nirdag import datasets
-from nirdag.operators import PLSSweep
+from nirs_core.operators import PLSSweep
 
 K = 20
 GOAL = 10.0

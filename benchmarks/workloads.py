@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nirdag.data import SpectraDataset, tecator
-from nirdag.data.synthetic import synthetic
+from nirs_core.data import SpectraDataset, tecator
+from nirs_core.data.synthetic import synthetic
 
 GRID = ("snv", "msc", "sg1", "detrend")
 SG = {"window_length": 11, "polyorder": 2, "deriv": 1}

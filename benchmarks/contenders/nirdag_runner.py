@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from nirdag.api import run as nirdag_run
-from nirdag.data import SpectraDataset
+from nirs_core.data import SpectraDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import read_task, write_result

@@ -1,6 +1,6 @@
 """Errors of the workspace store and the SQL session."""
 
-from nirdag.errors import NirdagError
+from nirs_core.errors import NirdagError
 
 
 class StoreError(NirdagError):
@@ -13,3 +13,7 @@ class QueryError(NirdagError):
 
 class CorruptBlobError(StoreError):
     """A content-addressed blob's bytes no longer hash to its name (changed on disk) or it is missing."""
+
+
+class CacheError(NirdagError):
+    """The node cache cannot store a value (not an array record) or was given a bad key, kind or size cap."""

@@ -20,7 +20,7 @@ from datafusion_engine.errors import StoreError
 from datafusion_engine.schemas import DATASETS, SPECTRA
 from datafusion_engine.session import WorkspaceSession, plain_strings
 from datafusion_engine.store import WorkspaceStore
-from nirdag.data import SpectraDataset
+from nirs_core.data import SpectraDataset
 
 
 def _map_column(names: list[str], columns: list[pa.Array], n: int, value_type: pa.DataType) -> pa.MapArray:

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 from hamilton.lifecycle import NodeExecutionMethod
 
+from datafusion_engine.cache_store import CacheStore, Entry, Scalar
+from datafusion_engine.errors import CacheError
 from datafusion_engine.schemas import CacheStatus
-from hamilton_pipeline.cache_store import CacheStore, Entry, Scalar
-from hamilton_pipeline.errors import CacheError
-from hamilton_pipeline.results import FoldSweep
+from nirs_modelling.results import FoldSweep
 from relspec.hashing import short
 from relspec.policy import CachedNodeKind
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-import nirdag.operators
+import nirs_core.operators
 import relspec.operator_map
-from hamilton_pipeline import compute
-from hamilton_pipeline.targets import target_values
-from nirdag.data import SpectraDataset
+from nirs_core.data import SpectraDataset
+from nirs_modelling import compute
+from nirs_modelling.targets import target_values
 from relspec.hashing import sha256_of
 from relspec.plan import CompiledPlan, FoldSpec, HoistedNode, SweepGroup
 
@@ -66,7 +66,7 @@ def _sources(folder: Path) -> list[Path]:
 @functools.cache
 def code_fingerprint() -> str:
     """sha256 over the sources that compute cached values and the versions of the numeric libraries."""
-    files = [*_sources(Path(nirdag.operators.__file__).parent), Path(relspec.operator_map.__file__),
+    files = [*_sources(Path(nirs_core.operators.__file__).parent), Path(relspec.operator_map.__file__),
              Path(compute.__file__)]
     digest = hashlib.sha256()
     for path in files:

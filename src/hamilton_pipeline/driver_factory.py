@@ -10,15 +10,15 @@ import numpy as np
 import pyarrow as pa
 from hamilton import ad_hoc_utils, driver
 
-from hamilton_pipeline import compute, stacking, tables
 from hamilton_pipeline.cache import cache_tags
 from hamilton_pipeline.cache_keys import KeyMaker
 from hamilton_pipeline.executors import Offload, direct
 from hamilton_pipeline.node_factory import make_node
 from hamilton_pipeline.progress import CHAINS_TAG
-from hamilton_pipeline.results import FoldSweep, GroupCV
-from hamilton_pipeline.targets import target_values
-from nirdag.data import SpectraDataset
+from nirs_core.data import SpectraDataset
+from nirs_modelling import compute, stacking, tables
+from nirs_modelling.results import FoldSweep, GroupCV
+from nirs_modelling.targets import target_values
 from relspec.hashing import short
 from relspec.plan import CompiledPlan, StackGroup, SweepGroup
 

@@ -1,6 +1,6 @@
 """Errors of the execution engine."""
 
-from nirdag.errors import NirdagError
+from nirs_core.errors import NirdagError
 
 
 class PictureError(NirdagError):
@@ -14,6 +14,3 @@ class ExecutorError(NirdagError):
 class NodeError(NirdagError):
     """A node raised while the plan ran; the message names the node and the chains it serves."""
 
-
-class CacheError(NirdagError):
-    """The node cache cannot store a value (not an array record) or was given a bad key, kind or size cap."""

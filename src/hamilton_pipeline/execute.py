@@ -10,8 +10,8 @@ import pyarrow as pa
 from rich.console import Console
 from threadpoolctl import threadpool_limits
 
+from datafusion_engine.cache_store import CacheStore
 from hamilton_pipeline.cache import NodeCache
-from hamilton_pipeline.cache_store import CacheStore
 from hamilton_pipeline.driver_factory import (
     CHAIN_RANKING,
     CHAIN_SCORES,
@@ -24,9 +24,9 @@ from hamilton_pipeline.driver_factory import (
 from hamilton_pipeline.errors import NodeError
 from hamilton_pipeline.executors import execution_for
 from hamilton_pipeline.progress import RunProgress
-from hamilton_pipeline.results import FinalFit, RankedChain
 from hamilton_pipeline.timing import NodeEvent, NodeTimer
-from nirdag.data import SpectraDataset
+from nirs_core.data import SpectraDataset
+from nirs_modelling.results import FinalFit, RankedChain
 from relspec.hashing import short
 from relspec.plan import CompiledPlan
 

@@ -27,7 +27,7 @@ _LAZY = {
     "spec_schema": ("relspec.json_schema", "spec_json_schema"),
     "RunResult": ("nirdag.api", "RunResult"),
     "Workspace": ("nirdag.workspace", "Workspace"),
-    "load_csv": ("nirdag.data", "load_csv"),
+    "load_csv": ("nirs_core.data", "load_csv"),
     "load_dataset": ("nirdag.api", "load_dataset"),
     "datasets": ("nirdag.datasets", None),
 }

@@ -21,22 +21,22 @@ from rich.console import Console
 
 from datafusion_engine import TABLE_SCHEMAS, RunRow, WorkspaceStore
 from datafusion_engine import artifact_housekeeping as housekeeping
+from datafusion_engine.cache_store import DEFAULT_MAX_BYTES, CacheStore, workspace_cache
 from datafusion_engine.documents import read_document
 from datafusion_engine.scan_metrics import ScanMetrics
 from datafusion_engine.spectra_store import read_delta_source, save_dataset
 from hamilton_pipeline import build_driver as _build_driver
 from hamilton_pipeline import execute_plan
-from hamilton_pipeline.cache_store import DEFAULT_MAX_BYTES, CacheStore, workspace_cache
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.bundle import predict_chain
 from nirdag.bundle.artifacts import persist_fits
 from nirdag.bundle.export import export_chain, workspace_chain
-from nirdag.data import SpectraDataset, dataset_from_parts, load_parts, tecator
-from nirdag.data.errors import DataError
-from nirdag.data.from_parts import NonFinite
-from nirdag.data.loading import FileFormat, detect_format
-from nirdag.data.table_loader import ColumnRoles, parts_from_table
 from nirdag.run_provenance import run_provenance
+from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecator
+from nirs_core.data.errors import DataError
+from nirs_core.data.from_parts import NonFinite
+from nirs_core.data.loading import FileFormat, detect_format
+from nirs_core.data.table_loader import ColumnRoles, parts_from_table
 from relspec import (
     ALL_TARGETS,
     POOLED_CV,

@@ -18,9 +18,9 @@ from rich.console import Console
 
 import nirdag
 from nirdag.bundle import wide_predictions
-from nirdag.errors import NirdagError
 from nirdag.output import OutputFormat, render, write
 from nirdag.provenance_view import provenance_tree
+from nirs_core.errors import NirdagError
 from relspec.policy import ExecutorKind
 from relspec.provenance import why_not_refit
 from relspec.tasks import spec_targets

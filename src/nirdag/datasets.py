@@ -1,7 +1,7 @@
 """Datasets at hand: ``nirdag.datasets.tecator()``, ``nirdag.datasets.synthetic(...)``, ``nirdag.datasets.list()``."""
 
-from nirdag.data.embedded import list_datasets as list
-from nirdag.data.embedded import tecator
-from nirdag.data.synthetic import synthetic
+from nirs_core.data.embedded import list_datasets as list
+from nirs_core.data.embedded import tecator
+from nirs_core.data.synthetic import synthetic
 
 __all__ = ["list", "synthetic", "tecator"]

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
-from nirdag.errors import NirdagError
+from nirs_core.errors import NirdagError
 
 OutputFormat = Literal["table", "csv", "json", "parquet"]
 

@@ -12,11 +12,11 @@ import pyarrow as pa
 
 from datafusion_engine import StoreError, WorkspaceStore
 from datafusion_engine import artifact_housekeeping as housekeeping
+from datafusion_engine.cache_store import CacheStats, workspace_cache
 from datafusion_engine.documents import read_document
 from datafusion_engine.runs import repair_runs
 from datafusion_engine.scan_metrics import ScanMetrics
 from datafusion_engine.spectra_store import load_stored_dataset
-from hamilton_pipeline.cache_store import CacheStats, workspace_cache
 from nirdag.api import RunResult, compile, query, query_with_metrics
 from relspec.provenance import DecisionProvenanceGraph, decode_provenance
 from relspec.validation import PolicyValidation, decode_validation

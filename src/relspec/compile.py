@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import msgspec
 import numpy as np
 
-from nirdag.data import DatasetSchema, SpectraDataset
+from nirs_core.data import DatasetSchema, SpectraDataset
 from relspec.errors import CompileError, SpecError
 from relspec.findings import (
     before_split_findings,

@@ -1,6 +1,6 @@
 """Errors of the pipeline language and compiler."""
 
-from nirdag.errors import NirdagError
+from nirs_core.errors import NirdagError
 
 
 class SpecError(NirdagError):

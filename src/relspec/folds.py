@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator, KFold, StratifiedKFold
 
-from nirdag.data import DatasetSchema, SpectraDataset
-from nirdag.operators import BinnedStratifiedKFold, GroupAwareKFold, KennardStoneKFold, SPXYKFold
+from nirs_core.data import DatasetSchema, SpectraDataset
+from nirs_core.operators import BinnedStratifiedKFold, GroupAwareKFold, KennardStoneKFold, SPXYKFold
 from relspec.errors import CompileError
 from relspec.plan import FoldSpec, fold_key
 from relspec.spec import GroupSplit, KennardStoneSplit, KFoldSplit, SplitSpec, SPXYSplit, StratifiedSplit

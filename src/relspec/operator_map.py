@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import MinMaxScaler, PowerTransformer, StandardScaler
 
-from nirdag import operators as ops
+from nirs_core import operators as ops
 from relspec import spec as s
 from relspec.errors import SpecError
 from relspec.hashing import sha256_of

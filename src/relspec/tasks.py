@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nirdag.data import DatasetSchema, SpectraDataset
+from nirs_core.data import DatasetSchema, SpectraDataset
 from relspec.errors import CompileError, SpecError
 from relspec.layout import Layout
 from relspec.operator_map import resolve_estimator

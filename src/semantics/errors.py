@@ -1,6 +1,6 @@
 """Errors of the view layer: bad view specs, policy gaps, joins that cannot be inferred."""
 
-from nirdag.errors import NirdagError
+from nirs_core.errors import NirdagError
 
 
 class ViewError(NirdagError):

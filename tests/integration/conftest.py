@@ -10,7 +10,7 @@ import pytest
 
 import nirdag
 from nirdag.api import RunResult
-from nirdag.data import SpectraDataset
+from nirs_core.data import SpectraDataset
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "tecator_pls.yaml"

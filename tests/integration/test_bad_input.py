@@ -9,10 +9,10 @@ import pytest
 
 import nirdag
 from datafusion_engine import StoreError
-from hamilton_pipeline import compute
 from hamilton_pipeline.errors import NodeError
-from nirdag.data import SpectraDataset
-from nirdag.data.errors import EmptyDatasetError, MissingColumnError, SpectraFileError
+from nirs_core.data import SpectraDataset
+from nirs_core.data.errors import DataError, EmptyDatasetError, MissingColumnError, SpectraFileError
+from nirs_modelling import compute
 from relspec import CompileError, SpecError
 
 UNKNOWN_OP = """
@@ -102,7 +102,7 @@ def test_missing_target_values_are_refused(tmp_path, tecator):
         name="holes", sample_ids=tecator.sample_ids, spectra=tecator.spectra, wavelengths=tecator.wavelengths,
         wavelength_unit="nm", targets={"fat": y}, partition=tecator.partition,
     )
-    with pytest.raises(nirdag.data.errors.DataError, match=r"not finite.*'4'"):
+    with pytest.raises(DataError, match=r"not finite.*'4'"):
         nirdag.run(_spec(), holes, workspace=tmp_path / "ws")
     assert not (tmp_path / "ws").exists()
 

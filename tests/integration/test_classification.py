@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 
 import nirdag
 from nirdag.bundle.archive import read_bundle
-from nirdag.operators import PLSDA, SNV
+from nirs_core.operators import PLSDA, SNV
 from relspec import CompileError, SpecError
 
 COMPONENTS = [2, 5, 9]

@@ -13,9 +13,10 @@ from hamilton.lifecycle import NodeExecutionHook
 from hamilton.plugins.h_threadpool import FutureAdapter
 
 import nirdag
-from hamilton_pipeline import FINAL_NODES, compute
+from hamilton_pipeline import FINAL_NODES
 from hamilton_pipeline.cache import KIND_TAG
 from hamilton_pipeline.driver_factory import hoisted_name, refit_sources
+from nirs_modelling import compute
 
 SPEC = {"target": "fat", "seed": 3, "pipeline": [
     {"split": {"kind": "kfold", "n_splits": 4, "shuffle": True}},

@@ -9,7 +9,7 @@ from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.pipeline import make_pipeline, make_union
 
 import nirdag
-from nirdag.operators import MSC, SNV, Autoscale, SavitzkyGolay
+from nirs_core.operators import MSC, SNV, Autoscale, SavitzkyGolay
 from relspec import CompileError, SpecError
 
 D1 = {"op": "savgol", "window_length": 15, "deriv": 1}

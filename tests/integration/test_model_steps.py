@@ -11,7 +11,7 @@ from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 
 import nirdag
-from nirdag.operators import SNV
+from nirs_core.operators import SNV
 from relspec import CompileError, SpecError
 
 

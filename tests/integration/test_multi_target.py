@@ -23,9 +23,9 @@ from sklearn.preprocessing import StandardScaler
 
 import nirdag
 from nirdag.bundle import wide_predictions
-from nirdag.data import SpectraDataset
-from nirdag.data.errors import DataError
-from nirdag.operators import SNV, SavitzkyGolay
+from nirs_core.data import SpectraDataset
+from nirs_core.data.errors import DataError
+from nirs_core.operators import SNV, SavitzkyGolay
 from relspec import ALL_TARGETS, CompileError, SpecError
 
 TARGETS = ["fat", "moisture", "protein"]

@@ -8,7 +8,7 @@ import pytest
 
 import nirdag
 from hamilton_pipeline import execute_plan
-from nirdag.data import SpectraDataset
+from nirs_core.data import SpectraDataset
 
 SPEC = {
     "name": "leak_check",

@@ -12,10 +12,10 @@ import pytest
 from deltalake import write_deltalake
 
 import nirdag
-from hamilton_pipeline.cache_store import TEMP_PREFIX
+from datafusion_engine.cache_store import TEMP_PREFIX
 from hamilton_pipeline.driver_factory import hoisted_name, sweep_name
 from nirdag.api import RunResult
-from nirdag.data import SpectraDataset
+from nirs_core.data import SpectraDataset
 from relspec import CompiledPlan
 
 COMPONENTS = [1, 2, 3, 4, 5]

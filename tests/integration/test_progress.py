@@ -7,9 +7,9 @@ import io
 from rich.console import Console
 
 import nirdag
+from datafusion_engine.cache_store import workspace_cache
 from hamilton_pipeline import FINAL_NODES, build_driver
 from hamilton_pipeline.cache import NodeCache
-from hamilton_pipeline.cache_store import workspace_cache
 from hamilton_pipeline.progress import RunProgress
 
 

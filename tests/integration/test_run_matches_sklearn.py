@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, PowerTransformer, StandardScaler
 
 import nirdag
-from nirdag.operators import MSC, SNV, SavitzkyGolay
+from nirs_core.operators import MSC, SNV, SavitzkyGolay
 
 SG1 = SavitzkyGolay(window_length=15, polyorder=2, deriv=1)
 BRANCHES = {
@@ -92,7 +92,7 @@ def test_scaled_pls_matches_sklearn_scale_true(tecator, tmp_path):
 
 def test_wavelength_aware_and_fitted_operators_match_sklearn(tecator, tmp_path):
     import nirdag
-    from nirdag.operators import EMSC, Crop
+    from nirs_core.operators import EMSC, Crop
 
     spec = {"target": "fat", "seed": 5, "pipeline": [
         {"split": {"kind": "kfold", "n_splits": 5, "shuffle": True}},

@@ -6,7 +6,7 @@ import sys
 
 from hamilton_pipeline import execute_plan
 from nirdag.api import compile
-from nirdag.data import synthetic
+from nirs_core.data import synthetic
 
 
 def test_ten_thousand_chains_run(tmp_path):

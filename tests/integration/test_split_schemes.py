@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import nirdag
-from nirdag.data import SpectraDataset
-from nirdag.operators import KennardStoneKFold
+from nirs_core.data import SpectraDataset
+from nirs_core.operators import KennardStoneKFold
 from relspec import CompileError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nirdag.operators.metrics import regression_scores
+from nirs_core.metrics import regression_scores
 
 METRICS = ("rmse", "mae", "bias", "sep", "r2", "rpd", "rpiq")
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import nirdag
 from datafusion_engine import StoreError, WorkspaceSession, WorkspaceStore
 from datafusion_engine.spectra_store import load_stored_dataset, save_dataset
-from nirdag.data import SpectraDataset, detect_format, load_csv
+from nirs_core.data import SpectraDataset, detect_format, load_csv
 
 
 def _labelled_synthetic() -> SpectraDataset:

@@ -11,7 +11,7 @@ import pytest
 import nirdag
 from datafusion_engine import QueryError
 from datafusion_engine.scan_metrics import ScanMetrics
-from nirdag.data import SpectraDataset
+from nirs_core.data import SpectraDataset
 from relspec.policy import ExecutionPolicy, ScanPolicy
 from semantics import JoinInferenceError, ViewPolicyError, compile_view, open_session
 from semantics.catalog import V_AGGREGATED_SCORES, V_CHAIN_SCORES

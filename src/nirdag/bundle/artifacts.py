@@ -14,11 +14,11 @@ from datafusion_engine.blobs import BlobStore
 from datafusion_engine.errors import CorruptBlobError
 from datafusion_engine.schemas import TABLE_SCHEMAS
 from datafusion_engine.session import WorkspaceSession
-from hamilton_pipeline.compute import hoisted_refs
-from hamilton_pipeline.results import FinalFit
 from nirdag.bundle import serialize
 from nirdag.bundle.errors import BundleError
 from nirdag.bundle.fitted import FOLD_FINAL, FittedChain, FittedStage
+from nirs_modelling.compute import hoisted_refs
+from nirs_modelling.results import FinalFit
 from relspec.hashing import sha256_of
 from relspec.plan import ChainSpec, CompiledPlan, StepRef
 

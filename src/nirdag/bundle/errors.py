@@ -1,6 +1,6 @@
 """Errors of bundles and fitted artifacts: each message names the file or member and what failed."""
 
-from nirdag.errors import NirdagError
+from nirs_core.errors import NirdagError
 
 
 class BundleError(NirdagError):

@@ -20,7 +20,7 @@ from nirdag.bundle.errors import BundleError
 from nirdag.bundle.fitted import FittedChain
 from nirdag.bundle.manifest import SCHEMA_VERSION, BaseChainEntry, ChainEntry, FoldEntry, Manifest, StepEntry
 from nirdag.bundle.signing import signing_key
-from nirdag.operators.metrics import HIGHER_IS_BETTER
+from nirs_core.metrics import HIGHER_IS_BETTER
 from relspec import ALL_TARGETS, decode_spec
 from relspec.tasks import spec_targets
 

@@ -27,7 +27,7 @@ class FittedStage:
         """Predictions (n_rows, n_targets) of the chain on the targets' scale; a sweep model predicts the chain's
         count.
 
-        The arithmetic is the engine's (``hamilton_pipeline.compute``): each step's ``transform`` in turn, then
+        The arithmetic is the engine's (``nirs_modelling.compute``): each step's ``transform`` in turn, then
         ``predict_all(X)[k - 1]`` of a sweep model or ``predict`` of any other model, then the inverse y transform.
         A classifier predicts class codes (floats, one column).
         """

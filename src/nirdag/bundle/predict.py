@@ -13,8 +13,8 @@ from threadpoolctl import threadpool_limits
 from nirdag.bundle.archive import LoadedBundle, read_bundle
 from nirdag.bundle.errors import BundleError, SpectraMismatchError
 from nirdag.bundle.fitted import FittedChain
-from nirdag.data import SpectraDataset
-from nirdag.operators import Resample
+from nirs_core.data import SpectraDataset
+from nirs_core.operators import Resample
 
 # Axes equal to within 1% of the training axis' sampling interval are the same axis written with fewer digits
 # (instrument exports and CSV headers round wavelengths); anything further apart is another axis.

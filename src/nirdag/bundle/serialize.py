@@ -15,8 +15,8 @@ from typing import Any
 
 from sklearn.base import BaseEstimator
 
-from nirdag import operators
 from nirdag.bundle.errors import BundleError, UntrustedTypeError
+from nirs_core import operators
 
 # skops trusts scikit-learn's estimators and the numpy/builtin types they hold; on top of that we trust our own
 # operators and the few scikit-learn internals a supported model holds (a fitted tree's Tree).

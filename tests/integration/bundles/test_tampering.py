@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, TransformerMixin
 
 import nirdag
-from nirdag import operators as ops
 from nirdag.bundle import (
     BundleError,
     SpectraMismatchError,
@@ -26,6 +25,7 @@ from nirdag.bundle import (
     serialize,
 )
 from nirdag.bundle.signing import KEY_ENV
+from nirs_core import operators as ops
 
 KEY = "k" * 32
 

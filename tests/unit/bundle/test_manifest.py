@@ -33,9 +33,9 @@ def example() -> Manifest:
         wavelengths=(850.0, 852.5, 855.0), wavelength_unit="nm",
         chain=ChainEntry(chain_id=H, pipeline_hash=H, branch_name="snv", preprocessing="snv", model="pls",
                          n_components=9, steps=(
-                             StepEntry(role="transformer", op="snv", class_path="nirdag.operators.scatter.SNV",
+                             StepEntry(role="transformer", op="snv", class_path="nirs_core.operators.scatter.SNV",
                                        params={}, step_hash=H),
-                             StepEntry(role="model", op="pls", class_path="nirdag.operators.pls.PLSSweep",
+                             StepEntry(role="model", op="pls", class_path="nirs_core.operators.pls.PLSSweep",
                                        params={"n_components": 9, "scale": False}, step_hash=H))),
         metrics={"cv_rmse": 2.09, "final_test_rmse": 2.1},
         folds=(FoldEntry(fold_id="fold_final", steps=(obj,), model=model, y_transform=None),),

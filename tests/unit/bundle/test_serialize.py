@@ -13,9 +13,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import Ridge
 
-from nirdag import operators as ops
 from nirdag.bundle import serialize
 from nirdag.bundle.errors import BundleError, UntrustedTypeError
+from nirs_core import operators as ops
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(0.1, 0.9, size=(40, 30))
@@ -46,7 +46,7 @@ def test_fitted_objects_round_trip_exactly(fitted):
 
 
 def test_equal_objects_give_equal_bytes_in_another_process():
-    code = ("import numpy as np, hashlib; from nirdag import operators as ops; from nirdag.bundle import serialize; "
+    code = ("import numpy as np, hashlib; from nirs_core import operators as ops; from nirdag.bundle import serialize; "
             "X = np.random.default_rng(0).uniform(0.1, 0.9, size=(40, 30)); "
             "print(hashlib.sha256(serialize.dumps(ops.MSC().fit(X))).hexdigest())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
@@ -73,6 +73,6 @@ def test_bytes_that_are_not_a_skops_file_are_refused(data):
 
 
 def test_the_allow_list_names_every_operator_model_and_transform():
-    assert "nirdag.operators.pls.PLSSweep" in serialize.TRUSTED_TYPES
-    assert "nirdag.operators.wavelength.Resample" in serialize.TRUSTED_TYPES
+    assert "nirs_core.operators.pls.PLSSweep" in serialize.TRUSTED_TYPES
+    assert "nirs_core.operators.wavelength.Resample" in serialize.TRUSTED_TYPES
     assert not any("Foreign" in t for t in serialize.TRUSTED_TYPES)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from nirdag.data import DatasetSchema, tecator
+from nirs_core.data import DatasetSchema, tecator
 from relspec import FOLD_FINAL, CompiledPlan, CompileError, SpecError, compile_plan, decode_spec, load_spec
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "tecator_pls.yaml"

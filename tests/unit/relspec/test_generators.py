@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nirdag.data import tecator
+from nirs_core.data import tecator
 from relspec import CompileError, SpecError, compile_plan, load_spec
 from relspec.generators import expand
 

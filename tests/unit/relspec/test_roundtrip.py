@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nirdag.data import tecator
+from nirs_core.data import tecator
 from relspec import SpecError, compile_plan, decode_spec, load_spec
 from relspec.json_schema import spec_json_schema
 from relspec.spec import (
@@ -128,7 +128,7 @@ _SCHEMA = tecator().schema()
 
 _HASHES = """
 import hashlib, sys
-from nirdag.data import tecator
+from nirs_core.data import tecator
 from relspec import compile_plan, load_spec
 plan = compile_plan(load_spec(sys.argv[1]), tecator().schema())
 ids = hashlib.sha256("".join(c.chain_id for c in plan.chains).encode()).hexdigest()

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nirdag.data import tecator
+from nirs_core.data import tecator
 from relspec import CompileError, RuntimePolicy, compile_plan, decode_spec, load_spec
 from relspec.compile import _probe_path
 from relspec.hashing import sha256_of
@@ -101,7 +101,7 @@ def test_a_step_that_is_not_row_wise_cannot_be_hoisted():
                    step_hash=sha256_of("liar"), row_wise_stateless=True, label="liar")
     path = SpecPath(branch_path=(), name="main", steps=(liar,), where=("$.pipeline[2]",),  # type: ignore[arg-type]
                     model=PLSModel(n_components=2), model_where="$.pipeline[3].model")
-    model = StepRef(op="pls", class_path="nirdag.operators.pls.PLSSweep", params={"n_components": 2},
+    model = StepRef(op="pls", class_path="nirs_core.operators.pls.PLSSweep", params={"n_components": 2},
                     step_hash=sha256_of("m"), row_wise_stateless=False, label="pls")
     with pytest.raises(CompileError, match=r"hoist hazard at `\$\.pipeline\[2\]`: liar"):
         _probe_path([liar], path, 40, 10, model)

@@ -1,0 +1,89 @@
+"""One entry point for spectra files and folders: detect the format, read SpectraParts, validate a dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from nirs_core.data.dataset import SpectraDataset
+from nirs_core.data.errors import DataError, MissingColumnError, SpectraFileError
+from nirs_core.data.folder_loader import read_folder_parts
+from nirs_core.data.from_parts import NonFinite, dataset_from_parts
+from nirs_core.data.jcamp import read_jcamp_parts
+from nirs_core.data.npz_loader import read_npz_parts
+from nirs_core.data.parts import SpectraParts
+from nirs_core.data.table_loader import ColumnRoles, read_csv_parts, read_parquet_parts
+
+FileFormat = Literal["csv", "parquet", "npz", "nirs4all", "jcamp"]
+FILE_FORMATS: tuple[FileFormat, ...] = ("csv", "parquet", "npz", "nirs4all", "jcamp")
+_SUFFIXES: dict[str, FileFormat] = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".npz": "npz",
+    ".jdx": "jcamp", ".dx": "jcamp", ".jcamp": "jcamp",
+}
+_JCAMP_SUFFIXES = (".jdx", ".dx", ".jcamp")
+
+
+def detect_format(path: Path) -> FileFormat | Literal["delta"]:
+    """The format of a file (by suffix) or a folder (by what it holds)."""
+    if path.is_dir():
+        if (path / "_delta_log").is_dir():
+            return "delta"
+        names = [p.name.lower() for p in path.iterdir()]
+        if any(n.startswith("x") and (n.endswith(".csv") or n.endswith(".csv.gz")) for n in names):
+            return "nirs4all"
+        if any(n.endswith(_JCAMP_SUFFIXES) for n in names):
+            return "jcamp"
+        raise DataError(f"{path}: a folder of neither nirs4all X/Y/M files, JCAMP-DX files nor a Delta table; "
+                        f"it holds {sorted(names)[:10]}")
+    if not path.exists():
+        raise SpectraFileError(f"{path}: file not found")
+    suffix = path.suffixes[-2] if path.suffix == ".gz" and len(path.suffixes) > 1 else path.suffix
+    try:
+        return _SUFFIXES[suffix.lower()]
+    except KeyError:
+        raise DataError(f"{path}: unknown file type {suffix!r}; name the format, one of {list(FILE_FORMATS)}") from None
+
+
+def load_parts(
+    path: str | Path, *, format: FileFormat | None = None, targets: Sequence[str] = (), id_column: str | None = None,
+    partition_column: str | None = None, metadata_columns: Sequence[str] = (),
+    wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
+    header: bool | None = None, decimal: str | None = None,
+) -> SpectraParts:
+    """Read ``path`` in ``format`` (detected when None). Column options apply to wide tables (CSV, Parquet)."""
+    path = Path(path)
+    fmt = format or detect_format(path)
+    roles = ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns))
+    if fmt == "csv":
+        return read_csv_parts(path, roles, delimiter=delimiter, wavelengths=wavelengths,
+                              wavelength_unit=wavelength_unit, decimal=decimal)
+    if fmt == "parquet":
+        return read_parquet_parts(path, roles, wavelengths=wavelengths, wavelength_unit=wavelength_unit)
+    if fmt == "npz":
+        parts = read_npz_parts(path)
+    elif fmt == "nirs4all":
+        parts = read_folder_parts(path, header=header, delimiter=delimiter)
+    elif fmt == "jcamp":
+        parts = read_jcamp_parts(path)
+    else:
+        raise DataError(f"{path}: format {fmt!r} is not a file format of nirs_core.data; formats are "
+                        f"{list(FILE_FORMATS)} (Delta tables load through nirdag.load_dataset)")
+    missing = [t for t in targets if t not in parts.targets]
+    if missing:
+        raise MissingColumnError(f"{path}: no target(s) {missing}; targets found: {sorted(parts.targets)}")
+    return parts
+
+
+def load_csv(
+    path: str | Path, *, targets: Sequence[str], id_column: str | None = None, partition_column: str | None = None,
+    metadata_columns: Sequence[str] = (), wavelengths: Sequence[float] | None = None,
+    wavelength_unit: str | None = None, delimiter: str | None = None, name: str | None = None,
+    on_nonfinite: NonFinite = "error", decimal: str | None = None,
+) -> SpectraDataset:
+    """Load a wide CSV/TSV (see :mod:`nirs_core.data.table_loader` for how columns get their roles; the delimiter and
+    a decimal comma are detected unless given)."""
+    parts = load_parts(path, format="csv", targets=targets, id_column=id_column, partition_column=partition_column,
+                       metadata_columns=metadata_columns, wavelengths=wavelengths, wavelength_unit=wavelength_unit,
+                       delimiter=delimiter, decimal=decimal)
+    return dataset_from_parts(parts, name=name or Path(path).name.split(".")[0], on_nonfinite=on_nonfinite)

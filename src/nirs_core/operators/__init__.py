@@ -1,0 +1,61 @@
+"""NIRS operators: scikit-learn compatible transforms with declared traits, splitters, and PLS models."""
+
+from nirs_core.operators.base import OperatorTraits
+from nirs_core.operators.baseline import ASLS, AirPLS
+from nirs_core.operators.concat import FeatureConcat
+from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
+from nirs_core.operators.derivative import Detrend, SavitzkyGolay
+from nirs_core.operators.emsc import EMSC
+from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
+from nirs_core.operators.orthogonal import EPO, OSC
+from nirs_core.operators.pcr import PCR
+from nirs_core.operators.pls import PLSSweep
+from nirs_core.operators.plsda import PLSDA
+from nirs_core.operators.scatter import MSC, SNV
+from nirs_core.operators.smoothing import FiniteDifference, GapSegmentDerivative, GaussianSmooth
+from nirs_core.operators.splitters import (
+    BinnedStratifiedKFold,
+    GroupAwareKFold,
+    KennardStoneKFold,
+    SPXYKFold,
+    kennard_stone_split,
+    spxy_split,
+)
+from nirs_core.operators.wavelength import Crop, MaskBands, Resample
+
+__all__ = [
+    "ASLS",
+    "EMSC",
+    "EPO",
+    "MSC",
+    "OSC",
+    "PCR",
+    "PLSDA",
+    "RNV",
+    "SNV",
+    "AirPLS",
+    "AreaNormalise",
+    "Autoscale",
+    "BinnedStratifiedKFold",
+    "Crop",
+    "Detrend",
+    "FeatureConcat",
+    "FiniteDifference",
+    "GapSegmentDerivative",
+    "GaussianSmooth",
+    "GroupAwareKFold",
+    "KennardStoneKFold",
+    "KubelkaMunk",
+    "MaskBands",
+    "MaxNormalise",
+    "MeanCentre",
+    "OperatorTraits",
+    "PLSSweep",
+    "ReflectanceToAbsorbance",
+    "Resample",
+    "SPXYKFold",
+    "SavitzkyGolay",
+    "VectorNormalise",
+    "kennard_stone_split",
+    "spxy_split",
+]

@@ -1,0 +1,57 @@
+"""PLS regression that fits once with K components and predicts for every k <= K (ikpls backend)."""
+
+from __future__ import annotations
+
+import numpy as np
+from ikpls.numpy import PLS as _IKPLS
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import validate_data
+
+from nirs_core.operators.base import ComponentSweepMixin
+
+
+class PLSSweep(ComponentSweepMixin, RegressorMixin, BaseEstimator):
+    """PLS regression (X and Y centred; scaled to unit variance when ``scale``) fitted once for K components.
+
+    The k-component model for any k <= n_components is the first k components of this fit, so one fit serves a
+    whole component sweep. Predictions match ``sklearn.cross_decomposition.PLSRegression(k, scale=scale)``
+    to floating-point precision (Improved Kernel PLS, algorithm 1; Dayal & MacGregor 1997).
+
+    Parameters
+    ----------
+    n_components : int
+        Largest number of components fitted (K).
+    scale : bool
+        Scale X and Y columns by their standard deviation (ddof=1; a constant column is left unscaled), as
+        scikit-learn does. The scaling is folded into ``coef_all_``, which always applies to centred raw X.
+    """
+
+    def __init__(self, n_components: int = 2, scale: bool = False):
+        self.n_components = n_components
+        self.scale = scale
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        limit = min(X.shape[0] - 1, X.shape[1])
+        if not 1 <= self.n_components <= limit:
+            raise ValueError(
+                f"n_components={self.n_components} is out of range: with {X.shape[0]} training rows and "
+                f"{X.shape[1]} wavelengths it must be in [1, {limit}]"
+            )
+        Y = y.reshape(X.shape[0], -1)
+        self._single_target = y.ndim == 1
+        self.x_mean_ = X.mean(axis=0)
+        self.y_mean_ = Y.mean(axis=0)
+        x_std, y_std = self._stds(X, Y)
+        model = _IKPLS(algorithm=1, center_X=True, center_Y=True, scale_X=False, scale_Y=False)
+        model.fit((X - self.x_mean_) / x_std, (Y - self.y_mean_) / y_std, self.n_components)
+        # B has shape (K, n_features, n_targets): coefficients of the k-component models in the scaled space,
+        # mapped back so that they apply to centred raw X and give raw-unit predictions.
+        self.coef_all_ = np.asarray(model.B, dtype=np.float64) / x_std[None, :, None] * y_std[None, None, :]
+        return self
+
+    def _stds(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not self.scale:
+            return np.ones(X.shape[1]), np.ones(Y.shape[1])
+        x_std, y_std = X.std(axis=0, ddof=1), Y.std(axis=0, ddof=1)
+        return np.where(x_std > 0, x_std, 1.0), np.where(y_std > 0, y_std, 1.0)

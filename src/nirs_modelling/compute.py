@@ -1,0 +1,227 @@
+"""The computations behind the generated nodes: pure functions of their inputs, never mutating them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from nirs_core.metrics import HIGHER_IS_BETTER, mean_nrmse, task_scores
+from nirs_modelling.predictions import predictions_of, readonly
+from nirs_modelling.results import FinalFit, FittedFold, FoldSweep, GroupCV, RankedChain
+from nirs_modelling.stacking import refit_stack
+from nirs_modelling.targets import model_y
+from relspec.operator_map import instantiate, with_components
+from relspec.plan import CompiledPlan, FoldSpec, StepRef, SweepGroup
+
+
+def apply_stateless(step: StepRef, spectra: np.ndarray) -> np.ndarray:
+    """Apply a row-wise stateless step to all rows at once (its fit reads nothing but the width)."""
+    return readonly(np.ascontiguousarray(instantiate(step).fit(spectra).transform(spectra)))
+
+
+def fit_group(
+    group: SweepGroup, components: Sequence[int | None], fit_rows: np.ndarray, predict_rows: Sequence[np.ndarray],
+    spectra: np.ndarray, targets: np.ndarray,
+) -> tuple[FittedFold, list[np.ndarray]]:
+    """Fit the group's fitted steps, y transform and model on ``fit_rows``; predict each row block for ``components``.
+
+    A sweep model (PLS, PCR) is fitted once with the largest count and predicts every count; a model without
+    components (``components == [None]``) predicts once. ``targets`` is ``(n_rows, n_targets)``: one target is
+    fitted as a 1-D ``y``, several at once (PLS2, multi-output models). Returns the fitted objects (fold_id left
+    empty for the caller) and one (len(components), n_rows, n_targets) array per block, on the targets' scale.
+    """
+    X_fit, Y_fit = spectra[fit_rows], targets[fit_rows]
+    y_fit = model_y(Y_fit)
+    blocks = [spectra[r] for r in predict_rows]
+    steps = []
+    for ref in group.fitted_steps:
+        est = instantiate(ref).fit(X_fit, y_fit)
+        X_fit = est.transform(X_fit)
+        blocks = [est.transform(o) if o.shape[0] else o for o in blocks]
+        steps.append(est)
+    y_transform = None if group.y_transform is None else instantiate(group.y_transform).fit(Y_fit)
+    if y_transform is not None:
+        y_fit = model_y(y_transform.transform(Y_fit))
+    sweep = list(components) != [None]
+    largest = max(c for c in components if c is not None) if sweep else None
+    model = instantiate(with_components(group.model, largest)).fit(X_fit, y_fit)
+    select = np.asarray(components, dtype=np.int64) - 1 if sweep else None
+    n_targets = Y_fit.shape[1]
+    preds = [readonly(_inverse(y_transform, predictions_of(model, X, select, n_targets))) for X in blocks]
+    return FittedFold("", tuple(steps), model, y_transform), preds
+
+
+def _inverse(y_transform: BaseEstimator | None, pred: np.ndarray) -> np.ndarray:
+    """Predictions (n_counts, n_rows, n_targets) back on the targets' scale (the y transform works per column)."""
+    if y_transform is None or pred.size == 0:
+        return pred
+    return y_transform.inverse_transform(pred.reshape(-1, pred.shape[-1])).reshape(pred.shape)
+
+
+def fit_predict(
+    group: SweepGroup, components: Sequence[int | None], fit_rows: np.ndarray, predict_rows: Sequence[np.ndarray],
+    spectra: np.ndarray, targets: np.ndarray,
+) -> list[np.ndarray]:
+    """The predictions of :func:`fit_group` (the fitted objects are dropped)."""
+    return fit_group(group, components, fit_rows, predict_rows, spectra, targets)[1]
+
+
+def sweep_fold(
+    group: SweepGroup, fold: FoldSpec, test_rows: np.ndarray, spectra: np.ndarray, targets: np.ndarray
+) -> FoldSweep:
+    """One CV fold of a sweep group: fit on the fold's train rows, predict its val rows and the test rows."""
+    val_rows = np.asarray(fold.val_rows, dtype=np.int64)
+    val_pred, test_pred = fit_predict(
+        group, group.component_values, np.asarray(fold.train_rows, dtype=np.int64), [val_rows, test_rows],
+        spectra, targets,
+    )
+    return FoldSweep(fold_id=fold.fold_id, val_rows=readonly(val_rows), val_pred=val_pred, test_pred=test_pred)
+
+
+def gather_cv(group: SweepGroup, folds: Sequence[FoldSweep]) -> GroupCV:
+    """Pool the folds' out-of-fold predictions (rows in fold order)."""
+    return GroupCV(
+        group_id=group.group_id, folds=tuple(folds),
+        oof_rows=readonly(np.concatenate([f.val_rows for f in folds])),
+        oof_pred=readonly(np.concatenate([f.val_pred for f in folds], axis=1)),
+    )
+
+
+def target_sd(plan: CompiledPlan, targets: np.ndarray) -> np.ndarray:
+    """Standard deviation (ddof=1) of each target over the plan's train rows: the scale of ``mean_nrmse``."""
+    return targets[np.asarray(plan.final_fold.train_rows, dtype=np.int64)].std(axis=0, ddof=1)
+
+
+def rank_values(plan: CompiledPlan, y_true: np.ndarray, y_pred: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """The plan's rank metric of each row of ``y_pred`` (n_counts, n_rows, n_targets) against ``y_true``
+    (n_rows, n_targets): ``mean_nrmse`` over all targets, or the metric of the ranking target."""
+    if plan.rank_metric == "mean_nrmse":
+        return mean_nrmse(y_true, y_pred, sd)
+    j = plan.targets.index(plan.refit.target) if plan.refit.target is not None else 0
+    return task_scores(plan.task, y_true[:, j], y_pred[:, :, j])[plan.rank_metric]
+
+
+def rank_chains(plan: CompiledPlan, cvs: Sequence[GroupCV], targets: np.ndarray) -> tuple[RankedChain, ...]:
+    """All chains ranked by the plan's pooled CV metric (rmse and mean_nrmse ascending; accuracies descending);
+    ties go to fewer components, then to the smaller chain_id."""
+    metric = plan.rank_metric
+    sign = -1.0 if metric in HIGHER_IS_BETTER else 1.0
+    sd = target_sd(plan, targets)
+    ranked = []
+    for cv in cvs:
+        values = rank_values(plan, targets[cv.oof_rows], cv.oof_pred, sd)
+        _, rows = plan.chain_rows(cv.group_id)
+        for chain, row in zip(plan.chains_of(cv.group_id), rows, strict=True):
+            value = float(values[row])
+            ranked.append(RankedChain(chain.chain_id, cv.group_id, chain.n_components, metric, value, sign * value))
+    return tuple(sorted(ranked, key=lambda r: (r.cv_loss, r.n_components or 0, r.chain_id)))
+
+
+def hoisted_refs(plan: CompiledPlan, group: SweepGroup) -> tuple[StepRef, ...]:
+    """The group's row-wise stateless steps above the folds, in order from the raw spectra."""
+    by_id = {h.node_id: h for h in plan.hoisted}
+    refs: list[StepRef] = []
+    node_id = group.input_node
+    while node_id is not None:
+        refs.insert(0, by_id[node_id].step)
+        node_id = by_id[node_id].parent
+    return tuple(refs)
+
+
+def group_input(plan: CompiledPlan, group: SweepGroup, sources: Mapping[str | None, np.ndarray]) -> np.ndarray:
+    """The matrix the group's fold fits read, from the nearest of its hoisted nodes held in ``sources``.
+
+    ``sources`` maps hoisted node ids (None: the raw spectra) to their matrices; the steps below the nearest held
+    one are applied again with :func:`apply_stateless`, exactly as their nodes apply them, so the result has the
+    same bits as the group's input node. Raises KeyError when neither a node of the path nor the raw spectra is held.
+    """
+    by_id = {h.node_id: h for h in plan.hoisted}
+    missing: list[StepRef] = []
+    node_id = group.input_node
+    while node_id not in sources:
+        missing.append(by_id[node_id].step)
+        node_id = by_id[node_id].parent
+    spectra = sources[node_id]
+    for step in reversed(missing):
+        spectra = apply_stateless(step, spectra)
+    return spectra
+
+
+def hoisted_steps(plan: CompiledPlan, group: SweepGroup, n_wavelengths: int) -> tuple[BaseEstimator, ...]:
+    """The group's hoisted steps fitted on the width only (their fit reads nothing else)."""
+    # Values in (0, 1) suit every operator's domain (reflectance conversions refuse values <= 0).
+    X, fitted = np.full((2, n_wavelengths), 0.5), []
+    for ref in hoisted_refs(plan, group):
+        est = instantiate(ref).fit(X)
+        X = est.transform(X)
+        fitted.append(est)
+    return tuple(fitted)
+
+
+def _fold_fits(plan: CompiledPlan, group: SweepGroup, spectra: np.ndarray, targets: np.ndarray
+               ) -> tuple[FittedFold, ...]:
+    """The group's objects of every CV fold, fitted exactly as :func:`sweep_fold` fits them (same rows, the group's
+    largest count), so they predict what the CV nodes predicted."""
+    fits = []
+    for fold in plan.folds:
+        fitted, _ = fit_group(group, group.component_values, np.asarray(fold.train_rows, dtype=np.int64), [],
+                              spectra, targets)
+        fits.append(replace(fitted, fold_id=fold.fold_id))
+    return tuple(fits)
+
+
+def refit(
+    plan: CompiledPlan, ranking: Sequence[RankedChain], sources: Mapping[str | None, np.ndarray],
+    targets: np.ndarray, n_wavelengths: int, cvs: Mapping[str, GroupCV] | None = None,
+) -> tuple[FinalFit, ...]:
+    """Refit the ``top_k`` best chains on all train rows (``fold_final``), one sweep fit per group.
+
+    Each FinalFit keeps the chain's fitted objects: hoisted steps, the ``fold_final`` fit and the CV folds' fits
+    (refit here for these chains only; the CV nodes keep nothing, so a 10,000-chain grid holds no fitted objects).
+    A stacked chain refits its base chains too (they are returned after the chosen ones); ``cvs`` holds the
+    groups' pooled out-of-fold predictions the meta-model is fitted on. ``sources`` holds the raw spectra (key
+    None) and any hoisted matrices kept for the refit; a refit group's input is rebuilt from them by
+    :func:`group_input`, one group at a time.
+    """
+    chosen = list(ranking[: plan.refit.top_k])
+    stacks = {s.group_id: s for s in plan.stacks}
+    by_id = {r.chain_id: r for r in ranking}
+    needed = {r.chain_id for r in chosen}
+    for r in [r for r in chosen if r.group_id in stacks]:
+        chosen += [by_id[c] for c in stacks[r.group_id].base_chains if c not in needed]
+        needed |= set(stacks[r.group_id].base_chains)
+    fits = _refit_groups(plan, chosen, sources, targets, n_wavelengths)
+    for stack in plan.stacks:
+        mine = [r for r in chosen if r.group_id == stack.group_id]
+        if mine:
+            base = {f.chain_id: f for f in fits}
+            fits += refit_stack(plan, stack, [r.chain_id for r in mine], [r.n_components for r in mine], cvs or {},
+                                base, targets)
+    order = {r.chain_id: i for i, r in enumerate(chosen)}
+    return tuple(sorted(fits, key=lambda f: order[f.chain_id]))
+
+
+def _refit_groups(plan: CompiledPlan, chosen: Sequence[RankedChain], sources: Mapping[str | None, np.ndarray],
+                  targets: np.ndarray, n_wavelengths: int) -> list[FinalFit]:
+    fits = []
+    for group in plan.groups:
+        mine = [r for r in chosen if r.group_id == group.group_id]
+        if mine:
+            fits += _refit_group(plan, group, mine, group_input(plan, group, sources), targets, n_wavelengths)
+    return fits
+
+
+def _refit_group(plan: CompiledPlan, group: SweepGroup, mine: Sequence[RankedChain], spectra: np.ndarray,
+                 targets: np.ndarray, n_wavelengths: int) -> list[FinalFit]:
+    """One group's chosen chains refit; a rebuilt input matrix lives only for this call (one group at a time)."""
+    train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
+    test = np.asarray(plan.test_rows, dtype=np.int64)
+    fitted, (train_pred, test_pred) = fit_group(
+        group, [r.n_components for r in mine], train, [train, test], spectra, targets)
+    objects = (replace(fitted, fold_id=plan.final_fold.fold_id), *_fold_fits(plan, group, spectra, targets))
+    hoisted = hoisted_steps(plan, group, n_wavelengths)
+    return [FinalFit(r.chain_id, train_pred[i], test_pred[i], r.n_components, hoisted, objects)
+            for i, r in enumerate(mine)]

@@ -1,0 +1,159 @@
+"""Arrow tables of a run's results (chains, predictions, scores), built vectorised from node outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from datafusion_engine.schemas import TABLE_SCHEMAS
+from nirs_core.metrics import mean_nrmse, task_scores
+from nirs_modelling.compute import target_sd
+from nirs_modelling.results import FinalFit, GroupCV
+from relspec.plan import ALL_TARGETS, FOLD_FINAL, POOLED_CV, CompiledPlan
+
+
+def _without_run_id(name: str) -> pa.Schema:
+    schema = TABLE_SCHEMAS[name]
+    return schema.remove(schema.get_field_index("run_id"))
+
+
+def _strings(codes: np.ndarray, values: Sequence[str]) -> pa.Array:
+    """A string array ``values[codes]`` built in Arrow (no Python string per row)."""
+    dictionary = pa.array(list(values), type=pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), dictionary).dictionary_decode()
+
+
+def _constant(value: str, length: int) -> pa.Array:
+    return _strings(np.zeros(length, dtype=np.int32), [value])
+
+
+class _Rows:
+    """Column chunks of one long table; blocks are appended as Arrow/numpy arrays, never row by row."""
+
+    def __init__(self, name: str):
+        self.schema = _without_run_id(name)
+        self.chunks: dict[str, list[pa.Array]] = {n: [] for n in self.schema.names}
+
+    def add(self, **columns: pa.Array | np.ndarray) -> None:
+        for f in self.schema:
+            self.chunks[f.name].append(pa.array(columns[f.name], type=f.type))
+
+    def table(self) -> pa.Table:
+        columns = [pa.chunked_array(self.chunks[f.name], type=f.type) for f in self.schema]
+        return pa.Table.from_arrays(columns, schema=self.schema)
+
+
+def _labels(plan: CompiledPlan, codes: np.ndarray) -> pa.Array:
+    """The class labels of float codes (null for a NaN code); all null for a regression plan."""
+    if plan.task == "regression":
+        return pa.nulls(codes.size, pa.string())
+    known = np.isfinite(codes)
+    indices = pa.array(np.where(known, codes, 0).astype(np.int32), mask=~known)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(plan.classes), pa.string())).dictionary_decode()
+
+
+def _prediction_block(rows: _Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
+                      sample_ids: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray) -> None:
+    """Add an (n_chains x n_samples x n_targets) block of predictions in long format, one chunk per target (with
+    labels for classification)."""
+    m, n, _ = y_pred.shape
+    for j, target in enumerate(plan.targets):
+        true, pred = np.tile(y_true[:, j], m), y_pred[:, :, j].reshape(-1)
+        rows.add(
+            chain_id=_strings(np.repeat(np.arange(m, dtype=np.int32), n), chain_ids),
+            fold_id=_constant(fold_id, m * n), partition=_constant(partition, m * n),
+            sample_id=_strings(np.tile(np.arange(n, dtype=np.int32), m), sample_ids.tolist()),
+            target=_constant(target, m * n), y_true=true, y_pred=pred, label_true=_labels(plan, true),
+            label_pred=_labels(plan, pred),
+        )
+
+
+def _score_rows(rows: _Rows, chain_ids: Sequence[str], fold_id: str, partition: str, target: str,
+                scores: dict[str, np.ndarray]) -> None:
+    m, k = len(chain_ids), len(scores)
+    rows.add(
+        chain_id=_strings(np.tile(np.arange(m, dtype=np.int32), k), chain_ids), fold_id=_constant(fold_id, m * k),
+        partition=_constant(partition, m * k), target=_constant(target, m * k),
+        metric=_strings(np.repeat(np.arange(k, dtype=np.int32), m), list(scores)),
+        value=np.concatenate(list(scores.values())),
+    )
+
+
+def _score_block(rows: _Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
+                 y_true: np.ndarray, y_pred: np.ndarray) -> None:
+    """Add every metric of the plan's task per target for an (n_chains x n_samples x n_targets) block."""
+    if y_true.shape[0] == 0:
+        return
+    for j, target in enumerate(plan.targets):
+        _score_rows(rows, chain_ids, fold_id, partition, target, task_scores(plan.task, y_true[:, j], y_pred[:, :, j]))
+
+
+def cv_predictions_table(plan: CompiledPlan, cvs: Sequence[GroupCV], sample_ids: np.ndarray,
+                         targets: np.ndarray) -> pa.Table:
+    """Out-of-fold (``val``) and per-fold ``test`` predictions of every chain."""
+    rows = _Rows("predictions")
+    test = np.asarray(plan.test_rows, dtype=np.int64)
+    for cv in cvs:
+        ids, stack = plan.chain_rows(cv.group_id)
+        for f in cv.folds:
+            _prediction_block(rows, plan, ids, f.fold_id, "val", sample_ids[f.val_rows],
+                              targets[f.val_rows], f.val_pred[list(stack)])
+            _prediction_block(rows, plan, ids, f.fold_id, "test", sample_ids[test], targets[test],
+                              f.test_pred[list(stack)])
+    return rows.table()
+
+
+def refit_predictions_table(plan: CompiledPlan, fits: Sequence[FinalFit], sample_ids: np.ndarray,
+                            targets: np.ndarray) -> pa.Table:
+    """``fold_final`` predictions (train and test partitions) of the refit chains."""
+    rows = _Rows("predictions")
+    train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
+    test = np.asarray(plan.test_rows, dtype=np.int64)
+    for fit in fits:
+        for partition, r, pred in (("train", train, fit.train_pred), ("test", test, fit.test_pred)):
+            _prediction_block(rows, plan, [fit.chain_id], FOLD_FINAL, partition, sample_ids[r],
+                              targets[r], pred[None])
+    return rows.table()
+
+
+def scores_table(plan: CompiledPlan, cvs: Sequence[GroupCV], fits: Sequence[FinalFit],
+                 targets: np.ndarray) -> pa.Table:
+    """Scores per chain x fold x partition x target x metric, plus the pooled out-of-fold score (fold_id ``cv``);
+    with several targets also the pooled ``mean_nrmse`` over all of them (target ``*``)."""
+    rows = _Rows("scores")
+    test = np.asarray(plan.test_rows, dtype=np.int64)
+    train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
+    sd = target_sd(plan, targets)
+    for cv in cvs:
+        ids, stack = plan.chain_rows(cv.group_id)
+        pick = list(stack)
+        for f in cv.folds:
+            _score_block(rows, plan, ids, f.fold_id, "val", targets[f.val_rows], f.val_pred[pick])
+            _score_block(rows, plan, ids, f.fold_id, "test", targets[test], f.test_pred[pick])
+        _score_block(rows, plan, ids, POOLED_CV, "val", targets[cv.oof_rows], cv.oof_pred[pick])
+        if len(plan.targets) > 1:  # the ranking over all targets, so SQL can reproduce it
+            _score_rows(rows, ids, POOLED_CV, "val", ALL_TARGETS, {
+                "mean_nrmse": mean_nrmse(targets[cv.oof_rows], cv.oof_pred[pick], sd)})
+    for fit in fits:
+        _score_block(rows, plan, [fit.chain_id], FOLD_FINAL, "train", targets[train], fit.train_pred[None])
+        _score_block(rows, plan, [fit.chain_id], FOLD_FINAL, "test", targets[test], fit.test_pred[None])
+    return rows.table()
+
+
+def chains_table(plan: CompiledPlan, fits: Sequence[FinalFit]) -> pa.Table:
+    """One row per chain of the plan; ``refit`` marks the chains refit as ``fold_final``."""
+    refit_ids = {f.chain_id for f in fits}
+    rows = [
+        {
+            "chain_id": c.chain_id, "pipeline_hash": plan.pipeline_hash, "branch_path": list(c.branch_path),
+            "branch_name": c.branch_name, "preprocessing": c.preprocessing, "model": c.model,
+            "n_components": c.n_components, "params_json": msgspec.json.encode(c.params, order="sorted").decode(),
+            "dataset_hash": plan.dataset_hash, "refit": c.chain_id in refit_ids, "rank_metric": plan.rank_metric,
+            "rank_target": plan.refit.target or ALL_TARGETS,
+        }
+        for c in plan.chains
+    ]
+    return pa.Table.from_pylist(rows, schema=_without_run_id("chains"))
