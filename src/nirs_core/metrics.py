@@ -9,7 +9,20 @@ import numpy as np
 
 REGRESSION_METRICS: tuple[str, ...] = ("rmse", "r2", "bias", "sep", "mae", "rpd", "rpiq", "n")
 CLASSIFICATION_METRICS: tuple[str, ...] = ("accuracy", "balanced_accuracy", "n")
+# The direction of each metric, defined once (the engine's ranking and the SQL of the views are built from it):
+# higher is better for these, closest to zero for these (an error of either sign), lower for every other metric.
 HIGHER_IS_BETTER: frozenset[str] = frozenset({"r2", "rpd", "rpiq", "accuracy", "balanced_accuracy"})
+CLOSEST_TO_ZERO_IS_BETTER: frozenset[str] = frozenset({"bias"})
+
+
+def loss(metric: str, value: np.ndarray) -> np.ndarray:
+    """The value a ``metric`` ranks by, lower is better: ``-value`` for a metric in HIGHER_IS_BETTER, ``|value|``
+    for one in CLOSEST_TO_ZERO_IS_BETTER, else ``value`` itself (rmse, mean_nrmse...)."""
+    if metric in HIGHER_IS_BETTER:
+        return -value
+    if metric in CLOSEST_TO_ZERO_IS_BETTER:
+        return np.abs(value)
+    return value
 
 
 def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, np.ndarray]:

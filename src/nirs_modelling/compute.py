@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from nirs_core.metrics import HIGHER_IS_BETTER, mean_nrmse, task_scores
+from nirs_core.metrics import loss, mean_nrmse, task_scores
 from nirs_modelling.predictions import predictions_of, readonly
 from nirs_modelling.results import FinalFit, FittedFold, FoldSweep, GroupCV, RankedChain
 from nirs_modelling.stacking import refit_stack
@@ -105,18 +105,20 @@ def rank_values(plan: CompiledPlan, y_true: np.ndarray, y_pred: np.ndarray, sd: 
 
 
 def rank_chains(plan: CompiledPlan, cvs: Sequence[GroupCV], targets: np.ndarray) -> tuple[RankedChain, ...]:
-    """All chains ranked by the plan's pooled CV metric (rmse and mean_nrmse ascending; accuracies descending);
-    ties go to fewer components, then to the smaller chain_id."""
+    """All chains ranked by the loss of the plan's pooled CV metric (:func:`nirs_core.metrics.loss`: rmse and
+    mean_nrmse ascending, accuracies descending); ties go to fewer components, then to the smaller chain_id.
+    ``cvs`` holds every sweep group and stack of the plan, so every chain is ranked (the order ``chains.rank``
+    stores)."""
     metric = plan.rank_metric
-    sign = -1.0 if metric in HIGHER_IS_BETTER else 1.0
     sd = target_sd(plan, targets)
     ranked = []
     for cv in cvs:
         values = rank_values(plan, targets[cv.oof_rows], cv.oof_pred, sd)
+        losses = loss(metric, values)
         _, rows = plan.chain_rows(cv.group_id)
         for chain, row in zip(plan.chains_of(cv.group_id), rows, strict=True):
-            value = float(values[row])
-            ranked.append(RankedChain(chain.chain_id, cv.group_id, chain.n_components, metric, value, sign * value))
+            ranked.append(RankedChain(chain.chain_id, cv.group_id, chain.n_components, metric, float(values[row]),
+                                      float(losses[row])))
     return tuple(sorted(ranked, key=lambda r: (r.cv_loss, r.n_components or 0, r.chain_id)))
 
 

@@ -22,6 +22,7 @@ from semantics.kinds import (
     Unnest,
     ViewSpec,
 )
+from semantics.loss import higher_is_better_sql, loss_sql
 
 METRICS: tuple[MetricFunction, ...] = ("rmse", "r2", "bias", "sep", "mae", "rpd", "rpiq")
 CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy")
@@ -31,9 +32,7 @@ _CHAIN_INFO = ("run_id", "chain_id", "branch_name", "preprocessing", "model", "n
 _RANK_METRIC = "coalesce(rank_metric, 'rmse')"  # null in chains rows written before classification = rmse
 _POOLED = f"fold_id = '{POOLED_CV}' AND partition = 'val'"
 _FINAL_TEST = f"fold_id = '{FOLD_FINAL}' AND partition = 'test'"
-# Lower is better for every metric but these (higher is better) and bias (closer to zero is better).
-_HIGHER_IS_BETTER = "('r2', 'rpd', 'rpiq', 'accuracy', 'balanced_accuracy')"
-_LOSS = f"CASE WHEN metric IN {_HIGHER_IS_BETTER} THEN -value WHEN metric = 'bias' THEN abs(value) ELSE value END"
+_LOSS = loss_sql("metric", "value")  # lower is better, from the metrics' one definition (nirs_core.metrics)
 
 
 def _columns(*names: str, **exprs: str) -> tuple[Column, ...]:
@@ -191,7 +190,7 @@ V_REFIT = ViewSpec(
         on=("run_id", "chain_id")),
 )
 
-_HIGHER = f"rank_metric IN {_HIGHER_IS_BETTER}"
+_HIGHER = higher_is_better_sql("rank_metric")
 V_PREPROCESSING_EFFECT = ViewSpec(
     name="v_preprocessing_effect",
     description="Per run, target and preprocessing step (snv, savgol(...), raw...), across every chain using it "
