@@ -91,6 +91,11 @@ class ChainRow(msgspec.Struct, **_ROW):
     # the scores.target whose rank_metric ranks the chain ('*' for mean_nrmse over several targets); null in rows
     # written before multi-target runs existed (one target: its own)
     rank_target: str | None = None
+    # the chain's place in its run's ranking (1 = best: cv_loss, then fewer components, then chain_id) and the value
+    # ranked by, lower is better (the rank metric's pooled CV value, negated for an accuracy); null in rows written
+    # before the engine stored its ranking
+    rank: int | None = None
+    cv_loss: float | None = None
 
 
 class PredictionRow(msgspec.Struct, **_ROW):

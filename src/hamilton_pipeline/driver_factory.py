@@ -161,7 +161,8 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
 
     nodes.add(CHAIN_RANKING, {**dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, tuple,
               lambda **kw: compute.rank_chains(plan, gathered(kw), kw[TARGETS]),
-              "Every chain ranked by pooled RMSECV (ties: fewer components, then chain_id).")
+              "Every chain ranked by the loss of the plan's pooled CV metric (ties: fewer components, then "
+              "chain_id).")
     nodes.add(REFIT_MODELS, {CHAIN_RANKING: tuple, **dict.fromkeys(sources.values(), np.ndarray),
                              **dict.fromkeys(refit_cvs.values(), GroupCV), TARGETS: np.ndarray}, tuple,
               lambda **kw: offload(compute.refit, plan, kw[CHAIN_RANKING], {i: kw[n] for i, n in sources.items()},
@@ -177,9 +178,9 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
               pa.Table,
               lambda **kw: tables.scores_table(plan, gathered(kw), kw[REFIT_MODELS], kw[TARGETS]),
               "Scores per chain x fold x partition x metric, and the pooled CV score (fold_id 'cv').")
-    nodes.add(CHAIN_TABLE, {REFIT_MODELS: tuple}, pa.Table,
-              lambda **kw: tables.chains_table(plan, kw[REFIT_MODELS]),
-              "One row per chain, marking the refit ones.")
+    nodes.add(CHAIN_TABLE, {CHAIN_RANKING: tuple, REFIT_MODELS: tuple}, pa.Table,
+              lambda **kw: tables.chains_table(plan, kw[CHAIN_RANKING], kw[REFIT_MODELS]),
+              "One row per chain, with its rank and loss in the ranking, marking the refit ones.")
 
 
 def build_driver(

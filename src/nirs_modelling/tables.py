@@ -11,7 +11,7 @@ import pyarrow as pa
 from datafusion_engine.schemas import TABLE_SCHEMAS
 from nirs_core.metrics import mean_nrmse, task_scores
 from nirs_modelling.compute import target_sd
-from nirs_modelling.results import FinalFit, GroupCV
+from nirs_modelling.results import FinalFit, GroupCV, RankedChain
 from relspec.plan import ALL_TARGETS, FOLD_FINAL, POOLED_CV, CompiledPlan
 
 
@@ -143,16 +143,22 @@ def scores_table(plan: CompiledPlan, cvs: Sequence[GroupCV], fits: Sequence[Fina
     return rows.table()
 
 
-def chains_table(plan: CompiledPlan, fits: Sequence[FinalFit]) -> pa.Table:
-    """One row per chain of the plan; ``refit`` marks the chains refit as ``fold_final``."""
+def chains_table(plan: CompiledPlan, ranking: Sequence[RankedChain], fits: Sequence[FinalFit]) -> pa.Table:
+    """One row per chain of the plan; ``refit`` marks the chains refit as ``fold_final``; ``rank`` and ``cv_loss``
+    are the chain's place in ``ranking`` (the engine's, best first; it holds every chain) and the loss it ranks by."""
     refit_ids = {f.chain_id for f in fits}
+    ranked = {r.chain_id: (i, r) for i, r in enumerate(ranking, start=1)}
+    unranked = [c.chain_id[:8] for c in plan.chains if c.chain_id not in ranked]
+    if unranked:
+        raise ValueError(f"the ranking misses {len(unranked)} chain(s) of the plan: {', '.join(unranked[:5])}")
     rows = [
         {
             "chain_id": c.chain_id, "pipeline_hash": plan.pipeline_hash, "branch_path": list(c.branch_path),
             "branch_name": c.branch_name, "preprocessing": c.preprocessing, "model": c.model,
             "n_components": c.n_components, "params_json": msgspec.json.encode(c.params, order="sorted").decode(),
             "dataset_hash": plan.dataset_hash, "refit": c.chain_id in refit_ids, "rank_metric": plan.rank_metric,
-            "rank_target": plan.refit.target or ALL_TARGETS,
+            "rank_target": plan.refit.target or ALL_TARGETS, "rank": ranked[c.chain_id][0],
+            "cv_loss": ranked[c.chain_id][1].cv_loss,
         }
         for c in plan.chains
     ]
