@@ -8,6 +8,7 @@ from __future__ import annotations
 from relspec import ALL_TARGETS, FOLD_FINAL, POOLED_CV
 from relspec.plan import STEP_SEPARATOR
 from relspec.policy import MetricFunction, TableName
+from relspec.spec import CLASSIFICATION_RANK_METRICS
 from semantics.kinds import (
     Aggregate,
     Column,
@@ -22,7 +23,7 @@ from semantics.kinds import (
     Unnest,
     ViewSpec,
 )
-from semantics.loss import higher_is_better_sql, loss_sql
+from semantics.loss import higher_is_better_sql, loss_sql, sql_list
 
 METRICS: tuple[MetricFunction, ...] = ("rmse", "r2", "bias", "sep", "mae", "rpd", "rpiq")
 CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy")
@@ -67,53 +68,64 @@ def _rmsecv() -> Project:
 
 
 def _rank_values() -> Project:
-    """Each chain's pooled CV score of its rank metric (rmse, accuracy or balanced_accuracy) and its loss (lower is
-    better), so one view ranks chains of either task."""
+    """Each chain's pooled CV score of its rank metric (rmse, mean_nrmse, accuracy or balanced_accuracy) on its rank
+    target, its loss (lower is better) and its rank in the run's stored ranking (``chains.rank``)."""
     return _select(
         Filter(input=Join(
             left=_select(_where("scores", _POOLED), "run_id", "chain_id", "target", "metric", "value"),
-            right=_select(Scan(table="chains"), "run_id", "chain_id", "n_components", "rank_target",
+            right=_select(Scan(table="chains"), "run_id", "chain_id", "n_components", "rank_target", "rank",
                           rank_metric=_RANK_METRIC),
             # several targets: the scores of the target the run ranked by ('*': mean_nrmse over all of them)
             on=("run_id", "chain_id")), predicate="metric = rank_metric AND target = coalesce(rank_target, target)"),
-        "run_id", "chain_id", "target", "n_components", "rank_metric", "value", loss=_LOSS)
+        "run_id", "chain_id", "target", "n_components", "rank_metric", "rank", "value", loss=_LOSS)
 
+
+# A view's rank column: the window's type (UInt64), whether it reads chains.rank (Int64) or ranks by itself.
+_STORED_RANK = "CAST(run_rank AS BIGINT UNSIGNED)"
+# Where the run ranked its chains by this target's RMSECV (every single-target regression run; a multi-target run
+# with refit.target), v_ranked_chains' rank is the run's own ranking. The other targets of a multi-target run, and
+# every target of a run ranked by mean_nrmse (over all targets: no target's own order), keep the per-target window,
+# so each target has its ranking; so do rows written before chains held a rank (run_rank null).
+_RANKED_ON_THIS_TARGET = "run_rank IS NOT NULL AND rank_metric = 'rmse' AND rank_target = target"
 
 V_RANKED_CHAINS = ViewSpec(
     name="v_ranked_chains",
-    description="Chains ranked by pooled RMSECV per run and target, with RMSEP of the refit (fold_final) on test",
-    root=Rank(
-        input=_select(
-            Join(left=Join(left=_chains(), right=_rmsecv(), on=("run_id", "chain_id")),
-                 right=_select(_where("scores", f"{_FINAL_TEST} AND metric = 'rmse'"), "run_id", "chain_id",
-                               "target", rmsep="value"),
-                 on=("run_id", "chain_id", "target"), how="left"),
-            "run_id", "chain_id", "target", "branch_name", "preprocessing", "model", "n_components", "rmsecv",
-            "rmsep", "refit"),
-        name="rank", partition_by=("run_id", "target"),
-        order_by=(SortKey(expr="rmsecv"), SortKey(expr="n_components"), SortKey(expr="chain_id"))),
+    description="Chains ranked by pooled RMSECV per run and target (on the target the run ranked by: the run's "
+                "ranking, chains.rank), with RMSEP of the refit (fold_final) on test",
+    root=_select(
+        Rank(
+            input=_select(
+                Join(left=Join(left=_chains("rank_metric", "rank_target", run_rank="rank"), right=_rmsecv(),
+                               on=("run_id", "chain_id")),
+                     right=_select(_where("scores", f"{_FINAL_TEST} AND metric = 'rmse'"), "run_id", "chain_id",
+                                   "target", rmsep="value"),
+                     on=("run_id", "chain_id", "target"), how="left"),
+                "run_id", "chain_id", "target", "branch_name", "preprocessing", "model", "n_components", "rmsecv",
+                "rmsep", "refit", "rank_metric", "rank_target", "run_rank"),
+            name="target_rank", partition_by=("run_id", "target"),
+            order_by=(SortKey(expr="rmsecv"), SortKey(expr="n_components"), SortKey(expr="chain_id"))),
+        "run_id", "chain_id", "target", "branch_name", "preprocessing", "model", "n_components", "rmsecv", "rmsep",
+        "refit", rank=f"CASE WHEN {_RANKED_ON_THIS_TARGET} THEN {_STORED_RANK} ELSE target_rank END"),
 )
 
 V_RANKED_CLASSIFIERS = ViewSpec(
     name="v_ranked_classifiers",
-    description="Classification chains ranked per run and target by the run's rank metric (cv_value: pooled CV "
-                "balanced_accuracy or accuracy, higher first), with pooled CV and refit (fold_final) test accuracy "
-                "and balanced accuracy",
-    root=Rank(
-        input=_select(
-            Join(left=Filter(input=_chains("rank_metric"),
-                             predicate="rank_metric IN ('accuracy', 'balanced_accuracy')"),
-                 right=Aggregate(
-                     input=_where("scores", f"({_POOLED}) OR ({_FINAL_TEST})"),
-                     group_by=("run_id", "chain_id", "target"),
-                     measures=(*_pivot(_POOLED, {f"cv_{m}": m for m in CLASSIFICATION_METRICS}),
-                               *_pivot(_FINAL_TEST, {f"test_{m}": m for m in CLASSIFICATION_METRICS}))),
-                 on=("run_id", "chain_id")),
-            "run_id", "chain_id", "target", "branch_name", "preprocessing", "model", "n_components", "rank_metric",
-            "cv_accuracy", "cv_balanced_accuracy", "test_accuracy", "test_balanced_accuracy", "refit",
-            cv_value="CASE WHEN rank_metric = 'accuracy' THEN cv_accuracy ELSE cv_balanced_accuracy END"),
-        name="rank", partition_by=("run_id", "target"),
-        order_by=(SortKey(expr="cv_value", descending=True), SortKey(expr="n_components"), SortKey(expr="chain_id"))),
+    description="Classification chains in the run's ranking (rank = chains.rank) by its rank metric (cv_value: "
+                "pooled CV balanced_accuracy or accuracy, higher first), with pooled CV and refit (fold_final) test "
+                "accuracy and balanced accuracy",
+    root=_select(
+        Join(left=Filter(input=_chains("rank_metric", run_rank="rank"),
+                         predicate=f"rank_metric IN {sql_list(CLASSIFICATION_RANK_METRICS)}"),
+             right=Aggregate(
+                 input=_where("scores", f"({_POOLED}) OR ({_FINAL_TEST})"),
+                 group_by=("run_id", "chain_id", "target"),
+                 measures=(*_pivot(_POOLED, {f"cv_{m}": m for m in CLASSIFICATION_METRICS}),
+                           *_pivot(_FINAL_TEST, {f"test_{m}": m for m in CLASSIFICATION_METRICS}))),
+             on=("run_id", "chain_id")),
+        "run_id", "chain_id", "target", "branch_name", "preprocessing", "model", "n_components", "rank_metric",
+        "cv_accuracy", "cv_balanced_accuracy", "test_accuracy", "test_balanced_accuracy", "refit",
+        cv_value="CASE WHEN rank_metric = 'accuracy' THEN cv_accuracy ELSE cv_balanced_accuracy END",
+        rank=_STORED_RANK),
 )
 
 _FOLDS = f"fold_id NOT IN ('{POOLED_CV}', '{FOLD_FINAL}') AND partition = 'val'"
@@ -252,22 +264,19 @@ V_AGGREGATED_SCORES = ViewSpec(
                              *_metrics_of_predictions(("rmse", "r2", "bias", "sep", "mae", "rpd")))),
 )
 
-# Each run's rank-1 chain by the pooled CV score of its rank metric, in the ranking views' order (loss, then fewer
-# components, then chain_id): the chain RunResult.best names, for either task.
+# Each run's rank-1 chain in its stored ranking (chains.rank = 1), with the pooled CV score of its rank metric: the
+# chain RunResult.best names, for either task.
 _BEST_OF_RUN = _select(
-    Filter(
-        input=Rank(
-            input=_rank_values(), name="k", partition_by=("run_id",),
-            order_by=(SortKey(expr="loss"), SortKey(expr="n_components"), SortKey(expr="chain_id"))),
-        predicate="k = 1"),
+    Filter(input=_rank_values(), predicate="rank = 1"),
     "run_id", "rank_metric", best_chain_id="chain_id", best_cv_value="value",
     best_rmsecv="CASE WHEN rank_metric = 'rmse' THEN value END")
 
 V_RUNS = ViewSpec(
     name="v_runs",
-    description="One row per run (any status): dataset, seconds, chain count and the best chain by the pooled CV "
-                "score of the run's rank metric (rank_metric: rmse, accuracy or balanced_accuracy; best_cv_value; "
-                "best_rmsecv is that value for a regression run, null for a classification run)",
+    description="One row per run (any status): dataset, seconds, chain count and the best chain (rank 1 of the "
+                "run's ranking, chains.rank) with the pooled CV score of the run's rank metric (rank_metric: rmse, "
+                "mean_nrmse, accuracy or balanced_accuracy; best_cv_value; best_rmsecv is that value for a run ranked "
+                "by rmse, else null)",
     root=_select(
         Join(
             left=Join(
