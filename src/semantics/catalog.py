@@ -5,6 +5,7 @@ Scans of result tables see completed runs only (the scan policy's default), so n
 
 from __future__ import annotations
 
+from nirs_core.metrics import CLOSEST_TO_ZERO_IS_BETTER, HIGHER_IS_BETTER
 from relspec import ALL_TARGETS, FOLD_FINAL, POOLED_CV
 from relspec.plan import STEP_SEPARATOR
 from relspec.policy import MetricFunction, TableName
@@ -159,9 +160,9 @@ V_CHAIN_SCORES = ViewSpec(
 
 V_TOP_CHAINS = ViewSpec(
     name="v_top_chains",
-    description="Chains ranked per dataset and target by each pooled CV metric (lower error / higher r2, rpd, "
-                "rpiq, accuracy, balanced_accuracy / bias closest to 0 first); pick the metric with "
-                "WHERE metric = '...'",
+    description=f"Chains ranked per dataset and target by each pooled CV metric (lower error / higher "
+                f"{', '.join(sorted(HIGHER_IS_BETTER))} / {', '.join(sorted(CLOSEST_TO_ZERO_IS_BETTER))} closest to 0 "
+                "first); pick the metric with WHERE metric = '...'",
     root=_select(
         Rank(
             input=Join(
