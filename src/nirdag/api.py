@@ -51,12 +51,44 @@ def load_dataset(
 ) -> SpectraDataset:
     """Load spectra from a file or folder; the format is detected from the path unless named.
 
-    Formats: ``csv`` (wide CSV/TSV, ``.gz`` allowed: numeric headers are wavelengths, the other columns are the
-    named targets/id/partition or metadata), ``parquet`` (wide, or a ``spectrum`` list column), ``npz``,
-    ``nirs4all`` (a folder of X/Y/M cal-val or train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a folder of
-    them) and ``delta`` (a Delta table, read like Parquet). Spectra with NaN/inf are an error unless
-    ``on_nonfinite="drop"``, which drops those rows and warns with their ids. A CSV's ``delimiter`` (``,`` ``;``
-    tab) and ``decimal`` separator (``.``, or ``,`` as many locales export with ``;``) are detected unless given.
+    Bad input stops with a DataError naming the file, row and column.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file or folder.
+    format : {"csv", "parquet", "npz", "nirs4all", "jcamp", "delta"}, optional
+        ``csv`` (wide CSV/TSV, ``.gz`` allowed: numeric headers are wavelengths, the other columns are the named
+        targets/id/partition or metadata), ``parquet`` (wide, or a ``spectrum`` list column), ``npz``,
+        ``nirs4all`` (a folder of X/Y/M cal-val or train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a
+        folder of them), ``delta`` (a Delta table, read like Parquet). Default: detected from the path.
+    targets : sequence of str
+        Target columns of a wide table (numbers, or class labels when a column holds no number).
+    id_column, partition_column : str, optional
+        The sample id column and the ``train``/``test`` column of a wide table.
+    metadata_columns : sequence of str
+        Metadata columns whose headers are not numbers.
+    wavelengths : sequence of float, optional
+        The axis, when the file's headers do not give it.
+    wavelength_unit : str, optional
+        Unit of the axis (e.g. ``nm``, ``cm-1``).
+    delimiter, decimal : str, optional
+        A CSV's delimiter (``,`` ``;`` tab) and decimal separator (``.``, or ``,`` as many locales export with
+        ``;``); detected unless given.
+    header : bool, optional
+        Whether a nirs4all-format file has a header row (detected unless given).
+    name : str, optional
+        The dataset's name (default: the file name without its suffixes).
+    on_nonfinite : {"error", "drop"}
+        Spectra with NaN/inf are an error unless ``"drop"``, which drops those rows and warns with their ids.
+
+    Returns
+    -------
+    SpectraDataset
+
+    Examples
+    --------
+    >>> ds = nirdag.load_dataset("spectra.csv", targets=["fat"], id_column="id")  # doctest: +SKIP
     """
     path = Path(path)
     fmt = format or detect_format(path)
