@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pyarrow as pa
 
-from datafusion_engine import WorkspaceSession, WorkspaceStore
+from datafusion_engine import Workspace
 from datafusion_engine.schemas import TABLE_SCHEMAS
 
 QUERIES = {
@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as ws:
         table = _rows(args.rows, np.random.default_rng(0))
-        WorkspaceStore(ws).write("predictions", table)
-        session = WorkspaceSession(ws)
+        handle = Workspace(ws)
+        handle.store.write("predictions", table)
+        session = handle.session()
         print(f"| query over {table.num_rows:,} rows | median s (5 runs) |\n|---|---|")
         for name, sql in QUERIES.items():
             times = []

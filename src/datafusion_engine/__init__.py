@@ -4,6 +4,7 @@ from datafusion_engine.errors import QueryError, StoreError
 from datafusion_engine.schemas import TABLE_SCHEMAS, RunRow, schema_from_struct
 from datafusion_engine.session import WorkspaceSession
 from datafusion_engine.store import WorkspaceStore
+from datafusion_engine.workspace import Workspace
 
-__all__ = ["TABLE_SCHEMAS", "QueryError", "RunRow", "StoreError", "WorkspaceSession", "WorkspaceStore",
+__all__ = ["TABLE_SCHEMAS", "QueryError", "RunRow", "StoreError", "Workspace", "WorkspaceSession", "WorkspaceStore",
            "schema_from_struct"]

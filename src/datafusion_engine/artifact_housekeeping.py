@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow.compute as pc
-from deltalake import DeltaTable
+from datafusion import col, lit
 
 from datafusion_engine.artifact_index import blobs_of, read_artifacts
-from datafusion_engine.blobs import BlobStore
-from datafusion_engine.store import TABLES_DIR, WorkspaceStore
+from datafusion_engine.store import delete_where_equal
+from datafusion_engine.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,12 @@ class ArtifactStats:
     orphans: int
 
 
-def _index(store: WorkspaceStore):
-    return read_artifacts(store.root / TABLES_DIR / "artifacts")
+def _index(workspace: Workspace):
+    return read_artifacts(workspace.layout.tables_dir / "artifacts")
 
 
-def stats(store: WorkspaceStore) -> ArtifactStats:
-    rows, blobs = _index(store), BlobStore(store.root)
+def stats(workspace: Workspace) -> ArtifactStats:
+    rows, blobs = _index(workspace), workspace.blobs
     files = list(blobs.digests())
     referenced = set(blobs_of(rows))
 
@@ -49,45 +49,41 @@ def stats(store: WorkspaceStore) -> ArtifactStats:
     )
 
 
-def orphans(store: WorkspaceStore) -> list[tuple[str, int]]:
+def orphans(workspace: Workspace) -> list[tuple[str, int]]:
     """Blob files that no artifact row references (digest, size in bytes)."""
-    blobs = BlobStore(store.root)
-    referenced = set(blobs_of(_index(store)))
-    return [(d, blobs.size(d)) for d in blobs.digests() if d not in referenced]
+    referenced = set(blobs_of(_index(workspace)))
+    return [(d, workspace.blobs.size(d)) for d in workspace.blobs.digests() if d not in referenced]
 
 
-def cleanup(store: WorkspaceStore, *, dry_run: bool = False) -> list[tuple[str, int]]:
+def cleanup(workspace: Workspace, *, dry_run: bool = False) -> list[tuple[str, int]]:
     """Delete the orphan blobs (or only list them with ``dry_run``); returns them."""
-    found = orphans(store)
+    found = orphans(workspace)
     if not dry_run:
-        blobs = BlobStore(store.root)
         for digest, _ in found:
-            blobs.delete(digest)
+            workspace.blobs.delete(digest)
     return found
 
 
-def remove_unreferenced(store: WorkspaceStore, digests: Iterable[str]) -> list[str]:
+def remove_unreferenced(workspace: Workspace, digests: Iterable[str]) -> list[str]:
     """Delete those of ``digests`` that no artifact row references (the blobs a failed run wrote)."""
     wanted = set(digests)
     if not wanted:
         return []
-    referenced = set(blobs_of(_index(store)))
-    blobs = BlobStore(store.root)
-    return [d for d in sorted(wanted - referenced) if blobs.delete(d)]
+    referenced = set(blobs_of(_index(workspace)))
+    return [d for d in sorted(wanted - referenced) if workspace.blobs.delete(d)]
 
 
-def purge_dataset(store: WorkspaceStore, dataset_hash: str, *, dry_run: bool = False) -> tuple[int, list[str]]:
+def purge_dataset(workspace: Workspace, dataset_hash: str, *, dry_run: bool = False) -> tuple[int, list[str]]:
     """Remove the artifact rows of every run trained on ``dataset_hash`` and the blobs left unreferenced.
 
     Runs, predictions and scores stay (the runs can no longer be exported). Returns (rows, blobs) removed.
     """
-    quoted = dataset_hash.replace("'", "''")
-    path = store.root / TABLES_DIR / "artifacts"
-    rows = read_artifacts(path, f"dataset_hash = '{quoted}'")
+    path = workspace.layout.tables_dir / "artifacts"
+    rows = read_artifacts(path, col("dataset_hash") == lit(dataset_hash))
     blobs = blobs_of(rows)
     if dry_run or rows.num_rows == 0:
-        others = set(blobs_of(read_artifacts(path, f"dataset_hash <> '{quoted}'")))
+        others = set(blobs_of(read_artifacts(path, col("dataset_hash") != lit(dataset_hash))))
         return rows.num_rows, [b for b in blobs if b not in others]
-    DeltaTable(path).delete(f"dataset_hash = '{quoted}'")
-    store.refresh_ref_counts(blobs)
-    return rows.num_rows, remove_unreferenced(store, blobs)
+    delete_where_equal(path, "dataset_hash", [dataset_hash])
+    workspace.store.refresh_ref_counts(blobs)
+    return rows.num_rows, remove_unreferenced(workspace, blobs)

@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from datafusion import SessionContext
+from datafusion import Expr, SessionContext
 from deltalake import DeltaTable
 
 from datafusion_engine.schemas import TABLE_SCHEMAS
 
 
-def quoted_list(values: Iterable[str]) -> str:
-    """A SQL ``IN`` list of string literals (quotes doubled)."""
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+def read_artifacts(path: Path, where: Expr | None = None) -> pa.Table:
+    """Rows of the artifacts table at ``path`` matching the filter ``where`` (a DataFusion expression such as
+    ``col("run_id") == lit(run_id)``); empty, with the table's schema, when the table does not exist yet.
 
-
-def read_artifacts(path: Path, where: str | None = None) -> pa.Table:
-    """Rows of the artifacts table at ``path`` (empty, with the table's schema, when it does not exist yet)."""
+    A fresh context reads the table's newest version: the store calls this between its own writes.
+    """
     schema = TABLE_SCHEMAS["artifacts"]
     if not (path / "_delta_log").is_dir():
         return schema.empty_table()
     ctx = SessionContext()
     ctx.register_table("artifacts", DeltaTable(path))
-    query = "SELECT * FROM artifacts" + (f" WHERE {where}" if where else "")
-    table = ctx.sql(query).to_arrow_table()
+    df = ctx.table("artifacts")
+    table = (df if where is None else df.filter(where)).to_arrow_table()
     return table.select(schema.names).cast(schema)
 
 

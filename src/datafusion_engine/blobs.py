@@ -11,7 +11,6 @@ from pathlib import Path
 
 from datafusion_engine.errors import CorruptBlobError, StoreError
 
-BLOBS_DIR = "blobs"
 _HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -26,8 +25,8 @@ class BlobStore:
     trusted); ``get`` verifies the hash of what it read and raises CorruptBlobError when it differs.
     """
 
-    def __init__(self, workspace: str | Path):
-        self.root = Path(workspace).expanduser().resolve() / BLOBS_DIR / "sha256"
+    def __init__(self, folder: Path):
+        self.root = folder  # a workspace's ``WorkspaceLayout.blobs_dir``
 
     def path(self, digest: str) -> Path:
         if not _HEX.fullmatch(digest):

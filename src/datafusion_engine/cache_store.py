@@ -28,7 +28,6 @@ import numpy as np
 
 from datafusion_engine.errors import CacheError
 
-CACHE_DIR = "cache"  # the cache folder inside a workspace
 MAGIC = b"NIRDAGC1"
 LAYOUT = "v1"
 SUFFIX = ".entry"
@@ -271,7 +270,3 @@ class CacheStore:
             self._bytes = 0
         return before
 
-
-def workspace_cache(workspace: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CacheStore:
-    """The node cache of a workspace folder (``<workspace>/cache``)."""
-    return CacheStore(Path(workspace) / CACHE_DIR, max_bytes)

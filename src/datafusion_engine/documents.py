@@ -9,22 +9,16 @@ import tempfile
 from pathlib import Path
 
 from datafusion_engine.errors import StoreError
+from datafusion_engine.layout import WorkspaceLayout
 
-PROVENANCE_DIR = "provenance"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.json$")
 
 
-def run_dir(root: Path, run_id: str) -> Path:
-    if not run_id or "/" in run_id or run_id.startswith("."):
-        raise StoreError(f"invalid run id {run_id!r}")
-    return root / PROVENANCE_DIR / run_id
-
-
-def write_document(root: Path, run_id: str, name: str, data: bytes) -> Path:
+def write_document(layout: WorkspaceLayout, run_id: str, name: str, data: bytes) -> Path:
     """Write ``data`` atomically (temp file + rename): a reader sees the old file or the new one, never half."""
     if not _NAME.match(name):
         raise StoreError(f"invalid document name {name!r}: expected lower_snake_case ending in .json")
-    folder = run_dir(root, run_id)
+    folder = layout.run_dir(run_id)
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
     try:
@@ -39,13 +33,13 @@ def write_document(root: Path, run_id: str, name: str, data: bytes) -> Path:
     return folder / name
 
 
-def read_document(root: Path, run_id: str, name: str) -> bytes:
-    path = run_dir(root, run_id) / name
+def read_document(layout: WorkspaceLayout, run_id: str, name: str) -> bytes:
+    path = layout.run_dir(run_id) / name
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise StoreError(f"run {run_id!r} has no {name} in {root / PROVENANCE_DIR}") from None
+        raise StoreError(f"run {run_id!r} has no {name} in {layout.provenance_dir}") from None
 
 
-def delete_documents(root: Path, run_id: str) -> None:
-    shutil.rmtree(run_dir(root, run_id), ignore_errors=True)
+def delete_documents(layout: WorkspaceLayout, run_id: str) -> None:
+    shutil.rmtree(layout.run_dir(run_id), ignore_errors=True)

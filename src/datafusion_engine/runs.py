@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 
 from datafusion_engine.schemas import RunRow
-from datafusion_engine.session import WorkspaceSession
-from datafusion_engine.store import WorkspaceStore, now
+from datafusion_engine.store import now
+from datafusion_engine.workspace import Workspace
 
 
 def _process_alive(pid: int) -> bool:
@@ -21,15 +20,15 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def repair_runs(workspace: str | Path, host: str, stale_after: dt.timedelta) -> list[str]:
+def repair_runs(workspace: Workspace, host: str, stale_after: dt.timedelta) -> list[str]:
     """Mark failed every `running` run whose process is gone (same host) or older than ``stale_after``.
 
     Their partial result rows are deleted first, so no half-written run remains. Returns the repaired run ids.
     """
-    store = WorkspaceStore(workspace)
-    if "runs" not in store.existing_tables():
+    store = workspace.store
+    if "runs" not in workspace.layout.existing_tables():
         return []
-    rows = WorkspaceSession(workspace).sql("SELECT * FROM runs WHERE status = 'running'").to_pylist()
+    rows = workspace.session().query("SELECT * FROM runs WHERE status = $status", status="running").to_pylist()
     repaired = []
     for raw in rows:
         row = RunRow(**raw)

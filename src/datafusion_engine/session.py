@@ -10,8 +10,9 @@ from datafusion import AggregateUDF, DataFrame, SessionConfig, SessionContext, S
 from deltalake import DeltaTable
 
 from datafusion_engine.errors import QueryError, StoreError
+from datafusion_engine.layout import WorkspaceLayout
 from datafusion_engine.metrics import metric_udafs
-from datafusion_engine.store import WorkspaceStore
+from datafusion_engine.upgrade import upgrade_table
 from relspec.policy import ExecutionPolicy, MetricFunction
 
 _READ_ONLY = SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow_statements(False)
@@ -21,8 +22,11 @@ AsOf = int | dt.datetime | None
 
 
 def _table_as_of(name: str, path: Path, as_of: AsOf) -> DeltaTable:
+    """The table at ``as_of``; read at its newest version, a table written by an older nirdag is upgraded first."""
     table = DeltaTable(path)
     if as_of is None:
+        if upgrade_table(name, table):
+            table = DeltaTable(path)
         return table
     try:
         table.load_as_version(as_of)
@@ -48,14 +52,17 @@ class WorkspaceSession:
 
     ``as_of`` reads every table as of a Delta version (int) or a point in time (datetime): time travel.
     ``policy`` (default: the default ExecutionPolicy) decides which metric functions are registered (exactly its
-    ``udf_requirements``) and the join strategy. ``versions`` holds the Delta version each table is read at.
+    ``udf_requirements``) and the join strategy. ``versions`` holds the Delta version each table is read at;
+    ``views`` the views registered on this session by name (the semantic layer compiles and fills them).
+    Open one through :meth:`datafusion_engine.Workspace.session`, which reuses it while it is current.
     """
 
-    def __init__(self, workspace: str | Path, *, as_of: AsOf = None, policy: ExecutionPolicy | None = None):
-        store = WorkspaceStore(workspace)
-        if not store.root.is_dir():
-            raise StoreError(f"workspace {store.root} does not exist; run a pipeline into it first")
-        self.root = store.root
+    def __init__(self, layout: WorkspaceLayout, *, as_of: AsOf = None, policy: ExecutionPolicy | None = None):
+        if not layout.root.is_dir():
+            raise StoreError(f"workspace {layout.root} does not exist; run a pipeline into it first")
+        self.layout = layout
+        self.root = layout.root
+        self.as_of = as_of
         self.policy = policy if policy is not None else ExecutionPolicy()
         self.ctx = SessionContext(_config(self.policy))
         self.functions: dict[MetricFunction, AggregateUDF] = {}
@@ -63,12 +70,27 @@ class WorkspaceSession:
             if name in self.policy.udf_requirements:
                 self.ctx.register_udaf(function)
                 self.functions[name] = function
-        self.tables = store.existing_tables()
+        self.tables = layout.existing_tables()
         self.delta: dict[str, DeltaTable] = {}
         for name, path in self.tables.items():
             self.delta[name] = _table_as_of(name, path, as_of)
             self.ctx.register_table(name, self.delta[name])
         self.versions: dict[str, int] = {name: table.version() for name, table in self.delta.items()}
+        self.views: dict[str, object] = {}
+
+    def is_current(self) -> bool:
+        """True while no table of the workspace was created or committed to since this session opened (always
+        False for a time-travel session, which is never shared)."""
+        return self.as_of is None and self.layout.latest_versions() == self.versions
+
+    def query(self, sql: str, **params: object) -> pa.Table:
+        """Run one of nirdag's own read-only queries: ``sql`` is constant text naming its values as ``$name``
+        placeholders, bound from ``params`` by DataFusion (values never enter the SQL text)."""
+        try:
+            df = self.ctx.sql_with_options(sql, _READ_ONLY, param_values=params)
+            return plain_strings(df.to_arrow_table())
+        except Exception as exc:  # DataFusion raises plain Exceptions for planning and execution errors
+            raise QueryError(_one_line(exc)) from None
 
     def dataframe(self, query: str) -> DataFrame:
         """Plan a read-only query; DDL, DML and statements are refused with a one-line QueryError."""

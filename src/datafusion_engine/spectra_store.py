@@ -18,8 +18,8 @@ from deltalake.exceptions import TableNotFoundError
 
 from datafusion_engine.errors import StoreError
 from datafusion_engine.schemas import DATASETS, SPECTRA
-from datafusion_engine.session import WorkspaceSession, plain_strings
-from datafusion_engine.store import WorkspaceStore
+from datafusion_engine.session import plain_strings
+from datafusion_engine.workspace import Workspace
 from nirs_core.data import SpectraDataset
 
 
@@ -63,35 +63,32 @@ def dataset_tables(dataset: SpectraDataset) -> tuple[pa.Table, pa.Table]:
     return head, rows
 
 
-def save_dataset(store: WorkspaceStore, dataset: SpectraDataset) -> bool:
+def save_dataset(workspace: Workspace, dataset: SpectraDataset) -> bool:
     """Store ``dataset`` once under its dataset_hash; False when it was already there."""
-    if dataset.content_hash in stored_dataset_hashes(store.root):
+    if dataset.content_hash in stored_dataset_hashes(workspace):
         return False
     head, rows = dataset_tables(dataset)
-    store.write("spectra", rows)
-    store.write("datasets", head)
+    workspace.store.write("spectra", rows)
+    workspace.store.write("datasets", head)
     return True
 
 
-def stored_dataset_hashes(workspace: str | Path) -> set[str]:
-    path = Path(workspace) / "tables" / "datasets"
-    if not (path / "_delta_log").is_dir():
+def stored_dataset_hashes(workspace: Workspace) -> set[str]:
+    if "datasets" not in workspace.layout.existing_tables():
         return set()
-    session = WorkspaceSession(workspace)
-    return set(session.sql("SELECT dataset_hash FROM datasets").column("dataset_hash").to_pylist())
+    return set(workspace.session().query("SELECT dataset_hash FROM datasets").column("dataset_hash").to_pylist())
 
 
-def load_stored_dataset(workspace: str | Path, dataset_hash: str) -> SpectraDataset:
+def load_stored_dataset(workspace: Workspace, dataset_hash: str) -> SpectraDataset:
     """Read a stored dataset back; it has the same content hash as the one saved."""
-    session = WorkspaceSession(workspace)
+    session = workspace.require().session()
     if "datasets" not in session.tables or "spectra" not in session.tables:
         raise StoreError(f"workspace {session.root} holds no stored datasets")
-    quoted = dataset_hash.replace("'", "''")
-    head = session.sql(f"SELECT * FROM datasets WHERE dataset_hash = '{quoted}'").to_pylist()
+    head = session.query("SELECT * FROM datasets WHERE dataset_hash = $hash", hash=dataset_hash).to_pylist()
     if not head:
         raise StoreError(f"workspace {session.root} has no dataset {dataset_hash}")
     info = head[0]
-    rows = session.sql(f"SELECT * FROM spectra WHERE dataset_hash = '{quoted}' ORDER BY row")
+    rows = session.query("SELECT * FROM spectra WHERE dataset_hash = $hash ORDER BY row", hash=dataset_hash)
     n, p = info["n_samples"], info["n_wavelengths"]
     flat = pc.list_flatten(rows.column("spectrum")).to_numpy(zero_copy_only=False).astype(np.float64)
     if rows.num_rows != n or flat.size != n * p:

@@ -8,15 +8,18 @@ from pathlib import Path
 
 import msgspec
 import pyarrow as pa
-from deltalake import DeltaTable, Schema, write_deltalake
+from datafusion import col, lit
+from datafusion import functions as f
+from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from datafusion_engine.artifact_index import blobs_of, quoted_list, read_artifacts, recounted
-from datafusion_engine.documents import delete_documents, write_document
+from datafusion_engine.artifact_index import blobs_of, read_artifacts, recounted
+from datafusion_engine.documents import delete_documents
 from datafusion_engine.errors import StoreError
+from datafusion_engine.layout import WorkspaceLayout
 from datafusion_engine.schemas import NATURAL_KEYS, TABLE_SCHEMAS, RunRow
+from datafusion_engine.upgrade import upgrade_table
 
-TABLES_DIR = "tables"
 RESULT_TABLES = ("chains", "predictions", "scores", "events", "artifacts")
 _ATTEMPTS = 6
 
@@ -27,46 +30,33 @@ def _changed(schema: pa.Schema, keys: tuple[str, ...]) -> str | None:
     return " OR ".join(f"(t.{c} IS DISTINCT FROM s.{c})" for c in scalars) or None
 
 
-def _add_missing_columns(name: str, table: DeltaTable, schema: pa.Schema) -> None:
-    """Give a table written by an older nirdag the nullable columns added since (its old rows hold null)."""
-    present = {f.name for f in table.schema().fields}
-    missing = [f for f in schema if f.name not in present]
-    if not missing:
-        return
-    if any(not f.nullable for f in missing):
-        raise StoreError(f"table {name!r} lacks the non-nullable column(s) "
-                         f"{[f.name for f in missing if not f.nullable]}; it cannot be upgraded in place")
-    table.alter.add_columns(Schema.from_arrow(pa.schema(missing)).fields)
-
-
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def delete_where_equal(path: Path, column: str, values: list[str]) -> int:
+    """Delete the rows of the Delta table at ``path`` whose ``column`` equals one of ``values``; returns how many.
+
+    The values travel as a source table of a merge, never as SQL text, so any string is matched literally.
+    """
+    source = pa.table({column: pa.array(values, type=pa.string())})
+    merged = (DeltaTable(path).merge(source, predicate=f"t.{column} = s.{column}", source_alias="s", target_alias="t")
+              .when_matched_delete().execute())
+    return int(merged.get("num_target_rows_deleted", 0))
+
+
 class WorkspaceStore:
-    """A workspace folder holding Delta tables under ``tables/``; every write goes through this class.
+    """The writer of a workspace's Delta tables (``tables/``); every write goes through this class.
 
     Writes merge on the table's natural key, so writing the same rows twice replaces them, never duplicates.
     """
 
-    def __init__(self, root: str | Path):
-        self.root = Path(root).expanduser().resolve()
-        if self.root.exists() and not self.root.is_dir():
-            raise StoreError(f"workspace path {self.root} exists and is not a directory")
+    def __init__(self, layout: WorkspaceLayout):
+        self.layout = layout
 
-    def table_path(self, name: str) -> Path:
-        if name not in TABLE_SCHEMAS:
-            raise StoreError(f"unknown table {name!r}; tables are {sorted(TABLE_SCHEMAS)}")
-        return self.root / TABLES_DIR / name
-
-    def existing_tables(self) -> dict[str, Path]:
-        """Tables that have been written at least once (name -> path)."""
-        found = {}
-        for name in TABLE_SCHEMAS:
-            path = self.root / TABLES_DIR / name
-            if (path / "_delta_log").is_dir():
-                found[name] = path
-        return found
+    @property
+    def root(self) -> Path:
+        return self.layout.root
 
     def _conform(self, name: str, data: pa.Table) -> pa.Table:
         schema = TABLE_SCHEMAS[name]
@@ -79,7 +69,7 @@ class WorkspaceStore:
 
     def write(self, name: str, data: pa.Table) -> None:
         """Merge ``data`` into table ``name`` on its natural key (creating the table on first write)."""
-        path = self.table_path(name)
+        path = self.layout.table(name)
         data = self._conform(name, data)
         if data.num_rows == 0:
             return
@@ -104,7 +94,7 @@ class WorkspaceStore:
                 if "already exists" not in str(exc):
                     raise
                 raise FileExistsError(str(exc)) from None
-        _add_missing_columns(name, table, data.schema)
+        upgrade_table(name, table)
         keys = NATURAL_KEYS[name]
         predicate = " AND ".join(f"t.{k} = s.{k}" for k in keys)
         (table.merge(data, predicate=predicate, source_alias="s", target_alias="t")
@@ -112,19 +102,15 @@ class WorkspaceStore:
             .when_not_matched_insert_all().execute())
 
     def delete_run(self, run_id: str) -> bool:
-        """Remove a run from `runs` and its rows from every result table; False when there was no such run."""
-        path = self.root / TABLES_DIR / "runs"
+        """Remove a run from `runs`, its rows from every result table and its documents; False when there was no
+        such run."""
+        path = self.layout.tables_dir / "runs"
         if not (path / "_delta_log").is_dir():
             return False
-        quoted = run_id.replace("'", "''")
-        deleted = DeltaTable(path).delete(f"run_id = '{quoted}'").get("num_deleted_rows", 0)
+        deleted = delete_where_equal(path, "run_id", [run_id])
         self.delete_run_results(run_id)
-        delete_documents(self.root, run_id)
+        delete_documents(self.layout, run_id)
         return bool(deleted)
-
-    def write_document(self, run_id: str, name: str, data: bytes) -> Path:
-        """Store a run's typed artifact (msgspec JSON) under ``provenance/<run_id>/<name>``, atomically."""
-        return write_document(self.root, run_id, name, data)
 
     def delete_run_results(self, run_id: str) -> list[str]:
         """Remove a run's rows from the result tables (used when a run fails, so no half-written run remains).
@@ -132,12 +118,12 @@ class WorkspaceStore:
         Returns the blobs the run's artifact rows referenced; their ref counts are refreshed (the blobs stay: other
         runs may share them, and unreferenced ones are orphans for cleanup).
         """
-        quoted = run_id.replace("'", "''")
-        blobs = blobs_of(read_artifacts(self.root / TABLES_DIR / "artifacts", f"run_id = '{quoted}'"))
+        artifacts = self.layout.tables_dir / "artifacts"
+        blobs = blobs_of(read_artifacts(artifacts, col("run_id") == lit(run_id)))
         for name in RESULT_TABLES:
-            path = self.root / TABLES_DIR / name
+            path = self.layout.tables_dir / name
             if (path / "_delta_log").is_dir():
-                DeltaTable(path).delete(f"run_id = '{quoted}'")
+                delete_where_equal(path, "run_id", [run_id])
         self.refresh_ref_counts(blobs)
         return blobs
 
@@ -145,7 +131,8 @@ class WorkspaceStore:
         """Set ``ref_count`` of every artifact row sharing one of ``blobs`` to the number of rows sharing it."""
         if not blobs:
             return
-        rows = read_artifacts(self.root / TABLES_DIR / "artifacts", f"blob_sha256 IN ({quoted_list(blobs)})")
+        rows = read_artifacts(self.layout.tables_dir / "artifacts",
+                              f.in_list(col("blob_sha256"), [lit(b) for b in blobs]))
         self.write("artifacts", recounted(rows))
 
     def _write_run(self, row: RunRow) -> None:

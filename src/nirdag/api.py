@@ -3,67 +3,42 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import graphviz
-import hamilton.driver
 import msgspec
 import numpy as np
 import pyarrow as pa
 from rich.console import Console
 
-from datafusion_engine import TABLE_SCHEMAS, RunRow, WorkspaceStore
-from datafusion_engine import artifact_housekeeping as housekeeping
-from datafusion_engine.cache_store import DEFAULT_MAX_BYTES, CacheStore, workspace_cache
-from datafusion_engine.documents import read_document
+from datafusion_engine import Workspace
 from datafusion_engine.scan_metrics import ScanMetrics
-from datafusion_engine.spectra_store import read_delta_source, save_dataset
+from datafusion_engine.spectra_store import read_delta_source
 from hamilton_pipeline import build_driver as _build_driver
-from hamilton_pipeline import execute_plan
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.bundle import predict_chain
-from nirdag.bundle.artifacts import persist_fits
 from nirdag.bundle.export import export_chain, workspace_chain
-from nirdag.run_provenance import run_provenance
+from nirdag.run_service import NIRDAG_VERSION, execute_run
 from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirs_core.data.errors import DataError
 from nirs_core.data.from_parts import NonFinite
 from nirs_core.data.loading import FileFormat, detect_format
 from nirs_core.data.table_loader import ColumnRoles, parts_from_table
-from relspec import (
-    ALL_TARGETS,
-    POOLED_CV,
-    CompiledPlan,
-    PipelineSpec,
-    RuntimePolicy,
-    SpecError,
-    compile_plan,
-    load_spec,
-)
+from relspec import CompiledPlan, RuntimePolicy, SpecError, compile_plan
 from relspec.policy import ExecutorKind
-from relspec.provenance import (
-    DecisionProvenanceGraph,
-    decode_provenance,
-)
-from relspec.spec import raw_spec
+from relspec.provenance import DecisionProvenanceGraph, decode_provenance
+from relspec.source import SpecSource, read_spec
 from relspec.validation import PolicyValidation, decode_validation
-from semantics import open_session
-from semantics.records import (
-    VIEW_DECISIONS,
-    record_scan_metrics,
-    view_decisions,
-    view_decisions_json,
-)
+from semantics import open_session, queries
+from semantics.records import record_scan_metrics
 
-NIRDAG_VERSION = version("nirdag")
-SpecSource = str | Path | dict[str, Any] | PipelineSpec
+if TYPE_CHECKING:  # annotations only: the engine's types stay in hamilton_pipeline
+    import graphviz
+    import hamilton.driver
+
+WorkspaceLike = Workspace | str | Path
 DatasetFormat = FileFormat | Literal["delta"]
 
 
@@ -76,12 +51,44 @@ def load_dataset(
 ) -> SpectraDataset:
     """Load spectra from a file or folder; the format is detected from the path unless named.
 
-    Formats: ``csv`` (wide CSV/TSV, ``.gz`` allowed: numeric headers are wavelengths, the other columns are the
-    named targets/id/partition or metadata), ``parquet`` (wide, or a ``spectrum`` list column), ``npz``,
-    ``nirs4all`` (a folder of X/Y/M cal-val or train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a folder of
-    them) and ``delta`` (a Delta table, read like Parquet). Spectra with NaN/inf are an error unless
-    ``on_nonfinite="drop"``, which drops those rows and warns with their ids. A CSV's ``delimiter`` (``,`` ``;``
-    tab) and ``decimal`` separator (``.``, or ``,`` as many locales export with ``;``) are detected unless given.
+    Bad input stops with a DataError naming the file, row and column.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file or folder.
+    format : {"csv", "parquet", "npz", "nirs4all", "jcamp", "delta"}, optional
+        ``csv`` (wide CSV/TSV, ``.gz`` allowed: numeric headers are wavelengths, the other columns are the named
+        targets/id/partition or metadata), ``parquet`` (wide, or a ``spectrum`` list column), ``npz``,
+        ``nirs4all`` (a folder of X/Y/M cal-val or train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a
+        folder of them), ``delta`` (a Delta table, read like Parquet). Default: detected from the path.
+    targets : sequence of str
+        Target columns of a wide table (numbers, or class labels when a column holds no number).
+    id_column, partition_column : str, optional
+        The sample id column and the ``train``/``test`` column of a wide table.
+    metadata_columns : sequence of str
+        Metadata columns whose headers are not numbers.
+    wavelengths : sequence of float, optional
+        The axis, when the file's headers do not give it.
+    wavelength_unit : str, optional
+        Unit of the axis (e.g. ``nm``, ``cm-1``).
+    delimiter, decimal : str, optional
+        A CSV's delimiter (``,`` ``;`` tab) and decimal separator (``.``, or ``,`` as many locales export with
+        ``;``); detected unless given.
+    header : bool, optional
+        Whether a nirs4all-format file has a header row (detected unless given).
+    name : str, optional
+        The dataset's name (default: the file name without its suffixes).
+    on_nonfinite : {"error", "drop"}
+        Spectra with NaN/inf are an error unless ``"drop"``, which drops those rows and warns with their ids.
+
+    Returns
+    -------
+    SpectraDataset
+
+    Examples
+    --------
+    >>> ds = nirdag.load_dataset("spectra.csv", targets=["fat"], id_column="id")  # doctest: +SKIP
     """
     path = Path(path)
     fmt = format or detect_format(path)
@@ -94,33 +101,6 @@ def load_dataset(
                            metadata_columns=metadata_columns, wavelengths=wavelengths,
                            wavelength_unit=wavelength_unit, delimiter=delimiter, header=header, decimal=decimal)
     return dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
-
-
-def _quote(value: str) -> str:
-    return value.replace("'", "''")
-
-
-def multi_target_ranking(plan: CompiledPlan, run_id: str, limit: int) -> str:
-    """SQL of a multi-target run's ranking: rank, chain, the rank metric's pooled CV value and per target the
-    pooled RMSECV and refit RMSEP (one column each, ``rmsecv_<target>``)."""
-    run = _quote(run_id)
-    ranked_on = ALL_TARGETS if plan.refit.target is None else plan.refit.target
-    pivots = ", ".join(
-        f"max(p.{col}) FILTER (WHERE p.target = '{_quote(t)}') AS \"{col}_{t.replace(chr(34), '')}\""
-        for t in plan.targets for col in ("rmsecv", "rmsep"))
-    return (
-        f"SELECT rank() OVER (ORDER BY r.value, c.n_components, c.chain_id) AS rank, c.chain_id, c.branch_name, "
-        f"c.preprocessing, c.n_components, r.value AS {plan.rank_metric}, {pivots}, c.refit "
-        f"FROM chains c JOIN scores r ON r.run_id = c.run_id AND r.chain_id = c.chain_id "
-        f"JOIN v_ranked_chains p ON p.run_id = c.run_id AND p.chain_id = c.chain_id "
-        f"WHERE c.run_id = '{run}' AND r.fold_id = '{POOLED_CV}' AND r.partition = 'val' "
-        f"AND r.target = '{_quote(ranked_on)}' AND r.metric = '{plan.rank_metric}' "
-        f"GROUP BY r.value, c.chain_id, c.branch_name, c.preprocessing, c.n_components, c.refit "
-        f"ORDER BY rank LIMIT {limit}")
-
-
-def _new_run_id() -> str:
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
 def _check_targets(plan: CompiledPlan, dataset: SpectraDataset) -> None:
@@ -151,7 +131,7 @@ def compile(
     ``executor`` (sync, threads, processes, dask, ray), ``workers`` and ``cache`` (reuse the workspace's node
     cache) are the runtime request the plan's ExecutionPolicy is decided from.
     """
-    decoded = load_spec(spec, seed=seed)  # the seed also drives generator expansion
+    decoded = read_spec(spec, seed=seed).spec  # the seed also drives generator expansion
     data = dataset if dataset is not None else tecator()
     runtime = _runtime(executor, workers, cache)
     plan = compile_plan(decoded, data.schema(), runtime, dataset=data)
@@ -166,21 +146,22 @@ def _runtime(executor: ExecutorKind, workers: int | None, cache: bool) -> Runtim
         raise SpecError(f"invalid runtime policy: {exc} (executors: {', '.join(get_args(ExecutorKind))})") from None
 
 
-def _cache_of(root: Path, enabled: bool, max_bytes: int | None) -> CacheStore | None:
-    if not enabled:
-        return None
-    return workspace_cache(root, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
-
-
 @dataclass(frozen=True)
 class RunResult:
-    """A completed run in a workspace: its identities, ranked chains, SQL and DAG picture."""
+    """A completed run in a workspace: its identities, ranked chains, SQL and DAG picture.
+
+    ``workspace`` is the folder; ``handle`` the :class:`datafusion_engine.Workspace` every read goes through.
+    """
 
     run_id: str
-    workspace: Path
+    handle: Workspace
     plan: CompiledPlan
     dataset: SpectraDataset
     seconds: float
+
+    @property
+    def workspace(self) -> Path:
+        return self.handle.root
 
     @property
     def dataset_hash(self) -> str:
@@ -192,23 +173,19 @@ class RunResult:
 
     def sql(self, query: str) -> pa.Table:
         """Run read-only SQL over the workspace tables and views; returns a pyarrow Table."""
-        return open_session(self.workspace).sql(query)
+        return open_session(self.handle).sql(query)
 
     def top(self, n: int = 5) -> pa.Table:
-        """The ``n`` best chains of this run: regression by pooled RMSECV (RMSEP where the chain was refit);
-        classification by the run's rank metric (cv and refit test accuracy and balanced accuracy); several targets
-        by the run's rank metric (``mean_nrmse`` or one target's rmse) with ``rmsecv_<target>`` and ``rmsep_<target>``
-        of each target."""
+        """The ``n`` best chains of this run in the run's ranking (``chains.rank``): regression by pooled RMSECV
+        (RMSEP where the chain was refit); classification by the run's rank metric (cv and refit test accuracy and
+        balanced accuracy); several targets by the run's rank metric (``mean_nrmse`` or one target's rmse) with
+        ``rmsecv_<target>`` and ``rmsep_<target>`` of each target."""
+        session = open_session(self.handle)
         if len(self.plan.targets) > 1:
-            return self.sql(multi_target_ranking(self.plan, self.run_id, int(n)))
+            return queries.ranked_multi_target(session, self.run_id, self.plan.targets, self.plan.rank_metric, n)
         if self.plan.task == "classification":
-            columns, view = ("rank, chain_id, branch_name, preprocessing, model, n_components, rank_metric, "
-                             "cv_accuracy, cv_balanced_accuracy, test_accuracy, test_balanced_accuracy, refit",
-                             "v_ranked_classifiers")
-        else:
-            columns, view = "rank, chain_id, branch_name, preprocessing, n_components, rmsecv, rmsep, refit", \
-                "v_ranked_chains"
-        return self.sql(f"SELECT {columns} FROM {view} WHERE run_id = '{self.run_id}' ORDER BY rank LIMIT {int(n)}")
+            return queries.ranked_classifiers(session, self.run_id, n)
+        return queries.ranked_regression(session, self.run_id, n)
 
     @property
     def best(self) -> dict[str, Any]:
@@ -219,115 +196,157 @@ class RunResult:
     @property
     def provenance(self) -> DecisionProvenanceGraph:
         """The run's DecisionProvenanceGraph (every decision with its reason and evidence)."""
-        return decode_provenance(read_document(self.workspace, self.run_id, "decision_provenance.json"))
+        return decode_provenance(self.handle.read_document(self.run_id, "decision_provenance.json"))
 
     @property
     def validation(self) -> PolicyValidation:
         """The compiler's PolicyValidation artifact stored with this run."""
-        return decode_validation(read_document(self.workspace, self.run_id, "policy_validation.json"))
+        return decode_validation(self.handle.read_document(self.run_id, "policy_validation.json"))
 
     def dag(self, path: str | Path | None = None, *, folds: bool = False) -> graphviz.Digraph | Path:
         """The executed DAG of this run, coloured by node duration and marking cache hits: a graphviz object
         (renders in a notebook), or written to ``path`` (svg/png/pdf/dot). ``folds`` draws every fold node."""
         dr = _build_driver(self.plan, self.dataset)
-        overlay = _run_overlay(self.workspace, self.run_id)
+        overlay = _run_overlay(self.handle, self.run_id)
         return write_dag(dr, path, folds=folds, overlay=overlay) if path is not None else dag_graph(
             dr, folds=folds, overlay=overlay)
 
     def export(self, path: str | Path, chain: str = "best", *, key: str | bytes | None = None) -> Path:
         """Write a bundle of a refit chain (``best`` or a chain id) to ``path``; see :func:`export`."""
-        return export(self.workspace, self.run_id, path, chain=chain, key=key)
+        return export(self.handle, self.run_id, path, chain=chain, key=key)
 
 
 def run(
-    spec: SpecSource, dataset: SpectraDataset | None = None, *, workspace: str | Path = "workspace",
+    spec: SpecSource, dataset: SpectraDataset | None = None, *, workspace: WorkspaceLike = "workspace",
     seed: int | None = None, executor: ExecutorKind = "sync", workers: int | None = None,
     dask_client: Any | None = None, cache: bool = True, cache_max_bytes: int | None = None,
     progress: bool | Console = False,
 ) -> RunResult:
-    """Compile and run ``spec`` on ``dataset`` (default: embedded Tecator), writing results to ``workspace``.
+    """Compile and run a pipeline spec on a dataset, writing its results into a workspace.
 
-    ``executor``: ``sync`` (default), ``threads``, ``processes`` (local worker processes), ``dask`` (a local
-    cluster on loopback, or your ``dask_client``) or ``ray``; every executor gives bit-identical predictions.
-    Everything that can be checked is checked before the workspace is touched. A failure during execution
-    marks the run ``failed`` in the ``runs`` table with its error, then re-raises.
+    Everything that can be checked (the spec, the dataset, the targets) is checked before the workspace is
+    touched. The run is one transaction: a failure during execution removes its result rows, marks it ``failed``
+    in the ``runs`` table with its error, and is raised again.
 
-    ``cache``: reuse (and store) hoisted and per-fold fit nodes in ``<workspace>/cache`` whose step identity and
-    input data are unchanged (not with ``dask``, whose nodes run outside the cache); the folder is kept under
-    ``cache_max_bytes`` (default 2 GiB; least recently used entries go first).
-    ``progress``: draw a progress bar (on the terminal, or on the rich Console given).
+    Parameters
+    ----------
+    spec : str, Path, dict, PipelineSpec or LoadedSpec
+        The pipeline: a YAML/JSON file, its parsed mapping, a spec built in Python, or one read with
+        ``relspec.source.read_spec`` (the source is read once; provenance records the text that ran).
+    dataset : SpectraDataset, optional
+        The spectra and targets (default: the embedded Tecator data).
+    workspace : str, Path or Workspace
+        The workspace folder (created on first use).
+    seed : int, optional
+        Seed of every random choice (generator expansion, splitters, models); overrides the spec's seed.
+    executor : {"sync", "threads", "processes", "dask", "ray"}
+        Where the nodes run; every executor gives bit-identical predictions. ``dask`` starts a local cluster on
+        loopback unless ``dask_client`` is given.
+    workers : int, optional
+        Workers of a parallel executor (default: one per CPU, capped by the DAG's width).
+    dask_client : dask.distributed.Client, optional
+        A client of your own cluster for ``executor="dask"``.
+    cache : bool
+        Reuse (and store) hoisted and per-fold fit nodes in ``<workspace>/cache`` whose step identity and input
+        data are unchanged (not with ``dask``, whose nodes run outside the cache).
+    cache_max_bytes : int, optional
+        Size cap of the cache folder (default 2 GiB; least recently used entries go first).
+    progress : bool or rich.console.Console
+        Draw a progress bar (on the terminal, or on the Console given).
+
+    Returns
+    -------
+    RunResult
+        The completed run: ``run_id``, ``best``, ``top(n)``, ``sql(...)``, ``provenance``, ``export(...)``.
+
+    Examples
+    --------
+    >>> import nirdag
+    >>> r = nirdag.run("examples/tecator_pls.yaml", workspace="ws", seed=0)  # doctest: +SKIP
+    >>> r.best["rmsecv"]                                                     # doctest: +SKIP
+    2.0921...
     """
     data = dataset if dataset is not None else tecator()
-    decoded_spec = load_spec(spec, seed=seed)
-    plan = compile(decoded_spec, data, executor=executor, workers=workers, cache=cache)
+    loaded = read_spec(spec, seed=seed)
+    plan = compile(loaded, data, executor=executor, workers=workers, cache=cache)
     console = progress if isinstance(progress, Console) else (Console() if progress else None)
-    store = WorkspaceStore(workspace)
-    row = RunRow(
-        run_id=_new_run_id(), status="running", started_at=dt.datetime.now(dt.UTC), finished_at=None,
-        dataset_hash=plan.dataset_hash, pipeline_hash=plan.pipeline_hash, plan_hash=plan.plan_hash,
-        seed=plan.seed, nirdag_version=NIRDAG_VERSION, error=None, host=socket.gethostname(), pid=os.getpid(),
-    )
-    store.begin_run(row)
-    written: list[str] = []  # blobs this run created: removed again if it fails and nothing else uses them
-    try:
-        save_dataset(store, data)
-        store.write("pipelines", pa.Table.from_pylist([{
-            "pipeline_hash": plan.pipeline_hash, "name": plan.name, "target": plan.target_label,
-            # spec order matters (branch order is structure): encoded as written, not with sorted keys
-            "spec_json": msgspec.json.encode(decoded_spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
-        if plan.validation is not None:
-            store.write_document(row.run_id, "policy_validation.json", plan.validation.to_json())
-        result = execute_plan(plan, data, dask_client=dask_client,
-                              cache=_cache_of(store.root, plan.policy.cache.enabled, cache_max_bytes),
-                              progress=console)
-        artifacts, written = persist_fits(store.root, plan, result.fits)
-        store.write_results(row.run_id, {**result.tables(), "artifacts": artifacts})
-        views = view_decisions(open_session(store.root, policy=plan.policy), row.run_id)
-        store.write_document(row.run_id, VIEW_DECISIONS, view_decisions_json(views))
-        store.write_document(row.run_id, "decision_provenance.json",
-                             run_provenance(row.run_id, plan, raw_spec(spec), result, views).to_json())
-        store.complete_run(row)
-    except BaseException as exc:
-        store.delete_run_results(row.run_id)
-        housekeeping.remove_unreferenced(store, written)
-        store.fail_run(row, f"{type(exc).__name__}: {exc}")  # the documents stay: they explain the failed run
-        raise
-    return RunResult(run_id=row.run_id, workspace=store.root, plan=plan, dataset=data, seconds=result.seconds)
+    handle = Workspace.of(workspace)
+    run_id, result = execute_run(handle, loaded, plan, data, dask_client=dask_client,
+                                 cache_max_bytes=cache_max_bytes, progress=console)
+    return RunResult(run_id=run_id, handle=handle, plan=plan, dataset=data, seconds=result.seconds)
 
 
 def build_driver(
     spec: SpecSource | CompiledPlan, dataset: SpectraDataset | None = None, *adapters: Any, seed: int | None = None,
 ) -> hamilton.driver.Driver:
-    """The Hamilton Driver a run of ``spec`` on ``dataset`` (default: embedded Tecator) executes, to hold directly.
+    """The Hamilton Driver a run of ``spec`` executes, to hold directly.
 
-    ``spec`` may be a spec or a plan from :func:`compile` (for that plan's dataset). ``adapters`` are Hamilton
-    lifecycle adapters, attached as Hamilton's documentation says. Stable node names: ``spectra``, ``targets``,
-    ``chain_ranking``, ``refit_models``, ``oof_predictions``, ``refit_predictions``, ``chain_scores``,
-    ``chain_table`` (see docs/engine.md for the generated per-step and per-fold nodes). ``nirdag.run`` executes
-    exactly this driver, then writes the Arrow tables it returns to the workspace.
+    Parameters
+    ----------
+    spec : spec source or CompiledPlan
+        A spec (as :func:`run` takes it) or a plan from :func:`compile` (for that plan's dataset).
+    dataset : SpectraDataset, optional
+        Default: the embedded Tecator data.
+    *adapters : hamilton lifecycle adapters
+        Attached as Hamilton's documentation says (e.g. ``FutureAdapter``, a timing hook).
+    seed : int, optional
+        Overrides the spec's seed.
+
+    Returns
+    -------
+    hamilton.driver.Driver
+        Stable node names: ``spectra``, ``targets``, ``chain_ranking``, ``refit_models``, ``oof_predictions``,
+        ``refit_predictions``, ``chain_scores``, ``chain_table`` (docs/engine.md lists the generated per-step and
+        per-fold nodes). ``nirdag.run`` executes exactly this driver, then writes the Arrow tables it returns.
+
+    Examples
+    --------
+    >>> dr = nirdag.build_driver("examples/tecator_pls.yaml")  # doctest: +SKIP
+    >>> dr.execute(["chain_scores"])["chain_scores"].num_rows   # doctest: +SKIP
     """
     data = dataset if dataset is not None else tecator()
     plan = spec if isinstance(spec, CompiledPlan) else compile(spec, data, seed=seed)
     return _build_driver(plan, data, *adapters)
 
 
-def export(workspace: str | Path, run_id: str, path: str | Path, *, chain: str = "best",
+def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: str = "best",
            key: str | bytes | None = None) -> Path:
-    """Write a bundle of a run's refit chain to ``path``: manifest, fitted objects (skops), member hashes.
+    """Write a bundle of a run's refit chain: manifest, fitted objects (skops), member hashes, optional signature.
 
-    ``chain`` is ``best`` (the refit chain with the lowest RMSECV), a chain_id or a unique prefix of it. The
-    bundle is signed (HMAC-SHA256) when ``key`` is given or ``$NIRDAG_BUNDLE_KEY`` is set.
+    Parameters
+    ----------
+    workspace : str, Path or Workspace
+        The workspace holding the run.
+    run_id : str
+        A completed run of that workspace.
+    path : str or Path
+        The bundle file to write (e.g. ``model.nirdag``).
+    chain : str
+        ``best`` (the refit chain ranked first by the run's ranking: lowest RMSECV or mean_nrmse, highest
+        accuracy), a chain_id or a unique prefix of at least 8 characters.
+    key : str or bytes, optional
+        HMAC-SHA256 signing key (default: ``$NIRDAG_BUNDLE_KEY`` when set; else the bundle is unsigned).
+
+    Returns
+    -------
+    Path
+        The bundle written.
+
+    Examples
+    --------
+    >>> nirdag.export("ws", r.run_id, "model.nirdag")  # doctest: +SKIP
     """
-    return export_chain(workspace, run_id, chain, path, key=key, nirdag_version=NIRDAG_VERSION)
+    return export_chain(Workspace.of(workspace).require(), run_id, chain, path, key=key,
+                        nirdag_version=NIRDAG_VERSION)
 
 
 PredictData = SpectraDataset | np.ndarray
 
 
-def replay(workspace: str | Path, run_id: str, data: PredictData, *, chain: str = "best", fold_mean: bool = False,
-           resample: bool = False, sample_ids: Sequence[str] | None = None) -> pa.Table:
+def replay(workspace: WorkspaceLike, run_id: str, data: PredictData, *, chain: str = "best",
+           fold_mean: bool = False, resample: bool = False, sample_ids: Sequence[str] | None = None) -> pa.Table:
     """Predict new spectra with a refit chain straight from a workspace (its blobs, verified by hash)."""
-    fitted = workspace_chain(workspace, run_id, chain)
+    fitted = workspace_chain(Workspace.of(workspace).require(), run_id, chain)
     return predict_chain(fitted, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids)
 
 
@@ -340,23 +359,39 @@ def dag(spec: SpecSource, output: str | Path, dataset: SpectraDataset | None = N
     return write_dag(_build_driver(compile(spec, data), data), output, folds=folds)
 
 
-def _run_overlay(workspace: Path, run_id: str) -> RunOverlay:
-    quoted = run_id.replace("'", "''")
-    rows = open_session(workspace).sql(
-        f"SELECT node, seconds, cache FROM events WHERE run_id = '{quoted}'").to_pylist()
+def _run_overlay(workspace: Workspace, run_id: str) -> RunOverlay:
+    rows = queries.node_events(workspace.session(), run_id)
     return RunOverlay(seconds={r["node"]: r["seconds"] for r in rows},
                       cached=frozenset(r["node"] for r in rows if r["cache"] == "hit"))
 
 
-def query(sql: str, workspace: str | Path = "workspace", *, as_of: int | dt.datetime | None = None) -> pa.Table:
-    """Read-only SQL over a workspace's tables and semantic views, optionally as of a Delta version or time."""
-    return open_session(workspace, as_of=as_of).sql(sql)
+def query(sql: str, workspace: WorkspaceLike = "workspace", *, as_of: int | dt.datetime | None = None) -> pa.Table:
+    """Read-only SQL over a workspace's tables and semantic views, optionally as of a Delta version or time.
+
+    Parameters
+    ----------
+    sql : str
+        One read-only statement (DDL, DML and other statements are refused with a QueryError).
+    workspace : str, Path or Workspace
+        The workspace to query.
+    as_of : int or datetime, optional
+        Read every table as of this Delta version or point in time.
+
+    Returns
+    -------
+    pyarrow.Table
+
+    Examples
+    --------
+    >>> nirdag.query("SELECT * FROM v_ranked_chains LIMIT 5", "ws")  # doctest: +SKIP
+    """
+    return open_session(Workspace.of(workspace), as_of=as_of).sql(sql)
 
 
-def query_with_metrics(sql: str, workspace: str | Path = "workspace", *,
+def query_with_metrics(sql: str, workspace: WorkspaceLike = "workspace", *,
                        as_of: int | dt.datetime | None = None) -> tuple[pa.Table, ScanMetrics, Path]:
     """Like :func:`query`, and measure what the query scanned: files in the tables it reads vs files opened, rows
     read. The ScanMetrics artifact is also written under ``<workspace>/provenance/scans/``; returns its path."""
-    session = open_session(workspace, as_of=as_of)
-    table, metrics = session.sql_with_metrics(sql)
-    return table, metrics, record_scan_metrics(session.root, metrics)
+    handle = Workspace.of(workspace)
+    table, metrics = open_session(handle, as_of=as_of).sql_with_metrics(sql)
+    return table, metrics, record_scan_metrics(handle, metrics)

@@ -23,6 +23,7 @@ from nirdag.provenance_view import provenance_tree
 from nirs_core.errors import NirdagError
 from relspec.policy import ExecutorKind
 from relspec.provenance import why_not_refit
+from relspec.source import read_spec
 from relspec.tasks import spec_targets
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -42,35 +43,32 @@ def _say(text: str) -> None:
     _out.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
+def _with_short_ids(ranked: pa.Table, names: list[str]) -> pa.Table:
+    """The ranking's columns ``names`` (``branch_name`` shown as ``chain``) and the chain id's first 8 characters."""
+    return ranked.select(names).rename_columns(["chain" if n == "branch_name" else n for n in names]).append_column(
+        "chain_id8", pc.utf8_slice_codeunits(ranked.column("chain_id"), 0, 8))
+
+
 def _ranked(result, top: int) -> None:
-    n_chains = len(result.plan.chains)
-    if len(result.plan.targets) > 1:
-        plan = result.plan
-        ranked = result.top(top)
-        names = ["rank", "branch_name", "n_components", plan.rank_metric,
-                 *(f"{m}_{t}" for m in ("rmsecv", "rmsep") for t in plan.targets), "refit"]
-        table = ranked.select(names).rename_columns(["rank", "chain", *names[2:]]).append_column(
-            "chain_id8", pc.utf8_slice_codeunits(ranked.column("chain_id"), 0, 8))
+    n_chains, plan = len(result.plan.chains), result.plan
+    ranked = result.top(top)
+    if len(plan.targets) > 1:
+        table = _with_short_ids(ranked, ["rank", "branch_name", "n_components", plan.rank_metric,
+                                         *(f"{m}_{t}" for m in ("rmsecv", "rmsep") for t in plan.targets), "refit"])
         on = "mean RMSECV/SD over the targets" if plan.refit.target is None else f"RMSECV of {plan.refit.target!r}"
         title = (f"Top {min(top, n_chains)} of {n_chains} chains by {on} ({plan.rank_metric}; targets "
                  f"{', '.join(plan.targets)}; RMSEP on test for refit chains)")
-    elif result.plan.task == "classification":
-        metric = result.plan.rank_metric
-        table = result.sql(
-            "SELECT rank, branch_name AS chain, preprocessing, model, n_components, cv_balanced_accuracy, "
-            "cv_accuracy, test_accuracy, test_balanced_accuracy, refit, left(chain_id, 8) AS chain_id8 "
-            f"FROM v_ranked_classifiers WHERE run_id = '{result.run_id}' ORDER BY rank LIMIT {top}")
-        title = (f"Top {min(top, n_chains)} of {n_chains} chains by pooled CV {metric} "
-                 f"(target {result.plan.target_label!r}, "
-                 f"{len(result.plan.classes)} classes; test accuracy for refit chains)")
+    elif plan.task == "classification":
+        table = _with_short_ids(ranked, ["rank", "branch_name", "preprocessing", "model", "n_components",
+                                         "cv_balanced_accuracy", "cv_accuracy", "test_accuracy",
+                                         "test_balanced_accuracy", "refit"])
+        title = (f"Top {min(top, n_chains)} of {n_chains} chains by pooled CV {plan.rank_metric} "
+                 f"(target {plan.target_label!r}, {len(plan.classes)} classes; test accuracy for refit chains)")
     else:
-        table = result.sql(
-            "SELECT rank, branch_name AS chain, preprocessing, n_components, rmsecv, rmsep, refit, "
-            "left(chain_id, 8) AS chain_id8 "
-            f"FROM v_ranked_chains WHERE run_id = '{result.run_id}' ORDER BY rank LIMIT {top}"
-        )
+        table = _with_short_ids(ranked, ["rank", "branch_name", "preprocessing", "n_components", "rmsecv", "rmsep",
+                                         "refit"])
         title = (f"Top {min(top, n_chains)} of {n_chains} chains by RMSECV "
-                 f"(target {result.plan.target_label!r}; RMSEP on test for refit chains)")
+                 f"(target {plan.target_label!r}; RMSEP on test for refit chains)")
     render(table, "table", _out, title=title)
     _say(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time)")
     _say(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
@@ -138,13 +136,13 @@ def run(
     quiet: QuietOpt = False,
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains."""
-    spec_obj = nirdag.load_spec(spec)
+    loaded = read_spec(spec, seed=seed)  # read and decoded once: the text that runs is the text provenance records
     dataset = _load_data(
-        data, format=data_format, targets=_names(targets) or list(spec_targets(spec_obj)), id_column=id_column,
+        data, format=data_format, targets=_names(targets) or list(spec_targets(loaded.spec)), id_column=id_column,
         partition_column=partition_column, metadata_columns=_names(metadata_columns),
         on_nonfinite="drop" if drop_nonfinite else "error",
     )
-    _ranked(nirdag.run(spec, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers, cache=cache,
+    _ranked(nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers, cache=cache,
                        cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
                        progress=_progress(quiet)), top)
 

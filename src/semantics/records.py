@@ -10,7 +10,7 @@ from pathlib import Path
 
 import msgspec
 
-from datafusion_engine.documents import PROVENANCE_DIR, read_document
+from datafusion_engine import Workspace
 from datafusion_engine.scan_metrics import ScanMetrics
 from relspec.policy import MetricFunction, TableName
 from semantics.joins import JoinDecision
@@ -54,9 +54,9 @@ def view_decisions_json(decisions: ViewDecisions) -> bytes:
     return _json(decisions)
 
 
-def record_scan_metrics(root: Path, metrics: ScanMetrics) -> Path:
+def record_scan_metrics(workspace: Workspace, metrics: ScanMetrics) -> Path:
     """Write a query's scan metrics under ``provenance/scans/`` (not a run's document: a query spans runs)."""
-    path = root / PROVENANCE_DIR / "scans" / f"{metrics.fingerprint}.json"
+    path = workspace.layout.scans_dir / f"{metrics.fingerprint}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(_json(metrics))
@@ -64,5 +64,5 @@ def record_scan_metrics(root: Path, metrics: ScanMetrics) -> Path:
     return path
 
 
-def read_view_decisions(root: Path, run_id: str) -> ViewDecisions:
-    return msgspec.json.decode(read_document(root, run_id, VIEW_DECISIONS), type=ViewDecisions)
+def read_view_decisions(workspace: Workspace, run_id: str) -> ViewDecisions:
+    return msgspec.json.decode(workspace.read_document(run_id, VIEW_DECISIONS), type=ViewDecisions)

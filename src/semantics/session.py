@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from datafusion_engine import QueryError, WorkspaceSession
+from datafusion_engine import QueryError, Workspace, WorkspaceSession
 from datafusion_engine.scan_metrics import ScanMetrics, execute_with_metrics, scan_metrics
 from datafusion_engine.session import plain_strings
 from relspec.policy import ExecutionPolicy
@@ -39,6 +39,10 @@ class ViewSession:
     def sql(self, query: str) -> pa.Table:
         return self.session.sql(query)
 
+    def query(self, sql: str, **params: object) -> pa.Table:
+        """One of nirdag's own named queries, its values bound as ``$name`` parameters (see semantics.queries)."""
+        return self.session.query(sql, **params)
+
     def sql_with_metrics(self, query: str) -> tuple[pa.Table, ScanMetrics]:
         """Run a read-only query and measure what it scanned (files in the tables vs files opened, rows read)."""
         df = self.session.dataframe(query)
@@ -53,15 +57,22 @@ class ViewSession:
         return plain_strings(table), metrics
 
 
-def open_session(workspace: str | Path, *, as_of: int | dt.datetime | None = None,
+def open_session(workspace: Workspace, *, as_of: int | dt.datetime | None = None,
                  policy: ExecutionPolicy | None = None) -> ViewSession:
-    """A workspace session (optionally as of a Delta version or time) with the policy's catalog views registered.
+    """The workspace's session (optionally as of a Delta version or time) with the policy's catalog views registered.
 
     Without a policy the default ExecutionPolicy applies (every view, every metric function). A view the policy
     names but whose UDFs or tables it does not declare raises ViewPolicyError; a view whose tables have not been
-    written yet is not registered.
+    written yet is not registered. The workspace's shared session keeps its compiled views: they are compiled once
+    per session, not once per query.
     """
-    session = WorkspaceSession(workspace, as_of=as_of, policy=policy)
+    session = workspace.require().session(as_of=as_of, policy=policy)
+    if not session.views:
+        session.views.update(_compiled_views(session))
+    return ViewSession(session=session, views=dict(session.views))
+
+
+def _compiled_views(session: WorkspaceSession) -> dict[str, CompiledView]:
     views = {}
     for name in session.policy.views:
         spec = _catalog_view(name)
@@ -70,10 +81,10 @@ def open_session(workspace: str | Path, *, as_of: int | dt.datetime | None = Non
         if all(t in session.tables for t in tables):
             views[name] = compile_view(spec, session)
             session.register_view(name, views[name].dataframe)
-    return ViewSession(session=session, views=views)
+    return views
 
 
-def view_columns(workspace: str | Path) -> list[tuple[ViewSpec, list[str]]]:
+def view_columns(workspace: Workspace) -> list[tuple[ViewSpec, list[str]]]:
     """Each catalog view available in the workspace with its column names, in catalog order."""
     views = open_session(workspace).views
     return [(v, views[v.name].dataframe.schema().names) for v in CATALOG if v.name in views]

@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 import nirdag
-from datafusion_engine.cache_store import workspace_cache
+from datafusion_engine import Workspace
 from hamilton_pipeline import FINAL_NODES, build_driver
 from hamilton_pipeline.cache import NodeCache
 from hamilton_pipeline.progress import RunProgress
@@ -30,7 +30,7 @@ def test_progress_counts_nodes_chains_and_cache_hits(tmp_path, tecator, example_
     plan = nirdag.compile(example_spec, tecator, seed=0)
     n_cacheable = len(plan.hoisted) + len(plan.groups) * len(plan.folds)
     for expected_hits in (0, n_cacheable):  # a cold cache, then a warm one
-        cache = NodeCache(workspace_cache(tmp_path), plan.policy.cache.nodes)
+        cache = NodeCache(Workspace(tmp_path).cache(), plan.policy.cache.nodes)
         progress, text = run_with_progress(plan, tecator, cache)
         assert progress.total_nodes > n_cacheable
         assert progress.nodes_done == progress.total_nodes

@@ -7,8 +7,7 @@ import json
 import pytest
 
 import nirdag
-from datafusion_engine import StoreError
-from datafusion_engine.documents import read_document, write_document
+from datafusion_engine import StoreError, Workspace
 
 
 def test_policy_validation_is_stored_with_the_run_and_read_back(tecator_run):
@@ -25,11 +24,11 @@ def test_deleting_a_run_deletes_its_documents(tecator, tmp_path):
     nirdag.Workspace(run.workspace).delete_run(run.run_id)
     assert not (run.workspace / "provenance" / run.run_id).exists()
     with pytest.raises(StoreError, match=r"has no policy_validation\.json"):
-        read_document(run.workspace, run.run_id, "policy_validation.json")
+        run.handle.read_document(run.run_id, "policy_validation.json")
 
 
 @pytest.mark.parametrize("run_id, name", [("../x", "a.json"), ("r1", "../a.json"), ("r1", "A.json"), ("", "a.json")])
 def test_document_paths_cannot_escape_the_workspace(tmp_path, run_id, name):
     with pytest.raises(StoreError, match="invalid"):
-        write_document(tmp_path, run_id, name, b"{}")
+        Workspace(tmp_path).write_document(run_id, name, b"{}")
     assert not any(tmp_path.rglob("*.json"))

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nirdag
-from datafusion_engine import StoreError, WorkspaceSession, WorkspaceStore
+from datafusion_engine import StoreError, Workspace
 from datafusion_engine.spectra_store import load_stored_dataset, save_dataset
 from nirs_core.data import SpectraDataset, detect_format, load_csv
 
@@ -54,25 +54,25 @@ def _assert_identical(back: SpectraDataset, original: SpectraDataset) -> None:
 @pytest.mark.parametrize("make", [nirdag.datasets.tecator, _labelled_synthetic], ids=["tecator", "labelled"])
 def test_saved_dataset_loads_back_identical(tmp_path, make):
     original = make()
-    assert save_dataset(WorkspaceStore(tmp_path / "ws"), original) is True
-    _assert_identical(load_stored_dataset(tmp_path / "ws", original.content_hash), original)
+    assert save_dataset(Workspace(tmp_path / "ws"), original) is True
+    _assert_identical(load_stored_dataset(Workspace(tmp_path / "ws"), original.content_hash), original)
 
 
 def test_two_datasets_in_one_workspace_each_load_back(tmp_path):
-    store = WorkspaceStore(tmp_path / "ws")
+    store = Workspace(tmp_path / "ws")
     first, second = _labelled_synthetic(), nirdag.datasets.synthetic(10, 5, seed=1)
     save_dataset(store, first)
     save_dataset(store, second)
-    _assert_identical(load_stored_dataset(tmp_path / "ws", first.content_hash), first)
-    _assert_identical(load_stored_dataset(tmp_path / "ws", second.content_hash), second)
+    _assert_identical(load_stored_dataset(Workspace(tmp_path / "ws"), first.content_hash), first)
+    _assert_identical(load_stored_dataset(Workspace(tmp_path / "ws"), second.content_hash), second)
 
 
 def test_saving_the_same_dataset_twice_writes_it_once(tmp_path):
-    store = WorkspaceStore(tmp_path / "ws")
+    store = Workspace(tmp_path / "ws")
     ds = _labelled_synthetic()
     assert save_dataset(store, ds) is True
     assert save_dataset(store, ds) is False
-    session = WorkspaceSession(tmp_path / "ws")
+    session = Workspace(tmp_path / "ws").session()
     assert session.sql("SELECT count(*) AS n FROM datasets").column("n").to_pylist() == [1]
     assert session.sql("SELECT count(*) AS n FROM spectra").column("n").to_pylist() == [ds.n_samples]
 
@@ -88,19 +88,19 @@ def test_run_stores_its_dataset(tmp_path):
     rows = result.sql(f"SELECT count(*) AS n, min(row) AS lo, max(row) AS hi FROM spectra "
                       f"WHERE dataset_hash = '{data.content_hash}'").to_pylist()
     assert rows == [{"n": 30, "lo": 0, "hi": 29}]
-    _assert_identical(load_stored_dataset(tmp_path / "ws", result.dataset_hash), data)
+    _assert_identical(load_stored_dataset(Workspace(tmp_path / "ws"), result.dataset_hash), data)
 
 
 def test_unknown_dataset_hash_is_a_store_error(tmp_path):
-    save_dataset(WorkspaceStore(tmp_path / "ws"), nirdag.datasets.synthetic(5, 4, seed=0))
+    save_dataset(Workspace(tmp_path / "ws"), nirdag.datasets.synthetic(5, 4, seed=0))
     with pytest.raises(StoreError, match=r"has no dataset 0{64}$"):
-        load_stored_dataset(tmp_path / "ws", "0" * 64)
+        load_stored_dataset(Workspace(tmp_path / "ws"), "0" * 64)
 
 
 def test_workspace_without_datasets_is_a_store_error(tmp_path):
     (tmp_path / "ws").mkdir()
     with pytest.raises(StoreError, match="holds no stored datasets"):
-        load_stored_dataset(tmp_path / "ws", "0" * 64)
+        load_stored_dataset(Workspace(tmp_path / "ws"), "0" * 64)
 
 
 def test_user_delta_table_of_wide_spectra_loads_through_load_dataset(tmp_path):
@@ -151,6 +151,6 @@ def test_csv_to_delta_and_back_keeps_the_hash(tmp_path_factory, table):
             writer.writerow([sid, "" if target[i] is None else repr(target[i]), labels[i], f"site {i % 2}",
                              *(repr(float(v)) for v in spectra[i])])
     loaded = load_csv(path, targets=["y", "grade"], id_column="id")
-    assert save_dataset(WorkspaceStore(folder / "ws"), loaded) is True
-    back = load_stored_dataset(folder / "ws", loaded.content_hash)
+    assert save_dataset(Workspace(folder / "ws"), loaded) is True
+    back = load_stored_dataset(Workspace(folder / "ws"), loaded.content_hash)
     _assert_identical(back, loaded)

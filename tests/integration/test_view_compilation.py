@@ -75,7 +75,7 @@ def test_aggregated_predictions_and_scores_match_numpy_group_means(reps):
 
 def test_the_inferred_joins_are_recorded_in_the_run_provenance(reps):
     run, _, _ = reps
-    decisions = read_view_decisions(run.workspace, run.run_id)
+    decisions = read_view_decisions(run.handle, run.run_id)
     by_view = {v.view: v for v in decisions.views}
     (predictions_chains, with_spectra) = by_view["v_aggregated_predictions"].joins
     assert predictions_chains.roles == ("run_id", "chain_id")
@@ -89,7 +89,7 @@ def _custom(session, root) -> None:
 
 
 def test_join_on_a_role_carried_by_two_columns_is_refused_with_the_candidates(reps):
-    session = open_session(reps[0].workspace)
+    session = open_session(reps[0].handle)
     # a column copied under a new name keeps its role: two columns now carry `sample_id`
     twice = Project(input=Scan(table="predictions"),
                     columns=(Column(name="sample_id"), Column(name="sample_copy", expr="sample_id")))
@@ -100,7 +100,7 @@ def test_join_on_a_role_carried_by_two_columns_is_refused_with_the_candidates(re
 
 
 def test_join_on_a_role_no_column_carries_is_refused(reps):
-    session = open_session(reps[0].workspace)
+    session = open_session(reps[0].handle)
     impossible = Join(left=Scan(table="scores"), right=Scan(table="spectra"), on=("sample_id",))
     with pytest.raises(JoinInferenceError, match="no column with role 'sample_id' on the left side"):
         _custom(session, impossible)
@@ -109,12 +109,12 @@ def test_join_on_a_role_no_column_carries_is_refused(reps):
 def test_policy_without_a_udf_a_view_needs_fails_clearly(reps):
     policy = ExecutionPolicy(udf_requirements=("rmse", "bias", "sep", "mae", "rpd"))  # no r2
     with pytest.raises(ViewPolicyError, match=r"v_aggregated_scores.*needs the SQL function\(s\) r2"):
-        open_session(reps[0].workspace, policy=policy)
+        open_session(reps[0].handle, policy=policy)
 
 
 def test_session_registers_exactly_the_policy_udfs_and_views(reps):
     policy = ExecutionPolicy(udf_requirements=("rmse",), views=("v_ranked_chains", "v_chain_scores"))
-    session = open_session(reps[0].workspace, policy=policy)
+    session = open_session(reps[0].handle, policy=policy)
     assert sorted(session.views) == ["v_chain_scores", "v_ranked_chains"]
     assert session.sql("SELECT count(*) AS n FROM v_chain_scores")["n"][0].as_py() == 6
     session.sql("SELECT rmse(y_true, y_pred) FROM predictions")
@@ -127,28 +127,28 @@ def test_session_registers_exactly_the_policy_udfs_and_views(reps):
 def test_policy_scan_tables_and_completed_runs_gate(reps):
     no_spectra = ExecutionPolicy(scan=ScanPolicy(tables=("runs", "chains", "scores", "predictions", "datasets")))
     with pytest.raises(ViewPolicyError, match="scans table\\(s\\) spectra"):
-        open_session(reps[0].workspace, policy=no_spectra)
+        open_session(reps[0].handle, policy=no_spectra)
     everything = ExecutionPolicy(views=("v_chain_scores",), scan=ScanPolicy(completed_runs_only=False))
-    assert "runs" not in open_session(reps[0].workspace, policy=everything).views["v_chain_scores"].tables
+    assert "runs" not in open_session(reps[0].handle, policy=everything).views["v_chain_scores"].tables
 
 
 def test_join_strategy_reaches_the_physical_plan(reps):
     for strategy, operator in (("hash", "HashJoinExec"), ("sort_merge", "SortMergeJoin")):
         policy = ExecutionPolicy(views=("v_ranked_chains",), join_strategy=strategy)
-        view = open_session(reps[0].workspace, policy=policy).views["v_ranked_chains"]
+        view = open_session(reps[0].handle, policy=policy).views["v_ranked_chains"]
         assert operator in view.dataframe.execution_plan().display_indent()
 
 
 def test_fingerprint_is_stable_and_follows_table_versions(reps):
     first, second, _ = reps
-    a = open_session(first.workspace).views[V_CHAIN_SCORES.name]
-    b = open_session(first.workspace).views[V_CHAIN_SCORES.name]
+    a = open_session(first.handle).views[V_CHAIN_SCORES.name]
+    b = open_session(first.handle).views[V_CHAIN_SCORES.name]
     assert a.fingerprint == b.fingerprint and len(a.fingerprint) == 64
     between = first.sql(f"SELECT started_at FROM runs WHERE run_id = '{second.run_id}'")["started_at"][0].as_py()
-    older = open_session(first.workspace, as_of=between).views[V_CHAIN_SCORES.name]  # before the second run
+    older = open_session(first.handle, as_of=between).views[V_CHAIN_SCORES.name]  # before the second run
     assert older.versions != a.versions and older.fingerprint != a.fingerprint
     assert older.plan == a.plan  # same plan text: only the versions read differ
-    assert V_AGGREGATED_SCORES.name in open_session(first.workspace).views
+    assert V_AGGREGATED_SCORES.name in open_session(first.handle).views
 
 
 def test_scan_metrics_of_a_run_filter(reps):

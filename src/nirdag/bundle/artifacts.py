@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import pyarrow as pa
 
+from datafusion_engine import Workspace, WorkspaceSession
 from datafusion_engine.blobs import BlobStore
 from datafusion_engine.errors import CorruptBlobError
 from datafusion_engine.schemas import TABLE_SCHEMAS
-from datafusion_engine.session import WorkspaceSession
 from nirdag.bundle import serialize
 from nirdag.bundle.errors import BundleError
 from nirdag.bundle.fitted import FOLD_FINAL, FittedChain, FittedStage
@@ -21,6 +20,7 @@ from nirs_modelling.compute import hoisted_refs
 from nirs_modelling.results import FinalFit
 from relspec.hashing import sha256_of
 from relspec.plan import ChainSpec, CompiledPlan, StepRef
+from semantics import queries
 
 
 def step_keys(step_hashes: Sequence[str]) -> list[str]:
@@ -103,10 +103,10 @@ def _stack_rows(plan: CompiledPlan, chain: ChainSpec, fit: FinalFit, blobs: _Blo
     return rows
 
 
-def persist_fits(workspace: str | Path, plan: CompiledPlan, fits: Sequence[FinalFit]) -> tuple[pa.Table, list[str]]:
+def persist_fits(workspace: Workspace, plan: CompiledPlan, fits: Sequence[FinalFit]) -> tuple[pa.Table, list[str]]:
     """Store the fitted objects of the refit chains as blobs; return their artifact rows (without run_id) and the
     blobs newly written (removed again if the run fails and nothing else references them)."""
-    blobs = _Blobs(BlobStore(workspace), [], {})
+    blobs = _Blobs(workspace.blobs, [], {})
     chains = {c.chain_id: c for c in plan.chains}
     stacks = {s.group_id for s in plan.stacks}
     rows = []
@@ -122,48 +122,70 @@ def fold_order(fold_id: str) -> tuple[int, int]:
     return (0, 0) if fold_id == FOLD_FINAL else (1, int(fold_id.removeprefix("fold_")))
 
 
-def stages_from_rows(rows: list[dict[str, Any]], load: Any) -> tuple[FittedStage, ...]:
-    """Fitted stages from artifact rows: per fold, the model's ``depends_on`` gives its transformers in order.
+Row = dict[str, Any]
 
-    ``load(row)`` returns the fitted object of a row (verified and allow-listed by the caller). A ``y_transform``
-    dependency inverts the model's predictions back to the target's scale.
-    """
+
+@dataclass(frozen=True)
+class FoldRows:
+    """One fold's fitted objects of a chain, from its artifact rows: the model, its transformers in order and the
+    y transform that inverts its predictions (None without y processing)."""
+
+    fold_id: str
+    model: Row
+    steps: tuple[Row, ...]
+    y_transform: Row | None
+
+
+def fold_rows(rows: list[Row]) -> list[FoldRows]:
+    """Per fold of a chain (``fold_final`` first, then ``fold_0``, ``fold_1``...), the model's ``depends_on`` read
+    into its transformers and y transform; a dependency missing from ``rows`` is a BundleError."""
     by_id = {r["artifact_id"]: r for r in rows}
     models = sorted((r for r in rows if r["artifact_type"] == "model"), key=lambda r: fold_order(r["fold_id"]))
-    stages = []
+    folds = []
     for model in models:
         missing = [d for d in model["depends_on"] if d not in by_id]
         if missing:
             raise BundleError(f"model artifact {model['artifact_id']} of {model['fold_id']} depends on missing "
                               f"artifacts {missing}")
         deps = [by_id[d] for d in model["depends_on"]]
-        steps = tuple(load(d) for d in deps if d["artifact_type"] == "transformer")
         y_rows = [d for d in deps if d["artifact_type"] == "y_transform"]
-        stages.append(FittedStage(model["fold_id"], steps, load(model), load(y_rows[0]) if y_rows else None))
-    return tuple(stages)
+        folds.append(FoldRows(model["fold_id"], model, tuple(d for d in deps if d["artifact_type"] == "transformer"),
+                              y_rows[0] if y_rows else None))
+    return folds
 
 
-def chain_rows(workspace: str | Path, run_id: str, chain_id: str) -> list[dict[str, Any]]:
+def stages_from_rows(rows: list[Row], load: Callable[[Row], Any]) -> tuple[FittedStage, ...]:
+    """Fitted stages from artifact rows (see :func:`fold_rows`); ``load(row)`` returns the fitted object of a row
+    (verified and allow-listed by the caller). A y transform inverts the model's predictions to the target's scale.
+    """
+    return tuple(FittedStage(f.fold_id, tuple(load(s) for s in f.steps), load(f.model),
+                             None if f.y_transform is None else load(f.y_transform)) for f in fold_rows(rows))
+
+
+def chain_rows(session: WorkspaceSession, run_id: str, chain_id: str) -> list[Row]:
     """The artifact rows of one chain of a run; a chain that was not refit has none (a clear error)."""
-    session = WorkspaceSession(workspace)
     if "artifacts" not in session.tables:
         raise BundleError(f"workspace {session.root} has no artifacts table: no run kept fitted objects")
-    rid, cid = run_id.replace("'", "''"), chain_id.replace("'", "''")
-    rows = session.sql(f"SELECT * FROM artifacts WHERE run_id = '{rid}' AND chain_id = '{cid}'").to_pylist()
+    rows = queries.artifact_rows(session, run_id, chain_id)
     if not rows:
-        kept = session.sql(f"SELECT DISTINCT chain_id FROM artifacts WHERE run_id = '{rid}' ORDER BY chain_id")
         raise BundleError(f"run {run_id!r} kept no fitted objects for chain {chain_id!r}; only refit chains "
-                          f"(refit.top_k) keep them: {kept.column('chain_id').to_pylist()}")
+                          f"(refit.top_k) keep them: {queries.chains_with_artifacts(session, run_id)}")
     return rows
 
 
-def load_blob(blobs: BlobStore, row: dict[str, Any]) -> Any:
-    """The fitted object of an artifact row: blob verified by hash, loaded through the allow-list."""
+def blob_of(blobs: BlobStore, row: Row) -> bytes:
+    """The bytes of an artifact row's blob, verified by hash; a missing or changed blob is a BundleError naming the
+    artifact."""
     try:
-        data = blobs.get(row["blob_sha256"])
+        return blobs.get(row["blob_sha256"])
     except CorruptBlobError as exc:
         raise BundleError(f"artifact {row['artifact_id']} ({row['op']}, {row['fold_id']}): {exc}") from None
-    return serialize.loads(data, f"blob {row['blob_sha256']} (artifact {row['artifact_id']}, {row['op']})")
+
+
+def load_blob(blobs: BlobStore, row: Row) -> Any:
+    """The fitted object of an artifact row: blob verified by hash, loaded through the allow-list."""
+    where = f"blob {row['blob_sha256']} (artifact {row['artifact_id']}, {row['op']})"
+    return serialize.loads(blob_of(blobs, row), where)
 
 
 def meta_row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -177,12 +199,10 @@ def meta_row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     return metas[0]
 
 
-def stack_base_rows(workspace: str | Path, run_id: str, meta: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+def stack_base_rows(session: WorkspaceSession, run_id: str, meta: Row) -> list[tuple[str, list[Row]]]:
     """(chain_id, fold_final artifact rows) of each base chain of a stack, in the meta-model's column order (its
     ``depends_on``: the base chains' fold_final models)."""
-    session = WorkspaceSession(workspace)
-    rid = run_id.replace("'", "''")
-    rows = session.sql(f"SELECT * FROM artifacts WHERE run_id = '{rid}' AND fold_id = '{FOLD_FINAL}'").to_pylist()
+    rows = queries.fold_artifact_rows(session, run_id, FOLD_FINAL)
     by_id = {r["artifact_id"]: r for r in rows}
     out = []
     for aid in meta["depends_on"]:
@@ -194,23 +214,27 @@ def stack_base_rows(workspace: str | Path, run_id: str, meta: dict[str, Any]) ->
     return out
 
 
-def load_workspace_chain(workspace: str | Path, run_id: str, chain_id: str, targets: tuple[str, ...],
+def load_workspace_chain(workspace: Workspace, run_id: str, chain_id: str, targets: tuple[str, ...],
                          wavelengths: Any, wavelength_unit: str, classes: tuple[str, ...] = ()) -> FittedChain:
     """Chain replay: the chain's fitted objects loaded from the workspace blobs; a stacked chain with its base
     chains' fold_final fitted objects."""
-    rows = chain_rows(workspace, run_id, chain_id)
-    blobs = BlobStore(workspace)
+    session = workspace.session()
+    rows = chain_rows(session, run_id, chain_id)
     facts = {"targets": targets, "wavelengths": wavelengths, "wavelength_unit": wavelength_unit, "classes": classes}
+
+    def load(row: Row) -> Any:
+        return load_blob(workspace.blobs, row)
+
     meta = meta_row(rows)
     if meta is not None:
         bases = []
-        for base_id, base_rows in stack_base_rows(workspace, run_id, meta):
+        for base_id, base_rows in stack_base_rows(session, run_id, meta):
             model = next(r for r in base_rows if r["artifact_type"] == "model")
             bases.append(FittedChain(chain_id=base_id, n_components=model["n_components"],
-                                     stages=stages_from_rows(base_rows, lambda row: load_blob(blobs, row)), **facts))
-        stage = FittedStage(FOLD_FINAL, (), load_blob(blobs, meta), None)
+                                     stages=stages_from_rows(base_rows, load), **facts))
+        stage = FittedStage(FOLD_FINAL, (), load(meta), None)
         return FittedChain(chain_id=chain_id, n_components=meta["n_components"], stages=(stage,), bases=tuple(bases),
                            **facts)
-    stages = stages_from_rows(rows, lambda row: load_blob(blobs, row))
     model = next(r for r in rows if r["artifact_type"] == "model")
-    return FittedChain(chain_id=chain_id, n_components=model["n_components"], stages=stages, **facts)
+    return FittedChain(chain_id=chain_id, n_components=model["n_components"], stages=stages_from_rows(rows, load),
+                       **facts)

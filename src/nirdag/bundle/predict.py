@@ -100,10 +100,33 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
             ) -> pa.Table:
     """Predict new spectra with a bundle, verified (hashes; HMAC when a key is configured) before loading.
 
-    ``data``: a SpectraDataset (its axis must equal the training axis unless ``resample``), or a 2D array on the
-    training axis. Returns ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean`` with ``fold_mean``); a
-    classification bundle's ``y_pred`` are class labels. Loads no
-    engine (Hamilton, DataFusion, Delta): a lab machine only needs nirdag's operators, numpy and skops.
+    Loads no engine (Hamilton, DataFusion, Delta): a lab machine only needs nirdag's operators, numpy and skops.
+
+    Parameters
+    ----------
+    bundle : str, Path or LoadedBundle
+        A bundle written by :func:`nirdag.export` (or one already read with ``read_bundle``).
+    data : SpectraDataset or numpy.ndarray
+        The spectra to predict: a dataset (its axis must equal the training axis unless ``resample``), or a 2D
+        array on the training axis.
+    fold_mean : bool
+        Also return ``y_pred_fold_mean``, the mean of the CV fold models' predictions.
+    resample : bool
+        Interpolate spectra whose axis differs onto the training axis (default: refuse them).
+    key : str or bytes, optional
+        The HMAC key the bundle was signed with (default: ``$NIRDAG_BUNDLE_KEY``).
+    sample_ids : sequence of str, optional
+        Ids of the rows of an array (default ``1..n``).
+
+    Returns
+    -------
+    pyarrow.Table
+        ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean``), one row per sample and target; a classification
+        bundle's ``y_pred`` are class labels.
+
+    Examples
+    --------
+    >>> nirdag.predict("model.nirdag", nirdag.load_dataset("new.csv", id_column="id"))  # doctest: +SKIP
     """
     loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key)
     return predict_chain(loaded.chain, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids,

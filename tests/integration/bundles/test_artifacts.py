@@ -9,7 +9,7 @@ import pytest
 from tests.integration.bundles.conftest import SPEC
 
 import nirdag
-from datafusion_engine.blobs import BlobStore
+from datafusion_engine import Workspace
 from datafusion_engine.errors import CorruptBlobError
 from nirdag.bundle import BundleError
 from nirdag.bundle.artifacts import artifact_id, step_keys
@@ -20,7 +20,7 @@ def artifact_rows(run) -> list[dict]:
 
 
 def blob_files(ws: Path) -> set[str]:
-    return set(BlobStore(ws).digests())
+    return set(Workspace(ws).blobs.digests())
 
 
 def test_every_fitted_object_of_each_refit_chain_and_fold_is_indexed(bundle_run):
@@ -118,7 +118,7 @@ def test_a_corrupted_blob_is_detected_on_load_and_rewritten_by_the_next_put(tmp_
     shutil.copytree(bundle_run.workspace, ws)
     row = next(r for r in artifact_rows(bundle_run) if r["artifact_type"] == "model"
                and r["chain_id"] == bundle_run.best["chain_id"] and r["fold_id"] == "fold_final")
-    blobs = BlobStore(ws)
+    blobs = Workspace(ws).blobs
     path = blobs.path(row["blob_sha256"])
     good = path.read_bytes()
     bad = bytearray(good)

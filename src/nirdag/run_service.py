@@ -1,0 +1,105 @@
+"""A run as a transaction on a workspace: begin, write, complete — or fail, with the clean-up in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import socket
+from importlib.metadata import version
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+from rich.console import Console
+
+from datafusion_engine import TABLE_SCHEMAS, RunRow, Workspace
+from datafusion_engine import artifact_housekeeping as housekeeping
+from datafusion_engine.spectra_store import save_dataset
+from hamilton_pipeline import EngineResult, execute_plan
+from nirdag.bundle.artifacts import persist_fits
+from nirdag.run_provenance import run_provenance
+from nirs_core.data import SpectraDataset
+from relspec import CompiledPlan
+from relspec.source import LoadedSpec
+from semantics import open_session
+from semantics.records import VIEW_DECISIONS, view_decisions, view_decisions_json
+
+NIRDAG_VERSION = version("nirdag")
+
+
+def new_run_id() -> str:
+    """A run id: UTC start time and 8 random hex digits (``20261203T151000-0123abcd``)."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+
+
+class RunTransaction:
+    """One run's writes into a workspace, in order: :meth:`begin` records it ``running``; :meth:`write_inputs`
+    and :meth:`write_results` store what it read and made; :meth:`complete` marks it ``completed``. :meth:`fail`
+    removes every result row and every blob only this run wrote, then marks it ``failed`` with the error (its
+    documents stay: they explain the failed run)."""
+
+    def __init__(self, workspace: Workspace, plan: CompiledPlan, spec: LoadedSpec):
+        self.workspace, self.plan, self.spec = workspace, plan, spec
+        self.row = RunRow(
+            run_id=new_run_id(), status="running", started_at=dt.datetime.now(dt.UTC), finished_at=None,
+            dataset_hash=plan.dataset_hash, pipeline_hash=plan.pipeline_hash, plan_hash=plan.plan_hash,
+            seed=plan.seed, nirdag_version=NIRDAG_VERSION, error=None, host=socket.gethostname(), pid=os.getpid(),
+        )
+        self.written_blobs: list[str] = []
+
+    @property
+    def run_id(self) -> str:
+        return self.row.run_id
+
+    def begin(self) -> None:
+        self.workspace.store.begin_run(self.row)
+
+    def write_inputs(self, dataset: SpectraDataset) -> None:
+        """The dataset's spectra (once per dataset_hash), the pipeline as decoded, the compiler's findings."""
+        plan = self.plan
+        save_dataset(self.workspace, dataset)
+        self.workspace.store.write("pipelines", pa.Table.from_pylist([{
+            "pipeline_hash": plan.pipeline_hash, "name": plan.name, "target": plan.target_label,
+            # spec order matters (branch order is structure): encoded as written, not with sorted keys
+            "spec_json": msgspec.json.encode(self.spec.spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
+        if plan.validation is not None:
+            self.workspace.write_document(self.run_id, "policy_validation.json", plan.validation.to_json())
+
+    def write_results(self, result: EngineResult) -> None:
+        """Fitted objects as blobs, the result tables, the views' join decisions and the decision provenance."""
+        artifacts, self.written_blobs = persist_fits(self.workspace, self.plan, result.fits)
+        self.workspace.store.write_results(self.run_id, {**result.tables(), "artifacts": artifacts})
+        views = view_decisions(open_session(self.workspace, policy=self.plan.policy), self.run_id)
+        self.workspace.write_document(self.run_id, VIEW_DECISIONS, view_decisions_json(views))
+        self.workspace.write_document(self.run_id, "decision_provenance.json",
+                                      run_provenance(self.run_id, self.plan, self.spec.raw, result, views).to_json())
+
+    def complete(self) -> None:
+        self.row = self.workspace.store.complete_run(self.row)
+
+    def fail(self, exc: BaseException) -> None:
+        self.workspace.store.delete_run_results(self.run_id)
+        housekeeping.remove_unreferenced(self.workspace, self.written_blobs)
+        self.row = self.workspace.store.fail_run(self.row, f"{type(exc).__name__}: {exc}")
+
+
+def execute_run(workspace: Workspace, spec: LoadedSpec, plan: CompiledPlan, dataset: SpectraDataset, *,
+                dask_client: Any | None, cache_max_bytes: int | None,
+                progress: Console | None) -> tuple[str, EngineResult]:
+    """Run a compiled plan as one transaction; returns the run id and the engine's result. A failure anywhere after
+    :meth:`RunTransaction.begin` marks the run failed (nothing half-written stays) and is raised again."""
+    run = RunTransaction(workspace, plan, spec)
+    run.begin()
+    try:
+        run.write_inputs(dataset)
+        cache = None
+        if plan.policy.cache.enabled:
+            cache = workspace.cache() if cache_max_bytes is None else workspace.cache(cache_max_bytes)
+        result = execute_plan(plan, dataset, dask_client=dask_client, cache=cache, progress=progress)
+        run.write_results(result)
+        run.complete()
+    except BaseException as exc:
+        run.fail(exc)
+        raise
+    return run.run_id, result
