@@ -25,7 +25,7 @@ def _table_as_of(name: str, path: Path, as_of: AsOf) -> DeltaTable:
     """The table at ``as_of``; read at its newest version, a table written by an older nirdag is upgraded first."""
     table = DeltaTable(path)
     if as_of is None:
-        if upgrade_table(name, table):
+        if upgrade_table(name, table, path.parent):
             table = DeltaTable(path)
         return table
     try:

@@ -94,7 +94,7 @@ class WorkspaceStore:
                 if "already exists" not in str(exc):
                     raise
                 raise FileExistsError(str(exc)) from None
-        upgrade_table(name, table)
+        upgrade_table(name, table, self.layout.tables_dir)
         keys = NATURAL_KEYS[name]
         predicate = " AND ".join(f"t.{k} = s.{k}" for k in keys)
         (table.merge(data, predicate=predicate, source_alias="s", target_alias="t")

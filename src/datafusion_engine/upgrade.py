@@ -8,16 +8,21 @@ this before it merges new rows into a table, and the session before it reads a t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 from deltalake import DeltaTable, Schema
 
 from datafusion_engine.errors import StoreError
 from datafusion_engine.schemas import TABLE_SCHEMAS
 
-# What a null means in a row written before its column existed: every chain written before classification and
-# multi-target runs was ranked by rmse. Columns not listed stay null in old rows (e.g. events.cache: not recorded;
-# chains.rank and cv_loss: not stored before the engine's ranking was; chains.rank_target: the chain's one target).
+# What a null means in a row written before its column existed: every chain written before classification was
+# ranked by rmse, and every chain written before multi-target runs on its pipeline's one target. Columns not listed
+# stay null in old rows (events.cache: not recorded then; chains.rank and cv_loss: the ranking was not stored).
 OLD_ROW_VALUES: dict[str, dict[str, str]] = {"chains": {"rank_metric": "rmse"}}
+# column -> (table, key column, its column holding the value) for old rows whose value another table records
+OLD_ROW_LOOKUPS: dict[str, dict[str, tuple[str, str, str]]] = {
+    "chains": {"rank_target": ("pipelines", "pipeline_hash", "target")}}
 
 
 def missing_columns(name: str, table: DeltaTable) -> list[pa.Field]:
@@ -25,9 +30,9 @@ def missing_columns(name: str, table: DeltaTable) -> list[pa.Field]:
     return [f for f in TABLE_SCHEMAS[name] if f.name not in present]
 
 
-def upgrade_table(name: str, table: DeltaTable) -> bool:
-    """Give table ``name`` the columns added since it was written and the values its old rows mean; True when it
-    changed (a new Delta version)."""
+def upgrade_table(name: str, table: DeltaTable, tables_dir: Path) -> bool:
+    """Give table ``name`` (in ``tables_dir``) the columns added since it was written and the values its old rows
+    mean; True when it changed (a new Delta version)."""
     missing = missing_columns(name, table)
     if not missing:
         return False
@@ -37,4 +42,9 @@ def upgrade_table(name: str, table: DeltaTable) -> bool:
     table.alter.add_columns(Schema.from_arrow(pa.schema(missing)).fields)
     for column, value in OLD_ROW_VALUES.get(name, {}).items():  # also nulls left by an earlier upgrade
         table.update(new_values={column: value}, predicate=f"{column} IS NULL")
+    for column, (source, key, value) in OLD_ROW_LOOKUPS.get(name, {}).items():
+        if (tables_dir / source / "_delta_log").is_dir():
+            rows = DeltaTable(tables_dir / source).to_pyarrow_table(columns=[key, value])
+            (table.merge(rows, predicate=f"t.{key} = s.{key}", source_alias="s", target_alias="t")
+                .when_matched_update({column: f"s.{value}"}, predicate=f"t.{column} IS NULL").execute())
     return True

@@ -31,7 +31,6 @@ CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy")
 # A view of chains or scores serves both tasks: the columns of the metrics a chain's task has no score of are null.
 ALL_SCORES = (*METRICS, *CLASSIFICATION_METRICS)
 _CHAIN_INFO = ("run_id", "chain_id", "branch_name", "preprocessing", "model", "n_components", "refit")
-_RANK_METRIC = "coalesce(rank_metric, 'rmse')"  # null in chains rows written before classification = rmse
 _POOLED = f"fold_id = '{POOLED_CV}' AND partition = 'val'"
 _FINAL_TEST = f"fold_id = '{FOLD_FINAL}' AND partition = 'test'"
 _LOSS = loss_sql("metric", "value")  # lower is better, from the metrics' one definition (nirs_core.metrics)
@@ -75,9 +74,9 @@ def _rank_values() -> Project:
         Filter(input=Join(
             left=_select(_where("scores", _POOLED), "run_id", "chain_id", "target", "metric", "value"),
             right=_select(Scan(table="chains"), "run_id", "chain_id", "n_components", "rank_target", "rank",
-                          rank_metric=_RANK_METRIC),
+                          "rank_metric"),
             # several targets: the scores of the target the run ranked by ('*': mean_nrmse over all of them)
-            on=("run_id", "chain_id")), predicate="metric = rank_metric AND target = coalesce(rank_target, target)"),
+            on=("run_id", "chain_id")), predicate="metric = rank_metric AND target = rank_target"),
         "run_id", "chain_id", "target", "n_components", "rank_metric", "rank", "value", loss=_LOSS)
 
 
@@ -145,7 +144,7 @@ V_CHAIN_SCORES = ViewSpec(
                 "(sd_fold_rmse, sd_fold_accuracy, sd_fold_balanced_accuracy), and the fold_final test scores (rmsep, "
                 "test_*; null unless refit)",
     root=Join(
-        left=_chains(rank_metric=_RANK_METRIC), on=("run_id", "chain_id"),
+        left=_chains("rank_metric"), on=("run_id", "chain_id"),
         right=Aggregate(
             input=_where("scores", f"(fold_id <> '{FOLD_FINAL}' OR partition = 'test') AND target <> '{ALL_TARGETS}'"),
             group_by=("run_id", "chain_id", "target"),
@@ -193,7 +192,7 @@ V_REFIT = ViewSpec(
                 "the chain's): test scores (rmsep, test_* incl. test_accuracy, test_balanced_accuracy; n_test) and "
                 "the fit on its own training rows (rmsec; train_accuracy, train_balanced_accuracy)",
     root=Join(
-        left=_chains(rank_metric=_RANK_METRIC),
+        left=_chains("rank_metric"),
         right=Aggregate(
             input=_where("scores", f"fold_id = '{FOLD_FINAL}'"), group_by=("run_id", "chain_id", "target"),
             measures=(*_pivot("partition = 'test'", {"rmsep": "rmse", **{f"test_{m}": m for m in ALL_SCORES[1:]},

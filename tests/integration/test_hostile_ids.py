@@ -54,7 +54,7 @@ def test_the_api_says_not_found_for_a_hostile_run_id(hostile_ws, run_id, tmp_pat
     run, _ = hostile_ws
     ws = nirdag.Workspace(run.workspace)
     for verb in (ws.run_summary, ws.run, ws.delete_run, ws.provenance):
-        with pytest.raises(StoreError, match="no run|invalid run id|has no decision_provenance"):
+        with pytest.raises(StoreError, match=r"no run|invalid run id|has no decision_provenance"):
             verb(run_id)
     with pytest.raises(BundleError, match="no run"):
         nirdag.export(run.workspace, run_id, tmp_path / "m.nirdag")

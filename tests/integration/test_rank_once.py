@@ -14,8 +14,8 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 import nirdag
+from datafusion_engine import Workspace
 from datafusion_engine.schemas import TABLE_SCHEMAS, ChainRow
-from datafusion_engine.store import WorkspaceStore
 from hamilton_pipeline.driver_factory import TARGETS, cv_name, stack_name
 from nirs_modelling.compute import rank_chains
 from relspec import ALL_TARGETS
@@ -143,13 +143,13 @@ def test_rank_is_in_the_chains_schema_nullable():
 
 def test_a_chains_table_of_an_older_version_upgrades_with_null_ranks(tecator_run, tmp_path):
     """A chains table written before `rank` and `cv_loss` existed gains them (null in its rows) on the next write."""
-    store = WorkspaceStore(tmp_path / "ws")
+    store = Workspace(tmp_path / "ws").store
     stored = tecator_run.sql(f"SELECT * FROM chains WHERE run_id = '{tecator_run.run_id}' ORDER BY rank")
     stored = stored.cast(TABLE_SCHEMAS["chains"])
     older = pa.schema([f for f in TABLE_SCHEMAS["chains"] if f.name not in ("rank", "cv_loss")])
-    write_deltalake(store.table_path("chains"), stored.slice(0, 3).select(older.names).cast(older))
+    write_deltalake(store.layout.table("chains"), stored.slice(0, 3).select(older.names).cast(older))
     store.write("chains", stored.slice(3, 2))
-    got = DeltaTable(store.table_path("chains")).to_pyarrow_table().sort_by("chain_id")
+    got = DeltaTable(store.layout.table("chains")).to_pyarrow_table().sort_by("chain_id")
     assert got.schema.names == list(ChainRow.__struct_fields__)
     rank = dict(zip(got.column("chain_id").to_pylist(), got.column("rank").to_pylist(), strict=True))
     ids = stored.column("chain_id").to_pylist()[:5]
@@ -161,11 +161,11 @@ def test_views_of_a_run_written_without_ranks(tecator_run, tmp_path):
     window (the same ranks for this run)."""
     root = tmp_path / "ws"
     shutil.copytree(tecator_run.workspace, root)
-    before = open_session(root).sql(f"SELECT chain_id, rank FROM v_ranked_chains WHERE run_id = "
+    before = open_session(Workspace(root)).sql(f"SELECT chain_id, rank FROM v_ranked_chains WHERE run_id = "
                                     f"'{tecator_run.run_id}' ORDER BY rank").to_pylist()
     DeltaTable(root / "tables" / "chains").update(updates={"rank": "CAST(NULL AS BIGINT)",
                                                            "cv_loss": "CAST(NULL AS DOUBLE)"})
-    session = open_session(root)
+    session = open_session(Workspace(root))
     after = session.sql(f"SELECT chain_id, rank FROM v_ranked_chains WHERE run_id = '{tecator_run.run_id}' "
                         "ORDER BY rank").to_pylist()
     assert after == before

@@ -145,3 +145,14 @@ def test_a_table_written_by_an_older_version_is_read_as_the_current_schema(tmp_p
     assert list(row) == TABLE_SCHEMAS["chains"].names
     assert row["rank_metric"] == "rmse"  # every chain written before classification was ranked by rmse
     assert row["rank"] is None and row["rank_target"] is None  # not recorded then: null, never invented
+
+
+def test_old_chains_take_their_rank_target_from_their_pipeline(tmp_path):
+    from deltalake import write_deltalake
+
+    ws = Workspace(tmp_path / "ws")
+    ws.store.write("pipelines", pa.Table.from_pylist(
+        [{"pipeline_hash": "p", "name": "old", "target": "fat", "spec_json": "{}"}], schema=TABLE_SCHEMAS["pipelines"]))
+    write_deltalake(ws.layout.table("chains"), _old_chains_rows(with_rank_metric=False))
+    (row,) = ws.session().sql("SELECT rank_metric, rank_target FROM chains").to_pylist()
+    assert row == {"rank_metric": "rmse", "rank_target": "fat"}  # a chain written before multi-target runs
