@@ -18,10 +18,11 @@ import numpy as np
 
 from nirdag.bundle import serialize
 from nirdag.bundle.errors import BundleError, TamperedBundleError
-from nirdag.bundle.fitted import FOLD_FINAL, FittedChain, FittedStage
+from nirdag.bundle.fitted import FittedChain, FittedStage
 from nirdag.bundle.manifest import Manifest, Signature, decode, encode
 from nirdag.bundle.signing import sign, signing_key, verify
 from nirs_core.files import write_atomic
+from relspec.plan import FOLD_FINAL
 
 MANIFEST = "manifest.json"
 SIGNATURE = "signature.json"
