@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from datafusion_engine.errors import CorruptBlobError, StoreError
+from nirs_core.files import write_atomic
 
 _HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -45,17 +44,7 @@ class BlobStore:
         path = self.path(digest)
         if self._intact(path, digest):
             return digest, False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{digest[:8]}-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)  # atomic on POSIX: readers see the old file or the whole new one
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data, prefix=f".{digest[:8]}-")
         return digest, True
 
     def get(self, digest: str) -> bytes:

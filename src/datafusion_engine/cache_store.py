@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-import secrets
 import shutil
 import struct
 import threading
@@ -27,6 +26,7 @@ import msgspec
 import numpy as np
 
 from datafusion_engine.errors import CacheError
+from nirs_core.files import write_atomic
 
 MAGIC = b"NIRDAGC1"
 LAYOUT = "v1"
@@ -182,13 +182,8 @@ class CacheStore:
                         "scalars": dict(scalars)}, arrays)
         if len(data) > self.max_bytes:
             return 0
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.parent / f"{TEMP_PREFIX}{key}-{os.getpid()}-{secrets.token_hex(4)}"
-        try:
-            temp.write_bytes(data)
-            os.replace(temp, path)
-        finally:
-            temp.unlink(missing_ok=True)
+        # no fsync: a torn entry fails its digest on read and is recomputed; prune() removes stale temp files
+        write_atomic(path, data, prefix=f"{TEMP_PREFIX}{key}-{os.getpid()}-", fsync=False)
         self._account(len(data))
         return len(data)
 

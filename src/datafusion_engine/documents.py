@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 from datafusion_engine.errors import StoreError
 from datafusion_engine.layout import WorkspaceLayout
+from nirs_core.files import write_atomic
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.json$")
 
@@ -18,19 +17,7 @@ def write_document(layout: WorkspaceLayout, run_id: str, name: str, data: bytes)
     """Write ``data`` atomically (temp file + rename): a reader sees the old file or the new one, never half."""
     if not _NAME.match(name):
         raise StoreError(f"invalid document name {name!r}: expected lower_snake_case ending in .json")
-    folder = layout.run_dir(run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, folder / name)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return folder / name
+    return write_atomic(layout.run_dir(run_id) / name, data, prefix=f".{name}.")
 
 
 def read_document(layout: WorkspaceLayout, run_id: str, name: str) -> bytes:

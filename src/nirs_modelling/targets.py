@@ -29,10 +29,3 @@ def target_values(plan: CompiledPlan, dataset: SpectraDataset) -> np.ndarray:
 def model_y(y: np.ndarray) -> np.ndarray:
     """The ``y`` a model is fitted on: 1-D for one target (as a plain scikit-learn script passes it), else 2-D."""
     return y[:, 0] if y.shape[1] == 1 else y
-
-
-def labels_of(plan: CompiledPlan, codes: np.ndarray) -> np.ndarray:
-    """Class labels of float codes (a NaN code has no label: empty string)."""
-    classes = np.asarray([*plan.classes, ""])
-    codes = np.asarray(codes, dtype=np.float64)
-    return classes[np.where(np.isfinite(codes), codes, len(plan.classes)).astype(np.int64)]

@@ -121,7 +121,3 @@ def decode_view(data: bytes | str) -> ViewSpec:
         return msgspec.json.decode(data, type=ViewSpec)
     except msgspec.ValidationError as exc:
         raise ViewError(f"invalid view spec: {exc} (kinds are {', '.join(typing.get_args(ViewKind))})") from None
-
-
-def kind_of(node: Node) -> ViewKind:
-    return type(node).__struct_config__.tag

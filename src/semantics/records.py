@@ -12,6 +12,7 @@ import msgspec
 
 from datafusion_engine import Workspace
 from datafusion_engine.scan_metrics import ScanMetrics
+from nirs_core.files import write_atomic
 from relspec.policy import MetricFunction, TableName
 from semantics.joins import JoinDecision
 from semantics.session import ViewSession
@@ -57,11 +58,7 @@ def view_decisions_json(decisions: ViewDecisions) -> bytes:
 def record_scan_metrics(workspace: Workspace, metrics: ScanMetrics) -> Path:
     """Write a query's scan metrics under ``provenance/scans/`` (not a run's document: a query spans runs)."""
     path = workspace.layout.scans_dir / f"{metrics.fingerprint}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(_json(metrics))
-    tmp.replace(path)  # readers see the old file or the new one, never half
-    return path
+    return write_atomic(path, _json(metrics), prefix=f".{path.name}.", fsync=False)
 
 
 def read_view_decisions(workspace: Workspace, run_id: str) -> ViewDecisions:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import struct
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -20,9 +18,11 @@ import numpy as np
 
 from nirdag.bundle import serialize
 from nirdag.bundle.errors import BundleError, TamperedBundleError
-from nirdag.bundle.fitted import FOLD_FINAL, FittedChain, FittedStage
+from nirdag.bundle.fitted import FittedChain, FittedStage
 from nirdag.bundle.manifest import Manifest, Signature, decode, encode
 from nirdag.bundle.signing import sign, signing_key, verify
+from nirs_core.files import write_atomic
+from relspec.plan import FOLD_FINAL
 
 MANIFEST = "manifest.json"
 SIGNATURE = "signature.json"
@@ -47,18 +47,12 @@ def write_bundle(path: str | Path, manifest: Manifest, members: Mapping[str, byt
         raise BundleError("internal: the manifest's member hashes do not match the members being written")
     manifest_bytes = encode(manifest)
     signature = msgspec.json.encode(sign(manifest_bytes, key), order="sorted")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in ((MANIFEST, manifest_bytes), (SIGNATURE, signature), *sorted(members.items())):
+            zf.writestr(zipfile.ZipInfo(name, date_time=_EPOCH), data, compress_type=zipfile.ZIP_DEFLATED)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, data in ((MANIFEST, manifest_bytes), (SIGNATURE, signature), *sorted(members.items())):
-                zf.writestr(zipfile.ZipInfo(name, date_time=_EPOCH), data, compress_type=zipfile.ZIP_DEFLATED)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, buffer.getvalue(), prefix=f".{path.name}-")
 
 
 @dataclass(frozen=True)

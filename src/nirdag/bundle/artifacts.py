@@ -15,11 +15,11 @@ from datafusion_engine.errors import CorruptBlobError
 from datafusion_engine.schemas import TABLE_SCHEMAS
 from nirdag.bundle import serialize
 from nirdag.bundle.errors import BundleError
-from nirdag.bundle.fitted import FOLD_FINAL, FittedChain, FittedStage
+from nirdag.bundle.fitted import FittedChain, FittedStage
 from nirs_modelling.compute import hoisted_refs
 from nirs_modelling.results import FinalFit
 from relspec.hashing import sha256_of
-from relspec.plan import ChainSpec, CompiledPlan, StepRef
+from relspec.plan import FOLD_FINAL, ChainSpec, CompiledPlan, StepRef
 from semantics import queries
 
 

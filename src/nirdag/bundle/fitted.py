@@ -9,8 +9,7 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from nirdag.bundle.errors import BundleError
-
-FOLD_FINAL = "fold_final"
+from relspec.plan import FOLD_FINAL
 
 
 @dataclass(frozen=True)
