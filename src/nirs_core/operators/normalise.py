@@ -146,7 +146,9 @@ class MaxNormalise(_RowWise):
 
 
 class MeanCentre(Operator):
-    """Subtract the column means of the training rows: ``x - mean_``. No parameters.
+    """Subtract the column means of the training rows: ``x - mean_``.
+
+    No parameters.
 
     Attributes
     ----------
