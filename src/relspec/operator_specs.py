@@ -70,11 +70,7 @@ class TransformSpecs:
 
     operators: OperatorRegistry
     types: tuple[type[TransformStep], ...]
-
-    @property
-    def union(self) -> Any:
-        """The tagged union msgspec decodes a transform step into."""
-        return functools.reduce(or_, self.types)
+    union: Any  # the tagged union msgspec decodes a transform step into (built once: msgspec caches per type)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -88,4 +84,5 @@ class TransformSpecs:
 @functools.cache
 def transform_specs(operators: OperatorRegistry = DEFAULT_OPERATORS) -> TransformSpecs:
     """The step structs of ``operators`` (derived once per registry)."""
-    return TransformSpecs(operators=operators, types=tuple(step_type(cls) for cls in operators.operators))
+    types = tuple(step_type(cls) for cls in operators.operators)
+    return TransformSpecs(operators=operators, types=types, union=functools.reduce(or_, types))
