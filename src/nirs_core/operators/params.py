@@ -90,7 +90,10 @@ class Param:
             return isinstance(value, str) and (not self.options or value in self.options)
         if isinstance(value, bool) or not isinstance(value, Integral if self.type is int else Real):
             return False
-        if math.isnan(value) or (self.finite and math.isinf(value)) or (self.odd and value % 2 != 1):
+        if isinstance(value, Integral):  # exact: never NaN or infinite, and may exceed the float range
+            if self.odd and value % 2 != 1:
+                return False
+        elif math.isnan(value) or (self.finite and math.isinf(value)):
             return False
         return all(_within(value, name, bound) for name, bound in self.bounds.items())
 

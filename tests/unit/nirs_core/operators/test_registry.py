@@ -101,7 +101,7 @@ def test_check_operator_accepts_every_default_operator() -> None:
     (Param(int, ge=3, odd=True), [3, 5, np.int64(7)], [4, 1, 5.0, True, "5"], "an odd integer >= 3"),
     (Param(int, ge=1, le=2), [1, 2], [0, 3, 1.5], "an integer in [1, 2]"),
     (Param(float, gt=0, lt=1), [0.5, np.float32(0.1)], [0, 1, float("nan"), True, "0.5"], "a number in (0, 1)"),
-    (Param(float, gt=0, finite=True), [1e-9, 3], [0, float("inf"), float("nan")], "a finite number > 0"),
+    (Param(float, gt=0, finite=True), [1e-9, 3, 10**400], [0, float("inf"), float("nan")], "a finite number > 0"),
     (Param(float, le=100), [-1e300, 100], [100.5], "a number <= 100"),
     (Param(float), [-np.inf, 0, 2.5], [float("nan"), None, "1"], "a number"),
     (Param(str, options=("linear", "cubic")), ["linear"], ["quadratic", 1], "'linear' or 'cubic'"),
