@@ -11,8 +11,10 @@ from typing import Any
 
 import msgspec
 
+from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
 from relspec.generators import GENERATOR_KEYS
-from relspec.spec import ModelSpec, RefitSpec, SplitSpec, TransformStep, YTransformSpec, _SpecHeader
+from relspec.operator_specs import TransformSpecs, transform_specs
+from relspec.spec import ModelSpec, RefitSpec, SplitSpec, YTransformSpec, _SpecHeader
 
 _REF = "#/$defs/{name}"
 _GENERATOR = {"$ref": "#/$defs/Generator"}
@@ -43,11 +45,21 @@ def _one_key(key: str, value: dict[str, Any], description: str) -> dict[str, Any
             "additionalProperties": False}
 
 
-def spec_json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a pipeline spec file."""
+def _state_odd(defs: dict[str, Any], transforms: TransformSpecs) -> None:
+    """Odd integer parameters (msgspec has no bound for it): not a multiple of 2."""
+    for step in transforms.types:
+        for name, param in step.operator.parameter_constraints.items():
+            if param.odd and param.in_spec:
+                defs[step.__name__]["properties"][name]["not"] = {"multipleOf": 2}
+
+
+def spec_json_schema(operators: OperatorRegistry = DEFAULT_OPERATORS) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a pipeline spec file whose transforms are ``operators``."""
+    transforms = transform_specs(operators)
     roots, defs = msgspec.json.schema_components(
-        [_SpecHeader, TransformStep, SplitSpec, ModelSpec, YTransformSpec, RefitSpec], ref_template=_REF)
+        [_SpecHeader, transforms.union, SplitSpec, ModelSpec, YTransformSpec, RefitSpec], ref_template=_REF)
     header, transform, split, model, y_transform, _ = roots
+    _state_odd(defs, transforms)
     for name, struct_schema in defs.items():
         if "op" in struct_schema.get("properties", {}) and name not in {"PLSModel", "PCRModel", "SklearnModel"}:
             _allow_generators(struct_schema)

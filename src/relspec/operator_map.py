@@ -1,4 +1,9 @@
-"""Spec step structs -> configured operator references and instances (one fixed, immutable mapping)."""
+"""Spec step structs -> configured operator references and instances.
+
+A transform step struct knows its operator class (``type(step).operator``, derived from the registry). Step
+references resolve back to classes by path: ours (the default registry, the models, FeatureConcat), a scikit-learn
+estimator, or an operator of an extended registry (see :func:`operator_class`).
+"""
 
 from __future__ import annotations
 
@@ -12,35 +17,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import MinMaxScaler, PowerTransformer, StandardScaler
 
 from nirs_core import operators as ops
+from nirs_core.operators.registry import check_operator, class_path, estimator_classes
 from relspec import spec as s
 from relspec.errors import SpecError
 from relspec.hashing import sha256_of
 from relspec.plan import StepRef, Task
-
-_TRANSFORMS: MappingProxyType[type, type[BaseEstimator]] = MappingProxyType({
-    s.SNVStep: ops.SNV,
-    s.SavitzkyGolayStep: ops.SavitzkyGolay,
-    s.DetrendStep: ops.Detrend,
-    s.MSCStep: ops.MSC,
-    s.RNVStep: ops.RNV,
-    s.EMSCStep: ops.EMSC,
-    s.AreaNormStep: ops.AreaNormalise,
-    s.VectorNormStep: ops.VectorNormalise,
-    s.MaxNormStep: ops.MaxNormalise,
-    s.MeanCentreStep: ops.MeanCentre,
-    s.AutoscaleStep: ops.Autoscale,
-    s.AbsorbanceStep: ops.ReflectanceToAbsorbance,
-    s.KubelkaMunkStep: ops.KubelkaMunk,
-    s.GapDerivativeStep: ops.GapSegmentDerivative,
-    s.DerivativeStep: ops.FiniteDifference,
-    s.GaussianStep: ops.GaussianSmooth,
-    s.ASLSStep: ops.ASLS,
-    s.AirPLSStep: ops.AirPLS,
-    s.CropStep: ops.Crop,
-    s.MaskBandsStep: ops.MaskBands,
-    s.ResampleStep: ops.Resample,
-    s.OSCStep: ops.OSC,
-})
 
 _Y_TRANSFORMS: MappingProxyType[type, type[BaseEstimator]] = MappingProxyType({
     s.StandardY: StandardScaler,
@@ -49,8 +30,7 @@ _Y_TRANSFORMS: MappingProxyType[type, type[BaseEstimator]] = MappingProxyType({
 })
 
 _CLASSES_BY_PATH: MappingProxyType[str, type[BaseEstimator]] = MappingProxyType({
-    f"{c.__module__}.{c.__qualname__}": c
-    for c in (*_TRANSFORMS.values(), *_Y_TRANSFORMS.values(), ops.PLSSweep, ops.PCR, ops.PLSDA, ops.FeatureConcat)
+    class_path(c): c for c in (*estimator_classes(), *_Y_TRANSFORMS.values())
 })
 
 
@@ -62,10 +42,10 @@ def _label(op: str, params: dict[str, Any]) -> str:
 
 def _ref(op: str, cls: type[BaseEstimator], params: dict[str, Any], axis: tuple[float, ...] | None = None
          ) -> StepRef:
-    class_path = f"{cls.__module__}.{cls.__qualname__}"
+    path = class_path(cls)
     stateless = bool(getattr(cls, "traits", None) and cls.traits.row_wise_stateless)
     return StepRef(
-        op=op, class_path=class_path, params=params, step_hash=sha256_of(class_path, params),
+        op=op, class_path=path, params=params, step_hash=sha256_of(path, params),
         row_wise_stateless=stateless, label=_label(op, params), axis=axis,
     )
 
@@ -75,10 +55,10 @@ def transform_ref(step: s.TransformStep, axis: tuple[float, ...] | None = None) 
 
     The axis is not part of the step hash: it belongs to the dataset (and so to dataset_hash).
     """
-    cls = _TRANSFORMS[type(step)]
+    cls = type(step).operator
     params = msgspec.to_builtins(msgspec.structs.asdict(step))
     aware = cls.traits.wavelength_aware
-    return _ref(type(step).__struct_config__.tag, cls, params, axis if aware else None)
+    return _ref(cls.spec_name, cls, params, axis if aware else None)
 
 
 def y_transform_ref(spec: s.YTransformSpec) -> StepRef:
@@ -87,7 +67,7 @@ def y_transform_ref(spec: s.YTransformSpec) -> StepRef:
     return _ref(f"y:{type(spec).__struct_config__.tag}", _Y_TRANSFORMS[type(spec)], params)
 
 
-_CONCAT_PATH = f"{ops.FeatureConcat.__module__}.{ops.FeatureConcat.__qualname__}"
+_CONCAT_PATH = class_path(ops.FeatureConcat)
 
 
 def concat_ref(members: list[tuple[str, list[StepRef]]]) -> StepRef:
@@ -104,7 +84,7 @@ def concat_ref(members: list[tuple[str, list[StepRef]]]) -> StepRef:
 
 def output_axis(ref: StepRef, axis: tuple[float, ...]) -> tuple[float, ...]:
     """The wavelength axis after ``ref`` (unchanged unless the operator changes it)."""
-    cls = _CLASSES_BY_PATH[ref.class_path]
+    cls = operator_class(ref.class_path)
     if not cls.traits.changes_axis:
         return axis
     fitted = instantiate(ref).fit(np.zeros((2, len(axis))))
@@ -170,5 +150,24 @@ def instantiate(ref: StepRef) -> BaseEstimator:
         return ops.FeatureConcat(branches=[[instantiate(msgspec.convert(d, StepRef)) for d in member]
                                            for member in ref.params["branches"]])
     extra = {"wavelengths": list(ref.axis)} if ref.axis is not None else {}
-    cls = _CLASSES_BY_PATH.get(ref.class_path) or resolve_estimator(ref.class_path)
-    return cls(**ref.params, **extra)
+    return operator_class(ref.class_path)(**ref.params, **extra)
+
+
+def operator_class(path: str) -> type[BaseEstimator]:
+    """The class a step reference names: ours, a scikit-learn estimator, or an operator of an extended registry.
+
+    A path outside ours and scikit-learn's is imported and accepted only if it names an operator class (see
+    ``nirs_core.operators.registry.check_operator``): the compiler only writes such paths, from the classes of the
+    registry the spec was decoded with, and plans are never read back from files.
+    """
+    known = _CLASSES_BY_PATH.get(path)
+    if known is not None:
+        return known
+    if path.startswith("sklearn."):
+        return resolve_estimator(path)
+    module_name, _, name = path.rpartition(".")
+    try:
+        return check_operator(getattr(importlib.import_module(module_name), name))
+    except (ImportError, ValueError, AttributeError, TypeError) as exc:
+        raise SpecError(f"invalid step reference: {path!r} names neither a nirdag operator nor a scikit-learn "
+                        f"estimator ({type(exc).__name__}: {exc})") from None

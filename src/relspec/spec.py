@@ -1,9 +1,14 @@
-"""The pipeline language: frozen msgspec structs, decoded once from YAML, JSON or Python dicts."""
+"""The pipeline language: frozen msgspec structs, decoded once from YAML, JSON or Python dicts.
+
+The transform steps (``op: snv``...) are not written here: they are derived from an operator registry
+(:mod:`relspec.operator_specs`); splits, models, target transforms and the step shapes are.
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -11,151 +16,12 @@ import msgspec
 import numpy as np
 import yaml
 
+from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
 from relspec.errors import SpecError
 from relspec.generators import expand, is_generator
+from relspec.operator_specs import TransformSpecs, TransformStep, transform_specs
 
 _STRICT = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
-
-
-class _Transform(msgspec.Struct, tag_field="op", **_STRICT):
-    """Base of the transform steps; ``op`` selects the operator."""
-
-
-class SNVStep(_Transform, tag="snv"):
-    """Standard normal variate (row-wise)."""
-
-
-class SavitzkyGolayStep(_Transform, tag="savgol"):
-    """Savitzky-Golay filter; ``deriv`` 1 gives the first derivative."""
-
-    window_length: Annotated[int, msgspec.Meta(ge=3)]
-    polyorder: Annotated[int, msgspec.Meta(ge=0)] = 2
-    deriv: Annotated[int, msgspec.Meta(ge=0)] = 0
-
-
-class DetrendStep(_Transform, tag="detrend"):
-    """Remove a polynomial baseline of degree ``order``."""
-
-    order: Annotated[int, msgspec.Meta(ge=0)] = 1
-
-
-class MSCStep(_Transform, tag="msc"):
-    """Multiplicative scatter correction (reference fitted on each fold's training rows)."""
-
-
-class RNVStep(_Transform, tag="rnv"):
-    """Robust normal variate: centre on a row percentile, scale by the spread below it."""
-
-    percentile: Annotated[float, msgspec.Meta(gt=0, lt=100)] = 25.0
-
-
-class EMSCStep(_Transform, tag="emsc"):
-    """Extended MSC with a polynomial baseline of degree ``order`` (fitted per fold)."""
-
-    order: Annotated[int, msgspec.Meta(ge=0)] = 2
-
-
-class AreaNormStep(_Transform, tag="area_norm"):
-    """Divide each spectrum by its area (sum of absolute values)."""
-
-
-class VectorNormStep(_Transform, tag="vector_norm"):
-    """Divide each spectrum by its L2 norm."""
-
-
-class MaxNormStep(_Transform, tag="max_norm"):
-    """Divide each spectrum by its largest absolute value."""
-
-
-class MeanCentreStep(_Transform, tag="mean_centre"):
-    """Subtract the column means of the fold's training rows."""
-
-
-class AutoscaleStep(_Transform, tag="autoscale"):
-    """Centre and scale columns to unit variance (fitted per fold)."""
-
-
-class AbsorbanceStep(_Transform, tag="absorbance"):
-    """Reflectance to absorbance, log10(1/R)."""
-
-
-class KubelkaMunkStep(_Transform, tag="kubelka_munk"):
-    """Kubelka-Munk function (1-R)^2 / 2R."""
-
-
-class GapDerivativeStep(_Transform, tag="gap_derivative"):
-    """Norris-Williams gap-segment derivative."""
-
-    order: Annotated[int, msgspec.Meta(ge=1, le=2)] = 1
-    segment: Annotated[int, msgspec.Meta(ge=1)] = 5
-    gap: Annotated[int, msgspec.Meta(ge=1)] = 5
-
-
-class DerivativeStep(_Transform, tag="derivative"):
-    """First or second derivative by finite differences."""
-
-    order: Annotated[int, msgspec.Meta(ge=1, le=2)] = 1
-
-
-class GaussianStep(_Transform, tag="gaussian"):
-    """Gaussian smoothing with ``sigma`` in columns."""
-
-    sigma: Annotated[float, msgspec.Meta(gt=0)] = 2.0
-
-
-class ASLSStep(_Transform, tag="asls"):
-    """Asymmetric least squares baseline removal."""
-
-    lam: Annotated[float, msgspec.Meta(gt=0)] = 1e5
-    p: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.01
-    n_iter: Annotated[int, msgspec.Meta(ge=1)] = 10
-
-
-class AirPLSStep(_Transform, tag="airpls"):
-    """Adaptive iteratively reweighted penalised least squares baseline removal."""
-
-    lam: Annotated[float, msgspec.Meta(gt=0)] = 1e5
-    n_iter: Annotated[int, msgspec.Meta(ge=1)] = 15
-    tol: Annotated[float, msgspec.Meta(gt=0)] = 1e-3
-
-
-class CropStep(_Transform, tag="crop"):
-    """Keep the wavelengths in [start, stop] (units of the dataset axis)."""
-
-    start: float
-    stop: float
-
-
-class MaskBandsStep(_Transform, tag="mask_bands"):
-    """Drop the wavelengths inside each [lo, hi] band."""
-
-    bands: list[tuple[float, float]]
-
-
-class ResampleStep(_Transform, tag="resample"):
-    """Interpolate every spectrum onto ``new_wavelengths`` (inside the input axis range)."""
-
-    new_wavelengths: list[float]
-    kind: Literal["linear", "cubic"] = "linear"
-
-
-class OSCStep(_Transform, tag="osc"):
-    """Orthogonal signal correction (y-aware, fitted per fold)."""
-
-    n_components: Annotated[int, msgspec.Meta(ge=1)] = 1
-
-
-_TRANSFORM_TYPES = (
-    SNVStep, SavitzkyGolayStep, DetrendStep, MSCStep, RNVStep, EMSCStep, AreaNormStep, VectorNormStep,
-    MaxNormStep, MeanCentreStep, AutoscaleStep, AbsorbanceStep, KubelkaMunkStep, GapDerivativeStep, DerivativeStep,
-    GaussianStep, ASLSStep, AirPLSStep, CropStep, MaskBandsStep, ResampleStep, OSCStep,
-)
-TransformStep = (
-    SNVStep | SavitzkyGolayStep | DetrendStep | MSCStep | RNVStep | EMSCStep | AreaNormStep | VectorNormStep
-    | MaxNormStep | MeanCentreStep | AutoscaleStep | AbsorbanceStep | KubelkaMunkStep | GapDerivativeStep
-    | DerivativeStep | GaussianStep | ASLSStep | AirPLSStep | CropStep | MaskBandsStep | ResampleStep | OSCStep
-)
-OPERATOR_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in _TRANSFORM_TYPES)
 
 
 class _Split(msgspec.Struct, tag_field="kind", **_STRICT):
@@ -353,7 +219,7 @@ _STEP_KEYS: dict[str, type] = {
 _PATH = re.compile(r"`\$(.*)`")
 
 
-def _convert(obj: Any, typ: Any, path: str) -> Any:
+def _convert(obj: Any, typ: Any, path: str, operator_names: tuple[str, ...]) -> Any:
     try:
         return msgspec.convert(obj, typ)
     except msgspec.ValidationError as exc:
@@ -362,11 +228,29 @@ def _convert(obj: Any, typ: Any, path: str) -> Any:
             message = f"{message} - at `{path}`"
         if message.startswith("Invalid value") and message.endswith(".op`"):
             bad = message.split("'")[1] if message.count("'") >= 2 else ""
-            known = Y_TRANSFORM_NAMES if message.endswith(".y_processing.op`") else OPERATOR_NAMES
+            known = Y_TRANSFORM_NAMES if message.endswith(".y_processing.op`") else operator_names
             close = difflib.get_close_matches(bad.lower(), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             message += f"{hint}; known operators: {', '.join(known)}"
         raise SpecError(f"invalid pipeline spec: {message}") from None
+
+
+@dataclass(frozen=True)
+class _Decoding:
+    """What decoding one spec carries: the Generator seeded by the spec, the expansion cap and the transforms."""
+
+    rng: np.random.Generator
+    cap: int
+    transforms: TransformSpecs
+
+    def expand(self, value: Any, path: str) -> list[Any]:
+        return expand(value, path, self.rng, self.cap)
+
+    def convert(self, obj: Any, typ: Any, path: str) -> Any:
+        return _convert(obj, typ, path, self.transforms.names)
+
+    def transform(self, obj: Any, path: str) -> TransformStep:
+        return self.convert(obj, self.transforms.union, path)
 
 
 def _label(step: dict[str, Any]) -> str:
@@ -394,31 +278,30 @@ def _as_steps(alternative: Any, path: str) -> list[dict[str, Any]]:
     return steps
 
 
-def _transforms(steps: list[dict[str, Any]], path: str, rng: np.random.Generator, cap: int) -> list[BranchItem]:
+def _transforms(steps: list[dict[str, Any]], path: str, d: _Decoding) -> list[BranchItem]:
     out: list[BranchItem] = []
     for i, step in enumerate(steps):
         where = f"{path}[{i}]"
         if "branch" in step:
-            out.append(_branch_step(step["branch"], where, rng, cap))
+            out.append(_branch_step(step["branch"], where, d))
         elif "model" in step:
-            out.append(_model_step(step, where, rng, cap))
+            out.append(_model_step(step, where, d))
         else:
-            out.append(_convert(step, TransformStep, where))
+            out.append(d.transform(step, where))
     return out
 
 
-def _generated_step(item: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> Step:
+def _generated_step(item: dict[str, Any], path: str, d: _Decoding) -> Step:
     """A transform, or a branch of the alternatives its generators expand to."""
-    alternatives = expand(item, path, rng, cap)
+    alternatives = d.expand(item, path)
     if len(alternatives) == 1 and isinstance(alternatives[0], dict):
-        return _convert(alternatives[0], TransformStep, path)
+        return d.transform(alternatives[0], path)
     lists = [_as_steps(alt, path) for alt in alternatives]
     names = _unique_names([" > ".join(_label(step) for step in steps) or "none" for steps in lists])
-    return BranchStep(branch={name: _transforms(steps, path, rng, cap)
-                              for name, steps in zip(names, lists, strict=True)})
+    return BranchStep(branch={name: _transforms(steps, path, d) for name, steps in zip(names, lists, strict=True)})
 
 
-def _branch_step(body: Any, path: str, rng: np.random.Generator, cap: int) -> BranchStep:
+def _branch_step(body: Any, path: str, d: _Decoding) -> BranchStep:
     """An explicit branch; generators inside an alternative multiply it (names get a ``#i`` suffix)."""
     named = body.items() if isinstance(body, dict) else ((f"branch_{i}", v) for i, v in enumerate(body or []))
     out: dict[str, list[BranchItem]] = {}
@@ -426,33 +309,32 @@ def _branch_step(body: Any, path: str, rng: np.random.Generator, cap: int) -> Br
         where = f"{path}.branch.{name}"
         if not isinstance(steps, list):
             raise SpecError(f"invalid pipeline spec: a branch alternative is a list of steps - at `{where}`")
-        variants = expand(steps, where, rng, cap)
+        variants = d.expand(steps, where)
         for i, variant in enumerate(variants):
-            out[name if len(variants) == 1 else f"{name}#{i + 1}"] = _transforms(_as_steps(variant, where), where,
-                                                                                rng, cap)
+            out[name if len(variants) == 1 else f"{name}#{i + 1}"] = _transforms(_as_steps(variant, where), where, d)
     if not out:
         raise SpecError(f"invalid pipeline spec: `branch` has no alternatives - at `{path}`")
     return BranchStep(branch=out)
 
 
-def _model_step(item: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> ModelStep:
+def _model_step(item: dict[str, Any], path: str, d: _Decoding) -> ModelStep:
     """A model step; a generator in ``n_components`` becomes the list of counts one PLS sweep fits."""
     model = item.get("model")
     if isinstance(model, dict):
         for key, value in model.items():
             if key == "n_components" and is_generator(value):
-                model = {**model, key: expand(value, f"{path}.model.{key}", rng, cap)}
+                model = {**model, key: d.expand(value, f"{path}.model.{key}")}
             elif is_generator(value):
                 raise SpecError(f"invalid pipeline spec: only n_components may be generated in a model (yet) - at "
                                 f"`{path}.model.{key}`")
-    return _convert({**item, "model": model}, ModelStep, path)
+    return d.convert({**item, "model": model}, ModelStep, path)
 
 
-def _decode_step(item: Any, path: str, rng: np.random.Generator, cap: int) -> Step:
+def _decode_step(item: Any, path: str, d: _Decoding) -> Step:
     if not isinstance(item, dict):
         raise SpecError(f"invalid pipeline spec: expected a mapping step, got {item!r} - at `{path}`")
     if "op" in item or is_generator(item):
-        return _generated_step(item, path, rng, cap)
+        return _generated_step(item, path, d)
     kinds = [k for k in item if k in _STEP_KEYS]
     if len(kinds) != 1 or len(item) != 1:
         raise SpecError(
@@ -460,16 +342,18 @@ def _decode_step(item: Any, path: str, rng: np.random.Generator, cap: int) -> St
             f"{sorted(_STEP_KEYS)}, got keys {sorted(item)} - at `{path}`"
         )
     if kinds[0] == "branch":
-        return _branch_step(item["branch"], path, rng, cap)
+        return _branch_step(item["branch"], path, d)
     if kinds[0] == "model":
-        return _model_step(item, path, rng, cap)
-    return _convert(item, _STEP_KEYS[kinds[0]], path)
+        return _model_step(item, path, d)
+    return d.convert(item, _STEP_KEYS[kinds[0]], path)
 
 
-def decode_spec(obj: Any, *, seed: int | None = None) -> PipelineSpec:
+def decode_spec(obj: Any, *, seed: int | None = None, operators: OperatorRegistry = DEFAULT_OPERATORS
+                ) -> PipelineSpec:
     """Decode a dict (from YAML/JSON or Python) into a frozen PipelineSpec, or raise SpecError with its path.
 
-    Generators expand here, with a Generator seeded by ``seed`` (default: the spec's own seed).
+    Generators expand here, with a Generator seeded by ``seed`` (default: the spec's own seed). ``operators`` are the
+    transforms a step may name (``op``); a spec decoded with an extended registry compiles and runs like any other.
     """
     if isinstance(obj, PipelineSpec):
         return obj if seed is None else msgspec.structs.replace(obj, seed=seed)
@@ -481,9 +365,10 @@ def decode_spec(obj: Any, *, seed: int | None = None) -> PipelineSpec:
     rest = {k: v for k, v in obj.items() if k != "pipeline"}
     if seed is not None:
         rest["seed"] = seed
-    header = _convert(rest, _SpecHeader, "$")
-    rng = np.random.default_rng(header.seed)
-    steps = tuple(_decode_step(item, f"$.pipeline[{i}]", rng, header.max_chains) for i, item in enumerate(raw_steps))
+    transforms = transform_specs(operators)
+    header = _convert(rest, _SpecHeader, "$", transforms.names)
+    d = _Decoding(rng=np.random.default_rng(header.seed), cap=header.max_chains, transforms=transforms)
+    steps = tuple(_decode_step(item, f"$.pipeline[{i}]", d) for i, item in enumerate(raw_steps))
     return PipelineSpec(**msgspec.structs.asdict(header), pipeline=steps)
 
 
@@ -527,10 +412,12 @@ def raw_spec(source: str | Path | dict[str, Any] | PipelineSpec) -> dict[str, An
     return parse_yaml(Path(source).read_text(encoding="utf-8"))
 
 
-def load_spec(source: str | Path | dict[str, Any] | PipelineSpec, *, seed: int | None = None) -> PipelineSpec:
-    """Load a spec from a YAML/JSON file path, a dict, or a PipelineSpec; ``seed`` overrides the spec's seed."""
+def load_spec(source: str | Path | dict[str, Any] | PipelineSpec, *, seed: int | None = None,
+              operators: OperatorRegistry = DEFAULT_OPERATORS) -> PipelineSpec:
+    """Load a spec from a YAML/JSON file path, a dict, or a PipelineSpec; ``seed`` overrides the spec's seed and
+    ``operators`` are the transforms it may name (see :func:`decode_spec`)."""
     if isinstance(source, PipelineSpec | dict):
-        return decode_spec(source, seed=seed)
+        return decode_spec(source, seed=seed, operators=operators)
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
@@ -538,7 +425,7 @@ def load_spec(source: str | Path | dict[str, Any] | PipelineSpec, *, seed: int |
         raise SpecError(f"pipeline spec file not found: {path}") from None
     try:
         obj = parse_yaml(text)
-        return decode_spec(obj, seed=seed)
+        return decode_spec(obj, seed=seed, operators=operators)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML/JSON: {exc}") from None
     except SpecError as exc:

@@ -13,24 +13,16 @@ import zipfile
 from types import ModuleType
 from typing import Any
 
-from sklearn.base import BaseEstimator
-
 from nirdag.bundle.errors import BundleError, UntrustedTypeError
-from nirs_core import operators
+from nirs_core.operators.registry import class_path, estimator_classes
 
 # skops trusts scikit-learn's estimators and the numpy/builtin types they hold; on top of that we trust our own
-# operators and the few scikit-learn internals a supported model holds (a fitted tree's Tree).
+# estimators (the operator registry's, the models, FeatureConcat and EPO) and the few scikit-learn internals a
+# supported model holds (a fitted tree's Tree).
 _EXTRA_TRUSTED = ("sklearn.tree._tree.Tree",)
 _PICKLE_PROTOCOLS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
-
-def _operator_types() -> tuple[str, ...]:
-    classes = (getattr(operators, name) for name in operators.__all__)
-    return tuple(sorted(f"{c.__module__}.{c.__qualname__}" for c in classes
-                        if isinstance(c, type) and issubclass(c, BaseEstimator)))
-
-
-TRUSTED_TYPES: tuple[str, ...] = (*_operator_types(), *_EXTRA_TRUSTED)
+TRUSTED_TYPES: tuple[str, ...] = (*sorted(class_path(c) for c in estimator_classes()), *_EXTRA_TRUSTED)
 
 
 @functools.cache

@@ -1,12 +1,18 @@
-"""Operator traits: what each NIRS transform declares so the compiler can plan around it."""
+"""What each NIRS transform declares about itself (traits, spec name, parameter constraints) and shared helpers."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral
+from types import MappingProxyType
+from typing import ClassVar
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from nirs_core.operators.params import Param
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,25 @@ class OperatorTraits:
     wavelength_aware: bool = False
     changes_axis: bool = False
     y_aware: bool = False
+
+
+class Operator(TransformerMixin, BaseEstimator):
+    """Base of the NIRS transforms: scikit-learn transformers that declare, as class data, what the engine needs.
+
+    A subclass sets ``spec_name`` (its ``op`` in a pipeline spec, if a registry lists it), ``traits`` and
+    ``parameter_constraints`` (one :class:`~nirs_core.operators.params.Param` per ``__init__`` parameter, in
+    ``__init__`` order), and calls :func:`~nirs_core.operators.params.check_params` where it validates, at fit.
+    ``__init__`` only stores the parameters (scikit-learn convention).
+    """
+
+    spec_name: ClassVar[str]
+    traits: ClassVar[OperatorTraits]
+    parameter_constraints: ClassVar[Mapping[str, Param]] = MappingProxyType({})
+
+
+# The ``wavelengths`` parameter of a wavelength-aware operator: set by the engine from the dataset (never written in a
+# spec) and checked against the data width by :func:`check_axis`.
+WAVELENGTHS = Param(list[float], in_spec=False)
 
 
 def check_axis(wavelengths: object, n_features: int, owner: str) -> np.ndarray:

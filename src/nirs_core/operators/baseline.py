@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from numbers import Integral, Real
+from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
@@ -12,6 +12,7 @@ from scipy.linalg import solveh_banded
 
 from nirs_core.operators.base import OperatorTraits
 from nirs_core.operators.derivative import _RowWise
+from nirs_core.operators.params import Param
 
 # airPLS weights grow like exp(iteration); exp overflows float64 just above 709.
 _AIRPLS_MAX_ITER = 700
@@ -43,15 +44,7 @@ def _whittaker(penalty: np.ndarray, weights: np.ndarray, x: np.ndarray) -> np.nd
     return solveh_banded(ab, weights * x, overwrite_ab=True, overwrite_b=True, check_finite=False)
 
 
-def _check_positive(value: object, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < np.inf:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-
-
-def _check_n_iter(value: object, upper: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1 or (upper and value > upper):
-        bound = f" and <= {upper}" if upper else ""
-        raise ValueError(f"n_iter must be an integer >= 1{bound}, got {value!r}")
+_LAM = Param(float, gt=0, finite=True)
 
 
 class ASLS(_RowWise):
@@ -72,26 +65,40 @@ class ASLS(_RowWise):
 
     Parameters
     ----------
-    lam : float
-        Smoothness penalty, > 0 (default 1e5; typically 1e2-1e9).
-    p : float
-        Asymmetry, the weight of points above the baseline, in (0, 1) (default 0.01; typically 0.001-0.1).
-    n_iter : int
-        Maximum number of weighted solves, >= 1 (default 10).
+    lam : float, default=1e5
+        Smoothness penalty, finite and > 0 (typically 1e2-1e9).
+    p : float, default=0.01
+        Asymmetry, the weight of points above the baseline, in (0, 1) (typically 0.001-0.1).
+    n_iter : int, default=10
+        Maximum number of weighted solves, >= 1.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import ASLS
+    >>> t = np.linspace(0.0, 1.0, 50)
+    >>> x = 1.0 + 2.0 * t + np.exp(-(((t - 0.5) / 0.03) ** 2))  # a peak on a sloped baseline
+    >>> ASLS(lam=1e3).fit_transform(x[None, :])[0, [0, 25, 49]].round(2)  # the ends drop to 0, the peak stays
+    array([0.  , 0.89, 0.  ])
     """
 
+    spec_name = "asls"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
+    parameter_constraints = MappingProxyType({
+        "lam": _LAM,
+        "p": Param(float, gt=0, lt=1),
+        "n_iter": Param(int, ge=1),
+    })
 
     def __init__(self, lam: float = 1e5, p: float = 0.01, n_iter: int = 10):
         self.lam = lam
         self.p = p
         self.n_iter = n_iter
-
-    def _check_params(self, n_features: int) -> None:
-        _check_positive(self.lam, "lam")
-        if isinstance(self.p, bool) or not isinstance(self.p, Real) or not 0 < self.p < 1:
-            raise ValueError(f"p must be a number in (0, 1), got {self.p!r}")
-        _check_n_iter(self.n_iter)
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
         penalty = float(self.lam) * second_difference_penalty(X.shape[1])
@@ -132,26 +139,40 @@ class AirPLS(_RowWise):
 
     Parameters
     ----------
-    lam : float
-        Smoothness penalty, > 0 (default 1e5).
-    n_iter : int
-        Maximum number of weighted solves, in [1, 700] (default 15); the weights grow like ``exp(n_iter)``.
-    tol : float
-        Convergence threshold on ``|d-|`` relative to ``sum |x|``, >= 0 (default 1e-3).
+    lam : float, default=1e5
+        Smoothness penalty, finite and > 0.
+    n_iter : int, default=15
+        Maximum number of weighted solves, in [1, 700]; the weights grow like ``exp(n_iter)``.
+    tol : float, default=1e-3
+        Convergence threshold on ``|d-|`` relative to ``sum |x|``, finite and >= 0.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import AirPLS
+    >>> t = np.linspace(0.0, 1.0, 50)
+    >>> x = 1.0 + 2.0 * t + np.exp(-(((t - 0.5) / 0.03) ** 2))  # a peak on a sloped baseline
+    >>> AirPLS(lam=1e3).fit_transform(x[None, :])[0, [0, 25, 49]].round(2)  # the ends drop to 0, the peak stays
+    array([0.  , 0.88, 0.  ])
     """
 
+    spec_name = "airpls"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
+    parameter_constraints = MappingProxyType({
+        "lam": _LAM,
+        "n_iter": Param(int, ge=1, le=_AIRPLS_MAX_ITER),
+        "tol": Param(float, ge=0, finite=True),
+    })
 
     def __init__(self, lam: float = 1e5, n_iter: int = 15, tol: float = 1e-3):
         self.lam = lam
         self.n_iter = n_iter
         self.tol = tol
-
-    def _check_params(self, n_features: int) -> None:
-        _check_positive(self.lam, "lam")
-        _check_n_iter(self.n_iter, _AIRPLS_MAX_ITER)
-        if isinstance(self.tol, bool) or not isinstance(self.tol, Real) or not 0 <= self.tol < np.inf:
-            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
         penalty = float(self.lam) * second_difference_penalty(X.shape[1])

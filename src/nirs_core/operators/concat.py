@@ -5,23 +5,38 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nirs_core.operators.base import OperatorTraits
+from nirs_core.operators.base import Operator, OperatorTraits
 
 
-class FeatureConcat(TransformerMixin, BaseEstimator):
+class FeatureConcat(Operator):
     """Apply each branch (a list of transformers, fitted in order on the rows given to ``fit``) to the same input
     and concatenate the outputs column-wise. An empty branch passes the input through unchanged.
 
+    Its row-wise statelessness is that of its steps: the compiler decides it per instance (the class declares the
+    conservative answer). The output columns are not a wavelength axis. The compiler builds it for ``merge:
+    features``; a spec never names it.
+
     Parameters
     ----------
-    branches : list of lists of transformers, default None
+    branches : list of lists of transformers, default=None
         The branches; None means one empty branch (the identity).
 
-    Its row-wise statelessness is that of its steps: the compiler decides it per instance (the class declares the
-    conservative answer). The output columns are not a wavelength axis.
+    Attributes
+    ----------
+    fitted_branches_ : list of lists of transformers
+        Fitted clones of each branch's steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import SNV, FeatureConcat
+    >>> X = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 7.0]])
+    >>> FeatureConcat(branches=[[], [SNV()]]).fit_transform(X).round(3)  # raw columns, then SNV columns
+    array([[ 1.   ,  2.   ,  3.   , -1.225,  0.   ,  1.225],
+           [ 2.   ,  4.   ,  7.   , -1.136, -0.162,  1.298]])
     """
 
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False, changes_axis=True)

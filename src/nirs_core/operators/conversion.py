@@ -34,12 +34,14 @@ class _Reflectance(_RowWise):
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=np.float64)
+        self._validate(X.shape[1])
         check_positive_reflectance(X, type(self).__name__, self._formula)
         return self
 
     def transform(self, X):
         # Stateless: transform works unfitted; once fitted, the width must match the fit.
         X = validate_data(self, X, dtype=np.float64, reset=False)
+        self._validate(X.shape[1])
         check_positive_reflectance(X, type(self).__name__, self._formula)
         return self._apply(X)
 
@@ -53,9 +55,22 @@ class ReflectanceToAbsorbance(_Reflectance):
     """Apparent absorbance of a reflectance spectrum: ``A = log10(1 / R)``.
 
     Reflectance must be strictly positive (the logarithm of R <= 0 is undefined): any value <= 0 raises
-    ValueError naming the number of such values and the position of the first one.
+    ValueError naming the number of such values and the position of the first one. No parameters.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import ReflectanceToAbsorbance
+    >>> ReflectanceToAbsorbance().fit_transform(np.array([[0.1, 0.01, 0.001]]))
+    array([[1., 2., 3.]])
     """
 
+    spec_name = "absorbance"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
     _formula = "A = log10(1/R)"
 
@@ -69,8 +84,22 @@ class KubelkaMunk(_Reflectance):
     Kubelka & Munk (1931), "Ein Beitrag zur Optik der Farbanstriche", Z. Tech. Phys. 12, 593-601. ``F(R)`` is the
     ratio K/S of absorption to scattering coefficients for an infinitely thick sample. Reflectance must be strictly
     positive: any value <= 0 raises ValueError naming the number of such values and the position of the first one.
+    No parameters.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import KubelkaMunk
+    >>> KubelkaMunk().fit_transform(np.array([[1.0, 0.5, 0.2]]))
+    array([[0.  , 0.25, 1.6 ]])
     """
 
+    spec_name = "kubelka_munk"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
     _formula = "F(R) = (1 - R)^2 / (2R)"
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from numbers import Integral
+from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nirs_core.operators.base import OperatorTraits
+from nirs_core.operators.base import Operator, OperatorTraits
+from nirs_core.operators.params import Param, check_params
 
 
-class EMSC(TransformerMixin, BaseEstimator):
+class EMSC(Operator):
     """Extended multiplicative scatter correction against the mean training spectrum (Martens & Stark 1991).
 
     Martens & Stark (1991), "Extended multiplicative signal correction and spectral interference subtraction: new
@@ -33,24 +33,35 @@ class EMSC(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    order : int
-        Degree of the polynomial baseline over the column position (default 2); 0 gives MSC.
+    order : int, default=2
+        Degree of the polynomial baseline over the column position, >= 0; 0 gives MSC.
 
     Attributes
     ----------
     reference_ : ndarray of shape (n_features,)
         Mean of the rows given to ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import EMSC
+    >>> reference = np.array([[1.0, 3.0, 2.0, 5.0, 4.0, 1.0]])
+    >>> emsc = EMSC(order=1).fit(reference)
+    >>> t = np.linspace(-1.0, 1.0, 6)
+    >>> emsc.transform(2.0 * reference + 0.5 + 0.3 * t).round(6)  # scale, offset and slope removed
+    array([[1., 3., 2., 5., 4., 1.]])
     """
 
+    spec_name = "emsc"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False)
+    parameter_constraints = MappingProxyType({"order": Param(int, ge=0)})
 
     def __init__(self, order: int = 2):
         self.order = order
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=np.float64)
-        if isinstance(self.order, bool) or not isinstance(self.order, Integral) or self.order < 0:
-            raise ValueError(f"order must be an integer >= 0, got {self.order!r}")
+        check_params(self)
         self.reference_ = X.mean(axis=0)
         return self
 

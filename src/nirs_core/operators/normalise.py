@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from numbers import Real
+from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nirs_core.operators.base import OperatorTraits
+from nirs_core.operators.base import Operator, OperatorTraits
 from nirs_core.operators.derivative import _RowWise
+from nirs_core.operators.params import Param
 
 
 def _safe_divisor(scale: np.ndarray) -> np.ndarray:
@@ -33,19 +33,29 @@ class RNV(_RowWise):
 
     Parameters
     ----------
-    percentile : float
-        The percentile ``p`` in [0, 100] that centres the row (default 25).
+    percentile : float, default=25
+        The percentile ``p`` in [0, 100] that centres the row.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import RNV
+    >>> RNV(percentile=50).fit_transform(np.array([[1.0, 2.0, 3.0, 10.0], [2.0, 2.0, 4.0, 4.0]]))
+    array([[-3., -1.,  1., 15.],
+           [-1., -1.,  1.,  1.]])
     """
 
+    spec_name = "rnv"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
+    parameter_constraints = MappingProxyType({"percentile": Param(float, ge=0, le=100)})
 
     def __init__(self, percentile: float = 25.0):
         self.percentile = percentile
-
-    def _check_params(self, n_features: int) -> None:
-        p = self.percentile
-        if isinstance(p, bool) or not isinstance(p, Real) or not 0.0 <= p <= 100.0:
-            raise ValueError(f"percentile must be a number in [0, 100], got {p!r}")
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
         q = np.percentile(X, float(self.percentile), axis=1, keepdims=True)
@@ -60,9 +70,23 @@ class AreaNormalise(_RowWise):
     """Divide each spectrum by its area on the column-position axis: ``x / sum_i |x_i|``.
 
     The area is the sum of absolute values (unit column spacing), i.e. ``n * mean(|x|)``; the wavelength axis is
-    not read. An all-zero row is left unchanged.
+    not read. An all-zero row is left unchanged. No parameters.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import AreaNormalise
+    >>> AreaNormalise().fit_transform(np.array([[1.0, -3.0, 4.0], [0.0, 2.0, 2.0]]))
+    array([[ 0.125, -0.375,  0.5  ],
+           [ 0.   ,  0.5  ,  0.5  ]])
     """
 
+    spec_name = "area_norm"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
@@ -72,9 +96,23 @@ class AreaNormalise(_RowWise):
 class VectorNormalise(_RowWise):
     """Divide each spectrum by its Euclidean norm: ``x / sqrt(sum_i x_i^2)`` (unit L2 norm rows).
 
-    An all-zero row is left unchanged.
+    An all-zero row is left unchanged. No parameters.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import VectorNormalise
+    >>> VectorNormalise().fit_transform(np.array([[3.0, 4.0], [0.0, 2.0]]))
+    array([[0.6, 0.8],
+           [0. , 1. ]])
     """
 
+    spec_name = "vector_norm"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
@@ -84,24 +122,51 @@ class VectorNormalise(_RowWise):
 class MaxNormalise(_RowWise):
     """Divide each spectrum by its largest absolute value: ``x / max_i |x_i|`` (rows in [-1, 1]).
 
-    An all-zero row is left unchanged.
+    An all-zero row is left unchanged. No parameters.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import MaxNormalise
+    >>> MaxNormalise().fit_transform(np.array([[1.0, -3.0, 4.0], [0.0, 2.0, 2.0]]))
+    array([[ 0.25, -0.75,  1.  ],
+           [ 0.  ,  1.  ,  1.  ]])
     """
 
+    spec_name = "max_norm"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
         return X / _safe_divisor(np.abs(X).max(axis=1, keepdims=True))
 
 
-class MeanCentre(TransformerMixin, BaseEstimator):
+class MeanCentre(Operator):
     """Subtract the column means of the training rows: ``x - mean_``.
+
+    No parameters.
 
     Attributes
     ----------
     mean_ : ndarray of shape (n_features,)
         Column means of the rows given to ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import MeanCentre
+    >>> centre = MeanCentre().fit(np.array([[1.0, 2.0], [3.0, 6.0]]))
+    >>> centre.mean_
+    array([2., 4.])
+    >>> centre.transform(np.array([[2.0, 5.0]]))
+    array([[0., 1.]])
     """
 
+    spec_name = "mean_centre"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False)
 
     def fit(self, X, y=None):
@@ -115,11 +180,11 @@ class MeanCentre(TransformerMixin, BaseEstimator):
         return X - self.mean_
 
 
-class Autoscale(TransformerMixin, BaseEstimator):
+class Autoscale(Operator):
     """Centre and scale each column by the training rows' mean and sample standard deviation: ``(x - mean_) / scale_``.
 
     ``scale_`` is the column standard deviation with ddof=1. A column whose training values are all equal has no
-    spread to scale by: it is centred only (its ``scale_`` is 1). Fitting needs at least two rows.
+    spread to scale by: it is centred only (its ``scale_`` is 1). Fitting needs at least two rows. No parameters.
 
     Attributes
     ----------
@@ -127,8 +192,19 @@ class Autoscale(TransformerMixin, BaseEstimator):
         Column means of the rows given to ``fit``.
     scale_ : ndarray of shape (n_features,)
         Column standard deviations (ddof=1), 1 for constant columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import Autoscale
+    >>> scaler = Autoscale().fit(np.array([[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]]))
+    >>> scaler.scale_  # the constant second column is only centred
+    array([2., 1.])
+    >>> scaler.transform(np.array([[3.0, 6.0]]))
+    array([[0., 1.]])
     """
 
+    spec_name = "autoscale"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False)
 
     def fit(self, X, y=None):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from numbers import Integral
+from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nirs_core.operators.base import OperatorTraits
+from nirs_core.operators.base import Operator, OperatorTraits
+from nirs_core.operators.params import Param, check_params
 
 
 def _check_n_components(value: object, limit: int, owner: str, why: str) -> int:
@@ -29,7 +30,7 @@ def _rank_tolerance(singular_values: np.ndarray, shape: tuple[int, ...]) -> floa
     return float(top * max(shape) * np.finfo(np.float64).eps)
 
 
-class OSC(TransformerMixin, BaseEstimator):
+class OSC(Operator):
     """Orthogonal signal correction: remove from X the largest-variance components orthogonal to y.
 
     Implements Fearn's closed-form formulation (T. Fearn, "On orthogonal signal correction", Chemom. Intell. Lab.
@@ -45,7 +46,7 @@ class OSC(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int, default=1
         Number of orthogonal components removed, in [1, min(n_samples - 1, n_features) - rank(X'Y)].
 
     Attributes
@@ -56,9 +57,24 @@ class OSC(TransformerMixin, BaseEstimator):
         Weights w of the removed components (unit norm).
     loadings_ : ndarray of shape (n_components, n_features)
         Loadings p of the removed components.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import OSC
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(20, 6))
+    >>> y = X[:, 0] + 0.1 * rng.normal(size=20)
+    >>> osc = OSC(n_components=1).fit(X, y)
+    >>> osc.weights_.shape
+    (1, 6)
+    >>> bool(np.allclose((osc.transform(X) - osc.x_mean_) @ osc.weights_[0], 0.0))  # the removed direction is gone
+    True
     """
 
+    spec_name = "osc"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False, y_aware=True)
+    parameter_constraints = MappingProxyType({"n_components": Param(int, ge=1)})
 
     def __init__(self, n_components: int = 1):
         self.n_components = n_components
@@ -69,6 +85,7 @@ class OSC(TransformerMixin, BaseEstimator):
                 "OSC requires y to be passed, but the target y is None: OSC removes the variation of X orthogonal to y"
             )
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, ensure_min_samples=2)
+        check_params(self)
         Y = y.reshape(X.shape[0], -1)
         Yc = Y - Y.mean(axis=0)
         if not np.any(Yc):
@@ -119,7 +136,7 @@ class OSC(TransformerMixin, BaseEstimator):
         return tags
 
 
-class EPO(TransformerMixin, BaseEstimator):
+class EPO(Operator):
     """External parameter orthogonalisation: project spectra onto the complement of a nuisance subspace.
 
     Roger, Chauchard & Bellon-Maurel, "EPO-PLS external parameter orthogonalisation of PLS application to temperature
@@ -146,6 +163,14 @@ class EPO(TransformerMixin, BaseEstimator):
         Orthonormal nuisance directions V_k' removed by the projection.
     singular_values_ : ndarray of shape (n_components,)
         Their singular values in ``differences``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import EPO
+    >>> epo = EPO(differences=np.array([[0.0, 1.0, 1.0, 0.0]]), n_components=1).fit(np.zeros((1, 4)))
+    >>> epo.transform(np.array([[1.0, 2.0, 4.0, 3.0]]))  # the part along (0, 1, 1, 0) is removed
+    array([[ 1., -1.,  1.,  3.]])
     """
 
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)

@@ -23,7 +23,7 @@ class PCR(ComponentSweepMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int, default=2
         Largest number of components fitted (K), in [1, min(n_samples - 1, n_features)].
 
     Attributes
@@ -35,7 +35,20 @@ class PCR(ComponentSweepMixin, RegressorMixin, BaseEstimator):
     singular_values_ : ndarray of shape (n_components,)
         Singular values of the centred training X for those axes.
     x_mean_ : ndarray of shape (n_features,)
+        Column means of the training X.
     y_mean_ : ndarray of shape (n_targets,)
+        Means of the training targets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import PCR
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 5))
+    >>> y = X @ np.array([1.0, 2.0, 0.0, 0.0, -1.0])
+    >>> pcr = PCR(n_components=5).fit(X, y)
+    >>> np.abs(pcr.predict_all(X)[:, :, 0] - y).max(axis=1).round(2)  # all 5 components recover a linear y
+    array([5.35, 1.25, 0.98, 0.49, 0.  ])
     """
 
     def __init__(self, n_components: int = 2):

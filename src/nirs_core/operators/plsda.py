@@ -34,9 +34,9 @@ class PLSDA(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int, default=2
         Largest number of components fitted (K), in [1, min(n_samples - 1, n_features)].
-    scale : bool
+    scale : bool, default=False
         If True, X columns and indicator columns are divided by their standard deviation (ddof=1; a constant
         column is left unscaled) before the PLS fit, as ``PLSRegression(scale=True)`` does; scores are given
         back in indicator units. If False (default), only centring, as ``PLSRegression(scale=False)``.
@@ -44,12 +44,29 @@ class PLSDA(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
     coef_all_ : ndarray of shape (n_components, n_features, n_classes)
         Coefficients of the k-component model in ``coef_all_[k - 1]``, applied to ``X - x_mean_`` (any scaling
         folded in).
     x_mean_ : ndarray of shape (n_features,)
+        Column means of the training X.
     y_mean_ : ndarray of shape (n_classes,)
         Class frequencies in the training rows (the mean of the indicators).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import PLSDA
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 5))
+    >>> labels = np.where(X[:, 0] + X[:, 1] > 0, "high", "low")
+    >>> plsda = PLSDA(n_components=2).fit(X, labels)
+    >>> plsda.classes_
+    array(['high', 'low'], dtype='<U4')
+    >>> plsda.predict(X[:4])
+    array(['low', 'high', 'low', 'low'], dtype='<U4')
+    >>> plsda.predict_all(X[:4]).shape  # one row of predictions per component count
+    (2, 4)
     """
 
     def __init__(self, n_components: int = 2, scale: bool = False):

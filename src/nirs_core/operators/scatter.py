@@ -5,18 +5,32 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nirs_core.operators.base import OperatorTraits
+from nirs_core.operators.base import Operator, OperatorTraits
 
 
-class SNV(TransformerMixin, BaseEstimator):
+class SNV(Operator):
     """Standard normal variate: centre and scale each spectrum by its own mean and standard deviation (ddof=0).
 
-    A flat spectrum (zero standard deviation) is only centred.
+    A flat spectrum (zero standard deviation) is only centred. No parameters; nothing is fitted (``fit`` only
+    records the width).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import SNV
+    >>> SNV().fit_transform(np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]])).round(4)
+    array([[-1.2247,  0.    ,  1.2247],
+           [-1.2247,  0.    ,  1.2247]])
     """
 
+    spec_name = "snv"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
 
     def fit(self, X, y=None):
@@ -45,13 +59,30 @@ def snv(X: np.ndarray) -> np.ndarray:
     return out
 
 
-class MSC(TransformerMixin, BaseEstimator):
+class MSC(Operator):
     """Multiplicative scatter correction against the mean training spectrum.
 
     Each spectrum x is regressed on the reference r (x ~ a + b r) and replaced by (x - a) / b. The reference is
-    fitted on the rows given to ``fit`` only.
+    fitted on the rows given to ``fit`` only. No parameters.
+
+    Attributes
+    ----------
+    reference_ : ndarray of shape (n_features,)
+        Mean of the rows given to ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import MSC
+    >>> X = np.array([[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]])
+    >>> msc = MSC().fit(X)
+    >>> msc.reference_
+    array([2. , 3.5, 6.5])
+    >>> msc.transform(2.0 * msc.reference_[None, :] + 1.0)  # a scaled, shifted reference comes back as the reference
+    array([[2. , 3.5, 6.5]])
     """
 
+    spec_name = "msc"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False)
 
     def fit(self, X, y=None):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
@@ -10,10 +10,7 @@ from scipy.ndimage import correlate1d, gaussian_filter1d
 
 from nirs_core.operators.base import OperatorTraits
 from nirs_core.operators.derivative import _RowWise
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
+from nirs_core.operators.params import Param
 
 
 class GapSegmentDerivative(_RowWise):
@@ -42,28 +39,40 @@ class GapSegmentDerivative(_RowWise):
 
     Parameters
     ----------
-    order : int
-        Derivative order, 1 or 2 (default 1).
-    segment : int
-        Odd number of columns averaged in each segment (default 5); 1 means no averaging (Norris gap derivative).
-    gap : int
-        Odd number of columns between adjacent segments (default 5).
+    order : int, default=1
+        Derivative order, 1 or 2.
+    segment : int, default=5
+        Odd number of columns averaged in each segment; 1 means no averaging (Norris gap derivative).
+    gap : int, default=5
+        Odd number of columns between adjacent segments.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import GapSegmentDerivative
+    >>> GapSegmentDerivative(order=1, segment=3, gap=1).fit_transform(3.0 * np.arange(10.0)[None, :])
+    array([[3., 3., 3., 3., 3., 3., 3., 3., 3., 3.]])
     """
 
+    spec_name = "gap_derivative"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
+    parameter_constraints = MappingProxyType({
+        "order": Param(int, ge=1, le=2),
+        "segment": Param(int, ge=1, odd=True),
+        "gap": Param(int, ge=1, odd=True),
+    })
 
     def __init__(self, order: int = 1, segment: int = 5, gap: int = 5):
         self.order = order
         self.segment = segment
         self.gap = gap
 
-    def _check_params(self, n_features: int) -> None:
-        if not _is_int(self.order) or self.order not in (1, 2):
-            raise ValueError(f"order must be 1 or 2, got {self.order!r}")
-        if not _is_int(self.segment) or self.segment < 1 or self.segment % 2 != 1:
-            raise ValueError(f"segment must be an odd integer >= 1, got {self.segment!r}")
-        if not _is_int(self.gap) or self.gap < 1 or self.gap % 2 != 1:
-            raise ValueError(f"gap must be an odd integer >= 1, got {self.gap!r}")
+    def _check_relations(self, n_features: int) -> None:
         width = self._kernel().size
         if width > n_features:
             raise ValueError(
@@ -103,18 +112,30 @@ class FiniteDifference(_RowWise):
 
     Parameters
     ----------
-    order : int
-        Derivative order, 1 or 2 (default 1).
+    order : int, default=1
+        Derivative order, 1 or 2.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import FiniteDifference
+    >>> FiniteDifference(order=1).fit_transform(np.array([[0.0, 1.0, 4.0, 9.0, 16.0]]))
+    array([[1., 2., 4., 6., 7.]])
     """
 
+    spec_name = "derivative"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
+    parameter_constraints = MappingProxyType({"order": Param(int, ge=1, le=2)})
 
     def __init__(self, order: int = 1):
         self.order = order
 
-    def _check_params(self, n_features: int) -> None:
-        if not _is_int(self.order) or self.order not in (1, 2):
-            raise ValueError(f"order must be 1 or 2, got {self.order!r}")
+    def _check_relations(self, n_features: int) -> None:
         if n_features < 2:
             raise ValueError(f"FiniteDifference needs at least 2 columns, got n_features={n_features}")
 
@@ -132,18 +153,28 @@ class GaussianSmooth(_RowWise):
 
     Parameters
     ----------
-    sigma : float
-        Standard deviation of the kernel in columns, > 0 (default 2).
+    sigma : float, default=2
+        Standard deviation of the kernel in columns, finite and > 0.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of wavelengths seen at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import GaussianSmooth
+    >>> GaussianSmooth(sigma=1.0).fit_transform(np.array([[0.0, 0.0, 1.0, 0.0, 0.0]])).round(3)
+    array([[0.058, 0.242, 0.399, 0.242, 0.058]])
     """
 
+    spec_name = "gaussian"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
+    parameter_constraints = MappingProxyType({"sigma": Param(float, gt=0, finite=True)})
 
     def __init__(self, sigma: float = 2.0):
         self.sigma = sigma
-
-    def _check_params(self, n_features: int) -> None:
-        if isinstance(self.sigma, bool) or not isinstance(self.sigma, Real) or not 0 < self.sigma < np.inf:
-            raise ValueError(f"sigma must be a finite number > 0, got {self.sigma!r}")
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
         return gaussian_filter1d(X, float(self.sigma), axis=1, mode="reflect", truncate=4.0)

@@ -198,8 +198,16 @@ class KennardStoneKFold(_OrderedKFold):
 
     Parameters
     ----------
-    n_splits : int
+    n_splits : int, default=5
         Number of folds, >= 2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import KennardStoneKFold
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    >>> [test.tolist() for _, test in KennardStoneKFold(n_splits=2).split(X)]
+    [[0, 2, 3], [1, 4, 5]]
     """
 
     def _order(self, X: np.ndarray, y: object) -> np.ndarray:
@@ -214,8 +222,16 @@ class SPXYKFold(_OrderedKFold):
 
     Parameters
     ----------
-    n_splits : int
+    n_splits : int, default=5
         Number of folds, >= 2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import SPXYKFold
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]]), np.arange(6.0)
+    >>> [test.tolist() for _, test in SPXYKFold(n_splits=2).split(X, y)]
+    [[0, 2, 3], [1, 4, 5]]
     """
 
     def _order(self, X: np.ndarray, y: object) -> np.ndarray:
@@ -237,18 +253,26 @@ class BinnedStratifiedKFold(BaseCrossValidator):
 
     Parameters
     ----------
-    n_splits : int
+    n_splits : int, default=5
         Number of folds, >= 2.
-    n_bins : int or None
+    n_bins : int or None, default=None
         Number of bins, in [1, n_samples // n_splits] so that every bin has at least one row per fold. ``None``
         (default) takes the finest such binning, ``n_samples // n_splits``: each fold then gets one row from each
         bin of ``n_splits`` consecutive y values.
-    shuffle : bool
+    shuffle : bool, default=True
         Shuffle rows within each bin before assigning folds.
-    random_state : int, numpy Generator or None
+    random_state : int, numpy Generator or None, default=None
         Seed of the shuffle; an int gives the same folds on every call, a Generator is drawn from once per
         ``split``, ``None`` draws a fresh seed from OS entropy (never the global numpy RNG). Must be None when
         ``shuffle`` is False.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import BinnedStratifiedKFold
+    >>> folds = BinnedStratifiedKFold(n_splits=2, shuffle=False).split(np.zeros((8, 1)), np.arange(8.0))
+    >>> [test.tolist() for _, test in folds]  # each fold gets one row of every pair of neighbouring y values
+    [[0, 2, 4, 6], [1, 3, 5, 7]]
     """
 
     def __init__(self, n_splits: int = 5, n_bins: int | None = None, shuffle: bool = True, random_state=None):
@@ -293,14 +317,23 @@ class GroupAwareKFold(BaseCrossValidator):
 
     Parameters
     ----------
-    n_splits : int
+    n_splits : int, default=5
         Number of folds, >= 2 and at most the number of distinct groups.
-    shuffle : bool
+    shuffle : bool, default=True
         Shuffle the groups before assigning folds.
-    random_state : int, numpy Generator or None
+    random_state : int, numpy Generator or None, default=None
         Seed of the shuffle; an int gives the same folds on every call, a Generator is drawn from once per
         ``split``, ``None`` draws a fresh seed from OS entropy (never the global numpy RNG). Must be None when
         ``shuffle`` is False.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import GroupAwareKFold
+    >>> groups = np.array(["a", "a", "b", "b", "c", "c"])
+    >>> folds = GroupAwareKFold(n_splits=3, shuffle=False).split(np.zeros((6, 1)), groups=groups)
+    >>> [test.tolist() for _, test in folds]
+    [[4, 5], [2, 3], [0, 1]]
     """
 
     # Route ``groups`` to ``split`` under scikit-learn metadata routing, as its own group splitters do.

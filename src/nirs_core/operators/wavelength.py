@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import ClassVar, Literal
 
 import numpy as np
 from scipy.interpolate import CubicSpline
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nirs_core.operators.base import OperatorTraits, check_axis
+from nirs_core.operators.base import WAVELENGTHS, Operator, OperatorTraits, check_axis
+from nirs_core.operators.params import Param, check_params
 
 
-class _AxisTransform(TransformerMixin, BaseEstimator):
+class _AxisTransform(Operator):
     """Shared fit/transform of transforms that are fitted on the wavelength axis only, never on the rows.
 
-    ``fit`` validates ``wavelengths`` against the data width, computes the column mapping once and sets
-    ``wavelengths_out_``; ``transform`` applies the mapping, so each output row depends only on the same input row.
+    ``fit`` checks the declared parameters, validates ``wavelengths`` against the data width, computes the column
+    mapping once and sets ``wavelengths_out_``; ``transform`` applies the mapping, so each output row depends only on
+    the same input row.
     """
 
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True, wavelength_aware=True, changes_axis=True)
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=np.float64)
+        check_params(self)
         self._fit_axis(self._input_axis(X.shape[1]))
         return self
 
@@ -40,16 +43,6 @@ class _AxisTransform(TransformerMixin, BaseEstimator):
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
-
-
-def _bound(value: object, name: str, owner: str) -> float:
-    try:
-        bound = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{owner}: {name} must be a number, got {value!r}") from None
-    if np.isnan(bound):
-        raise ValueError(f"{owner}: {name} must be a number, got NaN")
-    return bound
 
 
 def _band_pairs(value: object) -> np.ndarray:
@@ -79,7 +72,7 @@ class Crop(_AxisTransform):
     ----------
     start, stop : float
         Inclusive bounds of the kept range, in the units of ``wavelengths`` (``start <= stop``).
-    wavelengths : array-like of shape (n_features,)
+    wavelengths : array-like of shape (n_features,), default=None
         Wavelength axis of the input spectra (set by the engine).
 
     Attributes
@@ -88,7 +81,20 @@ class Crop(_AxisTransform):
         Mask of the kept input columns.
     wavelengths_out_ : ndarray of shape (n_kept,)
         Axis of the output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import Crop
+    >>> crop = Crop(start=905, stop=930, wavelengths=[900.0, 910.0, 920.0, 930.0, 940.0])
+    >>> crop.fit_transform(np.array([[1.0, 2.0, 3.0, 4.0, 5.0]]))
+    array([[2., 3., 4.]])
+    >>> crop.wavelengths_out_
+    array([910., 920., 930.])
     """
+
+    spec_name = "crop"
+    parameter_constraints = MappingProxyType({"start": Param(float), "stop": Param(float), "wavelengths": WAVELENGTHS})
 
     def __init__(self, start: float, stop: float, wavelengths=None):
         self.start = start
@@ -96,7 +102,7 @@ class Crop(_AxisTransform):
         self.wavelengths = wavelengths
 
     def _fit_axis(self, axis: np.ndarray) -> None:
-        start, stop = _bound(self.start, "start", "Crop"), _bound(self.stop, "stop", "Crop")
+        start, stop = float(self.start), float(self.stop)
         if start > stop:
             raise ValueError(f"Crop: start={start:g} must be <= stop={stop:g}")
         support = (axis >= start) & (axis <= stop)
@@ -122,7 +128,7 @@ class MaskBands(_AxisTransform):
     ----------
     bands : sequence of (lo, hi) pairs
         Bands to remove, in the units of ``wavelengths``, each with ``lo <= hi`` (infinite bounds are allowed).
-    wavelengths : array-like of shape (n_features,)
+    wavelengths : array-like of shape (n_features,), default=None
         Wavelength axis of the input spectra (set by the engine).
 
     Attributes
@@ -131,7 +137,18 @@ class MaskBands(_AxisTransform):
         Mask of the kept input columns.
     wavelengths_out_ : ndarray of shape (n_kept,)
         Axis of the output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import MaskBands
+    >>> mask = MaskBands(bands=[(915, 935)], wavelengths=[900.0, 910.0, 920.0, 930.0, 940.0])
+    >>> mask.fit_transform(np.array([[1.0, 2.0, 3.0, 4.0, 5.0]]))
+    array([[1., 2., 5.]])
     """
+
+    spec_name = "mask_bands"
+    parameter_constraints = MappingProxyType({"bands": Param(list[tuple[float, float]]), "wavelengths": WAVELENGTHS})
 
     def __init__(self, bands, wavelengths=None):
         self.bands = bands
@@ -165,9 +182,9 @@ class Resample(_AxisTransform):
     ----------
     new_wavelengths : array-like of shape (n_out,)
         Strictly monotonic output axis, within the range of ``wavelengths``.
-    wavelengths : array-like of shape (n_features,)
+    wavelengths : array-like of shape (n_features,), default=None
         Wavelength axis of the input spectra (set by the engine).
-    kind : {"linear", "cubic"}
+    kind : {"linear", "cubic"}, default="linear"
         Interpolation scheme.
 
     Attributes
@@ -182,7 +199,22 @@ class Resample(_AxisTransform):
         Linear weight of the right column (the left one gets ``1 - weight``).
     wavelengths_out_ : ndarray of shape (n_out,)
         The new axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import Resample
+    >>> resample = Resample(new_wavelengths=[905.0, 925.0], wavelengths=[900.0, 910.0, 920.0, 930.0, 940.0])
+    >>> resample.fit_transform(np.array([[1.0, 2.0, 3.0, 4.0, 5.0]]))
+    array([[1.5, 3.5]])
     """
+
+    spec_name = "resample"
+    parameter_constraints = MappingProxyType({
+        "new_wavelengths": Param(list[float]),
+        "wavelengths": WAVELENGTHS,
+        "kind": Param(str, options=("linear", "cubic")),
+    })
 
     def __init__(self, new_wavelengths, wavelengths=None, kind: Literal["linear", "cubic"] = "linear"):
         self.new_wavelengths = new_wavelengths
@@ -190,8 +222,6 @@ class Resample(_AxisTransform):
         self.kind = kind
 
     def _fit_axis(self, axis: np.ndarray) -> None:
-        if self.kind not in ("linear", "cubic"):
-            raise ValueError(f"Resample: kind must be 'linear' or 'cubic', got {self.kind!r}")
         new = np.asarray(self.new_wavelengths, dtype=np.float64)
         if new.ndim != 1 or new.size == 0 or not np.isfinite(new).all():
             raise ValueError("Resample: new_wavelengths must be a non-empty 1D array of finite values")

@@ -19,16 +19,14 @@ from hypothesis import strategies as st
 from nirs_core.data import tecator
 from relspec import SpecError, compile_plan, decode_spec, load_spec
 from relspec.json_schema import spec_json_schema
+from relspec.operator_specs import transform_specs
 from relspec.spec import (
     BranchStep,
     KFoldSplit,
     ModelStep,
-    MSCStep,
     PipelineSpec,
     PLSModel,
     PowerY,
-    SavitzkyGolayStep,
-    SNVStep,
     SplitStep,
     YProcessingStep,
     parse_yaml,
@@ -50,10 +48,11 @@ def test_example_round_trips_through_yaml():
 
 
 def test_python_structs_round_trip_through_yaml_and_json():
+    step = transform_specs().of
     spec = PipelineSpec(target="fat", name="py", seed=7, pipeline=(
         SplitStep(split=KFoldSplit(n_splits=4)),
-        BranchStep(branch={"a": [SNVStep()], "b": [BranchStep(branch={"x": [MSCStep()], "y": []}),
-                                                   SavitzkyGolayStep(window_length=11, deriv=1)]}),
+        BranchStep(branch={"a": [step("snv")()], "b": [BranchStep(branch={"x": [step("msc")()], "y": []}),
+                                                       step("savgol")(window_length=11, deriv=1)]}),
         YProcessingStep(y_processing=PowerY()),
         ModelStep(model=PLSModel(n_components=[2, 5])),
     ))

@@ -11,14 +11,8 @@ import yaml
 
 from relspec import PipelineSpec, SpecError, decode_spec, load_spec
 from relspec.hashing import sha256_of
-from relspec.spec import (
-    BranchStep,
-    KFoldSplit,
-    ModelStep,
-    SavitzkyGolayStep,
-    SNVStep,
-    SplitStep,
-)
+from relspec.operator_specs import transform_specs
+from relspec.spec import BranchStep, KFoldSplit, ModelStep, SplitStep
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "tecator_pls.yaml"
 
@@ -47,10 +41,11 @@ def test_load_example_spec() -> None:
     named = dict(branch.named())
     assert list(named) == ["raw", "snv", "sg1", "snv_sg1"]
     assert named["raw"] == ()
-    assert named["snv"] == (SNVStep(),)
-    sg1 = SavitzkyGolayStep(window_length=15, polyorder=2, deriv=1)
+    snv, savgol = transform_specs().of("snv"), transform_specs().of("savgol")
+    assert named["snv"] == (snv(),)
+    sg1 = savgol(window_length=15, polyorder=2, deriv=1)
     assert named["sg1"] == (sg1,)
-    assert named["snv_sg1"] == (SNVStep(), sg1)
+    assert named["snv_sg1"] == (snv(), sg1)
     assert isinstance(model, ModelStep)
     assert model.model.n_components == list(range(1, 16))
     assert model.model.component_values() == tuple(range(1, 16))
