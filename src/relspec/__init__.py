@@ -22,7 +22,7 @@ _LAZY = {
     "RuntimePolicy": "relspec.policy",
     "PipelineSpec": "relspec.spec",
     "decode_spec": "relspec.spec",
-    "load_spec": "relspec.spec",
+    "load_spec": "relspec.source",
 }
 
 __all__ = sorted(_LAZY)

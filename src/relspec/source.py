@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 import yaml
 
+from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
 from relspec.errors import SpecError
 from relspec.spec import PipelineSpec, decode_spec, parse_yaml
 
@@ -31,20 +32,22 @@ class LoadedSpec:
 SpecSource = str | Path | dict[str, Any] | PipelineSpec | LoadedSpec
 
 
-def read_spec(source: SpecSource, *, seed: int | None = None) -> LoadedSpec:
+def read_spec(source: SpecSource, *, seed: int | None = None,
+              operators: OperatorRegistry = DEFAULT_OPERATORS) -> LoadedSpec:
     """Read and decode ``source`` (a YAML/JSON file path, a dict, a PipelineSpec or a LoadedSpec) once.
 
     A LoadedSpec is returned as it is unless ``seed`` asks for another seed, when its ``raw`` form is decoded again
-    with that seed (the seed drives generator expansion); the file is never read a second time.
+    with that seed (the seed drives generator expansion); the file is never read a second time. ``operators`` are the
+    transforms a step may name (see :func:`relspec.spec.decode_spec`).
     """
     if isinstance(source, LoadedSpec):
         if seed is None or seed == source.seed:
             return source
-        return _decoded(source.raw, source.spec, source.origin, seed)
+        return _decoded(source.raw, source.spec, source.origin, seed, operators)
     if isinstance(source, PipelineSpec):
-        return _decoded(None, source, "<PipelineSpec>", seed)
+        return _decoded(None, source, "<PipelineSpec>", seed, operators)
     if isinstance(source, dict):
-        return _decoded(source, None, "<dict>", seed)
+        return _decoded(source, None, "<dict>", seed, operators)
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
@@ -54,15 +57,24 @@ def read_spec(source: SpecSource, *, seed: int | None = None) -> LoadedSpec:
         raw = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML/JSON: {exc}") from None
-    return _decoded(raw, None, str(path), seed)
+    except SpecError as exc:  # e.g. a key written twice
+        raise SpecError(f"{path}: {exc}") from None
+    return _decoded(raw, None, str(path), seed, operators)
 
 
-def _decoded(raw: Any, built: PipelineSpec | None, origin: str, seed: int | None) -> LoadedSpec:
+def load_spec(source: SpecSource, *, seed: int | None = None,
+              operators: OperatorRegistry = DEFAULT_OPERATORS) -> PipelineSpec:
+    """The decoded PipelineSpec of ``source`` (see :func:`read_spec`); ``seed`` overrides the spec's seed."""
+    return read_spec(source, seed=seed, operators=operators).spec
+
+
+def _decoded(raw: Any, built: PipelineSpec | None, origin: str, seed: int | None,
+             operators: OperatorRegistry) -> LoadedSpec:
     if raw is None and built is not None:
         spec = built if seed is None else msgspec.structs.replace(built, seed=seed)
         return LoadedSpec(spec=spec, raw=None, origin=origin, seed=seed)
     try:
-        spec = decode_spec(raw, seed=seed)
+        spec = decode_spec(raw, seed=seed, operators=operators)
     except SpecError as exc:
         if origin.startswith("<"):
             raise

@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -401,32 +400,3 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def parse_yaml(text: str) -> Any:
     """Parse YAML/JSON text with the duplicate-key check; raises yaml.YAMLError or SpecError."""
     return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: builds plain data only
-
-
-def raw_spec(source: str | Path | dict[str, Any] | PipelineSpec) -> dict[str, Any] | None:
-    """The spec as written (a dict), before generators expand; None for an already-built PipelineSpec."""
-    if isinstance(source, PipelineSpec):
-        return None
-    if isinstance(source, dict):
-        return source
-    return parse_yaml(Path(source).read_text(encoding="utf-8"))
-
-
-def load_spec(source: str | Path | dict[str, Any] | PipelineSpec, *, seed: int | None = None,
-              operators: OperatorRegistry = DEFAULT_OPERATORS) -> PipelineSpec:
-    """Load a spec from a YAML/JSON file path, a dict, or a PipelineSpec; ``seed`` overrides the spec's seed and
-    ``operators`` are the transforms it may name (see :func:`decode_spec`)."""
-    if isinstance(source, PipelineSpec | dict):
-        return decode_spec(source, seed=seed, operators=operators)
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"pipeline spec file not found: {path}") from None
-    try:
-        obj = parse_yaml(text)
-        return decode_spec(obj, seed=seed, operators=operators)
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML/JSON: {exc}") from None
-    except SpecError as exc:
-        raise SpecError(f"{path}: {exc}") from None
