@@ -47,6 +47,10 @@ class Workspace:
     def __repr__(self) -> str:
         return f"nirdag.Workspace({str(self.path)!r})"
 
+    def __fspath__(self) -> str:
+        """The folder, so ``nirdag.run(..., workspace=ws)`` and ``open(...)``-style calls take the object too."""
+        return str(self.path)
+
     def _missing(self, run_id: str) -> StoreError:
         return StoreError(f"workspace {self.path} has no run {run_id!r}")
 
