@@ -33,7 +33,9 @@ _STORED_RUN = (
 _PIPELINE = "SELECT spec_json FROM pipelines WHERE pipeline_hash = $pipeline_hash"
 _CHAIN = "SELECT * FROM chains WHERE run_id = $run_id AND chain_id = $chain_id"
 _CHAIN_PREFIX = "SELECT chain_id FROM chains WHERE run_id = $run_id AND starts_with(chain_id, $prefix)"
-_BEST_REFIT = "SELECT chain_id FROM chains WHERE run_id = $run_id AND refit ORDER BY rank LIMIT 1"
+_BEST_REFIT = ("SELECT chain_id FROM chains WHERE run_id = $run_id AND refit AND rank IS NOT NULL "
+               "ORDER BY rank LIMIT 1")
+_UNRANKED_REFIT = "SELECT count(*) AS n FROM chains WHERE run_id = $run_id AND refit AND rank IS NULL"
 _DATASET_AXIS = "SELECT wavelengths, wavelength_unit FROM datasets WHERE dataset_hash = $dataset_hash"
 _CHAIN_SCORES = ("SELECT fold_id, partition, target, metric, value FROM scores WHERE run_id = $run_id "
                  "AND chain_id = $chain_id AND (fold_id = $pooled OR fold_id = $final)")
@@ -54,7 +56,7 @@ _RANKED_CHAINS = (
     "SELECT c.rank, c.chain_id, c.branch_name, c.preprocessing, c.n_components, s.value, c.refit "
     "FROM chains c JOIN scores s ON s.run_id = c.run_id AND s.chain_id = c.chain_id "
     "WHERE c.run_id = $run_id AND s.fold_id = $pooled AND s.partition = 'val' AND s.target = c.rank_target "
-    "AND s.metric = c.rank_metric ORDER BY c.rank LIMIT $limit")
+    "AND s.metric = c.rank_metric ORDER BY c.rank, s.value, c.n_components, c.chain_id LIMIT $limit")
 _TARGET_ERRORS = "SELECT chain_id, target, rmsecv, rmsep FROM v_ranked_chains WHERE run_id = $run_id"
 
 
@@ -107,6 +109,11 @@ def best_refit_chain(session: Session, run_id: str) -> str | None:
     """The refit chain ranked first by the run's own ranking (``chains.rank``); None when none was refit."""
     row = _first(session, _BEST_REFIT, run_id=run_id)
     return None if row is None else row["chain_id"]
+
+
+def unranked_refit_chains(session: Session, run_id: str) -> int:
+    """How many refit chains of a run have no stored rank (runs made before the ranking was stored)."""
+    return _rows(session, _UNRANKED_REFIT, run_id=run_id)[0]["n"]
 
 
 def dataset_axis(session: Session, dataset_hash: str) -> Row | None:

@@ -17,6 +17,7 @@ import nirdag
 from datafusion_engine import Workspace
 from datafusion_engine.schemas import TABLE_SCHEMAS, ChainRow
 from hamilton_pipeline.driver_factory import TARGETS, cv_name, stack_name
+from nirdag.bundle import BundleError
 from nirs_modelling.compute import rank_chains
 from relspec import ALL_TARGETS
 from semantics import open_session
@@ -171,3 +172,14 @@ def test_views_of_a_run_written_without_ranks(tecator_run, tmp_path):
     assert after == before
     (summary,) = session.sql(f"SELECT * FROM v_runs WHERE run_id = '{tecator_run.run_id}'").to_pylist()
     assert summary["best_chain_id"] is None and summary["n_chains"] == len(before)
+
+
+def test_best_of_a_run_without_stored_ranks_is_refused_not_guessed(tecator_run, tmp_path):
+    """With null ranks 'best' is unknown: export says so instead of picking any refit chain."""
+    root = tmp_path / "ws"
+    shutil.copytree(tecator_run.workspace, root)
+    DeltaTable(root / "tables" / "chains").update(updates={"rank": "CAST(NULL AS BIGINT)"})
+    with pytest.raises(BundleError, match="before nirdag stored its ranking"):
+        nirdag.export(root, tecator_run.run_id, tmp_path / "m.nirdag")
+    chain = tecator_run.best["chain_id"]
+    assert nirdag.export(root, tecator_run.run_id, tmp_path / "m.nirdag", chain=chain).is_file()

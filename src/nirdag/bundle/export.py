@@ -60,6 +60,9 @@ def resolve_chain(session: WorkspaceSession, run_id: str, chain: str) -> str:
     or highest accuracy / balanced accuracy for a classifier), a full chain_id, or a unique prefix of >= 8."""
     if chain == "best":
         best = queries.best_refit_chain(session, run_id)
+        if best is None and queries.unranked_refit_chains(session, run_id):
+            raise BundleError(f"run {run_id!r} was made before nirdag stored its ranking (chains.rank is null), so "
+                              "'best' is not known: give the chain id (--chain)")
         if best is None:
             raise BundleError(f"workspace {session.root}: run {run_id!r} has no refit chain")
         return best
