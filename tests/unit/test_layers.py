@@ -103,3 +103,12 @@ def test_the_bundle_code_predict_loads_needs_no_engine():
     code = f"import sys, nirdag.bundle; print(sorted(m for m in {engines!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_modelling_core_loads_no_engine():
+    """nirs_modelling builds its tables with the row types of datafusion_engine.schemas, which loads no engine."""
+    engines = ("hamilton", "hamilton_pipeline", "datafusion", "deltalake")
+    code = ("import sys, nirs_modelling.compute, nirs_modelling.tables, nirs_modelling.stacking; "
+            f"print(sorted(m for m in {engines!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
