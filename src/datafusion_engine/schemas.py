@@ -122,6 +122,114 @@ class ScoreRow(msgspec.Struct, **_ROW):
     value: float
 
 
+Domain = Literal["regular", "extreme", "outlier"]
+
+
+class ComponentDiagnosticRow(msgspec.Struct, **_ROW):
+    """A refit chain's errors and explained variance at each component count of its sweep group (fold_final refit
+    at the group's largest count for rmsec/rmsep and the explained variances; the pooled CV for rmsecv).
+
+    ``x_explained`` is the share of the preprocessed (centred, and scaled when the model scales) calibration X
+    variance that component reconstructs, ``y_explained`` the share of the target's calibration variance (the
+    calibration R² gained by that component); ``*_cum`` are the running totals. ``rmsep`` is null without test rows.
+    """
+
+    run_id: RunId
+    chain_id: ChainId
+    target: Target
+    n_components: int
+    rmsec: float
+    rmsecv: float | None
+    rmsep: float | None
+    x_explained: float | None
+    x_explained_cum: float | None
+    y_explained: float
+    y_explained_cum: float
+
+
+class VariableImportanceRow(msgspec.Struct, **_ROW):
+    """A refit chain's model per input variable (the preprocessed spectrum's columns, ``variable`` 0-based):
+    regression coefficient (applied to the centred preprocessed spectrum), VIP (Wold), selectivity ratio, and the
+    X loadings and weights of the first three components (null beyond the model's count)."""
+
+    run_id: RunId
+    chain_id: ChainId
+    target: Target
+    variable: int
+    wavelength: float  # the model input's axis value (nm, cm-1, or the column index when no axis is known)
+    coefficient: float | None
+    vip: float | None
+    selectivity_ratio: float | None
+    loading_1: float | None
+    loading_2: float | None
+    loading_3: float | None
+    weight_1: float | None
+    weight_2: float | None
+    weight_3: float | None
+
+
+class SampleDiagnosticRow(msgspec.Struct, **_ROW):
+    """One sample seen by a refit chain (``train``: a calibration sample of the fold_final model; ``test``: a test
+    sample): its scores, Hotelling T², Q residual, leverage, y residual and the applicability-domain verdict.
+
+    Calibration rows are judged against the calibration (Beta) T² limit, test rows against the prediction (F)
+    limit; both use the calibration n. ``domain`` is ``outlier`` when t2 or q exceeds its 99 % limit, ``extreme``
+    when one exceeds its 95 % limit, else ``regular``. T²/Q columns are null for a model without latent components.
+    """
+
+    run_id: RunId
+    chain_id: ChainId
+    partition: PartitionName
+    sample_id: SampleId
+    target: Target
+    y_true: float | None
+    y_pred: float
+    residual: float | None  # y_pred - y_true
+    studentized_residual: float | None
+    score_1: float | None
+    score_2: float | None
+    score_3: float | None
+    t2: float | None
+    q: float | None
+    leverage: float | None
+    t2_limit_95: float | None
+    t2_limit_99: float | None
+    q_limit_95: float | None
+    q_limit_99: float | None
+    t2_ratio: float | None
+    q_ratio: float | None
+    domain: Domain | None
+
+
+class ConfusionRow(msgspec.Struct, **_ROW):
+    """A classification chain's confusion matrix cell: how many samples of ``label_true`` were predicted
+    ``label_pred`` (pooled CV: fold_id ``cv``, partition ``val``; the refit: fold_final train/test)."""
+
+    run_id: RunId
+    chain_id: ChainId
+    fold_id: str
+    partition: PartitionName
+    target: Target
+    label_true: str
+    label_pred: str
+    count: int
+
+
+class ClassScoreRow(msgspec.Struct, **_ROW):
+    """Per-class precision, recall, F1 (NaN when undefined: no sample predicted or present) and support."""
+
+    run_id: RunId
+    chain_id: ChainId
+    fold_id: str
+    partition: PartitionName
+    target: Target
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
 class DatasetRow(msgspec.Struct, **_ROW):
     """One dataset stored in the workspace (its identity and everything but the per-sample rows)."""
 
@@ -231,6 +339,11 @@ EVENTS = schema_from_struct(EventRow)
 CHAINS = schema_from_struct(ChainRow)
 PREDICTIONS = schema_from_struct(PredictionRow)
 SCORES = schema_from_struct(ScoreRow)
+COMPONENT_DIAGNOSTICS = schema_from_struct(ComponentDiagnosticRow)
+VARIABLE_IMPORTANCE = schema_from_struct(VariableImportanceRow)
+SAMPLE_DIAGNOSTICS = schema_from_struct(SampleDiagnosticRow)
+CONFUSION = schema_from_struct(ConfusionRow)
+CLASS_SCORES = schema_from_struct(ClassScoreRow)
 
 DATASETS = schema_from_struct(DatasetRow)
 SPECTRA = schema_from_struct(SpectrumRow)
@@ -239,10 +352,14 @@ ARTIFACTS = schema_from_struct(ArtifactRow)
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "runs": RUNS, "pipelines": PIPELINES, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES,
     "datasets": DATASETS, "spectra": SPECTRA, "events": EVENTS, "artifacts": ARTIFACTS,
+    "component_diagnostics": COMPONENT_DIAGNOSTICS, "variable_importance": VARIABLE_IMPORTANCE,
+    "sample_diagnostics": SAMPLE_DIAGNOSTICS, "confusion": CONFUSION, "class_scores": CLASS_SCORES,
 }
 ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "runs": RunRow, "pipelines": PipelineRow, "chains": ChainRow, "predictions": PredictionRow, "scores": ScoreRow,
     "datasets": DatasetRow, "spectra": SpectrumRow, "events": EventRow,
+    "component_diagnostics": ComponentDiagnosticRow, "variable_importance": VariableImportanceRow,
+    "sample_diagnostics": SampleDiagnosticRow, "confusion": ConfusionRow, "class_scores": ClassScoreRow,
 }
 TABLE_ROLES: dict[str, dict[str, ColumnRole]] = {name: column_roles(row) for name, row in ROW_STRUCTS.items()}
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -255,4 +372,9 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "datasets": ("dataset_hash",),
     "spectra": ("dataset_hash", "row"),
     "artifacts": ("run_id", "artifact_id"),
+    "component_diagnostics": ("run_id", "chain_id", "target", "n_components"),
+    "variable_importance": ("run_id", "chain_id", "target", "variable"),
+    "sample_diagnostics": ("run_id", "chain_id", "partition", "sample_id", "target"),
+    "confusion": ("run_id", "chain_id", "fold_id", "partition", "target", "label_true", "label_pred"),
+    "class_scores": ("run_id", "chain_id", "fold_id", "partition", "target", "label"),
 }
