@@ -28,8 +28,8 @@ from nirs_core.diagnostics import (
     x_explained_cumulative,
 )
 from nirs_core.metrics import confusion_counts, per_class_scores
-from nirs_modelling.compute import fit_group, group_input, hoisted_steps
-from nirs_modelling.results import FinalFit, GroupCV
+from nirs_modelling.compute import fit_group, group_input, hoisted_steps, predict_transformed
+from nirs_modelling.results import FinalFit, FittedFold, GroupCV
 from nirs_modelling.tables import Rows
 from relspec.plan import FOLD_FINAL, POOLED_CV, CompiledPlan, SweepGroup
 
@@ -186,12 +186,17 @@ class _Builder:
             )
 
     # --- per group -------------------------------------------------------------------------------------------
-    def components(self, chain_ids: Sequence[str], group: SweepGroup, X: np.ndarray, cv: GroupCV | None) -> Any:
-        """The group's model refit at its largest count on the train rows: component rows for ``chain_ids``.
-        Returns the fitted objects and predictions (for chains diagnosed from it)."""
+    def components(self, chain_ids: Sequence[str], group: SweepGroup, X: np.ndarray, cv: GroupCV | None,
+                   fitted: FittedFold | None) -> Any:
+        """Component rows for ``chain_ids`` from the group's fold_final model at its largest count (``fitted``: the
+        refit's, or None to fit it here). Returns the fitted objects and every count's predictions."""
         comps = [c for c in group.component_values if c is not None]
-        fitted, (train_pred, test_pred) = fit_group(group, group.component_values, self.train,
-                                                     [self.train, self.test], X, self.targets)
+        if fitted is None:
+            fitted, (train_pred, test_pred) = fit_group(group, group.component_values, self.train,
+                                                         [self.train, self.test], X, self.targets)
+        else:
+            blocks = [_transform(fitted.steps, X[self.train]), _transform(fitted.steps, X[self.test])]
+            train_pred, test_pred = predict_transformed(fitted, group.component_values, blocks, self.targets.shape[1])
         if self.plan.task != "regression" or not comps:
             return fitted, train_pred, test_pred
         latent = latent_of(fitted.model, max(comps))
@@ -293,8 +298,9 @@ def run_diagnostics(plan: CompiledPlan, fits: Sequence[FinalFit], sources: Mappi
         if not chains:
             continue
         X = group_input(plan, group, sources)
+        refit_fold = next((refit[c.chain_id].fits[0] for c in chains if c.chain_id in refit), None)
         fitted, train_pred, test_pred = b.components([c.chain_id for c in chains], group, X,
-                                                     cvs.get(group.group_id))
+                                                     cvs.get(group.group_id), refit_fold)
         counts = [v for v in group.component_values if v is not None]
         hoisted = hoisted_steps(plan, group, wavelengths.size)
         for c in chains:
