@@ -193,11 +193,19 @@ class RefitSpec(msgspec.Struct, **_STRICT):
     target: str | None = None
 
 
+class TargetSpec(msgspec.Struct, **_STRICT):
+    """One target with its kind said explicitly: ``{name: grade, kind: label}`` models integer-coded classes
+    (grades 1/2/3) as labels; ``numeric`` refuses a column of labels."""
+
+    name: str
+    kind: Literal["numeric", "label"] = "numeric"
+
+
 class _SpecHeader(msgspec.Struct, **_STRICT):
     """Everything of a spec but its steps (decoded strictly by msgspec)."""
 
-    # one target, or several numeric targets predicted together (a non-empty list of distinct names)
-    target: str | Annotated[tuple[str, ...], msgspec.Meta(min_length=1)]
+    # one target (a name, or {name, kind}), or several numeric targets predicted together (distinct names)
+    target: str | TargetSpec | Annotated[tuple[str, ...], msgspec.Meta(min_length=1)]
     name: str = "pipeline"
     seed: Annotated[int, msgspec.Meta(ge=0)] = 0
     refit: RefitSpec = msgspec.field(default_factory=RefitSpec)
