@@ -132,6 +132,7 @@ class SpectraDataset:
     def _init(self, name: str, core: pa.Table, targets: pa.Table, metadata: pa.Table, wavelengths: np.ndarray,
               unit: WavelengthUnit) -> None:
         self.name = name
+        self.load_notes: tuple[str, ...] = ()  # what the loader decided on its own (not part of the identity)
         self._core = core.combine_chunks()
         self._targets = targets.combine_chunks()
         self._metadata = metadata.combine_chunks()
