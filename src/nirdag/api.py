@@ -361,7 +361,8 @@ PredictData = SpectraDataset | np.ndarray
 
 def replay(workspace: WorkspaceLike, run_id: str, data: PredictData, *, chain: str = "best",
            fold_mean: bool = False, resample: bool = False, sample_ids: Sequence[str] | None = None) -> pa.Table:
-    """Predict new spectra with a refit chain straight from a workspace (its blobs, verified by hash)."""
+    """Predict new spectra with a refit chain straight from a workspace (its blobs, verified by hash): the table of
+    :func:`nirdag.predict`, each spectrum judged against the domain the run stored (its ``domains`` row)."""
     fitted = workspace_chain(Workspace.of(workspace).require(), run_id, chain)
     return predict_chain(fitted, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids)
 

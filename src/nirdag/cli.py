@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 import nirdag
-from nirdag.bundle import wide_predictions
+from nirdag.bundle import BundleError, DomainReport, domain_report, wide_predictions
 from nirdag.output import OutputFormat, render, write
 from nirdag.provenance_view import provenance_tree
 from nirs_core.errors import NirdagError
@@ -36,6 +36,8 @@ TopOpt = Annotated[int, typer.Option(help="How many ranked chains to print.")]
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", help="No progress bar (there is none either when stdout is not a terminal).")]
 MIB = 1024**2
+EXIT_OUTSIDE_DOMAIN = 3  # `predict --fail-on`: a prediction at or beyond the level asked
+_FLAGGED_SHOWN = 10
 
 
 def _say(text: str) -> None:
@@ -344,8 +346,17 @@ def predict(
     id_column: Annotated[str | None, typer.Option(help="Sample id column of a wide table.")] = None,
     wide: Annotated[bool, typer.Option(help="One row per sample with a column per target (default: one row per "
                                            "sample and target).")] = False,
+    fail_on: Annotated[Literal["outlier", "extreme"] | None, typer.Option(
+        help=f"Exit with code {EXIT_OUTSIDE_DOMAIN} (after writing the predictions) when any spectrum is at or "
+             "beyond this level of the applicability domain: 'outlier' (T² or Q above its 99 % limit) or "
+             "'extreme' (above its 95 % limit; outliers included). A model without a domain is an error "
+             "(exit 1).")] = None,
 ) -> None:
-    """Predict new spectra with a bundle (verified before loading) or a workspace chain; no target needed."""
+    """Predict new spectra with a bundle (verified before loading) or a workspace chain; no target needed.
+
+    Beside each prediction: t2, q, t2_ratio, q_ratio (value / 95 % limit) and domain (regular, extreme, outlier);
+    stderr says how many spectra were extreme or outlier. Exit codes: 0 done, 1 error, 3 --fail-on tripped.
+    """
     if len(paths) != (1 if run_id else 2):
         raise typer.BadParameter("give BUNDLE DATA, or DATA with --run RUN_ID" if run_id is None else
                                  "with --run give only DATA")
@@ -357,6 +368,34 @@ def predict(
     table = wide_predictions(table) if wide else table
     fmt: OutputFormat = "parquet" if output is not None and output.suffix == ".parquet" else "csv"
     write(table, fmt if output is not None else "table", _err if output is not None else _out, output)
+    report = domain_report(table)
+    _say_domain(report)
+    if fail_on is not None:
+        _fail_on(report, fail_on)
+
+
+def _say_domain(report: DomainReport) -> None:
+    """One line of verdict counts (or why there is none) and the first non-regular sample ids, on stderr."""
+    if report.absent is not None:
+        _say_err(f"domain: not judged: the model carries no applicability domain ({report.absent})")
+        return
+    counts = ", ".join(f"{n} {verdict}" for verdict, n in report.counts.items())
+    _say_err(f"domain: {counts} of {report.n_spectra} spectra (T² or Q above the 95 % / 99 % limits)")
+    if report.flagged:
+        shown = ", ".join(f"{sample} ({verdict})" for sample, verdict in report.flagged[:_FLAGGED_SHOWN])
+        more = len(report.flagged) - _FLAGGED_SHOWN
+        _say_err(f"not regular: {shown}{f' and {more} more' if more > 0 else ''}")
+
+
+def _fail_on(report: DomainReport, level: str) -> None:
+    if report.absent is not None:
+        raise BundleError(f"--fail-on {level}: the predictions cannot be judged: the model carries no "
+                          f"applicability domain ({report.absent})")
+    beyond = report.at_or_beyond(level)
+    if beyond:
+        _say_err(f"failing (--fail-on {level}): {beyond} of {report.n_spectra} spectra are {level}"
+                 f"{' or outlier' if level == 'extreme' else ''}")
+        raise typer.Exit(EXIT_OUTSIDE_DOMAIN)
 
 
 artifacts_app = typer.Typer(help="Fitted objects of a workspace: statistics and clean-up of the blobs.",

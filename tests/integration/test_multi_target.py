@@ -147,7 +147,8 @@ def test_bundle_predicts_every_target_as_the_run_stored_it(run, tecator, tmp_pat
     assert max(abs(got[(s["sample_id"], s["target"])] - s["y_pred"]) for s in stored) == 0.0
     assert all(np.isfinite(r["y_pred_fold_mean"]) for r in out)
     wide = wide_predictions(nirdag.predict(path, tecator, fold_mean=True))
-    assert wide.column_names == ["sample_id", *(f"{t}{s}" for t in TARGETS for s in ("", "_fold_mean"))]
+    assert wide.column_names == ["sample_id", *(f"{t}{s}" for t in TARGETS for s in ("", "_fold_mean")), "t2", "q",
+                                 "t2_ratio", "q_ratio", "domain"]
     assert wide.column("sample_id").to_pylist() == tecator.sample_ids.tolist()
     for row in wide.to_pylist():
         for t in TARGETS:
@@ -288,4 +289,5 @@ def test_the_cli_ranks_a_multi_target_run(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "2 spectra to predict x 100 spectral columns" in done.stderr
     lines = (tmp_path / "wide.csv").read_text().splitlines()
-    assert lines[0] == '"sample_id","fat","moisture","protein"' and len(lines) == 3
+    assert lines[0] == '"sample_id","fat","moisture","protein","t2","q","t2_ratio","q_ratio","domain"'
+    assert len(lines) == 3

@@ -18,8 +18,8 @@ import numpy as np
 
 from nirdag.bundle import serialize
 from nirdag.bundle.errors import BundleError, TamperedBundleError
-from nirdag.bundle.fitted import FittedChain, FittedStage
-from nirdag.bundle.manifest import Manifest, Signature, decode, encode
+from nirdag.bundle.fitted import FittedChain, FittedStage, no_stored_domain
+from nirdag.bundle.manifest import DOMAIN_SINCE, Manifest, Signature, decode, encode
 from nirdag.bundle.signing import sign, signing_key, verify
 from nirs_core.files import write_atomic
 from relspec.plan import FOLD_FINAL
@@ -146,6 +146,14 @@ def _member_loader(reader: _Reader, manifest: Manifest) -> Callable[[str], Any]:
     return load
 
 
+def _domain_note(manifest: Manifest) -> str:
+    """Why a bundle of a latent model carries no domain (the model itself tells the other reasons)."""
+    if manifest.schema_version < DOMAIN_SINCE:
+        return (f"the bundle was written before nirdag carried applicability domains (manifest schema_version "
+                f"{manifest.schema_version}); export the chain again to get one")
+    return no_stored_domain(manifest.run_id)
+
+
 def read_bundle(path: str | Path, *, key: str | bytes | None = None) -> LoadedBundle:
     """Open and verify a bundle: zip intact, manifest digest (and HMAC when a key is given or
     ``$NIRDAG_BUNDLE_KEY`` is set), schema version, member set and every member's sha256 — then load the fitted
@@ -172,5 +180,5 @@ def read_bundle(path: str | Path, *, key: str | bytes | None = None) -> LoadedBu
         bases.append(FittedChain(chain_id=base.chain.chain_id, n_components=base.chain.n_components,
                                  stages=(stage,), **facts))
     chain = FittedChain(chain_id=manifest.chain.chain_id, n_components=manifest.chain.n_components, stages=stages,
-                        bases=tuple(bases), **facts)
+                        bases=tuple(bases), domain=manifest.domain, domain_note=_domain_note(manifest), **facts)
     return LoadedBundle(path=path, manifest=manifest, chain=chain, signature_verified=verified)

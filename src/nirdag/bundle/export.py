@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,14 @@ from nirdag.bundle.artifacts import (
     stack_base_rows,
 )
 from nirdag.bundle.errors import BundleError
-from nirdag.bundle.fitted import FittedChain
+from nirdag.bundle.fitted import FittedChain, no_stored_domain
 from nirdag.bundle.manifest import SCHEMA_VERSION, BaseChainEntry, ChainEntry, FoldEntry, Manifest, StepEntry
 from nirdag.bundle.signing import signing_key
+from nirs_core.diagnostics import Domain
 from relspec import ALL_TARGETS, decode_spec
 from relspec.plan import POOLED_CV
 from relspec.tasks import spec_targets
-from semantics import queries
+from semantics import domain_queries, queries
 
 _ID_PREFIX_MIN = 8
 _NEEDED_TABLES = {"runs", "chains", "scores", "datasets", "pipelines"}
@@ -117,11 +118,31 @@ def _classes(session: WorkspaceSession, run_id: str, chain_id: str) -> tuple[str
     return tuple(p["label_true"] for p in pairs)
 
 
+def chain_domain(session: WorkspaceSession, run_id: str, chain_id: str) -> Domain | None:
+    """The applicability domain the run stored for a chain (its ``domains`` row, as it is: never recomputed, so a
+    bundle and its workspace agree bit for bit); None when there is none (or no ``domains`` table: older runs)."""
+    if domain_queries.DOMAINS_TABLE not in session.tables:
+        return None
+    row = domain_queries.chain_domain(session, run_id, chain_id)
+    if row is None:
+        return None
+    facts = {name: row[name] for name in Domain.__struct_fields__}
+    try:
+        return msgspec.convert(facts, Domain)
+    except msgspec.ValidationError as exc:
+        raise BundleError(f"workspace {session.root}: the domains row of chain {chain_id} of run {run_id!r} is not "
+                          f"a valid domain: {exc}") from None
+
+
 def workspace_chain(workspace: Workspace, run_id: str, chain: str = "best") -> FittedChain:
-    """Chain replay: a run's refit chain loaded from the workspace's verified blobs."""
-    facts = chain_facts(workspace.session(), run_id, chain)
-    return load_workspace_chain(workspace, run_id, facts.chain["chain_id"], facts.targets, facts.wavelengths,
-                                facts.wavelength_unit, facts.classes)
+    """Chain replay: a run's refit chain loaded from the workspace's verified blobs, with the domain it stored."""
+    session = workspace.session()
+    facts = chain_facts(session, run_id, chain)
+    chain_id = facts.chain["chain_id"]
+    fitted = load_workspace_chain(workspace, run_id, chain_id, facts.targets, facts.wavelengths,
+                                  facts.wavelength_unit, facts.classes)
+    domain = None if fitted.bases else chain_domain(session, run_id, chain_id)
+    return replace(fitted, domain=domain, domain_note=no_stored_domain(run_id))
 
 
 class _Members:
@@ -196,6 +217,7 @@ def export_chain(workspace: Workspace, run_id: str, chain: str, path: str | Path
         chain=_chain_entry(facts.chain, final_rows), metrics=facts.metrics, folds=tuple(folds),
         members={name: _sha(data) for name, data in members.data.items()},
         task="classification" if facts.classes else "regression", classes=facts.classes, base_chains=bases,
+        domain=None if meta is not None else chain_domain(session, run_id, facts.chain["chain_id"]),
     )
     return write_bundle(path, manifest, members.data, signing_key(key))
 

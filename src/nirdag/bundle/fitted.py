@@ -9,7 +9,17 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from nirdag.bundle.errors import BundleError
+from nirs_core.diagnostics import Domain, latent_of, sample_statistics
 from relspec.plan import FOLD_FINAL
+
+# What predict returns per spectrum about the applicability domain (sample_statistics' names).
+DOMAIN_COLUMNS: tuple[str, ...] = ("t2", "q", "t2_ratio", "q_ratio", "domain")
+
+
+def no_stored_domain(run_id: str) -> str:
+    """Why a chain of a latent model has no domain when its run stored none for it."""
+    return (f"run {run_id} stored no applicability domain for this chain (a run made before nirdag computed "
+            "domains, or too few calibration rows for limits)")
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,12 @@ class FittedStage:
     model: Any
     y_transform: Any | None = None
 
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """The spectra as the model sees them: each step's ``transform`` in turn (hoisted steps first)."""
+        for step in self.steps:
+            X = step.transform(X)
+        return X
+
     def predict(self, X: np.ndarray, n_components: int | None) -> np.ndarray:
         """Predictions (n_rows, n_targets) of the chain on the targets' scale; a sweep model predicts the chain's
         count.
@@ -30,8 +46,10 @@ class FittedStage:
         ``predict_all(X)[k - 1]`` of a sweep model or ``predict`` of any other model, then the inverse y transform.
         A classifier predicts class codes (floats, one column).
         """
-        for step in self.steps:
-            X = step.transform(X)
+        return self.predict_transformed(self.transform(X), n_components)
+
+    def predict_transformed(self, X: np.ndarray, n_components: int | None) -> np.ndarray:
+        """:meth:`predict` of spectra already through :meth:`transform`."""
         if n_components is None:
             pred = np.asarray(self.model.predict(X), dtype=np.float64).reshape(X.shape[0], -1)
         else:
@@ -56,6 +74,10 @@ class FittedChain:
     # A stacked chain: its base chains (fold_final only) in the meta-model's column order; its one stage is the
     # meta-model's (fold_final, no transformers), applied to the base chains' predictions.
     bases: tuple[FittedChain, ...] = ()
+    # The applicability domain of the fold_final model (the run's `domains` row); None without one, and then
+    # `domain_note` says why when the model alone does not (an old bundle, a run that stored none).
+    domain: Domain | None = None
+    domain_note: str = ""
 
     def __post_init__(self) -> None:
         if not self.stages or self.stages[0].fold_id != FOLD_FINAL:
@@ -63,13 +85,48 @@ class FittedChain:
         if self.bases and (len(self.stages) != 1 or self.final.steps or self.final.y_transform is not None):
             raise BundleError(f"stacked chain {self.chain_id}: its only fitted stage must be the {FOLD_FINAL!r} "
                               "meta-model, without transformers or y transform")
+        if self.domain is not None:
+            self._check_domain(self.domain)
 
-    def _final_predict(self, X: np.ndarray) -> np.ndarray:
-        """The refit chain's predictions (n_rows, n_targets); a stack's meta-model sees its base chains' refit
-        predictions as columns, base by base and target by target (the engine's ``refit_stack``)."""
+    def _check_domain(self, domain: Domain) -> None:
+        """A domain judges the spectra the fold_final model sees: the chain must have one latent model of k
+        components, and the domain one variance and sum of squares per component."""
+        latent = None if self.bases else latent_of(self.final.model, self.n_components)
+        if latent is None:
+            raise BundleError(f"chain {self.chain_id} carries an applicability domain, but its fitted model "
+                              f"({type(self.final.model).__name__}{', a stack' if self.bases else ''}) has no "
+                              "latent structure to judge spectra by")
+        if not domain.k == latent.k == len(domain.score_variances) == len(domain.score_sums_of_squares):
+            raise BundleError(f"chain {self.chain_id}: its applicability domain has k={domain.k} "
+                              f"({len(domain.score_variances)} score variances), its model {latent.k} components")
+
+    def domain_absence(self) -> str | None:
+        """Why predictions of this chain are not judged against an applicability domain; None when they are."""
+        if self.domain is not None:
+            return None
+        if self.bases:
+            return "a stacked chain: its meta-model sees the base chains' predictions, not spectra"
+        if latent_of(self.final.model, self.n_components) is None:
+            return (f"its model ({type(self.final.model).__name__}) is not a latent-variable model (PLS, PCR, "
+                    "PLS-DA)")
+        return self.domain_note or "no applicability domain was stored for this chain"
+
+    def _final_predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The refit chain's predictions (n_rows, n_targets) and the spectra as its model saw them (None for a
+        stack, whose meta-model sees its base chains' refit predictions as columns, base by base and target by
+        target: the engine's ``refit_stack``)."""
         if self.bases:
             X = np.concatenate([base.final.predict(X, base.n_components) for base in self.bases], axis=1)
-        return self.final.predict(X, self.n_components)
+            return self.final.predict(X, self.n_components), None
+        seen = self.final.transform(X)
+        return self.final.predict_transformed(seen, self.n_components), seen
+
+    def _judged(self, seen: np.ndarray | None) -> dict[str, np.ndarray] | None:
+        if self.domain is None or seen is None:
+            return None
+        latent = latent_of(self.final.model, self.n_components)
+        stats = sample_statistics(latent, self.domain, seen, calibration=False)
+        return {name: stats[name] for name in DOMAIN_COLUMNS}
 
     @property
     def final(self) -> FittedStage:
@@ -86,20 +143,31 @@ class FittedChain:
         A classification chain predicts class labels (strings, one column); it has no fold mean (a mean of classes
         is none).
         """
-        if self.classes:
-            if fold_mean:
-                raise BundleError(f"chain {self.chain_id} is a classifier: the mean of its fold models' classes is "
-                                  "not a class; predict without fold_mean")
-            codes = self._final_predict(X)[:, :1].astype(np.int64)
-            return {"y_pred": np.asarray(self.classes)[codes]}
+        return self.predict_judged(X, fold_mean=fold_mean)[0]
+
+    def predict_judged(self, X: np.ndarray, *, fold_mean: bool = False
+                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+        """:meth:`predict`, and each spectrum judged against the chain's applicability domain: ``t2``, ``q``,
+        ``t2_ratio``, ``q_ratio`` (value / 95 % prediction limit) and ``domain`` (``regular`` / ``extreme`` /
+        ``outlier``), each (n_rows,) — None without a domain (see :meth:`domain_absence`).
+
+        The spectra go through the fold_final transformers once; the model predicts and the domain judges from
+        that one matrix.
+        """
+        if self.classes and fold_mean:
+            raise BundleError(f"chain {self.chain_id} is a classifier: the mean of its fold models' classes is "
+                              "not a class; predict without fold_mean")
         if fold_mean and self.bases:
             raise BundleError(f"chain {self.chain_id} is a stacked chain: only its {FOLD_FINAL} meta-model exists "
                               "(it learns from out-of-fold predictions, so there are no fold meta-models); predict "
                               "without fold_mean")
-        out = {"y_pred": self._final_predict(X)}
+        if fold_mean and not self.folds:
+            raise BundleError(f"chain {self.chain_id} holds no fold models; predict without fold_mean")
+        pred, seen = self._final_predict(X)
+        judged = self._judged(seen)
+        if self.classes:
+            return {"y_pred": np.asarray(self.classes)[pred[:, :1].astype(np.int64)]}, judged
+        out = {"y_pred": pred}
         if fold_mean:
-            if not self.folds:
-                raise BundleError(f"chain {self.chain_id} holds no fold models; predict without fold_mean")
-            preds = [stage.predict(X, self.n_components) for stage in self.folds]
-            out["y_pred_fold_mean"] = np.mean(preds, axis=0)
-        return out
+            out["y_pred_fold_mean"] = np.mean([stage.predict(X, self.n_components) for stage in self.folds], axis=0)
+        return out, judged

@@ -1,14 +1,21 @@
-"""The bundle manifest: what a bundle holds and the sha256 of every member (msgspec, decoded strictly once)."""
+"""The bundle manifest: what a bundle holds and the sha256 of every member (msgspec, decoded strictly once).
+
+Schema versions: 1 (no applicability domain), 2 (``domain``: the refit chain's calibration facts and limits, copied
+from the workspace's ``domains`` table). A reader refuses a version newer than its own and reads every older one.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 import msgspec
+import msgspec.structs
 
 from nirdag.bundle.errors import BundleError
+from nirs_core.diagnostics import Domain
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+DOMAIN_SINCE = 2  # the first schema version whose manifests may carry a domain
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 
@@ -50,7 +57,8 @@ class BaseChainEntry(msgspec.Struct, **_FROZEN):
 
 class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
     """What a bundle holds. ``task`` and ``classes`` are written for classification only, ``base_chains`` for a
-    stacked chain only (omitted at their defaults, so a regression manifest of one chain reads as before).
+    stacked chain only, ``domain`` for a chain whose model has a latent structure and whose run stored its
+    applicability domain (omitted at their defaults, so a regression manifest of one chain reads as before).
 
     A stacked chain's ``folds`` hold only ``fold_final``, whose model is the meta-model (no transformers); its
     inputs are the ``fold_final`` predictions of ``base_chains``, one column each in this order.
@@ -71,6 +79,7 @@ class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
     task: Literal["regression", "classification"] = "regression"
     classes: tuple[str, ...] = ()  # classification: the labels of the model's class codes 0, 1, ...
     base_chains: tuple[BaseChainEntry, ...] = ()  # stacked chain: its base chains in the meta-model's column order
+    domain: Domain | None = None  # the refit chain's applicability domain (the run's `domains` row), since v2
 
 
 class Signature(msgspec.Struct, **_FROZEN):
@@ -84,9 +93,21 @@ class _Version(msgspec.Struct):
     schema_version: int
 
 
+# JSON has no NaN: msgspec writes an undefined domain limit (NaN, e.g. a Q limit when the components reconstruct the
+# calibration exactly) as null, and these fields read null back as NaN.
+_DOMAIN_FLOATS = frozenset(f.name for f in msgspec.structs.fields(Domain) if f.type is float)
+
+
 def encode(manifest: Manifest) -> bytes:
     """Canonical JSON (sorted keys): the bytes that are hashed and signed."""
     return msgspec.json.encode(msgspec.to_builtins(manifest), order="sorted")
+
+
+def _undefined_limits_as_nan(raw: object) -> object:
+    domain = raw.get("domain") if isinstance(raw, dict) else None
+    if isinstance(domain, dict):
+        raw["domain"] = {k: float("nan") if v is None and k in _DOMAIN_FLOATS else v for k, v in domain.items()}
+    return raw
 
 
 def decode(data: bytes, where: str) -> Manifest:
@@ -101,6 +122,10 @@ def decode(data: bytes, where: str) -> Manifest:
     if version < 1:
         raise BundleError(f"{where}: manifest schema_version {version} is not a valid version (>= 1)")
     try:
-        return msgspec.json.decode(data, type=Manifest)
-    except msgspec.DecodeError as exc:
+        manifest = msgspec.convert(_undefined_limits_as_nan(msgspec.json.decode(data)), Manifest)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise BundleError(f"{where}: manifest.json is not a valid manifest: {exc}") from None
+    if manifest.domain is not None and version < DOMAIN_SINCE:
+        raise BundleError(f"{where}: a schema_version {version} manifest carries no `domain` (it came in version "
+                          f"{DOMAIN_SINCE}); the manifest was edited")
+    return manifest

@@ -1,20 +1,27 @@
-"""New spectra through a fitted chain: width, axis, unit and finiteness checked first; predictions with sample ids."""
+"""New spectra through a fitted chain: width, axis, unit and finiteness checked first; predictions with sample ids,
+each judged against the chain's applicability domain (T², Q, their ratios to the 95 % limits, the verdict)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from threadpoolctl import threadpool_limits
 
 from nirdag.bundle.archive import LoadedBundle, read_bundle
 from nirdag.bundle.errors import BundleError, SpectraMismatchError
-from nirdag.bundle.fitted import FittedChain
+from nirdag.bundle.fitted import DOMAIN_COLUMNS, FittedChain
 from nirs_core.data import SpectraDataset
+from nirs_core.diagnostics import DOMAINS
 from nirs_core.operators import Resample
+
+# Schema metadata of a predictions table without domain columns' values: why the chain carries no domain.
+DOMAIN_ABSENT_KEY = b"nirdag.domain_absent"
 
 # Axes equal to within 1% of the training axis' sampling interval are the same axis written with fewer digits
 # (instrument exports and CSV headers round wavelengths); anything further apart is another axis.
@@ -66,13 +73,28 @@ def conform_spectra(chain: FittedChain, X: np.ndarray, axis: np.ndarray | None, 
     return X
 
 
+def _domain_columns(judged: dict[str, np.ndarray] | None, n: int, t: int) -> dict[str, pa.Array]:
+    """The domain columns, repeated for each of ``t`` targets; null without a domain (and NaN, an undefined
+    ratio, as null)."""
+    if judged is None:
+        return {name: pa.nulls(n * t, pa.string() if name == "domain" else pa.float64()) for name in DOMAIN_COLUMNS}
+    out = {}
+    for name in DOMAIN_COLUMNS:
+        values = np.tile(judged[name], t)
+        out[name] = (pa.array(values.astype(object), pa.string()) if name == "domain" else
+                     pa.array(values, pa.float64(), mask=~np.isfinite(values)))
+    return out
+
+
 def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: bool = False,
                   resample: bool = False, sample_ids: Any = None, where: str = "spectra") -> pa.Table:
     """Predictions of ``chain`` for a SpectraDataset or a 2D array (rows in the training axis order).
 
-    Returns a table ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean``, the mean of the fold models), one row per
-    sample and target (samples in input order, target by target as the chain lists them); ``y_pred`` holds class
-    labels (strings) for a classification chain.
+    Returns a table ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean``, the mean of the fold models) and the
+    domain columns ``t2, q, t2_ratio, q_ratio, domain``, one row per sample and target (samples in input order,
+    target by target as the chain lists them; the domain columns repeat per target); ``y_pred`` holds class labels
+    (strings) for a classification chain. Without an applicability domain the domain columns are null and the
+    schema metadata ``nirdag.domain_absent`` says why.
     """
     if isinstance(data, SpectraDataset):
         X = conform_spectra(chain, data.spectra, data.wavelengths, data.wavelength_unit, resample=resample,
@@ -85,14 +107,16 @@ def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: 
             raise SpectraMismatchError(f"{where}: {ids.size} sample ids for {X.shape[0]} spectra")
     # BLAS on one thread, as the engine runs: faster here (see STACK_NOTES) and the same arithmetic as the run.
     with threadpool_limits(limits=1):
-        columns = chain.predict(X, fold_mean=fold_mean)
+        columns, judged = chain.predict_judged(X, fold_mean=fold_mean)
     n, t = X.shape[0], len(chain.targets)
+    absent = chain.domain_absence()
     return pa.table({
         "sample_id": pa.array(np.tile(ids, t), pa.string()),
         "target": pa.array(np.repeat(np.asarray(chain.targets, dtype=object), n), pa.string()),
         **{name: pa.array(values.T.reshape(-1), pa.string() if chain.classes else pa.float64())
            for name, values in columns.items()},
-    })
+        **_domain_columns(judged, n, t),
+    }, metadata=None if absent is None else {DOMAIN_ABSENT_KEY: absent.encode()})
 
 
 def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray, *, fold_mean: bool = False,
@@ -122,7 +146,11 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
     -------
     pyarrow.Table
         ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean``), one row per sample and target; a classification
-        bundle's ``y_pred`` are class labels.
+        bundle's ``y_pred`` are class labels. Beside them each spectrum's Hotelling ``t2`` and ``q`` residual,
+        ``t2_ratio`` and ``q_ratio`` (value / 95 % prediction limit) and ``domain``: ``regular``, ``extreme`` (T²
+        or Q above its 95 % limit) or ``outlier`` (above its 99 % limit). A bundle without an applicability domain
+        (written before nirdag carried one, or of a model without latent structure) gives null domain columns,
+        and the table's schema metadata ``nirdag.domain_absent`` says why (see :func:`domain_report`).
 
     Examples
     --------
@@ -134,9 +162,9 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
 
 
 def wide_predictions(table: pa.Table) -> pa.Table:
-    """Long predictions (``sample_id, target, y_pred[, y_pred_fold_mean]``, target by target as
-    :func:`predict_chain` writes them) as one row per sample: ``sample_id``, then per target a column named after
-    it (and ``<target>_fold_mean``)."""
+    """Long predictions (``sample_id, target, y_pred[, y_pred_fold_mean]`` and the domain columns, target by target
+    as :func:`predict_chain` writes them) as one row per sample: ``sample_id``, then per target a column named after
+    it (and ``<target>_fold_mean``), then the domain columns once (they are the spectrum's, not the target's)."""
     targets = list(dict.fromkeys(table.column("target").to_pylist()))
     n = table.num_rows // max(len(targets), 1)
     ids = table.column("sample_id").slice(0, n)
@@ -146,5 +174,38 @@ def wide_predictions(table: pa.Table) -> pa.Table:
         if not block.column("sample_id").equals(ids) or set(block.column("target").to_pylist()) != {target}:
             raise BundleError("predictions are not laid out target by target with the same samples")
         for name in table.column_names[2:]:
-            columns[target + name.removeprefix("y_pred")] = block.column(name)
-    return pa.table(columns)
+            if name not in DOMAIN_COLUMNS:
+                columns[target + name.removeprefix("y_pred")] = block.column(name)
+    columns.update({name: table.column(name).slice(0, n) for name in DOMAIN_COLUMNS if name in table.column_names})
+    return pa.table(columns, metadata=table.schema.metadata)
+
+
+@dataclass(frozen=True)
+class DomainReport:
+    """How the spectra of a predictions table fell against the applicability domain: counts per verdict over the
+    spectra (each once, whatever the number of targets), the non-regular ones in input order with their verdict,
+    and why there is no verdict at all (``absent``; None when the spectra were judged)."""
+
+    n_spectra: int
+    counts: dict[str, int]
+    flagged: tuple[tuple[str, str], ...]
+    absent: str | None
+
+    def at_or_beyond(self, level: str) -> int:
+        """How many spectra are ``level`` or worse (``extreme`` counts outliers too)."""
+        return sum(self.counts[d] for d in DOMAINS[DOMAINS.index(level):])
+
+
+def domain_report(table: pa.Table) -> DomainReport:
+    """The :class:`DomainReport` of a long (:func:`predict_chain`) or wide (:func:`wide_predictions`) table."""
+    if "target" in table.column_names:
+        first = table.column("target")[0].as_py() if table.num_rows else None
+        table = table.filter(pc.equal(table.column("target"), first)) if first is not None else table
+    verdicts = table.column("domain").to_pylist()
+    metadata = table.schema.metadata or {}
+    absent = metadata.get(DOMAIN_ABSENT_KEY)
+    ids = table.column("sample_id").to_pylist()
+    counts = {d: verdicts.count(d) for d in DOMAINS}
+    flagged = tuple((i, v) for i, v in zip(ids, verdicts, strict=True) if v is not None and v != "regular")
+    return DomainReport(n_spectra=len(ids), counts=counts, flagged=flagged,
+                        absent=None if absent is None else absent.decode())

@@ -1,10 +1,12 @@
-"""A real run whose refit keeps fitted objects: hoisted SNV, a fitted MSC branch, PLS sweeps, top 3 refit."""
+"""A real run whose refit keeps fitted objects: hoisted SNV, a fitted MSC branch, PLS sweeps, top 3 refit; its
+bundle, and that bundle as a version 1 bundle (before domains)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from tests.integration.bundles.helpers import members, resealed, rezip
 
 import nirdag
 from nirdag.api import RunResult
@@ -40,3 +42,14 @@ def bundle_file(bundle_run, tmp_path_factory) -> Path:
 @pytest.fixture(scope="package")
 def test_rows(tecator_ds):
     return tecator_ds.select("test", copy=True)
+
+
+@pytest.fixture(scope="package")
+def v1_bundle(bundle_file, tmp_path_factory) -> Path:
+    """The bundle as nirdag wrote it before applicability domains: manifest schema_version 1, no domain."""
+
+    def downgrade(manifest, _):
+        manifest["schema_version"] = 1
+        del manifest["domain"]
+
+    return rezip(tmp_path_factory.mktemp("v1") / "v1.nirdag", resealed(members(bundle_file), downgrade))

@@ -1,7 +1,13 @@
-"""Helpers of the bundle tests: stored predictions of a run, table columns as arrays."""
+"""Helpers of the bundle tests: stored predictions of a run, table columns as arrays, a bundle's zip members
+read, edited and written back."""
 
 from __future__ import annotations
 
+import hashlib
+import zipfile
+from pathlib import Path
+
+import msgspec
 import numpy as np
 
 from nirdag.api import RunResult
@@ -15,3 +21,24 @@ def stored(run: RunResult, chain_id: str, fold_id: str, partition: str = "test")
 
 def column(table, name: str) -> np.ndarray:
     return np.asarray(table.column(name).to_pylist(), dtype=np.float64)
+
+
+def members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def rezip(path: Path, content: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in content.items():
+            zf.writestr(name, data)
+    return path
+
+
+def resealed(content: dict[str, bytes], edit) -> dict[str, bytes]:
+    """Edit the manifest (as builtins) and recompute its digest, as someone without the key could."""
+    manifest = msgspec.json.decode(content["manifest.json"])
+    edit(manifest, content)
+    data = msgspec.json.encode(manifest, order="sorted")
+    signature = {"manifest_sha256": hashlib.sha256(data).hexdigest(), "hmac_sha256": None}
+    return {**content, "manifest.json": data, "signature.json": msgspec.json.encode(signature)}

@@ -94,7 +94,8 @@ def test_cli_export_then_predict_a_csv_without_targets(bundle_run, test_rows, tm
     with (tmp_path / "pred.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     expected = stored(bundle_run, bundle_run.best["chain_id"], "fold_final")
-    assert len(rows) == 43 and set(rows[0]) == {"sample_id", "target", "y_pred", "y_pred_fold_mean"}
+    assert len(rows) == 43 and list(rows[0]) == ["sample_id", "target", "y_pred", "y_pred_fold_mean", "t2",
+                                                "q", "t2_ratio", "q_ratio", "domain"]
     assert max(abs(float(r["y_pred"]) - expected[r["sample_id"]]) for r in rows) <= TOL
     out = cli("predict", "new.csv", "--run", bundle_run.run_id, "-w", str(bundle_run.workspace), "--id-column", "id",
               "-o", "replay.csv")

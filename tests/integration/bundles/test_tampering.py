@@ -6,7 +6,6 @@ import hashlib
 import io
 import pickle
 import zipfile
-from pathlib import Path
 
 import msgspec
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, TransformerMixin
+from tests.integration.bundles.helpers import members, resealed, rezip
 
 import nirdag
 from nirdag.bundle import (
@@ -28,27 +28,6 @@ from nirdag.bundle.signing import KEY_ENV
 from nirs_core import operators as ops
 
 KEY = "k" * 32
-
-
-def members(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        return {n: zf.read(n) for n in zf.namelist()}
-
-
-def rezip(path: Path, content: dict[str, bytes]) -> Path:
-    with zipfile.ZipFile(path, "w") as zf:
-        for name, data in content.items():
-            zf.writestr(name, data)
-    return path
-
-
-def resealed(content: dict[str, bytes], edit) -> dict[str, bytes]:
-    """Edit the manifest (as builtins) and recompute its digest, as someone without the key could."""
-    manifest = msgspec.json.decode(content["manifest.json"])
-    edit(manifest, content)
-    data = msgspec.json.encode(manifest, order="sorted")
-    signature = {"manifest_sha256": hashlib.sha256(data).hexdigest(), "hmac_sha256": None}
-    return {**content, "manifest.json": data, "signature.json": msgspec.json.encode(signature)}
 
 
 class Foreign(TransformerMixin, BaseEstimator):

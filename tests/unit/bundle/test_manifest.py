@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import msgspec
@@ -10,6 +11,7 @@ import pytest
 
 from nirdag.bundle.errors import BundleError
 from nirdag.bundle.manifest import (
+    DOMAIN_SINCE,
     SCHEMA_VERSION,
     BaseChainEntry,
     ChainEntry,
@@ -19,12 +21,17 @@ from nirdag.bundle.manifest import (
     decode,
     encode,
 )
+from nirs_core.diagnostics import Domain
 
-GOLDEN = Path(__file__).with_name("golden") / "manifest_v1.json"
+GOLDEN_V1 = Path(__file__).with_name("golden") / "manifest_v1.json"
+GOLDEN = Path(__file__).with_name("golden") / "manifest_v2.json"
 H = "ab" * 32
+DOMAIN = Domain(n=129, k=2, score_variances=(0.25, 0.0625), score_sums_of_squares=(32.0, 8.0),
+                theta=(0.5, 0.125, 0.03125), t2_limit_calibration_95=5.75, t2_limit_calibration_99=8.5,
+                t2_limit_prediction_95=6.125, t2_limit_prediction_99=9.25, q_limit_95=1.5, q_limit_99=2.25)
 
 
-def example() -> Manifest:
+def example(domain: Domain | None = DOMAIN) -> Manifest:
     obj = f"objects/{'cd' * 32}.skops"
     model = f"objects/{'ef' * 32}.skops"
     return Manifest(
@@ -39,7 +46,7 @@ def example() -> Manifest:
                                        params={"n_components": 9, "scale": False}, step_hash=H))),
         metrics={"cv_rmse": 2.09, "final_test_rmse": 2.1},
         folds=(FoldEntry(fold_id="fold_final", steps=(obj,), model=model, y_transform=None),),
-        members={obj: "cd" * 32, model: "ef" * 32},
+        members={obj: "cd" * 32, model: "ef" * 32}, domain=domain,
     )
 
 
@@ -49,6 +56,38 @@ def test_manifest_json_matches_the_golden_file():
 
 def test_manifest_round_trips():
     assert decode(encode(example()), "bundle b") == example()
+
+
+def test_a_version_1_manifest_still_reads_without_a_domain():
+    old = decode(GOLDEN_V1.read_bytes(), "bundle b")
+    assert old.schema_version == 1 and old.domain is None
+    assert old == msgspec.structs.replace(example(domain=None), schema_version=1)
+
+
+def test_a_manifest_without_domain_omits_the_field():
+    assert b'"domain"' not in encode(example(domain=None)) and b'"domain"' in encode(example())
+
+
+def test_a_version_1_manifest_carrying_a_domain_is_refused():
+    data = encode(msgspec.structs.replace(example(), schema_version=DOMAIN_SINCE - 1))
+    with pytest.raises(BundleError, match="schema_version 1 manifest carries no `domain`"):
+        decode(data, "bundle b")
+
+
+def test_an_undefined_limit_is_written_as_null_and_read_back_as_nan():
+    domain = msgspec.structs.replace(DOMAIN, q_limit_95=float("nan"), q_limit_99=float("nan"))
+    data = encode(example(domain))
+    assert b'"q_limit_95":null' in data
+    back = decode(data, "bundle b").domain
+    assert math.isnan(back.q_limit_95) and math.isnan(back.q_limit_99)
+    assert msgspec.structs.replace(back, q_limit_95=1.5, q_limit_99=2.25) == DOMAIN
+
+
+def test_a_null_where_a_domain_needs_a_number_is_refused_with_its_path():
+    raw = msgspec.json.decode(encode(example()))
+    raw["domain"]["n"] = None
+    with pytest.raises(BundleError, match=r"Expected `int`, got `null` - at `\$.domain.n`"):
+        decode(msgspec.json.encode(raw), "bundle b")
 
 
 def test_a_newer_schema_version_is_refused_before_its_fields_are_read():
