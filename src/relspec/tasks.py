@@ -54,6 +54,8 @@ def resolve_targets(spec: PipelineSpec, schema: DatasetSchema) -> tuple[tuple[st
         if name not in schema.target_names:
             raise CompileError(f"target {name!r} (at `{where}`) is not a column of dataset {schema.name!r}; "
                                f"its targets are {list(schema.target_names)}")
+        if name in targets[:i]:
+            raise CompileError(f"target {name!r} is listed twice - at `{where}`")
     if isinstance(spec.target, TargetSpec):
         is_label = spec.target.name in schema.label_targets
         if spec.target.kind == "label" and not is_label:
