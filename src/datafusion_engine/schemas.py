@@ -201,6 +201,25 @@ class SampleDiagnosticRow(msgspec.Struct, **_ROW):
     domain: Domain | None
 
 
+class DomainRow(msgspec.Struct, **_ROW):
+    """The applicability domain of a refit chain's latent model (``nirs_core.diagnostics.Domain``, field for field):
+    what an exported bundle carries to judge new spectra. One row per refit chain with a latent model."""
+
+    run_id: RunId
+    chain_id: ChainId
+    n: int
+    k: int
+    score_variances: list[float]
+    score_sums_of_squares: list[float]
+    theta: list[float]
+    t2_limit_calibration_95: float
+    t2_limit_calibration_99: float
+    t2_limit_prediction_95: float
+    t2_limit_prediction_99: float
+    q_limit_95: float
+    q_limit_99: float
+
+
 class ConfusionRow(msgspec.Struct, **_ROW):
     """A classification chain's confusion matrix cell: how many samples of ``label_true`` were predicted
     ``label_pred`` (pooled CV: fold_id ``cv``, partition ``val``; the refit: fold_final train/test)."""
@@ -343,6 +362,7 @@ COMPONENT_DIAGNOSTICS = schema_from_struct(ComponentDiagnosticRow)
 VARIABLE_IMPORTANCE = schema_from_struct(VariableImportanceRow)
 SAMPLE_DIAGNOSTICS = schema_from_struct(SampleDiagnosticRow)
 CONFUSION = schema_from_struct(ConfusionRow)
+DOMAINS = schema_from_struct(DomainRow)
 CLASS_SCORES = schema_from_struct(ClassScoreRow)
 
 DATASETS = schema_from_struct(DatasetRow)
@@ -354,12 +374,14 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "datasets": DATASETS, "spectra": SPECTRA, "events": EVENTS, "artifacts": ARTIFACTS,
     "component_diagnostics": COMPONENT_DIAGNOSTICS, "variable_importance": VARIABLE_IMPORTANCE,
     "sample_diagnostics": SAMPLE_DIAGNOSTICS, "confusion": CONFUSION, "class_scores": CLASS_SCORES,
+    "domains": DOMAINS,
 }
 ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "runs": RunRow, "pipelines": PipelineRow, "chains": ChainRow, "predictions": PredictionRow, "scores": ScoreRow,
     "datasets": DatasetRow, "spectra": SpectrumRow, "events": EventRow,
     "component_diagnostics": ComponentDiagnosticRow, "variable_importance": VariableImportanceRow,
     "sample_diagnostics": SampleDiagnosticRow, "confusion": ConfusionRow, "class_scores": ClassScoreRow,
+    "domains": DomainRow,
 }
 TABLE_ROLES: dict[str, dict[str, ColumnRole]] = {name: column_roles(row) for name, row in ROW_STRUCTS.items()}
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -377,4 +399,5 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "sample_diagnostics": ("run_id", "chain_id", "partition", "sample_id", "target"),
     "confusion": ("run_id", "chain_id", "fold_id", "partition", "target", "label_true", "label_pred"),
     "class_scores": ("run_id", "chain_id", "fold_id", "partition", "target", "label"),
+    "domains": ("run_id", "chain_id"),
 }

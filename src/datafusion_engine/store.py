@@ -20,8 +20,8 @@ from datafusion_engine.layout import WorkspaceLayout
 from datafusion_engine.schemas import NATURAL_KEYS, TABLE_SCHEMAS, RunRow
 from datafusion_engine.upgrade import upgrade_table
 
-RESULT_TABLES = ("chains", "predictions", "scores", "events", "artifacts", "component_diagnostics", "variable_importance",
-                 "sample_diagnostics", "confusion", "class_scores")
+RESULT_TABLES = ("chains", "predictions", "scores", "events", "artifacts", "component_diagnostics",
+                 "variable_importance", "sample_diagnostics", "confusion", "class_scores", "domains")
 _ATTEMPTS = 6
 
 

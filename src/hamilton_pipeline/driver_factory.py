@@ -16,7 +16,7 @@ from hamilton_pipeline.executors import Offload, direct
 from hamilton_pipeline.node_factory import make_node
 from hamilton_pipeline.progress import CHAINS_TAG
 from nirs_core.data import SpectraDataset
-from nirs_modelling import compute, stacking, tables
+from nirs_modelling import compute, diagnostics, stacking, tables
 from nirs_modelling.results import FoldSweep, GroupCV
 from nirs_modelling.targets import target_values
 from relspec.hashing import short
@@ -30,7 +30,8 @@ OOF_PREDICTIONS = "oof_predictions"
 REFIT_PREDICTIONS = "refit_predictions"
 CHAIN_SCORES = "chain_scores"
 CHAIN_TABLE = "chain_table"
-FINAL_NODES: tuple[str, ...] = (CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES)
+CHAIN_DIAGNOSTICS = "chain_diagnostics"
+FINAL_NODES: tuple[str, ...] = (CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_DIAGNOSTICS)
 
 _module_ids = itertools.count()
 
@@ -178,6 +179,15 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
               pa.Table,
               lambda **kw: tables.scores_table(plan, gathered(kw), kw[REFIT_MODELS], kw[TARGETS]),
               "Scores per chain x fold x partition x metric, and the pooled CV score (fold_id 'cv').")
+    group_cvs = {g.group_id: n for g, n in zip([*plan.groups, *plan.stacks], cvs, strict=True)}
+    nodes.add(CHAIN_DIAGNOSTICS, {REFIT_MODELS: tuple, **dict.fromkeys(sources.values(), np.ndarray),
+                                  **dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, diagnostics.DiagnosticTables,
+              lambda **kw: offload(diagnostics.run_diagnostics, plan, kw[REFIT_MODELS],
+                                   {i: kw[n] for i, n in sources.items()}, {g: kw[n] for g, n in group_cvs.items()},
+                                   kw[TARGETS], ids, dataset.wavelengths),
+              f"T², Q, leverage, domain, VIP and component curves of the {plan.diagnostics} chains "
+              "(sample_diagnostics, variable_importance, component_diagnostics, domains, confusion).",
+              display="diagnostics")
     nodes.add(CHAIN_TABLE, {CHAIN_RANKING: tuple, REFIT_MODELS: tuple}, pa.Table,
               lambda **kw: tables.chains_table(plan, kw[CHAIN_RANKING], kw[REFIT_MODELS]),
               "One row per chain, with its rank and loss in the ranking, marking the refit ones.")
@@ -189,8 +199,9 @@ def build_driver(
     """The Hamilton Driver that runs ``plan`` on ``dataset`` (built here and nowhere else).
 
     Final nodes: ``chain_table``, ``oof_predictions``, ``refit_predictions``, ``chain_scores`` (Arrow tables),
-    and ``chain_ranking``, ``refit_models``. ``adapters`` are Hamilton lifecycle adapters (e.g. a NodeTimer, an
-    executor's adapter, a NodeCache); ``offload`` runs the heavy node bodies (default: here; see executors.py).
+    ``chain_diagnostics`` (the diagnostics tables), and ``chain_ranking``, ``refit_models``. ``adapters`` are
+    Hamilton lifecycle adapters (e.g. a NodeTimer, an executor's adapter, a NodeCache); ``offload`` runs the heavy
+    node bodies (default: here; see executors.py).
     Hoisted and fold-fit nodes carry their cache kind and key as tags (``cache.cache_tags``).
     """
     if dataset.content_hash != plan.dataset_hash:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -13,6 +14,7 @@ from threadpoolctl import threadpool_limits
 from datafusion_engine.cache_store import CacheStore
 from hamilton_pipeline.cache import NodeCache
 from hamilton_pipeline.driver_factory import (
+    CHAIN_DIAGNOSTICS,
     CHAIN_RANKING,
     CHAIN_SCORES,
     CHAIN_TABLE,
@@ -43,10 +45,11 @@ class EngineResult:
     fits: tuple[FinalFit, ...]
     seconds: float
     events: tuple[NodeEvent, ...]
+    diagnostics: Mapping[str, pa.Table] = field(default_factory=dict)  # the diagnostics tables by name
 
     def tables(self) -> dict[str, pa.Table]:
         return {"chains": self.chains, "predictions": self.predictions, "scores": self.scores,
-                "events": events_table(self.events)}
+                "events": events_table(self.events), **self.diagnostics}
 
 
 def events_table(events: tuple[NodeEvent, ...]) -> pa.Table:
@@ -95,12 +98,12 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
         dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload)
         try:
             out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING,
-                               REFIT_MODELS])
+                               REFIT_MODELS, CHAIN_DIAGNOSTICS])
         except Exception as exc:
             raise _failed_node(plan, timer, exc) from exc
     predictions = pa.concat_tables([out[OOF_PREDICTIONS], out[REFIT_PREDICTIONS]])
     return EngineResult(
         chains=out[CHAIN_TABLE], predictions=predictions, scores=out[CHAIN_SCORES],
         ranking=out[CHAIN_RANKING], fits=out[REFIT_MODELS], seconds=time.perf_counter() - start,
-        events=tuple(timer.events),
+        events=tuple(timer.events), diagnostics=dict(out[CHAIN_DIAGNOSTICS].tables),
     )

@@ -48,10 +48,16 @@ def fit_group(
     sweep = list(components) != [None]
     largest = max(c for c in components if c is not None) if sweep else None
     model = instantiate(with_components(group.model, largest)).fit(X_fit, y_fit)
-    select = np.asarray(components, dtype=np.int64) - 1 if sweep else None
-    n_targets = Y_fit.shape[1]
-    preds = [readonly(_inverse(y_transform, predictions_of(model, X, select, n_targets))) for X in blocks]
-    return FittedFold("", tuple(steps), model, y_transform), preds
+    fitted = FittedFold("", tuple(steps), model, y_transform)
+    return fitted, [readonly(p) for p in predict_transformed(fitted, components, blocks, Y_fit.shape[1])]
+
+
+def predict_transformed(fitted: FittedFold, components: Sequence[int | None], blocks: Sequence[np.ndarray],
+                        n_targets: int) -> list[np.ndarray]:
+    """Predictions (len(components), n_rows, n_targets) of a fitted fold's model for each block of rows that
+    already went through its fitted steps, back on the targets' scale."""
+    select = np.asarray(components, dtype=np.int64) - 1 if list(components) != [None] else None
+    return [_inverse(fitted.y_transform, predictions_of(fitted.model, X, select, n_targets)) for X in blocks]
 
 
 def _inverse(y_transform: BaseEstimator | None, pred: np.ndarray) -> np.ndarray:
@@ -218,12 +224,18 @@ def _refit_groups(plan: CompiledPlan, chosen: Sequence[RankedChain], sources: Ma
 
 def _refit_group(plan: CompiledPlan, group: SweepGroup, mine: Sequence[RankedChain], spectra: np.ndarray,
                  targets: np.ndarray, n_wavelengths: int) -> list[FinalFit]:
-    """One group's chosen chains refit; a rebuilt input matrix lives only for this call (one group at a time)."""
+    """One group's chosen chains refit; a rebuilt input matrix lives only for this call (one group at a time).
+
+    The fold_final model is fitted at the group's largest count, as the CV folds are: a sweep model's first k
+    components do not depend on how many follow, so each chain predicts its own count from it, and the
+    diagnostics read every count's calibration error from the same fit.
+    """
     train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
     test = np.asarray(plan.test_rows, dtype=np.int64)
     fitted, (train_pred, test_pred) = fit_group(
-        group, [r.n_components for r in mine], train, [train, test], spectra, targets)
+        group, group.component_values, train, [train, test], spectra, targets)
     objects = (replace(fitted, fold_id=plan.final_fold.fold_id), *_fold_fits(plan, group, spectra, targets))
     hoisted = hoisted_steps(plan, group, n_wavelengths)
+    rows = [group.component_values.index(r.n_components) for r in mine]
     return [FinalFit(r.chain_id, train_pred[i], test_pred[i], r.n_components, hoisted, objects)
-            for i, r in enumerate(mine)]
+            for i, r in zip(rows, mine, strict=True)]

@@ -30,7 +30,7 @@ def _constant(value: str, length: int) -> pa.Array:
     return _strings(np.zeros(length, dtype=np.int32), [value])
 
 
-class _Rows:
+class Rows:
     """Column chunks of one long table; blocks are appended as Arrow/numpy arrays, never row by row."""
 
     def __init__(self, name: str):
@@ -55,7 +55,7 @@ def _labels(plan: CompiledPlan, codes: np.ndarray) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(plan.classes), pa.string())).dictionary_decode()
 
 
-def _prediction_block(rows: _Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
+def _prediction_block(rows: Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
                       sample_ids: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray) -> None:
     """Add an (n_chains x n_samples x n_targets) block of predictions in long format, one chunk per target (with
     labels for classification)."""
@@ -71,7 +71,7 @@ def _prediction_block(rows: _Rows, plan: CompiledPlan, chain_ids: Sequence[str],
         )
 
 
-def _score_rows(rows: _Rows, chain_ids: Sequence[str], fold_id: str, partition: str, target: str,
+def _score_rows(rows: Rows, chain_ids: Sequence[str], fold_id: str, partition: str, target: str,
                 scores: dict[str, np.ndarray]) -> None:
     m, k = len(chain_ids), len(scores)
     rows.add(
@@ -82,19 +82,23 @@ def _score_rows(rows: _Rows, chain_ids: Sequence[str], fold_id: str, partition: 
     )
 
 
-def _score_block(rows: _Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
+def _score_block(rows: Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
                  y_true: np.ndarray, y_pred: np.ndarray) -> None:
-    """Add every metric of the plan's task per target for an (n_chains x n_samples x n_targets) block."""
+    """Add every metric of the plan's task per target for an (n_chains x n_samples x n_targets) block; the pooled
+    CV block of a regression also gets ``q2`` = 1 - PRESS / SS of its y values (its r2, named as tools name it)."""
     if y_true.shape[0] == 0:
         return
     for j, target in enumerate(plan.targets):
-        _score_rows(rows, chain_ids, fold_id, partition, target, task_scores(plan.task, y_true[:, j], y_pred[:, :, j]))
+        scores = task_scores(plan.task, y_true[:, j], y_pred[:, :, j])
+        if fold_id == POOLED_CV and plan.task == "regression":
+            scores["q2"] = scores["r2"]
+        _score_rows(rows, chain_ids, fold_id, partition, target, scores)
 
 
 def cv_predictions_table(plan: CompiledPlan, cvs: Sequence[GroupCV], sample_ids: np.ndarray,
                          targets: np.ndarray) -> pa.Table:
     """Out-of-fold (``val``) and per-fold ``test`` predictions of every chain."""
-    rows = _Rows("predictions")
+    rows = Rows("predictions")
     test = np.asarray(plan.test_rows, dtype=np.int64)
     for cv in cvs:
         ids, stack = plan.chain_rows(cv.group_id)
@@ -109,7 +113,7 @@ def cv_predictions_table(plan: CompiledPlan, cvs: Sequence[GroupCV], sample_ids:
 def refit_predictions_table(plan: CompiledPlan, fits: Sequence[FinalFit], sample_ids: np.ndarray,
                             targets: np.ndarray) -> pa.Table:
     """``fold_final`` predictions (train and test partitions) of the refit chains."""
-    rows = _Rows("predictions")
+    rows = Rows("predictions")
     train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
     test = np.asarray(plan.test_rows, dtype=np.int64)
     for fit in fits:
@@ -123,7 +127,7 @@ def scores_table(plan: CompiledPlan, cvs: Sequence[GroupCV], fits: Sequence[Fina
                  targets: np.ndarray) -> pa.Table:
     """Scores per chain x fold x partition x target x metric, plus the pooled out-of-fold score (fold_id ``cv``);
     with several targets also the pooled ``mean_nrmse`` over all of them (target ``*``)."""
-    rows = _Rows("scores")
+    rows = Rows("scores")
     test = np.asarray(plan.test_rows, dtype=np.int64)
     train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
     sd = target_sd(plan, targets)

@@ -299,4 +299,5 @@ def compile_plan(
         final_fold=FoldSpec(fold_id=FOLD_FINAL, train_rows=schema.train_rows, val_rows=()),
         test_rows=schema.test_rows, refit=msgspec.structs.replace(spec.refit, metric=metric, target=ranked_on),
         policy=policy, y_transform=y_ref, validation=validation, task=task, classes=classes,
+        diagnostics=spec.diagnostics,
     )

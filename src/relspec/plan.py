@@ -118,6 +118,7 @@ class CompiledPlan(msgspec.Struct, **_FROZEN):
     task: Task = "regression"  # classification when the target holds class labels
     # classification: the sorted distinct labels of the train and test rows; the engine's targets are their codes
     classes: tuple[str, ...] = ()
+    diagnostics: Literal["refit", "all"] = "refit"  # the chains the diagnostics tables cover (the spec's choice)
 
     @property
     def target_label(self) -> str:

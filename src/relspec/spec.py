@@ -199,6 +199,8 @@ class _SpecHeader(msgspec.Struct, **_STRICT):
     seed: Annotated[int, msgspec.Meta(ge=0)] = 0
     refit: RefitSpec = msgspec.field(default_factory=RefitSpec)
     max_chains: Annotated[int, msgspec.Meta(ge=1)] = 10_000
+    # which chains get the diagnostics tables (T², Q, VIP, component curves...): the refit ones, or every chain
+    diagnostics: Literal["refit", "all"] = "refit"
 
 
 class PipelineSpec(_SpecHeader, **_STRICT):

@@ -25,6 +25,8 @@ def higher_is_better_sql(metric: str) -> str:
 
 def loss_sql(metric: str, value: str) -> str:
     """The SQL of :func:`nirs_core.metrics.loss` over the expressions ``metric`` (its name) and ``value``: lower is
-    better (``-value`` when higher is better, ``abs(value)`` when closest to zero is, else ``value``)."""
+    better (``-value`` when higher is better, ``abs(value)`` when closest to zero is, ``abs(value - 1)`` when
+    closest to one is, else ``value``)."""
     return (f"CASE WHEN {higher_is_better_sql(metric)} THEN -({value}) "
-            f"WHEN {metric} IN {sql_list(metrics.CLOSEST_TO_ZERO_IS_BETTER)} THEN abs({value}) ELSE {value} END")
+            f"WHEN {metric} IN {sql_list(metrics.CLOSEST_TO_ZERO_IS_BETTER)} THEN abs({value}) "
+            f"WHEN {metric} IN {sql_list(metrics.CLOSEST_TO_ONE_IS_BETTER)} THEN abs({value} - 1) ELSE {value} END")

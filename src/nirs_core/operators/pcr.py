@@ -34,6 +34,8 @@ class PCR(ComponentSweepMixin, RegressorMixin, BaseEstimator):
         Principal axes (rows of V').
     singular_values_ : ndarray of shape (n_components,)
         Singular values of the centred training X for those axes.
+    y_loadings_ : ndarray of shape (n_targets, n_components)
+        Least-squares coefficient of each score (``gamma_j``), zero for an uninformative component.
     x_mean_ : ndarray of shape (n_features,)
         Column means of the training X.
     y_mean_ : ndarray of shape (n_targets,)
@@ -74,6 +76,7 @@ class PCR(ComponentSweepMixin, RegressorMixin, BaseEstimator):
         self.coef_all_ = np.cumsum(Vt[:K, :, None] * gamma[:, None, :], axis=0)
         self.components_ = Vt[:K]
         self.singular_values_ = s_k
+        self.y_loadings_ = gamma.T  # (n_targets, K): the centred y is predicted by the scores (X - x_mean_) @ V
         return self
 
     def __sklearn_tags__(self):

@@ -33,6 +33,16 @@ class PLSSweep(ComponentSweepMixin, RegressorMixin, BaseEstimator):
         Column means of the training X.
     y_mean_ : ndarray of shape (n_targets,)
         Means of the training targets.
+    x_scale_, y_scale_ : ndarray of shape (n_features,), (n_targets,)
+        The column scales of X and Y (ones unless ``scale``); the latent structure below lives in the space of
+        ``(X - x_mean_) / x_scale_`` and ``(Y - y_mean_) / y_scale_``.
+    x_rotations_ : ndarray of shape (n_features, n_components)
+        R: the scores of the centred, scaled X are ``T = Xs @ R`` (first k columns for the k-component model).
+    x_weights_, x_loadings_ : ndarray of shape (n_features, n_components)
+        W and P of the NIPALS/IKPLS decomposition; ``Xs - T[:, :k] @ P[:, :k].T`` is the X residual after k
+        components.
+    y_loadings_ : ndarray of shape (n_targets, n_components)
+        Q: the scaled Y is predicted by ``T @ Q.T``.
 
     Examples
     --------
@@ -70,6 +80,11 @@ class PLSSweep(ComponentSweepMixin, RegressorMixin, BaseEstimator):
         # B has shape (K, n_features, n_targets): coefficients of the k-component models in the scaled space,
         # mapped back so that they apply to centred raw X and give raw-unit predictions.
         self.coef_all_ = np.asarray(model.B, dtype=np.float64) / x_std[None, :, None] * y_std[None, None, :]
+        self.x_scale_, self.y_scale_ = x_std, y_std
+        self.x_rotations_ = np.asarray(model.R, dtype=np.float64)
+        self.x_weights_ = np.asarray(model.W, dtype=np.float64)
+        self.x_loadings_ = np.asarray(model.P, dtype=np.float64)
+        self.y_loadings_ = np.asarray(model.Q, dtype=np.float64)
         return self
 
     def _stds(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

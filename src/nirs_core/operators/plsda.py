@@ -52,6 +52,9 @@ class PLSDA(ClassifierMixin, BaseEstimator):
         Column means of the training X.
     y_mean_ : ndarray of shape (n_classes,)
         Class frequencies in the training rows (the mean of the indicators).
+    x_scale_, x_rotations_, x_weights_, x_loadings_, y_loadings_ : ndarray
+        The latent structure of the indicator regression, as :class:`PLSSweep` documents them (``y_loadings_``
+        has one row per class).
 
     Examples
     --------
@@ -83,7 +86,11 @@ class PLSDA(ClassifierMixin, BaseEstimator):
         indicators = np.zeros((X.shape[0], self.classes_.size))
         indicators[np.arange(X.shape[0]), codes] = 1.0
         # PLSSweep folds any scaling into coef_all_, which applies to centred raw X in indicator units.
-        self.coef_all_ = PLSSweep(self.n_components, scale=self.scale).fit(X, indicators).coef_all_
+        pls = PLSSweep(self.n_components, scale=self.scale).fit(X, indicators)
+        self.coef_all_ = pls.coef_all_
+        # the latent structure of the indicator regression (PLSSweep's attributes), for the model's diagnostics
+        self.x_scale_, self.x_rotations_, self.x_weights_ = pls.x_scale_, pls.x_rotations_, pls.x_weights_
+        self.x_loadings_, self.y_loadings_ = pls.x_loadings_, pls.y_loadings_
         self.x_mean_ = X.mean(axis=0)
         self.y_mean_ = indicators.mean(axis=0)
         return self
