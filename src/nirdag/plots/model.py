@@ -119,7 +119,7 @@ def influence(samples: pa.Table, *, title: str) -> Figure:
     train, test = _train_test(samples)
     if not np.isfinite(column(samples, "t2")).any():
         raise MissingPlotData("the model has no T²/Q diagnostics (no latent components)")
-    fig = style.new_figure(7.0, 5.2)
+    fig = style.new_figure(8.4, 5.2)
     ax = fig.add_subplot()
     notes, labelled, outliers = [], 0, 0
     for part, colour, marker, name in ((train, style.BLUE, "o", "calibration"),
@@ -142,7 +142,7 @@ def influence(samples: pa.Table, *, title: str) -> Figure:
     ax.set_xlabel("Hotelling T²")
     ax.set_ylabel("Q residual (squared reconstruction error)")
     ax.set_title(f"Influence: {title}")
-    ax.legend(loc="upper right", fontsize=7)
+    fig.legend(loc="outside right upper", fontsize=7)
     style.footnote(fig, *notes, f"{labelled} of {outliers} outliers named" if outliers > labelled else None,
                    None if test.num_rows else "no test rows in this run")
     return fig

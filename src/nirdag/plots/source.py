@@ -101,7 +101,7 @@ class RunData:
     def require_task(self, task: str, kind: str) -> None:
         if self.task != task:
             other = "pred_vs_measured, residuals" if self.task == "regression" else "confusion, class_scores"
-            raise MissingPlotData(f"{kind} draws a {task} run; run {self.run_id[:8]} is a {self.task} ({other} "
+            raise MissingPlotData(f"{kind} draws a {task} run; run {self.run_id} is a {self.task} ({other} "
                                   "draw it)")
 
     def diagnostics(self, table: str, chain: Chain) -> pa.Table:
@@ -131,7 +131,7 @@ class RunData:
         """Every chain's values of the run's rank metric (pooled CV, per fold, test, refit)."""
         table = plot_queries.rank_metric_scores(self.session, self.run_id)
         if table.num_rows == 0:
-            raise MissingPlotData(f"run {self.run_id[:8]} has no scores of its rank metric")
+            raise MissingPlotData(f"run {self.run_id} has no scores of its rank metric")
         return table
 
     @property
