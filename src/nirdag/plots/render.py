@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,10 +37,15 @@ def figure_bytes(fig: Figure, fmt: str, *, salt: str = "nirdag") -> bytes:
     return buffer.getvalue()
 
 
+_ID_USE = re.compile(r'(\sid="|href="#|url\(#)')
+
+
 def svg_text(fig: Figure, *, salt: str) -> str:
-    """The figure as an ``<svg>`` element to inline in HTML (the XML prolog and doctype left out)."""
+    """The figure as an ``<svg>`` element to inline in HTML (the XML prolog and doctype left out). Every element
+    id (and every reference to one) starts with ``salt``: matplotlib names groups ``axes_1``... in every figure,
+    and ids must be unique in a page holding several."""
     text = figure_bytes(fig, "svg", salt=salt).decode("utf-8")
-    return text[text.index("<svg"):]
+    return _ID_USE.sub(lambda m: f"{m.group(1)}{salt}-", text[text.index("<svg"):])
 
 
 def save(fig: Figure, path: str | Path) -> Path:
