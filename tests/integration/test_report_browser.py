@@ -51,7 +51,8 @@ def test_the_report_renders_in_chromium_with_every_figure_and_no_console_error(b
     assert len(sizes) == 8
     assert all(w > 100 and h > 100 for w, h in sizes), sizes
     drawn = browser.execute_script(
-        "return Array.from(document.querySelectorAll('figure > svg')).map(s => s.querySelectorAll('path, use, image, text').length);")
+        "return Array.from(document.querySelectorAll('figure > svg'))"
+        ".map(s => s.querySelectorAll('path, use, image, text').length);")
     assert all(n > 20 for n in drawn), drawn
     errors = [entry for entry in browser.get_log("browser") if entry["level"] in ("SEVERE", "ERROR")]
     assert errors == []

@@ -121,7 +121,7 @@ def fold_heatmap(scores: pa.Table, *, metric: str, limit: int = MAX_HEATMAP_CHAI
               + f" ({cid[:8]})" for cid, c in shown]
     ax.set_yticks(range(len(shown)), labels, fontsize=7)
     ax.grid(False)
-    if grid.size <= 400:
+    if grid.size <= 120:  # values written in the cells while they stay legible (and cheap to lay out)
         mid = np.nanmean(grid)
         for (i, j), v in np.ndenumerate(grid):
             if np.isfinite(v):

@@ -83,7 +83,7 @@ def scores(samples: pa.Table, *, title: str, target: str) -> Figure:
         shown = style.thin(s1.size)
         mappable = ax.scatter(s1[shown], s2[shown], c=y[shown], cmap=style.SEQUENTIAL, vmin=vmin, vmax=vmax, s=14,
                               marker=marker, edgecolors=style.BLACK if name == "test" else "none", linewidths=0.4,
-                              label=name)
+                              label=name, rasterized=style.dense(shown.size))
         notes.append(style.thinned_note(shown.size, s1.size, f"{name} points"))
     radius = np.sqrt(t2_limit_two_components(n))
     sd1, sd2 = np.nanstd(t1, ddof=1), np.nanstd(t2, ddof=1)
@@ -128,10 +128,10 @@ def influence(samples: pa.Table, *, title: str) -> Figure:
             continue
         t2, q = column(part, "t2"), column(part, "q")
         domain = part.column("domain").to_numpy(zero_copy_only=False)
-        flagged = domain != "regular"
-        shown = style.thin(t2.size, keep=flagged)
-        ax.scatter(t2[shown], q[shown], s=12, color=colour, marker=marker, alpha=0.6, edgecolors="none", label=name)
-        notes.append(style.thinned_note(shown.size, t2.size, f"{name} points (extreme/outlier kept)"))
+        shown = style.thin(t2.size, keep=domain == "outlier")
+        ax.scatter(t2[shown], q[shown], s=12, color=colour, marker=marker, alpha=0.6, edgecolors="none", label=name,
+                   rasterized=style.dense(shown.size))
+        notes.append(style.thinned_note(shown.size, t2.size, f"{name} points (every outlier kept)"))
         _limit_lines(ax, part, colour, name)
         ids = part.column("sample_id").to_numpy(zero_copy_only=False)
         for i in np.flatnonzero(domain == "outlier"):

@@ -75,7 +75,8 @@ def _stats_text(name: str, metrics: dict[str, float] | None) -> str | None:
 
 def _scatter(ax: Axes, x: np.ndarray, y: np.ndarray, colour: str, label: str, marker: str = "o") -> str | None:
     shown = style.thin(x.size)
-    ax.scatter(x[shown], y[shown], s=10, color=colour, alpha=0.6, edgecolors="none", marker=marker, label=label)
+    ax.scatter(x[shown], y[shown], s=10, color=colour, alpha=0.6, edgecolors="none", marker=marker, label=label,
+               rasterized=style.dense(shown.size))
     return style.thinned_note(shown.size, x.size, f"{label} points")
 
 

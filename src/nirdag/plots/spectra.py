@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from nirdag.plots import style
@@ -79,7 +80,9 @@ def spectra(branches: list[BranchSpectra]) -> Figure:
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     for ax, branch in zip(axes, branches, strict=False):
         # many overlapping lines: drawn as one raster image inside the SVG, which stays small and sharp enough
-        ax.plot(branch.axis, branch.spectra.T, color=style.BLUE, linewidth=0.5, alpha=0.35, rasterized=True)
+        lines = np.stack([np.broadcast_to(branch.axis, branch.spectra.shape), branch.spectra], axis=-1)
+        ax.add_collection(LineCollection(lines, colors=style.BLUE, linewidths=0.5, alpha=0.35, rasterized=True))
+        ax.autoscale_view()
         ax.set_title(f"{branch.name}", fontsize=8)
         ax.set_xlabel(style.axis_label(branch.unit))
         ax.text(0.99, 0.97, f"{branch.spectra.shape[0]} of {branch.total} calibration spectra drawn",

@@ -23,6 +23,7 @@ SEQUENTIAL = "cividis"  # perceptually uniform and colour-blind safe, for y colo
 
 MAX_POINTS = 2_000  # scatter points per panel above which a figure draws an even subset (and says so)
 MAX_SPECTRA = 200  # spectra drawn per panel at most (stated on the figure)
+RASTER_ABOVE = 1_000  # scatter layers of more points are drawn as a raster image inside the SVG (small files)
 
 _RC = {
     "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8,
@@ -80,6 +81,11 @@ def thin(n: int, limit: int = MAX_POINTS, keep: np.ndarray | None = None) -> np.
     if keep is not None and keep.size:
         chosen = np.union1d(chosen, np.flatnonzero(keep))
     return chosen
+
+
+def dense(n: int) -> bool:
+    """Whether a layer of ``n`` points is drawn as a raster inside vector output (keeps reports small)."""
+    return n > RASTER_ABOVE
 
 
 def thinned_note(shown: int, total: int, what: str = "points") -> str | None:
