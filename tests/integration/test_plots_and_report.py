@@ -144,3 +144,17 @@ def test_unknown_runs_and_empty_workspaces_are_one_line_errors(tecator_run, tmp_
         build_report(tecator_run.workspace, "nope")
     with pytest.raises(nirdag.plots.PlotError, match="chain 'abc': give 'best'"):
         build_report(tecator_run.workspace, tecator_run.run_id, chain="abc")
+
+
+def test_a_multi_target_run_draws_the_rmse_of_the_target_asked_for(tmp_path, tecator):
+    spec = {**SMALL, "target": ["fat", "moisture"]}
+    run = nirdag.run(spec, tecator, workspace=tmp_path / "ws", seed=0)
+    html = build_report(run.workspace, run.run_id)
+    assert len(_svgs(html)) == 8  # mean_nrmse has no per-fold value: the run-wide figures draw each target's rmse
+    fig = run.plot.components(target="moisture")
+    assert fig.axes[0].get_ylabel() == "RMSECV / RMSEP (moisture)"
+    heat = run.plot.fold_heatmap(target="moisture").axes[0].images[0].get_array()
+    moisture = run.sql(f"SELECT value FROM scores WHERE run_id = '{run.run_id}' AND chain_id = "
+                       f"'{run.best['chain_id']}' AND target = 'moisture' AND metric = 'rmse' AND fold_id = 'fold_0' "
+                       "AND partition = 'val'").column("value").to_pylist()
+    assert heat[0, 0] == pytest.approx(moisture[0])

@@ -28,12 +28,14 @@ def draw(data: RunData, kind: PlotKind | str, *, chain: str = "best", target: st
 
 def _components(data: RunData, chain: str, target: str | None) -> Figure:
     best = data.chain(chain, target)
-    return _module("curves").components(data.rank_scores(), metric=data.rank_metric, chosen=best.chain_id,
+    scores, metric = data.curve_scores(best.target)
+    return _module("curves").components(scores, metric=metric, chosen=best.chain_id,
                                         target=best.target if data.task == "regression" else "")
 
 
 def _fold_heatmap(data: RunData, chain: str, target: str | None) -> Figure:
-    return _module("curves").fold_heatmap(data.rank_scores(), metric=data.rank_metric)
+    scores, metric = data.curve_scores(target)
+    return _module("curves").fold_heatmap(scores, metric=metric)
 
 
 def _regression_chain(data: RunData, kind: str, chain: str, target: str | None) -> Chain:

@@ -127,16 +127,17 @@ class RunData:
                 out.setdefault((r["fold_id"], r["partition"]), {})[r["metric"]] = r["value"]
         return out
 
-    def rank_scores(self) -> pa.Table:
-        """Every chain's values of the run's rank metric (pooled CV, per fold, test, refit)."""
-        table = plot_queries.rank_metric_scores(self.session, self.run_id)
+    def curve_scores(self, target: str | None = None) -> tuple[pa.Table, str]:
+        """Every chain's values of the metric the run-wide figures draw, and its name: the run's rank metric on
+        its rank target; with several targets, the rmse of ``target`` (default the first), since ``mean_nrmse``
+        has no per-fold value."""
+        if len(self.plan.targets) > 1:
+            metric, table = "rmse", plot_queries.metric_scores(self.session, self.run_id, "rmse", self.target(target))
+        else:
+            metric, table = self.plan.rank_metric, plot_queries.rank_metric_scores(self.session, self.run_id)
         if table.num_rows == 0:
-            raise MissingPlotData(f"run {self.run_id} has no scores of its rank metric")
-        return table
-
-    @property
-    def rank_metric(self) -> str:
-        return self.plan.rank_metric
+            raise MissingPlotData(f"run {self.run_id} has no {metric} scores")
+        return table, metric
 
     def train_spectra(self, limit: int) -> tuple[np.ndarray, np.ndarray, int]:
         """At most ``limit`` calibration spectra (an even subset), their row indices, and how many there are."""
