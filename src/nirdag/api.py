@@ -27,10 +27,11 @@ from nirs_core.data.errors import DataError
 from nirs_core.data.from_parts import NonFinite
 from nirs_core.data.loading import FileFormat, detect_format
 from nirs_core.data.table_loader import ColumnRoles, parts_from_table
-from relspec import CompiledPlan, RuntimePolicy, SpecError, compile_plan
+from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compile_plan
 from relspec.policy import ExecutorKind
 from relspec.provenance import DecisionProvenanceGraph, decode_provenance
 from relspec.source import SpecSource, read_spec
+from relspec.tasks import declared_labels, spec_targets
 from relspec.validation import PolicyValidation, decode_validation
 from semantics import open_session, queries
 from semantics.records import record_scan_metrics
@@ -48,7 +49,7 @@ def load_dataset(
     id_column: str | None = None, partition_column: str | None = None, metadata_columns: Sequence[str] = (),
     wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
     header: bool | None = None, name: str | None = None, on_nonfinite: NonFinite = "error",
-    decimal: str | None = None,
+    decimal: str | None = None, label_targets: Sequence[str] = (),
 ) -> SpectraDataset:
     """Load spectra from a file or folder; the format is detected from the path unless named.
 
@@ -64,9 +65,12 @@ def load_dataset(
         ``nirs4all`` (a folder of X/Y/M cal-val or train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a
         folder of them), ``delta`` (a Delta table, read like Parquet). Default: detected from the path.
     targets : sequence of str
-        Target columns of a wide table (numbers, or class labels when a column holds no number).
+        Target columns of a wide table (numbers, or class labels when a column holds no number). A column a spec
+        names as its target is read as that target by ``nirdag.run`` even when not listed here.
     id_column, partition_column : str, optional
-        The sample id column and the ``train``/``test`` column of a wide table.
+        The sample id column and the partition column (train/test, cal/val...) of a wide table; default: a column
+        named ``sample_id``/``id``/``sample`` with unique values, and one named ``partition``/``set``/``split``
+        holding partition labels (``dataset.load_notes`` says what was found).
     metadata_columns : sequence of str
         Metadata columns whose headers are not numbers.
     wavelengths : sequence of float, optional
@@ -82,6 +86,8 @@ def load_dataset(
         The dataset's name (default: the file name without its suffixes).
     on_nonfinite : {"error", "drop"}
         Spectra with NaN/inf are an error unless ``"drop"``, which drops those rows and warns with their ids.
+    label_targets : sequence of str
+        Targets to read as class labels although they hold numbers (integer-coded classes, e.g. grades 1/2/3).
 
     Returns
     -------
@@ -101,7 +107,8 @@ def load_dataset(
         parts = load_parts(path, format=fmt, targets=targets, id_column=id_column, partition_column=partition_column,
                            metadata_columns=metadata_columns, wavelengths=wavelengths,
                            wavelength_unit=wavelength_unit, delimiter=delimiter, header=header, decimal=decimal)
-    return dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
+    dataset = dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
+    return dataset.with_label_targets(label_targets) if label_targets else dataset
 
 
 def _check_targets(plan: CompiledPlan, dataset: SpectraDataset) -> None:
@@ -123,6 +130,15 @@ def _check_targets(plan: CompiledPlan, dataset: SpectraDataset) -> None:
                             "cannot be modelled (remove it from `target`)")
 
 
+def as_declared(spec: PipelineSpec, dataset: SpectraDataset) -> SpectraDataset:
+    """The dataset as the spec reads it: a spec target that was loaded as a metadata column (a wide table's column
+    not named in ``targets=``) becomes that target, and the targets the spec declares labels (``target: {name:
+    grade, kind: label}``) are read as labels (integer codes become label strings). Unchanged otherwise."""
+    dataset = dataset.with_targets_from_metadata(spec_targets(spec))
+    labels = [t for t in declared_labels(spec) if t in dataset.target_names]
+    return dataset.with_label_targets(labels) if labels else dataset
+
+
 def compile(
     spec: SpecSource, dataset: SpectraDataset | None = None, *, seed: int | None = None,
     executor: ExecutorKind = "sync", workers: int | None = None, cache: bool = True,
@@ -133,7 +149,7 @@ def compile(
     cache) are the runtime request the plan's ExecutionPolicy is decided from.
     """
     decoded = read_spec(spec, seed=seed).spec  # the seed also drives generator expansion
-    data = dataset if dataset is not None else tecator()
+    data = as_declared(decoded, dataset if dataset is not None else tecator())
     runtime = _runtime(executor, workers, cache)
     plan = compile_plan(decoded, data.schema(), runtime, dataset=data)
     _check_targets(plan, data)
@@ -274,8 +290,8 @@ def run(
     >>> r.best["rmsecv"]                                                     # doctest: +SKIP
     2.0921...
     """
-    data = dataset if dataset is not None else tecator()
     loaded = read_spec(spec, seed=seed)
+    data = as_declared(loaded.spec, dataset if dataset is not None else tecator())
     plan = compile(loaded, data, executor=executor, workers=workers, cache=cache)
     console = progress if isinstance(progress, Console) else (Console() if progress else None)
     handle = Workspace.of(workspace)

@@ -57,7 +57,11 @@ class Latent:
         return int(self.rotations.shape[1])
 
     def standardise(self, X: np.ndarray) -> np.ndarray:
-        return (np.asarray(X, dtype=np.float64) - self.x_mean) / self.x_scale
+        centred = np.asarray(X, dtype=np.float64) - self.x_mean
+        if np.all(self.x_scale == 1.0):  # unscaled models (the default): no division pass
+            return centred
+        centred /= self.x_scale
+        return centred
 
     def scores(self, X: np.ndarray) -> np.ndarray:
         """Scores (n, k) of spectra on the model's input axis."""
@@ -69,6 +73,28 @@ class Latent:
         T = Xs @ self.rotations if T is None else T
         E = Xs - T @ self.loadings.T
         return np.einsum("ij,ij->i", E, E)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Spectra as a latent model sees them, computed once: standardised ``Xs``, scores ``T = Xs R``, residual
+    ``E = Xs - T P'`` and ``q`` (row sums of E²)."""
+
+    Xs: np.ndarray
+    T: np.ndarray
+    E: np.ndarray
+    q: np.ndarray
+
+
+def project(latent: Latent, X: np.ndarray | Projection, *, standardised: bool = False) -> Projection:
+    """The :class:`Projection` of spectra on the model's input axis (a Projection is returned as it is);
+    ``standardised``: ``X`` is already ``latent.standardise(...)`` of them (shared by the counts of one model)."""
+    if isinstance(X, Projection):
+        return X
+    Xs = X if standardised else latent.standardise(X)
+    T = Xs @ latent.rotations
+    E = Xs - T @ latent.loadings.T
+    return Projection(Xs, T, E, np.einsum("ij,ij->i", E, E))
 
 
 def latent_of(model: Any, n_components: int | None) -> Latent | None:
@@ -138,22 +164,27 @@ def q_limit(theta: tuple[float, float, float], confidence: float) -> float:
     return float(t1 * max(base, 0.0) ** (1.0 / h0))
 
 
-def residual_theta(latent: Latent, X_cal: np.ndarray) -> tuple[float, float, float]:
-    """θ1, θ2, θ3: sums of the first three powers of the eigenvalues of the calibration residual covariance."""
-    Xs = latent.standardise(X_cal)
-    E = Xs - (Xs @ latent.rotations) @ latent.loadings.T
-    lam = np.linalg.svd(E, compute_uv=False) ** 2 / (X_cal.shape[0] - 1)
-    # below the arithmetic's noise a residual eigenvalue is zero (the components reconstruct that direction)
-    scale = max(float(np.einsum("ij,ij->", Xs, Xs)) / (X_cal.shape[0] - 1), np.finfo(np.float64).tiny)
-    lam = np.where(lam > scale * 1e-24, lam, 0.0)
-    return float(lam.sum()), float((lam**2).sum()), float((lam**3).sum())
+def residual_theta(latent: Latent, X_cal: np.ndarray | Projection) -> tuple[float, float, float]:
+    """θ1, θ2, θ3: sums of the first three powers of the eigenvalues of the calibration residual covariance
+    ``C = E'E / (n-1)``, as traces (``tr C``, ``‖C‖_F²``, ``tr C³``) of the smaller Gram matrix of E (no
+    eigendecomposition)."""
+    proj = project(latent, X_cal)
+    E, n = proj.E, proj.E.shape[0]
+    G = (E.T @ E if E.shape[1] <= E.shape[0] else E @ E.T) / (n - 1)
+    t1 = float(np.trace(G))
+    # below the arithmetic's noise the residual is nil (the components reconstruct the calibration exactly)
+    total = float(np.einsum("ij,ij->", proj.Xs, proj.Xs)) / (n - 1)
+    if t1 <= total * 1e-24:
+        return 0.0, 0.0, 0.0
+    return t1, float(np.einsum("ij,ij->", G, G)), float(np.einsum("ij,ji->", G, G @ G))
 
 
-def fit_domain(latent: Latent, X_cal: np.ndarray) -> Domain:
-    """The calibration facts and limits of a model from its calibration spectra (on the model's input axis)."""
-    n, k = X_cal.shape[0], latent.k
-    T = latent.scores(X_cal)
-    theta = residual_theta(latent, X_cal)
+def fit_domain(latent: Latent, X_cal: np.ndarray | Projection) -> Domain:
+    """The calibration facts and limits of a model from its calibration spectra (on the model's input axis, or
+    their :func:`project`)."""
+    proj = project(latent, X_cal)
+    n, k, T = proj.T.shape[0], latent.k, proj.T
+    theta = residual_theta(latent, proj)
     return Domain(
         n=n, k=k, score_variances=tuple(float(v) for v in T.var(axis=0, ddof=1)),
         score_sums_of_squares=tuple(float(v) for v in np.einsum("ij,ij->j", T, T)), theta=theta,
@@ -179,13 +210,14 @@ def _ratio(value: np.ndarray, limit: float) -> np.ndarray:
     return value / limit
 
 
-def sample_statistics(latent: Latent, domain: Domain, X: np.ndarray, *, calibration: bool) -> dict[str, np.ndarray]:
+def sample_statistics(latent: Latent, domain: Domain, X: np.ndarray | Projection, *, calibration: bool
+                      ) -> dict[str, np.ndarray]:
     """Scores, ``t2``, ``q``, ``leverage``, ``t2_ratio``, ``q_ratio`` (value / 95 % limit) and ``domain`` of each
-    row of ``X`` (on the model's input axis); ``calibration`` rows are judged by the Beta T² limit, others by the
-    prediction (F) limit."""
-    T = latent.scores(X)
+    row of ``X`` (on the model's input axis, or its :func:`project`); ``calibration`` rows are judged by the Beta T²
+    limit, others by the prediction (F) limit."""
+    proj = project(latent, X)
+    T, q = proj.T, proj.q
     t2 = np.einsum("ij,ij->i", T, T / np.asarray(domain.score_variances)[None, :])
-    q = latent.q_residuals(X, T)
     leverage = 1.0 / domain.n + np.einsum("ij,ij->i", T, T / np.asarray(domain.score_sums_of_squares)[None, :])
     t2_limits = domain.t2_limits(calibration)
     q_limits = (domain.q_limit_95, domain.q_limit_99)
@@ -218,32 +250,40 @@ def vip(latent: Latent, T_cal: np.ndarray) -> np.ndarray:
         return np.sqrt(p * ((w**2) @ ss.T) / ss.sum(axis=1)[None, :])
 
 
-def selectivity_ratio(latent: Latent, X_cal: np.ndarray) -> np.ndarray:
+def selectivity_ratio(latent: Latent, X_cal: np.ndarray | Projection) -> np.ndarray:
     """Selectivity ratio (p, t): per target, the variance of each variable explained by the target-projected
-    component over its residual variance (calibration spectra, standardised as the model sees them)."""
-    Xs = latent.standardise(X_cal)
+    component over its residual variance (calibration spectra, standardised as the model sees them).
+
+    With ``t = Xs b / ‖b‖`` and ``p_TP = Xs' t / t't`` the explained sum of squares of variable j is
+    ``t't · p_j²`` and its residual ``‖x_j‖² - t't · p_j²`` (the residual is orthogonal to t)."""
+    Xs = project(latent, X_cal).Xs
+    column_ss = np.einsum("ij,ij->j", Xs, Xs)
     b = latent.rotations @ latent.y_loadings.T  # (p, t) regression vectors in the standardised space
-    out = np.empty(b.shape)
+    out = np.full(b.shape, np.nan)
     for j in range(b.shape[1]):
         norm = np.linalg.norm(b[:, j])
         if norm == 0:
-            out[:, j] = np.nan
             continue
         t = Xs @ (b[:, j] / norm)
-        loading = Xs.T @ t / (t @ t)
-        explained = np.outer(t, loading)
+        tt = float(t @ t)
+        if tt == 0:
+            continue
+        explained = (Xs.T @ t) ** 2 / tt
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, j] = np.einsum("ij,ij->j", explained, explained) / np.sum((Xs - explained) ** 2, axis=0)
+            out[:, j] = explained / np.maximum(column_ss - explained, 0.0)
     return out
 
 
-def x_explained_cumulative(latent: Latent, X_cal: np.ndarray) -> np.ndarray:
-    """Share (k,) of the standardised calibration X variance reconstructed by the first 1..k components."""
-    Xs = latent.standardise(X_cal)
-    T = Xs @ latent.rotations
+def x_explained_cumulative(latent: Latent, X_cal: np.ndarray | Projection) -> np.ndarray:
+    """Share (k,) of the standardised calibration X variance reconstructed by the first 1..k components.
+
+    The scores of PLS and PCR are orthogonal and each residual is orthogonal to its score, so component a removes
+    ``‖t_a‖² ‖p_a‖²`` of the sum of squares (Pythagoras); no reconstruction is formed."""
+    if isinstance(X_cal, Projection):
+        Xs, T = X_cal.Xs, X_cal.T
+    else:
+        Xs = latent.standardise(X_cal)
+        T = Xs @ latent.rotations
     total = float(np.einsum("ij,ij->", Xs, Xs))
-    out = np.empty(latent.k)
-    for a in range(latent.k):
-        E = Xs - T[:, : a + 1] @ latent.loadings[:, : a + 1].T
-        out[a] = 1.0 - float(np.einsum("ij,ij->", E, E)) / total if total > 0 else np.nan
-    return out
+    removed = np.einsum("ij,ij->j", T, T) * np.einsum("ij,ij->j", latent.loadings, latent.loadings)
+    return np.cumsum(removed) / total if total > 0 else np.full(latent.k, np.nan)

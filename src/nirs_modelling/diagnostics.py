@@ -19,8 +19,10 @@ import pyarrow as pa
 
 from nirs_core.diagnostics import (
     Latent,
+    Projection,
     fit_domain,
     latent_of,
+    project,
     sample_statistics,
     selectivity_ratio,
     studentized_residuals,
@@ -102,17 +104,39 @@ class _Builder:
         self.rows = {name: Rows(name) for name in TABLES}
         self.train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
         self.test = np.asarray(plan.test_rows, dtype=np.int64)
+        self._inputs: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per fitted model: see inputs()
+
+    def next_group(self) -> None:
+        """Forget the previous group's matrices (one group's inputs are held at a time)."""
+        self._inputs.clear()
 
     def tables(self) -> DiagnosticTables:
         return DiagnosticTables({name: rows.table() for name, rows in self.rows.items()})
 
     # --- per chain -------------------------------------------------------------------------------------------
+    def inputs(self, steps: Sequence[Any], model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The train and test rows of the group input after ``steps`` — standardised as ``model`` standardises
+        them when it has a latent structure — computed once per fitted model (its counts share them)."""
+        key = id(model)
+        if key not in self._inputs:
+            X_cal, X_test = _transform(steps, X[self.train]), _transform(steps, X[self.test])
+            latent = latent_of(model, None)
+            if latent is not None:
+                X_cal, X_test = latent.standardise(X_cal), latent.standardise(X_test)
+            self._inputs[key] = (X_cal, X_test)
+        return self._inputs[key]
+
     def chain(self, cm: _ChainModel, X: np.ndarray) -> None:
         """Sample, variable and domain rows of one chain, from its group input matrix ``X`` (all rows)."""
-        X_cal, X_test = _transform(cm.steps, X[self.train]), _transform(cm.steps, X[self.test])
+        X_cal, X_test = self.inputs(cm.steps, cm.model, X)
         latent = latent_of(cm.model, cm.n_components)
         if latent is not None and latent.k >= X_cal.shape[0] - 1:
             latent = None  # no residual degrees of freedom: no limits to judge by
+        if latent is not None:  # the calibration and test rows as the model sees them, once for every statistic
+            X_cal = project(latent, X_cal, standardised=True)
+            X_test = project(latent, X_test, standardised=True)
+        elif latent_of(cm.model, None) is not None:  # inputs() standardised them; the model's own rows are raw
+            X_cal, X_test = _transform(cm.steps, X[self.train]), _transform(cm.steps, X[self.test])
         domain = fit_domain(latent, X_cal) if latent is not None else None
         if domain is not None and cm.refit:
             self.rows["domains"].add(chain_id=[cm.chain_id], **{
@@ -155,12 +179,12 @@ class _Builder:
             )
         return sse
 
-    def _variables(self, cm: _ChainModel, latent: Latent | None, X_cal: np.ndarray) -> None:
-        p = X_cal.shape[1]
+    def _variables(self, cm: _ChainModel, latent: Latent | None, X_cal: np.ndarray | Projection) -> None:
+        p = X_cal.Xs.shape[1] if isinstance(X_cal, Projection) else X_cal.shape[1]
         axis = input_axis((*cm.hoisted, *cm.steps), self.wavelengths, p)
         regression = self.plan.task == "regression"
         if latent is not None:
-            T = latent.scores(X_cal)
+            T = project(latent, X_cal).T
             importance = vip(latent, T) if latent.kind == "pls" else None
             if importance is not None and not regression:  # PLS-DA: one VIP over all class indicators
                 importance = vip(_pooled(latent), T)
@@ -202,8 +226,9 @@ class _Builder:
         latent = latent_of(fitted.model, max(comps))
         x_cum = None
         if latent is not None:
-            x_all = x_explained_cumulative(latent, _transform(fitted.steps, X[self.train]))
-            x_cum = x_all[np.asarray(comps) - 1]
+            Xs = self.inputs(fitted.steps, fitted.model, X)[0]
+            proj = Projection(Xs, Xs @ latent.rotations, np.empty((0, 0)), np.empty(0))  # no residual needed
+            x_cum = x_explained_cumulative(latent, proj)[np.asarray(comps) - 1]
         y_train, y_test = self.targets[self.train], self.targets[self.test]
         m = len(comps)
         for j, target in enumerate(self.plan.targets):
@@ -298,6 +323,7 @@ def run_diagnostics(plan: CompiledPlan, fits: Sequence[FinalFit], sources: Mappi
         if not chains:
             continue
         X = group_input(plan, group, sources)
+        b.next_group()
         refit_fold = next((refit[c.chain_id].fits[0] for c in chains if c.chain_id in refit), None)
         fitted, train_pred, test_pred = b.components([c.chain_id for c in chains], group, X,
                                                      cvs.get(group.group_id), refit_fold)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import msgspec
 import numpy as np
@@ -46,7 +46,7 @@ from relspec.spec import (
 from relspec.stacking import stack_layout
 from relspec.tasks import check_task, class_labels, rank_metric, rank_target, resolve_targets
 from relspec.validation import SCHEMA_VERSION as VALIDATION_SCHEMA_VERSION
-from relspec.validation import PolicyValidation
+from relspec.validation import Finding, PolicyValidation
 
 _PROBE_ROWS = 256
 
@@ -243,6 +243,35 @@ def _lay_out_chains(
     return chains, builder, notes
 
 
+def _measured_rows(schema: DatasetSchema, dataset: SpectraDataset | None, targets: tuple[str, ...]
+                   ) -> tuple[DatasetSchema, tuple[Finding, ...]]:
+    """The schema with the train and test rows restricted to those whose every target is measured (an empty cell is
+    "not measured": NaN, or an empty label), and the warning saying which were left out. Without the dataset the
+    schema is kept as it is."""
+    if dataset is None:
+        return schema, ()
+    known = np.ones(dataset.n_samples, dtype=bool)
+    without: dict[str, np.ndarray] = {}
+    for target in targets:
+        y = dataset.target(target)
+        measured = (y != "") if dataset.is_label_target(target) else np.isfinite(y)
+        without[target] = ~measured
+        known &= measured
+    train, test = (np.asarray(rows, dtype=np.int64) for rows in (schema.train_rows, schema.test_rows))
+    dropped = np.concatenate([train[~known[train]], test[~known[test]]])
+    if not dropped.size:
+        return schema, ()
+    which = ", ".join(f"{t!r} ({int(m[train].sum())} train, {int(m[test].sum())} test)"
+                      for t, m in without.items() if m[train].any() or m[test].any())
+    finding = Finding(code="missing_target", severity="warning", path="$.target",
+                      message=f"{int((~known[train]).sum())} train and {int((~known[test]).sum())} test rows have no "
+                              f"value of {which} and are left out (not fitted, not scored), e.g. sample ids "
+                              f"{dataset.sample_ids[dropped[:5]].tolist()}")
+    kept = replace(schema, train_rows=tuple(r for r in schema.train_rows if known[r]),
+                   test_rows=tuple(r for r in schema.test_rows if known[r]))
+    return kept, (finding,)
+
+
 def compile_plan(
     spec: PipelineSpec, schema: DatasetSchema, runtime: RuntimePolicy | None = None, *,
     dataset: SpectraDataset | None = None,
@@ -259,6 +288,7 @@ def compile_plan(
         The spec does not fit the data: unknown target, too few train rows, too many components.
     """
     targets, task = resolve_targets(spec, schema)
+    schema, missing = _measured_rows(schema, dataset, targets)
     layout = lay_out(spec)
     check_task(spec, layout, task, schema)
     metric, ranked_on = rank_metric(spec, task, targets), rank_target(spec, targets, task)
@@ -289,6 +319,7 @@ def compile_plan(
                          if isinstance(layout.split, StratifiedSplit) else None),
         *data_findings(schema.test_rows, folds, y_ref, None if layout.y_index is None else
                        f"$.pipeline[{layout.y_index}].y_processing"),
+        *missing,
     )
     validation = PolicyValidation(schema_version=VALIDATION_SCHEMA_VERSION, pipeline_hash=pipeline_hash,
                                   dataset_hash=schema.dataset_hash, policy=policy, findings=findings)

@@ -18,18 +18,20 @@ ExecutorKind = Literal["sync", "threads", "processes", "dask", "ray"]
 CachedNodeKind = Literal["hoisted", "fold_fit"]  # the node kinds a cache may serve (never the result tables)
 MetricFunction = Literal["rmse", "mae", "bias", "sep", "r2", "rpd", "rpiq"]
 TableName = Literal["runs", "pipelines", "chains", "predictions", "scores", "artifacts", "events", "datasets",
-                    "spectra"]
+                    "spectra", "sample_diagnostics"]
 ViewName = Literal["v_ranked_chains", "v_ranked_classifiers", "v_chain_scores", "v_top_chains", "v_fold_scores",
-                   "v_refit", "v_preprocessing_effect", "v_aggregated_predictions", "v_aggregated_scores", "v_runs"]
+                   "v_refit", "v_preprocessing_effect", "v_aggregated_predictions", "v_aggregated_scores", "v_runs",
+                   "v_sample_domain"]
 JoinStrategy = Literal["hash", "sort_merge"]
 
 ALL_VIEWS: tuple[ViewName, ...] = ("v_ranked_chains", "v_ranked_classifiers", "v_chain_scores", "v_top_chains",
                                    "v_fold_scores", "v_refit", "v_preprocessing_effect", "v_aggregated_predictions",
-                                   "v_aggregated_scores", "v_runs")
+                                   "v_aggregated_scores", "v_runs", "v_sample_domain")
 ALL_METRICS: tuple[MetricFunction, ...] = ("rmse", "mae", "bias", "sep", "r2", "rpd", "rpiq")
 # Tables every view reads: the run's status gates what readers see, results come from chains/scores/predictions,
-# sample metadata (repetition/group columns) from spectra.
-VIEW_TABLES: tuple[TableName, ...] = ("runs", "chains", "scores", "predictions", "datasets", "spectra")
+# sample metadata (repetition/group columns) from spectra, the applicability domain from sample_diagnostics.
+VIEW_TABLES: tuple[TableName, ...] = ("runs", "chains", "scores", "predictions", "datasets", "spectra",
+                                      "sample_diagnostics")
 
 
 class RuntimePolicy(msgspec.Struct, **_FROZEN):

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import difflib
 import re
+import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
+import msgspec.inspect
 import numpy as np
 import yaml
 
@@ -190,11 +193,19 @@ class RefitSpec(msgspec.Struct, **_STRICT):
     target: str | None = None
 
 
+class TargetSpec(msgspec.Struct, **_STRICT):
+    """One target with its kind said explicitly: ``{name: grade, kind: label}`` models integer-coded classes
+    (grades 1/2/3) as labels; ``numeric`` refuses a column of labels."""
+
+    name: str
+    kind: Literal["numeric", "label"] = "numeric"
+
+
 class _SpecHeader(msgspec.Struct, **_STRICT):
     """Everything of a spec but its steps (decoded strictly by msgspec)."""
 
-    # one target, or several numeric targets predicted together (a non-empty list of distinct names)
-    target: str | Annotated[tuple[str, ...], msgspec.Meta(min_length=1)]
+    # one target (a name, or {name, kind}), or several numeric targets predicted together (distinct names)
+    target: str | TargetSpec | Annotated[tuple[str, ...], msgspec.Meta(min_length=1)]
     name: str = "pipeline"
     seed: Annotated[int, msgspec.Meta(ge=0)] = 0
     refit: RefitSpec = msgspec.field(default_factory=RefitSpec)
@@ -220,6 +231,47 @@ _STEP_KEYS: dict[str, type] = {
 _PATH = re.compile(r"`\$(.*)`")
 
 
+_UNKNOWN = re.compile(r"^Object contains unknown field `([^`]*)`")
+
+
+_SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
+def _structs(info: Any, obj: Any) -> list[msgspec.inspect.StructType]:
+    """The struct types ``info`` may decode ``obj`` as (a tagged union: the variant ``obj``'s tag names)."""
+    options = list(info.types) if isinstance(info, msgspec.inspect.UnionType) else [info]
+    structs = [o for o in options if isinstance(o, msgspec.inspect.StructType)]
+    tagged = [o for o in structs if o.tag_field and isinstance(obj, dict) and obj.get(o.tag_field) == o.tag]
+    return tagged or structs
+
+
+def _fields_at(typ: Any, obj: Any, where: str, base: str) -> set[str]:
+    """The field names allowed at ``where`` (a spec path under ``base``) for ``obj`` decoded as ``typ``."""
+    info, node = msgspec.inspect.type_info(typ), obj
+    for name, index in _SEGMENT.findall(where[len(base):] if where.startswith(base) else ""):
+        if index:
+            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+            item = getattr(info, "item_type", None)
+            if item is None:
+                return set()
+            info = item
+            continue
+        found = [f for st in _structs(info, node) for f in st.fields if f.name == name]
+        if not found:
+            return set()
+        info, node = found[0].type, node.get(name) if isinstance(node, dict) else None
+    return {f.name for st in _structs(info, node) for f in st.fields}
+
+
+def unknown_field(name: str, known: Iterable[str], where: str) -> SpecError:
+    """The error of an unknown key, with the closest known one and the keys allowed there."""
+    known = sorted(set(known))
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f" (did you mean `{close[0]}`?)" if close else ""
+    listed = f"; expected one of: {', '.join(known)}" if known and len(known) <= 12 else ""
+    return SpecError(f"invalid pipeline spec: unknown field `{name}`{hint}{listed} - at `{where}`")
+
+
 def _convert(obj: Any, typ: Any, path: str, operator_names: tuple[str, ...]) -> Any:
     try:
         return msgspec.convert(obj, typ)
@@ -227,6 +279,10 @@ def _convert(obj: Any, typ: Any, path: str, operator_names: tuple[str, ...]) -> 
         message = _PATH.sub(lambda m: f"`{path}{m.group(1)}`", str(exc))
         if " - at `" not in message:
             message = f"{message} - at `{path}`"
+        unknown = _UNKNOWN.match(message)
+        if unknown:
+            where = message.rsplit(" - at `", 1)[1][:-1]
+            raise unknown_field(unknown.group(1), _fields_at(typ, obj, where, path), where) from None
         if message.startswith("Invalid value") and message.endswith(".op`"):
             bad = message.split("'")[1] if message.count("'") >= 2 else ""
             known = Y_TRANSFORM_NAMES if message.endswith(".y_processing.op`") else operator_names
@@ -322,6 +378,11 @@ def _model_step(item: dict[str, Any], path: str, d: _Decoding) -> ModelStep:
     """A model step; a generator in ``n_components`` becomes the list of counts one PLS sweep fits."""
     model = item.get("model")
     if isinstance(model, dict):
+        kinds = {t.__struct_config__.tag: t for t in typing.get_args(ModelSpec)}
+        kind = kinds.get(model.get("op"))
+        for key in model if kind is not None else ():
+            if key != "op" and key not in kind.__struct_fields__:
+                raise unknown_field(key, kind.__struct_fields__, f"{path}.model")
         for key, value in model.items():
             if key == "n_components" and is_generator(value):
                 model = {**model, key: d.expand(value, f"{path}.model.{key}")}
@@ -360,6 +421,12 @@ def decode_spec(obj: Any, *, seed: int | None = None, operators: OperatorRegistr
         return obj if seed is None else msgspec.structs.replace(obj, seed=seed)
     if not isinstance(obj, dict):
         raise SpecError(f"invalid pipeline spec: expected a mapping at the top level, got {type(obj).__name__}")
+    top = (*_SpecHeader.__struct_fields__, "pipeline")
+    for key in obj:
+        if key not in top:
+            raise unknown_field(str(key), top, "$")
+    if "pipeline" not in obj:
+        raise SpecError("invalid pipeline spec: `$.pipeline` is missing: the list of steps (split, transforms, model)")
     raw_steps = obj.get("pipeline")
     if not isinstance(raw_steps, list):
         raise SpecError("invalid pipeline spec: `$.pipeline` must be a list of steps")

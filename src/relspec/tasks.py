@@ -26,6 +26,7 @@ from relspec.spec import (
     SklearnModel,
     SPXYSplit,
     StratifiedSplit,
+    TargetSpec,
 )
 
 _DEFAULT_METRIC: dict[Task, MetricName] = {"regression": "rmse", "classification": "balanced_accuracy"}
@@ -33,18 +34,35 @@ _DEFAULT_METRIC: dict[Task, MetricName] = {"regression": "rmse", "classification
 
 def spec_targets(spec: PipelineSpec) -> tuple[str, ...]:
     """The spec's target names in order: one, or several predicted together."""
+    if isinstance(spec.target, TargetSpec):
+        return (spec.target.name,)
     return (spec.target,) if isinstance(spec.target, str) else tuple(spec.target)
+
+
+def declared_labels(spec: PipelineSpec) -> tuple[str, ...]:
+    """The targets the spec declares class labels (``target: {name: grade, kind: label}``)."""
+    t = spec.target
+    return (t.name,) if isinstance(t, TargetSpec) and t.kind == "label" else ()
 
 
 def resolve_targets(spec: PipelineSpec, schema: DatasetSchema) -> tuple[tuple[str, ...], Task]:
     """The plan's targets and task; every name must be a column, several targets must be distinct and numeric."""
     targets = spec_targets(spec)
-    several = not isinstance(spec.target, str)
+    several = isinstance(spec.target, tuple)
     for i, name in enumerate(targets):
         where = f"$.target[{i}]" if several else "$.target"
         if name not in schema.target_names:
             raise CompileError(f"target {name!r} (at `{where}`) is not a column of dataset {schema.name!r}; "
                                f"its targets are {list(schema.target_names)}")
+    if isinstance(spec.target, TargetSpec):
+        is_label = spec.target.name in schema.label_targets
+        if spec.target.kind == "label" and not is_label:
+            raise CompileError(f"target {spec.target.name!r} is declared a label (at `$.target.kind`) but dataset "
+                               f"{schema.name!r} holds numbers: run it through nirdag.run / nirdag.compile (which "
+                               "read it as labels), or load it with label_targets=[...] (--label-target)")
+        if spec.target.kind == "numeric" and is_label:
+            raise CompileError(f"target {spec.target.name!r} is declared numeric (at `$.target.kind`) but dataset "
+                               f"{schema.name!r} holds class labels in it")
         if name in targets[:i]:
             raise CompileError(f"target {name!r} is listed twice - at `{where}`")
     labels = [t for t in targets if t in schema.label_targets]
@@ -92,7 +110,8 @@ def _check_model(model: ModelSpec, where: str, task: Task, target: str) -> None:
                            f"`{{op: plsda, n_components: ...}}` or a scikit-learn classifier - at `{where}.op`")
     if task == "regression" and isinstance(model, PLSDAModel):
         raise CompileError(f"target {target!r} is numeric, but `plsda` classifies class labels: use `{{op: pls, "
-                           f"n_components: ...}}` for regression (or a label target) - at `{where}.op`")
+                           f"n_components: ...}}` for regression, or declare integer class codes labels with "
+                           f"`target: {{name: {target}, kind: label}}` (--label-target {target}) - at `{where}.op`")
     if isinstance(model, SklearnModel):
         try:
             resolve_estimator(model.estimator, task)

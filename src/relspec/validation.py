@@ -22,6 +22,7 @@ FindingCode = Literal[
     "fitted_before_split",  # a fitted step written before `split`: still fitted on each fold's training rows only
     "workers_capped",  # more workers asked than the DAG can keep busy
     "no_test_rows",  # the dataset has no test partition: no RMSEP
+    "missing_target",  # rows without a reference value, left out of fitting and scoring
     "y_processing",  # a target transform fitted per fold and inverted before scoring
 ]
 

@@ -290,6 +290,20 @@ V_RUNS = ViewSpec(
         seconds="CAST(date_part('epoch', finished_at) - date_part('epoch', started_at) AS DOUBLE)"),
 )
 
+V_SAMPLE_DOMAIN = ViewSpec(
+    name="v_sample_domain",
+    description="Every sample a refit chain judged (partition train = calibration, test), with the chain's "
+                "preprocessing, count and rank: y residual, Hotelling t2, Q, their ratios to the 95 % limits and the "
+                "domain verdict (regular / extreme / outlier) — WHERE domain <> 'regular' lists what to look at",
+    root=_select(
+        Join(left=_select(Scan(table="sample_diagnostics"), "run_id", "chain_id", "partition", "sample_id",
+                          "target", "y_true", "y_pred", "residual", "studentized_residual", "t2", "q", "leverage",
+                          "t2_ratio", "q_ratio", "domain"),
+             right=_chains("rank"), on=("run_id", "chain_id")),
+        "run_id", "chain_id", "preprocessing", "n_components", "rank", "partition", "sample_id", "target", "y_true",
+        "y_pred", "residual", "studentized_residual", "t2", "q", "leverage", "t2_ratio", "q_ratio", "domain"),
+)
+
 CATALOG: tuple[ViewSpec, ...] = (V_RANKED_CHAINS, V_RANKED_CLASSIFIERS, V_CHAIN_SCORES, V_TOP_CHAINS,
                                  V_FOLD_SCORES, V_REFIT, V_PREPROCESSING_EFFECT, V_AGGREGATED_PREDICTIONS,
-                                 V_AGGREGATED_SCORES, V_RUNS)
+                                 V_AGGREGATED_SCORES, V_RUNS, V_SAMPLE_DOMAIN)

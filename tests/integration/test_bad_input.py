@@ -11,7 +11,7 @@ import nirdag
 from datafusion_engine import StoreError
 from hamilton_pipeline.errors import NodeError
 from nirs_core.data import SpectraDataset
-from nirs_core.data.errors import DataError, EmptyDatasetError, MissingColumnError, SpectraFileError
+from nirs_core.data.errors import EmptyDatasetError, MissingColumnError, SpectraFileError
 from nirs_modelling import compute
 from relspec import CompileError, SpecError
 
@@ -95,16 +95,17 @@ def test_workspace_path_that_is_a_file(tmp_path, tecator):
     assert blocker.read_text(encoding="utf-8") == "not a folder"
 
 
-def test_missing_target_values_are_refused(tmp_path, tecator):
+def test_missing_target_values_are_left_out_with_a_warning(tmp_path, tecator):
     y = np.array(tecator.target("fat"))
     y[3] = np.nan
     holes = SpectraDataset(
         name="holes", sample_ids=tecator.sample_ids, spectra=tecator.spectra, wavelengths=tecator.wavelengths,
         wavelength_unit="nm", targets={"fat": y}, partition=tecator.partition,
     )
-    with pytest.raises(DataError, match=r"not finite.*'4'"):
-        nirdag.run(_spec(), holes, workspace=tmp_path / "ws")
-    assert not (tmp_path / "ws").exists()
+    plan = nirdag.compile(_spec(), holes)
+    assert 3 not in plan.final_fold.train_rows
+    (finding,) = [f for f in plan.validation.findings if f.code == "missing_target"]
+    assert "'fat' (1 train, 0 test)" in finding.message and "'4'" in finding.message
 
 
 def test_failure_during_execution_marks_the_run_failed(tmp_path, tecator, monkeypatch):

@@ -140,7 +140,7 @@ def test_views_lists_every_view_with_its_columns(demo_ws):
     listed = {v["view"]: v for v in json.loads(out.stdout)}
     assert list(listed) == ["v_ranked_chains", "v_ranked_classifiers", "v_chain_scores", "v_top_chains",
                             "v_fold_scores", "v_refit", "v_preprocessing_effect", "v_aggregated_predictions",
-                            "v_aggregated_scores", "v_runs"]
+                            "v_aggregated_scores", "v_runs", "v_sample_domain"]
     assert all(v["description"] and v["columns"] for v in listed.values())
     assert "best_chain_id" in listed["v_runs"]["columns"]
 

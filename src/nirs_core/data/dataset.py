@@ -34,6 +34,20 @@ def _owned_readonly(values: object) -> np.ndarray:
     return out
 
 
+def _metadata_as_target(values: list) -> pa.Array:
+    """A metadata column as a target: float64 when every non-empty cell is a number, else the labels."""
+    cells = ["" if v is None else str(v).strip() for v in values]
+    filled = [c for c in cells if c]
+    for text in (cells, [c.replace(",", ".") for c in cells] if not any("." in c for c in filled) else None):
+        if text is None:
+            continue
+        try:
+            return pa.array([float(c) if c else np.nan for c in text], type=pa.float64())
+        except ValueError:
+            continue
+    return pa.array(cells, type=pa.string())
+
+
 def _target_array(name: str, values: object, n: int, dataset: str) -> pa.Array:
     """Float64 for numeric targets (NaN = not measured), string for class labels."""
     array = np.asarray(values)
@@ -132,6 +146,7 @@ class SpectraDataset:
     def _init(self, name: str, core: pa.Table, targets: pa.Table, metadata: pa.Table, wavelengths: np.ndarray,
               unit: WavelengthUnit) -> None:
         self.name = name
+        self.load_notes: tuple[str, ...] = ()  # what the loader decided on its own (not part of the identity)
         self._core = core.combine_chunks()
         self._targets = targets.combine_chunks()
         self._metadata = metadata.combine_chunks()
@@ -216,6 +231,43 @@ class SpectraDataset:
         """True when target ``name`` holds class labels (strings), False for numeric targets."""
         self.target(name)
         return not pa.types.is_floating(self._targets.column(name).type)
+
+    def with_label_targets(self, names: Sequence[str]) -> SpectraDataset:
+        """This dataset with the numeric targets ``names`` read as class labels (integer codes such as grades
+        1/2/3 become the labels ``"1"``, ``"2"``, ``"3"``; a non-integer value keeps its shortest form; NaN = not
+        measured = ``""``). Targets that already hold labels are kept; an unknown name lists the targets."""
+        convert = [n for n in names if not self.is_label_target(n)]  # also checks every name exists
+        if not convert:
+            return self
+        columns = {}
+        for name in self._targets.column_names:
+            column = self._targets.column(name)
+            if name in convert:
+                values = column.to_numpy()
+                column = pa.array(["" if not np.isfinite(v) else (str(int(v)) if float(v).is_integer() else repr(v))
+                                   for v in values.tolist()], type=pa.string())
+            columns[name] = column
+        out = SpectraDataset.from_arrow(name=self.name, core=self._core, targets=pa.table(columns),
+                                        metadata=self._metadata, wavelengths=self.wavelengths,
+                                        wavelength_unit=self.wavelength_unit)
+        out.load_notes = self.load_notes
+        return out
+
+    def with_targets_from_metadata(self, names: Sequence[str]) -> SpectraDataset:
+        """This dataset with the metadata columns ``names`` moved to the targets: numbers when every non-empty cell
+        is one (a decimal comma is read when no cell has a point; empty = not measured), else class labels. Names
+        that are not metadata columns are ignored."""
+        move = [n for n in names if n in self._metadata.column_names and n not in self._targets.column_names]
+        if not move:
+            return self
+        columns = {n: self._targets.column(n) for n in self._targets.column_names}
+        for name in move:
+            columns[name] = _metadata_as_target(self._metadata.column(name).to_pylist())
+        out = SpectraDataset.from_arrow(name=self.name, core=self._core, targets=pa.table(columns),
+                                        metadata=self._metadata.drop_columns(move), wavelengths=self.wavelengths,
+                                        wavelength_unit=self.wavelength_unit)
+        out.load_notes = (*self.load_notes, *(f"target {n!r} read from its column" for n in move))
+        return out
 
     @property
     def metadata(self) -> pa.Table:

@@ -7,6 +7,7 @@ from typing import Literal
 
 import numpy as np
 
+from nirs_core.data.columns import PARTITION_LABELS, normalise_partition
 from nirs_core.data.dataset import SpectraDataset, WavelengthUnit
 from nirs_core.data.errors import DataError
 from nirs_core.data.parts import SpectraParts
@@ -56,7 +57,12 @@ def dataset_from_parts(parts: SpectraParts, *, name: str | None = None, on_nonfi
     n, p = X.shape
     ids = np.asarray(parts.sample_ids).astype(str) if parts.sample_ids is not None else \
         np.arange(1, n + 1).astype(str)
-    partition = np.asarray(parts.partition).astype(str) if parts.partition is not None else np.full(n, "train")
+    partition = np.full(n, "train")
+    if parts.partition is not None:
+        partition, unknown = normalise_partition(np.asarray(parts.partition))
+        if unknown:
+            raise DataError(f"{parts.source}: partition labels {unknown} are not train/test labels; accepted (any "
+                            f"case): {', '.join(PARTITION_LABELS)}")
     for label, column in (("sample ids", ids), ("partition labels", partition),
                           *((f"target {k!r}", v) for k, v in parts.targets.items()),
                           *((f"metadata {k!r}", v) for k, v in parts.metadata.items())):
@@ -67,10 +73,12 @@ def dataset_from_parts(parts: SpectraParts, *, name: str | None = None, on_nonfi
         X = X[keep]
     axis, unit = _axis(parts, p)
     try:
-        return SpectraDataset(
+        dataset = SpectraDataset(
             name=name or parts.source, sample_ids=ids[keep], spectra=X, wavelengths=axis, wavelength_unit=unit,
             targets={k: np.asarray(v)[keep] for k, v in parts.targets.items()}, partition=partition[keep],
             metadata={k: np.asarray(v)[keep] for k, v in parts.metadata.items()},
         )
     except DataError as exc:
         raise type(exc)(f"{parts.source}: {exc}") from None
+    dataset.load_notes = parts.notes
+    return dataset

@@ -28,7 +28,10 @@ class SpectraParts:
     metadata : dict[str, numpy.ndarray]
         Free columns (instrument, date, group/repetition id...), each (n_samples,).
     partition : numpy.ndarray or None
-        (n_samples,) ``"train"``/``"test"``, or None when the source gives no split.
+        (n_samples,) partition labels (``train``/``test``, or the ``cal``/``val``... labels ``dataset_from_parts``
+        maps onto them), or None when the source gives no split.
+    notes : tuple of str
+        What the loader decided on its own (``id column 'sample_id'``), for the summary a user reads.
     """
 
     source: str
@@ -39,3 +42,4 @@ class SpectraParts:
     targets: dict[str, np.ndarray] = field(default_factory=dict)
     metadata: dict[str, np.ndarray] = field(default_factory=dict)
     partition: np.ndarray | None = None
+    notes: tuple[str, ...] = ()

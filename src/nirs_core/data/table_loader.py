@@ -1,9 +1,12 @@
 """Wide tables (CSV/TSV, optionally gzipped, and Parquet): one row per sample, one column per wavelength.
 
-Column roles: the id, partition, target and metadata columns are the ones named by the caller; the spectral
-columns are the columns whose header is a number (the header is then the wavelength). When no header is a number,
-every column not named by the caller is spectral (and the axis is the column index unless given). In that case
-nothing is guessed: the caller names every non-spectral column.
+Column roles: the target and metadata columns are the ones named by the caller; so are the id and partition
+columns, or, when the caller names none (and ``detect``), the conventional ones: an id column named ``sample_id``,
+``id`` or ``sample`` (any case) whose values are unique, a partition column named ``partition``, ``set`` or
+``split`` whose values are all partition labels (train/test, cal/val, calibration/validation...). What was detected
+is reported in ``SpectraParts.notes``. The spectral columns are the columns whose header is a number (the header is
+then the wavelength). When no header is a number, every column not named or detected is spectral (and the axis is
+the column index unless given).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import io
 import itertools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from nirs_core.data.columns import (
+    ID_NAMES,
+    PARTITION_NAMES,
+    conventional,
+    describe_columns,
+    did_you_mean,
+    is_partition_column,
+)
 from nirs_core.data.errors import EmptyDatasetError, MissingColumnError, SpectraFileError
 from nirs_core.data.parts import SpectraParts
 
@@ -41,6 +52,7 @@ class ColumnRoles:
     id_column: str | None = None
     partition_column: str | None = None
     metadata_columns: tuple[str, ...] = ()
+    detect: bool = True  # find conventional id / partition columns when none is named
 
     def named(self) -> list[str]:
         return [*self.targets, *(c for c in (self.id_column, self.partition_column) if c), *self.metadata_columns]
@@ -161,11 +173,36 @@ def _strings(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(["" if v is None else str(v) for v in column.to_pylist()], dtype=str)
 
 
-def _check_named(path: Path, header: Sequence[str], roles: ColumnRoles) -> None:
+def _check_named(path: Path, header: Sequence[str], roles: ColumnRoles, decimal: str = ".") -> None:
     missing = [c for c in roles.named() if c not in header]
     if missing:
-        shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
-        raise MissingColumnError(f"{path}: missing column(s) {missing}; columns found: {shown}")
+        spectral = [c for c in header if _is_number(_point(c, decimal))]
+        hints = "".join(did_you_mean(m, [c for c in header if c not in spectral]) for m in missing[:1])
+        raise MissingColumnError(f"{path}: missing column(s) {missing}{hints}; columns found: "
+                                 f"{describe_columns(header, spectral)}")
+
+
+def detect_roles(table: pa.Table, roles: ColumnRoles) -> tuple[ColumnRoles, tuple[str, ...]]:
+    """``roles`` with the conventional id and partition columns filled in where the caller named none (see the
+    module docstring), and notes saying what was found (``id column 'sample_id'``)."""
+    if not roles.detect:
+        return roles, ()
+    header, taken, notes = table.column_names, roles.named(), []
+    id_column, partition_column = roles.id_column, roles.partition_column
+    if id_column is None:
+        for name in conventional(header, ID_NAMES, taken):
+            values = _strings(table.column(name))
+            if all(v.strip() for v in values) and len(set(values)) == len(values):
+                id_column = name
+                notes.append(f"id column {name!r}")
+                break
+    if partition_column is None:
+        for name in conventional(header, PARTITION_NAMES, [*taken, *([id_column] if id_column else [])]):
+            if is_partition_column(table.column(name).to_pylist()):
+                partition_column = name
+                notes.append(f"partition column {name!r}")
+                break
+    return replace(roles, id_column=id_column, partition_column=partition_column), tuple(notes)
 
 
 def parts_from_table(
@@ -175,7 +212,8 @@ def parts_from_table(
     """Split a wide table into SpectraParts according to ``roles`` (see the module docstring); ``decimal`` is the
     decimal separator of text cells and numeric headers."""
     header = table.column_names
-    _check_named(path, header, roles)
+    _check_named(path, header, roles, decimal)
+    roles, notes = detect_roles(table, roles)
     if len(set(header)) != len(header):
         raise SpectraFileError(f"{path}: duplicate column names in the header")
     if table.num_rows == 0:
@@ -195,8 +233,7 @@ def parts_from_table(
         sample_ids=_strings(table.column(roles.id_column)) if roles.id_column else None,
         targets={t: _target(path, delimiter, table.column(t), t, decimal) for t in roles.targets},
         metadata={m: _strings(table.column(m)) for m in metadata},
-        partition=np.char.lower(np.char.strip(_strings(table.column(roles.partition_column))))
-        if roles.partition_column else None,
+        partition=_strings(table.column(roles.partition_column)) if roles.partition_column else None, notes=notes,
     )
 
 
@@ -253,6 +290,7 @@ def read_parquet_parts(
 def _parts_with_list_column(path: Path, table: pa.Table, list_column: str, roles: ColumnRoles,
                             wavelengths: Sequence[float] | None, wavelength_unit: str | None) -> SpectraParts:
     _check_named(path, [c for c in table.column_names if c != list_column], roles)
+    roles, notes = detect_roles(table.drop_columns([list_column]), roles)
     spectra = table.column(list_column).combine_chunks()
     if len(spectra) == 0:
         raise EmptyDatasetError(f"{path}: no data rows")
@@ -274,5 +312,5 @@ def _parts_with_list_column(path: Path, table: pa.Table, list_column: str, roles
         sample_ids=_strings(rest.column(roles.id_column)) if roles.id_column else None,
         targets={t: _target(path, None, rest.column(t), t) for t in roles.targets},
         metadata={m: _strings(rest.column(m)) for m in [*others, *roles.metadata_columns]},
-        partition=np.char.lower(_strings(rest.column(roles.partition_column))) if roles.partition_column else None,
+        partition=_strings(rest.column(roles.partition_column)) if roles.partition_column else None, notes=notes,
     )

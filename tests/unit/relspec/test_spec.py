@@ -166,3 +166,22 @@ def test_positional_branches_are_named_by_index(raw: dict[str, Any]) -> None:
     branch = decode_spec(raw).pipeline[1]
     assert isinstance(branch, BranchStep)
     assert [name for name, _ in branch.named()] == ["branch_0", "branch_1"]
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ({"target": "fat", "pipline": []}, "unknown field `pipline` (did you mean `pipeline`?)"),
+    ({"target": "fat"}, "`$.pipeline` is missing"),
+    ({"target": "fat", "pipeline": [{"model": {"op": "pls", "n_component": {"_range_": [1, 5]}}}]},
+     "unknown field `n_component` (did you mean `n_components`?); expected one of: n_components, scale - at "
+     "`$.pipeline[0].model`"),
+    ({"target": "fat", "refit": {"topk": 1}, "pipeline": []},
+     "unknown field `topk` (did you mean `top_k`?); expected one of: metric, target, top_k - at `$.refit`"),
+    ({"target": "fat", "pipeline": [{"split": {"kind": "kfold", "nsplits": 3}}]},
+     "(did you mean `n_splits`?); expected one of: n_splits, shuffle - at `$.pipeline[0].split`"),
+    ({"target": "fat", "pipeline": [{"op": "savgol", "windw_length": 11}]},
+     "(did you mean `window_length`?); expected one of: deriv, polyorder, window_length - at `$.pipeline[0]`"),
+])
+def test_a_typo_names_the_unknown_field_and_the_closest_known_one(spec, expected):
+    with pytest.raises(SpecError) as info:
+        decode_spec(spec)
+    assert expected in str(info.value)
