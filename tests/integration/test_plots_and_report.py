@@ -158,3 +158,12 @@ def test_a_multi_target_run_draws_the_rmse_of_the_target_asked_for(tmp_path, tec
                        f"'{run.best['chain_id']}' AND target = 'moisture' AND metric = 'rmse' AND fold_id = 'fold_0' "
                        "AND partition = 'val'").column("value").to_pylist()
     assert heat[0, 0] == pytest.approx(moisture[0])
+
+
+def test_a_classifier_score_plot_colours_each_class(tmp_path, labelled):
+    spec = {"name": "grades", "target": "grade", "seed": 0,
+            "pipeline": [{"split": {"kind": "stratified", "n_splits": 3}}, {"op": "snv"},
+                         {"model": {"op": "plsda", "n_components": {"_range_": [2, 4]}}}]}
+    run = nirdag.run(spec, labelled, workspace=tmp_path / "ws", seed=0)
+    labels = [t.get_text() for t in run.plot.scores().axes[0].get_legend().get_texts()]
+    assert {"high (calibration)", "low (calibration)", "mid (calibration)"} <= set(labels)

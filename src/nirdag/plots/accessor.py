@@ -64,7 +64,8 @@ def _coefficients(data: RunData, chain: str, target: str | None) -> Figure:
 
 def _scores(data: RunData, chain: str, target: str | None) -> Figure:
     c = data.chain(chain, target)
-    return _module("model").scores(data.diagnostics("sample_diagnostics", c), title=c.title, target=c.target)
+    return _module("model").scores(data.diagnostics("sample_diagnostics", c), title=c.title, target=c.target,
+                                   classes=data.plan.classes)
 
 
 def _influence(data: RunData, chain: str, target: str | None) -> Figure:

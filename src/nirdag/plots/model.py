@@ -59,10 +59,21 @@ def t2_limit_two_components(n: int, confidence: float = 1 - ALPHA) -> float:
     return (n - 1) ** 2 / n * stats.beta.ppf(confidence, 1.0, (n - 3) / 2.0)
 
 
+def _by_class(ax: Axes, s1: np.ndarray, s2: np.ndarray, codes: np.ndarray, classes: tuple[str, ...], marker: str,
+              name: str) -> None:
+    """One palette colour per class code (test points outlined)."""
+    for code, label in enumerate(classes):
+        mine = codes == code
+        ax.scatter(s1[mine], s2[mine], s=14, marker=marker, color=style.OKABE_ITO[code % len(style.OKABE_ITO)],
+                   edgecolors=style.BLACK if name == "test" else "none", linewidths=0.4,
+                   label=f"{label} ({name})", rasterized=style.dense(int(mine.sum())))
+
+
 @style.styled
-def scores(samples: pa.Table, *, title: str, target: str) -> Figure:
+def scores(samples: pa.Table, *, title: str, target: str, classes: tuple[str, ...] = ()) -> Figure:
     """Scores t1 against t2 of the calibration (circles) and test (diamonds) samples, coloured by the measured
-    value, with the 95 % Hotelling ellipse of the calibration scores."""
+    value (a classifier's ``classes``: one palette colour per class), with the 95 % Hotelling ellipse of the
+    calibration scores."""
     train, test = _train_test(samples)
     t1, t2 = column(train, "score_1"), column(train, "score_2")
     if not np.isfinite(t1).any():
@@ -81,10 +92,13 @@ def scores(samples: pa.Table, *, title: str, target: str) -> Figure:
             continue
         s1, s2, y = column(part, "score_1"), column(part, "score_2"), column(part, "y_true")
         shown = style.thin(s1.size)
+        notes.append(style.thinned_note(shown.size, s1.size, f"{name} points"))
+        if classes:
+            _by_class(ax, s1[shown], s2[shown], y[shown], classes, marker, name)
+            continue
         mappable = ax.scatter(s1[shown], s2[shown], c=y[shown], cmap=style.SEQUENTIAL, vmin=vmin, vmax=vmax, s=14,
                               marker=marker, edgecolors=style.BLACK if name == "test" else "none", linewidths=0.4,
                               label=name, rasterized=style.dense(shown.size))
-        notes.append(style.thinned_note(shown.size, s1.size, f"{name} points"))
     radius = np.sqrt(t2_limit_two_components(n))
     sd1, sd2 = np.nanstd(t1, ddof=1), np.nanstd(t2, ddof=1)
     ax.add_patch(Ellipse((0.0, 0.0), 2 * radius * sd1, 2 * radius * sd2, fill=False, edgecolor=style.VERMILION,
