@@ -25,9 +25,6 @@ DESCRIPTIONS: dict[PlotKind, str] = {
     "class_scores": "per-class precision, recall and F1 (classification)",
 }
 
-# Kinds about one chain (the others draw the whole run).
-CHAIN_KINDS: frozenset[PlotKind] = frozenset(PLOT_KINDS) - {"components", "spectra", "fold_heatmap"}
-
 OUTPUT_SUFFIXES = (".svg", ".png", ".pdf")
 
 

@@ -139,13 +139,8 @@ class RunData:
             raise MissingPlotData(f"run {self.run_id} has no {metric} scores")
         return table, metric
 
-    def train_spectra(self, limit: int) -> tuple[np.ndarray, np.ndarray, int]:
-        """At most ``limit`` calibration spectra (an even subset), their row indices, and how many there are."""
-        rows = np.asarray(self.plan.final_fold.train_rows, dtype=np.int64)
-        picked = rows[np.unique(np.linspace(0, rows.size - 1, min(limit, rows.size)).round().astype(np.int64))]
-        return np.asarray(self.dataset.spectra[picked]), picked, rows.size
-
     def mean_train_spectrum(self) -> np.ndarray:
+        """The mean of the calibration spectra before preprocessing (drawn under the coefficients)."""
         rows = np.asarray(self.plan.final_fold.train_rows, dtype=np.int64)
         return np.asarray(self.dataset.spectra[rows]).mean(axis=0)
 

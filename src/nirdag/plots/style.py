@@ -105,7 +105,3 @@ def no_data(ax: Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color=GREY, wrap=True)
     ax.set_xticks([])
     ax.set_yticks([])
-
-
-def short(chain_id: str) -> str:
-    return chain_id[:8]
