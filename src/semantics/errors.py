@@ -13,3 +13,7 @@ class ViewPolicyError(ViewError):
 
 class JoinInferenceError(ViewError):
     """A join's keys cannot be found from the column roles: none, or more than one candidate; lists them."""
+
+
+class RunNotFound(NirdagError):
+    """A run reference (a run id, a unique prefix of one, or ``latest``) matches no run, or several."""

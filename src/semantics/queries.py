@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from datafusion_engine import WorkspaceSession
 from relspec.plan import FOLD_FINAL, POOLED_CV
+from semantics.errors import RunNotFound
 from semantics.session import ViewSession
 
 Session = WorkspaceSession | ViewSession
@@ -58,6 +59,9 @@ _RANKED_CHAINS = (
     "WHERE c.run_id = $run_id AND s.fold_id = $pooled AND s.partition = 'val' AND s.target = c.rank_target "
     "AND s.metric = c.rank_metric ORDER BY c.rank, s.value, c.n_components, c.chain_id LIMIT $limit")
 _TARGET_ERRORS = "SELECT chain_id, target, rmsecv, rmsep FROM v_ranked_chains WHERE run_id = $run_id"
+_RUN_PREFIX = "SELECT run_id FROM runs WHERE starts_with(run_id, $prefix) ORDER BY run_id LIMIT 6"
+_LATEST = "SELECT run_id FROM runs WHERE status = 'completed' ORDER BY started_at DESC, run_id DESC LIMIT 1"
+LATEST = "latest"
 
 
 def _rows(session: Session, sql: str, **params: Any) -> list[Row]:
@@ -72,6 +76,28 @@ def _first(session: Session, sql: str, **params: Any) -> Row | None:
 def run_row(session: Session, run_id: str) -> Row | None:
     """The ``runs`` row of ``run_id``; None when the workspace has no such run."""
     return _first(session, _RUN, run_id=run_id)
+
+
+def resolve_run(session: Session, ref: str) -> str:
+    """The run id a user means: ``latest`` (the most recently started completed run), a run id, or a unique prefix
+    of one (``20261203T1510`` or more). Raises RunNotFound naming what matched."""
+    if "runs" not in session.tables:
+        raise RunNotFound(f"workspace {session.root} has no runs yet")
+    if ref == LATEST:
+        row = _first(session, _LATEST)
+        if row is None:
+            raise RunNotFound(f"workspace {session.root} has no completed run (`latest` names the newest one)")
+        return row["run_id"]
+    if run_row(session, ref) is not None:
+        return ref
+    found = [r["run_id"] for r in _rows(session, _RUN_PREFIX, prefix=ref)] if ref else []
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise RunNotFound(f"no run {ref!r} in workspace {session.root} (give a run id, a unique prefix of one, "
+                          "or `latest`; `nirdag runs list` lists them)")
+    shown = ", ".join(found[:5]) + (" ..." if len(found) > 5 else "")
+    raise RunNotFound(f"run prefix {ref!r} matches several runs ({shown}): give more of the id")
 
 
 def runs(session: Session) -> pa.Table:

@@ -36,6 +36,10 @@ class ViewSession:
     def root(self) -> Path:
         return self.session.root
 
+    @property
+    def tables(self) -> dict[str, Path]:
+        return self.session.tables
+
     def sql(self, query: str) -> pa.Table:
         return self.session.sql(query)
 
