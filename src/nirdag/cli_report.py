@@ -16,7 +16,8 @@ from nirdag.report import write_report
 _out = Console(width=None if sys.stdout.isatty() else 160)
 
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
-RunArg = Annotated[str | None, typer.Argument(help="Run id (default: the latest completed run).")]
+RunArg = Annotated[str | None, typer.Argument(help="Run id, a unique prefix of one, or 'latest' (default: the "
+                                                   "latest completed run).")]
 ChainOpt = Annotated[str, typer.Option(help="'best' (the chain ranked first), a chain_id or a prefix of >= 8 "
                                             "characters.")]
 

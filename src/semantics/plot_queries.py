@@ -15,8 +15,6 @@ from semantics.queries import Session
 
 Row = dict[str, Any]
 
-_LATEST_COMPLETED = ("SELECT run_id FROM runs WHERE status = 'completed' "
-                     "ORDER BY finished_at DESC, started_at DESC, run_id LIMIT 1")
 _TOP_CHAIN = "SELECT * FROM chains WHERE run_id = $run_id AND rank IS NOT NULL ORDER BY rank LIMIT 1"
 _RUN_CHAINS = ("SELECT chain_id, branch_name, preprocessing, model, n_components, refit, rank, rank_metric, "
                "rank_target, cv_loss FROM chains WHERE run_id = $run_id ORDER BY rank, chain_id")
@@ -47,12 +45,6 @@ _CLASS_SCORES = ("SELECT * FROM class_scores WHERE run_id = $run_id AND chain_id
                  "ORDER BY fold_id, partition, label")
 _NODE_SECONDS = ("SELECT node, seconds, cache FROM events WHERE run_id = $run_id AND event = 'node' "
                  "ORDER BY seconds DESC")
-
-
-def latest_completed_run(session: Session) -> str | None:
-    """The run id of the workspace's most recently finished completed run; None when it has none."""
-    rows = session.query(_LATEST_COMPLETED).to_pylist()
-    return rows[0]["run_id"] if rows else None
 
 
 def top_chain(session: Session, run_id: str) -> Row | None:

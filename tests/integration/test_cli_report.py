@@ -35,7 +35,7 @@ def test_plot_of_a_named_run_and_chain(ws, tmp_path, tecator_run):
 @pytest.mark.parametrize("args, message", [
     (("plot", "pca", "-o", "x.svg"), "unknown plot kind 'pca'; kinds: components, pred_vs_measured"),
     (("plot", "scores", "-o", "x.jpg"), "a figure is written as .svg, .png, .pdf (got '.jpg')"),
-    (("plot", "scores", "nope", "-o", "x.svg"), "has no run 'nope'"),
+    (("plot", "scores", "nope", "-o", "x.svg"), "no run 'nope' in workspace"),
     (("plot", "confusion", "-o", "x.svg"), "confusion draws a classification run"),
     (("report", "-o", "x.html", "--chain", "ffffffffff"), "has 0 chains matching 'ffffffffff'"),
     (("report", "-o", "x.txt"), "the report is written as .html (got '.txt')"),

@@ -13,6 +13,7 @@ import nirdag
 from nirdag.plots import PLOT_KINDS, MissingPlotData, PlotError, save
 from nirdag.report import ReportError, build_report, write_pdf, write_report
 from nirs_core.data import SpectraDataset
+from semantics.errors import RunNotFound
 
 REGRESSION_ONLY = {"pred_vs_measured", "residuals"}
 CLASSIFICATION_ONLY = {"confusion", "class_scores"}
@@ -140,8 +141,10 @@ def test_report_writes_html_and_pdf_and_refuses_other_suffixes(tecator_run, tmp_
 
 
 def test_unknown_runs_and_empty_workspaces_are_one_line_errors(tecator_run, tmp_path):
-    with pytest.raises(nirdag.Workspace(tecator_run.workspace)._missing("x").__class__, match="has no run 'nope'"):
+    with pytest.raises(RunNotFound, match="no run 'nope' in workspace"):
         build_report(tecator_run.workspace, "nope")
+    html = build_report(tecator_run.workspace, tecator_run.run_id[:17])  # a unique prefix of the id
+    assert tecator_run.run_id in html
     with pytest.raises(nirdag.plots.PlotError, match="chain 'abc': give 'best'"):
         build_report(tecator_run.workspace, tecator_run.run_id, chain="abc")
 

@@ -4,4 +4,4 @@ from nirs_core.errors import NirdagError
 
 
 class ReportError(NirdagError):
-    """A report cannot be written as asked (no completed run, an output of the wrong kind)."""
+    """A report cannot be written as asked (an output file of the wrong kind)."""

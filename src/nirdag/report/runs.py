@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 from nirdag.api import RunResult
 from nirdag.plots import PlotKind, draw
 from nirdag.plots.source import RunData
-from nirdag.report.errors import ReportError
 from nirdag.workspace import Workspace
-from semantics import plot_queries
+from semantics import queries
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -19,13 +18,11 @@ WorkspaceLike = Workspace | str | Path
 
 
 def open_run(workspace: WorkspaceLike, run_id: str | None = None) -> RunResult:
-    """The completed run ``run_id`` of ``workspace`` (default: its most recently finished completed run)."""
+    """The completed run ``run_id`` of ``workspace``: a run id, a unique prefix of one, or ``latest`` (the default:
+    its newest completed run)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    if run_id is None:
-        run_id = plot_queries.latest_completed_run(ws.handle.require().session())
-        if run_id is None:
-            raise ReportError(f"workspace {ws.path} has no completed run")
-    return ws.run(run_id)
+    resolved = queries.resolve_run(ws.handle.require().session(), run_id or queries.LATEST)
+    return ws.run(resolved)
 
 
 def plot(workspace: WorkspaceLike, kind: PlotKind | str, run_id: str | None = None, *, chain: str = "best",
