@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up nirdag in ./.venv: system packages (Graphviz `dot`, python3-venv) when we can install them, then pip.
-# Usage: bash scripts/setup.sh [dev]    ("dev" also installs the test tools)
+# Usage: bash scripts/setup.sh [dev]    ("dev" also installs the test tools, and chromium + chromedriver for the
+#                                       report's browser test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,10 @@ as_root() {
 need_apt=()
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=("python3-venv")
+if [ "${1:-}" = "dev" ]; then  # the report is opened in a real headless browser by the tests (system binaries)
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && as_root true; then
     echo "installing system packages: ${need_apt[*]}"
@@ -27,7 +32,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
   else
     echo "note: cannot install system packages here; run: sudo apt-get install -y ${need_apt[*]}" >&2
-    echo "      (without graphviz, 'nirdag dag' can still write .dot files)" >&2
+    echo "      (without graphviz, 'nirdag dag' can still write .dot files; without chromium the browser test of the" >&2
+    echo "      report is skipped, and fails under CI=true)" >&2
   fi
 fi
 

@@ -10,7 +10,7 @@ from typing import Any
 
 __all__ = [
     "RunResult", "Workspace", "build_driver", "compile", "dag", "datasets", "export", "load_csv", "load_dataset",
-    "load_spec", "predict", "query", "query_with_metrics", "replay", "run", "spec_schema",
+    "load_spec", "plot", "plots", "predict", "query", "query_with_metrics", "replay", "report", "run", "spec_schema",
 ]
 
 _LAZY = {
@@ -30,6 +30,9 @@ _LAZY = {
     "load_csv": ("nirs_core.data", "load_csv"),
     "load_dataset": ("nirdag.api", "load_dataset"),
     "datasets": ("nirdag.datasets", None),
+    "plot": ("nirdag.report", "plot"),
+    "plots": ("nirdag.plots", None),
+    "report": ("nirdag.report", None),
 }
 
 

@@ -20,6 +20,7 @@ from hamilton_pipeline import build_driver as _build_driver
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.bundle import predict_chain
 from nirdag.bundle.export import export_chain, workspace_chain
+from nirdag.plots import RunData, RunPlots
 from nirdag.run_service import NIRDAG_VERSION, execute_run
 from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirs_core.data.errors import DataError
@@ -226,6 +227,13 @@ class RunResult:
         overlay = _run_overlay(self.handle, self.run_id)
         return write_dag(dr, path, folds=folds, overlay=overlay) if path is not None else dag_graph(
             dr, folds=folds, overlay=overlay)
+
+    @property
+    def plot(self) -> RunPlots:
+        """The run's figures, one method per kind, each returning a matplotlib Figure:
+        ``r.plot.pred_vs_measured(chain="best")``, ``r.plot.influence()``, ``r.plot("components")``... (kinds:
+        ``nirdag.plots.PLOT_KINDS``; ``nirdag.plots.save(fig, "out.svg")`` writes one)."""
+        return RunPlots(RunData(self.handle, self.run_id, self.plan, self.dataset))
 
     def export(self, path: str | Path, chain: str = "best", *, key: str | bytes | None = None) -> Path:
         """Write a bundle of a refit chain (``best`` or a chain id) to ``path``; see :func:`export`."""

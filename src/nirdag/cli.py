@@ -1,4 +1,5 @@
-"""The `nirdag` command line: run, demo, query, views, runs, dag, provenance, schema, export, predict, cache..."""
+"""The `nirdag` command line: run, demo, query, views, runs, dag, provenance, schema, export, predict, plot, report,
+cache..."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from rich.console import Console
 
 import nirdag
 from nirdag.bundle import BundleError, DomainReport, domain_report, wide_predictions
+from nirdag.cli_report import plot, report
 from nirdag.output import OutputFormat, render, write
 from nirdag.provenance_view import provenance_tree
 from nirs_core.errors import NirdagError
@@ -438,6 +440,10 @@ def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="data
     """Drop the fitted objects of every run on a dataset (the runs and their scores stay)."""
     rows, blobs = nirdag.Workspace(workspace).purge(dataset, dry_run=dry_run)
     _say(f"{'would remove' if dry_run else 'removed'} {rows} artifact rows and {len(blobs)} blobs")
+
+
+app.command()(plot)
+app.command()(report)
 
 
 def main() -> None:

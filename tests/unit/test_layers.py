@@ -112,3 +112,11 @@ def test_the_modelling_core_loads_no_engine():
             f"print(sorted(m for m in {engines!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_import_nirdag_and_its_figures_package_load_no_matplotlib():
+    """matplotlib and Jinja2 load with the first figure or report, not with ``import nirdag`` (nor nirdag.plots)."""
+    code = ("import sys, nirdag, nirdag.plots; "
+            "print(sorted(m for m in ('matplotlib', 'jinja2') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
