@@ -333,6 +333,12 @@ def build_driver(
     return _build_driver(plan, data, *adapters)
 
 
+def resolve_run(workspace: WorkspaceLike, ref: str) -> str:
+    """The run id ``ref`` names in a workspace: a run id, a unique prefix of one, or ``latest`` (the newest
+    completed run). Raises RunNotFound (no match, or several)."""
+    return queries.resolve_run(Workspace.of(workspace).require().session(), ref)
+
+
 def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: str = "best",
            key: str | bytes | None = None) -> Path:
     """Write a bundle of a run's refit chain: manifest, fitted objects (skops), member hashes, optional signature.
@@ -342,7 +348,7 @@ def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: st
     workspace : str, Path or Workspace
         The workspace holding the run.
     run_id : str
-        A completed run of that workspace.
+        A completed run of that workspace: its id, a unique prefix of it, or ``latest``.
     path : str or Path
         The bundle file to write (e.g. ``model.nirdag``).
     chain : str
@@ -360,8 +366,8 @@ def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: st
     --------
     >>> nirdag.export("ws", r.run_id, "model.nirdag")  # doctest: +SKIP
     """
-    return export_chain(Workspace.of(workspace).require(), run_id, chain, path, key=key,
-                        nirdag_version=NIRDAG_VERSION)
+    handle = Workspace.of(workspace).require()
+    return export_chain(handle, resolve_run(handle, run_id), chain, path, key=key, nirdag_version=NIRDAG_VERSION)
 
 
 PredictData = SpectraDataset | np.ndarray
@@ -371,7 +377,8 @@ def replay(workspace: WorkspaceLike, run_id: str, data: PredictData, *, chain: s
            fold_mean: bool = False, resample: bool = False, sample_ids: Sequence[str] | None = None) -> pa.Table:
     """Predict new spectra with a refit chain straight from a workspace (its blobs, verified by hash): the table of
     :func:`nirdag.predict`, each spectrum judged against the domain the run stored (its ``domains`` row)."""
-    fitted = workspace_chain(Workspace.of(workspace).require(), run_id, chain)
+    handle = Workspace.of(workspace).require()
+    fitted = workspace_chain(handle, resolve_run(handle, run_id), chain)
     return predict_chain(fitted, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids)
 
 

@@ -7,8 +7,8 @@ import datetime as dt
 import json
 import os
 import sys
-import warnings
 from importlib import resources
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -19,8 +19,25 @@ from rich.console import Console
 
 import nirdag
 from nirdag.bundle import BundleError, DomainReport, domain_report, wide_predictions
+from nirdag.cli_data import (
+    DataOpt,
+    DropOpt,
+    FormatOpt,
+    IdOpt,
+    LabelOpt,
+    MetadataOpt,
+    NoDetectOpt,
+    PartitionOpt,
+    RunRef,
+    TargetsOpt,
+    flag,
+    load_data,
+    loader_options,
+    names,
+    say_findings,
+)
 from nirdag.cli_report import plot, report
-from nirdag.output import OutputFormat, render, write
+from nirdag.output import OutputFormat, render, render_record, write
 from nirdag.provenance_view import provenance_tree
 from nirs_core.errors import NirdagError
 from relspec.policy import ExecutorKind
@@ -29,14 +46,26 @@ from relspec.source import read_spec
 from relspec.tasks import spec_targets
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"nirdag {version('nirdag')}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version_: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, metavar="",
+                                                 help="Print the nirdag version and exit.")] = False) -> None:
+    """Near-infrared spectroscopy modelling: run pipelines, query results, look at models, export, predict."""
 _out = Console(width=None if sys.stdout.isatty() else 160)
 _err = Console(stderr=True, soft_wrap=True)
 
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
 SeedOpt = Annotated[int | None, typer.Option(help="Seed of every random choice; overrides the spec's seed.")]
 TopOpt = Annotated[int, typer.Option(help="How many ranked chains to print.")]
-QuietOpt = Annotated[bool, typer.Option(
-    "--quiet", "-q", help="No progress bar (there is none either when stdout is not a terminal).")]
+QuietOpt = Annotated[bool, flag(
+    "--quiet", "-q", help="No progress bar and no warnings (no bar either when stdout is not a terminal).")]
 MIB = 1024**2
 EXIT_OUTSIDE_DOMAIN = 3  # `predict --fail-on`: a prediction at or beyond the level asked
 _FLAGGED_SHOWN = 10
@@ -85,47 +114,20 @@ def _progress(quiet: bool) -> Console | bool:
     return _out if _out.is_terminal and not quiet else False
 
 
-def _names(text: str | None) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()] if text else []
-
-
-def _load_data(data: Path | None, say=_say, predicting: bool = False, **options):
-    if data is None:
-        return nirdag.datasets.tecator()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        dataset = nirdag.load_dataset(data, **options)
-    for warning in caught:
-        _err.print(f"warning: {warning.message}", highlight=False, markup=False)
-    axis = dataset.wavelengths
-    shape = f"{dataset.n_wavelengths} spectral columns, axis {axis[0]:g}..{axis[-1]:g} {dataset.wavelength_unit}"
-    if predicting:  # spectra to predict: partitions and reference values play no part
-        say(f"loaded {data}: {dataset.n_samples} spectra to predict x {shape}")
-    else:
-        say(f"loaded {data}: {dataset.n_samples} samples ({(dataset.partition == 'train').sum()} train) x {shape}, "
-            f"targets {sorted(dataset.targets)}")
-    return dataset
-
-
 @app.command()
 def run(
     spec: Annotated[Path, typer.Argument(help="Pipeline spec (YAML or JSON).")],
     workspace: WorkspaceOpt = Path("workspace"),
     seed: SeedOpt = None,
-    data: Annotated[Path | None, typer.Option(
-        help="Spectra file or folder (CSV/TSV, Parquet, .npz, nirs4all X/Y/M folder, JCAMP-DX, Delta table); "
-             "default: embedded Tecator.")] = None,
-    data_format: Annotated[str | None, typer.Option(
-        "--format", help="Format of --data when the path does not tell: csv, parquet, npz, nirs4all, jcamp, delta.")
-    ] = None,
-    id_column: Annotated[str | None, typer.Option(help="Sample id column of a wide table.")] = None,
-    partition_column: Annotated[str | None, typer.Option(help="train/test column of a wide table.")] = None,
-    targets: Annotated[str | None, typer.Option(
-        help="Comma-separated target columns of a wide table (default: the spec's target).")] = None,
-    metadata_columns: Annotated[str | None, typer.Option(
-        help="Comma-separated metadata columns of a wide table whose headers are not numbers.")] = None,
-    drop_nonfinite: Annotated[bool, typer.Option(
-        help="Drop spectra holding NaN/inf (and report them) instead of failing.")] = False,
+    data: DataOpt = None,
+    data_format: FormatOpt = None,
+    id_column: IdOpt = None,
+    partition_column: PartitionOpt = None,
+    targets: TargetsOpt = None,
+    label_targets: LabelOpt = None,
+    metadata_columns: MetadataOpt = None,
+    no_detect: NoDetectOpt = False,
+    drop_nonfinite: DropOpt = False,
     top: TopOpt = 10,
     executor: Annotated[ExecutorKind, typer.Option(
         help="Where the nodes run: sync, threads, processes (local workers), dask (local cluster) or ray.")
@@ -133,22 +135,25 @@ def run(
     workers: Annotated[int | None, typer.Option(
         min=1, help="Workers of a parallel executor (default: one per CPU, capped by the DAG's width).")] = None,
     cache: Annotated[bool, typer.Option(
-        "--cache/--no-cache", help="Reuse unchanged preprocessing and fold fits from the workspace cache.")] = True,
+        "--cache/--no-cache", metavar="", help="Reuse unchanged preprocessing and fold fits from the workspace "
+                                                "cache.")] = True,
     cache_max_mb: Annotated[int | None, typer.Option(
         min=0, help="Size cap of the workspace cache in MiB (least recently used entries are evicted); "
                     "default 2048.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run a pipeline on a dataset and print the ranked chains."""
+    """Run a pipeline on a dataset and print the ranked chains (and the compiler's warnings, unless --quiet)."""
     loaded = read_spec(spec, seed=seed)  # read and decoded once: the text that runs is the text provenance records
-    dataset = _load_data(
-        data, format=data_format, targets=_names(targets) or list(spec_targets(loaded.spec)), id_column=id_column,
-        partition_column=partition_column, metadata_columns=_names(metadata_columns),
-        on_nonfinite="drop" if drop_nonfinite else "error",
-    )
-    _ranked(nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers, cache=cache,
-                       cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
-                       progress=_progress(quiet)), top)
+    dataset = load_data(data, _say, _err, **loader_options(
+        data_format=data_format, targets=names(targets) or list(spec_targets(loaded.spec)), id_column=id_column,
+        partition_column=partition_column, metadata_columns=metadata_columns, label_targets=label_targets,
+        no_detect=no_detect, drop_nonfinite=drop_nonfinite))
+    result = nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers,
+                        cache=cache, cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
+                        progress=_progress(quiet))
+    if not quiet:
+        say_findings(result.plan.validation, _err)
+    _ranked(result, top)
 
 
 @app.command()
@@ -170,7 +175,7 @@ def query(
     as_of: Annotated[str | None, typer.Option(
         help="Read the tables as of a Delta version (an integer) or a time (ISO 8601, e.g. 2026-11-24T10:00Z).")
     ] = None,
-    metrics: Annotated[bool, typer.Option(
+    metrics: Annotated[bool, flag(
         "--metrics", help="Also report what the query scanned (files opened vs in the tables, rows read) on stderr "
                           "and write it under <workspace>/provenance/scans/.")] = False,
 ) -> None:
@@ -217,10 +222,10 @@ def runs_list(workspace: WorkspaceOpt = Path("workspace"),
 
 
 @runs_app.command("show")
-def runs_show(run_id: str, workspace: WorkspaceOpt = Path("workspace"),
+def runs_show(run_id: RunRef, workspace: WorkspaceOpt = Path("workspace"),
               fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = "table") -> None:
     """A run's status, identities, chain count and best chain by its rank metric (RMSECV or accuracy)."""
-    render(nirdag.Workspace(workspace).run_summary(run_id), fmt, _out)
+    render_record(nirdag.Workspace(workspace).run_summary(run_id), fmt, _out)
 
 
 @runs_app.command("repair")
@@ -231,10 +236,10 @@ def runs_repair(workspace: WorkspaceOpt = Path("workspace")) -> None:
 
 
 @runs_app.command("delete")
-def runs_delete(run_id: str, workspace: WorkspaceOpt = Path("workspace")) -> None:
+def runs_delete(run_id: RunRef, workspace: WorkspaceOpt = Path("workspace")) -> None:
     """Delete a run and its chains, predictions and scores."""
-    nirdag.Workspace(workspace).delete_run(run_id)
-    _say(f"deleted run {run_id} from {workspace}")
+    deleted = nirdag.Workspace(workspace).delete_run(run_id)
+    _say(f"deleted run {deleted} from {workspace}")
 
 
 cache_app = typer.Typer(help="The workspace's node cache (reused preprocessing and fold fits).", no_args_is_help=True)
@@ -266,25 +271,41 @@ def cache_clear(workspace: WorkspaceOpt = Path("workspace")) -> None:
 def dag(
     output: Annotated[Path, typer.Option("--output", "-o", help="Picture file: .svg, .png, .pdf or .dot.")],
     spec: Annotated[Path | None, typer.Argument(help="Pipeline spec (YAML or JSON); or give --run.")] = None,
-    run_id: Annotated[str | None, typer.Option("--run", help="Draw this run's executed DAG (timings).")] = None,
+    run_id: Annotated[str | None, typer.Option("--run", help="Draw this run's executed DAG (timings): a run id, a "
+                                               "unique prefix or 'latest'.")] = None,
     workspace: WorkspaceOpt = Path("workspace"),
-    folds: Annotated[bool, typer.Option("--folds", help="Draw every fold node (collapsed by default).")] = False,
+    folds: Annotated[bool, flag("--folds", help="Draw every fold node (collapsed by default).")] = False,
+    data: DataOpt = None,
+    data_format: FormatOpt = None,
+    id_column: IdOpt = None,
+    partition_column: PartitionOpt = None,
+    targets: TargetsOpt = None,
+    label_targets: LabelOpt = None,
+    metadata_columns: MetadataOpt = None,
+    no_detect: NoDetectOpt = False,
+    drop_nonfinite: DropOpt = False,
 ) -> None:
-    """Draw the Hamilton DAG of a pipeline on the embedded Tecator data, or of an executed run."""
+    """Draw the Hamilton DAG of a pipeline on a dataset (--data, default embedded Tecator), or of an executed run."""
     if (spec is None) == (run_id is None):
         raise typer.BadParameter("give a SPEC or --run RUN_ID (one of them)")
     if run_id is not None:
         _say(f"wrote {nirdag.Workspace(workspace).run(run_id).dag(output, folds=folds)}")
-    else:
-        _say(f"wrote {nirdag.dag(spec, output, folds=folds)}")
+        return
+    loaded = read_spec(spec)
+    dataset = load_data(data, _say, _err, **loader_options(
+        data_format=data_format, targets=names(targets) or list(spec_targets(loaded.spec)), id_column=id_column,
+        partition_column=partition_column, metadata_columns=metadata_columns, label_targets=label_targets,
+        no_detect=no_detect, drop_nonfinite=drop_nonfinite))
+    _say(f"wrote {nirdag.dag(loaded, output, dataset, folds=folds)}")
 
 
 @app.command()
 def provenance(
-    run_id: Annotated[str, typer.Argument(help="The run whose decisions to show.")],
+    run_id: RunRef,
     workspace: WorkspaceOpt = Path("workspace"),
     fmt: Annotated[Literal["tree", "json"], typer.Option("--format", "-f")] = "tree",
     why: Annotated[str | None, typer.Option(help="A chain id (or prefix): why was it refit, or not?")] = None,
+    verbose: Annotated[bool, flag("--verbose", "-v", help="Also the views' join decisions.")] = False,
 ) -> None:
     """The decision provenance graph of a run: every decision with its reason (tree or JSON)."""
     graph = nirdag.Workspace(workspace).provenance(run_id)
@@ -296,7 +317,7 @@ def provenance(
     elif fmt == "json":
         sys.stdout.write(json.dumps(json.loads(graph.to_json()), indent=2) + "\n")
     else:
-        _out.print(provenance_tree(graph))
+        _out.print(provenance_tree(graph, verbose=verbose))
 
 
 @app.command()
@@ -314,7 +335,8 @@ def schema(
 
 @app.command()
 def export(
-    run_id: Annotated[str, typer.Option("--run", help="Run id (nirdag runs list).")],
+    run_id: Annotated[str, typer.Option("--run", help="Run id (nirdag runs list), a unique prefix of one, or "
+                                        "'latest'.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Bundle file to write (e.g. model.nirdag).")],
     chain: Annotated[str, typer.Option(help="'best' (the refit chain ranked first by the run's rank metric: "
                                             "lowest RMSECV or mean_nrmse, highest accuracy), a chain_id or a prefix "
@@ -336,18 +358,18 @@ def predict(
     paths: Annotated[list[Path], typer.Argument(help="BUNDLE DATA, or only DATA with --run (chain replay).")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Predictions file (.csv or .parquet); "
                                                 "default: print them.")] = None,
-    run_id: Annotated[str | None, typer.Option("--run", help="Replay a chain of this workspace run instead of a "
-                                               "bundle.")] = None,
+    run_id: Annotated[str | None, typer.Option("--run", help="Replay a chain of this workspace run (an id, a unique "
+                                               "prefix or 'latest') instead of a bundle.")] = None,
     chain: Annotated[str, typer.Option(help="With --run: 'best', a chain_id or a prefix.")] = "best",
     workspace: WorkspaceOpt = Path("workspace"),
-    fold_mean: Annotated[bool, typer.Option(help="Also the mean of the CV fold models.")] = False,
-    resample: Annotated[bool, typer.Option(help="Interpolate spectra whose axis differs onto the training axis "
-                                           "(default: refuse them).")] = False,
+    fold_mean: Annotated[bool, flag("--fold-mean", help="Also the mean of the CV fold models.")] = False,
+    resample: Annotated[bool, flag("--resample", help="Interpolate spectra whose axis differs onto the training "
+                                                    "axis (default: refuse them).")] = False,
     data_format: Annotated[str | None, typer.Option("--format", help="Format of DATA when the path does not "
                                                     "tell.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Sample id column of a wide table.")] = None,
-    wide: Annotated[bool, typer.Option(help="One row per sample with a column per target (default: one row per "
-                                           "sample and target).")] = False,
+    wide: Annotated[bool, flag("--wide", help="One row per sample with a column per target (default: one row per "
+                                             "sample and target).")] = False,
     fail_on: Annotated[Literal["outlier", "extreme"] | None, typer.Option(
         help=f"Exit with code {EXIT_OUTSIDE_DOMAIN} (after writing the predictions) when any spectrum is at or "
              "beyond this level of the applicability domain: 'outlier' (T² or Q above its 99 % limit) or "
@@ -362,7 +384,7 @@ def predict(
     if len(paths) != (1 if run_id else 2):
         raise typer.BadParameter("give BUNDLE DATA, or DATA with --run RUN_ID" if run_id is None else
                                  "with --run give only DATA")
-    dataset = _load_data(paths[-1], say=_say_err, predicting=True, format=data_format, id_column=id_column)
+    dataset = load_data(paths[-1], _say_err, _err, predicting=True, format=data_format, id_column=id_column)
     if run_id is None:
         table = nirdag.predict(paths[0], dataset, fold_mean=fold_mean, resample=resample)
     else:
@@ -425,7 +447,8 @@ def artifacts_orphans(workspace: WorkspaceOpt = Path("workspace")) -> None:
 
 @artifacts_app.command("cleanup")
 def artifacts_cleanup(workspace: WorkspaceOpt = Path("workspace"),
-                      dry_run: Annotated[bool, typer.Option(help="Only list what would be deleted.")] = False) -> None:
+                      dry_run: Annotated[bool, flag("--dry-run", help="Only list what would be deleted.")] = False,
+                      ) -> None:
     """Delete orphan blobs (do not run while a run is writing into the workspace)."""
     found = nirdag.Workspace(workspace).cleanup(dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
@@ -436,7 +459,7 @@ def artifacts_cleanup(workspace: WorkspaceOpt = Path("workspace"),
 def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="dataset_hash whose runs' fitted objects "
                                                          "are dropped.")],
                     workspace: WorkspaceOpt = Path("workspace"),
-                    dry_run: Annotated[bool, typer.Option(help="Only count what would go.")] = False) -> None:
+                    dry_run: Annotated[bool, flag("--dry-run", help="Only count what would go.")] = False) -> None:
     """Drop the fitted objects of every run on a dataset (the runs and their scores stay)."""
     rows, blobs = nirdag.Workspace(workspace).purge(dataset, dry_run=dry_run)
     _say(f"{'would remove' if dry_run else 'removed'} {rows} artifact rows and {len(blobs)} blobs")

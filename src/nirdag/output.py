@@ -42,6 +42,22 @@ def write(table: pa.Table, fmt: OutputFormat, console: Console, output: Path | N
     console.print(f"wrote {table.num_rows} rows to {output}", markup=False, highlight=False)
 
 
+def _is_identity(name: str) -> bool:
+    return name.endswith(("_id", "_hash")) or name in {"run", "chain", "chain_id8"}
+
+
+def render_record(table: pa.Table, fmt: OutputFormat, console: Console) -> None:
+    """One row as ``name  value`` lines in the table format (a wide row never folds its ids); else as
+    :func:`render`."""
+    if fmt != "table" or table.num_rows != 1:
+        render(table, fmt, console)
+        return
+    row = table.to_pylist()[0]
+    width = max(len(n) for n in row)
+    for name, value in row.items():
+        console.print(f"{name:<{width}}  {_cell(value)}", markup=False, highlight=False, soft_wrap=True)
+
+
 def render(table: pa.Table, fmt: OutputFormat, console: Console, title: str | None = None) -> None:
     """Print ``table`` to ``console`` in ``fmt``; hashes are printed in full (they are identities)."""
     if fmt == "parquet":
@@ -56,7 +72,11 @@ def render(table: pa.Table, fmt: OutputFormat, console: Console, title: str | No
         return
     out = Table(title=title, show_lines=False)
     for name in table.column_names:
-        out.add_column(name, overflow="fold")
+        if _is_identity(name):  # ids and hashes are copied and pasted: never split across lines
+            longest = max((len(_cell(v)) for v in table.column(name).to_pylist()), default=len(name))
+            out.add_column(name, no_wrap=True, min_width=max(longest, len(name)))
+        else:
+            out.add_column(name, overflow="fold")
     for row in table.to_pylist():
         out.add_row(*(_cell(row[c]) for c in table.column_names))
     console.print(out)

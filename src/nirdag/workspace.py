@@ -16,7 +16,7 @@ from datafusion_engine.cache_store import CacheStats
 from datafusion_engine.runs import repair_runs
 from datafusion_engine.scan_metrics import ScanMetrics
 from datafusion_engine.spectra_store import load_stored_dataset
-from nirdag.api import RunResult, compile, query, query_with_metrics
+from nirdag.api import RunResult, compile, query, query_with_metrics, resolve_run
 from relspec.provenance import DecisionProvenanceGraph, decode_provenance
 from relspec.validation import PolicyValidation, decode_validation
 from semantics import open_session, queries, view_columns
@@ -51,6 +51,10 @@ class Workspace:
         """The folder, so ``nirdag.run(..., workspace=ws)`` and ``open(...)``-style calls take the object too."""
         return str(self.path)
 
+    def resolve(self, ref: str) -> str:
+        """The run id ``ref`` names: a run id, a unique prefix of one, or ``latest`` (the newest completed run)."""
+        return resolve_run(self.handle, ref)
+
     def _missing(self, run_id: str) -> StoreError:
         return StoreError(f"workspace {self.path} has no run {run_id!r}")
 
@@ -77,7 +81,7 @@ class Workspace:
     def run_summary(self, run_id: str) -> pa.Table:
         """A run's row with its chain count and, from ``v_runs``, its rank metric, the best chain and its pooled CV
         value of that metric (``best_rmsecv`` when the run ranks on one target's rmse)."""
-        table = queries.run_summary(open_session(self.handle), run_id)
+        table = queries.run_summary(open_session(self.handle), run_id := self.resolve(run_id))
         if table.num_rows == 0:
             raise self._missing(run_id)
         return table
@@ -92,7 +96,7 @@ class Workspace:
 
     def run(self, run_id: str) -> RunResult:
         """A completed run of this workspace, rebuilt from what the workspace stores (spec, dataset, seed)."""
-        row = queries.stored_run(self.handle.require().session(), run_id)
+        row = queries.stored_run(self.handle.require().session(), run_id := self.resolve(run_id))
         if row is None:
             raise self._missing(run_id)
         if row["status"] != "completed":
@@ -106,11 +110,11 @@ class Workspace:
 
     def provenance(self, run_id: str) -> DecisionProvenanceGraph:
         """The DecisionProvenanceGraph stored with a run."""
-        return decode_provenance(self.handle.read_document(run_id, "decision_provenance.json"))
+        return decode_provenance(self.handle.read_document(self.resolve(run_id), "decision_provenance.json"))
 
     def validation(self, run_id: str) -> PolicyValidation:
         """The PolicyValidation artifact stored with a run."""
-        return decode_validation(self.handle.read_document(run_id, "policy_validation.json"))
+        return decode_validation(self.handle.read_document(self.resolve(run_id), "policy_validation.json"))
 
     def cache_stats(self) -> CacheStats:
         """What the workspace's node cache holds: entries and bytes per node kind, leftover temp files."""
@@ -120,10 +124,12 @@ class Workspace:
         """Empty the workspace's node cache; returns what it held."""
         return self.handle.cache().clear()
 
-    def delete_run(self, run_id: str) -> None:
-        """Delete a run from `runs` and its rows from every result table (its blobs become orphans: `cleanup`)."""
-        if not self.handle.store.delete_run(run_id):
+    def delete_run(self, run_id: str) -> str:
+        """Delete a run from `runs` and its rows from every result table (its blobs become orphans: `cleanup`);
+        returns the run id deleted (``run_id`` may be a unique prefix or ``latest``)."""
+        if not self.handle.store.delete_run(run_id := self.resolve(run_id)):
             raise self._missing(run_id)
+        return run_id
 
     def artifact_stats(self) -> housekeeping.ArtifactStats:
         """Artifact rows, runs, chains, blobs referenced and on disk, bytes, orphans."""
