@@ -47,7 +47,7 @@ def load_dataset(
     id_column: str | None = None, partition_column: str | None = None, metadata_columns: Sequence[str] = (),
     wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
     header: bool | None = None, name: str | None = None, on_nonfinite: NonFinite = "error",
-    decimal: str | None = None,
+    decimal: str | None = None, sheet: str | None = None,
 ) -> SpectraDataset:
     """Load spectra from a file or folder; the format is detected from the path unless named.
 
@@ -57,11 +57,13 @@ def load_dataset(
     ----------
     path : str or Path
         The file or folder.
-    format : {"csv", "parquet", "npz", "nirs4all", "jcamp", "delta"}, optional
+    format : {"csv", "parquet", "xlsx", "npz", "mat", "nirs4all", "jcamp", "delta"}, optional
         ``csv`` (wide CSV/TSV, ``.gz`` allowed: numeric headers are wavelengths, the other columns are the named
-        targets/id/partition or metadata), ``parquet`` (wide, or a ``spectrum`` list column), ``npz``,
-        ``nirs4all`` (a folder of X/Y/M cal-val or train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a
-        folder of them), ``delta`` (a Delta table, read like Parquet). Default: detected from the path.
+        targets/id/partition or metadata), ``parquet`` (wide, or a ``spectrum`` list column), ``xlsx`` (one sheet
+        laid out like the wide CSV), ``npz`` and ``mat`` (MATLAB v5 or v7.3; both with variables ``X``, ``y``,
+        ``wavelengths``, ... or ``X_train``/``y_train``/...), ``nirs4all`` (a folder of X/Y/M cal-val or
+        train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a folder of them), ``delta`` (a Delta table,
+        read like Parquet). Default: detected from the path.
     targets : sequence of str
         Target columns of a wide table (numbers, or class labels when a column holds no number).
     id_column, partition_column : str, optional
@@ -81,6 +83,8 @@ def load_dataset(
         The dataset's name (default: the file name without its suffixes).
     on_nonfinite : {"error", "drop"}
         Spectra with NaN/inf are an error unless ``"drop"``, which drops those rows and warns with their ids.
+    sheet : str, optional
+        The sheet of an ``xlsx`` workbook (default: the first).
 
     Returns
     -------
@@ -99,7 +103,8 @@ def load_dataset(
     else:
         parts = load_parts(path, format=fmt, targets=targets, id_column=id_column, partition_column=partition_column,
                            metadata_columns=metadata_columns, wavelengths=wavelengths,
-                           wavelength_unit=wavelength_unit, delimiter=delimiter, header=header, decimal=decimal)
+                           wavelength_unit=wavelength_unit, delimiter=delimiter, header=header, decimal=decimal,
+                           sheet=sheet)
     return dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -10,18 +10,23 @@ from nirs_core.data.dataset import SpectraDataset
 from nirs_core.data.errors import DataError, MissingColumnError, SpectraFileError
 from nirs_core.data.folder_loader import read_folder_parts
 from nirs_core.data.from_parts import NonFinite, dataset_from_parts
-from nirs_core.data.jcamp import read_jcamp_parts
+from nirs_core.data.jcamp import JCAMP_SUFFIXES, read_jcamp_parts
+from nirs_core.data.mat_loader import read_mat_parts
 from nirs_core.data.npz_loader import read_npz_parts
 from nirs_core.data.parts import SpectraParts
 from nirs_core.data.table_loader import ColumnRoles, read_csv_parts, read_parquet_parts
+from nirs_core.data.xlsx_loader import XLSX_SUFFIXES, read_xlsx_parts
 
-FileFormat = Literal["csv", "parquet", "npz", "nirs4all", "jcamp"]
-FILE_FORMATS: tuple[FileFormat, ...] = ("csv", "parquet", "npz", "nirs4all", "jcamp")
+FileFormat = Literal["csv", "parquet", "npz", "nirs4all", "jcamp", "xlsx", "mat"]
+FILE_FORMATS: tuple[FileFormat, ...] = ("csv", "parquet", "npz", "nirs4all", "jcamp", "xlsx", "mat")
 _SUFFIXES: dict[str, FileFormat] = {
     ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".npz": "npz",
-    ".jdx": "jcamp", ".dx": "jcamp", ".jcamp": "jcamp",
+    **dict.fromkeys(JCAMP_SUFFIXES, "jcamp"), **dict.fromkeys(XLSX_SUFFIXES, "xlsx"), ".mat": "mat",
 }
-_JCAMP_SUFFIXES = (".jdx", ".dx", ".jcamp")
+# Folders of one spectrum per file, by what their files are called.
+_FOLDER_FORMATS: tuple[tuple[FileFormat, str, Callable[[Path], bool]], ...] = (
+    ("jcamp", "JCAMP-DX", lambda p: p.suffix.lower() in JCAMP_SUFFIXES),
+)
 
 
 def detect_format(path: Path) -> FileFormat | Literal["delta"]:
@@ -32,9 +37,12 @@ def detect_format(path: Path) -> FileFormat | Literal["delta"]:
         names = [p.name.lower() for p in path.iterdir()]
         if any(n.startswith("x") and (n.endswith(".csv") or n.endswith(".csv.gz")) for n in names):
             return "nirs4all"
-        if any(n.endswith(_JCAMP_SUFFIXES) for n in names):
-            return "jcamp"
-        raise DataError(f"{path}: a folder of neither nirs4all X/Y/M files, JCAMP-DX files nor a Delta table; "
+        files = [p for p in path.iterdir() if p.is_file()]
+        for fmt, _, accepts in _FOLDER_FORMATS:
+            if any(accepts(p) for p in files):
+                return fmt
+        kinds = ", ".join(name for _, name, _ in _FOLDER_FORMATS)
+        raise DataError(f"{path}: a folder of neither nirs4all X/Y/M files, {kinds} files nor a Delta table; "
                         f"it holds {sorted(names)[:10]}")
     if not path.exists():
         raise SpectraFileError(f"{path}: file not found")
@@ -49,30 +57,40 @@ def load_parts(
     path: str | Path, *, format: FileFormat | None = None, targets: Sequence[str] = (), id_column: str | None = None,
     partition_column: str | None = None, metadata_columns: Sequence[str] = (),
     wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
-    header: bool | None = None, decimal: str | None = None,
+    header: bool | None = None, decimal: str | None = None, sheet: str | None = None,
 ) -> SpectraParts:
-    """Read ``path`` in ``format`` (detected when None). Column options apply to wide tables (CSV, Parquet)."""
+    """Read ``path`` in ``format`` (detected when None).
+
+    Column options apply to wide tables (CSV, Parquet, xlsx; ``sheet`` picks an xlsx sheet, default the first).
+    """
     path = Path(path)
     fmt = format or detect_format(path)
-    roles = ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns))
+    parts = _read(path, fmt, ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns)),
+                  wavelengths=wavelengths, wavelength_unit=wavelength_unit, delimiter=delimiter, header=header,
+                  decimal=decimal, sheet=sheet)
+    missing = [t for t in targets if t not in parts.targets]
+    if missing:
+        raise MissingColumnError(f"{path}: no target(s) {missing}; targets found: {sorted(parts.targets)}")
+    return parts
+
+
+def _read(path: Path, fmt: FileFormat, roles: ColumnRoles, *, wavelengths: Sequence[float] | None,
+          wavelength_unit: str | None, delimiter: str | None, header: bool | None, decimal: str | None,
+          sheet: str | None) -> SpectraParts:
     if fmt == "csv":
         return read_csv_parts(path, roles, delimiter=delimiter, wavelengths=wavelengths,
                               wavelength_unit=wavelength_unit, decimal=decimal)
     if fmt == "parquet":
         return read_parquet_parts(path, roles, wavelengths=wavelengths, wavelength_unit=wavelength_unit)
-    if fmt == "npz":
-        parts = read_npz_parts(path)
-    elif fmt == "nirs4all":
-        parts = read_folder_parts(path, header=header, delimiter=delimiter)
-    elif fmt == "jcamp":
-        parts = read_jcamp_parts(path)
-    else:
-        raise DataError(f"{path}: format {fmt!r} is not a file format of nirs_core.data; formats are "
-                        f"{list(FILE_FORMATS)} (Delta tables load through nirdag.load_dataset)")
-    missing = [t for t in targets if t not in parts.targets]
-    if missing:
-        raise MissingColumnError(f"{path}: no target(s) {missing}; targets found: {sorted(parts.targets)}")
-    return parts
+    if fmt == "xlsx":
+        return read_xlsx_parts(path, roles, sheet=sheet, wavelengths=wavelengths, wavelength_unit=wavelength_unit)
+    readers = {"npz": read_npz_parts, "mat": read_mat_parts, "jcamp": read_jcamp_parts}
+    if fmt == "nirs4all":
+        return read_folder_parts(path, header=header, delimiter=delimiter)
+    if fmt in readers:
+        return readers[fmt](path)
+    raise DataError(f"{path}: format {fmt!r} is not a file format of nirs_core.data; formats are "
+                    f"{list(FILE_FORMATS)} (Delta tables load through nirdag.load_dataset)")
 
 
 def load_csv(

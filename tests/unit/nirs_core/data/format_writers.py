@@ -1,0 +1,71 @@
+"""Writers of small test files in the binary formats nirdag reads but no installed package writes: MATLAB v7.3
+(HDF5 behind the 512-byte MAT header, arrays stored column-major, text as uint16 ``char`` or ``cell`` references)."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+# --- MATLAB v7.3 ----------------------------------------------------------------------------------------------
+
+
+def _mat73_dataset(root: h5py.File, name: str, value: object) -> None:
+    if isinstance(value, str):
+        codes = np.frombuffer(value.encode("utf-16-le"), dtype="<u2").reshape(-1, 1)  # 1xN char -> stored Nx1
+        attrs = root.create_dataset(name, data=codes).attrs
+        attrs.update({"MATLAB_class": np.bytes_(b"char"), "MATLAB_int_decode": np.int32(2)})
+        return
+    array = np.asarray(value)
+    if array.dtype.kind == "U":  # a cell array of strings, 1xN (stored Nx1 references into #refs#)
+        refs = root.require_group("#refs#")
+        cells = []
+        for i, text in enumerate(array.ravel()):
+            _mat73_dataset(refs, f"{name}_{i}", str(text))
+            cells.append(refs[f"{name}_{i}"].ref)
+        ds = root.create_dataset(name, data=np.asarray(cells, dtype=h5py.ref_dtype).reshape(-1, 1),
+                                 dtype=h5py.ref_dtype)
+        ds.attrs["MATLAB_class"] = np.bytes_(b"cell")  # fixed-length ASCII, as MATLAB writes it
+        return
+    matrix = np.atleast_2d(array) if array.ndim < 2 else array
+    root.create_dataset(name, data=matrix.T).attrs["MATLAB_class"] = np.bytes_(b"double")
+
+
+def write_mat73(path: Path, variables: Mapping[str, object]) -> Path:
+    """A MATLAB v7.3 file: an HDF5 file with a 512-byte user block whose first 128 bytes are the MAT header."""
+    with h5py.File(path, "w", userblock_size=512) as root:
+        for name, value in variables.items():
+            _mat73_dataset(root, name, value)
+    text = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Thu Dec  3 10:00:00 2026 HDF5 schema 1.00 ."
+    header = text.ljust(116, b" ") + b"\x00" * 8 + struct.pack("<H", 0x0200) + b"IM"
+    with path.open("r+b") as fh:
+        fh.write(header)
+    return path
+
+
+# --- the reference dataset every format is compared with, written as the wide CSV ---------------------------
+
+AXIS_NM = np.array([1100.0, 1102.0, 1104.0, 1106.0, 1108.0])
+SPECTRA = np.array([[k / 64 + j / 1024 for j in range(5)] for k in range(6)])  # float32-exact values
+IDS = np.array(["s1", "s2", "s3", "s4", "s5", "s6"])
+FAT = np.array([10.5, 12.25, 9.0, 14.75, 11.5, 13.0])
+PARTITION = np.array(["train", "train", "train", "train", "test", "test"])
+
+
+def write_reference_csv(path: Path, axis: np.ndarray = AXIS_NM, spectra: np.ndarray = SPECTRA,
+                        ids: np.ndarray = IDS, fat: np.ndarray | None = FAT,
+                        partition: np.ndarray | None = PARTITION) -> Path:
+    """The wide CSV of the reference dataset: id, partition, fat, then one column per wavelength."""
+    head = ["id", *(["partition"] if partition is not None else []), *(["fat"] if fat is not None else []),
+            *(f"{w:g}" for w in axis)]
+    lines = [",".join(head)]
+    for i, row in enumerate(spectra):
+        cells = [str(ids[i]), *([str(partition[i])] if partition is not None else []),
+                 *([repr(float(fat[i]))] if fat is not None else []), *(repr(float(v)) for v in row)]
+        lines.append(",".join(cells))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
