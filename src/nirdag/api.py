@@ -25,6 +25,7 @@ from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecat
 from nirs_core.data.errors import DataError
 from nirs_core.data.from_parts import NonFinite
 from nirs_core.data.loading import FileFormat, detect_format
+from nirs_core.data.reference_join import JoinOn
 from nirs_core.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, RuntimePolicy, SpecError, compile_plan
 from relspec.policy import ExecutorKind
@@ -47,7 +48,8 @@ def load_dataset(
     id_column: str | None = None, partition_column: str | None = None, metadata_columns: Sequence[str] = (),
     wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
     header: bool | None = None, name: str | None = None, on_nonfinite: NonFinite = "error",
-    decimal: str | None = None, sheet: str | None = None,
+    decimal: str | None = None, sheet: str | None = None, targets_file: str | Path | None = None,
+    join_on: JoinOn = "title", targets_key: str | None = None,
 ) -> SpectraDataset:
     """Load spectra from a file or folder; the format is detected from the path unless named.
 
@@ -65,7 +67,8 @@ def load_dataset(
         train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a folder of them), ``delta`` (a Delta table,
         read like Parquet). Default: detected from the path.
     targets : sequence of str
-        Target columns of a wide table (numbers, or class labels when a column holds no number).
+        Target columns of a wide table (numbers, or class labels when a column holds no number); with
+        ``targets_file``, columns of that file.
     id_column, partition_column : str, optional
         The sample id column and the ``train``/``test`` column of a wide table.
     metadata_columns : sequence of str
@@ -85,6 +88,15 @@ def load_dataset(
         Spectra with NaN/inf are an error unless ``"drop"``, which drops those rows and warns with their ids.
     sheet : str, optional
         The sheet of an ``xlsx`` workbook (default: the first).
+    targets_file : str or Path, optional
+        A CSV of reference values joined to the spectra (for JCAMP-DX files, which carry none): one row
+        per sample, its numeric columns become targets, a ``partition`` column the partition, the rest metadata.
+        A spectrum without a row, or a sample on two rows, is a DataError naming the sample.
+    join_on : {"title", "sample_id"}
+        What of each spectrum is looked up in the CSV: its title (JCAMP ``##TITLE``) or its sample id (the
+        file stem).
+    targets_key : str, optional
+        The CSV column holding the sample names (default: its first column).
 
     Returns
     -------
@@ -100,11 +112,14 @@ def load_dataset(
         roles = ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns))
         parts = parts_from_table(path, read_delta_source(path), roles, delimiter=None, wavelengths=wavelengths,
                                  wavelength_unit=wavelength_unit)
+        if targets_file is not None:
+            raise DataError(f"{path}: targets_file joins reference values to spectra files; a Delta table holds "
+                            "its targets as columns")
     else:
         parts = load_parts(path, format=fmt, targets=targets, id_column=id_column, partition_column=partition_column,
                            metadata_columns=metadata_columns, wavelengths=wavelengths,
                            wavelength_unit=wavelength_unit, delimiter=delimiter, header=header, decimal=decimal,
-                           sheet=sheet)
+                           sheet=sheet, targets_file=targets_file, join_on=join_on, targets_key=targets_key)
     return dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
 
 

@@ -14,6 +14,7 @@ from nirs_core.data.jcamp import JCAMP_SUFFIXES, read_jcamp_parts
 from nirs_core.data.mat_loader import read_mat_parts
 from nirs_core.data.npz_loader import read_npz_parts
 from nirs_core.data.parts import SpectraParts
+from nirs_core.data.reference_join import JoinOn, join_reference_values
 from nirs_core.data.table_loader import ColumnRoles, read_csv_parts, read_parquet_parts
 from nirs_core.data.xlsx_loader import XLSX_SUFFIXES, read_xlsx_parts
 
@@ -58,16 +59,24 @@ def load_parts(
     partition_column: str | None = None, metadata_columns: Sequence[str] = (),
     wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
     header: bool | None = None, decimal: str | None = None, sheet: str | None = None,
+    targets_file: str | Path | None = None, join_on: JoinOn = "title", targets_key: str | None = None,
 ) -> SpectraParts:
     """Read ``path`` in ``format`` (detected when None).
 
     Column options apply to wide tables (CSV, Parquet, xlsx; ``sheet`` picks an xlsx sheet, default the first).
+    ``targets_file`` joins a CSV of reference values to the spectra (see
+    :mod:`nirs_core.data.reference_join`): each spectrum's ``title`` or ``sample_id`` (``join_on``) is looked up
+    in the CSV's ``targets_key`` column (default its first); ``targets`` then names columns of that CSV.
     """
     path = Path(path)
     fmt = format or detect_format(path)
-    parts = _read(path, fmt, ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns)),
+    table_targets = () if targets_file is not None else tuple(targets)
+    parts = _read(path, fmt, ColumnRoles(table_targets, id_column, partition_column, tuple(metadata_columns)),
                   wavelengths=wavelengths, wavelength_unit=wavelength_unit, delimiter=delimiter, header=header,
                   decimal=decimal, sheet=sheet)
+    if targets_file is not None:
+        parts = join_reference_values(parts, targets_file, join_on=join_on, key_column=targets_key,
+                                      targets=targets)
     missing = [t for t in targets if t not in parts.targets]
     if missing:
         raise MissingColumnError(f"{path}: no target(s) {missing}; targets found: {sorted(parts.targets)}")

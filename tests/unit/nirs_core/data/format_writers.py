@@ -53,6 +53,7 @@ SPECTRA = np.array([[k / 64 + j / 1024 for j in range(5)] for k in range(6)])  #
 IDS = np.array(["s1", "s2", "s3", "s4", "s5", "s6"])
 FAT = np.array([10.5, 12.25, 9.0, 14.75, 11.5, 13.0])
 PARTITION = np.array(["train", "train", "train", "train", "test", "test"])
+REFS = "name,fat,partition\ns1,10.5,train\ns2,12.25,train\ns3,9.0,train\ns4,14.75,train\ns5,11.5,test\ns6,13.0,test\n"
 
 
 def write_reference_csv(path: Path, axis: np.ndarray = AXIS_NM, spectra: np.ndarray = SPECTRA,
@@ -69,3 +70,11 @@ def write_reference_csv(path: Path, axis: np.ndarray = AXIS_NM, spectra: np.ndar
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
+
+def write_jcamp(path: Path, axis: np.ndarray, y: np.ndarray, title: str) -> Path:
+    """A JCAMP-DX 5.01 file of one spectrum as ``##XYPOINTS=(XY..XY)`` AFFN pairs (values written exactly)."""
+    pairs = "\n".join(f"{float(x)!r}, {float(v)!r}" for x, v in zip(axis, y, strict=True))
+    path.write_text(f"##TITLE={title}\n##JCAMP-DX=5.01\n##DATA TYPE=NEAR INFRARED SPECTRUM\n##XUNITS=NANOMETERS\n"
+                    f"##YUNITS=ABSORBANCE\n##XFACTOR=1\n##YFACTOR=1\n##FIRSTX={float(axis[0])!r}\n##LASTX={float(axis[-1])!r}\n"
+                    f"##NPOINTS={len(axis)}\n##XYPOINTS=(XY..XY)\n{pairs}\n##END=\n", encoding="ascii")
+    return path
