@@ -1,4 +1,5 @@
-"""Writers of small test files in the binary formats nirdag reads but no installed package writes: MATLAB v7.3
+"""Writers of small test files in the binary formats nirdag reads but no installed package writes: Thermo/Galactic
+SPC (the published new-format layout) and MATLAB v7.3
 (HDF5 behind the 512-byte MAT header, arrays stored column-major, text as uint16 ``char`` or ``cell`` references)."""
 
 from __future__ import annotations
@@ -9,6 +10,47 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+
+# --- SPC ------------------------------------------------------------------------------------------------------
+
+SPC_MAIN = struct.Struct("<BBBbiddiBBBBi9s9sh32s130s30siiBBhf48sfifB187s")
+SPC_SUB = struct.Struct("<Bbhfffiif4s")
+TSPREC, TMULTI, TXYXYS, TXVALS = 0x01, 0x04, 0x40, 0x80
+
+
+def _spc_main(flags: int, exponent: int, npoints: int, first: float, last: float, nsub: int, xtype: int,
+              comment: str, version: int = 0x4B) -> bytes:
+    return SPC_MAIN.pack(flags, version, 0, exponent, npoints, first, last, nsub, xtype, 0, 0, 0, 0, b"", b"",
+                         0, b"", comment.encode("latin-1"), b"", 0, 0, 0, 0, 0, 0.0, b"", 0.0, 0, 0.0, 0, b"")
+
+
+def _spc_y(y: np.ndarray, exponent: int, short: bool) -> bytes:
+    if exponent == -128:
+        return np.asarray(y, dtype="<f4").tobytes()
+    scale = 2.0 ** ((16 if short else 32) - exponent)
+    return np.round(np.asarray(y) * scale).astype("<i2" if short else "<i4").tobytes()
+
+
+def write_spc(path: Path, axis: np.ndarray, Y: np.ndarray, *, layout: str = "y", exponent: int = -128,
+              short: bool = False, xtype: int = 3, comment: str = "", version: int = 0x4B) -> Path:
+    """An SPC file of the rows of ``Y`` on ``axis``: ``layout`` "y" (even X from first/last), "xy" (one X array)
+    or "xyxy" (an X array per subfile); float32 Y (exponent -128) or scaled integers."""
+    Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
+    n, p = Y.shape
+    flags = (TMULTI if n > 1 or layout == "xyxy" else 0) | (TSPREC if short else 0)
+    flags |= {"y": 0, "xy": TXVALS, "xyxy": TXVALS | TXYXYS | TMULTI}[layout]
+    out = bytearray(_spc_main(flags, exponent, 0 if layout == "xyxy" else p, float(axis[0]), float(axis[-1]), n,
+                              xtype, comment, version))
+    if layout == "xy":
+        out += np.asarray(axis, dtype="<f4").tobytes()
+    for k, row in enumerate(Y):
+        out += SPC_SUB.pack(0, exponent, k, 0.0, 0.0, 0.0, p if layout == "xyxy" else 0, 0, 0.0, b"")
+        if layout == "xyxy":
+            out += np.asarray(axis, dtype="<f4").tobytes()
+        out += _spc_y(row, exponent, short)
+    path.write_bytes(bytes(out))
+    return path
+
 
 # --- MATLAB v7.3 ----------------------------------------------------------------------------------------------
 
