@@ -59,14 +59,14 @@ def load_dataset(
     ----------
     path : str or Path
         The file or folder.
-    format : {"csv", "parquet", "xlsx", "npz", "mat", "nirs4all", "jcamp", "spc", "delta"}, optional
+    format : {"csv", "parquet", "xlsx", "npz", "mat", "nirs4all", "jcamp", "opus", "spc", "delta"}, optional
         ``csv`` (wide CSV/TSV, ``.gz`` allowed: numeric headers are wavelengths, the other columns are the named
         targets/id/partition or metadata), ``parquet`` (wide, or a ``spectrum`` list column), ``xlsx`` (one sheet
         laid out like the wide CSV), ``npz`` and ``mat`` (MATLAB v5 or v7.3; both with variables ``X``, ``y``,
         ``wavelengths``, ... or ``X_train``/``y_train``/...), ``nirs4all`` (a folder of X/Y/M cal-val or
-        train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a folder of them), ``spc`` (a
-        Thermo/Galactic ``.spc`` file or a folder of them), ``delta`` (a Delta table, read like Parquet).
-        Default: detected from the path.
+        train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a folder of them), ``opus`` (a Bruker OPUS file
+        ``*.0`` or a folder of them), ``spc`` (a Thermo/Galactic ``.spc`` file or a folder of them), ``delta`` (a
+        Delta table, read like Parquet). Default: detected from the path.
     targets : sequence of str
         Target columns of a wide table (numbers, or class labels when a column holds no number); with
         ``targets_file``, columns of that file.
@@ -90,12 +90,12 @@ def load_dataset(
     sheet : str, optional
         The sheet of an ``xlsx`` workbook (default: the first).
     targets_file : str or Path, optional
-        A CSV of reference values joined to the spectra (for JCAMP-DX and SPC, which carry none): one row
+        A CSV of reference values joined to the spectra (for JCAMP-DX, OPUS and SPC, which carry none): one row
         per sample, its numeric columns become targets, a ``partition`` column the partition, the rest metadata.
         A spectrum without a row, or a sample on two rows, is a DataError naming the sample.
     join_on : {"title", "sample_id"}
-        What of each spectrum is looked up in the CSV: its title (JCAMP ``##TITLE``, SPC comment) or its
-        sample id (the file stem).
+        What of each spectrum is looked up in the CSV: its title (JCAMP ``##TITLE``, OPUS sample name, SPC
+        comment) or its sample id (the file stem; an OPUS file's name).
     targets_key : str, optional
         The CSV column holding the sample names (default: its first column).
 

@@ -13,23 +13,25 @@ from nirs_core.data.from_parts import NonFinite, dataset_from_parts
 from nirs_core.data.jcamp import JCAMP_SUFFIXES, read_jcamp_parts
 from nirs_core.data.mat_loader import read_mat_parts
 from nirs_core.data.npz_loader import read_npz_parts
+from nirs_core.data.opus import is_opus_name, read_opus_parts
 from nirs_core.data.parts import SpectraParts
 from nirs_core.data.reference_join import JoinOn, join_reference_values
 from nirs_core.data.spc import SPC_SUFFIXES, read_spc_parts
 from nirs_core.data.table_loader import ColumnRoles, read_csv_parts, read_parquet_parts
 from nirs_core.data.xlsx_loader import XLSX_SUFFIXES, read_xlsx_parts
 
-FileFormat = Literal["csv", "parquet", "npz", "nirs4all", "jcamp", "xlsx", "mat", "spc"]
-FILE_FORMATS: tuple[FileFormat, ...] = ("csv", "parquet", "npz", "nirs4all", "jcamp", "xlsx", "mat", "spc")
+FileFormat = Literal["csv", "parquet", "npz", "nirs4all", "jcamp", "xlsx", "mat", "opus", "spc"]
+FILE_FORMATS: tuple[FileFormat, ...] = ("csv", "parquet", "npz", "nirs4all", "jcamp", "xlsx", "mat", "opus", "spc")
 _SUFFIXES: dict[str, FileFormat] = {
     ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".npz": "npz",
     **dict.fromkeys(JCAMP_SUFFIXES, "jcamp"), **dict.fromkeys(XLSX_SUFFIXES, "xlsx"), ".mat": "mat",
     **dict.fromkeys(SPC_SUFFIXES, "spc"),
 }
-# Folders of one spectrum per file, by what their files are called.
+# Folders of one spectrum per file, by what their files are called (OPUS files are numbered: sample.0, sample.1).
 _FOLDER_FORMATS: tuple[tuple[FileFormat, str, Callable[[Path], bool]], ...] = (
     ("jcamp", "JCAMP-DX", lambda p: p.suffix.lower() in JCAMP_SUFFIXES),
     ("spc", "SPC", lambda p: p.suffix.lower() in SPC_SUFFIXES),
+    ("opus", "OPUS", is_opus_name),
 )
 
 
@@ -51,6 +53,8 @@ def detect_format(path: Path) -> FileFormat | Literal["delta"]:
     if not path.exists():
         raise SpectraFileError(f"{path}: file not found")
     suffix = path.suffixes[-2] if path.suffix == ".gz" and len(path.suffixes) > 1 else path.suffix
+    if is_opus_name(path):
+        return "opus"
     try:
         return _SUFFIXES[suffix.lower()]
     except KeyError:
@@ -96,7 +100,8 @@ def _read(path: Path, fmt: FileFormat, roles: ColumnRoles, *, wavelengths: Seque
         return read_parquet_parts(path, roles, wavelengths=wavelengths, wavelength_unit=wavelength_unit)
     if fmt == "xlsx":
         return read_xlsx_parts(path, roles, sheet=sheet, wavelengths=wavelengths, wavelength_unit=wavelength_unit)
-    readers = {"npz": read_npz_parts, "mat": read_mat_parts, "jcamp": read_jcamp_parts, "spc": read_spc_parts}
+    readers = {"npz": read_npz_parts, "mat": read_mat_parts, "jcamp": read_jcamp_parts, "opus": read_opus_parts,
+               "spc": read_spc_parts}
     if fmt == "nirs4all":
         return read_folder_parts(path, header=header, delimiter=delimiter)
     if fmt in readers:

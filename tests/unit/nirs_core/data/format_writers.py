@@ -1,15 +1,74 @@
-"""Writers of small test files in the binary formats nirdag reads but no installed package writes: Thermo/Galactic
-SPC (the published new-format layout) and MATLAB v7.3
+"""Writers of small test files in the binary formats nirdag reads but no installed package writes: Bruker OPUS
+(the block layout brukeropus parses), Thermo/Galactic SPC (the published new-format layout) and MATLAB v7.3
 (HDF5 behind the 512-byte MAT header, arrays stored column-major, text as uint16 ``char`` or ``cell`` references)."""
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import h5py
 import numpy as np
+
+# --- OPUS -----------------------------------------------------------------------------------------------------
+
+OPUS_MAGIC = b"\n\n\xfe\xfe"
+DIRECTORY = (0, 0, 0, 13, 0, 0)
+AB_DATA, AB_STATUS = (3, 3, 0, 4, 0, 0), (3, 3, 1, 4, 0, 0)
+TR_DATA, TR_STATUS = (3, 3, 0, 5, 0, 0), (3, 3, 1, 5, 0, 0)
+SAMPLE_ORIGIN = (0, 0, 10, 0, 0, 0)
+
+
+def opus_type(code: Sequence[int]) -> int:
+    """The directory's int32 of a six-integer block type (bit fields 2, 2, 6, 7, 2, 3 wide)."""
+    t0, t1, t2, t3, t4, t5 = code
+    return t0 | t1 << 2 | t2 << 4 | t3 << 10 | t4 << 17 | t5 << 19
+
+
+def opus_params(values: Mapping[str, int | float | str]) -> bytes:
+    """A parameter block: per entry a 3-letter key + NUL, int16 type (0 int, 1 float, 2 string), int16 size in
+    2-byte words, the value; closed by ``END``."""
+    out = bytearray()
+    for key, value in values.items():
+        if isinstance(value, int):
+            kind, raw = 0, struct.pack("<i", value)
+        elif isinstance(value, float):
+            kind, raw = 1, struct.pack("<d", value)
+        else:
+            text = value.encode("latin-1") + b"\x00"
+            kind, raw = 2, text + b"\x00" * (-len(text) % 4)
+        out += key.encode("ascii") + b"\x00" + struct.pack("<hh", kind, len(raw) // 2) + raw
+    return bytes(out + b"END\x00" + struct.pack("<hh", 0, 0))
+
+
+def opus_bytes(blocks: Sequence[tuple[Sequence[int], bytes]]) -> bytes:
+    """A whole OPUS file: magic, version, directory pointer and counts, the directory, then each block."""
+    max_blocks = len(blocks) + 1
+    directory_start = 24
+    offset = directory_start + 12 * max_blocks
+    entries, body = [(DIRECTORY, 3 * max_blocks, directory_start)], bytearray()
+    for code, raw in blocks:
+        raw = raw + b"\x00" * (-len(raw) % 4)
+        entries.append((code, len(raw) // 4, offset + len(body)))
+        body += raw
+    header = OPUS_MAGIC + struct.pack("<diii", 20201020.0, directory_start, max_blocks, len(entries))
+    directory = b"".join(struct.pack("<iii", opus_type(code), size, start) for code, size, start in entries)
+    return header + directory + bytes(body)
+
+
+def write_opus(path: Path, axis: np.ndarray, y: np.ndarray, *, sample_name: str | None = None,
+               data: tuple[Sequence[int], Sequence[int]] = (AB_DATA, AB_STATUS), unit: str = "WN") -> Path:
+    values = np.asarray(y, dtype=np.float32)
+    status = opus_params({"DPF": 1, "NPT": int(values.size), "FXV": float(axis[0]), "LXV": float(axis[-1]),
+                          "CSF": 1.0, "MXY": float(values.max()), "MNY": float(values.min()), "DXU": unit,
+                          "DAT": "03/12/2026", "TIM": "10:00:00.000 (GMT+0)"})
+    blocks = [(data[1], status), (data[0], values.tobytes())]
+    if sample_name is not None:
+        blocks.append((SAMPLE_ORIGIN, opus_params({"SNM": sample_name})))
+    path.write_bytes(opus_bytes(blocks))
+    return path
+
 
 # --- SPC ------------------------------------------------------------------------------------------------------
 
