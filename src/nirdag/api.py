@@ -26,6 +26,7 @@ from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecat
 from nirs_core.data.errors import DataError
 from nirs_core.data.from_parts import NonFinite
 from nirs_core.data.loading import FileFormat, detect_format
+from nirs_core.data.reference_join import JoinOn
 from nirs_core.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compile_plan
 from relspec.policy import ExecutorKind
@@ -49,7 +50,9 @@ def load_dataset(
     id_column: str | None = None, partition_column: str | None = None, metadata_columns: Sequence[str] = (),
     wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
     header: bool | None = None, name: str | None = None, on_nonfinite: NonFinite = "error",
-    decimal: str | None = None, label_targets: Sequence[str] = (),
+    decimal: str | None = None, sheet: str | None = None, targets_file: str | Path | None = None,
+    join_on: JoinOn = "title", targets_key: str | None = None, label_targets: Sequence[str] = (),
+    detect_columns: bool = True,
 ) -> SpectraDataset:
     """Load spectra from a file or folder; the format is detected from the path unless named.
 
@@ -59,14 +62,18 @@ def load_dataset(
     ----------
     path : str or Path
         The file or folder.
-    format : {"csv", "parquet", "npz", "nirs4all", "jcamp", "delta"}, optional
+    format : {"csv", "parquet", "xlsx", "npz", "mat", "nirs4all", "jcamp", "opus", "spc", "delta"}, optional
         ``csv`` (wide CSV/TSV, ``.gz`` allowed: numeric headers are wavelengths, the other columns are the named
-        targets/id/partition or metadata), ``parquet`` (wide, or a ``spectrum`` list column), ``npz``,
-        ``nirs4all`` (a folder of X/Y/M cal-val or train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a
-        folder of them), ``delta`` (a Delta table, read like Parquet). Default: detected from the path.
+        targets/id/partition or metadata), ``parquet`` (wide, or a ``spectrum`` list column), ``xlsx`` (one sheet
+        laid out like the wide CSV), ``npz`` and ``mat`` (MATLAB v5 or v7.3; both with variables ``X``, ``y``,
+        ``wavelengths``, ... or ``X_train``/``y_train``/...), ``nirs4all`` (a folder of X/Y/M cal-val or
+        train-test files), ``jcamp`` (a ``.jdx``/``.dx`` file or a folder of them), ``opus`` (a Bruker OPUS file
+        ``*.0`` or a folder of them), ``spc`` (a Thermo/Galactic ``.spc`` file or a folder of them), ``delta`` (a
+        Delta table, read like Parquet). Default: detected from the path.
     targets : sequence of str
-        Target columns of a wide table (numbers, or class labels when a column holds no number). A column a spec
-        names as its target is read as that target by ``nirdag.run`` even when not listed here.
+        Target columns of a wide table (numbers, or class labels when a column holds no number); with
+        ``targets_file``, columns of that file. A column a spec names as its target is read as that target by
+        ``nirdag.run`` even when not listed here.
     id_column, partition_column : str, optional
         The sample id column and the partition column (train/test, cal/val...) of a wide table; default: a column
         named ``sample_id``/``id``/``sample`` with unique values, and one named ``partition``/``set``/``split``
@@ -86,8 +93,21 @@ def load_dataset(
         The dataset's name (default: the file name without its suffixes).
     on_nonfinite : {"error", "drop"}
         Spectra with NaN/inf are an error unless ``"drop"``, which drops those rows and warns with their ids.
+    sheet : str, optional
+        The sheet of an ``xlsx`` workbook (default: the first).
+    targets_file : str or Path, optional
+        A CSV of reference values joined to the spectra (for JCAMP-DX, OPUS and SPC, which carry none): one row
+        per sample, its numeric columns become targets, a ``partition`` column the partition, the rest metadata.
+        A spectrum without a row, or a sample on two rows, is a DataError naming the sample.
+    join_on : {"title", "sample_id"}
+        What of each spectrum is looked up in the CSV: its title (JCAMP ``##TITLE``, OPUS sample name, SPC
+        comment) or its sample id (the file stem; an OPUS file's name).
+    targets_key : str, optional
+        The CSV column holding the sample names (default: its first column).
     label_targets : sequence of str
         Targets to read as class labels although they hold numbers (integer-coded classes, e.g. grades 1/2/3).
+    detect_columns : bool
+        Look for conventional id and partition columns when none is named (default True).
 
     Returns
     -------
@@ -100,13 +120,19 @@ def load_dataset(
     path = Path(path)
     fmt = format or detect_format(path)
     if fmt == "delta":
-        roles = ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns))
+        roles = ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns),
+                            detect=detect_columns)
         parts = parts_from_table(path, read_delta_source(path), roles, delimiter=None, wavelengths=wavelengths,
                                  wavelength_unit=wavelength_unit)
+        if targets_file is not None:
+            raise DataError(f"{path}: targets_file joins reference values to spectra files; a Delta table holds "
+                            "its targets as columns")
     else:
         parts = load_parts(path, format=fmt, targets=targets, id_column=id_column, partition_column=partition_column,
                            metadata_columns=metadata_columns, wavelengths=wavelengths,
-                           wavelength_unit=wavelength_unit, delimiter=delimiter, header=header, decimal=decimal)
+                           wavelength_unit=wavelength_unit, delimiter=delimiter, header=header, decimal=decimal,
+                           sheet=sheet, targets_file=targets_file, join_on=join_on, targets_key=targets_key,
+                           detect_columns=detect_columns)
     dataset = dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
     return dataset.with_label_targets(label_targets) if label_targets else dataset
 

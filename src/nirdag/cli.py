@@ -24,16 +24,18 @@ from nirdag.cli_data import (
     DropOpt,
     FormatOpt,
     IdOpt,
+    JoinOpt,
+    KeyOpt,
     LabelOpt,
     MetadataOpt,
     NoDetectOpt,
     PartitionOpt,
     RunRef,
+    SheetOpt,
     TargetsOpt,
     flag,
     load_data,
     loader_options,
-    names,
     say_findings,
 )
 from nirdag.cli_report import plot, report
@@ -124,6 +126,9 @@ def run(
     id_column: IdOpt = None,
     partition_column: PartitionOpt = None,
     targets: TargetsOpt = None,
+    join_on: JoinOpt = "title",
+    targets_key: KeyOpt = None,
+    sheet: SheetOpt = None,
     label_targets: LabelOpt = None,
     metadata_columns: MetadataOpt = None,
     no_detect: NoDetectOpt = False,
@@ -145,9 +150,9 @@ def run(
     """Run a pipeline on a dataset and print the ranked chains (and the compiler's warnings, unless --quiet)."""
     loaded = read_spec(spec, seed=seed)  # read and decoded once: the text that runs is the text provenance records
     dataset = load_data(data, _say, _err, **loader_options(
-        data_format=data_format, targets=names(targets) or list(spec_targets(loaded.spec)), id_column=id_column,
+        data_format=data_format, targets=targets, spec_targets=list(spec_targets(loaded.spec)), id_column=id_column,
         partition_column=partition_column, metadata_columns=metadata_columns, label_targets=label_targets,
-        no_detect=no_detect, drop_nonfinite=drop_nonfinite))
+        no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet))
     result = nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers,
                         cache=cache, cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
                         progress=_progress(quiet))
@@ -280,6 +285,9 @@ def dag(
     id_column: IdOpt = None,
     partition_column: PartitionOpt = None,
     targets: TargetsOpt = None,
+    join_on: JoinOpt = "title",
+    targets_key: KeyOpt = None,
+    sheet: SheetOpt = None,
     label_targets: LabelOpt = None,
     metadata_columns: MetadataOpt = None,
     no_detect: NoDetectOpt = False,
@@ -293,9 +301,9 @@ def dag(
         return
     loaded = read_spec(spec)
     dataset = load_data(data, _say, _err, **loader_options(
-        data_format=data_format, targets=names(targets) or list(spec_targets(loaded.spec)), id_column=id_column,
+        data_format=data_format, targets=targets, spec_targets=list(spec_targets(loaded.spec)), id_column=id_column,
         partition_column=partition_column, metadata_columns=metadata_columns, label_targets=label_targets,
-        no_detect=no_detect, drop_nonfinite=drop_nonfinite))
+        no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet))
     _say(f"wrote {nirdag.dag(loaded, output, dataset, folds=folds)}")
 
 

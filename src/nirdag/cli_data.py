@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -32,7 +32,14 @@ PartitionOpt = Annotated[str | None, typer.Option(
     help="Partition column of a wide table: train/test or cal/val labels (default: a column named partition, set "
          "or split holding such labels).")]
 TargetsOpt = Annotated[str | None, typer.Option(
-    help="Comma-separated target columns of a wide table (default: the spec's target).")]
+    help="Comma-separated target columns of a wide table (default: the spec's target); or a CSV FILE of reference "
+         "values joined to the spectra by sample name (JCAMP-DX, OPUS, SPC carry none; see --join-on).")]
+JoinOpt = Annotated[Literal["title", "sample_id"], typer.Option(
+    help="With --targets FILE: match each spectrum's 'title' (JCAMP ##TITLE, OPUS sample name, SPC comment) or its "
+         "'sample_id' (file stem) against the file's key column.")]
+KeyOpt = Annotated[str | None, typer.Option(
+    help="With --targets FILE: its column of sample names (default: its first column).")]
+SheetOpt = Annotated[str | None, typer.Option(help="The sheet of an .xlsx workbook (default: the first).")]
 LabelOpt = Annotated[str | None, typer.Option(
     help="Comma-separated targets to read as class labels although they hold numbers (grades 1/2/3).")]
 MetadataOpt = Annotated[str | None, typer.Option(
@@ -74,13 +81,22 @@ def load_data(data: Path | None, say, err: Console, *, predicting: bool = False,
     return dataset
 
 
-def loader_options(*, data_format: str | None, targets: list[str], id_column: str | None,
+def loader_options(*, data_format: str | None, targets: str | None, spec_targets: list[str], id_column: str | None,
                    partition_column: str | None, metadata_columns: str | None, label_targets: str | None,
-                   no_detect: bool, drop_nonfinite: bool) -> dict[str, Any]:
-    """The keyword arguments of ``nirdag.load_dataset`` the CLI options stand for."""
-    return {"format": data_format, "targets": targets, "id_column": id_column, "partition_column": partition_column,
-            "metadata_columns": names(metadata_columns), "label_targets": names(label_targets),
-            "detect_columns": not no_detect, "on_nonfinite": "drop" if drop_nonfinite else "error"}
+                   no_detect: bool, drop_nonfinite: bool, join_on: str = "title", targets_key: str | None = None,
+                   sheet: str | None = None) -> dict[str, Any]:
+    """The keyword arguments of ``nirdag.load_dataset`` the CLI options stand for: ``--targets`` naming an
+    existing file is a file of reference values (its columns named by the spec's targets), else column names."""
+    options: dict[str, Any] = {
+        "format": data_format, "targets": names(targets) or spec_targets, "id_column": id_column,
+        "partition_column": partition_column, "metadata_columns": names(metadata_columns),
+        "label_targets": names(label_targets), "detect_columns": not no_detect, "sheet": sheet,
+        "on_nonfinite": "drop" if drop_nonfinite else "error"}
+    if targets is not None and Path(targets).is_file():
+        options.update(targets=spec_targets, targets_file=Path(targets), join_on=join_on, targets_key=targets_key)
+    elif join_on != "title" or targets_key is not None:
+        raise typer.BadParameter("--join-on and --targets-key go with --targets FILE (a CSV of reference values)")
+    return options
 
 
 def say_findings(validation: PolicyValidation | None, err: Console) -> None:

@@ -101,7 +101,7 @@ def test_run_on_a_csv_with_several_target_columns(tmp_path, example_spec, tecato
     out = nirdag("run", str(example_spec), "--data", str(path), "--id-column", "id", "--partition-column", "set",
                  "--targets", "fat,moisture", "--workspace", str(tmp_path / "ws"), "--top", "1")
     assert out.returncode == 0, out.stderr
-    assert "215 samples (172 train) x 100 spectral columns, axis 850..1050 nm" in out.stdout
+    assert "215 samples (172 train, 43 test) x 100 spectral columns, axis 850..1050 nm" in out.stdout
     assert "targets ['fat', 'moisture']" in out.stdout
     assert "2.0921" in out.stdout  # same best RMSECV as the embedded Tecator run
 

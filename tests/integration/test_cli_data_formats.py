@@ -50,7 +50,7 @@ def test_run_on_a_headerless_nirs4all_folder_prints_the_ranked_chains(tmp_path):
     out = nirdag_cli("run", str(_spec(tmp_path)), "--data", str(folder), "--workspace", str(tmp_path / "ws"),
                      "--top", "5")
     assert out.returncode == 0, out.stderr
-    assert "80 samples (60 train) x 40 spectral columns, axis 0..39 index" in out.stdout
+    assert "80 samples (60 train, 20 test) x 40 spectral columns, axis 0..39 index" in out.stdout
     assert "Top 5 of 5 chains by RMSECV (target 'y'" in out.stdout
     for column in ("rank", "preprocessing", "n_components", "rmsecv", "rmsep"):
         assert column in out.stdout
@@ -82,5 +82,5 @@ def test_nan_spectrum_fails_with_one_line_unless_dropped(tmp_path):
     assert dropped.returncode == 0, dropped.stderr
     warning = [line for line in dropped.stderr.splitlines() if line.startswith("warning:")]
     assert len(warning) == 1 and "dropped 1 spectra" in warning[0] and "lab-007" in warning[0]
-    assert "29 samples (29 train) x 20 spectral columns" in dropped.stdout
+    assert "29 samples (29 train, 0 test) x 20 spectral columns" in dropped.stdout
     assert "Top 1 of 5 chains" in dropped.stdout

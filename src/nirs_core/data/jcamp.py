@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nirs_core.data.errors import DataError, EmptyDatasetError, SpectraFileError
+from nirs_core.data.errors import SpectraFileError
+from nirs_core.data.file_series import check_unique_ids, files_in, shared_axis
 from nirs_core.data.parts import SpectraParts
 
 JCAMP_SUFFIXES = (".jdx", ".dx", ".jcamp")
@@ -323,36 +324,11 @@ def read_jcamp(path: str | Path) -> JcampSpectrum:
                          y_unit=headers["YUNITS"], headers=headers)
 
 
-def _spectrum_files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in JCAMP_SUFFIXES)
-    if not files:
-        raise EmptyDatasetError(f"{folder}: no JCAMP-DX files (*{', *'.join(JCAMP_SUFFIXES)}) in this folder")
-    stems: dict[str, Path] = {}
-    for file in files:
-        if file.stem in stems:
-            raise DataError(f"{file}: sample id {file.stem!r} is also the stem of {stems[file.stem]}; "
-                            "expected one file per sample id")
-        stems[file.stem] = file
-    return files
-
-
 def _axis(spectrum: JcampSpectrum) -> tuple[np.ndarray, str | None]:
     # Micrometres are converted so the dataset only ever sees the units it knows (nm, cm-1).
     if spectrum.x_unit == "um":
         return spectrum.x * 1000.0, "nm"
     return spectrum.x, spectrum.x_unit
-
-
-def _axis_mismatch(axis: np.ndarray, unit: str | None, ref: np.ndarray, ref_unit: str | None) -> str | None:
-    """Why ``axis`` differs from the reference axis, or None when they agree within 1e-9 relative."""
-    if unit != ref_unit:
-        return f"x unit {unit!r} differs from {ref_unit!r}"
-    if axis.size != ref.size:
-        return f"{axis.size} points differ from {ref.size}"
-    bad = np.flatnonzero(np.abs(axis - ref) > 1e-9 * np.maximum(np.abs(axis), np.abs(ref)))
-    if bad.size:
-        return f"x[{bad[0]}] = {float(axis[bad[0]])!r} differs from {float(ref[bad[0]])!r}"
-    return None
 
 
 def read_jcamp_parts(path: str | Path) -> SpectraParts:
@@ -383,14 +359,14 @@ def read_jcamp_parts(path: str | Path) -> SpectraParts:
         A file is malformed (see ``read_jcamp``).
     """
     path = Path(path)
-    files = _spectrum_files(path) if path.is_dir() else [path]
+    if path.is_dir():
+        files = files_in(path, lambda p: p.suffix.lower() in JCAMP_SUFFIXES,
+                         f"JCAMP-DX files (*{', *'.join(JCAMP_SUFFIXES)})")
+        check_unique_ids(files, [f.stem for f in files])
+    else:
+        files = [path]
     spectra = [read_jcamp(file) for file in files]
-    ref, ref_unit = _axis(spectra[0])
-    for file, spectrum in zip(files[1:], spectra[1:], strict=True):
-        reason = _axis_mismatch(*_axis(spectrum), ref, ref_unit)
-        if reason is not None:
-            raise DataError(f"{file}: x axis differs from that of {files[0]}: {reason}; "
-                            "expected all spectra on the same axis")
+    ref, ref_unit = shared_axis(files, [_axis(s) for s in spectra])
     matrix = np.vstack([s.y for s in spectra])
     matrix.setflags(write=False)  # handed to SpectraDataset without a copy
     return SpectraParts(

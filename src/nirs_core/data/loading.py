@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -10,18 +10,29 @@ from nirs_core.data.dataset import SpectraDataset
 from nirs_core.data.errors import DataError, MissingColumnError, SpectraFileError
 from nirs_core.data.folder_loader import read_folder_parts
 from nirs_core.data.from_parts import NonFinite, dataset_from_parts
-from nirs_core.data.jcamp import read_jcamp_parts
+from nirs_core.data.jcamp import JCAMP_SUFFIXES, read_jcamp_parts
+from nirs_core.data.mat_loader import read_mat_parts
 from nirs_core.data.npz_loader import read_npz_parts
+from nirs_core.data.opus import is_opus_name, read_opus_parts
 from nirs_core.data.parts import SpectraParts
+from nirs_core.data.reference_join import JoinOn, join_reference_values
+from nirs_core.data.spc import SPC_SUFFIXES, read_spc_parts
 from nirs_core.data.table_loader import ColumnRoles, read_csv_parts, read_parquet_parts
+from nirs_core.data.xlsx_loader import XLSX_SUFFIXES, read_xlsx_parts
 
-FileFormat = Literal["csv", "parquet", "npz", "nirs4all", "jcamp"]
-FILE_FORMATS: tuple[FileFormat, ...] = ("csv", "parquet", "npz", "nirs4all", "jcamp")
+FileFormat = Literal["csv", "parquet", "npz", "nirs4all", "jcamp", "xlsx", "mat", "opus", "spc"]
+FILE_FORMATS: tuple[FileFormat, ...] = ("csv", "parquet", "npz", "nirs4all", "jcamp", "xlsx", "mat", "opus", "spc")
 _SUFFIXES: dict[str, FileFormat] = {
     ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".npz": "npz",
-    ".jdx": "jcamp", ".dx": "jcamp", ".jcamp": "jcamp",
+    **dict.fromkeys(JCAMP_SUFFIXES, "jcamp"), **dict.fromkeys(XLSX_SUFFIXES, "xlsx"), ".mat": "mat",
+    **dict.fromkeys(SPC_SUFFIXES, "spc"),
 }
-_JCAMP_SUFFIXES = (".jdx", ".dx", ".jcamp")
+# Folders of one spectrum per file, by what their files are called (OPUS files are numbered: sample.0, sample.1).
+_FOLDER_FORMATS: tuple[tuple[FileFormat, str, Callable[[Path], bool]], ...] = (
+    ("jcamp", "JCAMP-DX", lambda p: p.suffix.lower() in JCAMP_SUFFIXES),
+    ("spc", "SPC", lambda p: p.suffix.lower() in SPC_SUFFIXES),
+    ("opus", "OPUS", is_opus_name),
+)
 
 
 def detect_format(path: Path) -> FileFormat | Literal["delta"]:
@@ -32,13 +43,18 @@ def detect_format(path: Path) -> FileFormat | Literal["delta"]:
         names = [p.name.lower() for p in path.iterdir()]
         if any(n.startswith("x") and (n.endswith(".csv") or n.endswith(".csv.gz")) for n in names):
             return "nirs4all"
-        if any(n.endswith(_JCAMP_SUFFIXES) for n in names):
-            return "jcamp"
-        raise DataError(f"{path}: a folder of neither nirs4all X/Y/M files, JCAMP-DX files nor a Delta table; "
+        files = [p for p in path.iterdir() if p.is_file()]
+        for fmt, _, accepts in _FOLDER_FORMATS:
+            if any(accepts(p) for p in files):
+                return fmt
+        kinds = ", ".join(name for _, name, _ in _FOLDER_FORMATS)
+        raise DataError(f"{path}: a folder of neither nirs4all X/Y/M files, {kinds} files nor a Delta table; "
                         f"it holds {sorted(names)[:10]}")
     if not path.exists():
         raise SpectraFileError(f"{path}: file not found")
     suffix = path.suffixes[-2] if path.suffix == ".gz" and len(path.suffixes) > 1 else path.suffix
+    if is_opus_name(path):
+        return "opus"
     try:
         return _SUFFIXES[suffix.lower()]
     except KeyError:
@@ -49,30 +65,54 @@ def load_parts(
     path: str | Path, *, format: FileFormat | None = None, targets: Sequence[str] = (), id_column: str | None = None,
     partition_column: str | None = None, metadata_columns: Sequence[str] = (),
     wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
-    header: bool | None = None, decimal: str | None = None,
+    header: bool | None = None, decimal: str | None = None, sheet: str | None = None,
+    targets_file: str | Path | None = None, join_on: JoinOn = "title", targets_key: str | None = None,
+    detect_columns: bool = True,
 ) -> SpectraParts:
-    """Read ``path`` in ``format`` (detected when None). Column options apply to wide tables (CSV, Parquet)."""
+    """Read ``path`` in ``format`` (detected when None).
+
+    ``detect_columns``: a wide table's conventional id and partition columns are used when none is named
+    (:mod:`nirs_core.data.table_loader`).
+
+    Column options apply to wide tables (CSV, Parquet, xlsx; ``sheet`` picks an xlsx sheet, default the first).
+    ``targets_file`` joins a CSV of reference values to the spectra (see
+    :mod:`nirs_core.data.reference_join`): each spectrum's ``title`` or ``sample_id`` (``join_on``) is looked up
+    in the CSV's ``targets_key`` column (default its first); ``targets`` then names columns of that CSV.
+    """
     path = Path(path)
     fmt = format or detect_format(path)
-    roles = ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns))
+    table_targets = () if targets_file is not None else tuple(targets)
+    roles = ColumnRoles(table_targets, id_column, partition_column, tuple(metadata_columns), detect=detect_columns)
+    parts = _read(path, fmt, roles,
+                  wavelengths=wavelengths, wavelength_unit=wavelength_unit, delimiter=delimiter, header=header,
+                  decimal=decimal, sheet=sheet)
+    if targets_file is not None:
+        parts = join_reference_values(parts, targets_file, join_on=join_on, key_column=targets_key,
+                                      targets=targets)
+    missing = [t for t in targets if t not in parts.targets]
+    if missing:
+        raise MissingColumnError(f"{path}: no target(s) {missing}; targets found: {sorted(parts.targets)}")
+    return parts
+
+
+def _read(path: Path, fmt: FileFormat, roles: ColumnRoles, *, wavelengths: Sequence[float] | None,
+          wavelength_unit: str | None, delimiter: str | None, header: bool | None, decimal: str | None,
+          sheet: str | None) -> SpectraParts:
     if fmt == "csv":
         return read_csv_parts(path, roles, delimiter=delimiter, wavelengths=wavelengths,
                               wavelength_unit=wavelength_unit, decimal=decimal)
     if fmt == "parquet":
         return read_parquet_parts(path, roles, wavelengths=wavelengths, wavelength_unit=wavelength_unit)
-    if fmt == "npz":
-        parts = read_npz_parts(path)
-    elif fmt == "nirs4all":
-        parts = read_folder_parts(path, header=header, delimiter=delimiter)
-    elif fmt == "jcamp":
-        parts = read_jcamp_parts(path)
-    else:
-        raise DataError(f"{path}: format {fmt!r} is not a file format of nirs_core.data; formats are "
-                        f"{list(FILE_FORMATS)} (Delta tables load through nirdag.load_dataset)")
-    missing = [t for t in targets if t not in parts.targets]
-    if missing:
-        raise MissingColumnError(f"{path}: no target(s) {missing}; targets found: {sorted(parts.targets)}")
-    return parts
+    if fmt == "xlsx":
+        return read_xlsx_parts(path, roles, sheet=sheet, wavelengths=wavelengths, wavelength_unit=wavelength_unit)
+    readers = {"npz": read_npz_parts, "mat": read_mat_parts, "jcamp": read_jcamp_parts, "opus": read_opus_parts,
+               "spc": read_spc_parts}
+    if fmt == "nirs4all":
+        return read_folder_parts(path, header=header, delimiter=delimiter)
+    if fmt in readers:
+        return readers[fmt](path)
+    raise DataError(f"{path}: format {fmt!r} is not a file format of nirs_core.data; formats are "
+                    f"{list(FILE_FORMATS)} (Delta tables load through nirdag.load_dataset)")
 
 
 def load_csv(

@@ -159,7 +159,8 @@ def _to_float(path: Path, delimiter: str | None, column: pa.ChunkedArray, name: 
     raise SpectraFileError(f"{path}: column {name!r} could not be read as numbers")
 
 
-def _target(path: Path, delimiter: str | None, column: pa.ChunkedArray, name: str, decimal: str = ".") -> np.ndarray:
+def target_values(path: Path, delimiter: str | None, column: pa.ChunkedArray, name: str, decimal: str = "."
+                  ) -> np.ndarray:
     """Numeric targets as float64 (empty = NaN); a column with no number at all is kept as class labels."""
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return _to_float(path, delimiter, column, name, empty_is_nan=True)
@@ -205,6 +206,13 @@ def detect_roles(table: pa.Table, roles: ColumnRoles) -> tuple[ColumnRoles, tupl
     return replace(roles, id_column=id_column, partition_column=partition_column), tuple(notes)
 
 
+def spectral_columns(header: Sequence[str], roles: ColumnRoles, decimal: str = ".") -> tuple[list[str], bool]:
+    """The spectral columns of a header (see the module docstring) and whether their headers are numbers (the
+    axis)."""
+    numeric = [c for c in header if c not in roles.named() and _is_number(_point(c, decimal))]
+    return numeric or [c for c in header if c not in roles.named()], bool(numeric)
+
+
 def parts_from_table(
     path: Path, table: pa.Table, roles: ColumnRoles, *, delimiter: str | None,
     wavelengths: Sequence[float] | None, wavelength_unit: str | None, decimal: str = ".",
@@ -218,8 +226,7 @@ def parts_from_table(
         raise SpectraFileError(f"{path}: duplicate column names in the header")
     if table.num_rows == 0:
         raise EmptyDatasetError(f"{path}: no data rows")
-    numeric = [c for c in header if c not in roles.named() and _is_number(_point(c, decimal))]
-    spectral = numeric or [c for c in header if c not in roles.named()]
+    spectral, numeric = spectral_columns(header, roles, decimal)
     if not spectral:
         raise EmptyDatasetError(f"{path}: no spectral columns (all columns are ids, targets, partition or metadata)")
     metadata = [c for c in header if c not in spectral and c not in roles.named()] + list(roles.metadata_columns)
@@ -231,7 +238,7 @@ def parts_from_table(
     return SpectraParts(
         source=str(path), spectra=X, wavelengths=axis, wavelength_unit=wavelength_unit,
         sample_ids=_strings(table.column(roles.id_column)) if roles.id_column else None,
-        targets={t: _target(path, delimiter, table.column(t), t, decimal) for t in roles.targets},
+        targets={t: target_values(path, delimiter, table.column(t), t, decimal) for t in roles.targets},
         metadata={m: _strings(table.column(m)) for m in metadata},
         partition=_strings(table.column(roles.partition_column)) if roles.partition_column else None, notes=notes,
     )
@@ -246,6 +253,14 @@ def read_csv_parts(
     ``delimiter`` and ``decimal`` (``.`` or ``,``) are detected when None: a decimal comma only with another
     delimiter than the comma, when the first data rows hold comma numbers and no point numbers."""
     path = Path(path)
+    table, delimiter, decimal = read_csv_table(path, delimiter=delimiter, decimal=decimal)
+    return parts_from_table(path, table, roles, delimiter=delimiter, wavelengths=wavelengths,
+                            wavelength_unit=wavelength_unit, decimal=decimal)
+
+
+def read_csv_table(path: Path, *, delimiter: str | None = None, decimal: str | None = None
+                   ) -> tuple[pa.Table, str, str]:
+    """A CSV/TSV read as string columns, with its delimiter and decimal separator (detected when None)."""
     line = _first_line(path)
     if not line.strip():
         raise EmptyDatasetError(f"{path}: file is empty (no header row)")
@@ -264,8 +279,7 @@ def read_csv_parts(
         )
     except pa.ArrowInvalid as exc:
         raise SpectraFileError(f"{path}: malformed CSV: {exc}") from None
-    return parts_from_table(path, table, roles, delimiter=delimiter, wavelengths=wavelengths,
-                            wavelength_unit=wavelength_unit, decimal=decimal)
+    return table, delimiter, decimal
 
 
 def read_parquet_parts(
@@ -310,7 +324,7 @@ def _parts_with_list_column(path: Path, table: pa.Table, list_column: str, roles
         wavelengths=np.asarray(wavelengths, dtype=np.float64) if wavelengths is not None else None,
         wavelength_unit=wavelength_unit,
         sample_ids=_strings(rest.column(roles.id_column)) if roles.id_column else None,
-        targets={t: _target(path, None, rest.column(t), t) for t in roles.targets},
+        targets={t: target_values(path, None, rest.column(t), t) for t in roles.targets},
         metadata={m: _strings(rest.column(m)) for m in [*others, *roles.metadata_columns]},
         partition=_strings(rest.column(roles.partition_column)) if roles.partition_column else None, notes=notes,
     )

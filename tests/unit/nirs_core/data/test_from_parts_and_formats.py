@@ -257,7 +257,8 @@ def test_parquet_missing_named_column_is_a_missing_column_error(tmp_path: Path, 
 
 @pytest.mark.parametrize(("name", "fmt"), [
     ("a.csv", "csv"), ("a.csv.gz", "csv"), ("a.tsv", "csv"), ("A.CSV", "csv"), ("a.parquet", "parquet"),
-    ("a.npz", "npz"), ("a.jdx", "jcamp"),
+    ("a.npz", "npz"), ("a.jdx", "jcamp"), ("a.xlsx", "xlsx"), ("A.XLSM", "xlsx"), ("a.mat", "mat"),
+    ("a.spc", "spc"), ("A.SPC", "spc"), ("wheat_01.0", "opus"), ("wheat.1001", "opus"),
 ])
 def test_file_format_is_detected_from_the_suffix(tmp_path: Path, name: str, fmt: str) -> None:
     path = tmp_path / name
@@ -266,9 +267,9 @@ def test_file_format_is_detected_from_the_suffix(tmp_path: Path, name: str, fmt:
 
 
 def test_unknown_suffix_is_a_data_error_naming_it(tmp_path: Path) -> None:
-    path = tmp_path / "spectra.xlsx"
+    path = tmp_path / "spectra.xls"
     path.write_bytes(b"")
-    with pytest.raises(DataError, match=r"unknown file type '\.xlsx'"):
+    with pytest.raises(DataError, match=r"unknown file type '\.xls'"):
         detect_format(path)
 
 
@@ -281,6 +282,8 @@ def test_missing_file_is_a_spectra_file_error(tmp_path: Path) -> None:
     (["Xcal.csv", "Ycal.csv"], "nirs4all"),
     (["Xtrain.csv.gz"], "nirs4all"),
     (["s1.jdx", "s2.dx"], "jcamp"),
+    (["s1.spc", "notes.txt"], "spc"),
+    (["wheat_01.0", "wheat_01.1"], "opus"),
     (["_delta_log/", "part-0.parquet"], "delta"),
 ])
 def test_folder_format_is_detected_from_its_files(tmp_path: Path, files: list[str], fmt: str) -> None:

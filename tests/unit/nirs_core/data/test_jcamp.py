@@ -230,7 +230,7 @@ def test_folder_with_a_different_length_names_the_file(tmp_path: Path) -> None:
 def test_two_files_with_the_same_stem_are_refused(tmp_path: Path) -> None:
     _write(tmp_path, _jdx(AFFN), "a.dx")
     second = _write(tmp_path, _jdx(AFFN), "a.jdx")
-    with pytest.raises(DataError, match=rf"^{second}: sample id 'a' is also the stem of .*a\.dx"):
+    with pytest.raises(DataError, match=rf"^{second}: sample id 'a' is also that of .*a\.dx"):
         read_jcamp_parts(tmp_path)
 
 
