@@ -15,9 +15,6 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   exit 1
 fi
 
-as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo "$@"; else return 1; fi
-}
 need_apt=()
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=("python3-venv")
@@ -25,13 +22,15 @@ if [ "${1:-}" = "dev" ]; then  # the report is opened in a real headless browser
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 fi
+# System packages only as root, never through sudo, and never when NIRDAG_NO_APT=1; always said before it is done.
 if [ ${#need_apt[@]} -gt 0 ]; then
-  if command -v apt-get >/dev/null 2>&1 && as_root true; then
-    echo "installing system packages: ${need_apt[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  if [ "${NIRDAG_NO_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing system packages with apt-get: ${need_apt[*]} (set NIRDAG_NO_APT=1 to skip)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
   else
-    echo "note: cannot install system packages here; run: sudo apt-get install -y ${need_apt[*]}" >&2
+    echo "note: not installing system packages (not root, or NIRDAG_NO_APT=1); to have them:" >&2
+    echo "      sudo apt-get install -y ${need_apt[*]}" >&2
     echo "      (without graphviz, 'nirdag dag' can still write .dot files; without chromium the browser test of the" >&2
     echo "      report is skipped, and fails under CI=true)" >&2
   fi
@@ -42,5 +41,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 extra=""
 [ "${1:-}" = "dev" ] && extra="[dev]"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extra}"
+# pip's own progress on a terminal; one line per step in logs (CI)
+quiet=()
+[ -t 1 ] || quiet=(--quiet)
+echo "setting up .venv: pip, then nirdag${extra} and its dependencies (a minute or two on a fresh machine)"
+.venv/bin/python -m pip install "${quiet[@]}" --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install "${quiet[@]}" --disable-pip-version-check -e ".${extra}"
+echo "set up: .venv/bin/nirdag $(.venv/bin/nirdag --version | cut -d' ' -f2)"

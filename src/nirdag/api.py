@@ -52,7 +52,7 @@ def load_dataset(
     header: bool | None = None, name: str | None = None, on_nonfinite: NonFinite = "error",
     decimal: str | None = None, sheet: str | None = None, targets_file: str | Path | None = None,
     join_on: JoinOn = "title", targets_key: str | None = None, label_targets: Sequence[str] = (),
-    detect_columns: bool = True,
+    detect_columns: bool = True, not_spectral: Sequence[str] = (),
 ) -> SpectraDataset:
     """Load spectra from a file or folder; the format is detected from the path unless named.
 
@@ -108,6 +108,9 @@ def load_dataset(
         Targets to read as class labels although they hold numbers (integer-coded classes, e.g. grades 1/2/3).
     detect_columns : bool
         Look for conventional id and partition columns when none is named (default True).
+    not_spectral : sequence of str
+        Columns that are never spectra if the table has them (kept as metadata), e.g. the targets of the model a
+        file of new spectra is predicted with.
 
     Returns
     -------
@@ -121,7 +124,7 @@ def load_dataset(
     fmt = format or detect_format(path)
     if fmt == "delta":
         roles = ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns),
-                            detect=detect_columns)
+                            detect=detect_columns, not_spectral=tuple(not_spectral))
         parts = parts_from_table(path, read_delta_source(path), roles, delimiter=None, wavelengths=wavelengths,
                                  wavelength_unit=wavelength_unit)
         if targets_file is not None:
@@ -132,7 +135,7 @@ def load_dataset(
                            metadata_columns=metadata_columns, wavelengths=wavelengths,
                            wavelength_unit=wavelength_unit, delimiter=delimiter, header=header, decimal=decimal,
                            sheet=sheet, targets_file=targets_file, join_on=join_on, targets_key=targets_key,
-                           detect_columns=detect_columns)
+                           detect_columns=detect_columns, not_spectral=not_spectral)
     dataset = dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
     return dataset.with_label_targets(label_targets) if label_targets else dataset
 

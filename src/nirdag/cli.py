@@ -19,6 +19,7 @@ from rich.console import Console
 
 import nirdag
 from nirdag.bundle import BundleError, DomainReport, domain_report, wide_predictions
+from nirdag.bundle.archive import read_bundle
 from nirdag.cli_data import (
     DataOpt,
     DropOpt,
@@ -42,12 +43,14 @@ from nirdag.cli_report import plot, report
 from nirdag.output import OutputFormat, render, render_record, write
 from nirdag.provenance_view import provenance_tree
 from nirs_core.errors import NirdagError
+from relspec import decode_spec
 from relspec.policy import ExecutorKind
 from relspec.provenance import why_not_refit
 from relspec.source import read_spec
 from relspec.tasks import spec_targets
+from semantics import queries
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, rich_markup_mode=None)
 
 
 def _version(value: bool) -> None:
@@ -105,7 +108,10 @@ def _ranked(result, top: int) -> None:
         title = (f"Top {min(top, n_chains)} of {n_chains} chains by RMSECV "
                  f"(target {plan.target_label!r}; RMSEP on test for refit chains)")
     render(table, "table", _out, title=title)
-    _say(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time)")
+    events = queries.node_events(result.handle.session(), result.run_id)
+    served = sum(e["cache"] == "hit" for e in events)
+    _say(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time, {len(events)} nodes, {served} from "
+         "the cache)")
     _say(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
     _say(f"pipeline    sha256 {result.pipeline_hash}")
     _say(f"workspace   {result.workspace}")
@@ -215,15 +221,24 @@ def views(workspace: WorkspaceOpt = Path("workspace"),
     render(nirdag.Workspace(workspace).views(), fmt, _out)
 
 
-runs_app = typer.Typer(help="List, show and delete the runs of a workspace.", no_args_is_help=True)
+runs_app = typer.Typer(help="List, show and delete the runs of a workspace.", no_args_is_help=True,
+                       rich_markup_mode=None)
 app.add_typer(runs_app, name="runs")
 
 
 @runs_app.command("list")
 def runs_list(workspace: WorkspaceOpt = Path("workspace"),
               fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = "table") -> None:
-    """One line per run, newest first."""
-    render(nirdag.Workspace(workspace).runs(), fmt, _out)
+    """One line per run, newest first (the table shows hashes by their first 8 characters; csv/json in full)."""
+    runs = nirdag.Workspace(workspace).runs()
+    if fmt == "table":
+        runs = pa.table({
+            "run_id": runs.column("run_id"), "status": runs.column("status"),
+            "started_at": pc.strftime(runs.column("started_at"), format="%Y-%m-%d %H:%M"),
+            "dataset": pc.utf8_slice_codeunits(runs.column("dataset_hash"), 0, 8),
+            "pipeline": pc.utf8_slice_codeunits(runs.column("pipeline_hash"), 0, 8), "seed": runs.column("seed"),
+            "error": runs.column("error")})
+    render(runs, fmt, _out)
 
 
 @runs_app.command("show")
@@ -247,7 +262,8 @@ def runs_delete(run_id: RunRef, workspace: WorkspaceOpt = Path("workspace")) -> 
     _say(f"deleted run {deleted} from {workspace}")
 
 
-cache_app = typer.Typer(help="The workspace's node cache (reused preprocessing and fold fits).", no_args_is_help=True)
+cache_app = typer.Typer(help="The workspace's node cache (reused preprocessing and fold fits).", no_args_is_help=True,
+                        rich_markup_mode=None)
 app.add_typer(cache_app, name="cache")
 
 
@@ -378,6 +394,10 @@ def predict(
     id_column: Annotated[str | None, typer.Option(help="Sample id column of a wide table.")] = None,
     wide: Annotated[bool, flag("--wide", help="One row per sample with a column per target (default: one row per "
                                              "sample and target).")] = False,
+    bundle_axis: Annotated[bool, flag("--bundle-axis", help="Read DATA's spectral columns as the model's training "
+                                                          "axis (a file without wavelength headers, e.g. ch001.., "
+                                                          "with as many columns as the model has wavelengths).")
+                           ] = False,
     fail_on: Annotated[Literal["outlier", "extreme"] | None, typer.Option(
         help=f"Exit with code {EXIT_OUTSIDE_DOMAIN} (after writing the predictions) when any spectrum is at or "
              "beyond this level of the applicability domain: 'outlier' (T² or Q above its 99 % limit) or "
@@ -392,11 +412,19 @@ def predict(
     if len(paths) != (1 if run_id else 2):
         raise typer.BadParameter("give BUNDLE DATA, or DATA with --run RUN_ID" if run_id is None else
                                  "with --run give only DATA")
-    dataset = load_data(paths[-1], _say_err, _err, predicting=True, format=data_format, id_column=id_column)
-    if run_id is None:
-        table = nirdag.predict(paths[0], dataset, fold_mean=fold_mean, resample=resample)
+    model = read_bundle(paths[0]) if run_id is None else None  # verified once; its targets are never spectra
+    targets = model.chain.targets if model is not None else _run_targets(workspace, run_id)
+    dataset = load_data(paths[-1], _say_err, _err, predicting=True, format=data_format, id_column=id_column,
+                        not_spectral=list(targets))
+    data = dataset
+    if bundle_axis:  # the columns are the training axis: predicted as a matrix (its width is checked)
+        data = dataset.spectra
+    ids = dataset.sample_ids if bundle_axis else None
+    if model is not None:
+        table = nirdag.predict(model, data, fold_mean=fold_mean, resample=resample, sample_ids=ids)
     else:
-        table = nirdag.replay(workspace, run_id, dataset, chain=chain, fold_mean=fold_mean, resample=resample)
+        table = nirdag.replay(workspace, run_id, data, chain=chain, fold_mean=fold_mean, resample=resample,
+                              sample_ids=ids)
     table = wide_predictions(table) if wide else table
     fmt: OutputFormat = "parquet" if output is not None and output.suffix == ".parquet" else "csv"
     write(table, fmt if output is not None else "table", _err if output is not None else _out, output)
@@ -404,6 +432,13 @@ def predict(
     _say_domain(report)
     if fail_on is not None:
         _fail_on(report, fail_on)
+
+
+def _run_targets(workspace: Path, run_ref: str) -> tuple[str, ...]:
+    """The targets of a workspace run, from its stored spec (no compile)."""
+    ws = nirdag.Workspace(workspace)
+    row = queries.stored_run(ws.handle.require().session(), ws.resolve(run_ref))
+    return spec_targets(decode_spec(json.loads(row["spec_json"]))) if row is not None else ()
 
 
 def _say_domain(report: DomainReport) -> None:
@@ -431,7 +466,7 @@ def _fail_on(report: DomainReport, level: str) -> None:
 
 
 artifacts_app = typer.Typer(help="Fitted objects of a workspace: statistics and clean-up of the blobs.",
-                            no_args_is_help=True)
+                            no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(artifacts_app, name="artifacts")
 
 

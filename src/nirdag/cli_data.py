@@ -41,7 +41,8 @@ KeyOpt = Annotated[str | None, typer.Option(
     help="With --targets FILE: its column of sample names (default: its first column).")]
 SheetOpt = Annotated[str | None, typer.Option(help="The sheet of an .xlsx workbook (default: the first).")]
 LabelOpt = Annotated[str | None, typer.Option(
-    help="Comma-separated targets to read as class labels although they hold numbers (grades 1/2/3).")]
+    "--label-target", help="Comma-separated targets to read as class labels although they hold numbers "
+                           "(grades 1/2/3).")]
 MetadataOpt = Annotated[str | None, typer.Option(
     help="Comma-separated metadata columns of a wide table whose headers are not numbers.")]
 NoDetectOpt = Annotated[bool, flag("--no-detect", help="Do not look for conventional id and partition columns.")]

@@ -41,7 +41,14 @@ class ViewSession:
         return self.session.tables
 
     def sql(self, query: str) -> pa.Table:
-        return self.session.sql(query)
+        """Read-only SQL; a table or view that does not exist is reported with the ones that do."""
+        try:
+            return self.session.sql(query)
+        except QueryError as exc:
+            if "not found" not in str(exc) or "table" not in str(exc):
+                raise
+            raise QueryError(f"{exc}; tables: {', '.join(sorted(self.session.tables))}; views: "
+                             f"{', '.join(sorted(self.views))}") from None
 
     def query(self, sql: str, **params: object) -> pa.Table:
         """One of nirdag's own named queries, its values bound as ``$name`` parameters (see semantics.queries)."""

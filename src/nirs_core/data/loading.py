@@ -67,12 +67,12 @@ def load_parts(
     wavelengths: Sequence[float] | None = None, wavelength_unit: str | None = None, delimiter: str | None = None,
     header: bool | None = None, decimal: str | None = None, sheet: str | None = None,
     targets_file: str | Path | None = None, join_on: JoinOn = "title", targets_key: str | None = None,
-    detect_columns: bool = True,
+    detect_columns: bool = True, not_spectral: Sequence[str] = (),
 ) -> SpectraParts:
     """Read ``path`` in ``format`` (detected when None).
 
     ``detect_columns``: a wide table's conventional id and partition columns are used when none is named
-    (:mod:`nirs_core.data.table_loader`).
+    (:mod:`nirs_core.data.table_loader`); ``not_spectral``: columns a wide table may have that are never spectra.
 
     Column options apply to wide tables (CSV, Parquet, xlsx; ``sheet`` picks an xlsx sheet, default the first).
     ``targets_file`` joins a CSV of reference values to the spectra (see
@@ -82,7 +82,8 @@ def load_parts(
     path = Path(path)
     fmt = format or detect_format(path)
     table_targets = () if targets_file is not None else tuple(targets)
-    roles = ColumnRoles(table_targets, id_column, partition_column, tuple(metadata_columns), detect=detect_columns)
+    roles = ColumnRoles(table_targets, id_column, partition_column, tuple(metadata_columns), detect=detect_columns,
+                        not_spectral=tuple(not_spectral))
     parts = _read(path, fmt, roles,
                   wavelengths=wavelengths, wavelength_unit=wavelength_unit, delimiter=delimiter, header=header,
                   decimal=decimal, sheet=sheet)

@@ -53,6 +53,9 @@ class ColumnRoles:
     partition_column: str | None = None
     metadata_columns: tuple[str, ...] = ()
     detect: bool = True  # find conventional id / partition columns when none is named
+    # columns that are never spectra when the table has them (kept as metadata), e.g. a model's targets when
+    # predicting a file that also holds reference values
+    not_spectral: tuple[str, ...] = ()
 
     def named(self) -> list[str]:
         return [*self.targets, *(c for c in (self.id_column, self.partition_column) if c), *self.metadata_columns]
@@ -222,6 +225,10 @@ def parts_from_table(
     header = table.column_names
     _check_named(path, header, roles, decimal)
     roles, notes = detect_roles(table, roles)
+    present = tuple(c for c in roles.not_spectral if c in header and c not in roles.named())
+    if present:
+        roles = replace(roles, metadata_columns=(*roles.metadata_columns, *present))
+        notes = (*notes, f"non-spectral column(s) {', '.join(map(repr, present))}")
     if len(set(header)) != len(header):
         raise SpectraFileError(f"{path}: duplicate column names in the header")
     if table.num_rows == 0:
