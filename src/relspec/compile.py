@@ -290,6 +290,13 @@ def compile_plan(
     targets, task = resolve_targets(spec, schema)
     schema, missing = _measured_rows(schema, dataset, targets)
     layout = lay_out(spec)
+    counts = len(layout.model.component_values())
+    n_paths = layout.n_paths()
+    if n_paths * (1 if layout.stacked else counts) > spec.max_chains:  # counted before any path is built
+        total = n_paths if layout.stacked else n_paths * counts
+        raise CompileError(f"the spec expands to {total} chains ({n_paths} preprocessing paths x "
+                           f"{'their models' if layout.stacked else counts} component counts), more than "
+                           f"max_chains={spec.max_chains} (at `$.max_chains`)")
     check_task(spec, layout, task, schema)
     metric, ranked_on = rank_metric(spec, task, targets), rank_target(spec, targets, task)
     classes = class_labels(targets[0], schema, dataset) if task == "classification" else ()

@@ -27,6 +27,9 @@ from relspec.errors import SpecError
 
 GENERATOR_KEYS = ("_or_", "_range_", "_log_range_", "_grid_", "_zip_", "_sample_")
 _MODIFIERS = {"_or_": {"pick", "arrange", "count"}}
+MAX_DEPTH = 64  # nesting of mappings and lists in a spec value (a real spec nests a few levels)
+# `_or_` with `count` samples from its alternatives, which are built first: at most this many
+SAMPLE_POOL = 200_000
 
 
 def is_generator(value: Any) -> bool:
@@ -47,13 +50,24 @@ def _or(node: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> 
     options = node["_or_"]
     if not isinstance(options, list) or not options:
         raise _fail(f"{path}._or_", "expected a non-empty list of alternatives")
-    flat = [alt for i, opt in enumerate(options) for alt in expand(opt, f"{path}._or_[{i}]", rng, cap)]
+    # with `count` the alternatives are sampled afterwards: a larger pool may be built, up to SAMPLE_POOL
+    pool = max(cap, SAMPLE_POOL) if "count" in node else cap
+    flat: list[Any] = []
+    for i, opt in enumerate(options):
+        flat += expand(opt, f"{path}._or_[{i}]", rng, pool)
+        if len(flat) > pool:
+            raise _fail(path, f"expands to more than {pool} alternatives (max_chains={cap})")
     if "pick" in node and "arrange" in node:
         raise _fail(path, "use either `pick` or `arrange`, not both")
     size = node.get("pick", node.get("arrange"))
     if size is not None:
-        if not isinstance(size, int) or not 1 <= size <= len(flat):
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= len(flat):
             raise _fail(path, f"pick/arrange must be an integer in [1, {len(flat)}], got {size!r}")
+        total = math.comb(len(flat), size) if "pick" in node else math.perm(len(flat), size)
+        if total > pool:  # counted before any is built
+            word = "pick" if "pick" in node else "arrange"
+            raise _fail(path, f"{word}: {size} of {len(flat)} alternatives gives {total} combinations, more than "
+                              f"{pool} (max_chains={cap}{', sampled with count' if 'count' in node else ''})")
         chooser = itertools.combinations if "pick" in node else itertools.permutations
         flat = [list(group) for group in chooser(flat, size)]
     if "count" in node:
@@ -66,20 +80,25 @@ def _or(node: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> 
     return flat
 
 
-def _range(node: dict[str, Any], path: str) -> list[int]:
+def _range(node: dict[str, Any], path: str, cap: int) -> list[int]:
     bounds = _numbers(node["_range_"], f"{path}._range_", (2, 3))
     if not all(isinstance(v, int) for v in bounds):
         raise _fail(f"{path}._range_", f"expected integers, got {bounds!r}")
     start, stop, step = (*bounds, 1) if len(bounds) == 2 else bounds
     if step == 0:
         raise _fail(f"{path}._range_", "step must not be 0")
-    return list(range(start, stop + (1 if step > 0 else -1), step))
+    values = range(start, stop + (1 if step > 0 else -1), step)
+    if len(values) > cap:  # len of a range is arithmetic: nothing is built
+        raise _fail(f"{path}._range_", f"expands to {len(values)} values, more than max_chains={cap}")
+    return list(values)
 
 
-def _log_range(node: dict[str, Any], path: str) -> list[float]:
+def _log_range(node: dict[str, Any], path: str, cap: int) -> list[float]:
     low, high, n = _numbers(node["_log_range_"], f"{path}._log_range_", (3,))
     if low <= 0 or high <= 0 or not isinstance(n, int) or n < 1:
         raise _fail(f"{path}._log_range_", "expected [low > 0, high > 0, n >= 1]")
+    if n > cap:
+        raise _fail(f"{path}._log_range_", f"expands to {n} values, more than max_chains={cap}")
     return [float(v) for v in np.geomspace(low, high, n)]
 
 
@@ -96,7 +115,7 @@ def _mapping_of_lists(node: dict[str, Any], key: str, path: str, rng: np.random.
     return out
 
 
-def _sample(node: dict[str, Any], path: str, rng: np.random.Generator) -> list[float | int]:
+def _sample(node: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> list[float | int]:
     body = node["_sample_"]
     where = f"{path}._sample_"
     if not isinstance(body, dict) or set(body) - {"distribution", "low", "high", "n"}:
@@ -105,6 +124,8 @@ def _sample(node: dict[str, Any], path: str, rng: np.random.Generator) -> list[f
     if not isinstance(n, int) or n < 1 or not isinstance(low, int | float) or not isinstance(high, int | float) \
             or low >= high:
         raise _fail(where, f"need low < high and n >= 1, got low={low!r} high={high!r} n={n!r}")
+    if n > cap:
+        raise _fail(where, f"draws {n} values, more than max_chains={cap}")
     if dist == "uniform":
         return [float(v) for v in rng.uniform(low, high, n)]
     if dist == "log_uniform" and low > 0:
@@ -125,13 +146,16 @@ def _generator(node: dict[str, Any], path: str, rng: np.random.Generator, cap: i
     if key == "_or_":
         return _or(node, path, rng, cap)
     if key == "_range_":
-        return _range(node, path)
+        return _range(node, path, cap)
     if key == "_log_range_":
-        return _log_range(node, path)
+        return _log_range(node, path, cap)
     if key == "_sample_":
-        return _sample(node, path, rng)
+        return _sample(node, path, rng, cap)
     columns = _mapping_of_lists(node, key, path, rng, cap)
     if key == "_grid_":
+        total = math.prod(len(v) for v in columns.values())
+        if total > cap:
+            raise _fail(f"{path}._grid_", f"expands to {total} combinations, more than max_chains={cap}")
         return [dict(zip(columns, combo, strict=True)) for combo in itertools.product(*columns.values())]
     lengths = {len(v) for v in columns.values()}
     if len(lengths) != 1:
@@ -142,8 +166,11 @@ def _generator(node: dict[str, Any], path: str, rng: np.random.Generator, cap: i
 def expand(value: Any, path: str, rng: np.random.Generator, cap: int) -> list[Any]:
     """All alternatives of ``value`` (a list of one item when it holds no generator).
 
-    Raises SpecError naming ``path`` when a generator is malformed, expands to nothing, or to more than ``cap``.
+    Raises SpecError naming ``path`` when a generator is malformed, expands to nothing, or to more than ``cap``
+    (counted before the alternatives are built), or when the value nests deeper than MAX_DEPTH.
     """
+    if path.count(".") + path.count("[") > MAX_DEPTH:
+        raise _fail(path, f"the spec nests deeper than {MAX_DEPTH} levels")
     if is_generator(value):
         out = _generator(value, path, rng, cap)
     elif isinstance(value, dict):

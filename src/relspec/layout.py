@@ -54,6 +54,16 @@ class Path:
 _Alternative = tuple[tuple[int, ...], tuple[str, ...], tuple[BranchItem, ...], tuple[str, ...]]
 
 
+def count_alternatives(steps: tuple[BranchItem, ...]) -> int:
+    """How many ways :func:`_alternatives` finds through ``steps``, counted without building them (the product over
+    the branch steps of the sum of their alternatives' counts)."""
+    total = 1
+    for step in steps:
+        if isinstance(step, BranchStep):
+            total *= sum(count_alternatives(tuple(sub)) for _, sub in step.named())
+    return total
+
+
 def _alternatives(steps: tuple[BranchItem, ...], where: tuple[str, ...]) -> list[_Alternative]:
     """Every way through a sequence of steps and (nested) branch steps: (branch_path, names, steps, where)."""
     out: list[_Alternative] = [((), (), (), ())]
@@ -87,6 +97,10 @@ class Layout:
     @property
     def stacked(self) -> bool:
         return self.merge_index is not None
+
+    def n_paths(self) -> int:
+        """How many paths :meth:`paths` gives, counted without building them."""
+        return count_alternatives(tuple(self.steps))
 
     def paths(self) -> list[Path]:
         """Every combination of the branch alternatives (their cartesian product), in spec order."""

@@ -48,11 +48,16 @@ def read_spec(source: SpecSource, *, seed: int | None = None,
         return _decoded(None, source, "<PipelineSpec>", seed, operators)
     if isinstance(source, dict):
         return _decoded(source, None, "<dict>", seed, operators)
+    if not isinstance(source, str | Path):
+        raise SpecError(f"a pipeline spec is a YAML/JSON file path, a mapping, a PipelineSpec or a LoadedSpec, got "
+                        f"{type(source).__name__}")
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(f"pipeline spec file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: not a readable UTF-8 spec file ({exc})") from None
     try:
         raw = parse_yaml(text)
     except yaml.YAMLError as exc:

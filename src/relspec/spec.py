@@ -358,8 +358,13 @@ def _generated_step(item: dict[str, Any], path: str, d: _Decoding) -> Step:
     return BranchStep(branch={name: _transforms(steps, path, d) for name, steps in zip(names, lists, strict=True)})
 
 
+MAX_BRANCH_DEPTH = 16  # branches inside branches: a real spec nests one or two
+
+
 def _branch_step(body: Any, path: str, d: _Decoding) -> BranchStep:
     """An explicit branch; generators inside an alternative multiply it (names get a ``#i`` suffix)."""
+    if path.count(".branch.") >= MAX_BRANCH_DEPTH:
+        raise SpecError(f"invalid pipeline spec: branches nest deeper than {MAX_BRANCH_DEPTH} levels - at `{path}`")
     named = body.items() if isinstance(body, dict) else ((f"branch_{i}", v) for i, v in enumerate(body or []))
     out: dict[str, list[BranchItem]] = {}
     for name, steps in named:

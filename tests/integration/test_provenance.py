@@ -89,7 +89,7 @@ def test_cli_prints_the_tree_json_and_why(run):
     assert "was refit: rank 1" in why.stdout
     missing = subprocess.run([sys.executable, "-m", "nirdag", "provenance", "nope", "-w", str(run.workspace)],
                              capture_output=True, text=True, timeout=120, check=False)
-    assert missing.returncode == 1 and "has no decision_provenance.json" in missing.stderr
+    assert missing.returncode == 1 and "no run 'nope'" in missing.stderr
 
 
 def test_a_rerun_records_its_cache_hits_and_draws_them(run, tecator):

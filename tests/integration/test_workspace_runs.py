@@ -10,6 +10,7 @@ import pytest
 
 import nirdag
 from datafusion_engine import StoreError
+from semantics.errors import RunNotFound
 
 SPEC = {"target": "fat", "pipeline": [{"split": {"kind": "kfold", "n_splits": 3}}, {"op": "snv"},
                                       {"model": {"op": "pls", "n_components": [2, 4]}}]}
@@ -36,7 +37,7 @@ def test_delete_removes_the_run_from_every_table(two_runs):
     for table in ("runs", "chains", "predictions", "scores"):
         ids = set(nirdag.query(f"SELECT DISTINCT run_id FROM {table}", ws).column("run_id").to_pylist())
         assert ids == {kept}, table
-    with pytest.raises(StoreError, match="no run"):
+    with pytest.raises(RunNotFound, match="no run"):
         nirdag.Workspace(ws).delete_run(gone)
 
 
