@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import struct
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -258,10 +259,20 @@ class CacheStore:
         )
 
     def clear(self) -> CacheStats:
-        """Remove every entry and temp file; returns what was there."""
+        """Remove every entry and temp file; returns what was there. CacheError when some could not be removed
+        (a read-only workspace): nothing is reported removed that was not."""
         before = self.stats()
-        shutil.rmtree(self.root / LAYOUT, ignore_errors=True)
+        failed: list[str] = []
+        target = self.root / LAYOUT
+        if target.exists():
+            if sys.version_info >= (3, 12):
+                shutil.rmtree(target, onexc=lambda _f, path, exc: failed.append(f"{path}: {exc}"))
+            else:  # Python 3.11: the same callback under its old name
+                shutil.rmtree(target, onerror=lambda _f, path, info: failed.append(f"{path}: {info[1]}"))
         with self._lock:
             self._bytes = 0
+        if failed:
+            raise CacheError(f"cache {self.root}: {len(failed)} entries could not be removed (read-only?), e.g. "
+                             f"{failed[0]}")
         return before
 

@@ -17,3 +17,7 @@ class CorruptBlobError(StoreError):
 
 class CacheError(NirdagError):
     """The node cache cannot store a value (not an array record) or was given a bad key, kind or size cap."""
+
+
+class RunDeletedError(StoreError):
+    """A run's row was deleted while the run was still writing: its completion is refused."""

@@ -20,6 +20,16 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def abandoned(row: RunRow, host: str, stale_after: dt.timedelta) -> str | None:
+    """Why a ``running`` run is abandoned (its process on this host is gone, or another host's run is older than
+    ``stale_after``), or None while it may still be running."""
+    if row.host == host and not _process_alive(row.pid):
+        return f"process {row.pid} on {row.host} is gone"
+    if row.host != host and now() - row.started_at > stale_after:
+        return f"no news since {row.started_at}"
+    return None
+
+
 def repair_runs(workspace: Workspace, host: str, stale_after: dt.timedelta) -> list[str]:
     """Mark failed every `running` run whose process is gone (same host) or older than ``stale_after``.
 
@@ -32,10 +42,8 @@ def repair_runs(workspace: Workspace, host: str, stale_after: dt.timedelta) -> l
     repaired = []
     for raw in rows:
         row = RunRow(**raw)
-        gone = row.host == host and not _process_alive(row.pid)
-        stale = row.host != host and now() - row.started_at > stale_after
-        if gone or stale:
-            why = f"process {row.pid} on {row.host} is gone" if gone else f"no news since {row.started_at}"
+        why = abandoned(row, host, stale_after)
+        if why is not None:
             store.delete_run_results(row.run_id)
             store.fail_run(row, f"abandoned: {why} (marked failed by repair)")
             repaired.append(row.run_id)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 import pyarrow as pa
@@ -12,10 +15,11 @@ from datafusion import col, lit
 from datafusion import functions as f
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+from pyarrow.dataset import field as pc_field
 
 from datafusion_engine.artifact_index import blobs_of, read_artifacts, recounted
 from datafusion_engine.documents import delete_documents
-from datafusion_engine.errors import StoreError
+from datafusion_engine.errors import RunDeletedError, StoreError
 from datafusion_engine.layout import WorkspaceLayout
 from datafusion_engine.schemas import NATURAL_KEYS, TABLE_SCHEMAS, RunRow
 from datafusion_engine.upgrade import upgrade_table
@@ -23,6 +27,7 @@ from datafusion_engine.upgrade import upgrade_table
 RESULT_TABLES = ("chains", "predictions", "scores", "events", "artifacts", "component_diagnostics",
                  "variable_importance", "sample_diagnostics", "confusion", "class_scores", "domains")
 _ATTEMPTS = 6
+T = TypeVar("T")
 
 
 def _changed(schema: pa.Schema, keys: tuple[str, ...]) -> str | None:
@@ -35,15 +40,36 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _committed(what: str, commit: Callable[[], T]) -> T:
+    """Run one Delta commit, retried (with backoff) while another writer commits first; a lost race beyond
+    _ATTEMPTS, a full disk or a read-only folder is a StoreError saying so."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            return commit()
+        except (CommitFailedError, FileExistsError) as exc:  # another writer committed first: retry
+            if attempt == _ATTEMPTS - 1:
+                raise StoreError(f"{what}: {_ATTEMPTS} commits lost to concurrent writers: {exc}") from None
+            time.sleep(0.05 * 2**attempt)
+        except (OSError, DeltaError) as exc:
+            raise StoreError(f"{what}: cannot write ({' '.join(str(exc).split())[:300]}); is the disk full or the "
+                             "workspace read-only?") from None
+    raise AssertionError("unreachable")
+
+
 def delete_where_equal(path: Path, column: str, values: list[str]) -> int:
     """Delete the rows of the Delta table at ``path`` whose ``column`` equals one of ``values``; returns how many.
 
-    The values travel as a source table of a merge, never as SQL text, so any string is matched literally.
+    The values travel as a source table of a merge, never as SQL text, so any string is matched literally; a
+    commit lost to a concurrent writer is retried (the merge is re-planned on the new version).
     """
     source = pa.table({column: pa.array(values, type=pa.string())})
-    merged = (DeltaTable(path).merge(source, predicate=f"t.{column} = s.{column}", source_alias="s", target_alias="t")
-              .when_matched_delete().execute())
-    return int(merged.get("num_target_rows_deleted", 0))
+
+    def commit() -> int:
+        merged = (DeltaTable(path).merge(source, predicate=f"t.{column} = s.{column}", source_alias="s",
+                                         target_alias="t").when_matched_delete().execute())
+        return int(merged.get("num_target_rows_deleted", 0))
+
+    return _committed(f"table {path.name!r}", commit)
 
 
 class WorkspaceStore:
@@ -74,15 +100,31 @@ class WorkspaceStore:
         data = self._conform(name, data)
         if data.num_rows == 0:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for attempt in range(_ATTEMPTS):
-            try:
-                self._merge(name, path, data)
-                return
-            except (CommitFailedError, FileExistsError) as exc:  # another writer committed first: retry
-                if attempt == _ATTEMPTS - 1:
-                    raise StoreError(f"table {name!r}: {_ATTEMPTS} commits lost to concurrent writers: {exc}") from None
-                time.sleep(0.05 * 2**attempt)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"workspace {self.root}: cannot create {path.parent} ({exc.strerror}); is it "
+                             "read-only?") from None
+        _committed(f"table {name!r}", lambda: self._merge(name, path, data))
+
+    def update_matched(self, name: str, data: pa.Table) -> int:
+        """Update the rows of table ``name`` that ``data`` matches on the natural key; never inserts (a row deleted
+        meanwhile stays deleted). Returns how many rows were updated."""
+        path = self.layout.table(name)
+        data = self._conform(name, data)
+        if data.num_rows == 0 or not (path / "_delta_log").is_dir():
+            return 0
+        keys = NATURAL_KEYS[name]
+        predicate = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+
+        def commit() -> int:
+            table = DeltaTable(path)
+            upgrade_table(name, table, self.layout.tables_dir)
+            merged = (table.merge(data, predicate=predicate, source_alias="s", target_alias="t")
+                      .when_matched_update_all().execute())
+            return int(merged.get("num_target_rows_updated", 0))
+
+        return _committed(f"table {name!r}", commit)
 
     def _merge(self, name: str, path: Path, data: pa.Table) -> None:
         try:
@@ -129,12 +171,22 @@ class WorkspaceStore:
         return blobs
 
     def refresh_ref_counts(self, blobs: list[str]) -> None:
-        """Set ``ref_count`` of every artifact row sharing one of ``blobs`` to the number of rows sharing it."""
+        """Set ``ref_count`` of every artifact row sharing one of ``blobs`` to the number of rows sharing it.
+
+        The rows are counted and updated in one retried step, and only updated (never inserted): a run deleted
+        concurrently keeps its rows deleted, and a lost commit re-counts from the new version."""
         if not blobs:
             return
-        rows = read_artifacts(self.layout.tables_dir / "artifacts",
-                              f.in_list(col("blob_sha256"), [lit(b) for b in blobs]))
-        self.write("artifacts", recounted(rows))
+        path = self.layout.tables_dir / "artifacts"
+        if not (path / "_delta_log").is_dir():
+            return
+        for attempt in range(_ATTEMPTS):
+            before = DeltaTable(path).version()
+            rows = recounted(read_artifacts(path, f.in_list(col("blob_sha256"), [lit(b) for b in blobs])))
+            self.update_matched("artifacts", rows)
+            if DeltaTable(path).version() <= before + 1:
+                return  # nobody committed between our read and our update: the counts are the table's
+            time.sleep(0.02 * 2**attempt)  # another writer moved the table meanwhile: count again
 
     def _write_run(self, row: RunRow) -> None:
         self.write("runs", pa.Table.from_pylist([msgspec.structs.asdict(row)], schema=TABLE_SCHEMAS["runs"]))
@@ -144,16 +196,34 @@ class WorkspaceStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self._write_run(msgspec.structs.replace(row, status="running", finished_at=None, error=None))
 
+    def _update_run(self, row: RunRow) -> None:
+        """Write a run's new state over its row; StoreError when the row is gone (the run was deleted meanwhile)."""
+        table = pa.Table.from_pylist([msgspec.structs.asdict(row)], schema=TABLE_SCHEMAS["runs"])
+        if self.update_matched("runs", table) == 0 and self.run_status(row.run_id) != row.status:
+            raise RunDeletedError(f"run {row.run_id} was deleted from {self.root} while it ran; its results are "
+                                  "not kept")
+
+    def run_status(self, run_id: str) -> str | None:
+        """The status of a run as the table holds it now (None without such a run)."""
+        path = self.layout.tables_dir / "runs"
+        if not (path / "_delta_log").is_dir():
+            return None
+        rows = DeltaTable(path).to_pyarrow_dataset().to_table(filter=pc_field("run_id") == run_id,
+                                                              columns=["status"])
+        return rows.column("status")[0].as_py() if rows.num_rows else None
+
     def complete_run(self, row: RunRow) -> RunRow:
-        """Mark a run ``completed``; call only after every result table is committed."""
+        """Mark a run ``completed``; call only after every result table is committed. Refused (RunDeletedError)
+        when the run's row was deleted meanwhile: completing never brings a deleted run back."""
         done = msgspec.structs.replace(row, status="completed", finished_at=now(), error=None)
-        self._write_run(done)
+        self._update_run(done)
         return done
 
     def fail_run(self, row: RunRow, error: str) -> RunRow:
-        """Mark a run ``failed`` with its error message."""
+        """Mark a run ``failed`` with its error message (nothing is written when its row was deleted)."""
         failed = msgspec.structs.replace(row, status="failed", finished_at=now(), error=error)
-        self._write_run(failed)
+        with contextlib.suppress(RunDeletedError):  # a deleted run stays deleted
+            self._update_run(failed)
         return failed
 
     def write_results(self, run_id: str, results: dict[str, pa.Table]) -> None:

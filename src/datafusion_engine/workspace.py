@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 from pathlib import Path
 
 from datafusion_engine.blobs import BlobStore
@@ -51,11 +53,36 @@ class Workspace:
     def exists(self) -> bool:
         return self.root.is_dir()
 
+    def is_workspace(self) -> bool:
+        """True when the folder holds a nirdag workspace (one of its Delta tables under ``tables/``)."""
+        return bool(self.layout.existing_tables())
+
     def require(self) -> Workspace:
-        """The handle itself; StoreError when the folder does not exist (nothing was ever run into it)."""
+        """The handle itself; StoreError when the folder does not exist or is not a nirdag workspace (nothing was
+        ever run into it), before anything in it is read or touched."""
         if not self.exists():
             raise StoreError(f"workspace {self.root} does not exist; run a pipeline into it first")
+        if not self.is_workspace():
+            raise StoreError(f"{self.root} is not a nirdag workspace (no tables under {self.layout.tables_dir}); give "
+                             "the folder a run was written into, or run a pipeline into a new one")
         return self
+
+    def check_writable(self, min_free_bytes: int = 64 * 1024**2) -> None:
+        """Refuse, before a run starts writing, a folder that holds other files but no workspace, a read-only one,
+        and a disk with less than ``min_free_bytes`` free (each a StoreError saying what to do)."""
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"workspace {root} is a file, not a folder")
+        if root.is_dir() and not self.is_workspace() and any(root.iterdir()):
+            raise StoreError(f"{root} holds files but is not a nirdag workspace: give a new or empty folder, or one a "
+                             "run was written into")
+        probe = root if root.is_dir() else next((p for p in root.parents if p.is_dir()), Path("/"))
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise StoreError(f"workspace {root}: {probe} is not writable (read-only?); choose another folder")
+        free = shutil.disk_usage(probe).free
+        if free < min_free_bytes:
+            raise StoreError(f"workspace {root}: only {free / 1024**2:.0f} MiB free on its disk; free some space "
+                             "(a run needs at least 64 MiB)")
 
     def session(self, *, as_of: int | dt.datetime | None = None,
                 policy: ExecutionPolicy | None = None) -> WorkspaceSession:

@@ -53,6 +53,7 @@ class RunTransaction:
         return self.row.run_id
 
     def begin(self) -> None:
+        self.workspace.check_writable()  # a folder that is not ours, read-only or full is refused before writing
         self.workspace.store.begin_run(self.row)
 
     def write_inputs(self, dataset: SpectraDataset) -> None:

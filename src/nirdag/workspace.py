@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from datafusion_engine import StoreError
+from datafusion_engine import RunRow, StoreError
 from datafusion_engine import Workspace as WorkspaceHandle
 from datafusion_engine import artifact_housekeeping as housekeeping
 from datafusion_engine.cache_store import CacheStats
-from datafusion_engine.runs import repair_runs
+from datafusion_engine.runs import abandoned, repair_runs
 from datafusion_engine.scan_metrics import ScanMetrics
 from datafusion_engine.spectra_store import load_stored_dataset
 from nirdag.api import RunResult, compile, query, query_with_metrics, resolve_run
@@ -118,16 +118,26 @@ class Workspace:
 
     def cache_stats(self) -> CacheStats:
         """What the workspace's node cache holds: entries and bytes per node kind, leftover temp files."""
-        return self.handle.cache().stats()
+        return self.handle.require().cache().stats()
 
     def clear_cache(self) -> CacheStats:
         """Empty the workspace's node cache; returns what it held."""
-        return self.handle.cache().clear()
+        return self.handle.require().cache().clear()
 
-    def delete_run(self, run_id: str) -> str:
+    def delete_run(self, run_id: str, *, stale_after: dt.timedelta = dt.timedelta(hours=6)) -> str:
         """Delete a run from `runs` and its rows from every result table (its blobs become orphans: `cleanup`);
-        returns the run id deleted (``run_id`` may be a unique prefix or ``latest``)."""
-        if not self.handle.store.delete_run(run_id := self.resolve(run_id)):
+        returns the run id deleted (``run_id`` may be a unique prefix or ``latest``).
+
+        A run still ``running`` is refused (StoreError) unless it is abandoned (its process is gone, or another
+        host's run is older than ``stale_after``): it is then repaired (marked failed) first."""
+        run_id = self.resolve(run_id)
+        raw = queries.run_row(self.handle.require().session(), run_id)
+        if raw is not None and raw["status"] == "running":
+            if abandoned(RunRow(**raw), socket.gethostname(), stale_after) is None:
+                raise StoreError(f"run {run_id} is still running (pid {raw['pid']} on {raw['host']}): wait for it "
+                                 "to finish, or stop it and run `nirdag runs repair` first")
+            self.repair(stale_after=stale_after)
+        if not self.handle.store.delete_run(run_id):
             raise self._missing(run_id)
         return run_id
 

@@ -20,7 +20,8 @@ def stats(ws) -> dict[str, dict]:
 
 def test_cache_stats_and_clear_through_the_cli(tmp_path, example_spec):
     ws = tmp_path / "ws"
-    assert stats(ws)["total"]["entries"] == 0  # no workspace yet: an empty cache, not an error
+    missing = nirdag("cache", "stats", "--workspace", str(ws))
+    assert missing.returncode == 1 and "does not exist" in missing.stderr  # no workspace yet: said, not guessed
     run = nirdag("run", str(example_spec), "--workspace", str(ws), "--top", "1")
     assert run.returncode == 0, run.stderr
     assert "cache hits" not in run.stdout  # stdout is not a terminal: no progress bar
@@ -49,3 +50,14 @@ def test_a_cache_cap_on_the_command_line_bounds_the_folder(tmp_path, example_spe
     run = nirdag("run", str(example_spec), "--workspace", str(ws), "--cache-max-mb", "0", "--top", "1")
     assert run.returncode == 0, run.stderr
     assert stats(ws)["total"]["entries"] == 0
+
+
+def test_cache_verbs_refuse_a_folder_that_is_not_a_workspace(tmp_path):
+    (tmp_path / "cache" / "objects").mkdir(parents=True)
+    keep = tmp_path / "cache" / "objects" / "precious.txt"
+    keep.write_text("not ours")
+    for verb in ("stats", "clear"):
+        out = nirdag("cache", verb, "-w", str(tmp_path))
+        assert out.returncode == 1 and "is not a nirdag workspace" in out.stderr
+    assert keep.read_text() == "not ours"
+    assert "is not a nirdag workspace" in nirdag("cache", "clear", "-w", "/etc").stderr
