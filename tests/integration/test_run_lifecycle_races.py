@@ -56,7 +56,7 @@ def test_completing_a_deleted_run_is_refused_and_brings_nothing_back(tmp_path, t
     run = _running(ws, tecator)
     handle = Handle.of(ws)
     handle.store.delete_run(run.run_id)  # what a delete racing the run does
-    with pytest.raises(RunDeletedError, match="was deleted .* while it ran"):
+    with pytest.raises(RunDeletedError, match=r"was deleted .* while it ran"):
         run.complete()
     run.fail(RuntimeError("deleted"))  # the run service's clean-up: writes nothing back either
     assert _status(ws, run.run_id) is None

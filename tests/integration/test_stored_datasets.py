@@ -99,7 +99,7 @@ def test_unknown_dataset_hash_is_a_store_error(tmp_path):
 
 def test_workspace_without_datasets_is_a_store_error(tmp_path):
     (tmp_path / "ws").mkdir()
-    with pytest.raises(StoreError, match="holds no stored datasets|is not a nirdag workspace"):
+    with pytest.raises(StoreError, match=r"holds no stored datasets|is not a nirdag workspace"):
         load_stored_dataset(Workspace(tmp_path / "ws"), "0" * 64)
 
 
