@@ -53,6 +53,11 @@ def _committed(what: str, commit: Callable[[], T]) -> T:
         except (OSError, DeltaError) as exc:
             raise StoreError(f"{what}: cannot write ({' '.join(str(exc).split())[:300]}); is the disk full or the "
                              "workspace read-only?") from None
+        except BaseException as exc:  # deltalake's Rust panics arrive as pyo3's PanicException (a BaseException)
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise StoreError(f"{what}: the Delta writer failed ({' '.join(str(exc).split())[:300]}); is the disk "
+                             "full or the workspace read-only?") from None
     raise AssertionError("unreachable")
 
 

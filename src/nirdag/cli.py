@@ -523,3 +523,9 @@ def main() -> None:
     except Exception as exc:  # the CLI boundary: anything unexpected becomes one line and exit code 2
         _err.print(f"error: unexpected {type(exc).__name__}: {exc}", highlight=False, markup=False)
         sys.exit(2)
+    except BaseException as exc:  # a Rust panic of a library (pyo3's PanicException) is one line too
+        if type(exc).__name__ != "PanicException":
+            raise
+        _err.print(f"error: unexpected failure in a storage library: {' '.join(str(exc).split())[:300]}",
+                   highlight=False, markup=False)
+        sys.exit(2)
