@@ -365,7 +365,10 @@ def _branch_step(body: Any, path: str, d: _Decoding) -> BranchStep:
     """An explicit branch; generators inside an alternative multiply it (names get a ``#i`` suffix)."""
     if path.count(".branch.") >= MAX_BRANCH_DEPTH:
         raise SpecError(f"invalid pipeline spec: branches nest deeper than {MAX_BRANCH_DEPTH} levels - at `{path}`")
-    named = body.items() if isinstance(body, dict) else ((f"branch_{i}", v) for i, v in enumerate(body or []))
+    if not isinstance(body, dict | list):
+        raise SpecError(f"invalid pipeline spec: `branch` holds named alternatives (a mapping) or a list of them, got "
+                        f"{type(body).__name__} - at `{path}.branch`")
+    named = body.items() if isinstance(body, dict) else ((f"branch_{i}", v) for i, v in enumerate(body))
     out: dict[str, list[BranchItem]] = {}
     for name, steps in named:
         where = f"{path}.branch.{name}"
@@ -384,7 +387,8 @@ def _model_step(item: dict[str, Any], path: str, d: _Decoding) -> ModelStep:
     model = item.get("model")
     if isinstance(model, dict):
         kinds = {t.__struct_config__.tag: t for t in typing.get_args(ModelSpec)}
-        kind = kinds.get(model.get("op"))
+        op = model.get("op")
+        kind = kinds.get(op) if isinstance(op, str) else None
         for key in model if kind is not None else ():
             if key != "op" and key not in kind.__struct_fields__:
                 raise unknown_field(key, kind.__struct_fields__, f"{path}.model")
