@@ -11,7 +11,7 @@ from datafusion_engine.blobs import BlobStore
 from datafusion_engine.cache_store import DEFAULT_MAX_BYTES, CacheStore
 from datafusion_engine.documents import delete_documents, read_document, write_document
 from datafusion_engine.errors import StoreError
-from datafusion_engine.layout import WorkspaceLayout
+from datafusion_engine.layout import BLOBS_DIR, CACHE_DIR, PROVENANCE_DIR, TABLES_DIR, WorkspaceLayout
 from datafusion_engine.session import WorkspaceSession
 from datafusion_engine.store import WorkspaceStore
 from relspec.policy import ExecutionPolicy
@@ -73,7 +73,8 @@ class Workspace:
         root = self.root
         if root.exists() and not root.is_dir():
             raise StoreError(f"workspace {root} is a file, not a folder")
-        if root.is_dir() and not self.is_workspace() and any(root.iterdir()):
+        ours = {TABLES_DIR, BLOBS_DIR, PROVENANCE_DIR, CACHE_DIR}  # a workspace's own folders (one being made)
+        if root.is_dir() and not self.is_workspace() and any(p.name not in ours for p in root.iterdir()):
             raise StoreError(f"{root} holds files but is not a nirdag workspace: give a new or empty folder, or one a "
                              "run was written into")
         probe = root if root.is_dir() else next((p for p in root.parents if p.is_dir()), Path("/"))
