@@ -174,7 +174,9 @@ def demo(workspace: WorkspaceOpt = Path("nirdag-demo"), top: TopOpt = 10, quiet:
     with resources.as_file(spec) as path:
         result = nirdag.run(path, nirdag.datasets.tecator(), workspace=workspace, seed=0, progress=_progress(quiet))
     _ranked(result, top)
-    _say(f"next: nirdag query \"SELECT * FROM v_ranked_chains LIMIT 5\" --workspace {workspace}")
+    _say(f"next: nirdag report latest -w {workspace} -o report.html   (the model's figures and diagnostics)")
+    _say(f"      nirdag query \"SELECT * FROM v_ranked_chains LIMIT 5\" --workspace {workspace}")
+    _say(f"      nirdag export --run latest -w {workspace} -o model.nirdag ; nirdag predict model.nirdag FILE")
 
 
 @app.command()
