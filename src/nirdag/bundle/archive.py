@@ -29,6 +29,7 @@ from nirdag.bundle.limits import (
     check_file_size,
 )
 from nirdag.bundle.manifest import DOMAIN_SINCE, FoldEntry, Manifest, Signature, decode, encode
+from nirdag.bundle.members import check_class, expected_classes
 from nirdag.bundle.signing import sign, signing_key, verify
 from nirs_core.files import write_atomic
 from relspec.plan import FOLD_FINAL
@@ -126,7 +127,9 @@ def _verified_manifest(reader: _Reader, key: bytes | None) -> tuple[Manifest, bo
 
 
 def _member_loader(reader: _Reader, manifest: Manifest) -> Callable[[str], Any]:
-    """Verify every member's sha256 first (all of them, before any is deserialised); then load on demand."""
+    """Check the member set against what the folds use, then every member's sha256 (all of them, before any is
+    deserialised); then load on demand, each object checked against its manifest class before it is used."""
+    expected = expected_classes(manifest, reader.where)
     contents = {}
     for name, digest in sorted(manifest.members.items()):
         data = reader.read(name, reader.sizes[name])
@@ -138,10 +141,9 @@ def _member_loader(reader: _Reader, manifest: Manifest) -> Callable[[str], Any]:
     cache: dict[str, Any] = {}
 
     def load(name: str) -> Any:
-        if name not in contents:
-            raise BundleError(f"{reader.where}: the manifest refers to {name}, which is not one of its members")
         if name not in cache:
-            cache[name] = serialize.loads(contents[name], f"{reader.where} member {name}")
+            where = f"{reader.where} member {name}"
+            cache[name] = check_class(serialize.loads(contents[name], where), expected[name], where)
         return cache[name]
 
     return load

@@ -1,21 +1,26 @@
-"""Hostile bundles built from a real export: size and ratio caps and names that are not a bundle's — each refused
-with a typed error before it costs memory."""
+"""Hostile bundles built from a real export: size and ratio caps, members no chain uses, objects of another class,
+and names that are not a bundle's — each refused with a typed error before it costs memory or reaches predict."""
 
 from __future__ import annotations
 
 import hashlib
+import pickle
 import tracemalloc
 import zipfile
 from pathlib import Path
 
 import msgspec
 import pytest
-from tests.integration.bundles.helpers import members, rezip, sealed
+from sklearn.svm import SVR
+from tests.integration.bundles.helpers import members, object_name, rezip, sealed
 
-from nirdag.bundle import BundleError, TamperedBundleError, read_bundle
+import nirdag
+from nirdag.bundle import BundleError, TamperedBundleError, read_bundle, serialize
 from nirdag.bundle.limits import BundleLimits
 from nirdag.bundle.signing import KEY_ENV
+from nirs_core import operators as ops
 
+KEY = "k" * 32
 _CHUNK = 2**22
 
 
@@ -101,6 +106,103 @@ def test_the_caps_can_be_tightened_and_a_real_bundle_passes_the_defaults_with_a_
         read_bundle(bundle_file, limits=BundleLimits(max_ratio=1.01, ratio_floor_bytes=1))
     with pytest.raises(BundleError, match="bundle limits must be positive"):
         BundleLimits(max_entries=0)
+
+
+def _listed_extra(content: dict[str, bytes], data: bytes, key: str | None = None) -> dict[str, bytes]:
+    """``data`` added as a member the manifest lists (hash and signature consistent) but no fold uses."""
+    name = object_name(data)
+    return sealed({**content, name: data}, lambda m, _: m["members"].update({name: ""}), key)
+
+
+@pytest.mark.parametrize("key", [None, KEY], ids=["unsigned", "signed"])
+def test_a_listed_pickle_that_no_chain_uses_is_refused(bundle_file, tmp_path, key):
+    content = _listed_extra(members(bundle_file), pickle.dumps(ops.PLSSweep(2)), key)
+    name = next(n for n in content if n not in members(bundle_file) and n.startswith("objects/"))
+    with pytest.raises(TamperedBundleError, match=f"lists members \\['{name}'\\] that no fold, step or base chain "
+                                                  "uses"):
+        read_bundle(rezip(tmp_path / "extra.nirdag", content), key=key)
+
+
+def test_an_unused_member_is_refused_before_it_is_decompressed(bundle_file, tmp_path):
+    """Its deflate stream is broken: reading it would fail as damaged; the member-set check fires first."""
+    data = serialize.dumps(ops.SNV().fit([[1.0, 2.0]]))
+    path = rezip(tmp_path / "unused.nirdag", _listed_extra(members(bundle_file), data))
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(object_name(data))
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    raw[start: start + 16] = b"\xff" * 16
+    path.write_bytes(bytes(raw))
+    with pytest.raises(TamperedBundleError, match="that no fold, step or base chain uses"):
+        read_bundle(path)
+
+
+def _swapped(content: dict[str, bytes], old: str, data: bytes, key: str | None = None) -> dict[str, bytes]:
+    """Every use of member ``old`` replaced by ``data`` (hashes and signature consistent; class paths unchanged)."""
+    name = object_name(data)
+
+    def edit(manifest, _):
+        for fold in manifest["folds"]:
+            fold["steps"] = [name if s == old else s for s in fold["steps"]]
+            fold["model"] = name if fold["model"] == old else fold["model"]
+        del manifest["members"][old]
+        manifest["members"][name] = ""
+
+    out = sealed({**content, name: data}, edit, key)
+    del out[old]
+    return out
+
+
+@pytest.mark.parametrize("which", ["bundle_file", "v1_bundle"])
+def test_an_svr_in_place_of_the_pls_model_is_refused_naming_member_and_classes(which, request, tecator_ds, tmp_path,
+                                                                              test_rows):
+    """Issue 20: it got through to a bare AttributeError (a bundle without domain: schema_version 1)."""
+    content = members(request.getfixturevalue(which))
+    train = tecator_ds.select("train", copy=True)
+    svr = serialize.dumps(SVR().fit(train.spectra, train.targets["fat"]))
+    content = _swapped(content, _manifest(content)["folds"][0]["model"], svr, KEY)
+    path = rezip(tmp_path / "svr.nirdag", content)
+    pattern = (f"member {object_name(svr)} is a sklearn.svm._classes.SVR, but the manifest's step says "
+               "nirs_core.operators.pls.PLSSweep")
+    with pytest.raises(BundleError, match=pattern):
+        read_bundle(path, key=KEY)
+    with pytest.raises(BundleError, match=pattern):
+        nirdag.predict(path, test_rows, key=KEY)
+
+
+def test_a_transformer_swapped_for_another_allowed_class_is_refused(bundle_file, tecator_ds, tmp_path, test_rows):
+    """A Detrend where the chain's Savitzky-Golay step was: same width, so today it predicts wrong numbers."""
+    content = members(bundle_file)
+    manifest = _manifest(content)
+    steps = manifest["chain"]["steps"]
+    at = next(i for i, s in enumerate(steps) if s["class_path"].endswith("SavitzkyGolay"))
+    old = manifest["folds"][0]["steps"][at]
+    detrend = serialize.dumps(ops.Detrend().fit(tecator_ds.select("train", copy=True).spectra))
+    path = rezip(tmp_path / "swapped.nirdag", _swapped(content, old, detrend))
+    with pytest.raises(BundleError, match=f"member {object_name(detrend)} is a nirs_core.operators.*Detrend, but the "
+                                          "manifest's step says nirs_core.operators.derivative.SavitzkyGolay"):
+        nirdag.predict(path, test_rows)
+
+
+def test_a_fold_whose_members_disagree_with_the_chains_steps_is_refused(bundle_file, tmp_path):
+    def edit(manifest, _):
+        manifest["folds"][1]["steps"] = manifest["folds"][1]["steps"][:-1]
+
+    path = rezip(tmp_path / "short.nirdag", sealed(members(bundle_file), edit))
+    with pytest.raises(BundleError, match=r"fold 'fold_0' of chain .* holds 1 transformers, but the chain's steps list "
+                                          "2 transformers"):
+        read_bundle(path)
+
+
+def test_a_member_the_folds_use_but_the_manifest_does_not_list_is_refused(bundle_file, tmp_path):
+    name = f"objects/{'d' * 64}.skops"
+
+    def edit(manifest, _):
+        manifest["folds"][0]["model"] = name
+
+    path = rezip(tmp_path / "unlisted.nirdag", sealed(members(bundle_file), edit))
+    with pytest.raises(BundleError, match=f"the manifest's folds use members \\['{name}'\\], which it does not list"):
+        read_bundle(path)
 
 
 @pytest.mark.parametrize("name", ["../evil.skops", "/etc/evil.skops", "objects/../../evil.skops",
