@@ -17,7 +17,7 @@ import numpy as np
 
 from nirdag.bundle import serialize
 from nirdag.bundle.errors import BundleError, TamperedBundleError
-from nirdag.bundle.fitted import FittedChain, FittedStage, no_stored_domain
+from nirdag.bundle.fitted import FittedChain, FittedStage, fitted_objects_of, no_stored_domain
 from nirdag.bundle.limits import (
     DEFAULT_LIMITS,
     MANIFEST,
@@ -113,7 +113,7 @@ def _verified_manifest(reader: _Reader, key: bytes | None) -> tuple[Manifest, bo
     manifest_bytes = reader.read(MANIFEST, MANIFEST_MAX_BYTES)
     try:
         signature = msgspec.json.decode(reader.read(SIGNATURE, SIGNATURE_MAX_BYTES), type=Signature)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter on invalid UTF-8
         raise TamperedBundleError(f"{reader.where}: signature.json is not valid: {exc}") from None
     verified = verify(manifest_bytes, signature, key, reader.where)
     manifest = decode(manifest_bytes, reader.where)
@@ -162,6 +162,21 @@ def _domain_note(manifest: Manifest) -> str:
     return no_stored_domain(manifest.run_id)
 
 
+def _fitted_chain(manifest: Manifest, load: Callable[[str], Any], where: str) -> FittedChain:
+    facts = {"targets": tuple(manifest.target_names), "wavelengths": np.asarray(manifest.wavelengths, dtype=np.float64),
+             "wavelength_unit": manifest.wavelength_unit, "classes": manifest.classes}
+    bases = []
+    for base in manifest.base_chains:
+        if base.fold.fold_id != FOLD_FINAL:
+            raise BundleError(f"{where}: base chain {base.chain.chain_id} of the stack must be its {FOLD_FINAL!r} "
+                              f"chain, not {base.fold.fold_id!r}")
+        bases.append(FittedChain(chain_id=base.chain.chain_id, n_components=base.chain.n_components,
+                                 stages=(_stage(base.fold, load),), **facts))
+    return FittedChain(chain_id=manifest.chain.chain_id, n_components=manifest.chain.n_components,
+                       stages=tuple(_stage(f, load) for f in manifest.folds), bases=tuple(bases),
+                       domain=manifest.domain, domain_note=_domain_note(manifest), **facts)
+
+
 def read_bundle(path: str | Path, *, key: str | bytes | None = None,
                 limits: BundleLimits = DEFAULT_LIMITS) -> LoadedBundle:
     """Open and verify a bundle: file size, entry names, count, declared sizes and compression ratios within
@@ -172,19 +187,6 @@ def read_bundle(path: str | Path, *, key: str | bytes | None = None,
     reader = _Reader(path, limits)
     manifest, verified = _verified_manifest(reader, signing_key(key))
     load = _member_loader(reader, manifest)
-    stages = tuple(_stage(f, load) for f in manifest.folds)
-    if not stages or not manifest.target_names or (manifest.classes and len(manifest.target_names) != 1):
-        raise BundleError(f"{reader.where}: the manifest must list fitted folds and at least one target name "
-                          "(exactly one for a classifier)")
-    facts = {"targets": tuple(manifest.target_names), "wavelengths": np.asarray(manifest.wavelengths, dtype=np.float64),
-             "wavelength_unit": manifest.wavelength_unit, "classes": manifest.classes}
-    bases = []
-    for base in manifest.base_chains:
-        if base.fold.fold_id != FOLD_FINAL:
-            raise BundleError(f"{reader.where}: base chain {base.chain.chain_id} of the stack must be its "
-                              f"{FOLD_FINAL!r} chain, not {base.fold.fold_id!r}")
-        bases.append(FittedChain(chain_id=base.chain.chain_id, n_components=base.chain.n_components,
-                                 stages=(_stage(base.fold, load),), **facts))
-    chain = FittedChain(chain_id=manifest.chain.chain_id, n_components=manifest.chain.n_components, stages=stages,
-                        bases=tuple(bases), domain=manifest.domain, domain_note=_domain_note(manifest), **facts)
+    with fitted_objects_of(reader.where):  # the domain check reads the model's latent structure
+        chain = _fitted_chain(manifest, load, reader.where)
     return LoadedBundle(path=path, manifest=manifest, chain=chain, signature_verified=verified)

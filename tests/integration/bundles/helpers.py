@@ -51,8 +51,9 @@ def sealed(content: dict[str, bytes], edit=None, key: str | None = None) -> dict
     manifest = msgspec.json.decode(content["manifest.json"])
     if edit is not None:
         edit(manifest, content)
-    manifest["members"] = {n: hashlib.sha256(content[n]).hexdigest() if n in content else h
-                           for n, h in manifest["members"].items()}
+    if isinstance(manifest.get("members"), dict):  # a fuzzed manifest may hold anything there
+        manifest["members"] = {n: hashlib.sha256(content[n]).hexdigest() if n in content else h
+                               for n, h in manifest["members"].items()}
     data = msgspec.json.encode(manifest, order="sorted")
     mac = None if key is None else hmac.new(key.encode(), data, hashlib.sha256).hexdigest()
     signature = {"manifest_sha256": hashlib.sha256(data).hexdigest(), "hmac_sha256": mac}
