@@ -8,10 +8,11 @@ digest or HMAC signature, member hashes) before any of its objects is loaded. Im
 from nirdag.bundle.archive import LoadedBundle, read_bundle
 from nirdag.bundle.errors import BundleError, SpectraMismatchError, TamperedBundleError, UntrustedTypeError
 from nirdag.bundle.fitted import FittedChain, FittedStage
+from nirdag.bundle.limits import DEFAULT_LIMITS, BundleLimits
 from nirdag.bundle.predict import DomainReport, domain_report, predict, predict_chain, wide_predictions
 
 __all__ = [
-    "BundleError", "DomainReport", "FittedChain", "FittedStage", "LoadedBundle", "SpectraMismatchError",
-    "TamperedBundleError", "UntrustedTypeError", "domain_report", "predict", "predict_chain", "read_bundle",
-    "wide_predictions",
+    "DEFAULT_LIMITS", "BundleError", "BundleLimits", "DomainReport", "FittedChain", "FittedStage", "LoadedBundle",
+    "SpectraMismatchError", "TamperedBundleError", "UntrustedTypeError", "domain_report", "predict", "predict_chain",
+    "read_bundle", "wide_predictions",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import struct
 import zipfile
 import zlib
@@ -18,17 +17,23 @@ import numpy as np
 
 from nirdag.bundle import serialize
 from nirdag.bundle.errors import BundleError, TamperedBundleError
-from nirdag.bundle.fitted import FittedChain, FittedStage, no_stored_domain
-from nirdag.bundle.manifest import DOMAIN_SINCE, Manifest, Signature, decode, encode
+from nirdag.bundle.fitted import FittedChain, FittedStage, fitted_objects_of, no_stored_domain
+from nirdag.bundle.limits import (
+    DEFAULT_LIMITS,
+    MANIFEST,
+    MANIFEST_MAX_BYTES,
+    SIGNATURE,
+    SIGNATURE_MAX_BYTES,
+    BundleLimits,
+    check_entries,
+    check_file_size,
+)
+from nirdag.bundle.manifest import DOMAIN_SINCE, FoldEntry, Manifest, Signature, decode, encode
+from nirdag.bundle.members import check_class, expected_classes
 from nirdag.bundle.signing import sign, signing_key, verify
 from nirs_core.files import write_atomic
 from relspec.plan import FOLD_FINAL
 
-MANIFEST = "manifest.json"
-SIGNATURE = "signature.json"
-_OBJECT = re.compile(r"objects/[0-9a-f]{64}\.skops")
-_MAX_MANIFEST_BYTES = 16 * 2**20
-_MAX_MEMBER_BYTES = 2**30
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 # What zipfile raises on damaged archives (bad CRC, truncated streams, bad headers): all mean "not intact".
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, KeyError,
@@ -66,11 +71,14 @@ class LoadedBundle:
 
 
 class _Reader:
-    """Reads members of a zip held in memory; every zip failure becomes a BundleError naming the member."""
+    """Reads members of a zip held in memory; the file size and the central directory (names, entry count, declared
+    sizes, compression ratios) are checked against the limits before anything is decompressed; every zip failure
+    becomes a BundleError naming the member."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, limits: BundleLimits):
         self.where = f"bundle {path}"
         try:
+            check_file_size(path.stat().st_size, limits, self.where)
             data = path.read_bytes()
         except OSError as exc:
             raise BundleError(f"{self.where} cannot be read: {exc.strerror or exc}") from None
@@ -80,13 +88,10 @@ class _Reader:
         except _ZIP_ERRORS as exc:
             raise BundleError(f"{self.where} is not a nirdag bundle: not a readable zip archive (truncated or "
                               f"another kind of file): {exc}") from None
-        names = [i.filename for i in infos]
-        if len(set(names)) != len(names):
-            raise TamperedBundleError(f"{self.where} holds duplicate member names "
-                                      f"{sorted({n for n in names if names.count(n) > 1})}")
+        check_entries(infos, limits, self.where)
         self.sizes = {i.filename: i.file_size for i in infos}
 
-    def read(self, name: str, limit: int = _MAX_MEMBER_BYTES) -> bytes:
+    def read(self, name: str, limit: int) -> bytes:
         if name not in self.sizes:
             raise TamperedBundleError(f"{self.where} has no member {name}")
         if self.sizes[name] > limit:
@@ -105,10 +110,10 @@ def _verified_manifest(reader: _Reader, key: bytes | None) -> tuple[Manifest, bo
     for required in (MANIFEST, SIGNATURE):
         if required not in reader.sizes:
             raise TamperedBundleError(f"{reader.where} has no {required}; found members {sorted(reader.sizes)}")
-    manifest_bytes = reader.read(MANIFEST, _MAX_MANIFEST_BYTES)
+    manifest_bytes = reader.read(MANIFEST, MANIFEST_MAX_BYTES)
     try:
-        signature = msgspec.json.decode(reader.read(SIGNATURE, 4096), type=Signature)
-    except msgspec.DecodeError as exc:
+        signature = msgspec.json.decode(reader.read(SIGNATURE, SIGNATURE_MAX_BYTES), type=Signature)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter on invalid UTF-8
         raise TamperedBundleError(f"{reader.where}: signature.json is not valid: {exc}") from None
     verified = verify(manifest_bytes, signature, key, reader.where)
     manifest = decode(manifest_bytes, reader.where)
@@ -118,17 +123,16 @@ def _verified_manifest(reader: _Reader, key: bytes | None) -> tuple[Manifest, bo
                                   f"{sorted(present - listed)}")
     if listed - present:
         raise TamperedBundleError(f"{reader.where} lacks members the manifest lists: {sorted(listed - present)}")
-    odd = sorted(n for n in listed if not _OBJECT.fullmatch(n))
-    if odd:
-        raise BundleError(f"{reader.where}: members {odd} are not fitted objects (objects/<sha256>.skops)")
     return manifest, verified
 
 
 def _member_loader(reader: _Reader, manifest: Manifest) -> Callable[[str], Any]:
-    """Verify every member's sha256 first (all of them, before any is deserialised); then load on demand."""
+    """Check the member set against what the folds use, then every member's sha256 (all of them, before any is
+    deserialised); then load on demand, each object checked against its manifest class before it is used."""
+    expected = expected_classes(manifest, reader.where)
     contents = {}
     for name, digest in sorted(manifest.members.items()):
-        data = reader.read(name)
+        data = reader.read(name, reader.sizes[name])
         actual = hashlib.sha256(data).hexdigest()
         if actual != digest:
             raise TamperedBundleError(f"{reader.where}: member {name} was changed: it hashes to sha256 {actual}, "
@@ -137,13 +141,17 @@ def _member_loader(reader: _Reader, manifest: Manifest) -> Callable[[str], Any]:
     cache: dict[str, Any] = {}
 
     def load(name: str) -> Any:
-        if name not in contents:
-            raise BundleError(f"{reader.where}: the manifest refers to {name}, which is not one of its members")
         if name not in cache:
-            cache[name] = serialize.loads(contents[name], f"{reader.where} member {name}")
+            where = f"{reader.where} member {name}"
+            cache[name] = check_class(serialize.loads(contents[name], where), expected[name], where)
         return cache[name]
 
     return load
+
+
+def _stage(fold: FoldEntry, load: Callable[[str], Any]) -> FittedStage:
+    return FittedStage(fold.fold_id, tuple(load(s) for s in fold.steps), load(fold.model),
+                       load(fold.y_transform) if fold.y_transform else None)
 
 
 def _domain_note(manifest: Manifest) -> str:
@@ -154,31 +162,31 @@ def _domain_note(manifest: Manifest) -> str:
     return no_stored_domain(manifest.run_id)
 
 
-def read_bundle(path: str | Path, *, key: str | bytes | None = None) -> LoadedBundle:
-    """Open and verify a bundle: zip intact, manifest digest (and HMAC when a key is given or
-    ``$NIRDAG_BUNDLE_KEY`` is set), schema version, member set and every member's sha256 — then load the fitted
-    objects through the skops allow-list."""
-    path = Path(path)
-    reader = _Reader(path)
-    manifest, verified = _verified_manifest(reader, signing_key(key))
-    load = _member_loader(reader, manifest)
-    stages = tuple(FittedStage(f.fold_id, tuple(load(s) for s in f.steps), load(f.model),
-                               load(f.y_transform) if f.y_transform else None) for f in manifest.folds)
-    if not stages or not manifest.target_names or (manifest.classes and len(manifest.target_names) != 1):
-        raise BundleError(f"{reader.where}: the manifest must list fitted folds and at least one target name "
-                          "(exactly one for a classifier)")
+def _fitted_chain(manifest: Manifest, load: Callable[[str], Any], where: str) -> FittedChain:
     facts = {"targets": tuple(manifest.target_names), "wavelengths": np.asarray(manifest.wavelengths, dtype=np.float64),
              "wavelength_unit": manifest.wavelength_unit, "classes": manifest.classes}
     bases = []
     for base in manifest.base_chains:
         if base.fold.fold_id != FOLD_FINAL:
-            raise BundleError(f"{reader.where}: base chain {base.chain.chain_id} of the stack must be its "
-                              f"{FOLD_FINAL!r} chain, not {base.fold.fold_id!r}")
-        f = base.fold
-        stage = FittedStage(f.fold_id, tuple(load(s) for s in f.steps), load(f.model),
-                            load(f.y_transform) if f.y_transform else None)
+            raise BundleError(f"{where}: base chain {base.chain.chain_id} of the stack must be its {FOLD_FINAL!r} "
+                              f"chain, not {base.fold.fold_id!r}")
         bases.append(FittedChain(chain_id=base.chain.chain_id, n_components=base.chain.n_components,
-                                 stages=(stage,), **facts))
-    chain = FittedChain(chain_id=manifest.chain.chain_id, n_components=manifest.chain.n_components, stages=stages,
-                        bases=tuple(bases), domain=manifest.domain, domain_note=_domain_note(manifest), **facts)
+                                 stages=(_stage(base.fold, load),), **facts))
+    return FittedChain(chain_id=manifest.chain.chain_id, n_components=manifest.chain.n_components,
+                       stages=tuple(_stage(f, load) for f in manifest.folds), bases=tuple(bases),
+                       domain=manifest.domain, domain_note=_domain_note(manifest), **facts)
+
+
+def read_bundle(path: str | Path, *, key: str | bytes | None = None,
+                limits: BundleLimits = DEFAULT_LIMITS) -> LoadedBundle:
+    """Open and verify a bundle: file size, entry names, count, declared sizes and compression ratios within
+    ``limits``; manifest digest (and HMAC when a key is given or ``$NIRDAG_BUNDLE_KEY`` is set), schema version;
+    member set equal to what the folds use; every member's sha256 — then load the fitted objects through the skops
+    allow-list, each checked against its manifest class."""
+    path = Path(path)
+    reader = _Reader(path, limits)
+    manifest, verified = _verified_manifest(reader, signing_key(key))
+    load = _member_loader(reader, manifest)
+    with fitted_objects_of(reader.where):  # the domain check reads the model's latent structure
+        chain = _fitted_chain(manifest, load, reader.where)
     return LoadedBundle(path=path, manifest=manifest, chain=chain, signature_verified=verified)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,10 +12,29 @@ from sklearn.base import is_classifier
 
 from nirdag.bundle.errors import BundleError
 from nirs_core.diagnostics import Domain, latent_of, sample_statistics
+from nirs_core.errors import NirdagError
 from relspec.plan import FOLD_FINAL
 
 # What predict returns per spectrum about the applicability domain (sample_statistics' names).
 DOMAIN_COLUMNS: tuple[str, ...] = ("t2", "q", "t2_ratio", "q_ratio", "domain")
+
+
+# What numpy and scikit-learn raise when a fitted object's state does not fit the chain (attributes edited inside
+# its skops file and re-hashed by someone without the signing key, or objects of one chain mixed with another's).
+_OBJECT_FAILURES = (ValueError, TypeError, IndexError, KeyError, AttributeError, ArithmeticError)
+
+
+@contextmanager
+def fitted_objects_of(where: str) -> Iterator[None]:
+    """At the trust boundary (a bundle's objects being put together or applied): a failure of the objects
+    themselves becomes one BundleError naming ``where``; nirdag's own typed errors pass unchanged."""
+    try:
+        yield
+    except NirdagError:
+        raise
+    except _OBJECT_FAILURES as exc:  # np.linalg.LinAlgError is a ValueError
+        raise BundleError(f"{where}: its fitted objects do not fit together ({type(exc).__name__}: {exc}); the "
+                          "bundle's objects are inconsistent with each other or with its manifest") from None
 
 
 def no_stored_domain(run_id: str) -> str:

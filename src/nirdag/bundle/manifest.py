@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import msgspec
 import msgspec.structs
+import numpy as np
 
 from nirdag.bundle.errors import BundleError
 from nirs_core.diagnostics import Domain
@@ -114,7 +115,7 @@ def decode(data: bytes, where: str) -> Manifest:
     """Strict decode; a manifest of a newer schema_version is refused before its fields are read."""
     try:
         version = msgspec.json.decode(data, type=_Version).schema_version
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter on invalid UTF-8
         raise BundleError(f"{where}: manifest.json is not a valid manifest: {exc}") from None
     if version > SCHEMA_VERSION:
         raise BundleError(f"{where}: manifest schema_version {version} is newer than this nirdag reads "
@@ -123,9 +124,30 @@ def decode(data: bytes, where: str) -> Manifest:
         raise BundleError(f"{where}: manifest schema_version {version} is not a valid version (>= 1)")
     try:
         manifest = msgspec.convert(_undefined_limits_as_nan(msgspec.json.decode(data)), Manifest)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         raise BundleError(f"{where}: manifest.json is not a valid manifest: {exc}") from None
     if manifest.domain is not None and version < DOMAIN_SINCE:
         raise BundleError(f"{where}: a schema_version {version} manifest carries no `domain` (it came in version "
                           f"{DOMAIN_SINCE}); the manifest was edited")
+    problem = _inconsistency(manifest)
+    if problem:
+        raise BundleError(f"{where}: manifest.json is not a valid manifest: {problem}")
     return manifest
+
+
+def _inconsistency(manifest: Manifest) -> str | None:
+    """What makes a well-typed manifest unusable (checked before any member is read); None when nothing does."""
+    axis = np.asarray(manifest.wavelengths, dtype=np.float64)
+    steps = np.diff(axis)
+    counts = [c.n_components for c in (manifest.chain, *(b.chain for b in manifest.base_chains))]
+    checks = (
+        (axis.size > 0 and bool(np.isfinite(axis).all()), "its wavelength axis must be finite and non-empty"),
+        (bool(np.all(steps > 0) or np.all(steps < 0)), "its wavelength axis must be strictly monotonic"),
+        (len(set(manifest.target_names)) == len(manifest.target_names) > 0, "it must name distinct targets"),
+        (bool(manifest.folds), "it must list fitted folds"),
+        (all(k is None or k >= 1 for k in counts), f"n_components must be >= 1 (or null), got {counts}"),
+        ((manifest.task == "classification") == bool(manifest.classes), "classes go with task classification"),
+        (len(set(manifest.classes)) == len(manifest.classes), "its classes must be distinct"),
+        (not manifest.classes or len(manifest.target_names) == 1, "a classifier has exactly one target"),
+    )
+    return next((message for ok, message in checks if not ok), None)

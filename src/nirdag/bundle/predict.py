@@ -15,7 +15,8 @@ from threadpoolctl import threadpool_limits
 
 from nirdag.bundle.archive import LoadedBundle, read_bundle
 from nirdag.bundle.errors import BundleError, SpectraMismatchError
-from nirdag.bundle.fitted import DOMAIN_COLUMNS, FittedChain
+from nirdag.bundle.fitted import DOMAIN_COLUMNS, FittedChain, fitted_objects_of
+from nirdag.bundle.limits import DEFAULT_LIMITS, BundleLimits
 from nirs_core.data import SpectraDataset
 from nirs_core.diagnostics import DOMAINS
 from nirs_core.operators import Resample
@@ -105,11 +106,15 @@ def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: 
         ids = np.arange(1, X.shape[0] + 1).astype(str) if sample_ids is None else np.asarray(sample_ids).astype(str)
         if ids.shape != (X.shape[0],):
             raise SpectraMismatchError(f"{where}: {ids.size} sample ids for {X.shape[0]} spectra")
-    # BLAS on one thread, as the engine runs: faster here (see STACK_NOTES) and the same arithmetic as the run.
-    with threadpool_limits(limits=1):
-        columns, judged = chain.predict_judged(X, fold_mean=fold_mean)
     n, t = X.shape[0], len(chain.targets)
-    absent = chain.domain_absence()
+    # BLAS on one thread, as the engine runs: faster here (see STACK_NOTES) and the same arithmetic as the run.
+    with fitted_objects_of(f"chain {chain.chain_id}"), threadpool_limits(limits=1):
+        columns, judged = chain.predict_judged(X, fold_mean=fold_mean)
+        absent = chain.domain_absence()
+    shapes = {name: values.shape for name, values in columns.items() if values.shape != (n, t)}
+    if shapes:
+        raise BundleError(f"chain {chain.chain_id}: its model predicts arrays of shape {shapes} for {n} spectra and "
+                          f"the {t} targets {list(chain.targets)}")
     return pa.table({
         "sample_id": pa.array(np.tile(ids, t), pa.string()),
         "target": pa.array(np.repeat(np.asarray(chain.targets, dtype=object), n), pa.string()),
@@ -120,8 +125,8 @@ def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: 
 
 
 def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray, *, fold_mean: bool = False,
-            resample: bool = False, key: str | bytes | None = None, sample_ids: Sequence[str] | None = None
-            ) -> pa.Table:
+            resample: bool = False, key: str | bytes | None = None, sample_ids: Sequence[str] | None = None,
+            limits: BundleLimits = DEFAULT_LIMITS) -> pa.Table:
     """Predict new spectra with a bundle, verified (hashes; HMAC when a key is configured) before loading.
 
     Loads no engine (Hamilton, DataFusion, Delta): a lab machine only needs nirdag's operators, numpy and skops.
@@ -141,6 +146,9 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
         The HMAC key the bundle was signed with (default: ``$NIRDAG_BUNDLE_KEY``).
     sample_ids : sequence of str, optional
         Ids of the rows of an array (default ``1..n``).
+    limits : BundleLimits
+        Caps on the bundle's file size, entries, uncompressed size and compression ratio (default
+        ``DEFAULT_LIMITS``: 1 GiB, 10,000 entries, ratio 100), checked before anything is decompressed.
 
     Returns
     -------
@@ -156,7 +164,7 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
     --------
     >>> nirdag.predict("model.nirdag", nirdag.load_dataset("new.csv", id_column="id"))  # doctest: +SKIP
     """
-    loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key)
+    loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key, limits=limits)
     return predict_chain(loaded.chain, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids,
                          where=f"spectra for bundle {loaded.path}")
 

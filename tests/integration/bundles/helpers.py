@@ -4,6 +4,7 @@ read, edited and written back."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import zipfile
 from pathlib import Path
 
@@ -42,3 +43,22 @@ def resealed(content: dict[str, bytes], edit) -> dict[str, bytes]:
     data = msgspec.json.encode(manifest, order="sorted")
     signature = {"manifest_sha256": hashlib.sha256(data).hexdigest(), "hmac_sha256": None}
     return {**content, "manifest.json": data, "signature.json": msgspec.json.encode(signature)}
+
+
+def sealed(content: dict[str, bytes], edit=None, key: str | None = None) -> dict[str, bytes]:
+    """Edit the manifest (as builtins), re-hash every member it lists that is present, and sign it again with
+    ``key`` (None: unsigned) — what an exporter with that key, or a forger without one, could write."""
+    manifest = msgspec.json.decode(content["manifest.json"])
+    if edit is not None:
+        edit(manifest, content)
+    if isinstance(manifest.get("members"), dict):  # a fuzzed manifest may hold anything there
+        manifest["members"] = {n: hashlib.sha256(content[n]).hexdigest() if n in content else h
+                               for n, h in manifest["members"].items()}
+    data = msgspec.json.encode(manifest, order="sorted")
+    mac = None if key is None else hmac.new(key.encode(), data, hashlib.sha256).hexdigest()
+    signature = {"manifest_sha256": hashlib.sha256(data).hexdigest(), "hmac_sha256": mac}
+    return {**content, "manifest.json": data, "signature.json": msgspec.json.encode(signature)}
+
+
+def object_name(data: bytes) -> str:
+    return f"objects/{hashlib.sha256(data).hexdigest()}.skops"
