@@ -184,6 +184,12 @@ def _strings(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(["" if v is None else str(v) for v in column.to_pylist()], dtype=str)
 
 
+def _check_unique(path: Path, header: Sequence[str]) -> None:
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise SpectraFileError(f"{path}: duplicate column names in the header: {twice}")
+
+
 def _check_named(path: Path, header: Sequence[str], roles: ColumnRoles, decimal: str = ".") -> None:
     missing = [c for c in roles.named() if c not in header]
     if missing:
@@ -230,14 +236,13 @@ def parts_from_table(
     """Split a wide table into SpectraParts according to ``roles`` (see the module docstring); ``decimal`` is the
     decimal separator of text cells and numeric headers."""
     header = table.column_names
+    _check_unique(path, header)
     _check_named(path, header, roles, decimal)
     roles, notes = detect_roles(table, roles)
     present = tuple(c for c in roles.not_spectral if c in header and c not in roles.named())
     if present:
         roles = replace(roles, metadata_columns=(*roles.metadata_columns, *present))
         notes = (*notes, f"non-spectral column(s) {', '.join(map(repr, present))}")
-    if len(set(header)) != len(header):
-        raise SpectraFileError(f"{path}: duplicate column names in the header")
     if table.num_rows == 0:
         raise EmptyDatasetError(f"{path}: no data rows")
     spectral, numeric = spectral_columns(header, roles, decimal)
@@ -293,11 +298,14 @@ def read_csv_table(path: Path, *, delimiter: str | None = None, decimal: str | N
     line = _first_line(path)
     if not line.strip():
         raise EmptyDatasetError(f"{path}: file is empty (no header row)")
-    delimiter = delimiter or detect_delimiter(path, line)
-    if decimal is not None and (decimal not in DECIMALS or decimal == delimiter):
-        raise SpectraFileError(f"{path}: decimal separator {decimal!r} must be one of {list(DECIMALS)} and differ "
-                               f"from the delimiter {delimiter!r}")
-    decimal = decimal or detect_decimal(path, delimiter)
+    try:
+        delimiter = delimiter or detect_delimiter(path, line)
+        if decimal is not None and (decimal not in DECIMALS or decimal == delimiter):
+            raise SpectraFileError(f"{path}: decimal separator {decimal!r} must be one of {list(DECIMALS)} and "
+                                   f"differ from the delimiter {delimiter!r}")
+        decimal = decimal or detect_decimal(path, delimiter)
+    except (UnicodeDecodeError, EOFError, OSError) as exc:  # a bad byte in the first rows, a truncated .gz
+        raise SpectraFileError(f"{path}: not a readable UTF-8 text file ({exc})") from None
     header = [c.strip() for c in next(csv.reader([line], delimiter=delimiter))]
     try:
         table = pacsv.read_csv(
@@ -332,6 +340,7 @@ def read_parquet_parts(
 
 def _parts_with_list_column(path: Path, table: pa.Table, list_column: str, roles: ColumnRoles,
                             wavelengths: Sequence[float] | None, wavelength_unit: str | None) -> SpectraParts:
+    _check_unique(path, table.column_names)
     _check_named(path, [c for c in table.column_names if c != list_column], roles)
     roles, notes = detect_roles(table.drop_columns([list_column]), roles)
     spectra = table.column(list_column).combine_chunks()
