@@ -70,14 +70,21 @@ def _unit(source: str, value: np.ndarray | None, stated: str | None) -> str | No
     return text
 
 
+def _target_array(source: str, name: str, value: np.ndarray) -> np.ndarray:
+    """A target array: 1D or 2D, numbers (as float64) or text."""
+    y = _decoded(source, name, value)
+    if y.ndim not in (1, 2) or y.dtype.kind not in "fiubU":
+        raise DataError(f"{source}: {name} has shape {y.shape} of {y.dtype}; expected a 1D or 2D array of numbers "
+                        "or text (class labels)")
+    return y.astype(np.float64) if y.dtype.kind in "iub" else y
+
+
 def _targets(source: str, y: np.ndarray | None, names: np.ndarray | None, n: int) -> dict[str, np.ndarray]:
     if y is None:
         if names is not None:
             raise DataError(f"{source}: array 'target_names' without 'y'")
         return {}
-    y = _decoded(source, "y", y)
-    if y.dtype.kind not in "fiubU":
-        raise DataError(f"{source}: y is an array of {y.dtype}; expected numbers or text (class labels)")
+    y = _target_array(source, "y", y)
     Y = y[:, None] if y.ndim == 1 else y
     if Y.ndim != 2 or Y.shape[0] != n:
         raise DataError(f"{source}: y has shape {y.shape}, expected ({n},) or ({n}, n_targets)")
@@ -113,13 +120,16 @@ def _split(source: str, arrays: Mapping[str, np.ndarray]) -> tuple[np.ndarray, n
     partition = np.array(["train"] * len(train) + ["test"] * len(tests))
     if "y_train" not in arrays:
         return X, None, partition
-    y_train = _decoded(source, "y_train", arrays["y_train"])
+    y_train = _target_array(source, "y_train", arrays["y_train"])
     if "y_test" not in arrays:
         return X, y_train, partition
-    y_test = _decoded(source, "y_test", arrays["y_test"])
+    y_test = _target_array(source, "y_test", arrays["y_test"])
     if y_train.ndim != y_test.ndim or y_train.shape[1:] != y_test.shape[1:]:
         raise DataError(f"{source}: y_train has shape {y_train.shape} and y_test {y_test.shape}; expected the "
                         "same number of target columns")
+    if (y_train.dtype.kind == "U") != (y_test.dtype.kind == "U"):
+        raise DataError(f"{source}: y_train is {y_train.dtype} and y_test {y_test.dtype}; expected numbers in both "
+                        "or text (class labels) in both")
     return X, np.concatenate([y_train, y_test]), partition
 
 

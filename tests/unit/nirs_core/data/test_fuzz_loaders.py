@@ -192,8 +192,35 @@ def n4a_text(draw: st.DrawFn) -> str:
     return "\n".join(delimiter.join(row) for row in rows) + "\n"
 
 
+@st.composite
+def n4a_folders(draw: st.DrawFn) -> dict[str, str]:
+    """A folder of one naming family (Xcal, Ycal, Mcal, Xval...) whose files agree (rows, widths), with one file
+    sometimes replaced by any text or joined by a file of the other family."""
+    first, second = draw(st.sampled_from([("cal", "val"), ("train", "test")]))
+    splits = [first, second] if draw(st.booleans()) else [first]
+    roles = ["X", *(r for r in "YM" if draw(st.booleans()))]
+    width, header = draw(st.integers(1, 4)), draw(st.booleans())
+    number = st.floats(0, 3, allow_nan=False).map(lambda v: f"{v:.4g}")
+    files = {}
+    for split in splits:
+        n = draw(st.integers(1, 4))
+        rows = draw(st.lists(st.lists(number, min_size=width, max_size=width), min_size=n, max_size=n))
+        head = ";".join(str(900 + 2 * i) for i in range(width)) + "\n" if header else ""
+        files[f"X{split}.csv"] = head + "\n".join(";".join(r) for r in rows) + "\n"
+        if "Y" in roles:
+            files[f"Y{split}.csv"] = "fat\n" + "\n".join(draw(number) for _ in range(n)) + "\n"
+        if "M" in roles:
+            files[f"M{split}.csv"] = "site\n" + "\n".join(f"lab{i}" for i in range(n)) + "\n"
+    if draw(st.integers(0, 3)) == 0:
+        files[draw(st.sampled_from(sorted(files)))] = draw(n4a_text())
+    if draw(st.integers(0, 5)) == 0:
+        files[draw(st.sampled_from(_N4A_FILES))] = draw(n4a_text())
+    return files
+
+
 @FUZZ
-@given(st.dictionaries(st.sampled_from(_N4A_FILES), n4a_text(), min_size=1, max_size=5), st.booleans())
+@given(st.one_of(n4a_folders(), st.dictionaries(st.sampled_from(_N4A_FILES), n4a_text(), min_size=1, max_size=5)),
+       st.booleans())
 def test_nirs4all_folders_load_or_raise_a_typed_error(files: dict[str, str], bom: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         for name, text in files.items():
@@ -216,11 +243,12 @@ _XYDATA = ["1000 1 2 3 4", "1000A1B2C3D4", "1000 1J2%K", "1004 3 4", "1000@A1S3"
 def jcamp_text(draw: st.DrawFn) -> str:
     table = draw(st.sampled_from(["##XYDATA=(X++(Y..Y))", "##XYPOINTS=(XY..XY)", "##XYDATA=(XY..XY)",
                                   "##PEAK TABLE=(XY..XY)"]))
-    data = "\n".join(draw(st.lists(st.one_of(st.sampled_from(_XYDATA), st.text(max_size=12)), max_size=3)))
+    data = "\n".join(draw(st.lists(st.one_of(st.sampled_from(_XYDATA), st.text(max_size=12)), max_size=3))
+                     if draw(st.booleans()) else ["1000 1 2 3 4" if "++" in table else "1000 1 1002 2 1004 3 1006 4"])
     text = _JCAMP.format(xunits=draw(st.sampled_from(["NANOMETERS", "1/CM", "MICROMETERS", "ARB", ""])),
                          xfactor=draw(st.sampled_from(["1", "2", "0", "x", "1e400"])),
-                         npoints=draw(st.sampled_from(["4", "0", "-1", "8", "4.5"])), table=table, data=data)
-    if draw(st.booleans()):  # cut or splice the text somewhere
+                         npoints=draw(st.sampled_from(["4", "4", "0", "-1", "8", "4.5"])), table=table, data=data)
+    if draw(st.integers(0, 2)) == 0:  # cut or splice the text somewhere
         at = draw(st.integers(0, len(text)))
         text = text[:at] + draw(st.text(max_size=10)) + text[at + draw(st.integers(0, 20)):]
     return text

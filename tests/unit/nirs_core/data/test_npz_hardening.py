@@ -118,7 +118,7 @@ def test_an_empty_wavelength_unit_is_named(tmp_path: Path) -> None:
 
 
 def test_complex_targets_are_named(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"y is an array of complex128"):
+    with pytest.raises(DataError, match=r"y has shape \(4,\) of complex128"):
         nirdag.load_dataset(_npz(tmp_path, X=X, y=np.ones(4) * 1j))
 
 
@@ -130,3 +130,16 @@ def test_matlab_files_get_the_same_checks(tmp_path: Path) -> None:
     scipy.io.savemat(path, {"X": X, "wavelengths": np.array(["900 nm", "902 nm", "904 nm"])})
     ds = nirdag.load_dataset(path)
     np.testing.assert_array_equal(ds.wavelengths, [900.0, 902.0, 904.0])
+
+
+@pytest.mark.parametrize(("y_train", "y_test", "message"), [
+    (np.array([], dtype="M8[s]"), np.ones(1), r"y_train has shape \(0,\) of datetime64"),
+    (np.array(1.0), np.array("cm-1"), r"y_train has shape \(\) of float64"),
+    (np.ones(1), np.array(["a"]), r"y_train is float64 and y_test <U1"),
+])
+def test_split_targets_of_the_wrong_shape_or_kind_are_named(tmp_path: Path, y_train: np.ndarray, y_test: np.ndarray,
+                                                           message: str) -> None:
+    # found by the fuzz guard: these escaped as a bare DTypePromotionError / ValueError of numpy.concatenate
+    path = _npz(tmp_path, X_train=np.ones((1, 1)), X_test=np.ones((1, 1)), y_train=y_train, y_test=y_test)
+    with pytest.raises(DataError, match=message):
+        nirdag.load_dataset(path)
