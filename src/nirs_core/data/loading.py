@@ -82,6 +82,9 @@ def load_parts(
     ``targets_file`` joins a CSV of reference values to the spectra (see
     :mod:`nirs_core.data.reference_join`): each spectrum's ``title`` or ``sample_id`` (``join_on``) is looked up
     in the CSV's ``targets_key`` column (default its first); ``targets`` then names columns of that CSV.
+
+    An option the format does not read is an ``UnusedOptionError`` (:mod:`nirs_core.data.load_options`);
+    ``wavelengths``/``wavelength_unit`` replace the axis of npz, mat and nirs4all files (a note says so).
     """
     path = Path(path)
     fmt = format or detect_format(path)
