@@ -36,8 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "sheet": None, "targets_file": None, "join_on": "title", "targets_key": None,
 }
 _WHY: dict[str, str] = {
-    "npz": "its arrays are named (partition: the 'partition' array or X_train/X_test)",
-    "mat": "its variables are named (partition: the 'partition' variable or X_train/X_test)",
+    "npz": "its arrays are named; the partition is the 'partition' array or X_train/X_test",
+    "mat": "its variables are named; the partition is the 'partition' variable or X_train/X_test",
     "nirs4all": "its files are named X/Y/M per split",
     "jcamp": "each file states its axis and unit", "opus": "each file states its axis and unit",
     "spc": "each file states its axis and unit", "delta": "a Delta table holds its targets as columns",
