@@ -25,6 +25,7 @@ from nirdag.run_service import NIRDAG_VERSION, execute_run
 from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirs_core.data.errors import DataError
 from nirs_core.data.from_parts import NonFinite
+from nirs_core.data.load_options import check_options
 from nirs_core.data.loading import FileFormat, detect_format
 from nirs_core.data.reference_join import JoinOn
 from nirs_core.data.table_loader import ColumnRoles, parts_from_table
@@ -56,7 +57,9 @@ def load_dataset(
 ) -> SpectraDataset:
     """Load spectra from a file or folder; the format is detected from the path unless named.
 
-    Bad input stops with a DataError naming the file, row and column.
+    Bad input stops with a DataError naming the file, row and column. An option the format does not read (e.g.
+    ``partition_column`` for ``npz``, ``wavelengths`` for ``jcamp``) is an ``UnusedOptionError`` naming both;
+    see ``nirs_core.data.load_options`` for which format reads which.
 
     Parameters
     ----------
@@ -81,7 +84,7 @@ def load_dataset(
     metadata_columns : sequence of str
         Metadata columns whose headers are not numbers.
     wavelengths : sequence of float, optional
-        The axis, when the file's headers do not give it.
+        The axis, in place of the file's (wide tables, npz, mat, nirs4all; JCAMP, OPUS and SPC state their own).
     wavelength_unit : str, optional
         Unit of the axis (e.g. ``nm``, ``cm-1``).
     delimiter, decimal : str, optional
@@ -123,13 +126,13 @@ def load_dataset(
     path = Path(path)
     fmt = format or detect_format(path)
     if fmt == "delta":
+        check_options(str(path), "delta", {
+            "delimiter": delimiter, "header": header, "decimal": decimal, "sheet": sheet,
+            "targets_file": targets_file, "join_on": join_on, "targets_key": targets_key})
         roles = ColumnRoles(tuple(targets), id_column, partition_column, tuple(metadata_columns),
                             detect=detect_columns, not_spectral=tuple(not_spectral))
         parts = parts_from_table(path, read_delta_source(path), roles, delimiter=None, wavelengths=wavelengths,
                                  wavelength_unit=wavelength_unit)
-        if targets_file is not None:
-            raise DataError(f"{path}: targets_file joins reference values to spectra files; a Delta table holds "
-                            "its targets as columns")
     else:
         parts = load_parts(path, format=fmt, targets=targets, id_column=id_column, partition_column=partition_column,
                            metadata_columns=metadata_columns, wavelengths=wavelengths,

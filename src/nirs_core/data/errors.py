@@ -17,3 +17,7 @@ class EmptyDatasetError(DataError):
 
 class MissingColumnError(DataError):
     """A required column (target, id, partition) is absent; the message lists the columns found."""
+
+
+class UnusedOptionError(DataError):
+    """A loading option was given for a format that does not read it; the message names option and format."""

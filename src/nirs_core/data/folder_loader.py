@@ -60,8 +60,8 @@ def _is_gzip(path: Path) -> bool:
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     """Non-blank lines with their 1-based line numbers; blank lines are skipped exactly as Arrow skips them."""
     try:
-        with (gzip.open(path, "rt", encoding="utf-8", newline="") if _is_gzip(path)
-              else path.open(encoding="utf-8", newline="")) as fh:
+        with (gzip.open(path, "rt", encoding="utf-8-sig", newline="") if _is_gzip(path)
+              else path.open(encoding="utf-8-sig", newline="")) as fh:
             for number, line in enumerate(fh, start=1):
                 text = line.rstrip("\r\n")
                 if text:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
+
+import numpy as np
 
 from nirs_core.data.dataset import SpectraDataset
 from nirs_core.data.errors import DataError, MissingColumnError, SpectraFileError
 from nirs_core.data.folder_loader import read_folder_parts
 from nirs_core.data.from_parts import NonFinite, dataset_from_parts
 from nirs_core.data.jcamp import JCAMP_SUFFIXES, read_jcamp_parts
+from nirs_core.data.load_options import check_options
 from nirs_core.data.mat_loader import read_mat_parts
 from nirs_core.data.npz_loader import read_npz_parts
 from nirs_core.data.opus import is_opus_name, read_opus_parts
@@ -78,9 +82,20 @@ def load_parts(
     ``targets_file`` joins a CSV of reference values to the spectra (see
     :mod:`nirs_core.data.reference_join`): each spectrum's ``title`` or ``sample_id`` (``join_on``) is looked up
     in the CSV's ``targets_key`` column (default its first); ``targets`` then names columns of that CSV.
+
+    An option the format does not read is an ``UnusedOptionError`` (:mod:`nirs_core.data.load_options`);
+    ``wavelengths``/``wavelength_unit`` replace the axis of npz, mat and nirs4all files (a note says so).
     """
     path = Path(path)
     fmt = format or detect_format(path)
+    if fmt not in FILE_FORMATS:
+        raise DataError(f"{path}: format {fmt!r} is not a file format of nirs_core.data; formats are "
+                        f"{list(FILE_FORMATS)} (Delta tables load through nirdag.load_dataset)")
+    check_options(str(path), fmt, {
+        "id_column": id_column, "partition_column": partition_column, "metadata_columns": metadata_columns,
+        "detect_columns": detect_columns, "wavelengths": wavelengths, "wavelength_unit": wavelength_unit,
+        "delimiter": delimiter, "header": header, "decimal": decimal, "sheet": sheet, "targets_file": targets_file,
+        "join_on": join_on, "targets_key": targets_key})
     table_targets = () if targets_file is not None else tuple(targets)
     roles = ColumnRoles(table_targets, id_column, partition_column, tuple(metadata_columns), detect=detect_columns,
                         not_spectral=tuple(not_spectral))
@@ -106,14 +121,28 @@ def _read(path: Path, fmt: FileFormat, roles: ColumnRoles, *, wavelengths: Seque
         return read_parquet_parts(path, roles, wavelengths=wavelengths, wavelength_unit=wavelength_unit)
     if fmt == "xlsx":
         return read_xlsx_parts(path, roles, sheet=sheet, wavelengths=wavelengths, wavelength_unit=wavelength_unit)
-    readers = {"npz": read_npz_parts, "mat": read_mat_parts, "jcamp": read_jcamp_parts, "opus": read_opus_parts,
-               "spc": read_spc_parts}
     if fmt == "nirs4all":
-        return read_folder_parts(path, header=header, delimiter=delimiter)
-    if fmt in readers:
-        return readers[fmt](path)
-    raise DataError(f"{path}: format {fmt!r} is not a file format of nirs_core.data; formats are "
-                    f"{list(FILE_FORMATS)} (Delta tables load through nirdag.load_dataset)")
+        return _with_axis(read_folder_parts(path, header=header, delimiter=delimiter), wavelengths, wavelength_unit)
+    if fmt in ("npz", "mat"):
+        parts = read_npz_parts(path) if fmt == "npz" else read_mat_parts(path)
+        return _with_axis(parts, wavelengths, wavelength_unit)
+    readers = {"jcamp": read_jcamp_parts, "opus": read_opus_parts, "spc": read_spc_parts}
+    return readers[fmt](path)
+
+
+def _with_axis(parts: SpectraParts, wavelengths: Sequence[float] | None, unit: str | None) -> SpectraParts:
+    """``parts`` with the axis and unit the caller gave in place of the file's (a note says which were replaced)."""
+    if wavelengths is None and unit is None:
+        return parts
+    notes = [*parts.notes]
+    if wavelengths is not None:
+        notes.append("axis from wavelengths=" + (" (the file's own axis replaced)" if parts.wavelengths is not None
+                                                 else ""))
+    if unit is not None and parts.wavelength_unit not in (None, unit) and wavelengths is None:
+        notes.append(f"wavelength_unit={unit!r} (the file says {parts.wavelength_unit!r})")
+    return replace(parts, wavelengths=np.asarray(wavelengths, dtype=np.float64) if wavelengths is not None
+                   else parts.wavelengths, wavelength_unit=unit if unit is not None else
+                   None if wavelengths is not None else parts.wavelength_unit, notes=tuple(notes))
 
 
 def load_csv(

@@ -16,6 +16,7 @@ import gzip
 import io
 import itertools
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from nirs_core.data.axis_headers import axis_from_headers, check_unit, is_header_number
 from nirs_core.data.columns import (
     ID_NAMES,
     PARTITION_NAMES,
@@ -42,6 +44,10 @@ DECIMALS = (".", ",")
 COMMA_NUMBER = re.compile(r"^[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?$")
 POINT_NUMBER = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?$")
 SPECTRUM_COLUMNS = ("spectrum", "spectra")
+
+
+class AxisFromColumnIndex(UserWarning):
+    """No spectral header of a wide table is a wavelength: the axis is the column index (0, 1, 2...)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,8 @@ class ColumnRoles:
 
 def _open_text(path: Path) -> io.TextIOBase:
     opener = gzip.open if path.suffix == ".gz" else open
-    return opener(path, "rt", newline="", encoding="utf-8")  # type: ignore[operator]
+    # utf-8-sig: a byte-order mark (as spreadsheet exports write) is not part of the first header
+    return opener(path, "rt", newline="", encoding="utf-8-sig")  # type: ignore[operator]
 
 
 def _first_line(path: Path) -> str:
@@ -177,10 +184,16 @@ def _strings(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(["" if v is None else str(v) for v in column.to_pylist()], dtype=str)
 
 
+def _check_unique(path: Path, header: Sequence[str]) -> None:
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise SpectraFileError(f"{path}: duplicate column names in the header: {twice}")
+
+
 def _check_named(path: Path, header: Sequence[str], roles: ColumnRoles, decimal: str = ".") -> None:
     missing = [c for c in roles.named() if c not in header]
     if missing:
-        spectral = [c for c in header if _is_number(_point(c, decimal))]
+        spectral = [c for c in header if is_header_number(c, decimal)]
         hints = "".join(did_you_mean(m, [c for c in header if c not in spectral]) for m in missing[:1])
         raise MissingColumnError(f"{path}: missing column(s) {missing}{hints}; columns found: "
                                  f"{describe_columns(header, spectral)}")
@@ -212,7 +225,7 @@ def detect_roles(table: pa.Table, roles: ColumnRoles) -> tuple[ColumnRoles, tupl
 def spectral_columns(header: Sequence[str], roles: ColumnRoles, decimal: str = ".") -> tuple[list[str], bool]:
     """The spectral columns of a header (see the module docstring) and whether their headers are numbers (the
     axis)."""
-    numeric = [c for c in header if c not in roles.named() and _is_number(_point(c, decimal))]
+    numeric = [c for c in header if c not in roles.named() and is_header_number(c, decimal)]
     return numeric or [c for c in header if c not in roles.named()], bool(numeric)
 
 
@@ -223,14 +236,13 @@ def parts_from_table(
     """Split a wide table into SpectraParts according to ``roles`` (see the module docstring); ``decimal`` is the
     decimal separator of text cells and numeric headers."""
     header = table.column_names
+    _check_unique(path, header)
     _check_named(path, header, roles, decimal)
     roles, notes = detect_roles(table, roles)
     present = tuple(c for c in roles.not_spectral if c in header and c not in roles.named())
     if present:
         roles = replace(roles, metadata_columns=(*roles.metadata_columns, *present))
         notes = (*notes, f"non-spectral column(s) {', '.join(map(repr, present))}")
-    if len(set(header)) != len(header):
-        raise SpectraFileError(f"{path}: duplicate column names in the header")
     if table.num_rows == 0:
         raise EmptyDatasetError(f"{path}: no data rows")
     spectral, numeric = spectral_columns(header, roles, decimal)
@@ -240,15 +252,30 @@ def parts_from_table(
     X = np.column_stack([_to_float(path, delimiter, table.column(c), c, empty_is_nan=False, decimal=decimal)
                          for c in spectral])
     X.setflags(write=False)
-    axis = np.asarray(wavelengths, dtype=np.float64) if wavelengths is not None else \
-        np.asarray([float(_point(c, decimal)) for c in spectral]) if numeric else None
+    axis, unit = _table_axis(path, spectral, numeric, wavelengths, wavelength_unit, decimal)
     return SpectraParts(
-        source=str(path), spectra=X, wavelengths=axis, wavelength_unit=wavelength_unit,
+        source=str(path), spectra=X, wavelengths=axis, wavelength_unit=unit,
         sample_ids=_strings(table.column(roles.id_column)) if roles.id_column else None,
         targets={t: target_values(path, delimiter, table.column(t), t, decimal) for t in roles.targets},
         metadata={m: _strings(table.column(m)) for m in metadata},
         partition=_strings(table.column(roles.partition_column)) if roles.partition_column else None, notes=notes,
     )
+
+
+def _table_axis(path: Path, spectral: Sequence[str], numeric: bool, wavelengths: Sequence[float] | None,
+                unit: str | None, decimal: str) -> tuple[np.ndarray | None, str | None]:
+    """The axis: ``wavelengths`` when given, else the numeric headers (their unit, if written, is the axis's);
+    when neither, None, with a warning that the axis is the column index."""
+    if wavelengths is not None:
+        return np.asarray(wavelengths, dtype=np.float64), unit
+    if numeric:
+        axis, found = axis_from_headers(str(path), spectral, decimal)
+        return axis, check_unit(str(path), unit, found)
+    shown = ", ".join(map(repr, spectral[:3])) + (", ..." if len(spectral) > 3 else "")
+    warnings.warn(f"{path}: no spectral header is a wavelength ({shown}): the axis is the column index 0.."
+                  f"{len(spectral) - 1}; give it with wavelengths= (headers such as 900 or '900 nm' are read)",
+                  AxisFromColumnIndex, stacklevel=2)
+    return None, unit
 
 
 def read_csv_parts(
@@ -271,11 +298,14 @@ def read_csv_table(path: Path, *, delimiter: str | None = None, decimal: str | N
     line = _first_line(path)
     if not line.strip():
         raise EmptyDatasetError(f"{path}: file is empty (no header row)")
-    delimiter = delimiter or detect_delimiter(path, line)
-    if decimal is not None and (decimal not in DECIMALS or decimal == delimiter):
-        raise SpectraFileError(f"{path}: decimal separator {decimal!r} must be one of {list(DECIMALS)} and differ "
-                               f"from the delimiter {delimiter!r}")
-    decimal = decimal or detect_decimal(path, delimiter)
+    try:
+        delimiter = delimiter or detect_delimiter(path, line)
+        if decimal is not None and (decimal not in DECIMALS or decimal == delimiter):
+            raise SpectraFileError(f"{path}: decimal separator {decimal!r} must be one of {list(DECIMALS)} and "
+                                   f"differ from the delimiter {delimiter!r}")
+        decimal = decimal or detect_decimal(path, delimiter)
+    except (UnicodeDecodeError, EOFError, OSError) as exc:  # a bad byte in the first rows, a truncated .gz
+        raise SpectraFileError(f"{path}: not a readable UTF-8 text file ({exc})") from None
     header = [c.strip() for c in next(csv.reader([line], delimiter=delimiter))]
     try:
         table = pacsv.read_csv(
@@ -310,6 +340,7 @@ def read_parquet_parts(
 
 def _parts_with_list_column(path: Path, table: pa.Table, list_column: str, roles: ColumnRoles,
                             wavelengths: Sequence[float] | None, wavelength_unit: str | None) -> SpectraParts:
+    _check_unique(path, table.column_names)
     _check_named(path, [c for c in table.column_names if c != list_column], roles)
     roles, notes = detect_roles(table.drop_columns([list_column]), roles)
     spectra = table.column(list_column).combine_chunks()

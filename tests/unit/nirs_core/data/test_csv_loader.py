@@ -10,6 +10,7 @@ import pytest
 
 from nirs_core.data import load_csv, tecator
 from nirs_core.data.errors import EmptyDatasetError, MissingColumnError, SpectraFileError
+from nirs_core.data.table_loader import AxisFromColumnIndex
 
 
 def _write(tmp_path: Path, text: str, name: str = "spectra.csv") -> Path:
@@ -35,9 +36,10 @@ def test_rows_without_partition_column_are_all_train(tmp_path: Path) -> None:
     assert ds.partition.tolist() == ["train", "train"]
 
 
-def test_non_numeric_headers_give_an_index_axis(tmp_path: Path) -> None:
+def test_non_numeric_headers_give_an_index_axis_and_say_so(tmp_path: Path) -> None:
     path = _write(tmp_path, "id,fat,ch1,ch2,ch3\na,1,0.1,0.2,0.3\n")
-    ds = load_csv(path, targets=["fat"], id_column="id")
+    with pytest.warns(AxisFromColumnIndex, match=r"'ch1', 'ch2', 'ch3'.*axis is the column index 0..2"):
+        ds = load_csv(path, targets=["fat"], id_column="id")
     np.testing.assert_array_equal(ds.wavelengths, [0.0, 1.0, 2.0])
     assert ds.wavelength_unit == "index"
 

@@ -148,7 +148,8 @@ def test_npz_with_too_few_target_names_is_refused(tmp_path: Path) -> None:
 def test_npz_without_x_lists_the_arrays_found(tmp_path: Path) -> None:
     path = tmp_path / "nox.npz"
     np.savez(path, data=X, labels=np.ones(3))
-    with pytest.raises(SpectraFileError, match=r"no 'X' or 'spectra' array; arrays found: \['data', 'labels'\]"):
+    with pytest.raises(SpectraFileError,
+                       match=r"no 'X', 'spectra' or 'X_train' array; arrays found: \['data', 'labels'\]"):
         read_npz_parts(path)
 
 
