@@ -58,7 +58,8 @@ def _collect(plan: Callable[[], DataFrame], limits: QueryLimits, stop: threading
             raise ResultTooLarge(f"query returns more than {limits.max_bytes:,} bytes (the max_bytes limit); select "
                                  "fewer columns or rows, or raise it: --max-bytes N / max_bytes=N (None lifts it)")
         batches.append(arrow)
-    return pa.Table.from_batches(batches, schema=schema)
+    # the batches' schema, not the plan's: DataFusion may mark a column of literals not-null in one only
+    return pa.Table.from_batches(batches) if batches else schema.empty_table()
 
 
 def run_bounded(plan: Callable[[], DataFrame], limits: QueryLimits) -> pa.Table:
