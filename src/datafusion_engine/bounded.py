@@ -53,10 +53,11 @@ def _collect(plan: Callable[[], DataFrame], limits: QueryLimits, stop: threading
         size += arrow.nbytes
         if limits.max_rows is not None and rows > limits.max_rows:
             raise ResultTooLarge(f"query returns more than {limits.max_rows:,} rows (the max_rows limit); add LIMIT "
-                                 "or aggregate, or raise it: --max-rows N / max_rows=N (None lifts it)")
+                                 "or aggregate, or raise it: --max-rows N (0: no limit) / max_rows=N (None: no limit)")
         if limits.max_bytes is not None and size > limits.max_bytes:
             raise ResultTooLarge(f"query returns more than {limits.max_bytes:,} bytes (the max_bytes limit); select "
-                                 "fewer columns or rows, or raise it: --max-bytes N / max_bytes=N (None lifts it)")
+                                 "fewer columns or rows, or raise it: --max-bytes N (0: no limit) / max_bytes=N "
+                                 "(None: no limit)")
         batches.append(arrow)
     # the batches' schema, not the plan's: DataFusion may mark a column of literals not-null in one only
     return pa.Table.from_batches(batches) if batches else schema.empty_table()
@@ -83,9 +84,9 @@ def run_bounded(plan: Callable[[], DataFrame], limits: QueryLimits) -> pa.Table:
     finally:
         stop.set()
     if worker.is_alive():
-        raise QueryTimeout(f"query ran past its time limit of {limits.timeout:g} s "
-                           f"(stopped after {time.perf_counter() - start:.1f} s); raise it: --timeout S / timeout=S "
-                           "(None lifts it)")
+        raise QueryTimeout(f"query ran past its time limit of {limits.timeout:g} s (stopped after "
+                           f"{time.perf_counter() - start:.1f} s); raise it: --timeout S (0: no limit) / timeout=S "
+                           "(None: no limit)")
     if "error" in outcome:
         raise _typed(outcome["error"]) from None  # type: ignore[arg-type]
     return outcome["table"]  # type: ignore[return-value]
