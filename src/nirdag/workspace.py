@@ -66,10 +66,11 @@ class Workspace:
         return query(query_text, self.handle, as_of=as_of, timeout=timeout, max_rows=max_rows, max_bytes=max_bytes,
                      all_runs=all_runs)
 
-    def sql_with_metrics(self, query_text: str, *,
-                         as_of: int | dt.datetime | None = None) -> tuple[pa.Table, ScanMetrics]:
-        """The result and the ScanMetrics of a read-only query (also written under ``provenance/scans/``)."""
-        table, metrics, _path = query_with_metrics(query_text, self.handle, as_of=as_of)
+    def sql_with_metrics(self, query_text: str, *, as_of: int | dt.datetime | None = None,
+                         all_runs: bool = False) -> tuple[pa.Table, ScanMetrics]:
+        """The result and the ScanMetrics of a read-only query (also written under ``provenance/scans/``); result
+        tables read for completed runs only also scan ``runs``, unless ``all_runs``."""
+        table, metrics, _path = query_with_metrics(query_text, self.handle, as_of=as_of, all_runs=all_runs)
         return table, metrics
 
     def views(self) -> pa.Table:
