@@ -88,7 +88,7 @@ class WorkspaceSession:
     def __init__(self, layout: WorkspaceLayout, *, as_of: AsOf = None, policy: ExecutionPolicy | None = None):
         if not layout.root.is_dir():
             raise StoreError(f"workspace {layout.root} does not exist; run a pipeline into it first")
-        if not layout.tables_dir.is_dir():
+        if not layout.tables_dir.is_dir() and any(layout.root.iterdir()):  # an empty folder: nothing run yet
             raise NotAWorkspace(f"{layout.root} is not a nirdag workspace (it has no {layout.tables_dir.name}/ "
                                 "folder); name the folder a run wrote into, or run a pipeline into a new one")
         self.layout = layout
@@ -132,23 +132,25 @@ class WorkspaceSession:
         """Plan the user's read-only query: its text within ``limits`` (QueryTooComplex), DDL, DML and statements
         refused with a one-line QueryError. Tables of runs show completed runs only unless ``all_runs``."""
         check_text(query, limits)
-        ctx = self.ctx if all_runs else self._completed_runs()
-        try:
-            return ctx.sql_with_options(query, _READ_ONLY)
-        except Exception as exc:  # DataFusion raises plain Exceptions for planning errors
-            raise QueryError(one_line(exc)) from None
+        return _plan(self._user_context(all_runs), query)
 
     def sql(self, query: str, *, limits: QueryLimits = DEFAULT_LIMITS, all_runs: bool = False) -> pa.Table:
         """Run the user's read-only query within ``limits`` (text size, time, result rows and bytes: each passed
         limit is a one-line QueryError subclass) and return a pyarrow Table (string views as plain strings).
         Tables of runs show completed runs only, as the views do, unless ``all_runs``."""
-        return plain_strings(run_bounded(lambda: self.dataframe(query, limits=limits, all_runs=all_runs), limits))
+        check_text(query, limits)
+        ctx = self._user_context(all_runs)
+        return plain_strings(run_bounded(lambda: _plan(ctx, query), limits))
 
     def register_view(self, name: str, df: DataFrame) -> None:
         self.ctx.register_view(name, df)
         self._frames[name] = df
         if self._completed is not None:
             self._completed.register_view(name, df)
+
+    def _user_context(self, all_runs: bool) -> SessionContext:
+        """The raw context when ``all_runs`` or the policy reads every run, else the completed-runs one."""
+        return self.ctx if all_runs or not self.policy.scan.completed_runs_only else self._completed_runs()
 
     def _completed_runs(self) -> SessionContext:
         """The context of user SQL: every table of runs is a view of its rows of completed runs (the table
@@ -169,6 +171,13 @@ class WorkspaceSession:
                 ctx.register_view(name, df)
             self._completed = ctx
         return self._completed
+
+
+def _plan(ctx: SessionContext, query: str) -> DataFrame:
+    try:
+        return ctx.sql_with_options(query, _READ_ONLY)
+    except Exception as exc:  # DataFusion raises plain Exceptions for planning errors
+        raise QueryError(one_line(exc)) from None
 
 
 def plain_strings(table: pa.Table) -> pa.Table:

@@ -22,10 +22,12 @@ from nirs_core.errors import NirdagError
 
 EXAMPLES = int(os.environ.get("NIRDAG_FUZZ_EXAMPLES", "40"))
 TABLES = ["runs", "chains", "predictions", "scores", "spectra", "datasets", "v_ranked_chains", "nonesuch"]
+STATEMENTS = ["DROP TABLE", "CREATE TABLE", "CREATE VIEW", "CREATE EXTERNAL TABLE", "INSERT INTO", "VALUES",
+              "DELETE FROM", "UPDATE", "SET", "TRUNCATE", "ALTER TABLE", "COPY", "TO", "EXPLAIN ANALYZE", "SHOW",
+              "DESCRIBE", "PREPARE", "EXECUTE", "DEALLOCATE", "BEGIN", "COMMIT"]
 KEYWORDS = ["SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "LIMIT", "UNION ALL", "JOIN", "ON", "AS", "WITH",
             "CASE", "WHEN", "THEN", "END", "NOT", "NULL", "IN", "EXISTS", "DISTINCT", "OVER", "PARTITION BY",
-            "DROP TABLE", "CREATE TABLE", "CREATE VIEW", "INSERT INTO", "VALUES", "DELETE FROM", "UPDATE", "SET",
-            "TRUNCATE", "ALTER TABLE", "COPY", "TO", "EXPLAIN", "ANALYZE", "SHOW", "DESCRIBE", "PREPARE", "EXECUTE"]
+            *STATEMENTS]
 SYMBOLS = ["(", ")", ",", ";", "*", "+", "-", "/", "%", "=", "<", ">", "<>", "||", ".", "'", '"', "--", "/*", "*/",
            "$1", "?", "::", "[", "]"]
 ATOMS = ["1", "0", "-1", "1e308", "'x'", "'/etc/passwd'", "NULL", "y_pred", "run_id", "rmse(y_true, y_pred)",
@@ -35,7 +37,7 @@ tokens = st.lists(st.sampled_from(KEYWORDS + SYMBOLS + ATOMS + TABLES), max_size
 nested = st.integers(1, 80).map(lambda n: "SELECT " + "(" * n + "1" + ")" * n)
 long_expr = st.tuples(st.integers(1, 25_000), st.sampled_from([" + ", " AND ", " || ", " UNION ALL SELECT "])).map(
     lambda t: "SELECT " + t[1].join(["1"] * t[0]))
-statements = st.tuples(st.sampled_from(KEYWORDS[22:]), st.sampled_from(TABLES), tokens).map(" ".join)
+statements = st.tuples(st.sampled_from(STATEMENTS), st.sampled_from(TABLES), tokens).map(" ".join)
 queries = st.one_of(tokens, nested, long_expr, statements, st.text(max_size=200),
                     st.builds("SELECT * FROM {} {}".format, st.sampled_from(TABLES), tokens))
 
