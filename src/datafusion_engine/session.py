@@ -6,12 +6,15 @@ import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
-from datafusion import AggregateUDF, DataFrame, SessionConfig, SessionContext, SQLOptions
+from datafusion import AggregateUDF, DataFrame, RuntimeEnvBuilder, SessionConfig, SessionContext, SQLOptions, col
 from deltalake import DeltaTable
 
-from datafusion_engine.errors import QueryError, StoreError
+from datafusion_engine.bounded import one_line, run_bounded
+from datafusion_engine.errors import NotAWorkspace, QueryError, StoreError
 from datafusion_engine.layout import WorkspaceLayout
 from datafusion_engine.metrics import metric_udafs
+from datafusion_engine.schemas import TABLE_SCHEMAS
+from datafusion_engine.sql_limits import DEFAULT_LIMITS, SESSION_MEMORY_BYTES, QueryLimits, check_text
 from datafusion_engine.upgrade import upgrade_table
 from relspec.policy import ExecutionPolicy, MetricFunction
 
@@ -21,8 +24,9 @@ _READ_ONLY = SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow
 AsOf = int | dt.datetime | None
 
 
-def _table_as_of(name: str, path: Path, as_of: AsOf) -> DeltaTable:
-    """The table at ``as_of``; read at its newest version, a table written by an older nirdag is upgraded first."""
+def _table_as_of(name: str, path: Path, as_of: AsOf) -> DeltaTable | None:
+    """The table at ``as_of``; read at its newest version, a table written by an older nirdag is upgraded first.
+    None when ``as_of`` is a time before the table was created (deltalake would give version 0)."""
     table = DeltaTable(path)
     if as_of is None:
         if upgrade_table(name, table, path.parent):
@@ -32,7 +36,31 @@ def _table_as_of(name: str, path: Path, as_of: AsOf) -> DeltaTable:
         table.load_as_version(as_of)
     except Exception as exc:  # deltalake raises plain errors for versions/timestamps it does not have
         raise StoreError(f"table {name!r} has no version as of {as_of}: {' '.join(str(exc).split())}") from None
+    if isinstance(as_of, dt.datetime) and table.version() == 0 and _created_at(table) > _aware(as_of):
+        return None
     return table
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _created_at(table: DeltaTable) -> dt.datetime:
+    """The time of a table's first commit (version 0)."""
+    first = min(table.history(), key=lambda commit: commit["version"])
+    return dt.datetime.fromtimestamp(first["timestamp"] / 1000, tz=dt.UTC)
+
+
+def _runtime() -> RuntimeEnvBuilder:
+    """A bounded memory pool and no disk manager: a plan that does not fit fails (QueryOutOfMemory) rather than
+    taking gigabytes of memory or of temporary files."""
+    return RuntimeEnvBuilder().with_fair_spill_pool(SESSION_MEMORY_BYTES).with_disk_manager_disabled()
+
+
+def run_scoped(name: str) -> bool:
+    """Whether a table's rows belong to a run (it has a run id column and is not ``runs`` itself): readers see its
+    rows of completed runs only unless they ask for every run (the rule of the views' scan policy)."""
+    return name != "runs" and "run_id" in TABLE_SCHEMAS[name].names
 
 
 def _config(policy: ExecutionPolicy) -> SessionConfig:
@@ -60,23 +88,31 @@ class WorkspaceSession:
     def __init__(self, layout: WorkspaceLayout, *, as_of: AsOf = None, policy: ExecutionPolicy | None = None):
         if not layout.root.is_dir():
             raise StoreError(f"workspace {layout.root} does not exist; run a pipeline into it first")
+        if not layout.tables_dir.is_dir() and any(layout.root.iterdir()):  # an empty folder: nothing run yet
+            raise NotAWorkspace(f"{layout.root} is not a nirdag workspace (it has no {layout.tables_dir.name}/ "
+                                "folder); name the folder a run wrote into, or run a pipeline into a new one")
         self.layout = layout
         self.root = layout.root
         self.as_of = as_of
         self.policy = policy if policy is not None else ExecutionPolicy()
-        self.ctx = SessionContext(_config(self.policy))
+        self.ctx = SessionContext(_config(self.policy), _runtime())
         self.functions: dict[MetricFunction, AggregateUDF] = {}
         for name, function in metric_udafs().items():
             if name in self.policy.udf_requirements:
                 self.ctx.register_udaf(function)
                 self.functions[name] = function
-        self.tables = layout.existing_tables()
         self.delta: dict[str, DeltaTable] = {}
-        for name, path in self.tables.items():
-            self.delta[name] = _table_as_of(name, path, as_of)
-            self.ctx.register_table(name, self.delta[name])
+        for name, path in layout.existing_tables().items():
+            if (table := _table_as_of(name, path, as_of)) is not None:
+                self.delta[name] = table
+                self.ctx.register_table(name, table)
+        if as_of is not None and layout.existing_tables() and not self.delta:
+            raise StoreError(f"workspace {self.root} had no tables as of {as_of}: its first commit is later")
+        self.tables = {name: path for name, path in layout.existing_tables().items() if name in self.delta}
         self.versions: dict[str, int] = {name: table.version() for name, table in self.delta.items()}
         self.views: dict[str, object] = {}
+        self._frames: dict[str, DataFrame] = {}
+        self._completed: SessionContext | None = None
 
     def is_current(self) -> bool:
         """True while no table of the workspace was created or committed to since this session opened (always
@@ -90,31 +126,58 @@ class WorkspaceSession:
             df = self.ctx.sql_with_options(sql, _READ_ONLY, param_values=params)
             return plain_strings(df.to_arrow_table())
         except Exception as exc:  # DataFusion raises plain Exceptions for planning and execution errors
-            raise QueryError(_one_line(exc)) from None
+            raise QueryError(one_line(exc)) from None
 
-    def dataframe(self, query: str) -> DataFrame:
-        """Plan a read-only query; DDL, DML and statements are refused with a one-line QueryError."""
-        try:
-            return self.ctx.sql_with_options(query, _READ_ONLY)
-        except Exception as exc:  # DataFusion raises plain Exceptions for planning errors
-            raise QueryError(_one_line(exc)) from None
+    def dataframe(self, query: str, *, limits: QueryLimits = DEFAULT_LIMITS, all_runs: bool = False) -> DataFrame:
+        """Plan the user's read-only query: its text within ``limits`` (QueryTooComplex), DDL, DML and statements
+        refused with a one-line QueryError. Tables of runs show completed runs only unless ``all_runs``."""
+        check_text(query, limits)
+        return _plan(self._user_context(all_runs), query)
 
-    def sql(self, query: str) -> pa.Table:
-        """Run a read-only query and return the result as a pyarrow Table (string views as plain strings)."""
-        df = self.dataframe(query)
-        try:
-            table = df.to_arrow_table()
-        except Exception as exc:
-            raise QueryError(_one_line(exc)) from None
-        return plain_strings(table)
+    def sql(self, query: str, *, limits: QueryLimits = DEFAULT_LIMITS, all_runs: bool = False) -> pa.Table:
+        """Run the user's read-only query within ``limits`` (text size, time, result rows and bytes: each passed
+        limit is a one-line QueryError subclass) and return a pyarrow Table (string views as plain strings).
+        Tables of runs show completed runs only, as the views do, unless ``all_runs``."""
+        check_text(query, limits)
+        ctx = self._user_context(all_runs)
+        return plain_strings(run_bounded(lambda: _plan(ctx, query), limits))
 
     def register_view(self, name: str, df: DataFrame) -> None:
         self.ctx.register_view(name, df)
+        self._frames[name] = df
+        if self._completed is not None:
+            self._completed.register_view(name, df)
+
+    def _user_context(self, all_runs: bool) -> SessionContext:
+        """The raw context when ``all_runs`` or the policy reads every run, else the completed-runs one."""
+        return self.ctx if all_runs or not self.policy.scan.completed_runs_only else self._completed_runs()
+
+    def _completed_runs(self) -> SessionContext:
+        """The context of user SQL: every table of runs is a view of its rows of completed runs (the table
+        semi-joined with the completed run ids), other tables and the catalog views as they are."""
+        if self._completed is None:
+            ctx = SessionContext(_config(self.policy), _runtime())
+            for function in self.functions.values():
+                ctx.register_udaf(function)
+            completed = None
+            if "runs" in self.delta:
+                completed = self.ctx.table("runs").filter(col("status") == "completed").select(col("run_id"))
+            for name in self.delta:
+                df = self.ctx.table(name)
+                if run_scoped(name) and completed is not None:
+                    df = df.join(completed, on="run_id", how="semi")
+                ctx.register_view(name, df)
+            for name, df in self._frames.items():
+                ctx.register_view(name, df)
+            self._completed = ctx
+        return self._completed
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
+def _plan(ctx: SessionContext, query: str) -> DataFrame:
+    try:
+        return ctx.sql_with_options(query, _READ_ONLY)
+    except Exception as exc:  # DataFusion raises plain Exceptions for planning errors
+        raise QueryError(one_line(exc)) from None
 
 
 def plain_strings(table: pa.Table) -> pa.Table:

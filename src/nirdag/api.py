@@ -16,6 +16,7 @@ from rich.console import Console
 from datafusion_engine import Workspace
 from datafusion_engine.scan_metrics import ScanMetrics
 from datafusion_engine.spectra_store import read_delta_source
+from datafusion_engine.sql_limits import DEFAULT_LIMITS, query_limits
 from hamilton_pipeline import build_driver as _build_driver
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.bundle import predict_chain
@@ -429,17 +430,27 @@ def _run_overlay(workspace: Workspace, run_id: str) -> RunOverlay:
                       cached=frozenset(r["node"] for r in rows if r["cache"] == "hit"))
 
 
-def query(sql: str, workspace: WorkspaceLike = "workspace", *, as_of: int | dt.datetime | None = None) -> pa.Table:
+def query(sql: str, workspace: WorkspaceLike = "workspace", *, as_of: int | dt.datetime | None = None,
+          timeout: float | None = DEFAULT_LIMITS.timeout, max_rows: int | None = DEFAULT_LIMITS.max_rows,
+          max_bytes: int | None = DEFAULT_LIMITS.max_bytes, all_runs: bool = False) -> pa.Table:
     """Read-only SQL over a workspace's tables and semantic views, optionally as of a Delta version or time.
 
     Parameters
     ----------
     sql : str
-        One read-only statement (DDL, DML and other statements are refused with a QueryError).
+        One read-only statement (DDL, DML and other statements are refused with a QueryError). Its text is
+        bounded (``datafusion_engine.sql_limits.QueryLimits``: characters, operators, UNION branches, nesting).
     workspace : str, Path or Workspace
         The workspace to query.
     as_of : int or datetime, optional
         Read every table as of this Delta version or point in time.
+    timeout : float or None
+        Seconds the query may run (QueryTimeout past it); None: no limit.
+    max_rows, max_bytes : int or None
+        The most rows / Arrow bytes the result may hold (ResultTooLarge past it); None: no limit.
+    all_runs : bool
+        Also see the rows of runs that are not completed (a running or killed run) in the raw tables; by default
+        they show completed runs only, as the views do.
 
     Returns
     -------
@@ -449,13 +460,16 @@ def query(sql: str, workspace: WorkspaceLike = "workspace", *, as_of: int | dt.d
     --------
     >>> nirdag.query("SELECT * FROM v_ranked_chains LIMIT 5", "ws")  # doctest: +SKIP
     """
-    return open_session(Workspace.of(workspace), as_of=as_of).sql(sql)
+    limits = query_limits(timeout=timeout, max_rows=max_rows, max_bytes=max_bytes)
+    return open_session(Workspace.of(workspace), as_of=as_of).sql(sql, limits=limits, all_runs=all_runs)
 
 
 def query_with_metrics(sql: str, workspace: WorkspaceLike = "workspace", *,
-                       as_of: int | dt.datetime | None = None) -> tuple[pa.Table, ScanMetrics, Path]:
+                       as_of: int | dt.datetime | None = None,
+                       all_runs: bool = False) -> tuple[pa.Table, ScanMetrics, Path]:
     """Like :func:`query`, and measure what the query scanned: files in the tables it reads vs files opened, rows
-    read. The ScanMetrics artifact is also written under ``<workspace>/provenance/scans/``; returns its path."""
+    read. The ScanMetrics artifact is also written under ``<workspace>/provenance/scans/``; returns its path.
+    The text limits and the memory pool apply; the result is collected whole (no time or row limit)."""
     handle = Workspace.of(workspace)
-    table, metrics = open_session(handle, as_of=as_of).sql_with_metrics(sql)
+    table, metrics = open_session(handle, as_of=as_of).sql_with_metrics(sql, all_runs=all_runs)
     return table, metrics, record_scan_metrics(handle, metrics)

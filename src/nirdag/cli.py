@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 import nirdag
+from datafusion_engine.sql_limits import DEFAULT_LIMITS
 from nirdag.bundle import BundleError, DomainReport, domain_report, wide_predictions
 from nirdag.bundle.archive import read_bundle
 from nirdag.cli_data import (
@@ -191,12 +192,23 @@ def query(
     metrics: Annotated[bool, flag(
         "--metrics", help="Also report what the query scanned (files opened vs in the tables, rows read) on stderr "
                           "and write it under <workspace>/provenance/scans/.")] = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=0, help="Seconds the query may run (0: no limit).")] = DEFAULT_LIMITS.timeout or 0,
+    max_rows: Annotated[int, typer.Option(
+        "--max-rows", min=0, help="The most rows the result may hold (0: no limit).")] = DEFAULT_LIMITS.max_rows or 0,
+    max_bytes: Annotated[int, typer.Option(
+        "--max-bytes", min=0, help="The most bytes the result may hold (0: no limit).")
+    ] = DEFAULT_LIMITS.max_bytes or 0,
+    all_runs: Annotated[bool, flag(
+        "--all-runs", help="Also show rows of runs that are not completed (running, killed) in the raw tables.")
+    ] = False,
 ) -> None:
     """Answer SQL over a workspace's Delta tables through DataFusion."""
     if not metrics:
-        write(nirdag.query(sql, workspace, as_of=_as_of(as_of)), fmt, _out, output)
+        write(nirdag.query(sql, workspace, as_of=_as_of(as_of), timeout=timeout or None, max_rows=max_rows or None,
+                           max_bytes=max_bytes or None, all_runs=all_runs), fmt, _out, output)
         return
-    table, scan, path = nirdag.query_with_metrics(sql, workspace, as_of=_as_of(as_of))
+    table, scan, path = nirdag.query_with_metrics(sql, workspace, as_of=_as_of(as_of), all_runs=all_runs)
     write(table, fmt, _out, output)
     tables = ", ".join(f"{t.table}@v{t.version} ({t.files} files x {t.scans} scans)" for t in scan.tables)
     _err.print(f"scanned {scan.files_scanned} of {scan.files_total} files ({scan.files_pruned} pruned), "

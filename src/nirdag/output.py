@@ -1,7 +1,11 @@
-"""Render Arrow tables for the terminal: a rich table, CSV or JSON lines."""
+"""Render Arrow tables for the terminal: a rich table, CSV or JSON lines; any table writes in every format (lists,
+structs and maps as JSON text in CSV, timestamps as ISO 8601 in CSV and JSON)."""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import decimal
 import io
 import json
 import math
@@ -25,6 +29,50 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.4f}"
     return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """A cell as JSON-ready Python: ISO 8601 times, base64 bytes, null for NaN/inf (JSON has neither)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):  # a map arrives as a list of (key, value) pairs
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _json_column(column: pa.ChunkedArray) -> pa.Array:
+    return pa.array([None if v is None else json.dumps(_plain(v), allow_nan=False) for v in column.to_pylist()],
+                    pa.string())
+
+
+def _text_column(column: pa.ChunkedArray) -> pa.Array:
+    return pa.array([None if v is None else _plain(v) for v in column.to_pylist()], pa.string())
+
+
+def csv_ready(table: pa.Table) -> pa.Table:
+    """``table`` with the columns CSV cannot hold as they are made text: lists, structs and maps as JSON, times as
+    ISO 8601, binary as base64."""
+    columns = []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        kind = field.type
+        if pa.types.is_nested(kind):
+            columns.append(_json_column(column))
+        elif pa.types.is_temporal(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind) \
+                or pa.types.is_fixed_size_binary(kind) or pa.types.is_binary_view(kind):
+            columns.append(_text_column(column))
+        else:
+            columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
 def write(table: pa.Table, fmt: OutputFormat, console: Console, output: Path | None) -> None:
@@ -64,11 +112,11 @@ def render(table: pa.Table, fmt: OutputFormat, console: Console, title: str | No
         raise NirdagError("Parquet output needs a file: use --output FILE")
     if fmt == "csv":
         buf = io.BytesIO()
-        pacsv.write_csv(table, buf)
+        pacsv.write_csv(csv_ready(table), buf)
         console.file.write(buf.getvalue().decode())
         return
     if fmt == "json":
-        console.file.write(json.dumps(table.to_pylist(), default=str, indent=None) + "\n")
+        console.file.write(json.dumps(_plain(table.to_pylist()), allow_nan=False, indent=None) + "\n")
         return
     out = Table(title=title, show_lines=False)
     for name in table.column_names:

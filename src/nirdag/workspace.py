@@ -16,6 +16,7 @@ from datafusion_engine.cache_store import CacheStats
 from datafusion_engine.runs import abandoned, repair_runs
 from datafusion_engine.scan_metrics import ScanMetrics
 from datafusion_engine.spectra_store import load_stored_dataset
+from datafusion_engine.sql_limits import DEFAULT_LIMITS
 from nirdag.api import RunResult, compile, query, query_with_metrics, resolve_run
 from relspec.provenance import DecisionProvenanceGraph, decode_provenance
 from relspec.validation import PolicyValidation, decode_validation
@@ -58,13 +59,18 @@ class Workspace:
     def _missing(self, run_id: str) -> StoreError:
         return StoreError(f"workspace {self.path} has no run {run_id!r}")
 
-    def sql(self, query_text: str, *, as_of: int | dt.datetime | None = None) -> pa.Table:
-        return query(query_text, self.handle, as_of=as_of)
+    def sql(self, query_text: str, *, as_of: int | dt.datetime | None = None,
+            timeout: float | None = DEFAULT_LIMITS.timeout, max_rows: int | None = DEFAULT_LIMITS.max_rows,
+            max_bytes: int | None = DEFAULT_LIMITS.max_bytes, all_runs: bool = False) -> pa.Table:
+        """Read-only SQL over this workspace within its limits (see :func:`nirdag.query`)."""
+        return query(query_text, self.handle, as_of=as_of, timeout=timeout, max_rows=max_rows, max_bytes=max_bytes,
+                     all_runs=all_runs)
 
-    def sql_with_metrics(self, query_text: str, *,
-                         as_of: int | dt.datetime | None = None) -> tuple[pa.Table, ScanMetrics]:
-        """The result and the ScanMetrics of a read-only query (also written under ``provenance/scans/``)."""
-        table, metrics, _path = query_with_metrics(query_text, self.handle, as_of=as_of)
+    def sql_with_metrics(self, query_text: str, *, as_of: int | dt.datetime | None = None,
+                         all_runs: bool = False) -> tuple[pa.Table, ScanMetrics]:
+        """The result and the ScanMetrics of a read-only query (also written under ``provenance/scans/``); result
+        tables read for completed runs only also scan ``runs``, unless ``all_runs``."""
+        table, metrics, _path = query_with_metrics(query_text, self.handle, as_of=as_of, all_runs=all_runs)
         return table, metrics
 
     def views(self) -> pa.Table:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
 from datafusion_engine import QueryError, Workspace, WorkspaceSession
+from datafusion_engine.errors import NoResultsYet
 from datafusion_engine.scan_metrics import ScanMetrics, execute_with_metrics, scan_metrics
+from datafusion_engine.schemas import TABLE_SCHEMAS
 from datafusion_engine.session import plain_strings
+from datafusion_engine.sql_limits import DEFAULT_LIMITS, QueryLimits
 from relspec.policy import ExecutionPolicy
 from semantics.catalog import CATALOG
 from semantics.compiler import CompiledView, check_policy, compile_view, plan_fingerprint, requirements
 from semantics.errors import ViewError
 from semantics.kinds import ViewSpec
+
+_NOT_FOUND = re.compile(r"table '(?:\w+\.)*(\w+)' not found")
 
 
 def _catalog_view(name: str) -> ViewSpec:
@@ -40,23 +46,42 @@ class ViewSession:
     def tables(self) -> dict[str, Path]:
         return self.session.tables
 
-    def sql(self, query: str) -> pa.Table:
-        """Read-only SQL; a table or view that does not exist is reported with the ones that do."""
+    def sql(self, query: str, *, limits: QueryLimits = DEFAULT_LIMITS, all_runs: bool = False) -> pa.Table:
+        """Read-only SQL within ``limits``; tables of runs show completed runs only unless ``all_runs``. A table or
+        view that does not exist is reported with the ones that do."""
         try:
-            return self.session.sql(query)
+            return self.session.sql(query, limits=limits, all_runs=all_runs)
         except QueryError as exc:
-            if "not found" not in str(exc) or "table" not in str(exc):
-                raise
-            raise QueryError(f"{exc}; tables: {', '.join(sorted(self.session.tables))}; views: "
-                             f"{', '.join(sorted(self.views))}") from None
+            raise self._explained(exc) from None
+
+    def _explained(self, exc: QueryError) -> QueryError:
+        """A "table not found" error with the tables and views that exist; NoResultsYet for a workspace table
+        that no run has written yet."""
+        found = _NOT_FOUND.search(str(exc))
+        if found is None:
+            return exc
+        existing = f"tables: {', '.join(sorted(self.session.tables)) or 'none'}; views: " \
+                   f"{', '.join(sorted(self.views)) or 'none'}"
+        name = found.group(1)
+        if name in TABLE_SCHEMAS and name not in self.session.tables:
+            finished = "runs" in self.session.tables and self.session.query(
+                "SELECT run_id FROM runs WHERE status = 'completed' LIMIT 1").num_rows > 0
+            why = "no finished run wrote it" if finished else "no run has finished yet"
+            return NoResultsYet(f"table {name!r} has not been written in {self.root} yet: {why}; {existing}")
+        return QueryError(f"{exc}; {existing}")
 
     def query(self, sql: str, **params: object) -> pa.Table:
         """One of nirdag's own named queries, its values bound as ``$name`` parameters (see semantics.queries)."""
         return self.session.query(sql, **params)
 
-    def sql_with_metrics(self, query: str) -> tuple[pa.Table, ScanMetrics]:
-        """Run a read-only query and measure what it scanned (files in the tables vs files opened, rows read)."""
-        df = self.session.dataframe(query)
+    def sql_with_metrics(self, query: str, *, limits: QueryLimits = DEFAULT_LIMITS,
+                         all_runs: bool = False) -> tuple[pa.Table, ScanMetrics]:
+        """Run a read-only query and measure what it scanned (files in the tables vs files opened, rows read).
+        The text limits and the memory pool apply; the query is collected whole (no time or row limit)."""
+        try:
+            df = self.session.dataframe(query, limits=limits, all_runs=all_runs)
+        except QueryError as exc:
+            raise self._explained(exc) from None
         plan_text = df.optimized_logical_plan().display_indent()
         try:
             table, executed, seconds = execute_with_metrics(self.session.ctx, df)

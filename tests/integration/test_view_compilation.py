@@ -154,7 +154,10 @@ def test_fingerprint_is_stable_and_follows_table_versions(reps):
 def test_scan_metrics_of_a_run_filter(reps):
     first = reps[0]
     query = f"SELECT count(*) AS n FROM predictions WHERE run_id = '{first.run_id}'"
-    table, metrics = nirdag.Workspace(first.workspace).sql_with_metrics(query)
+    gated, gated_metrics = nirdag.Workspace(first.workspace).sql_with_metrics(query)
+    assert [t.table for t in gated_metrics.tables] == ["predictions", "runs"]  # completed runs only: runs is read
+    table, metrics = nirdag.Workspace(first.workspace).sql_with_metrics(query, all_runs=True)
+    assert table == gated
     total = first.sql("SELECT count(*) AS n FROM predictions")["n"][0].as_py()
     assert table["n"][0].as_py() * 2 == total  # two runs of the same spec: same row count each
     (predictions,) = metrics.tables
