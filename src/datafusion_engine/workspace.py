@@ -10,7 +10,7 @@ from pathlib import Path
 from datafusion_engine.blobs import BlobStore
 from datafusion_engine.cache_store import DEFAULT_MAX_BYTES, CacheStore
 from datafusion_engine.documents import delete_documents, read_document, write_document
-from datafusion_engine.errors import StoreError
+from datafusion_engine.errors import NotAWorkspace, StoreError
 from datafusion_engine.layout import BLOBS_DIR, CACHE_DIR, PROVENANCE_DIR, TABLES_DIR, WorkspaceLayout
 from datafusion_engine.session import WorkspaceSession
 from datafusion_engine.store import WorkspaceStore
@@ -63,7 +63,7 @@ class Workspace:
         if not self.exists():
             raise StoreError(f"workspace {self.root} does not exist; run a pipeline into it first")
         if not self.is_workspace():
-            raise StoreError(f"{self.root} is not a nirdag workspace (no tables under {self.layout.tables_dir}); give "
+            raise NotAWorkspace(f"{self.root} is not a nirdag workspace (no tables under {self.layout.tables_dir}); give "
                              "the folder a run was written into, or run a pipeline into a new one")
         return self
 
