@@ -63,8 +63,8 @@ class Workspace:
         if not self.exists():
             raise StoreError(f"workspace {self.root} does not exist; run a pipeline into it first")
         if not self.is_workspace():
-            raise NotAWorkspace(f"{self.root} is not a nirdag workspace (no tables under {self.layout.tables_dir}); give "
-                             "the folder a run was written into, or run a pipeline into a new one")
+            raise NotAWorkspace(f"{self.root} is not a nirdag workspace (no tables under {self.layout.tables_dir}); "
+                                "give the folder a run was written into, or run a pipeline into a new one")
         return self
 
     def check_writable(self, min_free_bytes: int = 64 * 1024**2) -> None:
