@@ -22,6 +22,7 @@ from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
 from relspec.errors import SpecError
 from relspec.generators import expand, is_generator
 from relspec.operator_specs import TransformSpecs, TransformStep, transform_specs
+from relspec.refit_spec import RefitSpec
 
 _STRICT = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
@@ -174,25 +175,6 @@ class MergeStep(msgspec.Struct, **_STRICT):
 
 
 Step = TransformStep | SplitStep | BranchStep | YProcessingStep | MergeStep | ModelStep
-MetricName = Literal["rmse", "mean_nrmse", "accuracy", "balanced_accuracy"]
-REGRESSION_RANK_METRICS: tuple[MetricName, ...] = ("rmse", "mean_nrmse")
-CLASSIFICATION_RANK_METRICS: tuple[MetricName, ...] = ("balanced_accuracy", "accuracy")
-
-
-class RefitSpec(msgspec.Struct, **_STRICT):
-    """Which chains are refit on all train rows (``fold_final``): the ``top_k`` best by pooled CV ``metric``.
-
-    ``metric`` defaults by task: ``rmse`` for a numeric target, ``balanced_accuracy`` for class labels, and for
-    several numeric targets ``mean_nrmse`` (the mean over targets of RMSECV / standard deviation of the target's
-    train values) unless ``target`` names the one target whose ``rmse`` ranks the chains. The compiled plan holds
-    the resolved metric and target.
-    """
-
-    metric: MetricName | None = None
-    top_k: Annotated[int, msgspec.Meta(ge=1)] = 1
-    target: str | None = None
-
-
 class TargetSpec(msgspec.Struct, **_STRICT):
     """One target with its kind said explicitly: ``{name: grade, kind: label}`` models integer-coded classes
     (grades 1/2/3) as labels; ``numeric`` refuses a column of labels."""

@@ -14,10 +14,8 @@ from relspec.errors import CompileError, SpecError
 from relspec.layout import Layout
 from relspec.operator_map import resolve_estimator
 from relspec.plan import Task
+from relspec.refit_spec import CLASSIFICATION_RANK_METRICS, REGRESSION_RANK_METRICS, MetricName
 from relspec.spec import (
-    CLASSIFICATION_RANK_METRICS,
-    REGRESSION_RANK_METRICS,
-    MetricName,
     ModelSpec,
     PCRModel,
     PipelineSpec,
