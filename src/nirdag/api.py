@@ -29,7 +29,7 @@ from nirs_core.data.loading import FileFormat, detect_format
 from nirs_core.data.reference_join import JoinOn
 from nirs_core.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compile_plan
-from relspec.policy import ExecutorKind
+from relspec.policy import CacheAdmission, ExecutorKind
 from relspec.provenance import DecisionProvenanceGraph, decode_provenance
 from relspec.source import SpecSource, read_spec
 from relspec.tasks import declared_labels, spec_targets
@@ -171,6 +171,7 @@ def as_declared(spec: PipelineSpec, dataset: SpectraDataset) -> SpectraDataset:
 def compile(
     spec: SpecSource, dataset: SpectraDataset | None = None, *, seed: int | None = None,
     executor: ExecutorKind = "sync", workers: int | None = None, cache: bool = True,
+    cache_admission: CacheAdmission = "cost",
 ) -> CompiledPlan:
     """Decode and compile ``spec`` for ``dataset`` (default: embedded Tecator); ``seed`` overrides the spec's.
 
@@ -179,15 +180,16 @@ def compile(
     """
     decoded = read_spec(spec, seed=seed).spec  # the seed also drives generator expansion
     data = as_declared(decoded, dataset if dataset is not None else tecator())
-    runtime = _runtime(executor, workers, cache)
+    runtime = _runtime(executor, workers, cache, cache_admission)
     plan = compile_plan(decoded, data.schema(), runtime, dataset=data)
     _check_targets(plan, data)
     return plan
 
 
-def _runtime(executor: ExecutorKind, workers: int | None, cache: bool) -> RuntimePolicy:
+def _runtime(executor: ExecutorKind, workers: int | None, cache: bool, admission: CacheAdmission) -> RuntimePolicy:
     try:
-        return msgspec.convert({"executor": executor, "workers": workers, "cache": cache}, RuntimePolicy)
+        return msgspec.convert({"executor": executor, "workers": workers, "cache": cache,
+                                "cache_admission": admission}, RuntimePolicy)
     except msgspec.ValidationError as exc:
         raise SpecError(f"invalid runtime policy: {exc} (executors: {', '.join(get_args(ExecutorKind))})") from None
 
@@ -204,6 +206,7 @@ class RunResult:
     plan: CompiledPlan
     dataset: SpectraDataset
     seconds: float
+    reused: bool = False  # an identical plan's completed run, returned instead of computing it again
 
     @property
     def workspace(self) -> Path:
@@ -273,7 +276,7 @@ def run(
     spec: SpecSource, dataset: SpectraDataset | None = None, *, workspace: WorkspaceLike = "workspace",
     seed: int | None = None, executor: ExecutorKind = "sync", workers: int | None = None,
     dask_client: Any | None = None, cache: bool = True, cache_max_bytes: int | None = None,
-    progress: bool | Console = False,
+    cache_admission: CacheAdmission = "cost", reuse: bool = True, progress: bool | Console = False,
 ) -> RunResult:
     """Compile and run a pipeline spec on a dataset, writing its results into a workspace.
 
@@ -301,9 +304,17 @@ def run(
         A client of your own cluster for ``executor="dask"``.
     cache : bool
         Reuse (and store) hoisted and per-fold fit nodes in ``<workspace>/cache`` whose step identity and input
-        data are unchanged (not with ``dask``, whose nodes run outside the cache).
+        data are unchanged (not with ``dask``, whose nodes run outside the cache); and, with ``reuse``, return
+        the workspace's completed run of the identical plan instead of running it again.
     cache_max_bytes : int, optional
         Size cap of the cache folder (default 2 GiB; least recently used entries go first).
+    cache_admission : {"cost", "all"}
+        ``cost`` (default) stores a computed node only when computing it again would cost more than writing and
+        reading it (a cheap row-wise transform of many spectra is recomputed); ``all`` stores every one.
+    reuse : bool
+        With ``cache``: when the workspace holds a completed run of this exact plan (same spec, dataset, seed and
+        execution policy, made by this nirdag version, its fitted objects still stored), return that run
+        (``RunResult.reused``) instead of computing it again. ``False`` always runs.
     progress : bool or rich.console.Console
         Draw a progress bar (on the terminal, or on the Console given).
 
@@ -321,12 +332,22 @@ def run(
     """
     loaded = read_spec(spec, seed=seed)
     data = as_declared(loaded.spec, dataset if dataset is not None else tecator())
-    plan = compile(loaded, data, executor=executor, workers=workers, cache=cache)
+    plan = compile(loaded, data, executor=executor, workers=workers, cache=cache, cache_admission=cache_admission)
     console = progress if isinstance(progress, Console) else (Console() if progress else None)
     handle = Workspace.of(workspace)
+    previous = _finished_run(handle, plan) if cache and reuse else None
+    if previous is not None:
+        return RunResult(run_id=previous, handle=handle, plan=plan, dataset=data, seconds=0.0, reused=True)
     run_id, result = execute_run(handle, loaded, plan, data, dask_client=dask_client,
                                  cache_max_bytes=cache_max_bytes, progress=console)
     return RunResult(run_id=run_id, handle=handle, plan=plan, dataset=data, seconds=result.seconds)
+
+
+def _finished_run(handle: Workspace, plan: CompiledPlan) -> str | None:
+    """The workspace's completed run of ``plan`` (the newest), if any: an identical re-run returns it."""
+    if not handle.layout.tables_dir.is_dir():
+        return None
+    return queries.completed_run_of_plan(handle.session(), plan.plan_hash, NIRDAG_VERSION, needs_artifacts=True)
 
 
 def build_driver(

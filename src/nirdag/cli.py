@@ -39,7 +39,7 @@ from nirdag.cli_data import (
 from nirdag.cli_report import plot, report
 from nirdag.output import OutputFormat, render, render_record, write
 from nirs_core.errors import NirdagError
-from relspec.policy import ExecutorKind
+from relspec.policy import CacheAdmission, ExecutorKind
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -111,10 +111,14 @@ def _ranked(result, top: int) -> None:
         title = (f"Top {min(top, n_chains)} of {n_chains} chains by RMSECV "
                  f"(target {plan.target_label!r}; RMSEP on test for refit chains)")
     render(table, "table", _out, title=title)
-    events = queries.node_events(result.handle.session(), result.run_id)
-    served = sum(e["cache"] == "hit" for e in events)
-    _say(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time, {len(events)} nodes, {served} from "
-         "the cache)")
+    if result.reused:
+        _say(f"run_id      {result.run_id}  (reused: the workspace's completed run of this identical plan and "
+             "data; --force runs it again)")
+    else:
+        events = queries.node_events(result.handle.session(), result.run_id)
+        served = sum(e["cache"] == "hit" for e in events)
+        _say(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time, {len(events)} nodes, {served} "
+             "from the cache)")
     _say(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
     _say(f"pipeline    sha256 {result.pipeline_hash}")
     _say(f"workspace   {result.workspace}")
@@ -154,6 +158,13 @@ def run(
     cache_max_mb: Annotated[int | None, typer.Option(
         min=0, help="Size cap of the workspace cache in MiB (least recently used entries are evicted); "
                     "default 2048.")] = None,
+    cache_admission: Annotated[CacheAdmission, typer.Option(
+        help="cost: store a computed node only when computing it again would cost more than writing and reading "
+             "it back (cheap transforms of many spectra are recomputed); all: store every cacheable node.")
+    ] = "cost",
+    force: Annotated[bool, flag(
+        "--force", help="Run even when the workspace holds a completed run of the identical plan and data (by "
+                        "default that run is shown again; --no-cache also runs).")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains (and the compiler's warnings, unless --quiet)."""
@@ -167,7 +178,7 @@ def run(
         no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet))
     result = nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers,
                         cache=cache, cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
-                        progress=_progress(quiet))
+                        cache_admission=cache_admission, reuse=not force, progress=_progress(quiet))
     if not quiet:
         say_findings(result.plan.validation, _err)
     _ranked(result, top)
