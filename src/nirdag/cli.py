@@ -41,6 +41,7 @@ from nirdag.cli_data import (
     say_findings,
 )
 from nirdag.cli_report import plot, report
+from nirdag.cli_serve import serve
 from nirdag.output import OutputFormat, render, render_record, write
 from nirdag.provenance_view import provenance_tree
 from nirs_core.errors import NirdagError
@@ -524,6 +525,7 @@ def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="data
 
 app.command()(plot)
 app.command()(report)
+app.command()(serve)
 
 
 def main() -> None:
