@@ -32,7 +32,7 @@ _WIDE_TABLE = {"type": "string", "description": "a wide table: an id column (sam
                                                "per wavelength named by its value"}
 PREDICT_OPENAPI = {
     "requestBody": {"required": True, "content": {
-        "application/json": {"schema": msgspec.json.schema(PredictRequest)},
+        "application/json": {"schema": msgspec.json.schema(PredictRequest)["$defs"]["PredictRequest"]},
         "text/csv": {"schema": _WIDE_TABLE},
         MEDIA_TYPES["arrow"]: {"schema": {**_WIDE_TABLE, "format": "binary"}}}},
     "responses": {"200": {"description": "one row per spectrum and target", "content": {
