@@ -21,7 +21,7 @@ from nirdag.serve.state import ServerState
 
 router = APIRouter(include_in_schema=False)
 _STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
-_CHAINS_SHOWN = 50
+_CHAINS_SHOWN = 20  # the rest through /runs/{run}/chains
 _ENV = Environment(loader=PackageLoader("nirdag.serve", "templates"), undefined=StrictUndefined,
                    autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True))
 

@@ -3,7 +3,9 @@
 
 function cellText(value) {
   if (value === null || value === undefined) return "-";
-  if (typeof value === "number" && !Number.isInteger(value)) return value.toFixed(4);
+  if (typeof value === "number" && !Number.isInteger(value)) {
+    return Math.abs(value) >= 0.01 ? value.toFixed(4) : value.toExponential(3);  // Q residuals are small
+  }
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
