@@ -26,6 +26,17 @@ SQL) and predictions from the bundles loaded at start-up. Every error is a 4xx w
 `{"detail": "<one line>"}`."""
 
 
+_REASON = {"application/json": {"schema": {"type": "object", "required": ["detail"],
+                                          "properties": {"detail": {"type": "string"}}}}}
+# Every error a route may give, each answered as {"detail": "<one line>"} (also 422: not FastAPI's list of errors).
+ERRORS = {status: {"description": what, "content": _REASON} for status, what in (
+    (400, "bad input: malformed body, wrong spectra, a refused or failed SQL statement"),
+    (401, "missing or wrong bearer token"), (404, "unknown run, chain, bundle or figure"),
+    (406, "no acceptable answer format"), (409, "the run is not completed"),
+    (413, "body over the size limit"), (415, "unsupported body format"),
+    (422, "the request does not fit the schema"))}
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())[:2000]
 
@@ -75,9 +86,9 @@ def create_app(config: ServeConfig, state: ServerState | None = None) -> FastAPI
                   redoc_url=None, openapi_url="/openapi.json")
     app.state.nirdag = state
     _handlers(app)
-    app.include_router(routes_runs.router)
-    app.include_router(routes_sql.router)
-    app.include_router(routes_predict.router)
+    app.include_router(routes_runs.router, responses=ERRORS)
+    app.include_router(routes_sql.router, responses=ERRORS)
+    app.include_router(routes_predict.router, responses=ERRORS)
     app.include_router(pages.router)
 
     @app.get("/metrics", tags=["server"], summary="Prometheus metrics", response_class=Response,

@@ -24,6 +24,7 @@ router = APIRouter()
 SVG = "image/svg+xml"
 _RUN = "A run id, a unique prefix of one, or 'latest' (the newest completed run)."
 _CHAIN = "'best' (the chain ranked first), a chain id or a prefix of at least 8 characters."
+_CHAIN_REF = r"^(best|[0-9a-f]{8,64})$"  # chain ids are sha256 hex
 
 
 def _state(request: Request) -> ServerState:
@@ -103,7 +104,8 @@ def dag_svg(request: Request, run: str) -> Response:
 
 @router.get("/runs/{run}/report", tags=["runs"], summary="A run's calibration report (HTML)",
             response_class=HTMLResponse)
-def report(request: Request, run: str, chain: str = Query("best", description=_CHAIN)) -> HTMLResponse:
+def report(request: Request, run: str,
+           chain: str = Query("best", description=_CHAIN, pattern=_CHAIN_REF)) -> HTMLResponse:
     """The self-contained page ``nirdag report`` writes (inline SVG figures, no script)."""
     state = _state(request)
     result = state.run(run)
@@ -114,7 +116,7 @@ def report(request: Request, run: str, chain: str = Query("best", description=_C
 
 @router.get("/runs/{run}/plots/{kind}.svg", tags=["runs"], summary="One figure of a run as SVG",
             response_class=Response, responses={200: {"content": {SVG: {}}}})
-def plot(request: Request, run: str, kind: str, chain: str = Query("best", description=_CHAIN),
+def plot(request: Request, run: str, kind: str, chain: str = Query("best", description=_CHAIN, pattern=_CHAIN_REF),
          target: str | None = Query(None, description="The target drawn (default: the run's first).")
          ) -> Response:
     """The figure ``kind`` (components, pred_vs_measured, residuals, coefficients, scores, influence, spectra,
