@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient  # noqa: E402  (after the extra is kno
 from nirdag.bundle import read_bundle  # noqa: E402
 from nirdag.serve.app import create_app  # noqa: E402
 from nirdag.serve.config import serve_config  # noqa: E402
+from nirs_core.data import SpectraDataset  # noqa: E402
 
 ARROW = "application/vnd.apache.arrow.stream"
 
@@ -184,6 +185,19 @@ def test_predict_json_gives_the_rows_of_nirdag_predict(client, model, tecator):
     assert with_axis["predictions"] == expected
     no_ids = client.post("/predict/tecator", json={"spectra": X[:2].tolist()}).json()["predictions"]
     assert [p["sample_id"] for p in no_ids] == ["1", "2"]
+
+
+def test_predict_resamples_another_axis_only_when_asked(client, model, tecator):
+    X, axis = tecator.spectra[:3], tecator.wavelengths
+    finer = np.linspace(axis[0], axis[-1], 151)
+    on_finer = np.vstack([np.interp(finer, axis, x) for x in X])
+    body = {"spectra": on_finer.tolist(), "wavelengths": finer.tolist()}
+    assert "resample" in _one_line_4xx(client.post("/predict/tecator", json=body), 400)
+    answer = client.post("/predict/tecator", json=body, params={"resample": "true"})
+    assert answer.status_code == 200, answer.text
+    dataset = SpectraDataset(name="finer", sample_ids=np.array(["1", "2", "3"]), spectra=on_finer, wavelengths=finer,
+                             wavelength_unit="nm", partition=np.full(3, "train"), targets={})
+    assert answer.json()["predictions"] == nirdag.predict(model, dataset, resample=True).to_pylist()
 
 
 def test_predict_csv_and_arrow_bodies_give_the_rows_of_nirdag_predict_of_the_file(client, model, tecator, tmp_path):
