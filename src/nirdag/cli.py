@@ -37,6 +37,7 @@ from nirdag.cli_data import (
     say_findings,
 )
 from nirdag.cli_report import plot, report
+from nirdag.cli_serve import serve
 from nirdag.output import OutputFormat, render, render_record, write
 from nirs_core.errors import NirdagError
 from relspec.policy import CacheAdmission, ExecutorKind
@@ -560,6 +561,7 @@ def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="data
 
 app.command()(plot)
 app.command()(report)
+app.command()(serve)
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ from typing import Any
 
 _LAZY = {
     "RunPlots": "nirdag.plots.accessor", "draw": "nirdag.plots.accessor",
-    "MissingPlotData": "nirdag.plots.errors", "PlotError": "nirdag.plots.errors",
+    "ChainNotFound": "nirdag.plots.errors", "MissingPlotData": "nirdag.plots.errors",
+    "PlotError": "nirdag.plots.errors",
     "DESCRIPTIONS": "nirdag.plots.kinds", "PLOT_KINDS": "nirdag.plots.kinds", "PlotKind": "nirdag.plots.kinds",
     "check_kind": "nirdag.plots.kinds",
     "check_output": "nirdag.plots.render", "save": "nirdag.plots.render", "svg_text": "nirdag.plots.render",
