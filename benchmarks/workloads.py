@@ -64,7 +64,7 @@ def cases(suite: str) -> list[Case]:
     if suite == "smoke":
         return [Case("synthetic_grid_S", 120, 60, ("snv", "msc"), tuple(range(1, 6)), n_splits=3)]
     scale = [500, 2_000] if suite in ("quick", "ci") else [500, 2_000, 8_000, 20_000, 50_000]
-    grid = [] if suite == "quick" else [Case("synthetic_grid_M", 2_000, 1_000, GRID, tuple(range(1, 21)))]
+    grid = [] if suite in ("quick", "ci") else [Case("synthetic_grid_M", 2_000, 1_000, GRID, tuple(range(1, 21)))]
     return [tec, *grid, *(Case("synthetic_scale", n, 1_000, ("snv",), (10,)) for n in scale)]
 
 
