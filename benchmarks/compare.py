@@ -29,6 +29,7 @@ from benchmarks.workloads import Task, cases, materialise
 HERE = Path(__file__).resolve().parent
 RUNNERS = {
     "nirdag": HERE / "contenders" / "nirdag_runner.py",
+    "nirdag_baseline": HERE / "contenders" / "nirdag_runner.py",  # another nirdag (--baseline), for before/after
     "sklearn_loop": HERE / "contenders" / "sklearn_runner.py",
     "nirs4all": HERE / "contenders" / "nirs4all_runner.py",
 }
@@ -37,7 +38,7 @@ BLAS_ENVS = {
     "pinned": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
 }
 # nirdag runs as its CLI does: Hamilton's extension autoloading off (hamilton.registry.disable_autoload).
-CONTENDER_ENV = {"nirdag": {"HAMILTON_AUTOLOAD_EXTENSIONS": "0"}}
+CONTENDER_ENV = {name: {"HAMILTON_AUTOLOAD_EXTENSIONS": "0"} for name in ("nirdag", "nirdag_baseline")}
 AGREEMENT_TOL = 1e-9
 
 
@@ -64,7 +65,7 @@ def run_one(python: Path, contender: str, task: Task, blas: str, timeout: float,
     if error is None:
         reported = json.loads(result_file.read_text())
         reported.pop("chains", None)  # per-chain detail of a contender: not kept in the results file
-        record.update(reported)
+        record.update({**reported, "contender": contender})  # a baseline reports itself as nirdag
     return record
 
 
@@ -76,8 +77,9 @@ def in_process(records: list[dict]) -> list[dict]:
     for case in sorted({c for c, _ in by}):
         a, b = by.get((case, "nirdag")), by.get((case, "sklearn_loop"))
         if a and b and a.get("second_s") and b.get("second_s"):
+            base = by.get((case, "nirdag_baseline"), {}).get("second_s")
             out.append({"case": case, "nirdag_s": a["second_s"], "sklearn_loop_s": b["second_s"],
-                        "ratio": b["second_s"] / a["second_s"]})
+                        "ratio": b["second_s"] / a["second_s"], "baseline_s": base})
     return out
 
 
@@ -139,7 +141,7 @@ def _in_process_records(pythons: dict, contenders: list[str], task: Task, blas: 
     twice = task.task_file.with_name("task-twice.json")
     twice.write_text(json.dumps({**spec, "calls": 2}, indent=1), encoding="utf-8")
     out = []
-    for contender in [c for c in contenders if c in ("nirdag", "sklearn_loop")]:
+    for contender in [c for c in contenders if c in ("nirdag", "nirdag_baseline", "sklearn_loop")]:
         rec = {**run_one(pythons[contender], contender, task, blas, timeout, twice), "mode": "in_process"}
         out.append(rec)
         second = f"{rec['second_s']:.3f} s" if rec.get("second_s") is not None else rec["error"]
@@ -165,6 +167,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--reps", type=int, default=None, help="repetitions (default: 1 smoke, 3 quick/full)")
     p.add_argument("--contenders", default=None, help="default: nirdag,sklearn_loop,nirs4all (ci: no nirs4all)")
     p.add_argument("--blas", default=None, help="comma list of: user, pinned (default both; ci: pinned)")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="the Python of another nirdag install (e.g. a checkout of an earlier commit in its own venv): "
+                        "run as contender nirdag_baseline beside nirdag, for before/after figures in one run")
     p.add_argument("--no-in-process", action="store_true",
                    help="skip the in-process measure (one more process per case running each contender twice)")
     p.add_argument("--out-dir", type=Path, default=HERE / "results")
@@ -180,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
                                                           "nirdag,sklearn_loop,nirs4all")).split(",") if c.strip()]
     blas_modes = [b.strip() for b in (args.blas or ("pinned" if ci else "user,pinned")).split(",") if b.strip()]
     reps = args.reps or (1 if args.suite == "smoke" else 3)
+    if args.baseline is not None:
+        contenders.insert(1, "nirdag_baseline")
     pythons = {c: Path(sys.executable) for c in contenders if c != "nirs4all"}
+    if args.baseline is not None:
+        pythons["nirdag_baseline"] = args.baseline
     notes = {}
     if "nirs4all" in contenders:
         python, note = ensure_nirs4all(install=not args.no_install)
