@@ -19,6 +19,7 @@ from datafusion_engine import TABLE_SCHEMAS, RunRow, Workspace
 from datafusion_engine import artifact_housekeeping as housekeeping
 from datafusion_engine.spectra_store import save_dataset
 from hamilton_pipeline import EngineResult, execute_plan
+from nirdag.bundle import serialize
 from nirdag.bundle.artifacts import persist_fits
 from nirdag.run_provenance import run_provenance
 from nirs_core.data import SpectraDataset
@@ -110,6 +111,7 @@ def execute_run(workspace: Workspace, spec: LoadedSpec, plan: CompiledPlan, data
     :meth:`RunTransaction.begin` marks the run failed (nothing half-written stays) and is raised again."""
     run = RunTransaction(workspace, plan, spec)
     run.begin()
+    serialize.import_in_background()  # the fitted objects are written with skops after the engine
     try:
         run.write_inputs(dataset)
         cache = None

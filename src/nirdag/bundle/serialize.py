@@ -6,9 +6,12 @@ object (query, runs, --help) should not pay.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
+import sys
+import threading
 import zipfile
 from types import ModuleType
 from typing import Any
@@ -30,6 +33,19 @@ def _skops() -> ModuleType:
     import skops.io  # heavy (see module docstring); the only import of skops in nirdag
 
     return skops.io
+
+
+def _import_quietly() -> None:
+    with contextlib.suppress(Exception):  # the first dumps/loads imports it again and reports any failure
+        _skops()
+
+
+def import_in_background() -> None:
+    """Start importing skops on a daemon thread: a run calls this before its engine, so skops' ~0.7 s of imports
+    (it lists every scikit-learn estimator) overlap the engine's numeric work instead of following it. The first
+    :func:`dumps` or :func:`loads` waits for the import to finish."""
+    if "skops.io" not in sys.modules:
+        threading.Thread(target=_import_quietly, name="nirdag-skops-import", daemon=True).start()
 
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
