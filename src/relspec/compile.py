@@ -298,6 +298,12 @@ def compile_plan(
                            f"{'their models' if layout.stacked else counts} component counts), more than "
                            f"max_chains={spec.max_chains} (at `$.max_chains`)")
     check_task(spec, layout, task, schema)
+    if layout.stacked and not layout.split.partitions_rows:
+        kind = type(layout.split).__struct_config__.tag
+        raise CompileError(f"`merge: predictions` trains its meta-model on one out-of-fold prediction per train row, "
+                           f"but split kind {kind!r} validates a row several times or not at all; use kfold, loo, "
+                           f"venetian_blinds, contiguous_blocks or another partition of the rows - at "
+                           f"`$.pipeline[{layout.split_index}].split.kind`")
     metric, ranked_on = rank_metric(spec, task, targets), rank_target(spec, targets, task)
     classes = class_labels(targets[0], schema, dataset) if task == "classification" else ()
     folds = make_folds(layout.split, schema, spec.seed, targets, dataset)

@@ -18,6 +18,7 @@ from nirs_core.operators.splitters import (
     GroupAwareKFold,
     KennardStoneKFold,
     SPXYKFold,
+    VenetianBlindsKFold,
     kennard_stone_split,
     spxy_split,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "SPXYKFold",
     "SavitzkyGolay",
     "VectorNormalise",
+    "VenetianBlindsKFold",
     "kennard_stone_split",
     "spxy_split",
 ]

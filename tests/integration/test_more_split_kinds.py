@@ -1,0 +1,94 @@
+"""The split kinds loo, repeated_kfold, venetian_blinds, contiguous_blocks and shuffle_split in real runs: the
+engine's out-of-fold predictions and scores equal scikit-learn's with the same scheme."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.cross_decomposition import PLSRegression
+from sklearn.model_selection import LeaveOneOut, RepeatedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+
+import nirdag
+from nirs_core.data import SpectraDataset
+from nirs_core.operators import SNV
+from relspec import CompileError
+
+
+@pytest.fixture(scope="module")
+def small(tecator) -> SpectraDataset:
+    """The first 40 train rows and 10 test rows of Tecator (LOO fits one model per train row)."""
+    rows = np.concatenate([tecator.rows("train")[:40], tecator.rows("test")[:10]])
+    mask = np.zeros(tecator.n_samples, dtype=bool)
+    mask[rows] = True
+    return tecator.select(mask=mask, copy=True)
+
+
+def _spec(split: dict, components: list[int] | int = (2, 4)) -> dict:
+    return {"target": "fat", "pipeline": [{"split": split}, {"op": "snv"},
+                                          {"model": {"op": "pls", "n_components": list(components)}}]}
+
+
+def _val_predictions(run, n_components: int) -> list[dict]:
+    return run.sql(
+        "SELECT p.fold_id, p.sample_id, p.y_true, p.y_pred FROM predictions p JOIN chains c "
+        "ON c.chain_id = p.chain_id AND c.run_id = p.run_id "
+        f"WHERE p.run_id = '{run.run_id}' AND p.partition = 'val' AND c.n_components = {n_components}"
+    ).to_pylist()
+
+
+def _pooled_rmse(run, n_components: int) -> float:
+    rows = run.sql(
+        "SELECT s.value FROM scores s JOIN chains c ON c.chain_id = s.chain_id AND c.run_id = s.run_id "
+        f"WHERE s.run_id = '{run.run_id}' AND s.fold_id = 'cv' AND s.metric = 'rmse' AND c.n_components = "
+        f"{n_components}").to_pylist()
+    return rows[0]["value"]
+
+
+def test_loo_equals_leave_one_out_cross_val_predict(small, tmp_path):
+    run = nirdag.run(_spec({"kind": "loo"}), small, workspace=tmp_path / "ws", seed=0)
+    train = small.rows("train")
+    X, y, ids = small.spectra[train], small.target("fat")[train], small.sample_ids[train]
+    assert len(run.plan.folds) == train.size
+    for k in (2, 4):
+        expected = cross_val_predict(make_pipeline(SNV(), PLSRegression(k, scale=False)), X, y,
+                                     cv=LeaveOneOut()).ravel()
+        got = {r["sample_id"]: r["y_pred"] for r in _val_predictions(run, k)}
+        assert len(got) == train.size
+        assert np.abs(np.array([got[i] for i in ids]) - expected).max() < 1e-9
+        assert _pooled_rmse(run, k) == pytest.approx(np.sqrt(np.mean((expected - y) ** 2)), abs=1e-9)
+
+
+def test_repeated_kfold_keeps_predictions_per_repeat_and_pools_them(small, tmp_path):
+    split = {"kind": "repeated_kfold", "n_splits": 4, "n_repeats": 3}
+    run = nirdag.run(_spec(split, [3]), small, workspace=tmp_path / "ws", seed=7)
+    train = small.rows("train")
+    X, y = small.spectra[train], small.target("fat")[train]
+    expected_folds = list(RepeatedKFold(n_splits=4, n_repeats=3, random_state=7).split(X))
+    assert [f.fold_id for f in run.plan.folds] == [f"fold_{i}" for i in range(12)]
+    assert [list(f.val_rows) for f in run.plan.folds] == [train[va].tolist() for _, va in expected_folds]
+    rows = _val_predictions(run, 3)
+    assert len(rows) == 3 * train.size  # every row once per repeat
+    squared = []
+    for i, (tr, va) in enumerate(expected_folds):
+        model = make_pipeline(SNV(), PLSRegression(3, scale=False)).fit(X[tr], y[tr])
+        pred = {r["sample_id"]: r["y_pred"] for r in rows if r["fold_id"] == f"fold_{i}"}
+        expected = model.predict(X[va]).ravel()
+        assert np.abs(np.array([pred[s] for s in small.sample_ids[train[va]]]) - expected).max() < 1e-9
+        squared.append((expected - y[va]) ** 2)
+    per_repeat_mse = [np.concatenate(squared[r * 4:(r + 1) * 4]).mean() for r in range(3)]
+    assert _pooled_rmse(run, 3) == pytest.approx(np.sqrt(np.mean(per_repeat_mse)), abs=1e-9)
+
+
+def test_shuffle_split_runs_and_stacking_on_it_is_refused(small, tmp_path):
+    run = nirdag.run(_spec({"kind": "shuffle_split", "n_splits": 6, "test_size": 0.25}, [2]), small,
+                     workspace=tmp_path / "ws", seed=1)
+    assert len(run.plan.folds) == 6 and all(len(f.val_rows) == 10 for f in run.plan.folds)
+    assert len(_val_predictions(run, 2)) == 60
+    stacked = {"target": "fat", "pipeline": [
+        {"split": {"kind": "shuffle_split"}},
+        {"branch": {"a": [{"op": "snv"}, {"model": {"op": "pls", "n_components": 2}}],
+                    "b": [{"model": {"op": "pls", "n_components": 3}}]}},
+        {"merge": "predictions"}, {"model": {"op": "sklearn", "estimator": "sklearn.linear_model.LinearRegression"}}]}
+    with pytest.raises(CompileError, match=r"'shuffle_split'.*\$\.pipeline\[0\]\.split\.kind"):
+        nirdag.compile(stacked, small)
