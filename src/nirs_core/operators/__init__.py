@@ -6,6 +6,7 @@ from nirs_core.operators.concat import FeatureConcat
 from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirs_core.operators.derivative import Detrend, SavitzkyGolay
 from nirs_core.operators.emsc import EMSC
+from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
 from nirs_core.operators.orthogonal import EPO, OSC
 from nirs_core.operators.pcr import PCR
@@ -25,6 +26,7 @@ from nirs_core.operators.splitters import (
 from nirs_core.operators.wavelength import Crop, MaskBands, Resample
 
 __all__ = [
+    "ARPLS",
     "ASLS",
     "EMSC",
     "EPO",
@@ -33,6 +35,7 @@ __all__ = [
     "PCR",
     "PLSDA",
     "RNV",
+    "SNIP",
     "SNV",
     "AirPLS",
     "AreaNormalise",
@@ -45,15 +48,18 @@ __all__ = [
     "GapSegmentDerivative",
     "GaussianSmooth",
     "GroupAwareKFold",
+    "IModPoly",
     "KennardStoneKFold",
     "KubelkaMunk",
     "MaskBands",
     "MaxNormalise",
     "MeanCentre",
+    "ModPoly",
     "OperatorTraits",
     "PLSSweep",
     "ReflectanceToAbsorbance",
     "Resample",
+    "RollingBall",
     "SPXYKFold",
     "SavitzkyGolay",
     "VectorNormalise",

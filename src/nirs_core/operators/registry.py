@@ -20,6 +20,7 @@ from nirs_core.operators.concat import FeatureConcat
 from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirs_core.operators.derivative import Detrend, SavitzkyGolay
 from nirs_core.operators.emsc import EMSC
+from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
 from nirs_core.operators.orthogonal import EPO, OSC
 from nirs_core.operators.params import Param
@@ -135,6 +136,11 @@ DEFAULT_OPERATORS = OperatorRegistry((
     MaskBands,
     Resample,
     OSC,
+    ARPLS,
+    SNIP,
+    RollingBall,
+    ModPoly,
+    IModPoly,
 ))
 
 # The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `plsda` onto them).
