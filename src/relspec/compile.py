@@ -170,33 +170,39 @@ class _Builder:
 def _path_refs(steps: tuple[TransformStep | FeatureMerge, ...], schema: DatasetSchema,
                where: tuple[str, ...]) -> list[StepRef]:
     """Step references of one path, carrying the wavelength axis through axis-changing steps."""
-    return _refs_along(steps, where, schema, schema.wavelengths, concatenated=False)[0]
+    return _refs_along(steps, where, schema, schema.wavelengths, not_wavelengths=None)[0]
 
 
 def _refs_along(
     steps: tuple[TransformStep | FeatureMerge, ...], where: tuple[str, ...], schema: DatasetSchema,
-    axis: tuple[float, ...], *, concatenated: bool,
-) -> tuple[list[StepRef], tuple[float, ...], bool]:
+    axis: tuple[float, ...], *, not_wavelengths: str | None,
+) -> tuple[list[StepRef], tuple[float, ...], str | None]:
+    """The refs of ``steps``, the axis after them, and why the columns are no longer wavelengths (None while they
+    are): a wavelength-aware step after that is refused."""
     refs = []
     for step, at in zip(steps, where, strict=True):
         if isinstance(step, FeatureMerge):
-            members = [(name, _refs_along(sub, sub_where, schema, axis, concatenated=concatenated))
+            members = [(name, _refs_along(sub, sub_where, schema, axis, not_wavelengths=not_wavelengths))
                        for name, sub, sub_where in step.members]
             refs.append(concat_ref([(name, member_refs) for name, (member_refs, _, _) in members]))
             width = sum(len(member_axis) for _, (_, member_axis, _) in members)
-            axis, concatenated = tuple(float(i) for i in range(width)), True
+            axis = tuple(float(i) for i in range(width))
+            not_wavelengths = "after `merge: features` the columns are concatenated branch outputs"
             continue
         ref = transform_ref(step, axis)
-        if concatenated and ref.axis is not None:
-            raise CompileError(f"{ref.label} reads the wavelength axis, but after `merge: features` the columns are "
-                               f"concatenated branch outputs, not wavelengths - at `{at}`")
+        if not_wavelengths and ref.axis is not None:
+            raise CompileError(f"{ref.label} reads the wavelength axis, but {not_wavelengths}, not wavelengths - "
+                               f"at `{at}`")
         try:
             axis = output_axis(ref, axis)
         except ValueError as exc:
             raise CompileError(f"step {ref.label} does not fit the wavelength axis of dataset {schema.name!r} "
                                f"({axis[0]:g}..{axis[-1]:g} {schema.wavelength_unit}): {exc}") from None
         refs.append(ref)
-    return refs, axis, concatenated
+        traits = type(step).operator.traits
+        if traits.changes_axis and not traits.wavelength_aware:  # e.g. wavelet coefficients, components
+            not_wavelengths = not_wavelengths or f"after {ref.op} the columns are its features"
+    return refs, axis, not_wavelengths
 
 
 @dataclass

@@ -24,6 +24,7 @@ from nirs_core.operators.splitters import (
     spxy_split,
 )
 from nirs_core.operators.wavelength import Crop, MaskBands, Resample
+from nirs_core.operators.wavelets import DWTFeatures, WaveletDenoise
 
 __all__ = [
     "ARPLS",
@@ -42,6 +43,7 @@ __all__ = [
     "Autoscale",
     "BinnedStratifiedKFold",
     "Crop",
+    "DWTFeatures",
     "Detrend",
     "FeatureConcat",
     "FiniteDifference",
@@ -64,6 +66,7 @@ __all__ = [
     "SavitzkyGolay",
     "VectorNormalise",
     "VenetianBlindsKFold",
+    "WaveletDenoise",
     "kennard_stone_split",
     "spxy_split",
 ]

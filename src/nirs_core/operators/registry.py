@@ -30,6 +30,7 @@ from nirs_core.operators.plsda import PLSDA
 from nirs_core.operators.scatter import MSC, SNV
 from nirs_core.operators.smoothing import FiniteDifference, GapSegmentDerivative, GaussianSmooth
 from nirs_core.operators.wavelength import Crop, MaskBands, Resample
+from nirs_core.operators.wavelets import DWTFeatures, WaveletDenoise
 
 
 def class_path(cls: type) -> str:
@@ -141,6 +142,8 @@ DEFAULT_OPERATORS = OperatorRegistry((
     RollingBall,
     ModPoly,
     IModPoly,
+    WaveletDenoise,
+    DWTFeatures,
 ))
 
 # The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `plsda` onto them).
