@@ -12,7 +12,6 @@ from types import MappingProxyType
 from typing import Any
 
 import msgspec
-import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import MinMaxScaler, PowerTransformer, StandardScaler
 
@@ -87,8 +86,7 @@ def output_axis(ref: StepRef, axis: tuple[float, ...]) -> tuple[float, ...]:
     cls = operator_class(ref.class_path)
     if not cls.traits.changes_axis:
         return axis
-    fitted = instantiate(ref).fit(np.zeros((2, len(axis))))
-    return tuple(float(w) for w in fitted.wavelengths_out_)
+    return tuple(float(w) for w in instantiate(ref).axis_after(len(axis)))
 
 
 def resolve_estimator(path: str, task: Task | None = None) -> type[BaseEstimator]:

@@ -6,13 +6,15 @@ from nirs_core.operators.concat import FeatureConcat
 from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirs_core.operators.derivative import Detrend, SavitzkyGolay
 from nirs_core.operators.emsc import EMSC
+from nirs_core.operators.features import PCAFeatures
 from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
 from nirs_core.operators.orthogonal import EPO, OSC
 from nirs_core.operators.pcr import PCR
 from nirs_core.operators.pls import PLSSweep
 from nirs_core.operators.plsda import PLSDA
-from nirs_core.operators.scatter import MSC, SNV
+from nirs_core.operators.scaling import BlockScale, MinMaxScale, ParetoScale, RangeScale
+from nirs_core.operators.scatter import MSC, SNV, LocalSNV
 from nirs_core.operators.smoothing import FiniteDifference, GapSegmentDerivative, GaussianSmooth
 from nirs_core.operators.splitters import (
     BinnedStratifiedKFold,
@@ -42,6 +44,7 @@ __all__ = [
     "AreaNormalise",
     "Autoscale",
     "BinnedStratifiedKFold",
+    "BlockScale",
     "Crop",
     "DWTFeatures",
     "Detrend",
@@ -53,12 +56,17 @@ __all__ = [
     "IModPoly",
     "KennardStoneKFold",
     "KubelkaMunk",
+    "LocalSNV",
     "MaskBands",
     "MaxNormalise",
     "MeanCentre",
+    "MinMaxScale",
     "ModPoly",
     "OperatorTraits",
+    "PCAFeatures",
     "PLSSweep",
+    "ParetoScale",
+    "RangeScale",
     "ReflectanceToAbsorbance",
     "Resample",
     "RollingBall",

@@ -20,6 +20,7 @@ from nirs_core.operators.concat import FeatureConcat
 from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirs_core.operators.derivative import Detrend, SavitzkyGolay
 from nirs_core.operators.emsc import EMSC
+from nirs_core.operators.features import PCAFeatures
 from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
 from nirs_core.operators.orthogonal import EPO, OSC
@@ -27,7 +28,8 @@ from nirs_core.operators.params import Param
 from nirs_core.operators.pcr import PCR
 from nirs_core.operators.pls import PLSSweep
 from nirs_core.operators.plsda import PLSDA
-from nirs_core.operators.scatter import MSC, SNV
+from nirs_core.operators.scaling import BlockScale, MinMaxScale, ParetoScale, RangeScale
+from nirs_core.operators.scatter import MSC, SNV, LocalSNV
 from nirs_core.operators.smoothing import FiniteDifference, GapSegmentDerivative, GaussianSmooth
 from nirs_core.operators.wavelength import Crop, MaskBands, Resample
 from nirs_core.operators.wavelets import DWTFeatures, WaveletDenoise
@@ -144,6 +146,12 @@ DEFAULT_OPERATORS = OperatorRegistry((
     IModPoly,
     WaveletDenoise,
     DWTFeatures,
+    LocalSNV,
+    MinMaxScale,
+    ParetoScale,
+    RangeScale,
+    BlockScale,
+    PCAFeatures,
 ))
 
 # The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `plsda` onto them).

@@ -99,6 +99,9 @@ class WaveletDenoise(_RowWise):
         out = np.empty_like(X)
         for row in range(X.shape[0]):  # each spectrum has its own noise level, so its own threshold
             threshold = universal_threshold(coeffs[-1][row], n)
+            if threshold <= 0:  # no noise measured (e.g. a flat row): nothing to shrink (and 0/0 in pywt.threshold)
+                out[row] = X[row]
+                continue
             kept = [coeffs[0][row], *(pywt.threshold(d[row], threshold, mode=self.mode) for d in coeffs[1:])]
             out[row] = pywt.waverec(kept, self.wavelet, mode=_EXTENSION)[:n]
         return out

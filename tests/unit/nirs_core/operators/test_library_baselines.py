@@ -83,3 +83,10 @@ def test_the_baselines_are_spec_operators_hoisted_above_the_folds():
     plan = compile_plan(spec, tecator().schema())
     assert sorted(h.step.op for h in plan.hoisted) == ["arpls", "imodpoly", "modpoly", "rolling_ball", "snip"]
     assert all(not g.fitted_steps for g in plan.groups)
+
+
+@pytest.mark.parametrize("op", [ARPLS(), SNIP(), RollingBall(), ModPoly(), IModPoly()], ids=lambda o: type(o).__name__)
+def test_a_flat_row_is_its_own_baseline_without_warnings(op, recwarn):
+    flat = np.vstack([np.zeros(50), np.full(50, 0.5)])
+    assert np.array_equal(op.fit_transform(flat), np.zeros((2, 50)))
+    assert not recwarn.list

@@ -81,3 +81,8 @@ def test_a_wavelength_aware_step_after_dwt_features_is_refused():
     with pytest.raises(CompileError, match=r"after dwt_features the columns are its features, not wavelengths - at "
                                            r"`\$\.pipeline\[2\]`"):
         compile_plan(spec, tecator().schema())
+
+
+def test_a_row_without_measured_noise_is_returned_unchanged():
+    rows = np.vstack([np.zeros(64), np.linspace(0, 1, 64) ** 0])
+    assert np.array_equal(WaveletDenoise(wavelet="haar").fit_transform(rows), rows)
