@@ -33,10 +33,20 @@ _CLASSES_BY_PATH: MappingProxyType[str, type[BaseEstimator]] = MappingProxyType(
 })
 
 
+_LABELLED_VALUES = 16  # a matrix parameter with more numbers than this is labelled by its shape (EPO differences)
+
+
+def _shown(value: Any) -> str:
+    matrix = isinstance(value, list) and value and all(isinstance(row, list) for row in value)
+    if matrix and sum(len(row) for row in value) > _LABELLED_VALUES:
+        return f"<{len(value)}x{len(value[0])} matrix>"
+    return str(value)
+
+
 def _label(op: str, params: dict[str, Any]) -> str:
     if not params:
         return op
-    return f"{op}(" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
+    return f"{op}(" + ", ".join(f"{k}={_shown(v)}" for k, v in params.items()) + ")"
 
 
 def _ref(op: str, cls: type[BaseEstimator], params: dict[str, Any], axis: tuple[float, ...] | None = None

@@ -152,14 +152,14 @@ DEFAULT_OPERATORS = OperatorRegistry((
     RangeScale,
     BlockScale,
     PCAFeatures,
+    EPO,
 ))
 
 # The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `plsda` onto them).
 MODELS: tuple[type[BaseEstimator], ...] = (PLSSweep, PCR, PLSDA)
 
-# Estimators no spec names: FeatureConcat is built by the compiler (`merge: features`); EPO needs a difference
-# matrix, so it is a Python-only operator for now.
-UNNAMED: tuple[type[BaseEstimator], ...] = (FeatureConcat, EPO)
+# Estimators no spec names: FeatureConcat is built by the compiler (`merge: features`).
+UNNAMED: tuple[type[BaseEstimator], ...] = (FeatureConcat,)
 
 
 def estimator_classes(operators: OperatorRegistry = DEFAULT_OPERATORS) -> tuple[type[BaseEstimator], ...]:
