@@ -61,9 +61,10 @@ def spec_json_schema(operators: OperatorRegistry = DEFAULT_OPERATORS) -> dict[st
     header, transform, split, model, y_transform, _ = roots
     _state_odd(defs, transforms)
     for name, struct_schema in defs.items():
-        if "op" in struct_schema.get("properties", {}) and name not in {"PLSModel", "PCRModel", "SklearnModel"}:
+        if "op" in struct_schema.get("properties", {}) and name not in {"PLSModel", "PCRModel", "OPLSModel",
+                                                                              "SklearnModel"}:
             _allow_generators(struct_schema)
-    for name in ("PLSModel", "PCRModel"):
+    for name in ("PLSModel", "PCRModel", "OPLSModel"):
         _allow_generators(defs[name], only=("n_components",))
     model_step = _one_key("model", model, "The model (the last step; or the base model ending an alternative that "
                                           "feeds `merge: predictions`)")

@@ -136,6 +136,8 @@ def model_ref(model: s.ModelSpec, n_components: int | None, seed: int, task: Tas
         return _ref("pls", ops.PLSSweep, {"n_components": n_components, "scale": model.scale})
     if isinstance(model, s.PCRModel):
         return _ref("pcr", ops.PCR, {"n_components": n_components})
+    if isinstance(model, s.OPLSModel):
+        return _ref("opls", ops.OPLS, {"n_components": n_components})
     if isinstance(model, s.PLSDAModel):
         return _ref("plsda", ops.PLSDA, {"n_components": n_components, "scale": model.scale})
     cls = resolve_estimator(model.estimator, task)

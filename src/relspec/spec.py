@@ -138,6 +138,11 @@ class PCRModel(_SweepModel, tag="pcr"):
     """Principal component regression (centred X, the first k components)."""
 
 
+class OPLSModel(_SweepModel, tag="opls"):
+    """OPLS regression of one numeric target (Trygg & Wold 2002): ``n_components`` counts all components, one
+    predictive and ``n_components - 1`` orthogonal; one fit serves the sweep."""
+
+
 class PLSDAModel(_SweepModel, tag="plsda"):
     """PLS discriminant analysis on a label target: PLS2 on one-hot class indicators, the largest score wins.
 
@@ -155,7 +160,7 @@ class SklearnModel(_Model, tag="sklearn"):
     params: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-ModelSpec = PLSModel | PCRModel | PLSDAModel | SklearnModel
+ModelSpec = PLSModel | PCRModel | OPLSModel | PLSDAModel | SklearnModel
 
 
 class SplitStep(msgspec.Struct, **_STRICT):

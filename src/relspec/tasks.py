@@ -19,6 +19,7 @@ from relspec.spec import (
     REGRESSION_RANK_METRICS,
     MetricName,
     ModelSpec,
+    OPLSModel,
     PCRModel,
     PipelineSpec,
     PLSDAModel,
@@ -106,8 +107,8 @@ def rank_metric(spec: PipelineSpec, task: Task, targets: tuple[str, ...]) -> Met
 
 
 def _check_model(model: ModelSpec, where: str, task: Task, target: str) -> None:
-    if task == "classification" and isinstance(model, PLSModel | PCRModel):
-        op = "pls" if isinstance(model, PLSModel) else "pcr"
+    if task == "classification" and isinstance(model, PLSModel | PCRModel | OPLSModel):
+        op = type(model).__struct_config__.tag
         raise CompileError(f"target {target!r} holds class labels, but `{op}` is a regression model: use "
                            f"`{{op: plsda, n_components: ...}}` or a scikit-learn classifier - at `{where}.op`")
     if task == "regression" and isinstance(model, PLSDAModel):
@@ -131,6 +132,9 @@ def check_task(spec: PipelineSpec, layout: Layout, task: Task, schema: DatasetSc
         models[f"$.pipeline[{layout.model_index}].model"] = layout.model
     for where, model in models.items():
         _check_model(model, where, task, target)
+        if isinstance(model, OPLSModel) and len(spec_targets(spec)) > 1:
+            raise CompileError(f"`opls` models one target, but the spec names {len(spec_targets(spec))} ({target}): "
+                               f"use `pls` (PLS2) for several targets, or one target - at `{where}.op`")
     metrics = CLASSIFICATION_RANK_METRICS if task == "classification" else REGRESSION_RANK_METRICS
     if spec.refit.metric is not None and spec.refit.metric not in metrics:
         kind = "holds class labels" if task == "classification" else "is numeric"

@@ -9,6 +9,7 @@ from nirs_core.operators.emsc import EMSC
 from nirs_core.operators.features import PCAFeatures
 from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
+from nirs_core.operators.opls import OPLS
 from nirs_core.operators.orthogonal import EPO, OSC
 from nirs_core.operators.pcr import PCR
 from nirs_core.operators.pls import PLSSweep
@@ -34,6 +35,7 @@ __all__ = [
     "EMSC",
     "EPO",
     "MSC",
+    "OPLS",
     "OSC",
     "PCR",
     "PLSDA",

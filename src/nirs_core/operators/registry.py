@@ -23,6 +23,7 @@ from nirs_core.operators.emsc import EMSC
 from nirs_core.operators.features import PCAFeatures
 from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
+from nirs_core.operators.opls import OPLS
 from nirs_core.operators.orthogonal import EPO, OSC
 from nirs_core.operators.params import Param
 from nirs_core.operators.pcr import PCR
@@ -155,8 +156,8 @@ DEFAULT_OPERATORS = OperatorRegistry((
     EPO,
 ))
 
-# The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `plsda` onto them).
-MODELS: tuple[type[BaseEstimator], ...] = (PLSSweep, PCR, PLSDA)
+# The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `opls`, `plsda` onto them).
+MODELS: tuple[type[BaseEstimator], ...] = (PLSSweep, PCR, OPLS, PLSDA)
 
 # Estimators no spec names: FeatureConcat is built by the compiler (`merge: features`).
 UNNAMED: tuple[type[BaseEstimator], ...] = (FeatureConcat,)

@@ -1,4 +1,4 @@
-"""The split kinds loo, repeated_kfold, venetian_blinds, contiguous_blocks and shuffle_split in real runs: the
+"""The split kinds loo, repeated_kfold, contiguous_blocks and shuffle_split, and the OPLS model, in real runs: the
 engine's out-of-fold predictions and scores equal scikit-learn's with the same scheme."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.cross_decomposition import PLSRegression
-from sklearn.model_selection import LeaveOneOut, RepeatedKFold, cross_val_predict
+from sklearn.model_selection import KFold, LeaveOneOut, RepeatedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 
 import nirdag
@@ -92,3 +92,16 @@ def test_shuffle_split_runs_and_stacking_on_it_is_refused(small, tmp_path):
         {"merge": "predictions"}, {"model": {"op": "sklearn", "estimator": "sklearn.linear_model.LinearRegression"}}]}
     with pytest.raises(CompileError, match=r"'shuffle_split'.*\$\.pipeline\[0\]\.split\.kind"):
         nirdag.compile(stacked, small)
+
+
+def test_an_opls_sweep_scores_as_plain_scikit_learn_pls_cross_validation(small, tmp_path):
+    spec = {"target": "fat", "pipeline": [{"split": {"kind": "contiguous_blocks", "n_splits": 4}}, {"op": "snv"},
+                                          {"model": {"op": "opls", "n_components": [1, 3, 5]}}]}
+    run = nirdag.run(spec, small, workspace=tmp_path / "ws", seed=0)
+    train = small.rows("train")
+    X, y = small.spectra[train], small.target("fat")[train]
+    for k in (1, 3, 5):
+        pls = make_pipeline(SNV(), PLSRegression(k, scale=False, tol=1e-15, max_iter=5000))
+        expected = cross_val_predict(pls, X, y, cv=KFold(4, shuffle=False)).ravel()
+        assert _pooled_rmse(run, k) == pytest.approx(np.sqrt(np.mean((expected - y) ** 2)), rel=1e-8)
+    assert run.best["preprocessing"] == "snv" and run.best["rmsep"] is not None
