@@ -18,6 +18,8 @@ from relspec.spec import ModelSpec, RefitSpec, SplitSpec, YTransformSpec, _SpecH
 
 _REF = "#/$defs/{name}"
 _GENERATOR = {"$ref": "#/$defs/Generator"}
+# regression sweep models: only n_components may be a generator (one fit serves the counts)
+_SWEEP_MODELS = {"PLSModel", "PCRModel", "OPLSModel", "LWPLSModel", "KernelPLSModel"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -61,10 +63,9 @@ def spec_json_schema(operators: OperatorRegistry = DEFAULT_OPERATORS) -> dict[st
     header, transform, split, model, y_transform, _ = roots
     _state_odd(defs, transforms)
     for name, struct_schema in defs.items():
-        if "op" in struct_schema.get("properties", {}) and name not in {"PLSModel", "PCRModel", "OPLSModel",
-                                                                              "SklearnModel"}:
+        if "op" in struct_schema.get("properties", {}) and name not in _SWEEP_MODELS | {"SklearnModel"}:
             _allow_generators(struct_schema)
-    for name in ("PLSModel", "PCRModel", "OPLSModel"):
+    for name in sorted(_SWEEP_MODELS):
         _allow_generators(defs[name], only=("n_components",))
     model_step = _one_key("model", model, "The model (the last step; or the base model ending an alternative that "
                                           "feeds `merge: predictions`)")

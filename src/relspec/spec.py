@@ -143,6 +143,23 @@ class OPLSModel(_SweepModel, tag="opls"):
     predictive and ``n_components - 1`` orthogonal; one fit serves the sweep."""
 
 
+class LWPLSModel(_SweepModel, tag="lwpls"):
+    """Locally weighted PLS of one numeric target (Kim et al. 2013): a weighted PLS per predicted spectrum, the
+    training rows weighted by ``exp(-distance / (bandwidth * sd(distances)))``."""
+
+    bandwidth: Annotated[float, msgspec.Meta(gt=0.0)] = 1.0
+
+
+class KernelPLSModel(_SweepModel, tag="kernel_pls"):
+    """Kernel PLS of one numeric target (Rosipal & Trejo 2001) with an RBF, polynomial or linear kernel
+    (``gamma`` 0 = 1 / n_features)."""
+
+    kernel: Literal["rbf", "poly", "linear"] = "rbf"
+    gamma: Annotated[float, msgspec.Meta(ge=0.0)] = 0.0
+    degree: Annotated[int, msgspec.Meta(ge=1)] = 2
+    coef0: float = 1.0
+
+
 class PLSDAModel(_SweepModel, tag="plsda"):
     """PLS discriminant analysis on a label target: PLS2 on one-hot class indicators, the largest score wins.
 
@@ -160,7 +177,9 @@ class SklearnModel(_Model, tag="sklearn"):
     params: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-ModelSpec = PLSModel | PCRModel | OPLSModel | PLSDAModel | SklearnModel
+ModelSpec = PLSModel | PCRModel | OPLSModel | LWPLSModel | KernelPLSModel | PLSDAModel | SklearnModel
+# Sweep models of one numeric target (refused with several targets)
+SINGLE_TARGET_MODELS = (OPLSModel, LWPLSModel, KernelPLSModel)
 
 
 class SplitStep(msgspec.Struct, **_STRICT):

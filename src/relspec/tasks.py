@@ -17,9 +17,9 @@ from relspec.plan import Task
 from relspec.spec import (
     CLASSIFICATION_RANK_METRICS,
     REGRESSION_RANK_METRICS,
+    SINGLE_TARGET_MODELS,
     MetricName,
     ModelSpec,
-    OPLSModel,
     PCRModel,
     PipelineSpec,
     PLSDAModel,
@@ -107,7 +107,7 @@ def rank_metric(spec: PipelineSpec, task: Task, targets: tuple[str, ...]) -> Met
 
 
 def _check_model(model: ModelSpec, where: str, task: Task, target: str) -> None:
-    if task == "classification" and isinstance(model, PLSModel | PCRModel | OPLSModel):
+    if task == "classification" and isinstance(model, PLSModel | PCRModel | SINGLE_TARGET_MODELS):
         op = type(model).__struct_config__.tag
         raise CompileError(f"target {target!r} holds class labels, but `{op}` is a regression model: use "
                            f"`{{op: plsda, n_components: ...}}` or a scikit-learn classifier - at `{where}.op`")
@@ -132,8 +132,9 @@ def check_task(spec: PipelineSpec, layout: Layout, task: Task, schema: DatasetSc
         models[f"$.pipeline[{layout.model_index}].model"] = layout.model
     for where, model in models.items():
         _check_model(model, where, task, target)
-        if isinstance(model, OPLSModel) and len(spec_targets(spec)) > 1:
-            raise CompileError(f"`opls` models one target, but the spec names {len(spec_targets(spec))} ({target}): "
+        if isinstance(model, SINGLE_TARGET_MODELS) and len(spec_targets(spec)) > 1:
+            op = type(model).__struct_config__.tag
+            raise CompileError(f"`{op}` models one target, but the spec names {len(spec_targets(spec))} ({target}): "
                                f"use `pls` (PLS2) for several targets, or one target - at `{where}.op`")
     metrics = CLASSIFICATION_RANK_METRICS if task == "classification" else REGRESSION_RANK_METRICS
     if spec.refit.metric is not None and spec.refit.metric not in metrics:

@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 
 import nirdag
 from nirs_core.data import SpectraDataset
-from nirs_core.operators import SNV
+from nirs_core.operators import LWPLS, SNV, KernelPLS
 from relspec import CompileError
 
 
@@ -105,3 +105,22 @@ def test_an_opls_sweep_scores_as_plain_scikit_learn_pls_cross_validation(small, 
         expected = cross_val_predict(pls, X, y, cv=KFold(4, shuffle=False)).ravel()
         assert _pooled_rmse(run, k) == pytest.approx(np.sqrt(np.mean((expected - y) ** 2)), rel=1e-8)
     assert run.best["preprocessing"] == "snv" and run.best["rmsep"] is not None
+
+
+@pytest.mark.parametrize("model", [{"op": "lwpls", "bandwidth": 0.5}, {"op": "kernel_pls", "gamma": 0.02}],
+                         ids=lambda m: m["op"])
+def test_lwpls_and_kernel_pls_runs_score_as_their_estimators_in_cross_val_predict(small, tmp_path, model):
+    spec = {"target": "fat", "pipeline": [{"split": {"kind": "contiguous_blocks", "n_splits": 4}}, {"op": "snv"},
+                                          {"model": {**model, "n_components": [2, 4]}}]}
+    run = nirdag.run(spec, small, workspace=tmp_path / "ws", seed=0)
+    train = small.rows("train")
+    X, y = small.spectra[train], small.target("fat")[train]
+    cls = LWPLS if model["op"] == "lwpls" else KernelPLS
+    params = {k: v for k, v in model.items() if k != "op"}
+    for k in (2, 4):
+        expected = cross_val_predict(make_pipeline(SNV(), cls(n_components=k, **params)), X, y,
+                                     cv=KFold(4, shuffle=False))
+        assert _pooled_rmse(run, k) == pytest.approx(np.sqrt(np.mean((expected - y) ** 2)), rel=1e-9)
+    path = run.export(tmp_path / "model.nirdag")
+    predicted = nirdag.predict(path, small.spectra[small.rows("test")]).column("y_pred").to_numpy()
+    assert np.all(np.isfinite(predicted))

@@ -7,7 +7,9 @@ from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirs_core.operators.derivative import Detrend, SavitzkyGolay
 from nirs_core.operators.emsc import EMSC
 from nirs_core.operators.features import PCAFeatures
+from nirs_core.operators.kernel_pls import KernelPLS
 from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
+from nirs_core.operators.lwpls import LWPLS
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
 from nirs_core.operators.opls import OPLS
 from nirs_core.operators.orthogonal import EPO, OSC
@@ -34,6 +36,7 @@ __all__ = [
     "ASLS",
     "EMSC",
     "EPO",
+    "LWPLS",
     "MSC",
     "OPLS",
     "OSC",
@@ -57,6 +60,7 @@ __all__ = [
     "GroupAwareKFold",
     "IModPoly",
     "KennardStoneKFold",
+    "KernelPLS",
     "KubelkaMunk",
     "LocalSNV",
     "MaskBands",
