@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
-from relspec.generators import GENERATOR_KEYS
+from relspec.generators import CONSTRAINT_KEYS, GENERATOR_KEYS
 from relspec.operator_specs import TransformSpecs, transform_specs
 from relspec.spec import ModelSpec, RefitSpec, SplitSpec, YTransformSpec, _SpecHeader
 
@@ -31,7 +31,7 @@ def _generator_schema() -> dict[str, Any]:
         "description": "A generator: expands into alternatives (seeded). Keywords: " + ", ".join(GENERATOR_KEYS),
         "type": "object",
         "minProperties": 1,
-        "propertyNames": {"enum": [*GENERATOR_KEYS, "pick", "arrange", "count"]},
+        "propertyNames": {"enum": [*GENERATOR_KEYS, *CONSTRAINT_KEYS, "pick", "arrange", "count"]},
     }
 
 
