@@ -53,7 +53,7 @@ class ARPLS(_PyBaseline):
     ----------
     lam : float, default=1e5
         Smoothness penalty, finite and > 0.
-    max_iter : int, default=50
+    n_iter : int, default=50
         Maximum number of reweighting iterations, >= 1.
     tol : float, default=1e-3
         Stop when the relative change of the weights falls below it, finite and > 0.
@@ -78,17 +78,22 @@ class ARPLS(_PyBaseline):
     _method = "arpls"
     parameter_constraints = MappingProxyType({
         "lam": Param(float, gt=0, finite=True),
-        "max_iter": Param(int, ge=1),
+        "n_iter": Param(int, ge=1),
         "tol": _TOL,
     })
 
-    def __init__(self, lam: float = 1e5, max_iter: int = 50, tol: float = 1e-3):
+    def __init__(self, lam: float = 1e5, n_iter: int = 50, tol: float = 1e-3):
         self.lam = lam
-        self.max_iter = max_iter
+        self.n_iter = n_iter
         self.tol = tol
 
+    def _check_relations(self, n_features: int) -> None:
+        if n_features < 3:
+            raise ValueError(f"ARPLS: second differences need at least 3 columns, got {n_features} "
+                             f"(n_features={n_features})")
+
     def _options(self, n_features: int) -> dict[str, Any]:
-        return {"lam": float(self.lam), "max_iter": int(self.max_iter), "tol": float(self.tol)}
+        return {"lam": float(self.lam), "max_iter": int(self.n_iter), "tol": float(self.tol)}
 
 
 class SNIP(_PyBaseline):
@@ -136,7 +141,7 @@ class SNIP(_PyBaseline):
     def _check_relations(self, n_features: int) -> None:
         if 2 * self.max_half_window + 1 > n_features:
             raise ValueError(f"SNIP: max_half_window={self.max_half_window} spans {2 * self.max_half_window + 1} "
-                             f"columns, more than the {n_features} of the spectra")
+                             f"columns, more than the {n_features} of the spectra (n_features={n_features})")
 
     def _options(self, n_features: int) -> dict[str, Any]:
         smooth = int(self.smooth_half_window)
@@ -185,7 +190,7 @@ class RollingBall(_PyBaseline):
     def _check_relations(self, n_features: int) -> None:
         if 2 * self.half_window + 1 > n_features:
             raise ValueError(f"RollingBall: half_window={self.half_window} spans {2 * self.half_window + 1} "
-                             f"columns, more than the {n_features} of the spectra")
+                             f"columns, more than the {n_features} of the spectra (n_features={n_features})")
 
     def _options(self, n_features: int) -> dict[str, Any]:
         smooth = int(self.smooth_half_window)
@@ -196,7 +201,7 @@ class _Polynomial(_PyBaseline):
     def _check_relations(self, n_features: int) -> None:
         if self.poly_order >= n_features:
             raise ValueError(f"{type(self).__name__}: poly_order={self.poly_order} needs more than "
-                             f"{self.poly_order} columns, the spectra have {n_features}")
+                             f"{self.poly_order} columns, the spectra have {n_features} (n_features={n_features})")
 
 
 class ModPoly(_Polynomial):
@@ -213,7 +218,7 @@ class ModPoly(_Polynomial):
         Polynomial order, >= 0 and below the number of columns.
     tol : float, default=1e-3
         Relative change of the fit that stops the iterations, finite and > 0.
-    max_iter : int, default=250
+    n_iter : int, default=250
         Maximum number of iterations, >= 1.
 
     Attributes
@@ -237,16 +242,16 @@ class ModPoly(_Polynomial):
     parameter_constraints = MappingProxyType({
         "poly_order": Param(int, ge=0),
         "tol": _TOL,
-        "max_iter": Param(int, ge=1),
+        "n_iter": Param(int, ge=1),
     })
 
-    def __init__(self, poly_order: int = 2, tol: float = 1e-3, max_iter: int = 250):
+    def __init__(self, poly_order: int = 2, tol: float = 1e-3, n_iter: int = 250):
         self.poly_order = poly_order
         self.tol = tol
-        self.max_iter = max_iter
+        self.n_iter = n_iter
 
     def _options(self, n_features: int) -> dict[str, Any]:
-        return {"poly_order": int(self.poly_order), "tol": float(self.tol), "max_iter": int(self.max_iter)}
+        return {"poly_order": int(self.poly_order), "tol": float(self.tol), "max_iter": int(self.n_iter)}
 
 
 class IModPoly(_Polynomial):
@@ -263,7 +268,7 @@ class IModPoly(_Polynomial):
         Polynomial order, >= 0 and below the number of columns.
     tol : float, default=1e-3
         Relative change of the fit that stops the iterations, finite and > 0.
-    max_iter : int, default=250
+    n_iter : int, default=250
         Maximum number of iterations, >= 1.
     num_std : float, default=1.0
         Standard deviations of the residual above the fit that a point is clipped to, finite and >= 0.
@@ -289,16 +294,16 @@ class IModPoly(_Polynomial):
     parameter_constraints = MappingProxyType({
         "poly_order": Param(int, ge=0),
         "tol": _TOL,
-        "max_iter": Param(int, ge=1),
+        "n_iter": Param(int, ge=1),
         "num_std": Param(float, ge=0, finite=True),
     })
 
-    def __init__(self, poly_order: int = 2, tol: float = 1e-3, max_iter: int = 250, num_std: float = 1.0):
+    def __init__(self, poly_order: int = 2, tol: float = 1e-3, n_iter: int = 250, num_std: float = 1.0):
         self.poly_order = poly_order
         self.tol = tol
-        self.max_iter = max_iter
+        self.n_iter = n_iter
         self.num_std = num_std
 
     def _options(self, n_features: int) -> dict[str, Any]:
-        return {"poly_order": int(self.poly_order), "tol": float(self.tol), "max_iter": int(self.max_iter),
+        return {"poly_order": int(self.poly_order), "tol": float(self.tol), "max_iter": int(self.n_iter),
                 "num_std": float(self.num_std)}

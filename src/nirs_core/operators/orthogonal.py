@@ -100,7 +100,8 @@ class OSC(Operator):
             self.n_components,
             limit,
             "OSC",
-            f"min(n_samples - 1, n_features) - rank(X'Y) with {X.shape[0]} fit rows, {X.shape[1]} wavelengths and "
+            f"min(n_samples - 1, n_features) - rank(X'Y) with {X.shape[0]} fit rows, {X.shape[1]} wavelengths "
+            f"(n_features={X.shape[1]}) and "
             f"rank(X'Y)={Q.shape[1]}",
         )
         # Deflating X by (t, p) deflates Z = X M by its leading singular triplet (M p = w, t = s u), so the weights

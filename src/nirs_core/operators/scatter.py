@@ -146,7 +146,8 @@ class LocalSNV(_RowWise):
 
     def _check_relations(self, n_features: int) -> None:
         if self.window > n_features:
-            raise ValueError(f"LocalSNV: window={self.window} is wider than the {n_features} columns")
+            raise ValueError(f"LocalSNV: window={self.window} is wider than the {n_features} columns "
+                             f"(n_features={n_features})")
 
     def _apply(self, X: np.ndarray) -> np.ndarray:
         n = X.shape[1]

@@ -27,7 +27,7 @@ def _check_level(owner: str, wavelet: str, level: int, n_features: int) -> None:
     most = pywt.dwt_max_level(n_features, pywt.Wavelet(wavelet).dec_len)
     if level > most:
         raise ValueError(f"{owner}: level={level} is too deep for {n_features} columns with wavelet {wavelet!r}: at "
-                         f"most {most} (pywt.dwt_max_level)")
+                         f"most {most} (pywt.dwt_max_level; n_features={n_features})")
 
 
 def _wavedec(X: np.ndarray, wavelet: str, level: int) -> list[np.ndarray]:

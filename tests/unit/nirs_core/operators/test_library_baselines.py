@@ -15,7 +15,7 @@ from relspec.spec import decode_spec
 X = tecator().spectra[:6]
 
 CASES = [
-    (ARPLS(lam=1e4, max_iter=30), lambda x: whittaker.arpls(x, lam=1e4, max_iter=30, tol=1e-3)[0]),
+    (ARPLS(lam=1e4, n_iter=30), lambda x: whittaker.arpls(x, lam=1e4, max_iter=30, tol=1e-3)[0]),
     (SNIP(max_half_window=12, smooth_half_window=2),
      lambda x: smooth.snip(x, max_half_window=12, smooth_half_window=2)[0]),
     (RollingBall(half_window=15), lambda x: morphological.rolling_ball(x, half_window=15)[0]),
