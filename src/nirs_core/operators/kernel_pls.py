@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.metrics.pairwise import linear_kernel, polynomial_kernel, rbf_kernel
-from sklearn.preprocessing import KernelCenterer
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nirs_core.operators.base import check_n_components
@@ -17,11 +15,12 @@ class KernelPLS(RegressorMixin, BaseEstimator):
     """Kernel PLS regression of one target in a reproducing kernel Hilbert space (Rosipal & Trejo 2001).
 
     R. Rosipal & L. J. Trejo, "Kernel partial least squares regression in reproducing kernel Hilbert space",
-    J. Machine Learning Research 2 (2001) 97-123. With the centred training kernel K (scikit-learn's
-    ``KernelCenterer``) and the centred target y, each component takes the score ``t = K u / |K u|`` with
-    ``u = y / |y|`` (the NIPALS loop converges at once for one target), then deflates ``K <- (I - tt')K(I - tt')``
-    and ``y <- y - t t'y``. The k-component model is ``y = mean + K_new U_k (T_k' K U_k)^-1 T_k' y`` (K, y
-    undeflated; ``K_new`` the new rows' kernel against the training rows, centred as the training kernel was), so
+    J. Machine Learning Research 2 (2001) 97-123. With the centred training kernel K (``J K J``, J = I - 11'/n,
+    as scikit-learn's ``KernelCenterer``) and the centred target y, each component takes the score
+    ``t = K u / |K u|`` with ``u = y / |y|`` (the NIPALS loop converges at once for one target), then deflates
+    ``K <- (I - tt')K(I - tt')`` and ``y <- y - t t'y``. The k-component model is
+    ``y = mean + K_new U_k (T_k' K U_k)^-1 T_k' y`` (K, y undeflated; ``K_new`` the new rows' kernel against the
+    training rows, centred as the training kernel was), so
     one fit serves every k <= K. With the linear kernel it is PLS regression (the test checks it).
 
     Parameters
@@ -29,7 +28,8 @@ class KernelPLS(RegressorMixin, BaseEstimator):
     n_components : int, default=2
         Largest number of components (K), in [1, n_samples - 1].
     kernel : {'rbf', 'poly', 'linear'}, default='rbf'
-        ``exp(-gamma |x - x'|^2)``, ``(gamma x.x' + coef0)^degree`` or ``x.x'`` (scikit-learn's pairwise kernels).
+        ``exp(-gamma |x - x'|^2)``, ``(gamma x.x' + coef0)^degree`` or ``x.x'`` (as scikit-learn's pairwise
+        kernels of the same names; computed here with numpy).
     gamma : float, default=0.0
         Kernel coefficient, finite and >= 0; 0 means 1 / n_features (for spectra on another scale, set it: a
         good start is 1 / the median squared distance between training rows).
@@ -46,8 +46,10 @@ class KernelPLS(RegressorMixin, BaseEstimator):
         Dual coefficients of the k-component model in ``coef_all_[k - 1]``, applied to the centred kernel of new rows.
     y_mean_ : float
         Mean of the training target.
-    centerer_ : KernelCenterer
-        Centres kernels as the training kernel was centred.
+    kernel_column_means_ : ndarray of shape (n_samples,)
+        Column means of the training kernel (new rows' kernels are centred with them).
+    kernel_mean_ : float
+        Mean of the training kernel.
 
     Examples
     --------
@@ -75,8 +77,10 @@ class KernelPLS(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2)
         self._check(X.shape)
         self.X_fit_ = X
-        self.centerer_ = KernelCenterer().fit(self._kernel(X))
-        K = self.centerer_.transform(self._kernel(X))
+        K_raw = self._kernel(X, X)
+        self.kernel_column_means_ = K_raw.mean(axis=0)
+        self.kernel_mean_ = float(self.kernel_column_means_.mean())
+        K = self._centred(K_raw)
         self.y_mean_ = float(y.mean())
         f = y - self.y_mean_
         n, k_max = X.shape[0], int(self.n_components)
@@ -108,7 +112,7 @@ class KernelPLS(RegressorMixin, BaseEstimator):
         """Predictions of every k-component model, shape (n_components, n_samples, 1)."""
         check_is_fitted(self, "coef_all_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        K_new = self.centerer_.transform(self._kernel(X, self.X_fit_))
+        K_new = self._centred(self._kernel(X, self.X_fit_))
         return (K_new @ self.coef_all_.T).T[:, :, None] + self.y_mean_
 
     def predict(self, X) -> np.ndarray:
@@ -130,13 +134,19 @@ class KernelPLS(RegressorMixin, BaseEstimator):
         if isinstance(self.coef0, bool) or not isinstance(self.coef0, int | float) or not np.isfinite(self.coef0):
             raise ValueError(f"KernelPLS: coef0 must be a finite number, got {self.coef0!r}")
 
-    def _kernel(self, A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
+    def _centred(self, K: np.ndarray) -> np.ndarray:
+        """A kernel against the training rows centred in feature space as the training kernel was."""
+        return K - self.kernel_column_means_[None, :] - K.mean(axis=1, keepdims=True) + self.kernel_mean_
+
+    def _kernel(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
         gamma = float(self.gamma) or 1.0 / A.shape[1]
+        inner = A @ B.T
         if self.kernel == "rbf":
-            return rbf_kernel(A, B, gamma=gamma)
+            squared = np.einsum("ij,ij->i", A, A)[:, None] + np.einsum("ij,ij->i", B, B)[None, :] - 2.0 * inner
+            return np.exp(-gamma * np.maximum(squared, 0.0))
         if self.kernel == "poly":
-            return polynomial_kernel(A, B, degree=int(self.degree), gamma=gamma, coef0=float(self.coef0))
-        return linear_kernel(A, B)
+            return (gamma * inner + float(self.coef0)) ** int(self.degree)
+        return inner
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
