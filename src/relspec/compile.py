@@ -44,7 +44,14 @@ from relspec.spec import (
     TransformStep,
 )
 from relspec.stacking import stack_layout
-from relspec.tasks import check_task, class_labels, rank_metric, rank_target, resolve_targets
+from relspec.tasks import (
+    check_binary_models,
+    check_task,
+    class_labels,
+    rank_metric,
+    rank_target,
+    resolve_targets,
+)
 from relspec.validation import SCHEMA_VERSION as VALIDATION_SCHEMA_VERSION
 from relspec.validation import Finding, PolicyValidation
 
@@ -312,6 +319,7 @@ def compile_plan(
                            f"`$.pipeline[{layout.split_index}].split.kind`")
     metric, ranked_on = rank_metric(spec, task, targets), rank_target(spec, targets, task)
     classes = class_labels(targets[0], schema, dataset) if task == "classification" else ()
+    check_binary_models(layout, classes)
     folds = make_folds(layout.split, schema, spec.seed, targets, dataset)
     paths = layout.paths()
     n_chains = sum(len(p.model.component_values()) for p in paths)

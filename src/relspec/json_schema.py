@@ -19,7 +19,7 @@ from relspec.spec import ModelSpec, RefitSpec, SplitSpec, YTransformSpec, _SpecH
 _REF = "#/$defs/{name}"
 _GENERATOR = {"$ref": "#/$defs/Generator"}
 # regression sweep models: only n_components may be a generator (one fit serves the counts)
-_SWEEP_MODELS = {"PLSModel", "PCRModel", "OPLSModel", "LWPLSModel", "KernelPLSModel"}
+_SWEEP_MODELS = {"PLSModel", "PCRModel", "OPLSModel", "LWPLSModel", "KernelPLSModel", "OPLSDAModel"}
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -143,6 +143,8 @@ def model_ref(model: s.ModelSpec, n_components: int | None, seed: int, task: Tas
     if isinstance(model, s.KernelPLSModel):
         return _ref("kernel_pls", ops.KernelPLS, {"n_components": n_components, "kernel": model.kernel,
                                                   "gamma": model.gamma, "degree": model.degree, "coef0": model.coef0})
+    if isinstance(model, s.OPLSDAModel):
+        return _ref("oplsda", ops.OPLSDA, {"n_components": n_components})
     if isinstance(model, s.PLSDAModel):
         return _ref("plsda", ops.PLSDA, {"n_components": n_components, "scale": model.scale})
     cls = resolve_estimator(model.estimator, task)

@@ -177,7 +177,13 @@ class SklearnModel(_Model, tag="sklearn"):
     params: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-ModelSpec = PLSModel | PCRModel | OPLSModel | LWPLSModel | KernelPLSModel | PLSDAModel | SklearnModel
+class OPLSDAModel(_SweepModel, tag="oplsda"):
+    """OPLS-DA of a label target with two classes (Bylesjö et al. 2006): OPLS of the 0/1 class indicator;
+    ``n_components`` counts one predictive and ``n_components - 1`` orthogonal components."""
+
+
+ModelSpec = (PLSModel | PCRModel | OPLSModel | LWPLSModel | KernelPLSModel | PLSDAModel | OPLSDAModel
+             | SklearnModel)
 # Sweep models of one numeric target (refused with several targets)
 SINGLE_TARGET_MODELS = (OPLSModel, LWPLSModel, KernelPLSModel)
 

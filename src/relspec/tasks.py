@@ -20,6 +20,7 @@ from relspec.spec import (
     SINGLE_TARGET_MODELS,
     MetricName,
     ModelSpec,
+    OPLSDAModel,
     PCRModel,
     PipelineSpec,
     PLSDAModel,
@@ -107,12 +108,13 @@ def rank_metric(spec: PipelineSpec, task: Task, targets: tuple[str, ...]) -> Met
 
 
 def _check_model(model: ModelSpec, where: str, task: Task, target: str) -> None:
-    if task == "classification" and isinstance(model, PLSModel | PCRModel | SINGLE_TARGET_MODELS):
+    if task == "classification" and isinstance(model, (PLSModel, PCRModel, *SINGLE_TARGET_MODELS)):
         op = type(model).__struct_config__.tag
         raise CompileError(f"target {target!r} holds class labels, but `{op}` is a regression model: use "
                            f"`{{op: plsda, n_components: ...}}` or a scikit-learn classifier - at `{where}.op`")
-    if task == "regression" and isinstance(model, PLSDAModel):
-        raise CompileError(f"target {target!r} is numeric, but `plsda` classifies class labels: use `{{op: pls, "
+    if task == "regression" and isinstance(model, PLSDAModel | OPLSDAModel):
+        op = type(model).__struct_config__.tag
+        raise CompileError(f"target {target!r} is numeric, but `{op}` classifies class labels: use `{{op: pls, "
                            f"n_components: ...}}` for regression, or declare integer class codes labels with "
                            f"`target: {{name: {target}, kind: label}}` (--label-target {target}) - at `{where}.op`")
     if isinstance(model, SklearnModel):
@@ -157,6 +159,14 @@ def check_task(spec: PipelineSpec, layout: Layout, task: Task, schema: DatasetSc
     if isinstance(layout.split, StratifiedSplit) and layout.split.n_bins is not None:
         raise CompileError(f"{where}; `stratified` stratifies on the labels themselves, so `n_bins` (quantile bins of a"
                            f" numeric target) does not apply: remove it - at `{split_at}.n_bins`")
+
+
+def check_binary_models(layout: Layout, classes: tuple[str, ...]) -> None:
+    """Refuse a two-class model (``oplsda``) when the target has more classes."""
+    for path in layout.paths():
+        if isinstance(path.model, OPLSDAModel) and len(classes) != 2:
+            raise CompileError(f"`oplsda` separates two classes, but the target has {len(classes)}: "
+                               f"{list(classes)}; use `plsda` for more - at `{path.model_where}.op`")
 
 
 def class_labels(target: str, schema: DatasetSchema, dataset: SpectraDataset | None) -> tuple[str, ...]:

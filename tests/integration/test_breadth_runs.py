@@ -124,3 +124,19 @@ def test_lwpls_and_kernel_pls_runs_score_as_their_estimators_in_cross_val_predic
     path = run.export(tmp_path / "model.nirdag")
     predicted = nirdag.predict(path, small.spectra[small.rows("test")]).column("y_pred").to_numpy()
     assert np.all(np.isfinite(predicted))
+
+
+def test_an_oplsda_run_scores_as_two_class_plsda(tecator, tmp_path):
+    fat = tecator.target("fat")
+    grade = np.where(fat > np.median(fat[tecator.rows("train")]), "fatty", "lean")
+    data = SpectraDataset(name="two_grades", sample_ids=tecator.sample_ids, spectra=tecator.spectra,
+                          wavelengths=tecator.wavelengths, wavelength_unit="nm", partition=tecator.partition,
+                          targets={"grade": grade})
+    runs = {op: nirdag.run({"target": "grade", "pipeline": [
+        {"split": {"kind": "stratified", "n_splits": 4}}, {"op": "snv"},
+        {"model": {"op": op, "n_components": [2, 5]}}]}, data, workspace=tmp_path / op, seed=2)
+        for op in ("oplsda", "plsda")}
+    scores = {op: run.sql(f"SELECT chain_id, metric, value FROM scores WHERE fold_id = 'cv' AND run_id = "
+                          f"'{run.run_id}' ORDER BY metric, value").column("value").to_pylist()
+              for op, run in runs.items()}
+    assert scores["oplsda"] == pytest.approx(scores["plsda"], abs=1e-12)

@@ -11,7 +11,7 @@ from nirs_core.operators.kernel_pls import KernelPLS
 from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
 from nirs_core.operators.lwpls import LWPLS
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
-from nirs_core.operators.opls import OPLS
+from nirs_core.operators.opls import OPLS, OPLSDA
 from nirs_core.operators.orthogonal import EPO, OSC
 from nirs_core.operators.pcr import PCR
 from nirs_core.operators.pls import PLSSweep
@@ -39,6 +39,7 @@ __all__ = [
     "LWPLS",
     "MSC",
     "OPLS",
+    "OPLSDA",
     "OSC",
     "PCR",
     "PLSDA",

@@ -1,11 +1,12 @@
-"""Orthogonal projections to latent structures (OPLS) regression, fitted once, predicting for every number of
-orthogonal components."""
+"""Orthogonal projections to latent structures (OPLS) regression and OPLS-DA, fitted once, predicting for every
+number of orthogonal components."""
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import validate_data
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nirs_core.operators.base import ComponentSweepMixin, check_n_components
 
@@ -114,4 +115,80 @@ class OPLS(ComponentSweepMixin, RegressorMixin, BaseEstimator):
         # As PCR and scikit-learn's PLS: with the default 2 components the generic regression check data is fitted
         # below its R2 threshold; the tag only relaxes that accuracy threshold in the generic checks.
         tags.regressor_tags.poor_score = True
+        return tags
+
+
+class OPLSDA(ClassifierMixin, BaseEstimator):
+    """OPLS discriminant analysis of two classes (Bylesjö et al. 2006): OPLS regression of the 0/1 indicator of
+    ``classes_[1]``; a score above 0.5 predicts ``classes_[1]``.
+
+    M. Bylesjö, M. Rantalainen, O. Cloarec, J. K. Nicholson, E. Holmes & J. Trygg, "OPLS discriminant analysis:
+    combining the strengths of PLS-DA and SIMCA classification", J. Chemometrics 20 (2006) 341-351. One
+    :class:`OPLS` fit with ``n_components - 1`` orthogonal components serves every count, as for regression. With
+    two classes the prediction equals PLS-DA's with as many components (the indicator of ``classes_[0]`` is one
+    minus the other, so PLS2 on both is PLS1 on one).
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Components in all (one predictive + ``n_components - 1`` orthogonal), in [1, min(n_samples - 1,
+        n_features)].
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The two classes, sorted (as ``numpy.unique``).
+    opls_ : OPLS
+        The OPLS regression of the indicator of ``classes_[1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import OPLSDA
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 5))
+    >>> labels = np.where(X[:, 0] + X[:, 1] > 0, "high", "low")
+    >>> model = OPLSDA(n_components=2).fit(X, labels)
+    >>> float(np.mean(model.predict(X) == labels))
+    1.0
+    """
+
+    def __init__(self, n_components: int = 2):
+        self.n_components = n_components
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+        check_classification_targets(y)
+        kind = type_of_target(y, input_name="y")
+        if kind != "binary":
+            raise ValueError(f"OPLSDA separates two classes: Only binary classification is supported. The type of "
+                             f"the target is {kind} ({np.unique(y).size} classes)")
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError(f"OPLSDA needs two classes in y, got one class: {self.classes_[0]!r}")
+        self.opls_ = OPLS(self.n_components).fit(X, codes.astype(np.float64))
+        return self
+
+    def decision_function_all(self, X) -> np.ndarray:
+        """Score of ``classes_[1]`` minus 0.5 for every k-component model, shape (n_components, n_samples)."""
+        check_is_fitted(self, "opls_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self.opls_.predict_all(X)[:, :, 0] - 0.5
+
+    def decision_function(self, X) -> np.ndarray:
+        """Score of ``classes_[1]`` minus 0.5 under the full model (positive means ``classes_[1]``)."""
+        return self.decision_function_all(X)[-1]
+
+    def predict_all(self, X) -> np.ndarray:
+        """Predicted class of every k-component model, shape (n_components, n_samples)."""
+        positive = self.decision_function_all(X) > 0  # checks fitted before classes_ is read
+        return self.classes_[positive.astype(np.intp)]
+
+    def predict(self, X) -> np.ndarray:
+        """The class predicted by the full ``n_components`` model."""
+        return self.predict_all(X)[-1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # two classes only (the generic checks then use binary data)
         return tags

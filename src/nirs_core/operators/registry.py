@@ -25,7 +25,7 @@ from nirs_core.operators.kernel_pls import KernelPLS
 from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
 from nirs_core.operators.lwpls import LWPLS
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
-from nirs_core.operators.opls import OPLS
+from nirs_core.operators.opls import OPLS, OPLSDA
 from nirs_core.operators.orthogonal import EPO, OSC
 from nirs_core.operators.params import Param
 from nirs_core.operators.pcr import PCR
@@ -158,9 +158,9 @@ DEFAULT_OPERATORS = OperatorRegistry((
     EPO,
 ))
 
-# The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `opls`, `lwpls`, `kernel_pls`, `plsda`
-# onto them).
-MODELS: tuple[type[BaseEstimator], ...] = (PLSSweep, PCR, OPLS, LWPLS, KernelPLS, PLSDA)
+# The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `opls`, `lwpls`, `kernel_pls`, `plsda`,
+# `oplsda` onto them).
+MODELS: tuple[type[BaseEstimator], ...] = (PLSSweep, PCR, OPLS, LWPLS, KernelPLS, PLSDA, OPLSDA)
 
 # Estimators no spec names: FeatureConcat is built by the compiler (`merge: features`).
 UNNAMED: tuple[type[BaseEstimator], ...] = (FeatureConcat,)

@@ -1,5 +1,6 @@
-"""OPLS: predictions equal PLS with as many components (Trygg & Wold 2002), equal a re-derivation that filters new
-rows one orthogonal component at a time, orthogonal scores are orthogonal to y, one fit serves every count."""
+"""OPLS and OPLS-DA: predictions equal PLS (PLS-DA) with as many components (Trygg & Wold 2002), equal a
+re-derivation that filters new rows one orthogonal component at a time, orthogonal scores are orthogonal to y, one
+fit serves every count."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pytest
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from nirs_core.data import tecator
-from nirs_core.operators import OPLS
+from nirs_core.data import SpectraDataset, tecator
+from nirs_core.operators import OPLS, OPLSDA, PLSDA
 from relspec import CompileError
 from relspec.compile import compile_plan
 from relspec.spec import decode_spec
@@ -94,4 +95,43 @@ def test_opls_on_several_targets_or_labels_is_refused_with_the_spec_path():
 
 @parametrize_with_checks([OPLS()])
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def _graded(n_classes: int) -> SpectraDataset:
+    fat = DATA.target("fat")
+    cuts = np.quantile(fat[DATA.rows("train")], np.linspace(0, 1, n_classes + 1)[1:-1])
+    grade = np.asarray([f"g{int(np.searchsorted(cuts, v))}" for v in fat])
+    return SpectraDataset(name=f"graded{n_classes}", sample_ids=DATA.sample_ids, spectra=DATA.spectra,
+                          wavelengths=DATA.wavelengths, wavelength_unit="nm", partition=DATA.partition,
+                          targets={"grade": grade})
+
+
+def test_oplsda_predicts_as_two_class_plsda_and_a_thresholded_pls():
+    labels = _graded(2).target("grade")[:120]
+    for k in (1, 3, 6):
+        ours = OPLSDA(k).fit(X, labels).predict(X_NEW)
+        assert np.array_equal(ours, PLSDA(k).fit(X, labels).predict(X_NEW))
+        score = PLSRegression(k, scale=False, tol=1e-15, max_iter=5000).fit(X, labels == "g1").predict(X_NEW)
+        assert np.array_equal(ours == "g1", score.ravel() > 0.5)
+    with pytest.raises(ValueError, match=r"OPLSDA separates two classes: .* multiclass \(3 classes\)"):
+        OPLSDA(2).fit(X, _graded(3).target("grade")[:120])
+
+
+def test_oplsda_is_a_classification_model_for_two_classes_only():
+    spec = {"target": "grade", "pipeline": [{"split": {"kind": "stratified", "n_splits": 3}},
+                                            {"model": {"op": "oplsda", "n_components": {"_range_": [1, 4]}}}]}
+    two = _graded(2)
+    plan = compile_plan(decode_spec(spec), two.schema(), dataset=two)
+    assert plan.task == "classification" and plan.groups[0].model.op == "oplsda"
+    three = _graded(3)
+    with pytest.raises(CompileError, match=r"`oplsda` separates two classes, but the target has 3.*\.model\.op`"):
+        compile_plan(decode_spec(spec), three.schema(), dataset=three)
+    numeric = {**spec, "target": "fat"}
+    with pytest.raises(CompileError, match="`oplsda` classifies class labels"):
+        compile_plan(decode_spec(numeric), DATA.schema())
+
+
+@parametrize_with_checks([OPLSDA()])
+def test_oplsda_is_a_sklearn_compatible_classifier(estimator, check):
     check(estimator)
