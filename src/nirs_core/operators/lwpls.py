@@ -82,27 +82,35 @@ class LWPLS(RegressorMixin, BaseEstimator):
 
     def _local(self, x: np.ndarray) -> np.ndarray:
         X, y = self.X_fit_, self.y_fit_
-        d = np.sqrt(np.einsum("ij,ij->i", X - x, X - x))
+        diff = X - x
+        d = np.sqrt(np.einsum("ij,ij->i", diff, diff))
         sd = d.std(ddof=1)
         omega = np.exp(-d / (float(self.bandwidth) * sd)) if sd > 0 else np.ones_like(d)
         omega /= omega.sum()
         x_w, y_w = omega @ X, float(omega @ y)
-        E, f, e = X - x_w, y - y_w, x - x_w
-        predictions, current = np.empty(int(self.n_components)), y_w
-        for a in range(int(self.n_components)):
-            w = E.T @ (omega * f)
-            norm = float(np.linalg.norm(w))
+        E, e = X - x_w, x - x_w
+        # Improved kernel form (Dayal & MacGregor 1997, weighted): E is never deflated; only the cross-covariance
+        # s = E' Omega f is, and the rotations r (t = E r) replace the deflated weights. Same model as the
+        # deflating NIPALS of the class docstring, with two products by E per component instead of four.
+        s_vec = E.T @ (omega * (y - y_w))
+        K = int(self.n_components)
+        R, P = np.zeros((K, X.shape[1])), np.zeros((K, X.shape[1]))
+        predictions, current = np.empty(K), y_w
+        for a in range(K):
+            norm = float(np.linalg.norm(s_vec))
             if norm == 0:  # nothing left to explain: later components add nothing
                 predictions[a:] = current
                 break
-            w /= norm
-            t = E @ w
+            w = s_vec / norm
+            r = w - R[:a].T @ (P[:a] @ w)
+            t = E @ r
             tt = float(omega @ (t * t))
-            p, q = E.T @ (omega * t) / tt, float(omega @ (f * t)) / tt
-            t_query = float(e @ w)
-            current += t_query * q
+            p = E.T @ (omega * t) / tt
+            q = float(s_vec @ r) / tt
+            s_vec = s_vec - p * (q * tt)
+            R[a], P[a] = r, p
+            current += float(e @ r) * q
             predictions[a] = current
-            E, f, e = E - np.outer(t, p), f - t * q, e - t_query * p
         return predictions
 
     def __sklearn_tags__(self):

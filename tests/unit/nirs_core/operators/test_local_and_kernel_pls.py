@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ikpls.numpy import PLS as IKPLS
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -49,6 +50,18 @@ def test_lwpls_equals_the_weighted_nipals_re_derived(bandwidth):
     for k in (1, 3, 5):
         expected = [_lwpls_by_hand(x, k, bandwidth) for x in X_NEW[:6]]
         assert np.abs(every[k - 1] - expected).max() < 1e-8
+
+
+def test_lwpls_equals_ikpls_weighted_pls_fitted_for_each_query():
+    """ikpls (Improved Kernel PLS) with sample weights = the similarity weights: the same local model."""
+    queries = X_NEW[:8]
+    every = LWPLS(n_components=6, bandwidth=0.5).fit(X, Y).predict_all(queries)[:, :, 0]
+    for i, x in enumerate(queries):
+        d = np.linalg.norm(X - x, axis=1)
+        weights = np.exp(-d / (0.5 * d.std(ddof=1)))
+        local = IKPLS(algorithm=1, center_X=True, center_Y=True, scale_X=False, scale_Y=False)
+        expected = local.fit(X, Y, 6, sample_weight=weights).predict(x[None, :])[:, 0, 0]
+        assert np.abs(every[:, i] - expected).max() < 1e-9
 
 
 def test_lwpls_with_equal_weights_is_pls():
