@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 
 import nirdag
 from nirs_core.data import SpectraDataset
-from nirs_core.operators import LWPLS, SNV, KernelPLS
+from nirs_core.operators import LWPLS, SNV, KernelPLS, VIPSelect
 from relspec import CompileError
 
 
@@ -140,3 +140,15 @@ def test_an_oplsda_run_scores_as_two_class_plsda(tecator, tmp_path):
                           f"'{run.run_id}' ORDER BY metric, value").column("value").to_pylist()
               for op, run in runs.items()}
     assert scores["oplsda"] == pytest.approx(scores["plsda"], abs=1e-12)
+
+
+def test_vip_selection_is_decided_per_fold_as_in_a_scikit_learn_pipeline(small, tmp_path):
+    spec = {"target": "fat", "pipeline": [{"split": {"kind": "contiguous_blocks", "n_splits": 4}}, {"op": "snv"},
+                                          {"op": "vip_select", "n_components": 4, "n_keep": 15},
+                                          {"model": {"op": "pls", "n_components": [3]}}]}
+    run = nirdag.run(spec, small, workspace=tmp_path / "ws", seed=0)
+    train = small.rows("train")
+    X, y = small.spectra[train], small.target("fat")[train]
+    pipeline = make_pipeline(SNV(), VIPSelect(n_components=4, n_keep=15), PLSRegression(3, scale=False))
+    expected = cross_val_predict(pipeline, X, y, cv=KFold(4, shuffle=False)).ravel()
+    assert _pooled_rmse(run, 3) == pytest.approx(np.sqrt(np.mean((expected - y) ** 2)), rel=1e-9)

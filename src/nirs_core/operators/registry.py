@@ -33,6 +33,7 @@ from nirs_core.operators.pls import PLSSweep
 from nirs_core.operators.plsda import PLSDA
 from nirs_core.operators.scaling import BlockScale, MinMaxScale, ParetoScale, RangeScale
 from nirs_core.operators.scatter import MSC, SNV, LocalSNV
+from nirs_core.operators.selection import VIPSelect
 from nirs_core.operators.smoothing import FiniteDifference, GapSegmentDerivative, GaussianSmooth
 from nirs_core.operators.wavelength import Crop, MaskBands, Resample
 from nirs_core.operators.wavelets import DWTFeatures, WaveletDenoise
@@ -156,6 +157,7 @@ DEFAULT_OPERATORS = OperatorRegistry((
     BlockScale,
     PCAFeatures,
     EPO,
+    VIPSelect,
 ))
 
 # The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `opls`, `lwpls`, `kernel_pls`, `plsda`,

@@ -22,7 +22,7 @@ CHECK_PARAMS = {
     ops.PCAFeatures: {"n_components": 1}, ops.Crop: {"start": 0.0, "stop": 1.0},
     ops.MaskBands: {"bands": [[0.0, 0.5]]}, ops.Resample: {"new_wavelengths": [0.5]},
     ops.EPO: {"differences": [[1.0, 0.0, 0.0]]}, ops.FeatureConcat: {"branches": [[ops.SNV()]]},
-    ops.PLSSweep: {"n_components": 1},
+    ops.PLSSweep: {"n_components": 1}, ops.VIPSelect: {"n_components": 1, "n_keep": 1},
 }
 
 
