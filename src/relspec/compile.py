@@ -20,6 +20,7 @@ from relspec.findings import (
 from relspec.folds import make_folds
 from relspec.hashing import sha256_of
 from relspec.layout import FeatureMerge, Layout, Path, lay_out
+from relspec.model_specs import ModelSpec
 from relspec.operator_map import concat_ref, instantiate, model_ref, output_axis, transform_ref, y_transform_ref
 from relspec.plan import (
     FOLD_FINAL,
@@ -34,15 +35,8 @@ from relspec.plan import (
     largest_count,
 )
 from relspec.policy import RuntimePolicy, decide_policy
-from relspec.spec import (
-    BranchItem,
-    BranchStep,
-    ModelSpec,
-    ModelStep,
-    PipelineSpec,
-    StratifiedSplit,
-    TransformStep,
-)
+from relspec.spec import BranchItem, BranchStep, ModelStep, PipelineSpec, TransformStep
+from relspec.split_specs import StratifiedSplit
 from relspec.stacking import stack_layout
 from relspec.tasks import (
     check_binary_models,

@@ -15,7 +15,7 @@ from nirs_core.operators import (
 )
 from relspec.errors import CompileError
 from relspec.plan import FoldSpec, fold_key
-from relspec.spec import (
+from relspec.split_specs import (
     ContiguousBlocksSplit,
     GroupSplit,
     KennardStoneSplit,

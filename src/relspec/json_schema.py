@@ -13,8 +13,10 @@ import msgspec
 
 from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
 from relspec.generators import CONSTRAINT_KEYS, GENERATOR_KEYS
+from relspec.model_specs import ModelSpec
 from relspec.operator_specs import TransformSpecs, transform_specs
-from relspec.spec import ModelSpec, RefitSpec, SplitSpec, YTransformSpec, _SpecHeader
+from relspec.spec import RefitSpec, YTransformSpec, _SpecHeader
+from relspec.split_specs import SplitSpec
 
 _REF = "#/$defs/{name}"
 _GENERATOR = {"$ref": "#/$defs/Generator"}

@@ -17,6 +17,7 @@ from sklearn.preprocessing import MinMaxScaler, PowerTransformer, StandardScaler
 
 from nirs_core import operators as ops
 from nirs_core.operators.registry import check_operator, class_path, estimator_classes
+from relspec import model_specs as m
 from relspec import spec as s
 from relspec.errors import SpecError
 from relspec.hashing import sha256_of
@@ -126,26 +127,26 @@ def resolve_estimator(path: str, task: Task | None = None) -> type[BaseEstimator
     return cls
 
 
-def model_ref(model: s.ModelSpec, n_components: int | None, seed: int, task: Task = "regression") -> StepRef:
+def model_ref(model: m.ModelSpec, n_components: int | None, seed: int, task: Task = "regression") -> StepRef:
     """The identity of a model step (for a sweep model, with ``n_components``).
 
     A scikit-learn estimator that takes a ``random_state`` gets the run's seed unless the spec sets one; it must be
     a regressor for a regression ``task`` and a classifier for classification.
     """
-    if isinstance(model, s.PLSModel):
+    if isinstance(model, m.PLSModel):
         return _ref("pls", ops.PLSSweep, {"n_components": n_components, "scale": model.scale})
-    if isinstance(model, s.PCRModel):
+    if isinstance(model, m.PCRModel):
         return _ref("pcr", ops.PCR, {"n_components": n_components})
-    if isinstance(model, s.OPLSModel):
+    if isinstance(model, m.OPLSModel):
         return _ref("opls", ops.OPLS, {"n_components": n_components})
-    if isinstance(model, s.LWPLSModel):
+    if isinstance(model, m.LWPLSModel):
         return _ref("lwpls", ops.LWPLS, {"n_components": n_components, "bandwidth": model.bandwidth})
-    if isinstance(model, s.KernelPLSModel):
+    if isinstance(model, m.KernelPLSModel):
         return _ref("kernel_pls", ops.KernelPLS, {"n_components": n_components, "kernel": model.kernel,
                                                   "gamma": model.gamma, "degree": model.degree, "coef0": model.coef0})
-    if isinstance(model, s.OPLSDAModel):
+    if isinstance(model, m.OPLSDAModel):
         return _ref("oplsda", ops.OPLSDA, {"n_components": n_components})
-    if isinstance(model, s.PLSDAModel):
+    if isinstance(model, m.PLSDAModel):
         return _ref("plsda", ops.PLSDA, {"n_components": n_components, "scale": model.scale})
     cls = resolve_estimator(model.estimator, task)
     params = dict(model.params)

@@ -1,7 +1,8 @@
 """The pipeline language: frozen msgspec structs, decoded once from YAML, JSON or Python dicts.
 
 The transform steps (``op: snv``...) are not written here: they are derived from an operator registry
-(:mod:`relspec.operator_specs`); splits, models, target transforms and the step shapes are.
+(:mod:`relspec.operator_specs`); the splits are in :mod:`relspec.split_specs`, the models in
+:mod:`relspec.model_specs`; target transforms and the step shapes are here.
 """
 
 from __future__ import annotations
@@ -21,171 +22,11 @@ import yaml
 from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
 from relspec.errors import SpecError
 from relspec.generators import expand, is_generator
+from relspec.model_specs import ModelSpec
 from relspec.operator_specs import TransformSpecs, TransformStep, transform_specs
+from relspec.split_specs import SplitSpec
 
 _STRICT = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
-
-
-class _Scheme(msgspec.Struct, tag_field="kind", **_STRICT):
-    """Base of the cross-validation schemes over the train rows; ``kind`` selects one."""
-
-    # Whether every train row is validated exactly once (a partition of the rows): stacking needs it.
-    partitions_rows = True
-
-
-class _Split(_Scheme, **_STRICT):
-    """A scheme of ``n_splits`` folds."""
-
-    n_splits: Annotated[int, msgspec.Meta(ge=2)] = 5
-
-
-class KFoldSplit(_Split, tag="kfold"):
-    """K-fold; shuffled with the run's seed when ``shuffle``."""
-
-    shuffle: bool = True
-
-
-class KennardStoneSplit(_Split, tag="kennard_stone"):
-    """Folds that each span the spectral space: Kennard-Stone order, fold = position mod n_splits."""
-
-
-class SPXYSplit(_Split, tag="spxy"):
-    """Like ``kennard_stone`` with distances on spectra and target together (SPXY)."""
-
-
-class StratifiedSplit(_Split, tag="stratified"):
-    """K-fold stratified on quantile bins of the target (``n_bins`` default: n_train // n_splits)."""
-
-    n_bins: Annotated[int, msgspec.Meta(ge=2)] | None = None
-    shuffle: bool = True
-
-
-class GroupSplit(_Split, tag="group_kfold"):
-    """K-fold where the rows sharing a value of metadata column ``groups`` (repetitions) stay together."""
-
-    groups: str
-    shuffle: bool = True
-
-
-class LOOSplit(_Scheme, tag="loo"):
-    """Leave-one-out: one fold per train row, validated on that row alone (scikit-learn's ``LeaveOneOut``)."""
-
-
-class RepeatedKFoldSplit(_Split, tag="repeated_kfold"):
-    """K-fold repeated ``n_repeats`` times with different seeded shuffles (scikit-learn's ``RepeatedKFold``).
-
-    The folds are ``fold_0`` .. ``fold_{n_repeats * n_splits - 1}``: fold ``fold_{r * n_splits + i}`` is fold i of
-    repeat r. Predictions are kept per fold (so per repeat); the pooled CV score is over all repeats' out-of-fold
-    predictions (RMSECV = sqrt of the repeats' mean MSECV).
-    """
-
-    n_repeats: Annotated[int, msgspec.Meta(ge=1)] = 10
-    partitions_rows = False
-
-
-class VenetianBlindsSplit(_Split, tag="venetian_blinds"):
-    """Venetian blinds: in the dataset's order of the train rows, blinds of ``thickness`` consecutive rows are dealt
-    to the folds in turn (row at position p is validated in fold ``(p // thickness) % n_splits``)."""
-
-    thickness: Annotated[int, msgspec.Meta(ge=1)] = 1
-
-
-class ContiguousBlocksSplit(_Split, tag="contiguous_blocks"):
-    """Contiguous blocks: the train rows, in the dataset's order, cut into ``n_splits`` consecutive blocks
-    (scikit-learn's ``KFold(shuffle=False)``)."""
-
-
-class MonteCarloSplit(_Split, tag="shuffle_split"):
-    """Monte Carlo CV: ``n_splits`` seeded random validation sets of ``test_size`` of the train rows (scikit-learn's
-    ``ShuffleSplit``); a row may be validated in several splits or in none."""
-
-    n_splits: Annotated[int, msgspec.Meta(ge=2)] = 10
-    test_size: Annotated[float, msgspec.Meta(gt=0.0, lt=1.0)] = 0.1
-    partitions_rows = False
-
-
-SplitSpec = (KFoldSplit | KennardStoneSplit | SPXYSplit | StratifiedSplit | GroupSplit | LOOSplit
-             | RepeatedKFoldSplit | VenetianBlindsSplit | ContiguousBlocksSplit | MonteCarloSplit)
-
-
-_Components = Annotated[int, msgspec.Meta(ge=1)] | Annotated[
-    list[Annotated[int, msgspec.Meta(ge=1)]], msgspec.Meta(min_length=1)]
-
-
-class _Model(msgspec.Struct, tag_field="op", **_STRICT):
-    """Base of the model steps; ``op`` selects the model."""
-
-    def component_values(self) -> tuple[int | None, ...]:
-        """Component counts one fit serves (a sweep); ``(None,)`` for a model without components."""
-        return (None,)
-
-
-class _SweepModel(_Model):
-    n_components: _Components
-
-    def component_values(self) -> tuple[int | None, ...]:
-        nc = self.n_components
-        return tuple(sorted({nc} if isinstance(nc, int) else set(nc)))
-
-
-class PLSModel(_SweepModel, tag="pls"):
-    """PLS regression, centred; ``scale`` true also scales X and y columns to unit variance (as scikit-learn)."""
-
-    scale: bool = False
-
-
-class PCRModel(_SweepModel, tag="pcr"):
-    """Principal component regression (centred X, the first k components)."""
-
-
-class OPLSModel(_SweepModel, tag="opls"):
-    """OPLS regression of one numeric target (Trygg & Wold 2002): ``n_components`` counts all components, one
-    predictive and ``n_components - 1`` orthogonal; one fit serves the sweep."""
-
-
-class LWPLSModel(_SweepModel, tag="lwpls"):
-    """Locally weighted PLS of one numeric target (Kim et al. 2013): a weighted PLS per predicted spectrum, the
-    training rows weighted by ``exp(-distance / (bandwidth * sd(distances)))``."""
-
-    bandwidth: Annotated[float, msgspec.Meta(gt=0.0)] = 1.0
-
-
-class KernelPLSModel(_SweepModel, tag="kernel_pls"):
-    """Kernel PLS of one numeric target (Rosipal & Trejo 2001) with an RBF, polynomial or linear kernel
-    (``gamma`` 0 = 1 / n_features)."""
-
-    kernel: Literal["rbf", "poly", "linear"] = "rbf"
-    gamma: Annotated[float, msgspec.Meta(ge=0.0)] = 0.0
-    degree: Annotated[int, msgspec.Meta(ge=1)] = 2
-    coef0: float = 1.0
-
-
-class PLSDAModel(_SweepModel, tag="plsda"):
-    """PLS discriminant analysis on a label target: PLS2 on one-hot class indicators, the largest score wins.
-
-    ``scale`` true also scales X and indicator columns to unit variance (as ``pls``).
-    """
-
-    scale: bool = False
-
-
-class SklearnModel(_Model, tag="sklearn"):
-    """Any scikit-learn regressor (numeric target) or classifier (label target), named by its import path
-    (``sklearn.linear_model.Ridge``, ``sklearn.linear_model.LogisticRegression``), with its params."""
-
-    estimator: str
-    params: dict[str, Any] = msgspec.field(default_factory=dict)
-
-
-class OPLSDAModel(_SweepModel, tag="oplsda"):
-    """OPLS-DA of a label target with two classes (Bylesjö et al. 2006): OPLS of the 0/1 class indicator;
-    ``n_components`` counts one predictive and ``n_components - 1`` orthogonal components."""
-
-
-ModelSpec = (PLSModel | PCRModel | OPLSModel | LWPLSModel | KernelPLSModel | PLSDAModel | OPLSDAModel
-             | SklearnModel)
-# Sweep models of one numeric target (refused with several targets)
-SINGLE_TARGET_MODELS = (OPLSModel, LWPLSModel, KernelPLSModel)
 
 
 class SplitStep(msgspec.Struct, **_STRICT):

@@ -12,24 +12,19 @@ import numpy as np
 from nirs_core.data import DatasetSchema, SpectraDataset
 from relspec.errors import CompileError, SpecError
 from relspec.layout import Layout
-from relspec.operator_map import resolve_estimator
-from relspec.plan import Task
-from relspec.spec import (
-    CLASSIFICATION_RANK_METRICS,
-    REGRESSION_RANK_METRICS,
+from relspec.model_specs import (
     SINGLE_TARGET_MODELS,
-    MetricName,
     ModelSpec,
     OPLSDAModel,
     PCRModel,
-    PipelineSpec,
     PLSDAModel,
     PLSModel,
     SklearnModel,
-    SPXYSplit,
-    StratifiedSplit,
-    TargetSpec,
 )
+from relspec.operator_map import resolve_estimator
+from relspec.plan import Task
+from relspec.spec import CLASSIFICATION_RANK_METRICS, REGRESSION_RANK_METRICS, MetricName, PipelineSpec, TargetSpec
+from relspec.split_specs import SPXYSplit, StratifiedSplit
 
 _DEFAULT_METRIC: dict[Task, MetricName] = {"regression": "rmse", "classification": "balanced_accuracy"}
 

@@ -10,7 +10,8 @@ import jsonschema
 from nirs_core.operators.registry import DEFAULT_OPERATORS
 from relspec.generators import CONSTRAINT_KEYS, GENERATOR_KEYS
 from relspec.json_schema import spec_json_schema
-from relspec.spec import ModelSpec, SplitSpec
+from relspec.model_specs import ModelSpec
+from relspec.split_specs import SplitSpec
 
 SCHEMA = spec_json_schema()
 
