@@ -23,7 +23,9 @@ class LWPLS(RegressorMixin, BaseEstimator):
     ``X_w, y_w`` the omega-weighted means, ``E = X - X_w``, ``f = y - y_w``, ``e = x - X_w`` and ``Omega =
     diag(omega)``, each component a takes ``w = E' Omega f / |E' Omega f|``, ``t = E w``, ``p = E' Omega t /
     t' Omega t``, ``q = f' Omega t / t' Omega t``, adds ``(e w) q`` to the prediction and deflates E, f, e. The
-    prediction after a components is the model with a components, so one pass serves the whole sweep. A large
+    prediction after a components is the model with a components, so one pass serves the whole sweep. It is computed
+    in the equivalent improved-kernel form (Dayal & MacGregor 1997), which deflates only ``E' Omega f`` and equals
+    ikpls' PLS fitted with the weights as sample weights (the tests check both). A large
     ``bandwidth`` weighs all rows alike (ordinary PLS); a small one makes the model local.
 
     Parameters
