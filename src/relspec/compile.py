@@ -169,28 +169,31 @@ class _Builder:
 
 
 def _path_refs(steps: tuple[TransformStep | FeatureMerge, ...], schema: DatasetSchema,
-               where: tuple[str, ...]) -> list[StepRef]:
-    """Step references of one path, carrying the wavelength axis through axis-changing steps."""
-    return _refs_along(steps, where, schema, schema.wavelengths, not_wavelengths=None)[0]
+               where: tuple[str, ...], seed: int) -> tuple[list[StepRef], int]:
+    """Step references of one path, carrying the wavelength axis through axis-changing steps, and the width the
+    axis guarantees after them (a selection that keeps a varying number of columns guarantees its minimum)."""
+    refs, axis, _ = _refs_along(steps, where, schema, schema.wavelengths, not_wavelengths=None, seed=seed)
+    return refs, len(axis)
 
 
 def _refs_along(
     steps: tuple[TransformStep | FeatureMerge, ...], where: tuple[str, ...], schema: DatasetSchema,
-    axis: tuple[float, ...], *, not_wavelengths: str | None,
+    axis: tuple[float, ...], *, not_wavelengths: str | None, seed: int,
 ) -> tuple[list[StepRef], tuple[float, ...], str | None]:
     """The refs of ``steps``, the axis after them, and why the columns are no longer wavelengths (None while they
     are): a wavelength-aware step after that is refused."""
     refs = []
     for step, at in zip(steps, where, strict=True):
         if isinstance(step, FeatureMerge):
-            members = [(name, _refs_along(sub, sub_where, schema, axis, not_wavelengths=not_wavelengths))
+            members = [(name, _refs_along(sub, sub_where, schema, axis, not_wavelengths=not_wavelengths,
+                                              seed=seed))
                        for name, sub, sub_where in step.members]
             refs.append(concat_ref([(name, member_refs) for name, (member_refs, _, _) in members]))
             width = sum(len(member_axis) for _, (_, member_axis, _) in members)
             axis = tuple(float(i) for i in range(width))
             not_wavelengths = "after `merge: features` the columns are concatenated branch outputs"
             continue
-        ref = transform_ref(step, axis)
+        ref = transform_ref(step, axis, seed)
         if not_wavelengths and ref.axis is not None:
             raise CompileError(f"{ref.label} reads the wavelength axis, but {not_wavelengths}, not wavelengths - "
                                f"at `{at}`")
@@ -224,9 +227,10 @@ def _lay_out_chains(
     smallest = min(len(f.train_rows) for f in folds)
     y_hashes = () if y_ref is None else (y_ref.step_hash,)
     for path in paths:
-        refs = _path_refs(path.steps, schema, path.where)
+        refs, guaranteed = _path_refs(path.steps, schema, path.where, spec.seed)
         probe_model = model_ref_of(path.model, path.model.component_values(), spec.seed, task)
-        width = _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model, n_classes, n_targets)
+        width = min(guaranteed,
+                    _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model, n_classes, n_targets))
         _check_components(path.model, path.model_where, folds, width, path.name)
         input_node, fitted = builder.hoist(refs)
         n_hoisted = len(refs) - len(fitted)

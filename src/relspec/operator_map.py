@@ -60,13 +60,19 @@ def _ref(op: str, cls: type[BaseEstimator], params: dict[str, Any], axis: tuple[
     )
 
 
-def transform_ref(step: s.TransformStep, axis: tuple[float, ...] | None = None) -> StepRef:
-    """The identity and operator of one transform step; a wavelength-aware one keeps its input ``axis``.
+def transform_ref(step: s.TransformStep, axis: tuple[float, ...] | None = None, seed: int | None = None
+                  ) -> StepRef:
+    """The identity and operator of one transform step; a wavelength-aware one keeps its input ``axis``, a random
+    one (an engine-set ``random_state``, e.g. CARS) gets the run's ``seed``.
 
-    The axis is not part of the step hash: it belongs to the dataset (and so to dataset_hash).
+    The axis is not part of the step hash: it belongs to the dataset (and so to dataset_hash). The seed is, as a
+    scikit-learn model's ``random_state`` is.
     """
     cls = type(step).operator
     params = msgspec.to_builtins(msgspec.structs.asdict(step))
+    seeded = cls.parameter_constraints.get("random_state")
+    if seeded is not None and not seeded.in_spec and seed is not None:
+        params["random_state"] = seed
     aware = cls.traits.wavelength_aware
     return _ref(cls.spec_name, cls, params, axis if aware else None)
 

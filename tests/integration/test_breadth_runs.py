@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 
 import nirdag
 from nirs_core.data import SpectraDataset
-from nirs_core.operators import LWPLS, SNV, KernelPLS, VIPSelect
+from nirs_core.operators import CARS, LWPLS, SNV, KernelPLS, VIPSelect
 from relspec import CompileError
 
 
@@ -150,5 +150,19 @@ def test_vip_selection_is_decided_per_fold_as_in_a_scikit_learn_pipeline(small, 
     train = small.rows("train")
     X, y = small.spectra[train], small.target("fat")[train]
     pipeline = make_pipeline(SNV(), VIPSelect(n_components=4, n_keep=15), PLSRegression(3, scale=False))
+    expected = cross_val_predict(pipeline, X, y, cv=KFold(4, shuffle=False)).ravel()
+    assert _pooled_rmse(run, 3) == pytest.approx(np.sqrt(np.mean((expected - y) ** 2)), rel=1e-9)
+
+
+def test_cars_is_decided_per_fold_with_the_run_seed_as_in_a_scikit_learn_pipeline(small, tmp_path):
+    spec = {"target": "fat", "seed": 5, "pipeline": [
+        {"split": {"kind": "contiguous_blocks", "n_splits": 4}}, {"op": "snv"},
+        {"op": "cars", "n_components": 3, "n_runs": 12, "cv_folds": 3, "min_keep": 6},
+        {"model": {"op": "pls", "n_components": [3]}}]}
+    run = nirdag.run(spec, small, workspace=tmp_path / "ws", seed=5)
+    train = small.rows("train")
+    X, y = small.spectra[train], small.target("fat")[train]
+    cars = CARS(n_components=3, n_runs=12, cv_folds=3, min_keep=6, random_state=5)
+    pipeline = make_pipeline(SNV(), cars, PLSRegression(3, scale=False))
     expected = cross_val_predict(pipeline, X, y, cv=KFold(4, shuffle=False)).ravel()
     assert _pooled_rmse(run, 3) == pytest.approx(np.sqrt(np.mean((expected - y) ** 2)), rel=1e-9)

@@ -18,7 +18,7 @@ from nirs_core.operators.pls import PLSSweep
 from nirs_core.operators.plsda import PLSDA
 from nirs_core.operators.scaling import BlockScale, MinMaxScale, ParetoScale, RangeScale
 from nirs_core.operators.scatter import MSC, SNV, LocalSNV
-from nirs_core.operators.selection import VIPSelect
+from nirs_core.operators.selection import CARS, VIPSelect
 from nirs_core.operators.smoothing import FiniteDifference, GapSegmentDerivative, GaussianSmooth
 from nirs_core.operators.splitters import (
     BinnedStratifiedKFold,
@@ -35,6 +35,7 @@ from nirs_core.operators.wavelets import DWTFeatures, WaveletDenoise
 __all__ = [
     "ARPLS",
     "ASLS",
+    "CARS",
     "EMSC",
     "EPO",
     "LWPLS",

@@ -33,7 +33,7 @@ from nirs_core.operators.pls import PLSSweep
 from nirs_core.operators.plsda import PLSDA
 from nirs_core.operators.scaling import BlockScale, MinMaxScale, ParetoScale, RangeScale
 from nirs_core.operators.scatter import MSC, SNV, LocalSNV
-from nirs_core.operators.selection import VIPSelect
+from nirs_core.operators.selection import CARS, VIPSelect
 from nirs_core.operators.smoothing import FiniteDifference, GapSegmentDerivative, GaussianSmooth
 from nirs_core.operators.wavelength import Crop, MaskBands, Resample
 from nirs_core.operators.wavelets import DWTFeatures, WaveletDenoise
@@ -158,6 +158,7 @@ DEFAULT_OPERATORS = OperatorRegistry((
     PCAFeatures,
     EPO,
     VIPSelect,
+    CARS,
 ))
 
 # The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `opls`, `lwpls`, `kernel_pls`, `plsda`,

@@ -1,14 +1,17 @@
-"""VIP selection: VIP equals the diagnostics' VIP and the formula written out, the largest n_keep are kept, it is
-decided on the rows given to fit only, and as a spec step it is fitted per fold with a width known at compile time."""
+"""VIP selection and CARS. VIP equals the diagnostics' VIP and the formula written out, the largest n_keep are kept,
+decided on the rows given to fit only; CARS equals its algorithm re-derived, is seeded by the run and guarantees
+min_keep columns; both are fitted per fold with a width the compiler checks."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.cross_decomposition import PLSRegression
 
 from nirs_core.data import tecator
 from nirs_core.diagnostics import latent_of, vip
-from nirs_core.operators import PLSSweep, VIPSelect
+from nirs_core.operators import CARS, PLSSweep, VIPSelect
+from nirs_core.operators.selection import cars_ratios
 from relspec import CompileError
 from relspec.compile import compile_plan
 from relspec.spec import decode_spec
@@ -69,3 +72,72 @@ def test_vip_select_compiles_as_a_fitted_step_bounding_the_model_components():
                                     spec["pipeline"][3]]}
     with pytest.raises(CompileError, match="after vip_select the columns are its features"):
         compile_plan(decode_spec(cropped), DATA.schema())
+
+
+def test_the_exponentially_decreasing_ratios_run_from_all_to_two_variables():
+    ratios = cars_ratios(100, 50)
+    assert ratios[0] == pytest.approx(1.0) and ratios[-1] * 100 == pytest.approx(2.0)
+    assert np.all(np.diff(ratios) < 0)
+
+
+def _cars_by_hand(X, y, k, runs, fraction, folds, min_keep, seed):
+    """Li et al. (2009) written out with scikit-learn's PLS and the same draws from the same Generator."""
+    rng = np.random.default_rng(seed)
+    n, p = X.shape
+    a, decay = (p / 2) ** (1 / (runs - 1)), np.log(p / 2) / (runs - 1)
+    kept, subsets = np.arange(p), []
+    for i in range(1, runs + 1):
+        rows = rng.choice(n, size=max(2, int(np.rint(fraction * n))), replace=False)
+        pls = PLSRegression(min(k, rows.size - 1, kept.size), scale=False, tol=1e-15, max_iter=5000)
+        b = np.abs(pls.fit(X[np.ix_(rows, kept)], y[rows]).coef_.ravel())
+        w = b / b.sum()
+        count = min(kept.size, max(int(np.rint(a * np.exp(-decay * i) * p)), min_keep))
+        top = np.argsort(-w, kind="stable")[:count]
+        kept = kept[np.unique(rng.choice(top, size=count, replace=True, p=w[top] / w[top].sum()))]
+        subsets.append(kept)
+    scores = []
+    for s in subsets:
+        if s.size < min_keep:
+            scores.append(np.inf)
+            continue
+        pred = np.empty(n)
+        for val in np.array_split(np.arange(n), folds):
+            train = np.setdiff1d(np.arange(n), val)
+            model = PLSRegression(min(k, train.size - 1, s.size), scale=False, tol=1e-15, max_iter=5000)
+            pred[val] = model.fit(X[np.ix_(train, s)], y[train]).predict(X[np.ix_(val, s)]).ravel()
+        scores.append(np.sqrt(np.mean((pred - y) ** 2)))
+    best = min(range(runs), key=lambda i: (scores[i], subsets[i].size, i))
+    return subsets, subsets[best]
+
+
+def test_cars_equals_its_published_algorithm_re_derived():
+    Xs, ys = X[:80], Y[:80]
+    cars = CARS(n_components=4, n_runs=15, sample_fraction=0.8, cv_folds=4, min_keep=5, random_state=11).fit(Xs, ys)
+    subsets, support = _cars_by_hand(Xs, ys, 4, 15, 0.8, 4, 5, 11)
+    assert [s.tolist() for s in cars.subsets_] == [s.tolist() for s in subsets]
+    assert cars.support_.tolist() == support.tolist()
+
+
+def test_cars_finds_the_informative_wavelengths_and_is_seeded():
+    rng = np.random.default_rng(1)
+    Xr = rng.normal(size=(80, 40))
+    yr = 2 * Xr[:, 5] - Xr[:, 30] + 0.05 * rng.normal(size=80)
+    first = CARS(n_components=2, n_runs=25, min_keep=2, random_state=3).fit(Xr, yr)
+    assert {5, 30} <= set(first.support_.tolist()) and first.support_.size < 10
+    again = CARS(n_components=2, n_runs=25, min_keep=2, random_state=3).fit(Xr, yr)
+    assert np.array_equal(first.support_, again.support_)
+    assert all(s.size >= 1 for s in first.subsets_) and first.support_.size >= 2
+
+
+def test_cars_gets_the_run_seed_and_guarantees_min_keep_columns_to_the_model():
+    spec = {"target": "fat", "seed": 7, "pipeline": [
+        {"split": {"kind": "kfold", "n_splits": 3}}, {"op": "cars", "n_runs": 10, "min_keep": 8},
+        {"model": {"op": "pls", "n_components": [2, 8]}}]}
+    (step,) = compile_plan(decode_spec(spec), DATA.schema()).groups[0].fitted_steps
+    assert step.op == "cars" and step.params["random_state"] == 7
+    assert compile_plan(decode_spec(spec), DATA.schema()).groups[0].fitted_steps[0].step_hash == step.step_hash
+    other = compile_plan(decode_spec({**spec, "seed": 8}), DATA.schema()).groups[0].fitted_steps[0]
+    assert other.step_hash != step.step_hash
+    too_many = {**spec, "pipeline": [*spec["pipeline"][:2], {"model": {"op": "pls", "n_components": 9}}]}
+    with pytest.raises(CompileError, match=r"n_components \[9\].*8 columns"):
+        compile_plan(decode_spec(too_many), DATA.schema())
