@@ -29,6 +29,7 @@ from benchmarks.workloads import Task, cases, materialise
 HERE = Path(__file__).resolve().parent
 RUNNERS = {
     "nirdag": HERE / "contenders" / "nirdag_runner.py",
+    "nirdag_baseline": HERE / "contenders" / "nirdag_runner.py",  # another nirdag (--baseline), for before/after
     "sklearn_loop": HERE / "contenders" / "sklearn_runner.py",
     "nirs4all": HERE / "contenders" / "nirs4all_runner.py",
 }
@@ -37,13 +38,15 @@ BLAS_ENVS = {
     "pinned": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
 }
 # nirdag runs as its CLI does: Hamilton's extension autoloading off (hamilton.registry.disable_autoload).
-CONTENDER_ENV = {"nirdag": {"HAMILTON_AUTOLOAD_EXTENSIONS": "0"}}
+CONTENDER_ENV = {name: {"HAMILTON_AUTOLOAD_EXTENSIONS": "0"} for name in ("nirdag", "nirdag_baseline")}
 AGREEMENT_TOL = 1e-9
 
 
-def run_one(python: Path, contender: str, task: Task, blas: str, timeout: float) -> dict:
+def run_one(python: Path, contender: str, task: Task, blas: str, timeout: float, task_file: Path | None = None
+            ) -> dict:
     """Run one contender process on one task; wall time measured here, the rest reported by the process."""
-    workdir = Path(json.loads(task.task_file.read_text())["workdir"])
+    task_file = task_file or task.task_file
+    workdir = Path(json.loads(task_file.read_text())["workdir"])
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     result_file = workdir.parent / f"result-{contender}.json"
@@ -51,7 +54,7 @@ def run_one(python: Path, contender: str, task: Task, blas: str, timeout: float)
     env = {**os.environ, **BLAS_ENVS[blas], **CONTENDER_ENV.get(contender, {}), "PYTHONPATH": str(HERE.parent)}
     start = time.perf_counter()
     try:
-        done = subprocess.run([str(python), str(RUNNERS[contender]), str(task.task_file), str(result_file)],
+        done = subprocess.run([str(python), str(RUNNERS[contender]), str(task_file), str(result_file)],
                               capture_output=True, text=True, timeout=timeout, env=env, check=False)
         error = None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["exit != 0"])[-1]
     except subprocess.TimeoutExpired:
@@ -62,13 +65,29 @@ def run_one(python: Path, contender: str, task: Task, blas: str, timeout: float)
     if error is None:
         reported = json.loads(result_file.read_text())
         reported.pop("chains", None)  # per-chain detail of a contender: not kept in the results file
-        record.update(reported)
+        record.update({**reported, "contender": contender})  # a baseline reports itself as nirdag
     return record
+
+
+def in_process(records: list[dict]) -> list[dict]:
+    """The second call in one process (imports and first-call costs excluded; nirdag: cache off, fresh workspace)
+    of nirdag and the script, per case: ratio script / nirdag (> 1: nirdag faster)."""
+    by = {(r["case"], r["contender"]): r for r in records if r.get("mode") == "in_process" and r["ok"]}
+    out = []
+    for case in sorted({c for c, _ in by}):
+        a, b = by.get((case, "nirdag")), by.get((case, "sklearn_loop"))
+        if a and b and a.get("second_s") and b.get("second_s"):
+            base = by.get((case, "nirdag_baseline"), {}).get("second_s")
+            out.append({"case": case, "nirdag_s": a["second_s"], "sklearn_loop_s": b["second_s"],
+                        "ratio": b["second_s"] / a["second_s"], "baseline_s": base})
+    return out
 
 
 def summarise(records: list[dict]) -> list[dict]:
     groups: dict[tuple[str, str, str], list[dict]] = {}
     for r in records:
+        if r.get("mode") == "in_process":
+            continue
         groups.setdefault((r["case"], r["contender"], r["blas"]), []).append(r)
     rows = []
     for (case, contender, blas), rs in groups.items():
@@ -116,6 +135,20 @@ def agreement(summary: list[dict]) -> list[dict]:
     return out
 
 
+def _in_process_records(pythons: dict, contenders: list[str], task: Task, blas: str, timeout: float) -> list[dict]:
+    """One process per contender (nirdag and the script) that makes its call twice; the second call is timed."""
+    spec = json.loads(task.task_file.read_text(encoding="utf-8"))
+    twice = task.task_file.with_name("task-twice.json")
+    twice.write_text(json.dumps({**spec, "calls": 2}, indent=1), encoding="utf-8")
+    out = []
+    for contender in [c for c in contenders if c in ("nirdag", "nirdag_baseline", "sklearn_loop")]:
+        rec = {**run_one(pythons[contender], contender, task, blas, timeout, twice), "mode": "in_process"}
+        out.append(rec)
+        second = f"{rec['second_s']:.3f} s" if rec.get("second_s") is not None else rec["error"]
+        print(f"{task.case.key:32s} {blas:6s} in-process {contender:12s} second call {second}", flush=True)
+    return out
+
+
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -129,10 +162,16 @@ def machine() -> dict:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.compare", description=__doc__)
-    p.add_argument("--suite", choices=("smoke", "quick", "full"), default="quick")
+    p.add_argument("--suite", choices=("smoke", "ci", "quick", "full"), default="quick",
+                   help="ci: tecator_grid and 500/2,000 spectra, pinned BLAS, no nirs4all (a few minutes)")
     p.add_argument("--reps", type=int, default=None, help="repetitions (default: 1 smoke, 3 quick/full)")
-    p.add_argument("--contenders", default="nirdag,sklearn_loop,nirs4all")
-    p.add_argument("--blas", default="user,pinned", help="comma list of: user, pinned")
+    p.add_argument("--contenders", default=None, help="default: nirdag,sklearn_loop,nirs4all (ci: no nirs4all)")
+    p.add_argument("--blas", default=None, help="comma list of: user, pinned (default both; ci: pinned)")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="the Python of another nirdag install (e.g. a checkout of an earlier commit in its own venv): "
+                        "run as contender nirdag_baseline beside nirdag, for before/after figures in one run")
+    p.add_argument("--no-in-process", action="store_true",
+                   help="skip the in-process measure (one more process per case running each contender twice)")
     p.add_argument("--out-dir", type=Path, default=HERE / "results")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per contender run")
     p.add_argument("--no-install", action="store_true", help="do not create the nirs4all venv if missing")
@@ -141,10 +180,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    contenders = [c.strip() for c in args.contenders.split(",") if c.strip()]
-    blas_modes = [b.strip() for b in args.blas.split(",") if b.strip()]
+    ci = args.suite == "ci"
+    contenders = [c.strip() for c in (args.contenders or ("nirdag,sklearn_loop" if ci else
+                                                          "nirdag,sklearn_loop,nirs4all")).split(",") if c.strip()]
+    blas_modes = [b.strip() for b in (args.blas or ("pinned" if ci else "user,pinned")).split(",") if b.strip()]
     reps = args.reps or (1 if args.suite == "smoke" else 3)
+    if args.baseline is not None:
+        contenders.insert(1, "nirdag_baseline")
     pythons = {c: Path(sys.executable) for c in contenders if c != "nirs4all"}
+    if args.baseline is not None:
+        pythons["nirdag_baseline"] = args.baseline
     notes = {}
     if "nirs4all" in contenders:
         python, note = ensure_nirs4all(install=not args.no_install)
@@ -168,8 +213,11 @@ def main(argv: list[str] | None = None) -> int:
                         status = "ok" if rec["ok"] else f"FAILED: {rec['error']}"
                         print(f"{case.key:32s} {blas:6s} rep {rep} {contender:12s} {rec['wall_s']:8.2f} s  {status}",
                               flush=True)
+            if not args.no_in_process:
+                records += _in_process_records(pythons, contenders, task, blas_modes[-1], args.timeout)
     summary = summarise(records)
     result = {"suite": args.suite, "date": dt.date.today().isoformat(), "reps": reps,
+              "in_process": in_process(records),
               "command": "python -m benchmarks.compare " + " ".join(sys.argv[1:] if argv is None else argv),
               "machine": machine(), "notes": notes, "summary": summary, "ratios": ratios(summary),
               "agreement": agreement(summary), "records": records}

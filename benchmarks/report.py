@@ -37,6 +37,13 @@ def summary_lines(result: dict) -> list[str]:
     for a in result["agreement"]:
         lines.append(f"| {a['case']} | {a['nirdag']:.12f} | {a['sklearn_loop']:.12f} | {a['abs_diff']:.1e} | "
                      f"{'yes' if a['agree'] else 'NO'} |")
+    if result.get("in_process"):
+        lines += ["", "| case | nirdag second call s | baseline second call s | sklearn_loop second call s | "
+                  "ratio script / nirdag |", "|---|---|---|---|---|"]
+        for q in result["in_process"]:
+            base = q.get("baseline_s")
+            lines.append(f"| {q['case']} | {q['nirdag_s']:.3f} | {'-' if base is None else f'{base:.3f}'} | "
+                         f"{q['sklearn_loop_s']:.3f} | {q['ratio']:.2f}x |")
     return lines
 
 

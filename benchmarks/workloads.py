@@ -57,12 +57,14 @@ def _dataset(case: Case) -> SpectraDataset:
 
 
 def cases(suite: str) -> list[Case]:
-    """The cases of a suite: ``smoke`` (tiny, for the test suite), ``quick`` or ``full``."""
+    """The cases of a suite: ``smoke`` (tiny, for the test suite), ``ci`` (a few minutes without nirs4all: the
+    check every change can afford), ``quick`` or ``full`` (adds the 2,000 x 1,000 grid and 8,000 to 50,000
+    spectra)."""
     tec = Case("tecator_grid", 215, 100, GRID, tuple(range(1, 21)))
     if suite == "smoke":
         return [Case("synthetic_grid_S", 120, 60, ("snv", "msc"), tuple(range(1, 6)), n_splits=3)]
-    scale = [500, 2_000] if suite == "quick" else [500, 2_000, 8_000, 20_000]
-    grid = [] if suite == "quick" else [Case("synthetic_grid_M", 2_000, 1_000, GRID, tuple(range(1, 21)))]
+    scale = [500, 2_000] if suite in ("quick", "ci") else [500, 2_000, 8_000, 20_000, 50_000]
+    grid = [] if suite in ("quick", "ci") else [Case("synthetic_grid_M", 2_000, 1_000, GRID, tuple(range(1, 21)))]
     return [tec, *grid, *(Case("synthetic_scale", n, 1_000, ("snv",), (10,)) for n in scale)]
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up nirdag in ./.venv: system packages (Graphviz `dot`, python3-venv) when we can install them, then pip.
-# Usage: bash scripts/setup.sh [dev]    ("dev" also installs the test tools, and chromium + chromedriver for the
-#                                       report's browser test)
+# Usage: bash scripts/setup.sh [dev]    ("dev" also installs the test tools, the serve extra (FastAPI, uvicorn)
+#                                       and chromium + chromedriver for the report's and the server's browser tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +18,7 @@ fi
 need_apt=()
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=("python3-venv")
-if [ "${1:-}" = "dev" ]; then  # the report is opened in a real headless browser by the tests (system binaries)
+if [ "${1:-}" = "dev" ]; then  # the report and the server's pages are opened in a real headless browser by the tests
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 fi

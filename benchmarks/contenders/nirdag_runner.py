@@ -30,9 +30,12 @@ def main() -> None:
     task, data, out = read_task()
     start = time.perf_counter()
     n_train, n_test = len(data["y_train"]), len(data["y_test"])
+    # one matrix handed over read-only (as nirdag's loaders do: the dataset shares it), the npz copies dropped
+    spectra = np.concatenate([data.pop("X_train"), data.pop("X_test")])
+    spectra.setflags(write=False)
     dataset = SpectraDataset(
         name=task["case"], sample_ids=np.arange(n_train + n_test).astype(str),
-        spectra=np.concatenate([data["X_train"], data["X_test"]]), wavelengths=data["wavelengths"],
+        spectra=spectra, wavelengths=data["wavelengths"],
         wavelength_unit="nm", targets={"y": np.concatenate([data["y_train"], data["y_test"]])},
         partition=np.array(["train"] * n_train + ["test"] * n_test),
     )
@@ -46,9 +49,15 @@ def main() -> None:
     }
     result = nirdag_run(spec, dataset, workspace=Path(task["workdir"]) / "nirdag-ws", seed=task["seed"])
     best = result.best
+    compute_s = time.perf_counter() - start
+    second_s = None
+    if task.get("calls", 1) > 1:  # the in-process measure: a second call as a notebook or a server makes it
+        again = time.perf_counter()
+        nirdag_run(spec, dataset, workspace=Path(task["workdir"]) / "nirdag-ws-2", seed=task["seed"], cache=False)
+        second_s = time.perf_counter() - again
     write_result(out, contender="nirdag", version=version("nirdag"), best_rmsecv=best["rmsecv"],
                  best_rmsep=best["rmsep"], best_chain=f"{best['branch_name']}|k={best['n_components']}",
-                 n_chains=len(result.plan.chains), compute_s=time.perf_counter() - start,
+                 n_chains=len(result.plan.chains), compute_s=compute_s, second_s=second_s,
                  engine_s=result.seconds, rmsecv_kind="pooled")
 
 

@@ -54,9 +54,8 @@ def transform(name: str, task: dict):
     raise SystemExit(f"sklearn_loop: unknown preprocessing {name!r}")
 
 
-def main() -> None:
-    task, data, out = read_task()
-    start = time.perf_counter()
+def evaluate(task: dict, data: dict) -> tuple[float, int, str, float, int]:
+    """Every configuration's pooled RMSECV, the best one refit on all train rows: (RMSECV, k, name, RMSEP, n)."""
     X, y = data["X_train"], data["y_train"]
     folds = KFold(task["n_splits"], shuffle=True, random_state=task["seed"])
     results = []
@@ -67,8 +66,21 @@ def main() -> None:
     best_rmsecv, k, name = min(results, key=lambda r: (r[0], r[1]))
     final = make_pipeline(transform(name, task), PLSRegression(k, scale=False)).fit(X, y)
     rmsep = rmse(data["y_test"], final.predict(data["X_test"]))
+    return best_rmsecv, k, name, rmsep, len(results)
+
+
+def main() -> None:
+    task, data, out = read_task()
+    start = time.perf_counter()
+    best_rmsecv, k, name, rmsep, n_chains = evaluate(task, data)
+    compute_s = time.perf_counter() - start
+    second_s = None
+    if task.get("calls", 1) > 1:  # the in-process measure: the same work once more in this process
+        again = time.perf_counter()
+        evaluate(task, data)
+        second_s = time.perf_counter() - again
     write_result(out, contender="sklearn_loop", best_rmsecv=best_rmsecv, best_rmsep=rmsep,
-                 best_chain=f"{name}|k={k}", n_chains=len(results), compute_s=time.perf_counter() - start,
+                 best_chain=f"{name}|k={k}", n_chains=n_chains, compute_s=compute_s, second_s=second_s,
                  rmsecv_kind="pooled")
 
 

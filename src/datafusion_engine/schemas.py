@@ -16,7 +16,8 @@ RunStatus = Literal["running", "completed", "failed"]
 PartitionName = Literal["train", "val", "test"]
 ArtifactType = Literal["transformer", "model", "splitter", "y_transform", "meta_model"]
 # hit / miss: served by the node cache; off: a cacheable node run with the cache disabled; uncached: never cached
-CacheStatus = Literal["hit", "miss", "off", "uncached"]
+# hit: served; miss: computed and stored; skipped: computed, not worth storing (cache admission); off: cache off
+CacheStatus = Literal["hit", "miss", "skipped", "off", "uncached"]
 
 # Typed column roles: what a column identifies, declared on the row structs so joins are found from roles, not names.
 ColumnRole = Literal["run_id", "chain_id", "dataset_id", "sample_id", "target", "sample_metadata"]

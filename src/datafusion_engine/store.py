@@ -99,8 +99,14 @@ class WorkspaceStore:
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise StoreError(f"rows for table {name!r} do not fit its schema: {exc}") from None
 
-    def write(self, name: str, data: pa.Table) -> None:
-        """Merge ``data`` into table ``name`` on its natural key (creating the table on first write)."""
+    def write(self, name: str, data: pa.Table, *, new_keys: bool = False) -> None:
+        """Merge ``data`` into table ``name`` on its natural key (creating the table on first write).
+
+        ``new_keys``: the caller knows no row of ``data`` can match a stored key (the rows of a run being written,
+        keyed by its fresh run id), so they are appended in one commit instead of merged (a merge reads the
+        target to match keys). A retried commit appends nothing twice: a commit lost to another writer is not
+        in the table.
+        """
         path = self.layout.table(name)
         data = self._conform(name, data)
         if data.num_rows == 0:
@@ -110,7 +116,7 @@ class WorkspaceStore:
         except OSError as exc:
             raise StoreError(f"workspace {self.root}: cannot create {path.parent} ({exc.strerror}); is it "
                              "read-only?") from None
-        _committed(f"table {name!r}", lambda: self._merge(name, path, data))
+        _committed(f"table {name!r}", lambda: self._merge(name, path, data, append=new_keys))
 
     def update_matched(self, name: str, data: pa.Table) -> int:
         """Update the rows of table ``name`` that ``data`` matches on the natural key; never inserts (a row deleted
@@ -131,7 +137,7 @@ class WorkspaceStore:
 
         return _committed(f"table {name!r}", commit)
 
-    def _merge(self, name: str, path: Path, data: pa.Table) -> None:
+    def _merge(self, name: str, path: Path, data: pa.Table, *, append: bool = False) -> None:
         try:
             table = DeltaTable(path)
         except TableNotFoundError:
@@ -143,6 +149,9 @@ class WorkspaceStore:
                     raise
                 raise FileExistsError(str(exc)) from None
         upgrade_table(name, table, self.layout.tables_dir)
+        if append:
+            write_deltalake(table, data, mode="append")
+            return
         keys = NATURAL_KEYS[name]
         predicate = " AND ".join(f"t.{k} = s.{k}" for k in keys)
         (table.merge(data, predicate=predicate, source_alias="s", target_alias="t")
@@ -233,9 +242,12 @@ class WorkspaceStore:
 
     def write_results(self, run_id: str, results: dict[str, pa.Table]) -> None:
         """Write a run's result tables (``chains``, ``predictions``, ``scores``, ``events``, ``artifacts``), adding
-        run_id; the ref counts of the blobs the new artifact rows reference are refreshed."""
+        run_id; the ref counts of the blobs the new artifact rows reference are refreshed. Every result table is
+        keyed by run id and a run writes its results once, so its rows are appended (one commit per table)."""
         for name, table in results.items():
+            if "run_id" not in NATURAL_KEYS[name]:
+                raise StoreError(f"table {name!r} is not keyed by run: its rows cannot be written as a run's")
             column = pa.array([run_id] * table.num_rows, type=pa.string())
-            self.write(name, table.add_column(0, "run_id", column))
+            self.write(name, table.add_column(0, "run_id", column), new_keys=True)
             if name == "artifacts":
                 self.refresh_ref_counts(blobs_of(table))

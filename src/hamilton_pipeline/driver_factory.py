@@ -98,14 +98,15 @@ def _path_label(plan: CompiledPlan, group: SweepGroup) -> str:
     return " > ".join([*(hoisted or ["raw"]), _sweep_label(group)])
 
 
-def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup, offload: Offload, keys: KeyMaker) -> None:
+def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup, offload: Offload, keys: KeyMaker,
+                 keep_fits: bool) -> None:
     source = hoisted_name(plan, group.input_node)
     test_rows = np.asarray(plan.test_rows, dtype=np.int64)
     for fold in plan.folds:
         nodes.add(
             sweep_name(fold.fold_id, group), {source: np.ndarray, TARGETS: np.ndarray}, FoldSweep,
             lambda fold=fold, source=source, **kw: offload(compute.sweep_fold, group, fold, test_rows, kw[source],
-                                                           kw[TARGETS]),
+                                                           kw[TARGETS], keep_fits),
             f"Fitted steps ({', '.join(s.label for s in group.fitted_steps) or 'none'}) and the model "
             f"({_sweep_label(group)}) fitted on {fold.fold_id}'s training rows.",
             display=f"{_sweep_label(group)} · {fold.fold_id}", tags=cache_tags("fold_fit", keys.fold_fit(group, fold)),
@@ -150,11 +151,13 @@ def refit_sources(plan: CompiledPlan) -> dict[str | None, str]:
     return {n: hoisted_name(plan, n) for n in kept}
 
 
-def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, offload: Offload) -> None:
+def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, offload: Offload,
+                  keep_fits: bool) -> None:
     cvs = [cv_name(g) for g in plan.groups] + [stack_name(s) for s in plan.stacks]
     sources = refit_sources(plan)
-    # a stacked chain's refit fits its meta-model on the base groups' out-of-fold predictions
-    refit_cvs = {g.group_id: cv_name(g) for g in plan.groups} if plan.stacks else {}
+    # a stacked chain's refit fits its meta-model on the base groups' out-of-fold predictions; a refit takes the
+    # fold fits the fold nodes kept (through their group's CV record) instead of fitting them again
+    refit_cvs = {g.group_id: cv_name(g) for g in plan.groups} if plan.stacks or keep_fits else {}
     ids = dataset.sample_ids
 
     def gathered(kw: dict[str, Any]) -> list[GroupCV]:
@@ -210,11 +213,12 @@ def build_driver(
     _data_nodes(nodes, plan, dataset)
     keys = KeyMaker(plan, dataset)
     _hoisted_nodes(nodes, plan, offload, keys)
+    keep_fits = compute.fold_fits_kept(plan, dataset.n_wavelengths)
     for group in plan.groups:
-        _sweep_nodes(nodes, plan, group, offload, keys)
+        _sweep_nodes(nodes, plan, group, offload, keys, keep_fits)
     for stack in plan.stacks:
         _stack_nodes(nodes, plan, stack)
-    _result_nodes(nodes, plan, dataset, offload)
+    _result_nodes(nodes, plan, dataset, offload, keep_fits)
     module = ad_hoc_utils.create_temporary_module(
         *nodes.fns.values(), module_name=f"nirdag_plan_{short(plan.plan_hash)}_{next(_module_ids)}"
     )

@@ -90,7 +90,8 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
         A node raised: the message names it and the chains it serves (the original error is chained).
     """
     start = time.perf_counter()
-    served = NodeCache(cache, plan.policy.cache.nodes) if cache is not None and plan.policy.cache.enabled else None
+    policy = plan.policy.cache
+    served = NodeCache(cache, policy.nodes, policy.admission) if cache is not None and policy.enabled else None
     timer = NodeTimer(cache=served)
     hooks = [timer, *([served] if served else []), *([RunProgress(progress, plan, served)] if progress else [])]
     with execution_for(plan.policy, dask_client=dask_client) as execution, \

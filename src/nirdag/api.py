@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,15 +13,14 @@ import pyarrow as pa
 from rich.console import Console
 
 from datafusion_engine import Workspace
-from datafusion_engine.scan_metrics import ScanMetrics
 from datafusion_engine.spectra_store import read_delta_source
-from datafusion_engine.sql_limits import DEFAULT_LIMITS, query_limits
 from hamilton_pipeline import build_driver as _build_driver
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.bundle import predict_chain
 from nirdag.bundle.export import export_chain, workspace_chain
 from nirdag.plots import RunData, RunPlots
 from nirdag.run_service import NIRDAG_VERSION, execute_run
+from nirdag.sql import WorkspaceLike, resolve_run
 from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirs_core.data.errors import DataError
 from nirs_core.data.from_parts import NonFinite
@@ -31,19 +29,17 @@ from nirs_core.data.loading import FileFormat, detect_format
 from nirs_core.data.reference_join import JoinOn
 from nirs_core.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compile_plan
-from relspec.policy import ExecutorKind
+from relspec.policy import CacheAdmission, ExecutorKind
 from relspec.provenance import DecisionProvenanceGraph, decode_provenance
 from relspec.source import SpecSource, read_spec
 from relspec.tasks import declared_labels, spec_targets
 from relspec.validation import PolicyValidation, decode_validation
 from semantics import open_session, queries
-from semantics.records import record_scan_metrics
 
 if TYPE_CHECKING:  # annotations only: the engine's types stay in hamilton_pipeline
     import graphviz
     import hamilton.driver
 
-WorkspaceLike = Workspace | str | Path
 DatasetFormat = FileFormat | Literal["delta"]
 
 
@@ -175,6 +171,7 @@ def as_declared(spec: PipelineSpec, dataset: SpectraDataset) -> SpectraDataset:
 def compile(
     spec: SpecSource, dataset: SpectraDataset | None = None, *, seed: int | None = None,
     executor: ExecutorKind = "sync", workers: int | None = None, cache: bool = True,
+    cache_admission: CacheAdmission = "cost",
 ) -> CompiledPlan:
     """Decode and compile ``spec`` for ``dataset`` (default: embedded Tecator); ``seed`` overrides the spec's.
 
@@ -183,15 +180,16 @@ def compile(
     """
     decoded = read_spec(spec, seed=seed).spec  # the seed also drives generator expansion
     data = as_declared(decoded, dataset if dataset is not None else tecator())
-    runtime = _runtime(executor, workers, cache)
+    runtime = _runtime(executor, workers, cache, cache_admission)
     plan = compile_plan(decoded, data.schema(), runtime, dataset=data)
     _check_targets(plan, data)
     return plan
 
 
-def _runtime(executor: ExecutorKind, workers: int | None, cache: bool) -> RuntimePolicy:
+def _runtime(executor: ExecutorKind, workers: int | None, cache: bool, admission: CacheAdmission) -> RuntimePolicy:
     try:
-        return msgspec.convert({"executor": executor, "workers": workers, "cache": cache}, RuntimePolicy)
+        return msgspec.convert({"executor": executor, "workers": workers, "cache": cache,
+                                "cache_admission": admission}, RuntimePolicy)
     except msgspec.ValidationError as exc:
         raise SpecError(f"invalid runtime policy: {exc} (executors: {', '.join(get_args(ExecutorKind))})") from None
 
@@ -208,6 +206,7 @@ class RunResult:
     plan: CompiledPlan
     dataset: SpectraDataset
     seconds: float
+    reused: bool = False  # an identical plan's completed run, returned instead of computing it again
 
     @property
     def workspace(self) -> Path:
@@ -277,7 +276,7 @@ def run(
     spec: SpecSource, dataset: SpectraDataset | None = None, *, workspace: WorkspaceLike = "workspace",
     seed: int | None = None, executor: ExecutorKind = "sync", workers: int | None = None,
     dask_client: Any | None = None, cache: bool = True, cache_max_bytes: int | None = None,
-    progress: bool | Console = False,
+    cache_admission: CacheAdmission = "cost", reuse: bool = True, progress: bool | Console = False,
 ) -> RunResult:
     """Compile and run a pipeline spec on a dataset, writing its results into a workspace.
 
@@ -305,9 +304,17 @@ def run(
         A client of your own cluster for ``executor="dask"``.
     cache : bool
         Reuse (and store) hoisted and per-fold fit nodes in ``<workspace>/cache`` whose step identity and input
-        data are unchanged (not with ``dask``, whose nodes run outside the cache).
+        data are unchanged (not with ``dask``, whose nodes run outside the cache); and, with ``reuse``, return
+        the workspace's completed run of the identical plan instead of running it again.
     cache_max_bytes : int, optional
         Size cap of the cache folder (default 2 GiB; least recently used entries go first).
+    cache_admission : {"cost", "all"}
+        ``cost`` (default) stores a computed node only when computing it again would cost more than writing and
+        reading it (a cheap row-wise transform of many spectra is recomputed); ``all`` stores every one.
+    reuse : bool
+        With ``cache``: when the workspace holds a completed run of this exact plan (same spec, dataset, seed and
+        execution policy, made by this nirdag version, its fitted objects still stored), return that run
+        (``RunResult.reused``) instead of computing it again. ``False`` always runs.
     progress : bool or rich.console.Console
         Draw a progress bar (on the terminal, or on the Console given).
 
@@ -325,12 +332,22 @@ def run(
     """
     loaded = read_spec(spec, seed=seed)
     data = as_declared(loaded.spec, dataset if dataset is not None else tecator())
-    plan = compile(loaded, data, executor=executor, workers=workers, cache=cache)
+    plan = compile(loaded, data, executor=executor, workers=workers, cache=cache, cache_admission=cache_admission)
     console = progress if isinstance(progress, Console) else (Console() if progress else None)
     handle = Workspace.of(workspace)
+    previous = _finished_run(handle, plan) if cache and reuse else None
+    if previous is not None:
+        return RunResult(run_id=previous, handle=handle, plan=plan, dataset=data, seconds=0.0, reused=True)
     run_id, result = execute_run(handle, loaded, plan, data, dask_client=dask_client,
                                  cache_max_bytes=cache_max_bytes, progress=console)
     return RunResult(run_id=run_id, handle=handle, plan=plan, dataset=data, seconds=result.seconds)
+
+
+def _finished_run(handle: Workspace, plan: CompiledPlan) -> str | None:
+    """The workspace's completed run of ``plan`` (the newest), if any: an identical re-run returns it."""
+    if not handle.layout.tables_dir.is_dir():
+        return None
+    return queries.completed_run_of_plan(handle.session(), plan.plan_hash, NIRDAG_VERSION, needs_artifacts=True)
 
 
 def build_driver(
@@ -364,12 +381,6 @@ def build_driver(
     data = dataset if dataset is not None else tecator()
     plan = spec if isinstance(spec, CompiledPlan) else compile(spec, data, seed=seed)
     return _build_driver(plan, data, *adapters)
-
-
-def resolve_run(workspace: WorkspaceLike, ref: str) -> str:
-    """The run id ``ref`` names in a workspace: a run id, a unique prefix of one, or ``latest`` (the newest
-    completed run). Raises RunNotFound (no match, or several)."""
-    return queries.resolve_run(Workspace.of(workspace).require().session(), ref)
 
 
 def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: str = "best",
@@ -428,48 +439,3 @@ def _run_overlay(workspace: Workspace, run_id: str) -> RunOverlay:
     rows = queries.node_events(workspace.session(), run_id)
     return RunOverlay(seconds={r["node"]: r["seconds"] for r in rows},
                       cached=frozenset(r["node"] for r in rows if r["cache"] == "hit"))
-
-
-def query(sql: str, workspace: WorkspaceLike = "workspace", *, as_of: int | dt.datetime | None = None,
-          timeout: float | None = DEFAULT_LIMITS.timeout, max_rows: int | None = DEFAULT_LIMITS.max_rows,
-          max_bytes: int | None = DEFAULT_LIMITS.max_bytes, all_runs: bool = False) -> pa.Table:
-    """Read-only SQL over a workspace's tables and semantic views, optionally as of a Delta version or time.
-
-    Parameters
-    ----------
-    sql : str
-        One read-only statement (DDL, DML and other statements are refused with a QueryError). Its text is
-        bounded (``datafusion_engine.sql_limits.QueryLimits``: characters, operators, UNION branches, nesting).
-    workspace : str, Path or Workspace
-        The workspace to query.
-    as_of : int or datetime, optional
-        Read every table as of this Delta version or point in time.
-    timeout : float or None
-        Seconds the query may run (QueryTimeout past it); None: no limit.
-    max_rows, max_bytes : int or None
-        The most rows / Arrow bytes the result may hold (ResultTooLarge past it); None: no limit.
-    all_runs : bool
-        Also see the rows of runs that are not completed (a running or killed run) in the raw tables; by default
-        they show completed runs only, as the views do.
-
-    Returns
-    -------
-    pyarrow.Table
-
-    Examples
-    --------
-    >>> nirdag.query("SELECT * FROM v_ranked_chains LIMIT 5", "ws")  # doctest: +SKIP
-    """
-    limits = query_limits(timeout=timeout, max_rows=max_rows, max_bytes=max_bytes)
-    return open_session(Workspace.of(workspace), as_of=as_of).sql(sql, limits=limits, all_runs=all_runs)
-
-
-def query_with_metrics(sql: str, workspace: WorkspaceLike = "workspace", *,
-                       as_of: int | dt.datetime | None = None,
-                       all_runs: bool = False) -> tuple[pa.Table, ScanMetrics, Path]:
-    """Like :func:`query`, and measure what the query scanned: files in the tables it reads vs files opened, rows
-    read. The ScanMetrics artifact is also written under ``<workspace>/provenance/scans/``; returns its path.
-    The text limits and the memory pool apply; the result is collected whole (no time or row limit)."""
-    handle = Workspace.of(workspace)
-    table, metrics = open_session(handle, as_of=as_of).sql_with_metrics(sql, all_runs=all_runs)
-    return table, metrics, record_scan_metrics(handle, metrics)

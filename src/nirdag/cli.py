@@ -10,17 +10,13 @@ import sys
 from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import typer
 from rich.console import Console
 
 import nirdag
 from datafusion_engine.sql_limits import DEFAULT_LIMITS
-from nirdag.bundle import BundleError, DomainReport, domain_report, wide_predictions
-from nirdag.bundle.archive import read_bundle
 from nirdag.cli_data import (
     DataOpt,
     DropOpt,
@@ -41,15 +37,18 @@ from nirdag.cli_data import (
     say_findings,
 )
 from nirdag.cli_report import plot, report
+from nirdag.cli_serve import serve
 from nirdag.output import OutputFormat, render, render_record, write
-from nirdag.provenance_view import provenance_tree
 from nirs_core.errors import NirdagError
-from relspec import decode_spec
-from relspec.policy import ExecutorKind
-from relspec.provenance import why_not_refit
-from relspec.source import read_spec
-from relspec.tasks import spec_targets
-from semantics import queries
+from relspec.policy import CacheAdmission, ExecutorKind
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from nirdag.bundle import DomainReport
+
+# Every verb imports what it needs in its body: `nirdag --help` (and the read-only verbs) start without loading
+# scikit-learn, scipy, pandas, Hamilton or the storage engines they do not use (tests/unit/test_cli_imports.py).
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, rich_markup_mode=None)
 
@@ -84,11 +83,15 @@ def _say(text: str) -> None:
 
 def _with_short_ids(ranked: pa.Table, names: list[str]) -> pa.Table:
     """The ranking's columns ``names`` (``branch_name`` shown as ``chain``) and the chain id's first 8 characters."""
+    import pyarrow.compute as pc
+
     return ranked.select(names).rename_columns(["chain" if n == "branch_name" else n for n in names]).append_column(
         "chain_id8", pc.utf8_slice_codeunits(ranked.column("chain_id"), 0, 8))
 
 
 def _ranked(result, top: int) -> None:
+    from semantics import queries
+
     n_chains, plan = len(result.plan.chains), result.plan
     ranked = result.top(top)
     if len(plan.targets) > 1:
@@ -109,10 +112,14 @@ def _ranked(result, top: int) -> None:
         title = (f"Top {min(top, n_chains)} of {n_chains} chains by RMSECV "
                  f"(target {plan.target_label!r}; RMSEP on test for refit chains)")
     render(table, "table", _out, title=title)
-    events = queries.node_events(result.handle.session(), result.run_id)
-    served = sum(e["cache"] == "hit" for e in events)
-    _say(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time, {len(events)} nodes, {served} from "
-         "the cache)")
+    if result.reused:
+        _say(f"run_id      {result.run_id}  (reused: the workspace's completed run of this identical plan and "
+             "data; --force runs it again)")
+    else:
+        events = queries.node_events(result.handle.session(), result.run_id)
+        served = sum(e["cache"] == "hit" for e in events)
+        _say(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time, {len(events)} nodes, {served} "
+             "from the cache)")
     _say(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
     _say(f"pipeline    sha256 {result.pipeline_hash}")
     _say(f"workspace   {result.workspace}")
@@ -152,9 +159,19 @@ def run(
     cache_max_mb: Annotated[int | None, typer.Option(
         min=0, help="Size cap of the workspace cache in MiB (least recently used entries are evicted); "
                     "default 2048.")] = None,
+    cache_admission: Annotated[CacheAdmission, typer.Option(
+        help="cost: store a computed node only when computing it again would cost more than writing and reading "
+             "it back (cheap transforms of many spectra are recomputed); all: store every cacheable node.")
+    ] = "cost",
+    force: Annotated[bool, flag(
+        "--force", help="Run even when the workspace holds a completed run of the identical plan and data (by "
+                        "default that run is shown again; --no-cache also runs).")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains (and the compiler's warnings, unless --quiet)."""
+    from relspec.source import read_spec
+    from relspec.tasks import spec_targets
+
     loaded = read_spec(spec, seed=seed)  # read and decoded once: the text that runs is the text provenance records
     dataset = load_data(data, _say, _err, **loader_options(
         data_format=data_format, targets=targets, spec_targets=list(spec_targets(loaded.spec)), id_column=id_column,
@@ -162,7 +179,7 @@ def run(
         no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet))
     result = nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers,
                         cache=cache, cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
-                        progress=_progress(quiet))
+                        cache_admission=cache_admission, reuse=not force, progress=_progress(quiet))
     if not quiet:
         say_findings(result.plan.validation, _err)
     _ranked(result, top)
@@ -244,6 +261,9 @@ app.add_typer(runs_app, name="runs")
 def runs_list(workspace: WorkspaceOpt = Path("workspace"),
               fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = "table") -> None:
     """One line per run, newest first (the table shows hashes by their first 8 characters; csv/json in full)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     runs = nirdag.Workspace(workspace).runs()
     if fmt == "table":
         runs = pa.table({
@@ -285,6 +305,8 @@ app.add_typer(cache_app, name="cache")
 def cache_stats(workspace: WorkspaceOpt = Path("workspace"),
                 fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = "table") -> None:
     """Entries and size of the node cache, per node kind."""
+    import pyarrow as pa
+
     stats = nirdag.Workspace(workspace).cache_stats()
     rows = [{"kind": kind, "entries": n, "mib": round(size / MIB, 3)} for kind, (n, size) in stats.by_kind.items()]
     rows.append({"kind": "total", "entries": stats.entries, "mib": round(stats.bytes / MIB, 3)})
@@ -329,6 +351,9 @@ def dag(
     if run_id is not None:
         _say(f"wrote {nirdag.Workspace(workspace).run(run_id).dag(output, folds=folds)}")
         return
+    from relspec.source import read_spec
+    from relspec.tasks import spec_targets
+
     loaded = read_spec(spec)
     dataset = load_data(data, _say, _err, **loader_options(
         data_format=data_format, targets=targets, spec_targets=list(spec_targets(loaded.spec)), id_column=id_column,
@@ -346,6 +371,9 @@ def provenance(
     verbose: Annotated[bool, flag("--verbose", "-v", help="Also the views' join decisions.")] = False,
 ) -> None:
     """The decision provenance graph of a run: every decision with its reason (tree or JSON)."""
+    from nirdag.provenance_view import provenance_tree
+    from relspec.provenance import why_not_refit
+
     graph = nirdag.Workspace(workspace).provenance(run_id)
     if why is not None:
         try:
@@ -426,6 +454,9 @@ def predict(
     if len(paths) != (1 if run_id else 2):
         raise typer.BadParameter("give BUNDLE DATA, or DATA with --run RUN_ID" if run_id is None else
                                  "with --run give only DATA")
+    from nirdag.bundle import domain_report, wide_predictions
+    from nirdag.bundle.archive import read_bundle
+
     model = read_bundle(paths[0]) if run_id is None else None  # verified once; its targets are never spectra
     targets = model.chain.targets if model is not None else _run_targets(workspace, run_id)
     dataset = load_data(paths[-1], _say_err, _err, predicting=True, format=data_format, id_column=id_column,
@@ -450,6 +481,10 @@ def predict(
 
 def _run_targets(workspace: Path, run_ref: str) -> tuple[str, ...]:
     """The targets of a workspace run, from its stored spec (no compile)."""
+    from relspec import decode_spec
+    from relspec.tasks import spec_targets
+    from semantics import queries
+
     ws = nirdag.Workspace(workspace)
     row = queries.stored_run(ws.handle.require().session(), ws.resolve(run_ref))
     return spec_targets(decode_spec(json.loads(row["spec_json"]))) if row is not None else ()
@@ -469,6 +504,8 @@ def _say_domain(report: DomainReport) -> None:
 
 
 def _fail_on(report: DomainReport, level: str) -> None:
+    from nirdag.bundle import BundleError
+
     if report.absent is not None:
         raise BundleError(f"--fail-on {level}: the predictions cannot be judged: the model carries no "
                           f"applicability domain ({report.absent})")
@@ -524,6 +561,7 @@ def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="data
 
 app.command()(plot)
 app.command()(report)
+app.command()(serve)
 
 
 def main() -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 
 import nirdag
-from nirs_core.data import SpectraDataset
-from relspec.validation import PolicyValidation
+
+if TYPE_CHECKING:  # annotations only: `nirdag --help` loads no data layer
+    from nirs_core.data import SpectraDataset
+    from relspec.validation import PolicyValidation
 
 
 def flag(*names: str, help: str) -> Any:

@@ -9,9 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from nirdag.plots import PLOT_KINDS, check_kind, check_output, save
-from nirdag.report import plot as plot_run
-from nirdag.report import write_report
+from nirdag.plots.kinds import PLOT_KINDS
 
 _out = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -35,6 +33,9 @@ def plot(
     target: Annotated[str | None, typer.Option(help="Target to draw (default: the run's first).")] = None,
 ) -> None:
     """Draw one figure of a run (matplotlib) to an SVG, PNG or PDF file."""
+    from nirdag.plots import check_kind, check_output, save
+    from nirdag.report import plot as plot_run
+
     check_output(output)
     figure = plot_run(workspace, check_kind(kind), run_id, chain=chain, target=target)
     _say(f"wrote {save(figure, output)}")
@@ -48,5 +49,7 @@ def report(
     pdf: Annotated[Path | None, typer.Option(help="Also write the report as this PDF.")] = None,
 ) -> None:
     """Write a run's calibration report: one self-contained HTML page (inline SVG figures; opens offline)."""
+    from nirdag.report import write_report
+
     for path in write_report(workspace, output, run_id, chain=chain, pdf=pdf):
         _say(f"wrote {path} ({path.stat().st_size:,} bytes)")

@@ -75,6 +75,12 @@ def csv_ready(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
+def json_records(table: pa.Table) -> str:
+    """``table`` as one JSON array of records (one object per row; times ISO 8601, NaN/inf as null): what
+    ``nirdag query --format json`` prints and ``nirdag serve`` answers."""
+    return json.dumps(_plain(table.to_pylist()), allow_nan=False, indent=None)
+
+
 def write(table: pa.Table, fmt: OutputFormat, console: Console, output: Path | None) -> None:
     """Write ``table`` to ``output`` (csv, json, parquet; table = the rendered text) or print it."""
     if output is None:
@@ -116,7 +122,7 @@ def render(table: pa.Table, fmt: OutputFormat, console: Console, title: str | No
         console.file.write(buf.getvalue().decode())
         return
     if fmt == "json":
-        console.file.write(json.dumps(_plain(table.to_pylist()), allow_nan=False, indent=None) + "\n")
+        console.file.write(json_records(table) + "\n")
         return
     out = Table(title=title, show_lines=False)
     for name in table.column_names:

@@ -46,13 +46,19 @@ def _cache_decision(plan: CompiledPlan, result: EngineResult) -> Decision:
     for e in result.events:
         by_status.setdefault(e.cache, []).append(e.node)
     hits, misses = by_status.get("hit", []), by_status.get("miss", [])
+    skipped = by_status.get("skipped", [])
     if not plan.policy.cache.enabled:
         summary, reason = "no node served from the cache", "the ExecutionPolicy turned the cache off"
     else:
         summary = f"{len(hits)} node(s) served from the cache, {len(misses)} computed and stored"
+        summary += f", {len(skipped)} computed and not stored (cheaper to recompute)" if skipped else ""
         reason = ("a node is served when its key (step identity, input-data fingerprint, code fingerprint) has a "
                   "verified entry; a miss means no such entry (new step, changed parameter or data, evicted)")
-    return Decision(id="cache", kind="cache", summary=summary, reason=reason,
-                    evidence={"hits": sorted(hits), "misses": sorted(misses),
-                              "cacheable_kinds": list(plan.policy.cache.nodes)},
+        if plan.policy.cache.admission == "cost":
+            reason += ("; a computed node is stored only when computing it again costs more than writing and "
+                       "reading it back (admission: cost)")
+    evidence = {"hits": sorted(hits), "misses": sorted(misses), "cacheable_kinds": list(plan.policy.cache.nodes)}
+    if skipped:
+        evidence["skipped"] = sorted(skipped)
+    return Decision(id="cache", kind="cache", summary=summary, reason=reason, evidence=evidence,
                     depends_on=("layout",))

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -17,10 +18,13 @@ from datafusion_engine.runs import abandoned, repair_runs
 from datafusion_engine.scan_metrics import ScanMetrics
 from datafusion_engine.spectra_store import load_stored_dataset
 from datafusion_engine.sql_limits import DEFAULT_LIMITS
-from nirdag.api import RunResult, compile, query, query_with_metrics, resolve_run
+from nirdag.sql import query, query_with_metrics, resolve_run
 from relspec.provenance import DecisionProvenanceGraph, decode_provenance
 from relspec.validation import PolicyValidation, decode_validation
 from semantics import open_session, queries, view_columns
+
+if TYPE_CHECKING:
+    from nirdag.api import RunResult
 
 
 class Workspace:
@@ -102,6 +106,8 @@ class Workspace:
 
     def run(self, run_id: str) -> RunResult:
         """A completed run of this workspace, rebuilt from what the workspace stores (spec, dataset, seed)."""
+        from nirdag.api import RunResult, compile  # the engine loads only for a run's results
+
         row = queries.stored_run(self.handle.require().session(), run_id := self.resolve(run_id))
         if row is None:
             raise self._missing(run_id)

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from nirs_core.metrics import loss, mean_nrmse, task_scores
+from nirs_core.operators import PLSSweep
 from nirs_modelling.predictions import predictions_of, readonly
 from nirs_modelling.results import FinalFit, FittedFold, FoldSweep, GroupCV, RankedChain
 from nirs_modelling.stacking import refit_stack
@@ -47,9 +48,18 @@ def fit_group(
         y_fit = model_y(y_transform.transform(Y_fit))
     sweep = list(components) != [None]
     largest = max(c for c in components if c is not None) if sweep else None
-    model = instantiate(with_components(group.model, largest)).fit(X_fit, y_fit)
+    model = _fit_owned(instantiate(with_components(group.model, largest)), X_fit, y_fit)
     fitted = FittedFold("", tuple(steps), model, y_transform)
     return fitted, [readonly(p) for p in predict_transformed(fitted, components, blocks, Y_fit.shape[1])]
+
+
+def _fit_owned(model: BaseEstimator, X: np.ndarray, y: np.ndarray) -> BaseEstimator:
+    """Fit ``model`` on a matrix this module made (a row selection, or a fitted step's output) and reads no more:
+    a PLS centres it in place instead of copying it. The fitted model keeps ``copy=True`` for anyone refitting it."""
+    if isinstance(model, PLSSweep):
+        model.set_params(copy=False).fit(X, y)
+        return model.set_params(copy=True)
+    return model.fit(X, y)
 
 
 def predict_transformed(fitted: FittedFold, components: Sequence[int | None], blocks: Sequence[np.ndarray],
@@ -76,15 +86,38 @@ def fit_predict(
 
 
 def sweep_fold(
-    group: SweepGroup, fold: FoldSpec, test_rows: np.ndarray, spectra: np.ndarray, targets: np.ndarray
+    group: SweepGroup, fold: FoldSpec, test_rows: np.ndarray, spectra: np.ndarray, targets: np.ndarray,
+    keep_fit: bool = False,
 ) -> FoldSweep:
-    """One CV fold of a sweep group: fit on the fold's train rows, predict its val rows and the test rows."""
+    """One CV fold of a sweep group: fit on the fold's train rows, predict its val rows and the test rows; with
+    ``keep_fit`` the fitted objects come along for the refit (:func:`fold_fits_kept`)."""
     val_rows = np.asarray(fold.val_rows, dtype=np.int64)
-    val_pred, test_pred = fit_predict(
+    fitted, (val_pred, test_pred) = fit_group(
         group, group.component_values, np.asarray(fold.train_rows, dtype=np.int64), [val_rows, test_rows],
         spectra, targets,
     )
-    return FoldSweep(fold_id=fold.fold_id, val_rows=readonly(val_rows), val_pred=val_pred, test_pred=test_pred)
+    return FoldSweep(fold_id=fold.fold_id, val_rows=readonly(val_rows), val_pred=val_pred, test_pred=test_pred,
+                     fitted=replace(fitted, fold_id=fold.fold_id) if keep_fit else None)
+
+
+# The fold nodes hand their fitted objects to the refit while all of a plan's fold fits stay under this estimate;
+# past it (grids of thousands of groups) they keep none and the refit fits its own chains' folds again.
+FOLD_FITS_BUDGET = 256 * 1024**2
+_SWEEP_MODELS = frozenset({"pls", "pcr", "plsda"})  # models whose fitted size follows from counts and widths
+
+
+def fold_fits_kept(plan: CompiledPlan, n_wavelengths: int) -> bool:
+    """Whether the fold nodes keep their fitted objects for the refit: every group's model is a sweep model (PLS,
+    PCR, PLS-DA: its size is known, about K x wavelengths x (targets + 3) floats, plus a wavelength-long vector or
+    two per fitted step) and the estimate over all groups and folds is within :data:`FOLD_FITS_BUDGET`. The
+    choice changes no result: a kept fit and a refitted one are the same computation on the same rows."""
+    if not plan.groups or any(g.model.op not in _SWEEP_MODELS for g in plan.groups):
+        return False
+    width = n_wavelengths * 8 * 2  # two float64 vectors per wavelength-long array (a safety factor)
+    outputs = max(len(plan.targets), len(plan.classes))  # PLS-DA regresses one indicator column per class
+    per_fold = sum(max((c or 1) for c in g.component_values) * width * (outputs + 3) + width * len(g.fitted_steps)
+                   for g in plan.groups)
+    return per_fold * len(plan.folds) <= FOLD_FITS_BUDGET
 
 
 def gather_cv(group: SweepGroup, folds: Sequence[FoldSweep]) -> GroupCV:
@@ -169,10 +202,14 @@ def hoisted_steps(plan: CompiledPlan, group: SweepGroup, n_wavelengths: int) -> 
     return tuple(fitted)
 
 
-def _fold_fits(plan: CompiledPlan, group: SweepGroup, spectra: np.ndarray, targets: np.ndarray
-               ) -> tuple[FittedFold, ...]:
-    """The group's objects of every CV fold, fitted exactly as :func:`sweep_fold` fits them (same rows, the group's
-    largest count), so they predict what the CV nodes predicted."""
+def _fold_fits(plan: CompiledPlan, group: SweepGroup, spectra: np.ndarray, targets: np.ndarray,
+               cv: GroupCV | None = None) -> tuple[FittedFold, ...]:
+    """The group's objects of every CV fold: those the fold nodes kept (``cv``), or fitted again exactly as
+    :func:`sweep_fold` fits them (same rows, the group's largest count), so they predict what the CV nodes
+    predicted."""
+    kept = tuple(f.fitted for f in cv.folds) if cv is not None else ()
+    if kept and all(f is not None for f in kept) and len(kept) == len(plan.folds):
+        return kept
     fits = []
     for fold in plan.folds:
         fitted, _ = fit_group(group, group.component_values, np.asarray(fold.train_rows, dtype=np.int64), [],
@@ -188,9 +225,10 @@ def refit(
     """Refit the ``top_k`` best chains on all train rows (``fold_final``), one sweep fit per group.
 
     Each FinalFit keeps the chain's fitted objects: hoisted steps, the ``fold_final`` fit and the CV folds' fits
-    (refit here for these chains only; the CV nodes keep nothing, so a 10,000-chain grid holds no fitted objects).
-    A stacked chain refits its base chains too (they are returned after the chosen ones); ``cvs`` holds the
-    groups' pooled out-of-fold predictions the meta-model is fitted on. ``sources`` holds the raw spectra (key
+    (taken from the fold nodes when they kept them, :func:`fold_fits_kept`; otherwise fitted again here for these
+    chains only, so a 10,000-chain grid holds no fitted objects). A stacked chain refits its base chains too (they
+    are returned after the chosen ones); ``cvs`` holds the groups' pooled out-of-fold predictions (the
+    meta-model is fitted on them) and their folds. ``sources`` holds the raw spectra (key
     None) and any hoisted matrices kept for the refit; a refit group's input is rebuilt from them by
     :func:`group_input`, one group at a time.
     """
@@ -201,7 +239,7 @@ def refit(
     for r in [r for r in chosen if r.group_id in stacks]:
         chosen += [by_id[c] for c in stacks[r.group_id].base_chains if c not in needed]
         needed |= set(stacks[r.group_id].base_chains)
-    fits = _refit_groups(plan, chosen, sources, targets, n_wavelengths)
+    fits = _refit_groups(plan, chosen, sources, targets, n_wavelengths, cvs or {})
     for stack in plan.stacks:
         mine = [r for r in chosen if r.group_id == stack.group_id]
         if mine:
@@ -213,17 +251,18 @@ def refit(
 
 
 def _refit_groups(plan: CompiledPlan, chosen: Sequence[RankedChain], sources: Mapping[str | None, np.ndarray],
-                  targets: np.ndarray, n_wavelengths: int) -> list[FinalFit]:
+                  targets: np.ndarray, n_wavelengths: int, cvs: Mapping[str, GroupCV]) -> list[FinalFit]:
     fits = []
     for group in plan.groups:
         mine = [r for r in chosen if r.group_id == group.group_id]
         if mine:
-            fits += _refit_group(plan, group, mine, group_input(plan, group, sources), targets, n_wavelengths)
+            fits += _refit_group(plan, group, mine, group_input(plan, group, sources), targets, n_wavelengths,
+                                 cvs.get(group.group_id))
     return fits
 
 
 def _refit_group(plan: CompiledPlan, group: SweepGroup, mine: Sequence[RankedChain], spectra: np.ndarray,
-                 targets: np.ndarray, n_wavelengths: int) -> list[FinalFit]:
+                 targets: np.ndarray, n_wavelengths: int, cv: GroupCV | None = None) -> list[FinalFit]:
     """One group's chosen chains refit; a rebuilt input matrix lives only for this call (one group at a time).
 
     The fold_final model is fitted at the group's largest count, as the CV folds are: a sweep model's first k
@@ -234,7 +273,7 @@ def _refit_group(plan: CompiledPlan, group: SweepGroup, mine: Sequence[RankedCha
     test = np.asarray(plan.test_rows, dtype=np.int64)
     fitted, (train_pred, test_pred) = fit_group(
         group, group.component_values, train, [train, test], spectra, targets)
-    objects = (replace(fitted, fold_id=plan.final_fold.fold_id), *_fold_fits(plan, group, spectra, targets))
+    objects = (replace(fitted, fold_id=plan.final_fold.fold_id), *_fold_fits(plan, group, spectra, targets, cv))
     hoisted = hoisted_steps(plan, group, n_wavelengths)
     rows = [group.component_values.index(r.n_components) for r in mine]
     return [FinalFit(r.chain_id, train_pred[i], test_pred[i], r.n_components, hoisted, objects)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 
+from nirs_core.operators.base import ComponentSweepMixin
+
 
 def readonly(array: np.ndarray) -> np.ndarray:
     """Mark ``array`` read-only (values passed between nodes are never mutated) and return it."""
@@ -22,5 +24,7 @@ def predictions_of(model: BaseEstimator, X: np.ndarray, select: np.ndarray | Non
         return np.empty((1 if select is None else select.size, 0, n_targets))
     if select is None:
         return np.asarray(model.predict(X), dtype=np.float64).reshape(1, X.shape[0], n_targets)
+    if isinstance(model, ComponentSweepMixin):  # only the counts asked for (same bits as the whole sweep)
+        return model.predict_all(X, select=select)
     every = model.predict_all(X)[select]
     return every[:, :, None] if is_classifier(model) else every

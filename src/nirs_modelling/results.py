@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 
 @dataclass(frozen=True)
 class FoldSweep:
-    """One fold of a sweep group: predictions for each of the group's component counts."""
+    """One fold of a sweep group: predictions for each of the group's component counts, and (when the plan's fold
+    fits fit the memory budget, :func:`nirs_modelling.compute.fold_fits_kept`) the fitted objects, which the refit
+    takes instead of fitting the fold again. The node cache stores the predictions only (``TRANSIENT``)."""
+
+    TRANSIENT: ClassVar[tuple[str, ...]] = ("fitted",)
 
     fold_id: str
     val_rows: np.ndarray  # dataset row indices predicted out-of-fold
     val_pred: np.ndarray  # (n_components_values, n_val, n_targets)
     test_pred: np.ndarray  # (n_components_values, n_test, n_targets)
+    fitted: FittedFold | None = None
 
 
 @dataclass(frozen=True)

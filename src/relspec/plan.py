@@ -8,7 +8,7 @@ import msgspec
 
 from relspec.hashing import sha256_of
 from relspec.policy import ExecutionPolicy
-from relspec.spec import RefitSpec
+from relspec.refit_spec import RefitSpec
 from relspec.validation import PolicyValidation
 
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}

@@ -41,13 +41,23 @@ class RuntimePolicy(msgspec.Struct, **_FROZEN):
     workers: Annotated[int, msgspec.Meta(ge=1)] | None = None  # None: one per CPU for parallel executors
     cache: bool = True
     views: tuple[ViewName, ...] = ALL_VIEWS
+    cache_admission: CacheAdmission = "cost"
+
+
+CacheAdmission = Literal["cost", "all"]
 
 
 class CachePolicy(msgspec.Struct, **_FROZEN):
-    """Which nodes the workspace cache serves, keyed on step identity and input-data fingerprint."""
+    """Which nodes the workspace cache serves, keyed on step identity and input-data fingerprint.
+
+    ``admission``: ``cost`` stores a computed node only when computing it again is expected to cost more than
+    writing it now and reading it back later (``hamilton_pipeline.cache.worth_storing``); ``all`` stores every
+    cacheable node. Either way a node found in the cache is served from it.
+    """
 
     enabled: bool = True
     nodes: tuple[CachedNodeKind, ...] = ("hoisted", "fold_fit")
+    admission: CacheAdmission = "cost"
 
 
 class ScanPolicy(msgspec.Struct, **_FROZEN):
@@ -87,7 +97,7 @@ def decide_policy(runtime: RuntimePolicy, parallel_nodes: int) -> tuple[Executio
                        f"has {parallel_nodes} independent node(s))")
     reasons.append("BLAS pinned to 1 thread per worker (parallelism comes from the DAG)")
     lazy = runtime.executor == "dask"
-    cache = CachePolicy(enabled=runtime.cache and not lazy)
+    cache = CachePolicy(enabled=runtime.cache and not lazy, admission=runtime.cache_admission)
     if lazy and runtime.cache:
         reasons.append("cache off: Hamilton's Dask adapter runs nodes lazily in the workers, outside the cache")
     else:

@@ -24,6 +24,7 @@ from relspec.errors import SpecError
 from relspec.generators import expand, is_generator
 from relspec.model_specs import ModelSpec
 from relspec.operator_specs import TransformSpecs, TransformStep, transform_specs
+from relspec.refit_spec import RefitSpec
 from relspec.split_specs import SplitSpec
 
 _STRICT = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
@@ -90,25 +91,6 @@ class MergeStep(msgspec.Struct, **_STRICT):
 
 
 Step = TransformStep | SplitStep | BranchStep | YProcessingStep | MergeStep | ModelStep
-MetricName = Literal["rmse", "mean_nrmse", "accuracy", "balanced_accuracy"]
-REGRESSION_RANK_METRICS: tuple[MetricName, ...] = ("rmse", "mean_nrmse")
-CLASSIFICATION_RANK_METRICS: tuple[MetricName, ...] = ("balanced_accuracy", "accuracy")
-
-
-class RefitSpec(msgspec.Struct, **_STRICT):
-    """Which chains are refit on all train rows (``fold_final``): the ``top_k`` best by pooled CV ``metric``.
-
-    ``metric`` defaults by task: ``rmse`` for a numeric target, ``balanced_accuracy`` for class labels, and for
-    several numeric targets ``mean_nrmse`` (the mean over targets of RMSECV / standard deviation of the target's
-    train values) unless ``target`` names the one target whose ``rmse`` ranks the chains. The compiled plan holds
-    the resolved metric and target.
-    """
-
-    metric: MetricName | None = None
-    top_k: Annotated[int, msgspec.Meta(ge=1)] = 1
-    target: str | None = None
-
-
 class TargetSpec(msgspec.Struct, **_STRICT):
     """One target with its kind said explicitly: ``{name: grade, kind: label}`` models integer-coded classes
     (grades 1/2/3) as labels; ``numeric`` refuses a column of labels."""

@@ -23,7 +23,8 @@ from relspec.model_specs import (
 )
 from relspec.operator_map import resolve_estimator
 from relspec.plan import Task
-from relspec.spec import CLASSIFICATION_RANK_METRICS, REGRESSION_RANK_METRICS, MetricName, PipelineSpec, TargetSpec
+from relspec.refit_spec import CLASSIFICATION_RANK_METRICS, REGRESSION_RANK_METRICS, MetricName
+from relspec.spec import PipelineSpec, TargetSpec
 from relspec.split_specs import SPXYSplit, StratifiedSplit
 
 _DEFAULT_METRIC: dict[Task, MetricName] = {"regression": "rmse", "classification": "balanced_accuracy"}

@@ -9,7 +9,7 @@ from nirs_core.metrics import CLOSEST_TO_ZERO_IS_BETTER, HIGHER_IS_BETTER
 from relspec import ALL_TARGETS, FOLD_FINAL, POOLED_CV
 from relspec.plan import STEP_SEPARATOR
 from relspec.policy import MetricFunction, TableName
-from relspec.spec import CLASSIFICATION_RANK_METRICS
+from relspec.refit_spec import CLASSIFICATION_RANK_METRICS
 from semantics.kinds import (
     Aggregate,
     Column,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import msgspec
 from datafusion import DataFrame, Expr, col
@@ -58,12 +59,19 @@ class CompiledView:
     functions: tuple[MetricFunction, ...]
     joins: tuple[JoinDecision, ...]
     versions: dict[str, int]
-    plan: str
-    fingerprint: str
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @cached_property
+    def plan(self) -> str:
+        """The optimised logical plan, as text (optimised on first use: a query of the view does not need it)."""
+        return self.dataframe.optimized_logical_plan().display_indent()
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return plan_fingerprint(self.plan, self.versions)
 
 
 def _children(node: Node) -> tuple[Node, ...]:
@@ -247,9 +255,6 @@ def compile_view(spec: ViewSpec, session: WorkspaceSession) -> CompiledView:
     tables, functions = requirements(spec, session.policy)
     compiler = _Compiler(spec, session)
     df, _roles = compiler.node(spec.root)
-    plan = df.optimized_logical_plan().display_indent()
-    versions = {t: session.versions[t] for t in tables}
     return CompiledView(spec=spec, session=session, dataframe=df, tables=tables, functions=functions,
-                        joins=tuple(compiler.joins), versions=versions, plan=plan,
-                        fingerprint=plan_fingerprint(plan, versions))
+                        joins=tuple(compiler.joins), versions={t: session.versions[t] for t in tables})
 

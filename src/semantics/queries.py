@@ -61,6 +61,9 @@ _RANKED_CHAINS = (
 _TARGET_ERRORS = "SELECT chain_id, target, rmsecv, rmsep FROM v_ranked_chains WHERE run_id = $run_id"
 _RUN_PREFIX = "SELECT run_id FROM runs WHERE starts_with(run_id, $prefix) ORDER BY run_id LIMIT 6"
 _LATEST = "SELECT run_id FROM runs WHERE status = 'completed' ORDER BY started_at DESC, run_id DESC LIMIT 1"
+_SAME_PLAN = ("SELECT run_id FROM runs WHERE status = 'completed' AND plan_hash = $plan_hash "
+              "AND nirdag_version = $version ORDER BY started_at DESC, run_id DESC")
+_ARTIFACT_COUNT = "SELECT count(*) AS n FROM artifacts WHERE run_id = $run_id"
 LATEST = "latest"
 
 
@@ -98,6 +101,19 @@ def resolve_run(session: Session, ref: str) -> str:
                           "or `latest`; `nirdag runs list` lists them)")
     shown = ", ".join(found[:5]) + (" ..." if len(found) > 5 else "")
     raise RunNotFound(f"run prefix {ref!r} matches several runs ({shown}): give more of the id")
+
+
+def completed_run_of_plan(session: Session, plan_hash: str, version: str, *, needs_artifacts: bool) -> str | None:
+    """The newest completed run of this exact plan (same spec, dataset, seed and policy) made by this nirdag
+    version, whose fitted objects are still stored when ``needs_artifacts`` (``artifacts purge`` drops them); None
+    when there is none."""
+    if "runs" not in session.tables:
+        return None
+    for row in _rows(session, _SAME_PLAN, plan_hash=plan_hash, version=version):
+        if not needs_artifacts or ("artifacts" in session.tables
+                                   and _first(session, _ARTIFACT_COUNT, run_id=row["run_id"])["n"] > 0):
+            return row["run_id"]
+    return None
 
 
 def runs(session: Session) -> pa.Table:

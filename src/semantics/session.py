@@ -33,10 +33,14 @@ def _catalog_view(name: str) -> ViewSpec:
 
 @dataclass(frozen=True)
 class ViewSession:
-    """Read-only SQL over a workspace's tables and its compiled views (``views``: name -> CompiledView)."""
+    """Read-only SQL over a workspace's tables and its catalog views.
+
+    A view is compiled (and registered on the session) the first time a query names it, so a query of one view
+    or of the raw tables compiles none of the others; ``views`` (name -> CompiledView) compiles every view the
+    session can have, for listings and the run's provenance.
+    """
 
     session: WorkspaceSession
-    views: dict[str, CompiledView]
 
     @property
     def root(self) -> Path:
@@ -46,9 +50,26 @@ class ViewSession:
     def tables(self) -> dict[str, Path]:
         return self.session.tables
 
+    @property
+    def views(self) -> dict[str, CompiledView]:
+        _ensure_views(self.session, _available(self.session))
+        return dict(self.session.views)
+
+    @property
+    def view_names(self) -> list[str]:
+        """The views this session can serve (their tables exist), compiled or not."""
+        return _available(self.session)
+
+    def _named_in(self, text: str) -> None:
+        names = _available(self.session)
+        if names:
+            found = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text.lower()))
+            _ensure_views(self.session, [n for n in names if n in found])
+
     def sql(self, query: str, *, limits: QueryLimits = DEFAULT_LIMITS, all_runs: bool = False) -> pa.Table:
         """Read-only SQL within ``limits``; tables of runs show completed runs only unless ``all_runs``. A table or
         view that does not exist is reported with the ones that do."""
+        self._named_in(query)
         try:
             return self.session.sql(query, limits=limits, all_runs=all_runs)
         except QueryError as exc:
@@ -61,7 +82,7 @@ class ViewSession:
         if found is None:
             return exc
         existing = f"tables: {', '.join(sorted(self.session.tables)) or 'none'}; views: " \
-                   f"{', '.join(sorted(self.views)) or 'none'}"
+                   f"{', '.join(sorted(self.view_names)) or 'none'}"
         name = found.group(1)
         if name in TABLE_SCHEMAS and name not in self.session.tables:
             finished = "runs" in self.session.tables and self.session.query(
@@ -72,12 +93,14 @@ class ViewSession:
 
     def query(self, sql: str, **params: object) -> pa.Table:
         """One of nirdag's own named queries, its values bound as ``$name`` parameters (see semantics.queries)."""
+        self._named_in(sql)
         return self.session.query(sql, **params)
 
     def sql_with_metrics(self, query: str, *, limits: QueryLimits = DEFAULT_LIMITS,
                          all_runs: bool = False) -> tuple[pa.Table, ScanMetrics]:
         """Run a read-only query and measure what it scanned (files in the tables vs files opened, rows read).
         The text limits and the memory pool apply; the query is collected whole (no time or row limit)."""
+        self._named_in(query)
         try:
             df = self.session.dataframe(query, limits=limits, all_runs=all_runs)
         except QueryError as exc:
@@ -103,21 +126,29 @@ def open_session(workspace: Workspace, *, as_of: int | dt.datetime | None = None
     per session, not once per query.
     """
     session = workspace.require().session(as_of=as_of, policy=policy)
-    if not session.views:
-        session.views.update(_compiled_views(session))
-    return ViewSession(session=session, views=dict(session.views))
+    _available(session)  # a view the policy names but does not declare the needs of is refused here, not later
+    return ViewSession(session=session)
 
 
-def _compiled_views(session: WorkspaceSession) -> dict[str, CompiledView]:
-    views = {}
+def _available(session: WorkspaceSession) -> list[str]:
+    """The policy's views whose tables the session has (each checked against the policy), in policy order."""
+    names = []
     for name in session.policy.views:
         spec = _catalog_view(name)
         check_policy(spec, session.policy)
         tables, _functions = requirements(spec, session.policy)
         if all(t in session.tables for t in tables):
-            views[name] = compile_view(spec, session)
-            session.register_view(name, views[name].dataframe)
-    return views
+            names.append(name)
+    return names
+
+
+def _ensure_views(session: WorkspaceSession, names: list[str]) -> None:
+    """Compile and register the views of ``names`` this session does not hold yet (once per session)."""
+    for name in names:
+        if name not in session.views:
+            view = compile_view(_catalog_view(name), session)
+            session.register_view(name, view.dataframe)
+            session.views[name] = view
 
 
 def view_columns(workspace: Workspace) -> list[tuple[ViewSpec, list[str]]]:

@@ -20,6 +20,8 @@ def test_harness_runs_and_contenders_agree(tmp_path):
     assert agreement["agree"] and agreement["abs_diff"] <= 1e-9
     assert result["summary"][0]["best_chain"].startswith(("snv|", "msc|"))
     assert result_file.with_suffix(".png").stat().st_size > 10_000
+    (second,) = result["in_process"]  # the second call in one process, of each contender
+    assert second["nirdag_s"] > 0 and second["sklearn_loop_s"] > 0
 
 
 def test_the_model_benchmark_runs_and_each_model_agrees_with_its_reference():

@@ -22,7 +22,7 @@ def test_cache_stats_and_clear_through_the_cli(tmp_path, example_spec):
     ws = tmp_path / "ws"
     missing = nirdag("cache", "stats", "--workspace", str(ws))
     assert missing.returncode == 1 and "does not exist" in missing.stderr  # no workspace yet: said, not guessed
-    run = nirdag("run", str(example_spec), "--workspace", str(ws), "--top", "1")
+    run = nirdag("run", str(example_spec), "--workspace", str(ws), "--top", "1", "--cache-admission", "all")
     assert run.returncode == 0, run.stderr
     assert "cache hits" not in run.stdout  # stdout is not a terminal: no progress bar
     counts = stats(ws)

@@ -147,4 +147,6 @@ def test_a_single_hoisted_input_is_read_by_the_refit_not_rebuilt(tecator):
     hook = _Inputs()
     nirdag.build_driver(spec, tecator, hook).execute(["refit_models"])
     (snv,) = [n for n in hook.seen if n.startswith("snv__")]
-    assert set(hook.seen["refit_models"]) == {"chain_ranking", snv, "targets"}
+    cvs = {n for n in hook.seen if n.startswith("cv__")}  # the groups' CV records carry the kept fold fits
+    assert len(cvs) == 2
+    assert set(hook.seen["refit_models"]) == {"chain_ranking", snv, "targets", *cvs}

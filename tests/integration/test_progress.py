@@ -30,7 +30,7 @@ def test_progress_counts_nodes_chains_and_cache_hits(tmp_path, tecator, example_
     plan = nirdag.compile(example_spec, tecator, seed=0)
     n_cacheable = len(plan.hoisted) + len(plan.groups) * len(plan.folds)
     for expected_hits in (0, n_cacheable):  # a cold cache, then a warm one
-        cache = NodeCache(Workspace(tmp_path).cache(), plan.policy.cache.nodes)
+        cache = NodeCache(Workspace(tmp_path).cache(), plan.policy.cache.nodes, admission="all")
         progress, text = run_with_progress(plan, tecator, cache)
         assert progress.total_nodes > n_cacheable
         assert progress.nodes_done == progress.total_nodes

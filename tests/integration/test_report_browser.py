@@ -1,46 +1,12 @@
 """The calibration report opened in a real headless browser: Debian's chromium driven by selenium through the system
 chromedriver (nothing downloaded). No console error, every figure rendered at a non-zero size, a screenshot saved.
 
-Skipped when chromium is not installed, except under CI=true, where a missing browser fails the test
-(scripts/setup.sh dev installs it)."""
+The browser fixture (tests/integration/conftest.py) is skipped when chromium is not installed, except under CI=true,
+where a missing browser fails the test (scripts/setup.sh dev installs it)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
-import pytest
-
 from nirdag.report import write_report
-
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,1600")
-
-
-@pytest.fixture
-def browser(tmp_path):
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium and chromedriver are required under CI=true (apt-get install chromium "
-                        "chromium-driver; scripts/setup.sh dev does it as root)")
-        pytest.skip("chromium/chromedriver not installed (apt-get install chromium chromium-driver)")
-    if os.environ.get("CI") != "true":
-        pytest.importorskip("selenium.webdriver")
-    from selenium import webdriver  # a dev dependency: under CI=true its absence fails the test
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_the_report_renders_in_chromium_with_every_figure_and_no_console_error(browser, tecator_run, tmp_path):

@@ -65,7 +65,7 @@ def test_completing_a_deleted_run_is_refused_and_brings_nothing_back(tmp_path, t
 def test_an_update_never_inserts_a_deleted_row(tmp_path, tecator):
     ws = tmp_path / "ws"
     first = nirdag.run(SPEC, tecator, workspace=ws)
-    second = nirdag.run(SPEC, tecator, workspace=ws)  # the same fitted objects: shared blobs
+    second = nirdag.run(SPEC, tecator, workspace=ws, reuse=False)  # the same fitted objects: shared blobs
     handle = Handle.of(ws)
     stale = handle.session().sql("SELECT * FROM artifacts")  # read before the delete, as a racing writer would
     handle.store.delete_run(first.run_id)
@@ -75,7 +75,7 @@ def test_an_update_never_inserts_a_deleted_row(tmp_path, tecator):
 
 
 def _run_into(ws: str) -> None:
-    nirdag.run(SPEC, nirdag.datasets.tecator(), workspace=ws)
+    nirdag.run(SPEC, nirdag.datasets.tecator(), workspace=ws, reuse=False)
 
 
 @pytest.mark.parametrize("trial", range(2))

@@ -17,7 +17,7 @@ SPEC = {"target": "fat", "seed": 0, "pipeline": [
 def two_runs(tmp_path_factory, tecator):
     ws = tmp_path_factory.mktemp("refs") / "ws"
     first = nirdag.run(SPEC, tecator, workspace=ws)
-    second = nirdag.run(SPEC, tecator, workspace=ws)
+    second = nirdag.run(SPEC, tecator, workspace=ws, reuse=False)
     return ws, first.run_id, second.run_id
 
 

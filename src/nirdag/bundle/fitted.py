@@ -13,6 +13,7 @@ from sklearn.base import is_classifier
 from nirdag.bundle.errors import BundleError
 from nirs_core.diagnostics import Domain, latent_of, sample_statistics
 from nirs_core.errors import NirdagError
+from nirs_core.operators.base import ComponentSweepMixin
 from relspec.plan import FOLD_FINAL
 
 # What predict returns per spectrum about the applicability domain (sample_statistics' names).
@@ -64,7 +65,8 @@ class FittedStage:
         count.
 
         The arithmetic is the engine's (``nirs_modelling.compute``): each step's ``transform`` in turn, then
-        ``predict_all(X)[k - 1]`` of a sweep model or ``predict`` of any other model, then the inverse y transform.
+        ``predict_all(X, select=[k - 1])`` of a sweep model or ``predict`` of any other model, then the inverse y
+        transform.
         A classifier predicts class codes (floats, one column).
         """
         return self.predict_transformed(self.transform(X), n_components)
@@ -73,6 +75,8 @@ class FittedStage:
         """:meth:`predict` of spectra already through :meth:`transform`."""
         if n_components is None:
             pred = np.asarray(self.model.predict(X), dtype=np.float64).reshape(X.shape[0], -1)
+        elif isinstance(self.model, ComponentSweepMixin):  # the chain's count only, with the engine's arithmetic
+            pred = self.model.predict_all(X, select=[n_components - 1])[0]
         else:
             every = self.model.predict_all(X)
             pred = every[n_components - 1][:, None] if is_classifier(self.model) else every[n_components - 1]

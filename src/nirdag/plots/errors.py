@@ -11,3 +11,7 @@ class MissingPlotData(PlotError):
     """The run does not hold what the figure draws (no test rows, no refit chain, no diagnostics table, a
     regression asked for a confusion matrix...); the message says what is missing, so a report can print it in
     place of the figure."""
+
+
+class ChainNotFound(PlotError):
+    """A chain reference matches no chain of the run, or several."""

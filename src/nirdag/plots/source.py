@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datafusion_engine import Workspace, WorkspaceSession
-from nirdag.plots.errors import MissingPlotData, PlotError
+from nirdag.plots.errors import ChainNotFound, MissingPlotData, PlotError
 from nirs_core.data import SpectraDataset
 from relspec import CompiledPlan
 from semantics import plot_queries, queries
@@ -95,7 +95,8 @@ class RunData:
             raise PlotError(f"chain {chain!r}: give 'best', a full chain_id or a prefix of at least {_ID_PREFIX_MIN}")
         found = queries.chain_ids_with_prefix(session, self.run_id, chain)
         if len(found) != 1:
-            raise PlotError(f"run {self.run_id!r} has {len(found)} chains matching {chain!r} (expected exactly one)")
+            raise ChainNotFound(f"run {self.run_id!r} has {len(found)} chains matching {chain!r} (expected exactly "
+                                "one)")
         return Chain(queries.chain_row(session, self.run_id, found[0]), self.target(target))
 
     def require_task(self, task: str, kind: str) -> None:

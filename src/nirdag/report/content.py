@@ -30,6 +30,11 @@ _CLASSIFICATION_KINDS: tuple[PlotKind, ...] = ("components", "confusion", "class
                                                "influence", "spectra", "fold_heatmap")
 
 
+def figure_kinds(task: str) -> tuple[PlotKind, ...]:
+    """The figures a report of a run of ``task`` (regression or classification) shows, in its order."""
+    return _CLASSIFICATION_KINDS if task == "classification" else _REGRESSION_KINDS
+
+
 @dataclass(frozen=True)
 class Table:
     """A table of the report: title, column names, rows of display values, an optional note."""
@@ -215,8 +220,7 @@ def gather(result: RunResult, chain: str = "best") -> ReportContent:
         run_id=result.run_id, title=f"Calibration report: {result.plan.name}, run {result.run_id}",
         summary=[*_summary(result, data, chains), ("chain reported", picked.title)], why=_why(result, picked),
         missing=missing, ranked=_ranked(result))
-    kinds = _CLASSIFICATION_KINDS if result.plan.task == "classification" else _REGRESSION_KINDS
-    content.figures = _figures(data, picked.chain_id, kinds)
+    content.figures = _figures(data, picked.chain_id, figure_kinds(result.plan.task))
     content.statistics.append(_scores_table(data, picked))
     components = _optional(data.diagnostics, "component_diagnostics", picked)
     if components is not None:

@@ -9,15 +9,16 @@ flattened; text is a char array or a cell array of char arrays (``{'s1','s2'}``)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import h5py
 import numpy as np
-import scipy.io
-from scipy.io.matlab import MatReadError
 
 from nirs_core.data.array_parts import SPECTRA_NAMES, SPLIT_NAMES, TARGET_NAMES, VECTOR_NAMES, parts_from_arrays
 from nirs_core.data.errors import DataError, SpectraFileError
 from nirs_core.data.parts import SpectraParts
+
+if TYPE_CHECKING:
+    import h5py
 
 _KNOWN = (*SPECTRA_NAMES, *SPLIT_NAMES, *VECTOR_NAMES, *TARGET_NAMES, "wavelength_unit")
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -73,6 +74,9 @@ def _shaped(path: Path, name: str, value: np.ndarray) -> np.ndarray:
 
 
 def _read_v5(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
+    import scipy.io  # loaded with the first .mat file: importing the loaders stays cheap
+    from scipy.io.matlab import MatReadError
+
     try:
         found = scipy.io.loadmat(path, chars_as_strings=True)
     except (MatReadError, ValueError, OSError, TypeError) as exc:
@@ -107,6 +111,8 @@ def _h5_value(path: Path, root: h5py.File, name: str, data: h5py.Dataset) -> np.
 
 
 def _read_v73(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
+    import h5py
+
     variables = {}
     try:
         with h5py.File(path, "r") as root:

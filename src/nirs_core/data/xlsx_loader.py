@@ -16,17 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pyarrow as pa
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from nirs_core.data.errors import DataError, EmptyDatasetError, SpectraFileError
 from nirs_core.data.parts import SpectraParts
 from nirs_core.data.table_loader import ColumnRoles, parts_from_table, spectral_columns
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
-_UNREADABLE = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, EOFError, zlib.error)
+_UNREADABLE = (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error)
+
+
+def get_column_letter(number: int) -> str:
+    """The spreadsheet name of 1-based column ``number`` (1 -> A, 27 -> AA), as Excel shows it."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 @dataclass(frozen=True)
@@ -74,11 +80,15 @@ def _number(value: Any) -> float | None:
 
 
 def _rows(path: Path, sheet: str | None) -> tuple[str, list[tuple[int, tuple[Any, ...]]]]:
+    import openpyxl  # loaded with the first workbook: importing the loaders stays cheap
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    unreadable = (*_UNREADABLE, InvalidFileException)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:
         raise SpectraFileError(f"{path}: file not found") from None
-    except _UNREADABLE as exc:
+    except unreadable as exc:
         raise SpectraFileError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
@@ -86,7 +96,7 @@ def _rows(path: Path, sheet: str | None) -> tuple[str, list[tuple[int, tuple[Any
         name = sheet if sheet is not None else book.sheetnames[0]
         rows = [(number, row) for number, row in enumerate(book[name].iter_rows(values_only=True), start=1)
                 if not all(_is_empty(v) for v in row)]
-    except _UNREADABLE as exc:
+    except unreadable as exc:
         raise SpectraFileError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
     finally:
         book.close()

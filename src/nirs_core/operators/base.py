@@ -97,13 +97,16 @@ class ComponentSweepMixin:
     """Prediction of a linear model fitted once for K components: ``coef_all_`` (K, n_features, n_targets) applies
     to centred X (``x_mean_``) and adds ``y_mean_``; ``_single_target`` makes ``predict`` return 1D."""
 
-    def predict_all(self, X) -> np.ndarray:
-        """Predictions of every k-component model, shape (n_components, n_samples, n_targets)."""
+    def predict_all(self, X, select=None) -> np.ndarray:
+        """Predictions of every k-component model, shape (n_components, n_samples, n_targets); ``select`` (0-based
+        indices into the counts) computes only those models, each with the same arithmetic (bits) as in the whole
+        sweep."""
         check_is_fitted(self, "coef_all_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return np.matmul(X - self.x_mean_, self.coef_all_) + self.y_mean_
+        coef = self.coef_all_ if select is None else self.coef_all_[np.asarray(select, dtype=np.int64)]
+        return np.matmul(X - self.x_mean_, coef) + self.y_mean_
 
     def predict(self, X) -> np.ndarray:
         """Predictions of the full ``n_components`` model (1D for a single target)."""
-        pred = self.predict_all(X)[-1]
+        pred = self.predict_all(X, select=[-1])[0]
         return pred[:, 0] if self._single_target else pred

@@ -24,6 +24,10 @@ class PLSSweep(ComponentSweepMixin, RegressorMixin, BaseEstimator):
     scale : bool, default=False
         Scale X and Y columns by their standard deviation (ddof=1; a constant column is left unscaled), as
         scikit-learn does. The scaling is folded into ``coef_all_``, which always applies to centred raw X.
+    copy : bool, default=True
+        Centre (and scale) a copy of X. ``False`` centres a writeable float64 X in place (its values are then
+        the centred ones), as scikit-learn's ``PLSRegression(copy=False)`` does: the engine passes fold matrices
+        it owns, so a fit makes no copy of X at all.
 
     Attributes
     ----------
@@ -58,12 +62,16 @@ class PLSSweep(ComponentSweepMixin, RegressorMixin, BaseEstimator):
     array([0.613, 0.221, 0.108])
     """
 
-    def __init__(self, n_components: int = 2, scale: bool = False):
+    def __init__(self, n_components: int = 2, scale: bool = False, copy: bool = True):
         self.n_components = n_components
         self.scale = scale
+        self.copy = copy
 
     def fit(self, X, y):
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        X, y = validate_data(self, X, y, dtype=np.float64, order="C", multi_output=True, y_numeric=True,
+                             copy=self.copy)
+        if not X.flags.writeable:  # copy=False on a read-only array: centring needs one copy after all
+            X = X.copy()
         limit = min(X.shape[0] - 1, X.shape[1])
         if not 1 <= self.n_components <= limit:
             raise ValueError(
@@ -75,8 +83,12 @@ class PLSSweep(ComponentSweepMixin, RegressorMixin, BaseEstimator):
         self.x_mean_ = X.mean(axis=0)
         self.y_mean_ = Y.mean(axis=0)
         x_std, y_std = self._stds(X, Y)
-        model = _IKPLS(algorithm=1, center_X=True, center_Y=True, scale_X=False, scale_Y=False)
-        model.fit((X - self.x_mean_) / x_std, (Y - self.y_mean_) / y_std, self.n_components)
+        X -= self.x_mean_  # in place: X is this fit's own copy, or (copy=False) the caller's to overwrite
+        if self.scale:
+            X /= x_std
+        # ikpls gets centred, contiguous float64 with its own centring, scaling and copying off
+        model = _IKPLS(algorithm=1, center_X=False, center_Y=False, scale_X=False, scale_Y=False, copy=False)
+        model.fit(X, (Y - self.y_mean_) / y_std, self.n_components)
         # B has shape (K, n_features, n_targets): coefficients of the k-component models in the scaled space,
         # mapped back so that they apply to centred raw X and give raw-unit predictions.
         self.coef_all_ = np.asarray(model.B, dtype=np.float64) / x_std[None, :, None] * y_std[None, None, :]

@@ -68,7 +68,7 @@ def test_a_second_identical_run_reuses_the_blobs_and_delete_drops_its_references
     ws = tmp_path / "ws"
     first = nirdag.run(SPEC, tecator_ds, workspace=ws, seed=0)
     files = blob_files(ws)
-    second = nirdag.run(SPEC, tecator_ds, workspace=ws, seed=0)
+    second = nirdag.run(SPEC, tecator_ds, workspace=ws, seed=0, reuse=False)
     assert blob_files(ws) == files  # same data, spec and seed: the same fitted objects, byte for byte
     one, two = artifact_rows(first), artifact_rows(second)
     assert {r["blob_sha256"] for r in one} == {r["blob_sha256"] for r in two}
