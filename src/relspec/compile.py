@@ -20,6 +20,7 @@ from relspec.findings import (
 from relspec.folds import make_folds
 from relspec.hashing import sha256_of
 from relspec.layout import FeatureMerge, Layout, Path, lay_out
+from relspec.model_specs import ModelSpec
 from relspec.operator_map import concat_ref, instantiate, model_ref, output_axis, transform_ref, y_transform_ref
 from relspec.plan import (
     FOLD_FINAL,
@@ -34,17 +35,17 @@ from relspec.plan import (
     largest_count,
 )
 from relspec.policy import RuntimePolicy, decide_policy
-from relspec.spec import (
-    BranchItem,
-    BranchStep,
-    ModelSpec,
-    ModelStep,
-    PipelineSpec,
-    StratifiedSplit,
-    TransformStep,
-)
+from relspec.spec import BranchItem, BranchStep, ModelStep, PipelineSpec, TransformStep
+from relspec.split_specs import StratifiedSplit
 from relspec.stacking import stack_layout
-from relspec.tasks import check_task, class_labels, rank_metric, rank_target, resolve_targets
+from relspec.tasks import (
+    check_binary_models,
+    check_task,
+    class_labels,
+    rank_metric,
+    rank_target,
+    resolve_targets,
+)
 from relspec.validation import SCHEMA_VERSION as VALIDATION_SCHEMA_VERSION
 from relspec.validation import Finding, PolicyValidation
 
@@ -168,35 +169,44 @@ class _Builder:
 
 
 def _path_refs(steps: tuple[TransformStep | FeatureMerge, ...], schema: DatasetSchema,
-               where: tuple[str, ...]) -> list[StepRef]:
-    """Step references of one path, carrying the wavelength axis through axis-changing steps."""
-    return _refs_along(steps, where, schema, schema.wavelengths, concatenated=False)[0]
+               where: tuple[str, ...], seed: int) -> tuple[list[StepRef], int]:
+    """Step references of one path, carrying the wavelength axis through axis-changing steps, and the width the
+    axis guarantees after them (a selection that keeps a varying number of columns guarantees its minimum)."""
+    refs, axis, _ = _refs_along(steps, where, schema, schema.wavelengths, not_wavelengths=None, seed=seed)
+    return refs, len(axis)
 
 
 def _refs_along(
     steps: tuple[TransformStep | FeatureMerge, ...], where: tuple[str, ...], schema: DatasetSchema,
-    axis: tuple[float, ...], *, concatenated: bool,
-) -> tuple[list[StepRef], tuple[float, ...], bool]:
+    axis: tuple[float, ...], *, not_wavelengths: str | None, seed: int,
+) -> tuple[list[StepRef], tuple[float, ...], str | None]:
+    """The refs of ``steps``, the axis after them, and why the columns are no longer wavelengths (None while they
+    are): a wavelength-aware step after that is refused."""
     refs = []
     for step, at in zip(steps, where, strict=True):
         if isinstance(step, FeatureMerge):
-            members = [(name, _refs_along(sub, sub_where, schema, axis, concatenated=concatenated))
+            members = [(name, _refs_along(sub, sub_where, schema, axis, not_wavelengths=not_wavelengths,
+                                              seed=seed))
                        for name, sub, sub_where in step.members]
             refs.append(concat_ref([(name, member_refs) for name, (member_refs, _, _) in members]))
             width = sum(len(member_axis) for _, (_, member_axis, _) in members)
-            axis, concatenated = tuple(float(i) for i in range(width)), True
+            axis = tuple(float(i) for i in range(width))
+            not_wavelengths = "after `merge: features` the columns are concatenated branch outputs"
             continue
-        ref = transform_ref(step, axis)
-        if concatenated and ref.axis is not None:
-            raise CompileError(f"{ref.label} reads the wavelength axis, but after `merge: features` the columns are "
-                               f"concatenated branch outputs, not wavelengths - at `{at}`")
+        ref = transform_ref(step, axis, seed)
+        if not_wavelengths and ref.axis is not None:
+            raise CompileError(f"{ref.label} reads the wavelength axis, but {not_wavelengths}, not wavelengths - "
+                               f"at `{at}`")
         try:
             axis = output_axis(ref, axis)
         except ValueError as exc:
             raise CompileError(f"step {ref.label} does not fit the wavelength axis of dataset {schema.name!r} "
                                f"({axis[0]:g}..{axis[-1]:g} {schema.wavelength_unit}): {exc}") from None
         refs.append(ref)
-    return refs, axis, concatenated
+        traits = type(step).operator.traits
+        if traits.changes_axis and not traits.wavelength_aware:  # e.g. wavelet coefficients, components
+            not_wavelengths = not_wavelengths or f"after {ref.op} the columns are its features"
+    return refs, axis, not_wavelengths
 
 
 @dataclass
@@ -217,9 +227,10 @@ def _lay_out_chains(
     smallest = min(len(f.train_rows) for f in folds)
     y_hashes = () if y_ref is None else (y_ref.step_hash,)
     for path in paths:
-        refs = _path_refs(path.steps, schema, path.where)
+        refs, guaranteed = _path_refs(path.steps, schema, path.where, spec.seed)
         probe_model = model_ref_of(path.model, path.model.component_values(), spec.seed, task)
-        width = _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model, n_classes, n_targets)
+        width = min(guaranteed,
+                    _probe_path(refs, path, smallest, schema.n_wavelengths, probe_model, n_classes, n_targets))
         _check_components(path.model, path.model_where, folds, width, path.name)
         input_node, fitted = builder.hoist(refs)
         n_hoisted = len(refs) - len(fitted)
@@ -298,8 +309,15 @@ def compile_plan(
                            f"{'their models' if layout.stacked else counts} component counts), more than "
                            f"max_chains={spec.max_chains} (at `$.max_chains`)")
     check_task(spec, layout, task, schema)
+    if layout.stacked and not layout.split.partitions_rows:
+        kind = type(layout.split).__struct_config__.tag
+        raise CompileError(f"`merge: predictions` trains its meta-model on one out-of-fold prediction per train row, "
+                           f"but split kind {kind!r} validates a row several times or not at all; use kfold, loo, "
+                           f"venetian_blinds, contiguous_blocks or another partition of the rows - at "
+                           f"`$.pipeline[{layout.split_index}].split.kind`")
     metric, ranked_on = rank_metric(spec, task, targets), rank_target(spec, targets, task)
     classes = class_labels(targets[0], schema, dataset) if task == "classification" else ()
+    check_binary_models(layout, classes)
     folds = make_folds(layout.split, schema, spec.seed, targets, dataset)
     paths = layout.paths()
     n_chains = sum(len(p.model.component_values()) for p in paths)

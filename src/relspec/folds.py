@@ -3,18 +3,51 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.model_selection import BaseCrossValidator, KFold, StratifiedKFold
+from sklearn.model_selection import BaseCrossValidator, KFold, LeaveOneOut, RepeatedKFold, ShuffleSplit, StratifiedKFold
 
 from nirs_core.data import DatasetSchema, SpectraDataset
-from nirs_core.operators import BinnedStratifiedKFold, GroupAwareKFold, KennardStoneKFold, SPXYKFold
+from nirs_core.operators import (
+    BinnedStratifiedKFold,
+    GroupAwareKFold,
+    KennardStoneKFold,
+    SPXYKFold,
+    VenetianBlindsKFold,
+)
 from relspec.errors import CompileError
 from relspec.plan import FoldSpec, fold_key
-from relspec.spec import GroupSplit, KennardStoneSplit, KFoldSplit, SplitSpec, SPXYSplit, StratifiedSplit
+from relspec.split_specs import (
+    ContiguousBlocksSplit,
+    GroupSplit,
+    KennardStoneSplit,
+    KFoldSplit,
+    LOOSplit,
+    MonteCarloSplit,
+    RepeatedKFoldSplit,
+    SplitSpec,
+    SPXYSplit,
+    StratifiedSplit,
+    VenetianBlindsSplit,
+)
+
+# Schemes that need only the number of train rows (the others read spectra, targets or groups).
+_ROW_COUNT_ONLY = (KFoldSplit, LOOSplit, RepeatedKFoldSplit, VenetianBlindsSplit, ContiguousBlocksSplit,
+                   MonteCarloSplit)
 
 
 def _splitter(split: SplitSpec, seed: int, labels: bool) -> BaseCrossValidator:
+    """The scikit-learn splitter of a scheme (ours where scikit-learn has none), seeded by the run."""
     if isinstance(split, KFoldSplit):
         return KFold(split.n_splits, shuffle=split.shuffle, random_state=seed if split.shuffle else None)
+    if isinstance(split, LOOSplit):
+        return LeaveOneOut()
+    if isinstance(split, RepeatedKFoldSplit):
+        return RepeatedKFold(n_splits=split.n_splits, n_repeats=split.n_repeats, random_state=seed)
+    if isinstance(split, VenetianBlindsSplit):
+        return VenetianBlindsKFold(split.n_splits, thickness=split.thickness)
+    if isinstance(split, ContiguousBlocksSplit):
+        return KFold(split.n_splits, shuffle=False)
+    if isinstance(split, MonteCarloSplit):
+        return ShuffleSplit(n_splits=split.n_splits, test_size=split.test_size, random_state=seed)
     if isinstance(split, KennardStoneSplit):
         return KennardStoneKFold(split.n_splits)
     if isinstance(split, SPXYSplit):
@@ -40,14 +73,19 @@ def make_folds(split: SplitSpec, schema: DatasetSchema, seed: int, targets: tupl
                dataset: SpectraDataset | None) -> tuple[FoldSpec, ...]:
     """Train/validation row indices (dataset rows) of each CV fold, ``fold_0`` .. ``fold_{k-1}``.
 
-    ``kfold`` needs only the row count; the other schemes read the data (spectra, targets, groups) and need the
-    dataset itself. ``stratified`` on a label target is scikit-learn's ``StratifiedKFold`` on the labels; on
+    ``kfold``, ``loo``, ``repeated_kfold``, ``venetian_blinds``, ``contiguous_blocks`` and ``shuffle_split`` need
+    only the row count (the last three follow the dataset's order of the train rows); the other schemes read the
+    data (spectra, targets, groups) and need the dataset itself. ``repeated_kfold`` gives ``n_repeats * n_splits``
+    folds, repeat after repeat; ``shuffle_split`` ``n_splits`` seeded validation sets.
+    ``stratified`` on a label target is scikit-learn's ``StratifiedKFold`` on the labels; on
     several numeric targets it bins the first one. ``spxy`` measures distances on all targets.
     """
     train = np.asarray(schema.train_rows, dtype=np.int64)
-    if train.size < split.n_splits:
-        raise CompileError(f"dataset {schema.name!r} has {train.size} train rows, fewer than n_splits={split.n_splits}")
-    if not isinstance(split, KFoldSplit) and dataset is None:
+    needed = 2 if isinstance(split, LOOSplit | MonteCarloSplit) else split.n_splits
+    if train.size < needed:
+        what = "at least 2" if needed == 2 else f"n_splits={needed}"
+        raise CompileError(f"dataset {schema.name!r} has {train.size} train rows, fewer than {what}")
+    if not isinstance(split, _ROW_COUNT_ONLY) and dataset is None:
         raise CompileError(f"split kind {type(split).__struct_config__.tag!r} reads the data: compile with the dataset")
     X = dataset.spectra[train] if dataset is not None else np.zeros((train.size, 1))
     y = None

@@ -10,6 +10,14 @@ A generator is a mapping holding exactly one generator keyword (and its modifier
 - ``{_grid_: {name: values, ...}}``: one mapping per combination of the values (cartesian product).
 - ``{_zip_: {name: values, ...}}``: one mapping per position of equally long value lists.
 - ``{_sample_: {distribution: uniform | log_uniform | int, low, high, n}}``: n seeded random values.
+- ``{_cartesian_: [stage, ...]}``: one list per combination of one option of each stage (each stage expanded; a
+  ``null`` option is no item), i.e. every pipeline through the stages. Modifier ``count: n`` as for ``_or_``.
+- ``{_chain_: [a, b, ...]}``: the alternatives a, b, ... in the order written; ``count: n`` keeps the first n.
+
+Constraints filter the combinations of ``_or_`` with ``pick``/``arrange`` and the pipelines of ``_cartesian_``
+(before ``count`` samples them): ``_mutex_: [[a, b], ...]`` (never all of a group together), ``_requires_: [[a, b,
+...], ...]`` (a only with b, ...), ``_exclude_: [[a, b], ...]`` (not exactly this set). Their items are written as
+the options are and must be options of the generator.
 
 A mapping or list without generators expands to the product of its members' expansions. Expansion uses one
 ``numpy.random.Generator`` made from the spec seed, so the same spec and seed always give the same alternatives.
@@ -18,6 +26,7 @@ A mapping or list without generators expands to the product of its members' expa
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from typing import Any
 
@@ -25,8 +34,10 @@ import numpy as np
 
 from relspec.errors import SpecError
 
-GENERATOR_KEYS = ("_or_", "_range_", "_log_range_", "_grid_", "_zip_", "_sample_")
-_MODIFIERS = {"_or_": {"pick", "arrange", "count"}}
+GENERATOR_KEYS = ("_or_", "_range_", "_log_range_", "_grid_", "_zip_", "_sample_", "_cartesian_", "_chain_")
+CONSTRAINT_KEYS = ("_mutex_", "_requires_", "_exclude_")
+_MODIFIERS = {"_or_": {"pick", "arrange", "count", *CONSTRAINT_KEYS}, "_cartesian_": {"count", *CONSTRAINT_KEYS},
+              "_chain_": {"count"}}
 MAX_DEPTH = 64  # nesting of mappings and lists in a spec value (a real spec nests a few levels)
 # `_or_` with `count` samples from its alternatives, which are built first: at most this many
 SAMPLE_POOL = 200_000
@@ -34,6 +45,11 @@ SAMPLE_POOL = 200_000
 
 def is_generator(value: Any) -> bool:
     return isinstance(value, dict) and any(k in GENERATOR_KEYS for k in value)
+
+
+def _key(item: Any) -> str:
+    """A canonical, hashable form of one option (mappings compared regardless of key order)."""
+    return json.dumps(item, sort_keys=True)
 
 
 def _fail(path: str, message: str) -> SpecError:
@@ -50,8 +66,9 @@ def _or(node: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> 
     options = node["_or_"]
     if not isinstance(options, list) or not options:
         raise _fail(f"{path}._or_", "expected a non-empty list of alternatives")
-    # with `count` the alternatives are sampled afterwards: a larger pool may be built, up to SAMPLE_POOL
-    pool = max(cap, SAMPLE_POOL) if "count" in node else cap
+    # sampled (`count`) or filtered (constraints) afterwards: a larger pool may be built, up to SAMPLE_POOL
+    filtered = "count" in node or any(k in node for k in CONSTRAINT_KEYS)
+    pool = max(cap, SAMPLE_POOL) if filtered else cap
     flat: list[Any] = []
     for i, opt in enumerate(options):
         flat += expand(opt, f"{path}._or_[{i}]", rng, pool)
@@ -67,9 +84,19 @@ def _or(node: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> 
         if total > pool:  # counted before any is built
             word = "pick" if "pick" in node else "arrange"
             raise _fail(path, f"{word}: {size} of {len(flat)} alternatives gives {total} combinations, more than "
-                              f"{pool} (max_chains={cap}{', sampled with count' if 'count' in node else ''})")
+                              f"{pool} (max_chains={cap}{', filtered or sampled' if filtered else ''})")
         chooser = itertools.combinations if "pick" in node else itertools.permutations
-        flat = [list(group) for group in chooser(flat, size)]
+        alternatives, flat = flat, [list(group) for group in chooser(flat, size)]
+    elif any(k in node for k in CONSTRAINT_KEYS):
+        raise _fail(path, "constraints (_mutex_, _requires_, _exclude_) filter combinations: they need pick or "
+                          "arrange")
+    else:
+        alternatives = flat
+    return _sampled(node, _constrained(node, flat, alternatives, path), path, rng)
+
+
+def _sampled(node: dict[str, Any], flat: list[Any], path: str, rng: np.random.Generator) -> list[Any]:
+    """``count`` seeded results of ``flat`` kept in expansion order (all of them without ``count``)."""
     if "count" in node:
         count = node["count"]
         if not isinstance(count, int) or count < 1:
@@ -78,6 +105,73 @@ def _or(node: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> 
             keep = np.sort(rng.choice(len(flat), size=count, replace=False))
             flat = [flat[i] for i in keep]
     return flat
+
+
+def _groups(node: dict[str, Any], key: str, options: set[str], path: str, least: int) -> list[list[str]]:
+    """The groups of constraint ``key`` as canonical items, each an option of the generator."""
+    groups = node.get(key, [])
+    where = f"{path}.{key}"
+    if not isinstance(groups, list) or not all(isinstance(g, list) and len(g) >= least for g in groups):
+        what = "lists of options" if least == 0 else f"lists of at least {least} options"
+        raise _fail(where, f"expected a list of {what}, got {groups!r}")
+    keyed = [[_key(item) for item in group] for group in groups]
+    for i, group in enumerate(keyed):
+        for j, item in enumerate(group):
+            if item not in options:
+                raise _fail(f"{where}[{i}][{j}]", f"{groups[i][j]!r} is not one of the generator's options")
+    return keyed
+
+
+def _constrained(node: dict[str, Any], combos: list[Any], raw_options: list[Any], path: str) -> list[Any]:
+    """The combinations (lists of options) that satisfy the node's ``_mutex_``, ``_requires_`` and ``_exclude_``."""
+    if not any(k in node for k in CONSTRAINT_KEYS):
+        return combos
+    options = {_key(o) for o in raw_options}
+    mutex = [set(g) for g in _groups(node, "_mutex_", options, path, 2)]
+    requires = [(g[0], set(g[1:])) for g in _groups(node, "_requires_", options, path, 2)]
+    exclude = [frozenset(g) for g in _groups(node, "_exclude_", options, path, 0)]  # [] excludes the empty one
+    kept = []
+    for combo in combos:
+        present = {_key(item) for item in combo}
+        if any(group <= present for group in mutex):
+            continue
+        if any(trigger in present and not needed <= present for trigger, needed in requires):
+            continue
+        if frozenset(present) in exclude:
+            continue
+        kept.append(combo)
+    return kept
+
+
+def _cartesian(node: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> list[Any]:
+    stages = node["_cartesian_"]
+    if not isinstance(stages, list) or not stages:
+        raise _fail(f"{path}._cartesian_", "expected a non-empty list of stages")
+    filtered = "count" in node or any(k in node for k in CONSTRAINT_KEYS)
+    pool = max(cap, SAMPLE_POOL) if filtered else cap
+    expanded = [expand(stage, f"{path}._cartesian_[{i}]", rng, pool) for i, stage in enumerate(stages)]
+    total = math.prod(len(options) for options in expanded)
+    if total > pool:  # counted before any pipeline is built
+        raise _fail(path, f"_cartesian_ of {len(stages)} stages gives {total} pipelines, more than {pool} "
+                          f"(max_chains={cap}{', filtered or sampled' if filtered else ''})")
+    pipelines = [[item for item in combo if item is not None] for combo in itertools.product(*expanded)]
+    options = [option for stage in expanded for option in stage if option is not None]
+    return _sampled(node, _constrained(node, pipelines, options, path), path, rng)
+
+
+def _chain(node: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> list[Any]:
+    items = node["_chain_"]
+    if not isinstance(items, list) or not items:
+        raise _fail(f"{path}._chain_", "expected a non-empty list of alternatives")
+    flat: list[Any] = []
+    for i, item in enumerate(items):
+        flat += expand(item, f"{path}._chain_[{i}]", rng, cap)
+        if len(flat) > cap:
+            raise _fail(path, f"expands to more than {cap} alternatives (max_chains={cap})")
+    count = node.get("count", len(flat))
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise _fail(path, f"count must be a positive integer, got {count!r}")
+    return flat[:count]  # the first ones, in the order written
 
 
 def _range(node: dict[str, Any], path: str, cap: int) -> list[int]:
@@ -151,6 +245,10 @@ def _generator(node: dict[str, Any], path: str, rng: np.random.Generator, cap: i
         return _log_range(node, path, cap)
     if key == "_sample_":
         return _sample(node, path, rng, cap)
+    if key == "_cartesian_":
+        return _cartesian(node, path, rng, cap)
+    if key == "_chain_":
+        return _chain(node, path, rng, cap)
     columns = _mapping_of_lists(node, key, path, rng, cap)
     if key == "_grid_":
         total = math.prod(len(v) for v in columns.values())

@@ -12,12 +12,16 @@ from typing import Any
 import msgspec
 
 from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
-from relspec.generators import GENERATOR_KEYS
+from relspec.generators import CONSTRAINT_KEYS, GENERATOR_KEYS
+from relspec.model_specs import ModelSpec
 from relspec.operator_specs import TransformSpecs, transform_specs
-from relspec.spec import ModelSpec, RefitSpec, SplitSpec, YTransformSpec, _SpecHeader
+from relspec.spec import RefitSpec, YTransformSpec, _SpecHeader
+from relspec.split_specs import SplitSpec
 
 _REF = "#/$defs/{name}"
 _GENERATOR = {"$ref": "#/$defs/Generator"}
+# regression sweep models: only n_components may be a generator (one fit serves the counts)
+_SWEEP_MODELS = {"PLSModel", "PCRModel", "OPLSModel", "LWPLSModel", "KernelPLSModel", "OPLSDAModel"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -29,7 +33,7 @@ def _generator_schema() -> dict[str, Any]:
         "description": "A generator: expands into alternatives (seeded). Keywords: " + ", ".join(GENERATOR_KEYS),
         "type": "object",
         "minProperties": 1,
-        "propertyNames": {"enum": [*GENERATOR_KEYS, "pick", "arrange", "count"]},
+        "propertyNames": {"enum": [*GENERATOR_KEYS, *CONSTRAINT_KEYS, "pick", "arrange", "count"]},
     }
 
 
@@ -61,9 +65,9 @@ def spec_json_schema(operators: OperatorRegistry = DEFAULT_OPERATORS) -> dict[st
     header, transform, split, model, y_transform, _ = roots
     _state_odd(defs, transforms)
     for name, struct_schema in defs.items():
-        if "op" in struct_schema.get("properties", {}) and name not in {"PLSModel", "PCRModel", "SklearnModel"}:
+        if "op" in struct_schema.get("properties", {}) and name not in _SWEEP_MODELS | {"SklearnModel"}:
             _allow_generators(struct_schema)
-    for name in ("PLSModel", "PCRModel"):
+    for name in sorted(_SWEEP_MODELS):
         _allow_generators(defs[name], only=("n_components",))
     model_step = _one_key("model", model, "The model (the last step; or the base model ending an alternative that "
                                           "feeds `merge: predictions`)")

@@ -12,19 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from relspec.errors import SpecError
+from relspec.model_specs import ModelSpec
 from relspec.spec import (
     BranchItem,
     BranchStep,
     MergeStep,
-    ModelSpec,
     ModelStep,
     PipelineSpec,
-    SplitSpec,
     SplitStep,
     TransformStep,
     YProcessingStep,
     YTransformSpec,
 )
+from relspec.split_specs import SplitSpec
 
 
 @dataclass(frozen=True)

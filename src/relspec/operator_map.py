@@ -12,12 +12,12 @@ from types import MappingProxyType
 from typing import Any
 
 import msgspec
-import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import MinMaxScaler, PowerTransformer, StandardScaler
 
 from nirs_core import operators as ops
 from nirs_core.operators.registry import check_operator, class_path, estimator_classes
+from relspec import model_specs as m
 from relspec import spec as s
 from relspec.errors import SpecError
 from relspec.hashing import sha256_of
@@ -34,10 +34,20 @@ _CLASSES_BY_PATH: MappingProxyType[str, type[BaseEstimator]] = MappingProxyType(
 })
 
 
+_LABELLED_VALUES = 16  # a matrix parameter with more numbers than this is labelled by its shape (EPO differences)
+
+
+def _shown(value: Any) -> str:
+    matrix = isinstance(value, list) and value and all(isinstance(row, list) for row in value)
+    if matrix and sum(len(row) for row in value) > _LABELLED_VALUES:
+        return f"<{len(value)}x{len(value[0])} matrix>"
+    return str(value)
+
+
 def _label(op: str, params: dict[str, Any]) -> str:
     if not params:
         return op
-    return f"{op}(" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
+    return f"{op}(" + ", ".join(f"{k}={_shown(v)}" for k, v in params.items()) + ")"
 
 
 def _ref(op: str, cls: type[BaseEstimator], params: dict[str, Any], axis: tuple[float, ...] | None = None
@@ -50,13 +60,19 @@ def _ref(op: str, cls: type[BaseEstimator], params: dict[str, Any], axis: tuple[
     )
 
 
-def transform_ref(step: s.TransformStep, axis: tuple[float, ...] | None = None) -> StepRef:
-    """The identity and operator of one transform step; a wavelength-aware one keeps its input ``axis``.
+def transform_ref(step: s.TransformStep, axis: tuple[float, ...] | None = None, seed: int | None = None
+                  ) -> StepRef:
+    """The identity and operator of one transform step; a wavelength-aware one keeps its input ``axis``, a random
+    one (an engine-set ``random_state``, e.g. CARS) gets the run's ``seed``.
 
-    The axis is not part of the step hash: it belongs to the dataset (and so to dataset_hash).
+    The axis is not part of the step hash: it belongs to the dataset (and so to dataset_hash). The seed is, as a
+    scikit-learn model's ``random_state`` is.
     """
     cls = type(step).operator
     params = msgspec.to_builtins(msgspec.structs.asdict(step))
+    seeded = cls.parameter_constraints.get("random_state")
+    if seeded is not None and not seeded.in_spec and seed is not None:
+        params["random_state"] = seed
     aware = cls.traits.wavelength_aware
     return _ref(cls.spec_name, cls, params, axis if aware else None)
 
@@ -87,8 +103,7 @@ def output_axis(ref: StepRef, axis: tuple[float, ...]) -> tuple[float, ...]:
     cls = operator_class(ref.class_path)
     if not cls.traits.changes_axis:
         return axis
-    fitted = instantiate(ref).fit(np.zeros((2, len(axis))))
-    return tuple(float(w) for w in fitted.wavelengths_out_)
+    return tuple(float(w) for w in instantiate(ref).axis_after(len(axis)))
 
 
 def resolve_estimator(path: str, task: Task | None = None) -> type[BaseEstimator]:
@@ -118,17 +133,26 @@ def resolve_estimator(path: str, task: Task | None = None) -> type[BaseEstimator
     return cls
 
 
-def model_ref(model: s.ModelSpec, n_components: int | None, seed: int, task: Task = "regression") -> StepRef:
+def model_ref(model: m.ModelSpec, n_components: int | None, seed: int, task: Task = "regression") -> StepRef:
     """The identity of a model step (for a sweep model, with ``n_components``).
 
     A scikit-learn estimator that takes a ``random_state`` gets the run's seed unless the spec sets one; it must be
     a regressor for a regression ``task`` and a classifier for classification.
     """
-    if isinstance(model, s.PLSModel):
+    if isinstance(model, m.PLSModel):
         return _ref("pls", ops.PLSSweep, {"n_components": n_components, "scale": model.scale})
-    if isinstance(model, s.PCRModel):
+    if isinstance(model, m.PCRModel):
         return _ref("pcr", ops.PCR, {"n_components": n_components})
-    if isinstance(model, s.PLSDAModel):
+    if isinstance(model, m.OPLSModel):
+        return _ref("opls", ops.OPLS, {"n_components": n_components})
+    if isinstance(model, m.LWPLSModel):
+        return _ref("lwpls", ops.LWPLS, {"n_components": n_components, "bandwidth": model.bandwidth})
+    if isinstance(model, m.KernelPLSModel):
+        return _ref("kernel_pls", ops.KernelPLS, {"n_components": n_components, "kernel": model.kernel,
+                                                  "gamma": model.gamma, "degree": model.degree, "coef0": model.coef0})
+    if isinstance(model, m.OPLSDAModel):
+        return _ref("oplsda", ops.OPLSDA, {"n_components": n_components})
+    if isinstance(model, m.PLSDAModel):
         return _ref("plsda", ops.PLSDA, {"n_components": n_components, "scale": model.scale})
     cls = resolve_estimator(model.estimator, task)
     params = dict(model.params)

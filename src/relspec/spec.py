@@ -1,7 +1,8 @@
 """The pipeline language: frozen msgspec structs, decoded once from YAML, JSON or Python dicts.
 
 The transform steps (``op: snv``...) are not written here: they are derived from an operator registry
-(:mod:`relspec.operator_specs`); splits, models, target transforms and the step shapes are.
+(:mod:`relspec.operator_specs`); the splits are in :mod:`relspec.split_specs`, the models in
+:mod:`relspec.model_specs`; target transforms and the step shapes are here.
 """
 
 from __future__ import annotations
@@ -21,97 +22,12 @@ import yaml
 from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
 from relspec.errors import SpecError
 from relspec.generators import expand, is_generator
+from relspec.model_specs import ModelSpec
 from relspec.operator_specs import TransformSpecs, TransformStep, transform_specs
 from relspec.refit_spec import RefitSpec
+from relspec.split_specs import SplitSpec
 
 _STRICT = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
-
-
-class _Split(msgspec.Struct, tag_field="kind", **_STRICT):
-    """Base of the cross-validation schemes over the train rows; ``kind`` selects one."""
-
-    n_splits: Annotated[int, msgspec.Meta(ge=2)] = 5
-
-
-class KFoldSplit(_Split, tag="kfold"):
-    """K-fold; shuffled with the run's seed when ``shuffle``."""
-
-    shuffle: bool = True
-
-
-class KennardStoneSplit(_Split, tag="kennard_stone"):
-    """Folds that each span the spectral space: Kennard-Stone order, fold = position mod n_splits."""
-
-
-class SPXYSplit(_Split, tag="spxy"):
-    """Like ``kennard_stone`` with distances on spectra and target together (SPXY)."""
-
-
-class StratifiedSplit(_Split, tag="stratified"):
-    """K-fold stratified on quantile bins of the target (``n_bins`` default: n_train // n_splits)."""
-
-    n_bins: Annotated[int, msgspec.Meta(ge=2)] | None = None
-    shuffle: bool = True
-
-
-class GroupSplit(_Split, tag="group_kfold"):
-    """K-fold where the rows sharing a value of metadata column ``groups`` (repetitions) stay together."""
-
-    groups: str
-    shuffle: bool = True
-
-
-SplitSpec = KFoldSplit | KennardStoneSplit | SPXYSplit | StratifiedSplit | GroupSplit
-
-
-_Components = Annotated[int, msgspec.Meta(ge=1)] | Annotated[
-    list[Annotated[int, msgspec.Meta(ge=1)]], msgspec.Meta(min_length=1)]
-
-
-class _Model(msgspec.Struct, tag_field="op", **_STRICT):
-    """Base of the model steps; ``op`` selects the model."""
-
-    def component_values(self) -> tuple[int | None, ...]:
-        """Component counts one fit serves (a sweep); ``(None,)`` for a model without components."""
-        return (None,)
-
-
-class _SweepModel(_Model):
-    n_components: _Components
-
-    def component_values(self) -> tuple[int | None, ...]:
-        nc = self.n_components
-        return tuple(sorted({nc} if isinstance(nc, int) else set(nc)))
-
-
-class PLSModel(_SweepModel, tag="pls"):
-    """PLS regression, centred; ``scale`` true also scales X and y columns to unit variance (as scikit-learn)."""
-
-    scale: bool = False
-
-
-class PCRModel(_SweepModel, tag="pcr"):
-    """Principal component regression (centred X, the first k components)."""
-
-
-class PLSDAModel(_SweepModel, tag="plsda"):
-    """PLS discriminant analysis on a label target: PLS2 on one-hot class indicators, the largest score wins.
-
-    ``scale`` true also scales X and indicator columns to unit variance (as ``pls``).
-    """
-
-    scale: bool = False
-
-
-class SklearnModel(_Model, tag="sklearn"):
-    """Any scikit-learn regressor (numeric target) or classifier (label target), named by its import path
-    (``sklearn.linear_model.Ridge``, ``sklearn.linear_model.LogisticRegression``), with its params."""
-
-    estimator: str
-    params: dict[str, Any] = msgspec.field(default_factory=dict)
-
-
-ModelSpec = PLSModel | PCRModel | PLSDAModel | SklearnModel
 
 
 class SplitStep(msgspec.Struct, **_STRICT):

@@ -12,20 +12,20 @@ import numpy as np
 from nirs_core.data import DatasetSchema, SpectraDataset
 from relspec.errors import CompileError, SpecError
 from relspec.layout import Layout
-from relspec.operator_map import resolve_estimator
-from relspec.plan import Task
-from relspec.refit_spec import CLASSIFICATION_RANK_METRICS, REGRESSION_RANK_METRICS, MetricName
-from relspec.spec import (
+from relspec.model_specs import (
+    SINGLE_TARGET_MODELS,
     ModelSpec,
+    OPLSDAModel,
     PCRModel,
-    PipelineSpec,
     PLSDAModel,
     PLSModel,
     SklearnModel,
-    SPXYSplit,
-    StratifiedSplit,
-    TargetSpec,
 )
+from relspec.operator_map import resolve_estimator
+from relspec.plan import Task
+from relspec.refit_spec import CLASSIFICATION_RANK_METRICS, REGRESSION_RANK_METRICS, MetricName
+from relspec.spec import PipelineSpec, TargetSpec
+from relspec.split_specs import SPXYSplit, StratifiedSplit
 
 _DEFAULT_METRIC: dict[Task, MetricName] = {"regression": "rmse", "classification": "balanced_accuracy"}
 
@@ -104,12 +104,13 @@ def rank_metric(spec: PipelineSpec, task: Task, targets: tuple[str, ...]) -> Met
 
 
 def _check_model(model: ModelSpec, where: str, task: Task, target: str) -> None:
-    if task == "classification" and isinstance(model, PLSModel | PCRModel):
-        op = "pls" if isinstance(model, PLSModel) else "pcr"
+    if task == "classification" and isinstance(model, (PLSModel, PCRModel, *SINGLE_TARGET_MODELS)):
+        op = type(model).__struct_config__.tag
         raise CompileError(f"target {target!r} holds class labels, but `{op}` is a regression model: use "
                            f"`{{op: plsda, n_components: ...}}` or a scikit-learn classifier - at `{where}.op`")
-    if task == "regression" and isinstance(model, PLSDAModel):
-        raise CompileError(f"target {target!r} is numeric, but `plsda` classifies class labels: use `{{op: pls, "
+    if task == "regression" and isinstance(model, PLSDAModel | OPLSDAModel):
+        op = type(model).__struct_config__.tag
+        raise CompileError(f"target {target!r} is numeric, but `{op}` classifies class labels: use `{{op: pls, "
                            f"n_components: ...}}` for regression, or declare integer class codes labels with "
                            f"`target: {{name: {target}, kind: label}}` (--label-target {target}) - at `{where}.op`")
     if isinstance(model, SklearnModel):
@@ -129,6 +130,10 @@ def check_task(spec: PipelineSpec, layout: Layout, task: Task, schema: DatasetSc
         models[f"$.pipeline[{layout.model_index}].model"] = layout.model
     for where, model in models.items():
         _check_model(model, where, task, target)
+        if isinstance(model, SINGLE_TARGET_MODELS) and len(spec_targets(spec)) > 1:
+            op = type(model).__struct_config__.tag
+            raise CompileError(f"`{op}` models one target, but the spec names {len(spec_targets(spec))} ({target}): "
+                               f"use `pls` (PLS2) for several targets, or one target - at `{where}.op`")
     metrics = CLASSIFICATION_RANK_METRICS if task == "classification" else REGRESSION_RANK_METRICS
     if spec.refit.metric is not None and spec.refit.metric not in metrics:
         kind = "holds class labels" if task == "classification" else "is numeric"
@@ -150,6 +155,14 @@ def check_task(spec: PipelineSpec, layout: Layout, task: Task, schema: DatasetSc
     if isinstance(layout.split, StratifiedSplit) and layout.split.n_bins is not None:
         raise CompileError(f"{where}; `stratified` stratifies on the labels themselves, so `n_bins` (quantile bins of a"
                            f" numeric target) does not apply: remove it - at `{split_at}.n_bins`")
+
+
+def check_binary_models(layout: Layout, classes: tuple[str, ...]) -> None:
+    """Refuse a two-class model (``oplsda``) when the target has more classes."""
+    for path in layout.paths():
+        if isinstance(path.model, OPLSDAModel) and len(classes) != 2:
+            raise CompileError(f"`oplsda` separates two classes, but the target has {len(classes)}: "
+                               f"{list(classes)}; use `plsda` for more - at `{path.model_where}.op`")
 
 
 def class_labels(target: str, schema: DatasetSchema, dataset: SpectraDataset | None) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from benchmarks.compare import main
+from benchmarks.models import measure
 
 
 def test_harness_runs_and_contenders_agree(tmp_path):
@@ -21,3 +22,11 @@ def test_harness_runs_and_contenders_agree(tmp_path):
     assert result_file.with_suffix(".png").stat().st_size > 10_000
     (second,) = result["in_process"]  # the second call in one process, of each contender
     assert second["nirdag_s"] > 0 and second["sklearn_loop_s"] > 0
+
+
+def test_the_model_benchmark_runs_and_each_model_agrees_with_its_reference():
+    rows = measure(rows=120, cols=60, K=5, queries=5, reps=1, cars_runs=6)
+    assert [r["model"].split(" ")[0] for r in rows] == ["OPLS", "LWPLS", "CARS"]
+    opls, lwpls, cars = rows
+    assert opls["difference"] < 1e-6 * opls["y_range"] and lwpls["difference"] < 1e-8 * lwpls["y_range"]
+    assert cars["difference"] == 0.0

@@ -49,6 +49,15 @@ class Operator(TransformerMixin, BaseEstimator):
     traits: ClassVar[OperatorTraits]
     parameter_constraints: ClassVar[Mapping[str, Param]] = MappingProxyType({})
 
+    def axis_after(self, n_features: int) -> np.ndarray:
+        """The axis of the output columns for ``n_features`` input columns, before any data is seen (the compiler
+        carries it along a path). By default the ``wavelengths_out_`` of a fit on two rows of zeros, for operators
+        that change the axis from their parameters alone (crop, resample...); one whose output width needs more
+        rows (PCA) says it without fitting."""
+        if not self.traits.changes_axis:
+            raise TypeError(f"{type(self).__name__} does not change the axis")
+        return np.asarray(self.fit(np.zeros((2, n_features))).wavelengths_out_, dtype=np.float64)
+
 
 # The ``wavelengths`` parameter of a wavelength-aware operator: set by the engine from the dataset (never written in a
 # spec) and checked against the data width by :func:`check_axis`.

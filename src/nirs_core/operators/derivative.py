@@ -94,7 +94,7 @@ class SavitzkyGolay(_RowWise):
             raise ValueError(f"deriv must be in [0, polyorder], got {self.deriv}")
         if n_features < self.window_length:
             raise ValueError(
-                f"window_length {self.window_length} exceeds the {n_features} wavelengths"
+                f"window_length {self.window_length} exceeds the {n_features} wavelengths (n_features={n_features})"
             )
 
     def _apply(self, X: np.ndarray) -> np.ndarray:

@@ -100,7 +100,8 @@ class OSC(Operator):
             self.n_components,
             limit,
             "OSC",
-            f"min(n_samples - 1, n_features) - rank(X'Y) with {X.shape[0]} fit rows, {X.shape[1]} wavelengths and "
+            f"min(n_samples - 1, n_features) - rank(X'Y) with {X.shape[0]} fit rows, {X.shape[1]} wavelengths "
+            f"(n_features={X.shape[1]}) and "
             f"rank(X'Y)={Q.shape[1]}",
         )
         # Deflating X by (t, p) deflates Z = X M by its leading singular triplet (M p = w, t = s u), so the weights
@@ -148,7 +149,8 @@ class EPO(Operator):
 
     The projection is fitted from ``differences`` only, never from the rows given to ``fit``, so the output row
     depends only on the same input row (trait ``row_wise_stateless``). Whether ``differences`` leaks information
-    across folds is the caller's concern when building it.
+    across folds is the caller's concern when building it: in a spec (``{op: epo, differences: [[...], ...],
+    n_components: 1}``) it is a matrix written out, measured apart from the calibration set.
 
     Parameters
     ----------
@@ -173,7 +175,12 @@ class EPO(Operator):
     array([[ 1., -1.,  1.,  3.]])
     """
 
+    spec_name = "epo"
     traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=True)
+    parameter_constraints = MappingProxyType({
+        "differences": Param(list[list[float]], required=True),
+        "n_components": Param(int, ge=1),
+    })
 
     def __init__(self, differences, n_components: int = 1):
         self.differences = differences
@@ -181,6 +188,7 @@ class EPO(Operator):
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=np.float64)
+        check_params(self)
         D = self._difference_matrix(X.shape[1])
         _, s, Vt = np.linalg.svd(D, full_matrices=False)
         rank = int(np.count_nonzero(s > _rank_tolerance(s, D.shape)))

@@ -35,7 +35,9 @@ class Param:
     required : bool
         A spec must give the value even though the class has a default (the default serves Python users).
     in_spec : bool
-        False for a parameter the engine sets (the wavelength axis), never written in a spec.
+        False for a parameter the engine sets (the wavelength axis, a seed), never written in a spec.
+    optional : bool
+        None is accepted too (a seed left to the caller).
 
     Examples
     --------
@@ -58,6 +60,7 @@ class Param:
     options: tuple[str, ...] = ()
     required: bool = False
     in_spec: bool = True
+    optional: bool = False
 
     @property
     def bounds(self) -> dict[str, float]:
@@ -80,12 +83,14 @@ class Param:
             kind = "a finite number" if self.finite else "a number"
         else:
             return f"a {getattr(self.type, '__name__', self.type)}"
-        return kind + _range(self.ge, self.gt, self.le, self.lt)
+        return kind + _range(self.ge, self.gt, self.le, self.lt) + (" or None" if self.optional else "")
 
     def accepts(self, value: object) -> bool:
         """Whether ``value`` satisfies the declaration (always true for a container, see :attr:`checked_here`)."""
         if not self.checked_here:
             return True
+        if value is None:
+            return self.optional
         if self.type is str:
             return isinstance(value, str) and (not self.options or value in self.options)
         if isinstance(value, bool) or not isinstance(value, Integral if self.type is int else Real):

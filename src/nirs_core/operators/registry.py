@@ -20,15 +20,23 @@ from nirs_core.operators.concat import FeatureConcat
 from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirs_core.operators.derivative import Detrend, SavitzkyGolay
 from nirs_core.operators.emsc import EMSC
+from nirs_core.operators.features import PCAFeatures
+from nirs_core.operators.kernel_pls import KernelPLS
+from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
+from nirs_core.operators.lwpls import LWPLS
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
+from nirs_core.operators.opls import OPLS, OPLSDA
 from nirs_core.operators.orthogonal import EPO, OSC
 from nirs_core.operators.params import Param
 from nirs_core.operators.pcr import PCR
 from nirs_core.operators.pls import PLSSweep
 from nirs_core.operators.plsda import PLSDA
-from nirs_core.operators.scatter import MSC, SNV
+from nirs_core.operators.scaling import BlockScale, MinMaxScale, ParetoScale, RangeScale
+from nirs_core.operators.scatter import MSC, SNV, LocalSNV
+from nirs_core.operators.selection import CARS, VIPSelect
 from nirs_core.operators.smoothing import FiniteDifference, GapSegmentDerivative, GaussianSmooth
 from nirs_core.operators.wavelength import Crop, MaskBands, Resample
+from nirs_core.operators.wavelets import DWTFeatures, WaveletDenoise
 
 
 def class_path(cls: type) -> str:
@@ -135,14 +143,30 @@ DEFAULT_OPERATORS = OperatorRegistry((
     MaskBands,
     Resample,
     OSC,
+    ARPLS,
+    SNIP,
+    RollingBall,
+    ModPoly,
+    IModPoly,
+    WaveletDenoise,
+    DWTFeatures,
+    LocalSNV,
+    MinMaxScale,
+    ParetoScale,
+    RangeScale,
+    BlockScale,
+    PCAFeatures,
+    EPO,
+    VIPSelect,
+    CARS,
 ))
 
-# The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `plsda` onto them).
-MODELS: tuple[type[BaseEstimator], ...] = (PLSSweep, PCR, PLSDA)
+# The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `opls`, `lwpls`, `kernel_pls`, `plsda`,
+# `oplsda` onto them).
+MODELS: tuple[type[BaseEstimator], ...] = (PLSSweep, PCR, OPLS, LWPLS, KernelPLS, PLSDA, OPLSDA)
 
-# Estimators no spec names: FeatureConcat is built by the compiler (`merge: features`); EPO needs a difference
-# matrix, so it is a Python-only operator for now.
-UNNAMED: tuple[type[BaseEstimator], ...] = (FeatureConcat, EPO)
+# Estimators no spec names: FeatureConcat is built by the compiler (`merge: features`).
+UNNAMED: tuple[type[BaseEstimator], ...] = (FeatureConcat,)
 
 
 def estimator_classes(operators: OperatorRegistry = DEFAULT_OPERATORS) -> tuple[type[BaseEstimator], ...]:

@@ -362,3 +362,50 @@ class GroupAwareKFold(BaseCrossValidator):
         seed = _seed(self.random_state, bool(self.shuffle), owner)
         folds = GroupKFold(n_splits, shuffle=bool(self.shuffle), random_state=seed)
         yield from folds.split(np.zeros((groups.size, 1)), groups=groups)
+
+
+class VenetianBlindsKFold(BaseCrossValidator):
+    """Venetian-blinds k-fold: blinds of ``thickness`` consecutive rows are dealt to the folds in turn.
+
+    The row at position p (in the order given) is validated in fold ``(p // thickness) % n_splits``, the classic
+    deterministic NIRS scheme (PLS_Toolbox, mdatools' ``cv = list("ven", k)``): with rows sorted by time or by
+    reference value, every fold spans the whole run. ``y`` and ``groups`` are ignored.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds, >= 2.
+    thickness : int, default=1
+        Consecutive rows per blind, >= 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nirs_core.operators import VenetianBlindsKFold
+    >>> [test.tolist() for _, test in VenetianBlindsKFold(n_splits=3).split(np.zeros((7, 1)))]
+    [[0, 3, 6], [1, 4], [2, 5]]
+    >>> [test.tolist() for _, test in VenetianBlindsKFold(n_splits=2, thickness=2).split(np.zeros((6, 1)))]
+    [[0, 1, 4, 5], [2, 3]]
+    """
+
+    def __init__(self, n_splits: int = 5, thickness: int = 1):
+        self.n_splits = n_splits
+        self.thickness = thickness
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        return _check_n_splits(self.n_splits, "VenetianBlindsKFold")
+
+    def _iter_test_indices(self, X=None, y=None, groups=None):
+        owner = "VenetianBlindsKFold"
+        n_samples = check_array(X, dtype=None, ensure_all_finite=False, input_name="X").shape[0]
+        n_splits = _check_n_splits(self.n_splits, owner, n_samples)
+        thickness = self.thickness
+        if isinstance(thickness, bool) or not isinstance(thickness, Integral) or thickness < 1:
+            raise ValueError(f"{owner}: thickness must be an integer >= 1, got {thickness!r}")
+        fold_of = (np.arange(n_samples) // int(thickness)) % n_splits
+        for fold in range(n_splits):
+            test = np.flatnonzero(fold_of == fold)
+            if test.size == 0:
+                raise ValueError(f"{owner}: fold {fold} is empty: {n_samples} rows in blinds of {thickness} do not "
+                                 f"reach {n_splits} folds")
+            yield test

@@ -30,7 +30,7 @@ def _spec(*steps, model=None) -> dict:
     (_spec({"_or_": SAVGOLS, "pick": 20}), SpecError,
      r"pick: 20 of 40 alternatives gives 137846528820 combinations.* - at `\$\.pipeline\[1\]`"),
     (_spec({"_or_": SAVGOLS[:30], "arrange": 10}), SpecError, r"arrange: 10 of 30 alternatives gives 1090273504"),
-    (_spec({"_or_": SAVGOLS, "pick": 20, "count": 5}), SpecError, r"sampled with count"),
+    (_spec({"_or_": SAVGOLS, "pick": 20, "count": 5}), SpecError, r"filtered or sampled"),
     (_spec({"op": "savgol", "window_length": 11, "polyorder": {"_log_range_": [1, 10, 10**8]}}), SpecError,
      r"expands to 100000000 values.* - at `\$\.pipeline\[1\]\.polyorder\._log_range_`"),
     (_spec({"op": "savgol", "window_length": {"_sample_": {"distribution": "int", "low": 5, "high": 9,

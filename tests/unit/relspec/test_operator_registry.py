@@ -161,6 +161,7 @@ _REQUIRED = {  # values for the parameters a spec must give (containers have no 
     "savgol": {"window_length": 11}, "crop": {"start": 900.0, "stop": 1000.0},
     "mask_bands": {"bands": [[900.0, 910.0]]},
     "resample": {"new_wavelengths": [900.0, 950.0]},
+    "epo": {"differences": [[float(i % 3) for i in range(40)], [float(i % 5) for i in range(40)]]},
 }
 
 

@@ -19,18 +19,10 @@ from hypothesis import strategies as st
 from nirs_core.data import tecator
 from relspec import SpecError, compile_plan, decode_spec, load_spec
 from relspec.json_schema import spec_json_schema
+from relspec.model_specs import PLSModel
 from relspec.operator_specs import transform_specs
-from relspec.spec import (
-    BranchStep,
-    KFoldSplit,
-    ModelStep,
-    PipelineSpec,
-    PLSModel,
-    PowerY,
-    SplitStep,
-    YProcessingStep,
-    parse_yaml,
-)
+from relspec.spec import BranchStep, ModelStep, PipelineSpec, PowerY, SplitStep, YProcessingStep, parse_yaml
+from relspec.split_specs import KFoldSplit
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "tecator_pls.yaml"

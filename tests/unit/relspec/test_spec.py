@@ -12,7 +12,8 @@ import yaml
 from relspec import PipelineSpec, SpecError, decode_spec, load_spec
 from relspec.hashing import sha256_of
 from relspec.operator_specs import transform_specs
-from relspec.spec import BranchStep, KFoldSplit, ModelStep, SplitStep
+from relspec.spec import BranchStep, ModelStep, SplitStep
+from relspec.split_specs import KFoldSplit
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "tecator_pls.yaml"
 

@@ -14,8 +14,8 @@ from relspec import CompileError, RuntimePolicy, compile_plan, decode_spec, load
 from relspec.compile import _probe_path
 from relspec.hashing import sha256_of
 from relspec.layout import Path as SpecPath
+from relspec.model_specs import PLSModel
 from relspec.plan import StepRef
-from relspec.spec import PLSModel
 from relspec.validation import PolicyValidation, decode_validation
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -7,7 +7,11 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from nirs_core.data import tecator
 from nirs_core.operators.orthogonal import EPO, OSC
+from relspec.compile import compile_plan
+from relspec.operator_map import instantiate
+from relspec.spec import decode_spec
 
 N_FEATURES = 30
 
@@ -203,7 +207,7 @@ def test_epo_ignores_the_fit_rows(rng: np.random.Generator) -> None:
         (np.full((2, N_FEATURES), np.nan), 1, "differences contains NaN"),
         ([["a"] * N_FEATURES], 1, "differences must be a 2D numeric array"),
         (np.outer([1.0, 2.0, -1.0], np.ones(N_FEATURES)), 2, r"n_components=2 must be an integer in \[1, 1\]"),
-        (np.eye(3, N_FEATURES), 0, "n_components=0"),
+        (np.eye(3, N_FEATURES), 0, "n_components must be an integer >= 1, got 0"),
     ],
 )
 def test_bad_epo_params_raise_value_error_at_fit(differences, n_components: int, message: str) -> None:
@@ -246,16 +250,21 @@ def test_width_matched_epo_still_validates_given_differences() -> None:
         _WidthMatchedEPO(np.ones((2, 3))).fit(np.zeros((4, 5)))
 
 
-_OSC_ONE_FEATURE = (
-    "with 1 column the only direction is X'y itself: no component orthogonal to y exists, refused at fit by design"
-)
-
-
-@parametrize_with_checks(
-    [OSC(n_components=1), _WidthMatchedEPO(None, n_components=1)],
-    expected_failed_checks=lambda estimator: (
-        {"check_fit2d_1feature": _OSC_ONE_FEATURE} if isinstance(estimator, OSC) else {}
-    ),
-)
+# With 1 column no component orthogonal to y exists: OSC refuses it naming n_features=1, as scikit-learn expects.
+@parametrize_with_checks([OSC(n_components=1), _WidthMatchedEPO(None, n_components=1)])
 def test_sklearn_compatible_estimator(estimator, check) -> None:
     check(estimator)
+
+
+def test_epo_is_written_in_a_spec_with_its_difference_matrix():
+    data = tecator()
+    differences = (data.spectra[1:4] - data.spectra[0]).tolist()  # stand-ins for spectra of one sample, 3 conditions
+    spec = decode_spec({"target": "fat", "pipeline": [
+        {"split": {"kind": "kfold", "n_splits": 3}}, {"op": "epo", "differences": differences, "n_components": 2},
+        {"model": {"op": "pls", "n_components": 3}}]})
+    plan = compile_plan(spec, data.schema())
+    (hoisted,) = plan.hoisted
+    assert hoisted.step.label == "epo(differences=<3x100 matrix>, n_components=2)"
+    epo = instantiate(hoisted.step).fit(data.spectra)
+    expected = EPO(differences=np.asarray(differences), n_components=2).fit(data.spectra).transform(data.spectra)
+    assert np.array_equal(epo.transform(data.spectra), expected)

@@ -157,7 +157,7 @@ def test_every_fitted_public_attribute_is_documented(cls: type) -> None:
                 ops.MaskBands: {"bands": [(900.0, 910.0)]}, ops.Resample: {"new_wavelengths": [900.0, 950.0]}}
     wavelengths = {"wavelengths": np.linspace(850.0, 1050.0, 40)} if getattr(cls, "traits", None) and \
         cls.traits.wavelength_aware else {}
-    y = np.arange(12) % 2 if cls is ops.PLSDA else np.arange(12.0)
+    y = np.arange(12) % 2 if cls in (ops.PLSDA, ops.OPLSDA) else np.arange(12.0)
     fitted = cls(**required.get(cls, {}), **wavelengths).fit(_FIT_DATA, y)
     attributes = [a for a in vars(fitted) if a.endswith("_") and not a.startswith("_")]
     documented = _section(inspect.getdoc(cls) or "", "Attributes")

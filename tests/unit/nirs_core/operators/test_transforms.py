@@ -161,7 +161,7 @@ def _expected_failed_checks(estimator) -> dict[str, str]:
         return dict.fromkeys(
             [
                 "check_estimators_overwrite_params", "check_estimators_fit_returns_self",
-                "check_readonly_memmap_input", "check_fit2d_1feature", "check_fit_idempotent",
+                "check_readonly_memmap_input", "check_fit_idempotent",
                 "check_fit_check_is_fitted", "check_n_features_in", "check_fit_score_takes_y",
                 "check_dont_overwrite_parameters", "check_n_features_in_after_fitting",
                 "check_positive_only_tag_during_fit", "check_pipeline_consistency", "check_estimators_nan_inf",
