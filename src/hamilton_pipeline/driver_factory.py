@@ -16,7 +16,7 @@ from hamilton_pipeline.executors import Offload, direct
 from hamilton_pipeline.node_factory import make_node
 from hamilton_pipeline.progress import CHAINS_TAG
 from nirs_core.data import SpectraDataset
-from nirs_modelling import compute, diagnostics, stacking, tables
+from nirs_modelling import compute, diagnostics, selection, stacking, tables
 from nirs_modelling.results import FoldSweep, GroupCV
 from nirs_modelling.targets import target_values
 from relspec.hashing import short
@@ -25,6 +25,7 @@ from relspec.plan import CompiledPlan, StackGroup, SweepGroup
 SPECTRA = "spectra"
 TARGETS = "targets"
 CHAIN_RANKING = "chain_ranking"
+REFIT_CHOICE = "refit_choice"
 REFIT_MODELS = "refit_models"
 OOF_PREDICTIONS = "oof_predictions"
 REFIT_PREDICTIONS = "refit_predictions"
@@ -167,11 +168,20 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
               lambda **kw: compute.rank_chains(plan, gathered(kw), kw[TARGETS]),
               "Every chain ranked by the loss of the plan's pooled CV metric (ties: fewer components, then "
               "chain_id).")
-    nodes.add(REFIT_MODELS, {CHAIN_RANKING: tuple, **dict.fromkeys(sources.values(), np.ndarray),
+    group_cv_nodes = {g.group_id: cv_name(g) for g in plan.groups}
+    nodes.add(REFIT_CHOICE, {CHAIN_RANKING: tuple, **dict.fromkeys(group_cv_nodes.values(), GroupCV),
+                             TARGETS: np.ndarray}, selection.RefitChoice,
+              lambda **kw: selection.choose_refit(plan, kw[CHAIN_RANKING],
+                                                  {g: kw[n] for g, n in group_cv_nodes.items()}, kw[TARGETS]),
+              f"The chains to refit: the top {plan.refit.top_k}, each count chosen by refit.select "
+              f"({plan.refit.select}).")
+    nodes.add(REFIT_MODELS, {CHAIN_RANKING: tuple, REFIT_CHOICE: selection.RefitChoice,
+                             **dict.fromkeys(sources.values(), np.ndarray),
                              **dict.fromkeys(refit_cvs.values(), GroupCV), TARGETS: np.ndarray}, tuple,
               lambda **kw: offload(compute.refit, plan, kw[CHAIN_RANKING], {i: kw[n] for i, n in sources.items()},
-                                   kw[TARGETS], dataset.n_wavelengths, {g: kw[n] for g, n in refit_cvs.items()}),
-              "The top-k chains refit on all train rows (fold_final), with their fitted objects.")
+                                   kw[TARGETS], dataset.n_wavelengths, {g: kw[n] for g, n in refit_cvs.items()},
+                                   kw[REFIT_CHOICE]),
+              "The chosen chains refit on all train rows (fold_final), with their fitted objects.")
     nodes.add(OOF_PREDICTIONS, {**dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, pa.Table,
               lambda **kw: tables.cv_predictions_table(plan, gathered(kw), ids, kw[TARGETS]),
               "Out-of-fold (val) and per-fold test predictions, long format.")

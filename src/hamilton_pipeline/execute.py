@@ -19,6 +19,7 @@ from hamilton_pipeline.driver_factory import (
     CHAIN_SCORES,
     CHAIN_TABLE,
     OOF_PREDICTIONS,
+    REFIT_CHOICE,
     REFIT_MODELS,
     REFIT_PREDICTIONS,
     build_driver,
@@ -29,6 +30,7 @@ from hamilton_pipeline.progress import RunProgress
 from hamilton_pipeline.timing import NodeEvent, NodeTimer
 from nirs_core.data import SpectraDataset
 from nirs_modelling.results import FinalFit, RankedChain
+from nirs_modelling.selection import RefitChoice
 from relspec.hashing import short
 from relspec.plan import CompiledPlan
 
@@ -46,6 +48,7 @@ class EngineResult:
     seconds: float
     events: tuple[NodeEvent, ...]
     diagnostics: Mapping[str, pa.Table] = field(default_factory=dict)  # the diagnostics tables by name
+    choice: RefitChoice | None = None  # which chains were refit and how their counts were chosen
 
     def tables(self) -> dict[str, pa.Table]:
         return {"chains": self.chains, "predictions": self.predictions, "scores": self.scores,
@@ -99,12 +102,12 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
         dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload)
         try:
             out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING,
-                               REFIT_MODELS, CHAIN_DIAGNOSTICS])
+                               REFIT_CHOICE, REFIT_MODELS, CHAIN_DIAGNOSTICS])
         except Exception as exc:
             raise _failed_node(plan, timer, exc) from exc
     predictions = pa.concat_tables([out[OOF_PREDICTIONS], out[REFIT_PREDICTIONS]])
     return EngineResult(
         chains=out[CHAIN_TABLE], predictions=predictions, scores=out[CHAIN_SCORES],
         ranking=out[CHAIN_RANKING], fits=out[REFIT_MODELS], seconds=time.perf_counter() - start,
-        events=tuple(timer.events), diagnostics=dict(out[CHAIN_DIAGNOSTICS].tables),
+        events=tuple(timer.events), diagnostics=dict(out[CHAIN_DIAGNOSTICS].tables), choice=out[REFIT_CHOICE],
     )

@@ -238,9 +238,14 @@ class RunResult:
 
     @property
     def best(self) -> dict[str, Any]:
-        """The best chain (rank 1) as a dict: chain_id, preprocessing, n_components, rmsecv, rmsep (regression) or
-        cv_accuracy, cv_balanced_accuracy, test_accuracy... (classification)."""
-        return self.top(1).to_pylist()[0]
+        """The best chain as a dict: chain_id, preprocessing, n_components, rmsecv, rmsep (regression) or
+        cv_accuracy, cv_balanced_accuracy, test_accuracy... (classification). It is the refit chain ranked first
+        (what ``export --chain best`` exports): rank 1, unless ``refit.select`` chose fewer components in its
+        sweep than the lowest RMSECV has."""
+        first = self.top(1).to_pylist()[0]
+        if self.plan.refit.select == "min" or first.get("refit"):
+            return first
+        return next(r for r in self.top(len(self.plan.chains)).to_pylist() if r.get("refit"))
 
     @property
     def provenance(self) -> DecisionProvenanceGraph:

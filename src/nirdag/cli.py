@@ -183,6 +183,22 @@ def run(
     if not quiet:
         say_findings(result.plan.validation, _err)
     _ranked(result, top)
+    _say_choice(result, quiet)
+
+
+def _say_choice(result, quiet: bool) -> None:
+    """How the refit chains' counts were chosen (when a rule other than the minimum changed it), and a warning for
+    a count at the top of its range."""
+    choices = result.provenance.get("refit_selection").evidence.get("choices") or []
+    for c in choices:
+        if c["replaces"] != c["chain_id"]:
+            _say(f"refit       {c['chain_id'][:8]}: {c['n_components']} components by {c['rule']}, in place of "
+                 f"{c['replaces'][:8]} (the lowest RMSECV of its sweep)")
+        if c.get("at_edge") and not quiet:
+            _err.print(f"warning: refit chain {c['chain_id'][:8]} uses {c['n_components']} components, the top of "
+                       f"its range {c['range'][0]}..{c['range'][1]}: more components might fit better (widen "
+                       "n_components, or choose with refit.select: one_se)", highlight=False, markup=False,
+                       soft_wrap=True)
 
 
 @app.command()

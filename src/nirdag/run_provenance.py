@@ -36,8 +36,11 @@ def run_provenance(run_id: str, plan: CompiledPlan, raw: dict[str, Any] | None, 
         reason="the ExecutionPolicy decided at compile time", evidence={"workers_seen": workers,
                                                                        "engine_seconds": round(result.seconds, 6)},
         depends_on=("layout",))
+    choice = result.choice
     return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking,
-                            [executor, _cache_decision(plan, result), *_join_decisions(views)])
+                            [executor, _cache_decision(plan, result), *_join_decisions(views)],
+                            chosen=None if choice is None else [c.chain_id for c in choice.chosen],
+                            choices=() if choice is None else choice.evidence)
 
 
 def _cache_decision(plan: CompiledPlan, result: EngineResult) -> Decision:

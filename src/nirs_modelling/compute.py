@@ -12,6 +12,7 @@ from nirs_core.metrics import loss, mean_nrmse, task_scores
 from nirs_core.operators import PLSSweep
 from nirs_modelling.predictions import predictions_of, readonly
 from nirs_modelling.results import FinalFit, FittedFold, FoldSweep, GroupCV, RankedChain
+from nirs_modelling.selection import RefitChoice
 from nirs_modelling.stacking import refit_stack
 from nirs_modelling.targets import model_y
 from relspec.operator_map import instantiate, with_components
@@ -221,8 +222,10 @@ def _fold_fits(plan: CompiledPlan, group: SweepGroup, spectra: np.ndarray, targe
 def refit(
     plan: CompiledPlan, ranking: Sequence[RankedChain], sources: Mapping[str | None, np.ndarray],
     targets: np.ndarray, n_wavelengths: int, cvs: Mapping[str, GroupCV] | None = None,
+    choice: RefitChoice | None = None,
 ) -> tuple[FinalFit, ...]:
-    """Refit the ``top_k`` best chains on all train rows (``fold_final``), one sweep fit per group.
+    """Refit the chains of ``choice`` (default: the ``top_k`` best) on all train rows (``fold_final``), one sweep fit
+    per group.
 
     Each FinalFit keeps the chain's fitted objects: hoisted steps, the ``fold_final`` fit and the CV folds' fits
     (taken from the fold nodes when they kept them, :func:`fold_fits_kept`; otherwise fitted again here for these
@@ -232,7 +235,7 @@ def refit(
     None) and any hoisted matrices kept for the refit; a refit group's input is rebuilt from them by
     :func:`group_input`, one group at a time.
     """
-    chosen = list(ranking[: plan.refit.top_k])
+    chosen = list(choice.chosen if choice is not None else ranking[: plan.refit.top_k])
     stacks = {s.group_id: s for s in plan.stacks}
     by_id = {r.chain_id: r for r in ranking}
     needed = {r.chain_id for r in chosen}

@@ -8,7 +8,7 @@ from it without re-running anything (:func:`why_not_refit`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -24,7 +24,8 @@ DecisionKind = Literal[
     "spec", "generator_expansion", "layout", "fold_plan", "validation", "policy", "executor", "cache", "ranking",
     "refit_selection", "view_join",
 ]
-Evidence = dict[str, str | int | float | bool | list[str | int | float] | None]
+# values: scalars, lists (of scalars, or of records such as the refit choices) or None
+Evidence = dict[str, str | int | float | bool | list[Any] | None]
 
 
 class Decision(msgspec.Struct, **_FROZEN):
@@ -117,12 +118,27 @@ def _ranked_by(plan: CompiledPlan) -> str:
     return f"{plan.rank_metric} of target {plan.refit.target!r}"
 
 
-def _selection_decisions(plan: CompiledPlan, ranking: Sequence[RankedEntry]) -> list[Decision]:
+_RULES = {
+    "min": "the count of lowest pooled CV error",
+    "one_se": "the fewest components within one standard error (across folds) of the lowest RMSECV",
+    "wold_r": "the count after which one more component lowers PRESS by too little (Wold's R above {r})",
+    "randomization": "the fewest components not significantly worse than the minimum (van der Voet's randomization "
+                     "test, {n} seeded sign flips, alpha {a})",
+}
+
+
+def _rule_text(plan: CompiledPlan) -> str:
+    return _RULES[plan.refit.select].format(r=plan.refit.r_threshold, n=plan.refit.permutations, a=plan.refit.alpha)
+
+
+def _selection_decisions(plan: CompiledPlan, ranking: Sequence[RankedEntry], chosen_ids: Sequence[str] | None,
+                         choices: Sequence[dict[str, Any]]) -> list[Decision]:
     metric = _ranked_by(plan)
     order = "descending" if plan.task == "classification" else "ascending"  # accuracies: higher is better
     values = [r.metric_value for r in ranking]
     ties = [r.chain_id for r in ranking[1:] if ranking and r.metric_value == ranking[0].metric_value]
-    chosen = ranking[: plan.refit.top_k]
+    by_id = {r.chain_id: r for r in ranking}
+    chosen = ranking[: plan.refit.top_k] if chosen_ids is None else [by_id[c] for c in chosen_ids]
     out = [Decision(
         id="ranking", kind="ranking", summary=f"{len(ranking)} chains ranked by pooled CV {metric}",
         reason=f"{order} pooled out-of-fold {metric}; ties go to fewer components, then to the smaller chain_id",
@@ -134,21 +150,25 @@ def _selection_decisions(plan: CompiledPlan, ranking: Sequence[RankedEntry]) -> 
     out.append(Decision(
         id="refit_selection", kind="refit_selection",
         summary=f"refit the top {len(chosen)}: " + ", ".join(r.chain_id[:8] for r in chosen),
-        reason=f"refit rule: top_k={plan.refit.top_k} by pooled CV {metric}",
+        reason=f"refit rule: top_k={plan.refit.top_k} by pooled CV {metric}; components: {plan.refit.select} "
+               f"({_rule_text(plan)})",
         evidence={"chain_ids": [r.chain_id for r in chosen], "metric_values": [r.metric_value for r in chosen],
-                  "runner_up": None if runner_up is None else runner_up.chain_id, "margin_to_runner_up": margin},
+                  "runner_up": None if runner_up is None else runner_up.chain_id, "margin_to_runner_up": margin,
+                  "select": plan.refit.select, "choices": [dict(c) for c in choices]},
         depends_on=("ranking",)))
     return out
 
 
 def build_provenance(
     run_id: str, plan: CompiledPlan, sites: Sequence[tuple[str, str, int]], ranking: Sequence[RankedEntry],
-    execution: Sequence[Decision] = (),
+    execution: Sequence[Decision] = (), chosen: Sequence[str] | None = None,
+    choices: Sequence[dict[str, Any]] = (),
 ) -> DecisionProvenanceGraph:
-    """The run's graph from its plan, its generator sites, the engine's ranking and execution decisions."""
+    """The run's graph from its plan, its generator sites, the engine's ranking and execution decisions, and the
+    chains the engine refit (``chosen``, default the ranking's top_k) with the evidence of each count's choice."""
     findings = plan.validation.findings if plan.validation is not None else ()
     decisions = [*_spec_decisions(plan, sites), *_finding_decisions(findings), *execution,
-                 *_selection_decisions(plan, ranking)]
+                 *_selection_decisions(plan, ranking, chosen, choices)]
     return DecisionProvenanceGraph(schema_version=SCHEMA_VERSION, run_id=run_id, pipeline_hash=plan.pipeline_hash,
                                    dataset_hash=plan.dataset_hash, decisions=tuple(decisions))
 
@@ -164,9 +184,21 @@ def why_not_refit(graph: DecisionProvenanceGraph, chain_id: str) -> str:
     values = list(ranking["metric_values"])  # type: ignore[arg-type]
     chosen = list(selection["chain_ids"])  # type: ignore[arg-type]
     full = ids[rank]
+    picked = {c["chain_id"]: c for c in selection.get("choices", [])}  # type: ignore[union-attr]
     if full in chosen:
-        return (f"chain {full[:8]} was refit: rank {rank + 1} of {len(ids)} by pooled CV ({values[rank]:.6g}); "
-                f"{graph.get('refit_selection').reason}")
+        why = picked.get(full)
+        how = "" if why is None or why["replaces"] == full else (
+            f"; {why['rule']} chose {why['n_components']} components in place of the lowest-RMSECV chain "
+            f"{why['replaces'][:8]}")
+        edge = (f"; warning: {why['n_components']} is the top of the range {why['range'][0]}..{why['range'][1]} "
+                "(more components might do better)") if why is not None and why.get("at_edge") else ""
+        return (f"chain {full[:8]} was refit: rank {rank + 1} of {len(ids)} by pooled CV ({values[rank]:.6g}){how}"
+                f"{edge}; {graph.get('refit_selection').reason}")
+    replaced = next((c for c in picked.values() if c["replaces"] == full), None)
+    if replaced is not None:
+        return (f"chain {full[:8]} was not refit although it ranks {rank + 1} of {len(ids)} (pooled CV "
+                f"{values[rank]:.6g}): {replaced['rule']} chose {replaced['n_components']} components, chain "
+                f"{replaced['chain_id'][:8]}; {graph.get('refit_selection').reason}")
     last = chosen[-1]
     return (f"chain {full[:8]} was not refit: rank {rank + 1} of {len(ids)} with pooled CV {values[rank]:.6g}, "
             f"against {values[ids.index(last)]:.6g} for {last[:8]} (rank {ids.index(last) + 1}); "

@@ -75,6 +75,11 @@ def resolve_targets(spec: PipelineSpec, schema: DatasetSchema) -> tuple[tuple[st
 
 def rank_target(spec: PipelineSpec, targets: tuple[str, ...], task: Task) -> str | None:
     """The one target whose pooled CV metric ranks the chains, or None when ``mean_nrmse`` ranks over all."""
+    if spec.refit.select != "min" and (task == "classification" or len(targets) > 1):
+        has = "class labels" if task == "classification" else "several targets"
+        raise CompileError(f"refit select {spec.refit.select!r} chooses a number of components from the RMSECV of "
+                           f"one numeric target; this spec has {has}: use `select: min` (the default) - at "
+                           "`$.refit.select`")
     chosen = spec.refit.target
     if chosen is not None and chosen not in targets:
         raise CompileError(f"refit target {chosen!r} is not one of the spec's targets {list(targets)} - at "

@@ -149,4 +149,4 @@ def test_a_single_hoisted_input_is_read_by_the_refit_not_rebuilt(tecator):
     (snv,) = [n for n in hook.seen if n.startswith("snv__")]
     cvs = {n for n in hook.seen if n.startswith("cv__")}  # the groups' CV records carry the kept fold fits
     assert len(cvs) == 2
-    assert set(hook.seen["refit_models"]) == {"chain_ranking", snv, "targets", *cvs}
+    assert set(hook.seen["refit_models"]) == {"chain_ranking", "refit_choice", snv, "targets", *cvs}
