@@ -47,6 +47,7 @@ from relspec.stacking import stack_layout
 from relspec.tasks import check_task, class_labels, rank_metric, rank_target, resolve_targets
 from relspec.validation import SCHEMA_VERSION as VALIDATION_SCHEMA_VERSION
 from relspec.validation import Finding, PolicyValidation
+from relspec.workload import workload_of
 
 _PROBE_ROWS = 256
 
@@ -328,8 +329,11 @@ def compile_plan(
                        f"$.pipeline[{layout.y_index}].y_processing"),
         *missing,
     )
+    workload = workload_of(schema.n_samples, schema.n_wavelengths, len(chains), len(folds),
+                           [g.model.op for g in builder.groups.values()] + [s.model.op for s in stacks])
     validation = PolicyValidation(schema_version=VALIDATION_SCHEMA_VERSION, pipeline_hash=pipeline_hash,
-                                  dataset_hash=schema.dataset_hash, policy=policy, findings=findings)
+                                  dataset_hash=schema.dataset_hash, policy=policy, findings=findings,
+                                  workload=workload)
     return CompiledPlan(
         name=spec.name, targets=targets, seed=spec.seed, dataset_hash=schema.dataset_hash,
         pipeline_hash=pipeline_hash, hoisted=tuple(builder.hoisted.values()),

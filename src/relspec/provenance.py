@@ -22,7 +22,7 @@ SCHEMA_VERSION = 1
 
 DecisionKind = Literal[
     "spec", "generator_expansion", "layout", "fold_plan", "validation", "policy", "executor", "cache", "ranking",
-    "refit_selection", "view_join",
+    "refit_selection", "view_join", "workload", "calibration",
 ]
 Evidence = dict[str, str | int | float | bool | list[str | int | float] | None]
 
@@ -98,6 +98,19 @@ def _spec_decisions(plan: CompiledPlan, sites: Sequence[tuple[str, str, int]]) -
     return out
 
 
+def _workload_decision(plan: CompiledPlan) -> list[Decision]:
+    """The plan's workload class: the key its calibration history is kept under."""
+    workload = plan.validation.workload if plan.validation is not None else None
+    if workload is None:
+        return []
+    return [Decision(id="workload", kind="workload", summary=f"workload class {workload.key}",
+                     reason="rows, wavelengths, chains and folds bucketed to powers of 4, with the model kinds; "
+                            "runs of one class are the evidence of its calibration",
+                     evidence={"rows": workload.rows, "wavelengths": workload.wavelengths, "chains": workload.chains,
+                               "folds": workload.folds, "models": list(workload.models)},
+                     depends_on=("layout", "fold_plan"))]
+
+
 def _finding_decisions(findings: Sequence[Finding]) -> list[Decision]:
     out = []
     for i, f in enumerate(findings):
@@ -147,8 +160,8 @@ def build_provenance(
 ) -> DecisionProvenanceGraph:
     """The run's graph from its plan, its generator sites, the engine's ranking and execution decisions."""
     findings = plan.validation.findings if plan.validation is not None else ()
-    decisions = [*_spec_decisions(plan, sites), *_finding_decisions(findings), *execution,
-                 *_selection_decisions(plan, ranking)]
+    decisions = [*_spec_decisions(plan, sites), *_workload_decision(plan), *_finding_decisions(findings),
+                 *execution, *_selection_decisions(plan, ranking)]
     return DecisionProvenanceGraph(schema_version=SCHEMA_VERSION, run_id=run_id, pipeline_hash=plan.pipeline_hash,
                                    dataset_hash=plan.dataset_hash, decisions=tuple(decisions))
 
