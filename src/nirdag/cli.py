@@ -17,6 +17,7 @@ from rich.console import Console
 
 import nirdag
 from datafusion_engine.sql_limits import DEFAULT_LIMITS
+from nirdag.cli_calibration import calibration_app
 from nirdag.cli_data import (
     DataOpt,
     DropOpt,
@@ -166,6 +167,10 @@ def run(
         "--force", help="Run even when the workspace holds a completed run of the identical plan and data (by "
                         "default that run is shown again; --no-cache also runs).")] = False,
     quiet: QuietOpt = False,
+    calibration: Annotated[Literal["off", "observe", "apply"], typer.Option(
+        help="observe: record what the measured runs propose (executor, cache costs), change nothing; apply: run "
+             "with the proposals (one bounded step per run, never a result change); off: no calibration.")
+    ] = "observe",
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains (and the compiler's warnings, unless --quiet)."""
     from relspec.source import read_spec
@@ -178,7 +183,8 @@ def run(
         no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet))
     result = nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers,
                         cache=cache, cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
-                        cache_admission=cache_admission, reuse=not force, progress=_progress(quiet))
+                        cache_admission=cache_admission, reuse=not force, progress=_progress(quiet),
+                        calibration=calibration)
     if not quiet:
         say_findings(result.plan.validation, _err)
     _ranked(result, top)
@@ -560,6 +566,7 @@ def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="data
 
 app.command()(plot)
 app.command()(report)
+app.add_typer(calibration_app, name="calibration")
 
 
 def main() -> None:

@@ -1,0 +1,53 @@
+"""The `nirdag calibration` verb: the measured history of a workspace's runs and what the calibrator proposes now
+(registered on the `nirdag` app by nirdag.cli)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+
+_out = Console(width=None if sys.stdout.isatty() else 160)
+
+WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
+Format = Literal["table", "json"]
+
+calibration_app = typer.Typer(help="The measured history of the runs and the policy calibration's proposals.",
+                              invoke_without_command=True, no_args_is_help=False, rich_markup_mode=None)
+
+
+@calibration_app.callback()
+def calibration(
+    ctx: typer.Context,
+    workspace: WorkspaceOpt = Path("workspace"),
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Print each completed run's measured figures (executor, start-up, engine and wall seconds, peak RSS,
+    calibration mode and applied knobs) and, per workload class, what the calibrator proposes for the next run."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import msgspec
+    import pyarrow as pa
+
+    from datafusion_engine import Workspace
+    from nirdag.output import render
+    from nirdag.run_calibration import history_table, recommendations
+
+    handle = Workspace.of(workspace)
+    history, proposed = history_table(handle), recommendations(handle)
+    if fmt == "json":
+        _out.file.write(json.dumps({"history": history.to_pylist(),
+                                    "recommendations": [msgspec.to_builtins(c) for c in proposed]}) + "\n")
+        return
+    render(history, "table", _out, title="runs measured (oldest first)")
+    rows = [{"workload_class": c.workload_key, "knob": k.knob, "current": str(k.current),
+             "proposed": str(k.proposed), "status": k.status, "confidence": k.confidence, "reason": k.reason}
+            for c in proposed for k in c.knobs]
+    if rows:
+        render(pa.Table.from_pylist(rows), "table", _out, title="proposals for the next run of each class")
+    else:
+        _out.print("no measured runs yet: run a pipeline into this workspace first", markup=False)

@@ -1,0 +1,50 @@
+"""The named queries of the policy calibration: a workload class's measured runs and cache costs.
+
+Constant SQL text whose values are ``$name`` parameters, like :mod:`semantics.queries`. Only completed runs count:
+a failed run's metrics are removed with its results, and a running one has written none yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from semantics.queries import Session
+
+HISTORY_RUNS = 20  # the newest completed runs of a class the calibration reads
+
+_RUNS = (
+    "SELECT m.*, r.started_at FROM run_metrics m JOIN runs r ON r.run_id = m.run_id "
+    "WHERE r.status = 'completed' AND m.workload_class = $workload "
+    f"ORDER BY r.started_at DESC, m.run_id DESC LIMIT {HISTORY_RUNS}")
+_CACHE = (
+    "SELECT n.run_id, n.cache, n.output_bytes, n.cache_read_seconds, n.cache_write_seconds FROM node_metrics n "
+    "JOIN run_metrics m ON m.run_id = n.run_id JOIN runs r ON r.run_id = n.run_id "
+    "WHERE r.status = 'completed' AND m.workload_class = $workload AND n.cache IN ('hit', 'miss')")
+_ALL_RUNS = (
+    "SELECT m.*, r.started_at FROM run_metrics m JOIN runs r ON r.run_id = m.run_id "
+    "WHERE r.status = 'completed' ORDER BY r.started_at, m.run_id")
+
+
+def _has_metrics(session: Session) -> bool:
+    return {"runs", "run_metrics", "node_metrics"} <= set(session.tables)
+
+
+def class_runs(session: Session, workload: str) -> list[dict[str, Any]]:
+    """The newest completed runs of a workload class (at most ``HISTORY_RUNS``), oldest first."""
+    if not _has_metrics(session):
+        return []
+    return list(reversed(session.query(_RUNS, workload=workload).to_pylist()))
+
+
+def class_cache_costs(session: Session, workload: str) -> list[dict[str, Any]]:
+    """The cache hits and stored misses of the completed runs of a workload class, with their measured seconds."""
+    if not _has_metrics(session):
+        return []
+    return session.query(_CACHE, workload=workload).to_pylist()
+
+
+def metric_runs(session: Session) -> list[dict[str, Any]]:
+    """Every completed run's ``run_metrics`` row, oldest first (empty in a workspace without them)."""
+    if not _has_metrics(session):
+        return []
+    return session.query(_ALL_RUNS).to_pylist()
