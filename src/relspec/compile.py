@@ -316,7 +316,9 @@ def compile_plan(
     stacks, stack_chains = stack_layout(layout, paths, chains, folds, pipeline_hash, spec.seed, len(targets))
     chains += stack_chains
     runtime = runtime or RuntimePolicy()
-    policy, reasons = decide_policy(runtime, len(builder.groups) * len(folds))
+    # out-of-fold rows once per chain, test rows per fold, then the refit's train and test rows
+    per_chain = 2 * len(schema.train_rows) + (len(folds) + 1) * len(schema.test_rows)
+    policy, reasons = decide_policy(runtime, len(builder.groups) * len(folds), len(chains) * per_chain * len(targets))
     findings = (
         *policy_findings(runtime, policy, reasons),
         *hoisting_findings(notes.hoisted_where, tuple(builder.hoisted.values())),
