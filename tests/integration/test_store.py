@@ -51,10 +51,10 @@ def test_a_run_failing_after_some_tables_leaves_none_of_its_rows(tecator, tmp_pa
 
     real_write = WorkspaceStore.write
 
-    def failing_scores(self, name, data):
+    def failing_scores(self, name, data, **options):
         if name == "scores":
             raise OSError("disk full while writing scores")
-        real_write(self, name, data)
+        real_write(self, name, data, **options)
 
     monkeypatch.setattr(WorkspaceStore, "write", failing_scores)
     spec = {"target": "fat", "pipeline": [{"split": {"kind": "kfold", "n_splits": 3}},
