@@ -38,9 +38,7 @@ def worth_storing(compute_seconds: float, nbytes: int, costs: AdmissionCosts = D
     again costs more than writing it now and reading it back once, at the disk's ``costs`` (a hoisted SNV of
     20,000 spectra, 0.4 s to compute against ~1 s to write and read 160 MB, is recomputed; a PLS fold fit is
     stored)."""
-    write = costs.entry_seconds + nbytes / costs.write_bytes_per_s
-    read = costs.entry_seconds + nbytes / costs.read_bytes_per_s
-    return compute_seconds > write + read
+    return costs.worth_storing(compute_seconds, nbytes)
 
 
 def cache_tags(kind: CachedNodeKind, key: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from relspec.calibration import (
     CacheObservation,
     CalibrationHistory,
     CalibrationMode,
+    NodeCost,
     PolicyCalibration,
     RunObservation,
     Settings,
@@ -58,6 +59,13 @@ def _cache_observations(rows: list[dict[str, Any]], runs: set[str]) -> tuple[Cac
     return tuple(out)
 
 
+def _node_costs(rows: list[dict[str, Any]], newest: str | None) -> tuple[NodeCost, ...]:
+    """The cacheable nodes the newest run computed (stored or skipped), with their compute seconds alone."""
+    return tuple(NodeCost(compute_seconds=max(0.0, r["seconds"] - (r["cache_read_seconds"] or 0.0)
+                                              - (r["cache_write_seconds"] or 0.0)), nbytes=r["output_bytes"])
+                 for r in rows if r["run_id"] == newest and r["cache"] in ("miss", "skipped"))
+
+
 def read_history(workspace: Workspace, workload: WorkloadClass) -> CalibrationHistory:
     """The measured runs of ``workload`` in ``workspace``; a history that cannot be read is empty, with a warning
     saying why (the run then calibrates as observe)."""
@@ -66,12 +74,14 @@ def read_history(workspace: Workspace, workload: WorkloadClass) -> CalibrationHi
     try:
         session = workspace.session()
         runs = tuple(_observation(r) for r in class_runs(session, workload.key))
-        cache = _cache_observations(class_cache_costs(session, workload.key), {r.run_id for r in runs})
+        rows = class_cache_costs(session, workload.key)
+        cache = _cache_observations(rows, {r.run_id for r in runs})
+        nodes = _node_costs(rows, runs[-1].run_id if runs else None)
     except (NirdagError, msgspec.ValidationError, KeyError, TypeError) as exc:
         return CalibrationHistory(workload=workload, warnings=(
             f"the calibration history of {workload.key} in {workspace.root} could not be read "
             f"({type(exc).__name__}: {exc}); calibrated as observe",))
-    return CalibrationHistory(workload=workload, runs=runs, cache=cache)
+    return CalibrationHistory(workload=workload, runs=runs, cache=cache, nodes=nodes)
 
 
 def asked(runtime: RuntimePolicy) -> Settings:
@@ -165,3 +175,4 @@ def recommendations(workspace: Workspace) -> tuple[PolicyCalibration, ...]:
             continue
         out.append(calibrate(read_history(workspace, validation.workload), _observation(row).settings, "observe"))
     return tuple(out)
+

@@ -82,10 +82,18 @@ class CacheObservation(msgspec.Struct, **_FROZEN):
     seconds: float
 
 
+class NodeCost(msgspec.Struct, **_FROZEN):
+    """A cacheable node the newest run of the class computed: its compute seconds and the bytes it returned."""
+
+    compute_seconds: float
+    nbytes: int
+
+
 class CalibrationHistory(msgspec.Struct, **_FROZEN):
     workload: WorkloadClass
     runs: tuple[RunObservation, ...] = ()
     cache: tuple[CacheObservation, ...] = ()
+    nodes: tuple[NodeCost, ...] = ()  # what admission decides on: the newest run's computed cacheable nodes
     warnings: tuple[str, ...] = ()  # what could not be read (the run proceeds as observe)
 
 
@@ -211,6 +219,33 @@ def _executor(history: CalibrationHistory, current: Settings) -> KnobProposal:
                                f"{can_save:.3g} s {workers:g} workers can save on {nodes:.3g} s of nodes")
 
 
+def _rerun_seconds(nodes: Sequence[NodeCost], decide: AdmissionCosts, measured: AdmissionCosts) -> float:
+    """What a re-run pays for ``nodes`` when admission decides with ``decide``: a stored node is written and read
+    back, a skipped one computed again (both at the ``measured`` costs)."""
+    return sum(measured.store_seconds(n.nbytes) if decide.worth_storing(n.compute_seconds, n.nbytes)
+               else n.compute_seconds for n in nodes)
+
+
+def _with_savings(history: CalibrationHistory, current: AdmissionCosts,
+                  proposals: list[KnobProposal]) -> list[KnobProposal]:
+    """Each cache knob's expected saving per re-run: the newest run's cacheable nodes decided with the knob moved
+    alone, against the current costs, both paid at the measured costs."""
+    measured = current
+    for p in proposals:
+        if p.knob != "executor" and "median" in p.evidence:
+            measured = msgspec.structs.replace(measured, **{p.knob.removeprefix("cache."): p.evidence["median"]})
+    base = _rerun_seconds(history.nodes, current, measured)
+    out = []
+    for p in proposals:
+        if p.knob != "executor" and p.status == "would apply":
+            moved = msgspec.structs.replace(current, **{p.knob.removeprefix("cache."): float(p.proposed)})
+            saving = base - _rerun_seconds(history.nodes, moved, measured)
+            p = msgspec.structs.replace(p, expected_saving_seconds=round(saving, 6),
+                                        evidence={**p.evidence, "decided_nodes": len(history.nodes)})
+        out.append(p)
+    return out
+
+
 def _reverts(history: CalibrationHistory) -> tuple[dict[Knob, Value], Evidence, str]:
     """The knobs the newest run changed whose change measured slower, with the values they go back to."""
     if len(history.runs) < 2 or not history.runs[-1].applied:
@@ -268,6 +303,7 @@ def calibrate(history: CalibrationHistory, asked: Settings, mode: CalibrationMod
             proposal = msgspec.structs.replace(proposal, proposed=proposal.current, status="kept",
                                                reason=f"reverted within the last {REVERT_MEMORY} runs: kept")
         proposals.append(proposal)
+    proposals = _with_savings(history, current.costs, proposals)
     settings = current
     if effective == "apply":
         proposals = [msgspec.structs.replace(p, status="applied") if p.status == "would apply" else p

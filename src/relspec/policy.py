@@ -64,6 +64,14 @@ class AdmissionCosts(msgspec.Struct, **_FROZEN):
     read_bytes_per_s: Annotated[float, msgspec.Meta(gt=0)] = 1e9
     entry_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.001  # one entry: a file created and renamed, or read
 
+    def store_seconds(self, nbytes: int) -> float:
+        """Writing an entry of ``nbytes`` now and reading it back once."""
+        return 2 * self.entry_seconds + nbytes / self.write_bytes_per_s + nbytes / self.read_bytes_per_s
+
+    def worth_storing(self, compute_seconds: float, nbytes: int) -> bool:
+        """Whether computing a value again costs more than storing it and reading it back once."""
+        return compute_seconds > self.store_seconds(nbytes)
+
 
 class CachePolicy(msgspec.Struct, **_FROZEN):
     """Which nodes the workspace cache serves, keyed on step identity and input-data fingerprint.

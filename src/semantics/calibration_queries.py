@@ -17,9 +17,9 @@ _RUNS = (
     "WHERE r.status = 'completed' AND m.workload_class = $workload "
     f"ORDER BY r.started_at DESC, m.run_id DESC LIMIT {HISTORY_RUNS}")
 _CACHE = (
-    "SELECT n.run_id, n.cache, n.output_bytes, n.cache_read_seconds, n.cache_write_seconds FROM node_metrics n "
-    "JOIN run_metrics m ON m.run_id = n.run_id JOIN runs r ON r.run_id = n.run_id "
-    "WHERE r.status = 'completed' AND m.workload_class = $workload AND n.cache IN ('hit', 'miss')")
+    "SELECT n.run_id, n.cache, n.seconds, n.output_bytes, n.cache_read_seconds, n.cache_write_seconds "
+    "FROM node_metrics n JOIN run_metrics m ON m.run_id = n.run_id JOIN runs r ON r.run_id = n.run_id "
+    "WHERE r.status = 'completed' AND m.workload_class = $workload AND n.cache IN ('hit', 'miss', 'skipped')")
 _ALL_RUNS = (
     "SELECT m.*, r.started_at FROM run_metrics m JOIN runs r ON r.run_id = m.run_id "
     "WHERE r.status = 'completed' ORDER BY r.started_at, m.run_id")
@@ -37,7 +37,8 @@ def class_runs(session: Session, workload: str) -> list[dict[str, Any]]:
 
 
 def class_cache_costs(session: Session, workload: str) -> list[dict[str, Any]]:
-    """The cache hits and stored misses of the completed runs of a workload class, with their measured seconds."""
+    """The cacheable nodes (hit, stored miss, skipped) of the completed runs of a workload class, with their
+    measured seconds."""
     if not _has_metrics(session):
         return []
     return session.query(_CACHE, workload=workload).to_pylist()
@@ -48,3 +49,4 @@ def metric_runs(session: Session) -> list[dict[str, Any]]:
     if not _has_metrics(session):
         return []
     return session.query(_ALL_RUNS).to_pylist()
+
