@@ -51,3 +51,36 @@ def calibration(
         render(pa.Table.from_pylist(rows), "table", _out, title="proposals for the next run of each class")
     else:
         _out.print("no measured runs yet: run a pipeline into this workspace first", markup=False)
+
+
+@calibration_app.command("what-if")
+def what_if(
+    run: Annotated[str, typer.Argument(help="Run id, a unique prefix of one, or 'latest'.")],
+    changes: Annotated[str, typer.Option("--set", help="The policy to estimate, e.g. "
+                                                       "executor=processes,workers=2,cache=off (knobs: executor, "
+                                                       "workers, cache).")],
+    workspace: WorkspaceOpt = Path("workspace"),
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Estimate a recorded run's engine seconds under another executor, worker count or cache setting, from what
+    the run measured (nothing is run)."""
+    import msgspec
+
+    from datafusion_engine import Workspace
+    from nirdag.run_calibration import what_if as estimate_what_if
+    from nirdag.sql import resolve_run
+
+    handle = Workspace.of(workspace)
+    result = estimate_what_if(handle, resolve_run(handle, run), changes)
+    if fmt == "json":
+        _out.file.write(msgspec.json.encode(result).decode() + "\n")
+        return
+    r, a = result.recorded, result.asked
+    _out.print(f"run {result.run_id}: {r.executor} x{r.workers}, cache {'on' if r.cache else 'off'}: "
+               f"{result.recorded_engine_seconds:.3f} s measured", markup=False)
+    _out.print(f"as {a.executor} x{a.workers}, cache {'on' if a.cache else 'off'}: "
+               f"{result.estimated_engine_seconds:.3f} s estimated (start-up {result.startup_seconds:.3f} s, nodes "
+               f"{result.node_seconds:.3f} s, cache {result.cache_seconds:.3f} s, other "
+               f"{result.overhead_seconds:.3f} s)", markup=False)
+    for assumption in result.assumptions:
+        _out.print(f"  assumed: {assumption}", markup=False)

@@ -29,8 +29,9 @@ from relspec.plan import CompiledPlan
 from relspec.policy import AdmissionCosts, RuntimePolicy
 from relspec.provenance import Decision
 from relspec.validation import decode_validation
+from relspec.what_if import ExecutorCosts, MeasuredNode, WhatIf, WhatIfEstimate, estimate, parse_changes
 from relspec.workload import WorkloadClass
-from semantics.calibration_queries import class_cache_costs, class_runs, metric_runs
+from semantics.calibration_queries import class_cache_costs, class_runs, metric_runs, run_measurements
 
 CALIBRATION_DOCUMENT = "policy_calibration.json"
 
@@ -176,3 +177,24 @@ def recommendations(workspace: Workspace) -> tuple[PolicyCalibration, ...]:
         out.append(calibrate(read_history(workspace, validation.workload), _observation(row).settings, "observe"))
     return tuple(out)
 
+
+def what_if(workspace: Workspace, run_id: str, changes: str) -> WhatIfEstimate:
+    """The engine seconds of run ``run_id`` estimated under ``changes`` (``executor=processes,workers=2,cache=off``)
+    from its recorded metrics; a CalibrationError for an unknown knob or a run without metrics."""
+    run, rows, elsewhere, startups = run_measurements(workspace.session(), run_id)
+    if run is None:
+        raise CalibrationError(f"run {run_id} has no recorded metrics in {workspace.root} (run_metrics is written "
+                               "by every run of this nirdag version; older runs have none)")
+    recorded = WhatIf(executor=run["executor"], workers=run["workers"], cache=run["cache_enabled"])
+    asked_settings = parse_changes(changes, recorded)
+    nodes = [MeasuredNode(node=r["node"], kind=r["kind"], seconds=r["seconds"], cache=r["cache"],
+                          read_seconds=r["cache_read_seconds"], write_seconds=r["cache_write_seconds"],
+                          computed_elsewhere=elsewhere.get(r["node"])) for r in rows]
+    measured: dict[str, list[dict[str, Any]]] = {}
+    for s in startups:
+        measured.setdefault(s["executor"], []).append(s)
+    by_executor = {e: ExecutorCosts(startup_seconds=tuple(r["startup_seconds"] for r in rows),
+                                    overhead_seconds=tuple(r["overhead_seconds"] for r in rows))
+                   for e, rows in measured.items()}
+    return estimate(run_id, recorded, run["engine_seconds"], run["startup_seconds"], nodes, asked_settings,
+                    by_executor)

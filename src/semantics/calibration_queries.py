@@ -50,3 +50,26 @@ def metric_runs(session: Session) -> list[dict[str, Any]]:
         return []
     return session.query(_ALL_RUNS).to_pylist()
 
+
+_RUN = "SELECT * FROM run_metrics WHERE run_id = $run_id"
+_RUN_NODES = "SELECT * FROM node_metrics WHERE run_id = $run_id ORDER BY node"
+_COMPUTED_ELSEWHERE = (
+    "SELECT node, median(seconds - coalesce(cache_read_seconds, 0) - coalesce(cache_write_seconds, 0)) AS compute "
+    "FROM node_metrics WHERE cache <> 'hit' AND node IN "
+    "(SELECT node FROM node_metrics WHERE run_id = $run_id AND cache = 'hit') GROUP BY node")
+_STARTUPS = ("SELECT executor, startup_seconds, engine_seconds - startup_seconds - node_seconds AS overhead_seconds "
+             "FROM run_metrics")
+
+
+def run_measurements(session: Session, run_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]],
+                                                             dict[str, float], list[dict[str, Any]]]:
+    """A run's ``run_metrics`` row (None without one), its ``node_metrics`` rows, the compute seconds other runs
+    measured for the nodes it served from the cache, and every run's executor start-up and overhead."""
+    if not _has_metrics(session):
+        return None, [], {}, []
+    rows = session.query(_RUN, run_id=run_id).to_pylist()
+    if not rows:
+        return None, [], {}, []
+    elsewhere = {r["node"]: r["compute"] for r in session.query(_COMPUTED_ELSEWHERE, run_id=run_id).to_pylist()}
+    return (rows[0], session.query(_RUN_NODES, run_id=run_id).to_pylist(), elsewhere,
+            session.query(_STARTUPS).to_pylist())

@@ -111,3 +111,16 @@ def test_an_unknown_calibration_mode_is_refused(tmp_path, tecator):
     with pytest.raises(CalibrationError, match="expected one of off, observe, apply"):
         nirdag.run(SPEC, tecator, workspace=tmp_path, calibration="always")  # type: ignore[arg-type]
     assert not (tmp_path / "tables").exists()
+
+
+def test_what_if_estimates_a_recorded_run_and_refuses_unknown_knobs(tmp_path, tecator):
+    r = nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0)
+    cli = [sys.executable, "-m", "nirdag", "calibration", "what-if", r.run_id, "-w", str(tmp_path)]
+    shown = subprocess.run([*cli, "--set", "executor=processes,workers=2,cache=off", "--format", "json"],
+                           capture_output=True, text=True, check=False)
+    assert shown.returncode == 0, shown.stderr
+    estimate = json.loads(shown.stdout)
+    assert estimate["asked"] == {"executor": "processes", "workers": 2, "cache": False}
+    assert estimate["estimated_engine_seconds"] > estimate["recorded_engine_seconds"]  # start-up cannot pay here
+    bad = subprocess.run([*cli, "--set", "colour=blue"], capture_output=True, text=True, check=False)
+    assert bad.returncode != 0 and "the knobs are executor=..., workers=..., cache=..." in bad.stderr
