@@ -19,7 +19,7 @@ from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.bundle import predict_chain
 from nirdag.bundle.export import export_chain, workspace_chain
 from nirdag.plots import RunData, RunPlots
-from nirdag.run_calibration import asked, calibrate_plan, calibrated_runtime, check_mode
+from nirdag.run_calibration import CALIBRATION_DOCUMENT, asked, calibrate_plan, calibrated_runtime, check_mode
 from nirdag.run_service import NIRDAG_VERSION, execute_run
 from nirdag.sql import WorkspaceLike, resolve_run
 from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecator
@@ -30,7 +30,7 @@ from nirs_core.data.loading import FileFormat, detect_format
 from nirs_core.data.reference_join import JoinOn
 from nirs_core.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compile_plan
-from relspec.calibration import CalibrationMode
+from relspec.calibration import CalibrationMode, PolicyCalibration, decode_calibration
 from relspec.policy import CacheAdmission, ExecutorKind
 from relspec.provenance import DecisionProvenanceGraph, decode_provenance
 from relspec.source import SpecSource, read_spec
@@ -251,6 +251,12 @@ class RunResult:
     def provenance(self) -> DecisionProvenanceGraph:
         """The run's DecisionProvenanceGraph (every decision with its reason and evidence)."""
         return decode_provenance(self.handle.read_document(self.run_id, "decision_provenance.json"))
+
+    @property
+    def calibration(self) -> PolicyCalibration | None:
+        """The run's PolicyCalibration artifact (None for a run calibrated ``off``)."""
+        path = self.handle.layout.run_dir(self.run_id) / CALIBRATION_DOCUMENT
+        return decode_calibration(path.read_bytes()) if path.is_file() else None
 
     @property
     def validation(self) -> PolicyValidation:

@@ -187,6 +187,8 @@ def run(
                         calibration=calibration)
     if not quiet:
         say_findings(result.plan.validation, _err)
+        for warning in result.calibration.warnings if result.calibration else ():
+            _err.print(f"warning: calibration: {warning}", markup=False, highlight=False)
     _ranked(result, top)
 
 

@@ -124,3 +124,44 @@ def test_what_if_estimates_a_recorded_run_and_refuses_unknown_knobs(tmp_path, te
     assert estimate["estimated_engine_seconds"] > estimate["recorded_engine_seconds"]  # start-up cannot pay here
     bad = subprocess.run([*cli, "--set", "colour=blue"], capture_output=True, text=True, check=False)
     assert bad.returncode != 0 and "the knobs are executor=..., workers=..., cache=..." in bad.stderr
+
+
+def test_an_unreadable_history_is_a_warning_and_the_run_proceeds_as_observe(tmp_path, tecator, monkeypatch):
+    from datafusion_engine.errors import QueryError
+    from nirdag import run_calibration
+
+    nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0)
+
+    def unreadable(*_a, **_k):
+        raise QueryError("run_metrics: the table's files cannot be read")
+
+    monkeypatch.setattr(run_calibration, "class_runs", unreadable)
+    r = nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, executor="threads", workers=2, calibration="apply",
+                   reuse=False)
+    artifact = r.calibration
+    assert artifact.mode == "apply" and not artifact.applied and r.plan.policy.executor == "threads"
+    assert any("could not be read" in w for w in artifact.warnings)
+    assert any("ran as observe" in w for w in artifact.warnings)
+
+
+CONCURRENT_RUN = """
+import sys
+import nirdag
+nirdag.run({spec!r}, workspace=sys.argv[1], seed=0, reuse=False)
+"""
+
+
+def test_two_concurrent_runs_both_keep_their_metrics(tmp_path, tecator):
+    nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0)  # the tables exist: both runs append to them
+    script = tmp_path / "run.py"
+    script.write_text(CONCURRENT_RUN.format(spec=SPEC))
+    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path)], stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read()
+    ws = nirdag.Workspace(tmp_path)
+    runs = ws.sql("SELECT run_id FROM runs WHERE status = 'completed'").column("run_id").to_pylist()
+    metrics = ws.sql("SELECT run_id FROM run_metrics").column("run_id").to_pylist()
+    assert len(runs) == 3 and sorted(metrics) == sorted(runs)
+    nodes = ws.sql("SELECT run_id, count(*) AS n FROM node_metrics GROUP BY run_id").to_pylist()
+    assert len(nodes) == 3 and len({n["n"] for n in nodes}) == 1
