@@ -7,7 +7,7 @@ only whether a computed value is stored, and every executor gives bit-identical 
 
 Bounds: a throughput knob moves at most a factor of 2 per run, the executor one step (to ``sync``); a proposal
 needs ``MIN_OBSERVATIONS`` measurements; a change applied by the newest run and measured slower than the runs
-before it (beyond their spread and 5 %) is reverted, and a knob reverted recently is not proposed again.
+before it (beyond their spread, 5 % and 50 ms) is reverted, and a knob reverted recently is not proposed again.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ LARGE_ENTRY_BYTES = 1_000_000  # entries this large measure throughput (the per-
 SMALL_ENTRY_BYTES = 64_000  # entries this small measure the per-entry cost
 DEAD_BAND = 0.10  # a measured value within 10 % of the current one changes nothing
 SLOWER_MARGIN = 0.05  # hysteresis: slower than the baseline median by more than its spread and 5 %
+SLOWER_FLOOR_SECONDS = 0.05  # ... and by at least this much (run-to-run noise of sub-second runs)
 REVERT_MEMORY = 3  # a knob reverted within the last runs of the class is not proposed again
 
 CalibrationMode = Literal["off", "observe", "apply"]
@@ -254,7 +255,7 @@ def _reverts(history: CalibrationHistory) -> tuple[dict[Knob, Value], Evidence, 
     changed = [k for k in newest.applied if k in KNOBS]
     base = [r.engine_seconds for r in before]
     median, spread = statistics.median(base), _mad(base)
-    if not changed or newest.engine_seconds <= median + max(spread, SLOWER_MARGIN * median):
+    if not changed or newest.engine_seconds <= median + max(spread, SLOWER_MARGIN * median, SLOWER_FLOOR_SECONDS):
         return {}, {}, ""
     previous = before[-1].settings
     evidence: Evidence = {"run": newest.run_id, "engine_seconds": newest.engine_seconds,
