@@ -1,6 +1,6 @@
 """Policy calibration on the Tecator grid: observe against apply, asked for a process executor it cannot pay for.
 
-`python -m benchmarks.calibration [--runs 4] [--executor processes] [--workers 2]`. Two fresh workspaces run the
+`python -m benchmarks.policy_calibration [--runs 4] [--executor processes] [--workers 2]`. Two fresh workspaces run the
 example grid (4 preprocessings x PLS 1..15, 5-fold CV) ``--runs`` times each with ``reuse=False``, one with
 ``calibration="observe"`` and one with ``"apply"``; then each runs once more with a changed PLS range (a
 changed-parameter re-run: its preprocessing and many fold fits are served by the cache). Printed per run: the
