@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import msgspec
 import pytest
 
@@ -148,3 +152,21 @@ def test_a_cache_knob_says_what_its_change_saves_per_rerun():
     assert not AdmissionCosts(write_bytes_per_s=100e6).worth_storing(0.06, 8_000_000)  # one step: skipped
     expected = 5 * (measured.store_seconds(8_000_000) - 0.06)
     assert knob.expected_saving_seconds == pytest.approx(expected, rel=1e-6) and knob.expected_saving_seconds > 0
+
+
+GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "policy_calibration_synthetic.json"
+
+
+def test_golden_policy_calibration():
+    """The artifact's JSON form is pinned on a synthetic history (a processes run that cannot pay, slow writes);
+    regenerate with NIRDAG_UPDATE_GOLDEN=1 after an intended change."""
+    from relspec.calibration import NodeCost
+
+    history = CalibrationHistory(workload=WORKLOAD, runs=(_run(0), _run(1)), cache=_writes(50e6),
+                                 nodes=(NodeCost(compute_seconds=0.06, nbytes=8_000_000),))
+    calibration = calibrate(history, Settings(executor="processes", workers=2), "apply")
+    text = json.dumps(json.loads(calibration.to_json()), indent=2, sort_keys=True) + "\n"
+    if os.environ.get("NIRDAG_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+    assert decode_calibration(GOLDEN.read_bytes()) == calibration
