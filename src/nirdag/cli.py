@@ -17,7 +17,7 @@ from rich.console import Console
 
 import nirdag
 from datafusion_engine.sql_limits import DEFAULT_LIMITS
-from nirdag.cli_calibration import calibration_app
+from nirdag.cli_calibration import calibration_app, calibration_lines
 from nirdag.cli_data import (
     DataOpt,
     DropOpt,
@@ -187,8 +187,8 @@ def run(
                         calibration=calibration)
     if not quiet:
         say_findings(result.plan.validation, _err)
-        for warning in result.calibration.warnings if result.calibration else ():
-            _err.print(f"warning: calibration: {warning}", markup=False, highlight=False)
+        for line in calibration_lines(result.calibration):
+            _err.print(line, markup=False, highlight=False)
     _ranked(result, top)
 
 

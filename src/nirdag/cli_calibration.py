@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from relspec.calibration import PolicyCalibration
 
 _out = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -18,6 +21,16 @@ Format = Literal["table", "json"]
 
 calibration_app = typer.Typer(help="The measured history of the runs and the policy calibration's proposals.",
                               invoke_without_command=True, no_args_is_help=False, rich_markup_mode=None)
+
+
+def calibration_lines(calibration: PolicyCalibration | None) -> list[str]:
+    """What ``nirdag run`` says of its calibration on stderr: its warnings and each change it applied."""
+    if calibration is None:
+        return []
+    lines = [f"warning: calibration: {w}" for w in calibration.warnings]
+    lines += [f"calibration: {'reverted' if k.revert else 'applied'} {k.knob} {k.current} -> {k.proposed} "
+              f"({k.reason})" for k in calibration.applied]
+    return lines
 
 
 @calibration_app.callback()
