@@ -13,6 +13,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from relspec.calibration import PolicyCalibration
+    from relspec.what_if import WhatIfEstimate, WhatIfVerification
 
 _out = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -74,9 +75,12 @@ def what_if(
                                                        "workers, cache).")],
     workspace: WorkspaceOpt = Path("workspace"),
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = "table",
+    verify: Annotated[bool, typer.Option("--verify", help="Also run it (a new run of the stored spec and data "
+                                                          "under the asked policy) and record estimate against "
+                                                          "measured as its what_if_verification.json.")] = False,
 ) -> None:
     """Estimate a recorded run's engine seconds under another executor, worker count or cache setting, from what
-    the run measured (nothing is run)."""
+    the run measured (nothing is run unless --verify)."""
     import msgspec
 
     from datafusion_engine import Workspace
@@ -85,8 +89,9 @@ def what_if(
 
     handle = Workspace.of(workspace)
     result = estimate_what_if(handle, resolve_run(handle, run), changes)
+    checked = _verify(workspace, result) if verify else None
     if fmt == "json":
-        _out.file.write(msgspec.json.encode(result).decode() + "\n")
+        _out.file.write(msgspec.json.encode(checked if checked is not None else result).decode() + "\n")
         return
     r, a = result.recorded, result.asked
     _out.print(f"run {result.run_id}: {r.executor} x{r.workers}, cache {'on' if r.cache else 'off'}: "
@@ -97,3 +102,27 @@ def what_if(
                f"{result.overhead_seconds:.3f} s)", markup=False)
     for assumption in result.assumptions:
         _out.print(f"  assumed: {assumption}", markup=False)
+    if checked is not None:
+        _out.print(f"verified by run {checked.verified_run_id}: {checked.measured_engine_seconds:.3f} s measured "
+                   f"({checked.relative_error:+.0%} off)", markup=False)
+
+
+def _verify(workspace: Path, estimated: WhatIfEstimate) -> WhatIfVerification:
+    """Run the estimated run's stored spec and data again under the asked policy (calibration off, no reuse) and
+    record how far the estimate was, as a document of the new run."""
+    import json as json_module
+
+    import nirdag
+    from relspec.what_if import verification
+    from semantics import queries
+
+    stored = nirdag.Workspace(workspace)
+    rebuilt = stored.run(estimated.run_id)
+    row = queries.stored_run(stored.handle.session(), estimated.run_id)
+    asked = estimated.asked
+    new = nirdag.run(json_module.loads(row["spec_json"]), rebuilt.dataset, workspace=stored.handle,
+                     seed=row["seed"], executor=asked.executor, workers=asked.workers, cache=asked.cache,
+                     reuse=False, calibration="off")
+    checked = verification(estimated, new.run_id, new.seconds)
+    stored.handle.write_document(new.run_id, "what_if_verification.json", checked.to_json())
+    return checked

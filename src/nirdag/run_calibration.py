@@ -31,7 +31,7 @@ from relspec.provenance import Decision
 from relspec.validation import decode_validation
 from relspec.what_if import ExecutorCosts, MeasuredNode, WhatIf, WhatIfEstimate, estimate, parse_changes
 from relspec.workload import WorkloadClass
-from semantics.calibration_queries import class_cache_costs, class_runs, metric_runs, run_measurements
+from semantics.calibration_queries import class_cache_costs, class_runs, computed_with, metric_runs, run_measurements
 
 CALIBRATION_DOCUMENT = "policy_calibration.json"
 
@@ -181,15 +181,18 @@ def recommendations(workspace: Workspace) -> tuple[PolicyCalibration, ...]:
 def what_if(workspace: Workspace, run_id: str, changes: str) -> WhatIfEstimate:
     """The engine seconds of run ``run_id`` estimated under ``changes`` (``executor=processes,workers=2,cache=off``)
     from its recorded metrics; a CalibrationError for an unknown knob or a run without metrics."""
-    run, rows, elsewhere, startups = run_measurements(workspace.session(), run_id)
+    session = workspace.session()
+    run, rows, elsewhere, startups = run_measurements(session, run_id)
     if run is None:
         raise CalibrationError(f"run {run_id} has no recorded metrics in {workspace.root} (run_metrics is written "
                                "by every run of this nirdag version; older runs have none)")
     recorded = WhatIf(executor=run["executor"], workers=run["workers"], cache=run["cache_enabled"])
     asked_settings = parse_changes(changes, recorded)
+    as_asked = computed_with(session, run_id, asked_settings.executor)
     nodes = [MeasuredNode(node=r["node"], kind=r["kind"], seconds=r["seconds"], cache=r["cache"],
                           read_seconds=r["cache_read_seconds"], write_seconds=r["cache_write_seconds"],
-                          computed_elsewhere=elsewhere.get(r["node"])) for r in rows]
+                          computed_elsewhere=elsewhere.get(r["node"]), computed_as_asked=as_asked.get(r["node"]))
+             for r in rows]
     measured: dict[str, list[dict[str, Any]]] = {}
     for s in startups:
         measured.setdefault(s["executor"], []).append(s)

@@ -24,8 +24,9 @@ PARALLEL_KINDS = ("hoisted", "fold_fit")  # the nodes a parallel executor runs s
 
 
 class MeasuredNode(msgspec.Struct, **_FROZEN):
-    """One node of the recorded run: its kind, measured seconds and cache costs, and (for a cache hit) the compute
-    seconds another run measured for it (None when no run computed it)."""
+    """One node of the recorded run: its kind, measured seconds and cache costs; the median compute seconds runs
+    with the asked executor measured for it (``computed_as_asked``), and those any run that computed it measured
+    (``computed_elsewhere``, what stands in for a cache hit's compute); None when no such run."""
 
     node: str
     kind: str
@@ -34,6 +35,7 @@ class MeasuredNode(msgspec.Struct, **_FROZEN):
     read_seconds: float | None = None
     write_seconds: float | None = None
     computed_elsewhere: float | None = None
+    computed_as_asked: float | None = None
 
 
 class WhatIf(msgspec.Struct, **_FROZEN):
@@ -86,6 +88,8 @@ def parse_changes(text: str, recorded: WhatIf) -> WhatIf:
 
 def _compute(n: MeasuredNode) -> tuple[float, str | None]:
     """A node's compute seconds alone, and what was assumed to get them."""
+    if n.computed_as_asked is not None:
+        return n.computed_as_asked, None
     if n.cache == "hit":
         if n.computed_elsewhere is not None:
             return n.computed_elsewhere, None
@@ -144,3 +148,21 @@ def estimate(run_id: str, recorded: WhatIf, recorded_engine_seconds: float, reco
                           startup_seconds=startup, node_seconds=round(node_seconds, 6),
                           cache_seconds=round(cache_cost, 6), overhead_seconds=round(overhead, 6),
                           assumptions=tuple(dict.fromkeys(assumptions)))
+
+
+class WhatIfVerification(msgspec.Struct, tag="what_if_verification", tag_field="kind", **_FROZEN):
+    """An estimate checked by running it: stored with the verifying run (``what_if_verification.json``)."""
+
+    estimate: WhatIfEstimate
+    verified_run_id: str
+    measured_engine_seconds: float
+    relative_error: float  # (estimated - measured) / measured
+
+    def to_json(self) -> bytes:
+        return canonical_bytes(self)
+
+
+def verification(estimated: WhatIfEstimate, run_id: str, measured_engine_seconds: float) -> WhatIfVerification:
+    error = (estimated.estimated_engine_seconds - measured_engine_seconds) / measured_engine_seconds
+    return WhatIfVerification(estimate=estimated, verified_run_id=run_id,
+                              measured_engine_seconds=measured_engine_seconds, relative_error=round(error, 6))

@@ -57,8 +57,22 @@ _COMPUTED_ELSEWHERE = (
     "SELECT node, median(seconds - coalesce(cache_read_seconds, 0) - coalesce(cache_write_seconds, 0)) AS compute "
     "FROM node_metrics WHERE cache <> 'hit' AND node IN "
     "(SELECT node FROM node_metrics WHERE run_id = $run_id AND cache = 'hit') GROUP BY node")
+_COMPUTED_WITH = (
+    "SELECT n.node, median(n.seconds - coalesce(n.cache_read_seconds, 0) - coalesce(n.cache_write_seconds, 0)) "
+    "AS compute FROM node_metrics n JOIN run_metrics m ON m.run_id = n.run_id "
+    "WHERE n.cache <> 'hit' AND m.executor = $executor AND n.node IN "
+    "(SELECT node FROM node_metrics WHERE run_id = $run_id) GROUP BY n.node")
 _STARTUPS = ("SELECT executor, startup_seconds, engine_seconds - startup_seconds - node_seconds AS overhead_seconds "
              "FROM run_metrics")
+
+
+def computed_with(session: Session, run_id: str, executor: str) -> dict[str, float]:
+    """The median compute seconds (cache costs taken off) of each node of run ``run_id`` in the runs with
+    ``executor`` that computed it."""
+    if not _has_metrics(session):
+        return {}
+    rows = session.query(_COMPUTED_WITH, run_id=run_id, executor=executor).to_pylist()
+    return {r["node"]: r["compute"] for r in rows}
 
 
 def run_measurements(session: Session, run_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]],

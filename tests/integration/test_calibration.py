@@ -124,6 +124,17 @@ def test_what_if_estimates_a_recorded_run_and_refuses_unknown_knobs(tmp_path, te
     assert estimate["estimated_engine_seconds"] > estimate["recorded_engine_seconds"]  # start-up cannot pay here
     bad = subprocess.run([*cli, "--set", "colour=blue"], capture_output=True, text=True, check=False)
     assert bad.returncode != 0 and "the knobs are executor=..., workers=..., cache=..." in bad.stderr
+    verified = subprocess.run([*cli, "--set", "cache=off", "--verify", "--format", "json"], capture_output=True,
+                              text=True, check=False)
+    assert verified.returncode == 0, verified.stderr
+    check = json.loads(verified.stdout)
+    assert check["kind"] == "what_if_verification" and check["measured_engine_seconds"] > 0
+    new = check["verified_run_id"]
+    assert new != r.run_id and check["estimate"]["asked"]["cache"] is False
+    stored = json.loads(r.handle.read_document(new, "what_if_verification.json"))
+    assert stored["relative_error"] == check["relative_error"]
+    (row,) = nirdag.Workspace(tmp_path).sql(f"SELECT cache_enabled FROM run_metrics WHERE run_id = '{new}'").to_pylist()
+    assert row["cache_enabled"] is False
 
 
 def test_an_unreadable_history_is_a_warning_and_the_run_proceeds_as_observe(tmp_path, tecator, monkeypatch):

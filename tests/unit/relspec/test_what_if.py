@@ -44,3 +44,11 @@ def test_cache_off_computes_every_node_and_processes_spread_the_fits():
     parallel = estimate("r", SYNC, 2.5, 0.0, NODES, WhatIf(executor="processes", workers=2, cache=False), {})
     assert parallel.startup_seconds == 1.5 and any("never measured" in a for a in parallel.assumptions)
     assert parallel.node_seconds == pytest.approx(0.5 + (0.4 + 1.0 + 1.0) / 2)
+
+
+def test_a_verification_says_how_far_the_estimate_was():
+    from relspec.what_if import verification
+
+    est = estimate("r", SYNC, 2.5, 0.0, NODES, WhatIf(executor="sync", workers=1, cache=False), {})
+    checked = verification(est, "r2", est.estimated_engine_seconds / 1.25)
+    assert checked.relative_error == pytest.approx(0.25) and checked.verified_run_id == "r2"
