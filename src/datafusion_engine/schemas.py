@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 import msgspec
 import pyarrow as pa
 
+from relspec.calibration import CalibrationMode
+
 _ROW = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 RunStatus = Literal["running", "completed", "failed"]
@@ -20,7 +22,6 @@ ArtifactType = Literal["transformer", "model", "splitter", "y_transform", "meta_
 CacheStatus = Literal["hit", "miss", "skipped", "off", "uncached"]
 # what a DAG node does: the dataset's inputs, a hoisted step, a fold fit, a group's pooled CV, a stack, a result
 NodeKind = Literal["data", "hoisted", "fold_fit", "cv", "stack", "result"]
-CalibrationMode = Literal["off", "observe", "apply"]
 
 # Typed column roles: what a column identifies, declared on the row structs so joins are found from roles, not names.
 ColumnRole = Literal["run_id", "chain_id", "dataset_id", "sample_id", "target", "sample_metadata"]
