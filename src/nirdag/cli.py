@@ -374,17 +374,18 @@ def provenance(
     run_id: RunRef,
     workspace: WorkspaceOpt = Path("workspace"),
     fmt: Annotated[Literal["tree", "json"], typer.Option("--format", "-f")] = "tree",
-    why: Annotated[str | None, typer.Option(help="A chain id (or prefix): why was it refit, or not?")] = None,
+    why: Annotated[str | None, typer.Option(help="A chain id (or prefix): why was it refit, or not? Or a knob the "
+                                                 "calibration changed (executor...) or a decision id.")] = None,
     verbose: Annotated[bool, flag("--verbose", "-v", help="Also the views' join decisions.")] = False,
 ) -> None:
     """The decision provenance graph of a run: every decision with its reason (tree or JSON)."""
     from nirdag.provenance_view import provenance_tree
-    from relspec.provenance import why_not_refit
+    from relspec.provenance import why as explain
 
     graph = nirdag.Workspace(workspace).provenance(run_id)
     if why is not None:
         try:
-            _say(why_not_refit(graph, why))
+            _say(explain(graph, why))
         except KeyError as exc:
             raise typer.BadParameter(str(exc.args[0]), param_hint="--why") from None
     elif fmt == "json":

@@ -184,3 +184,16 @@ def why_not_refit(graph: DecisionProvenanceGraph, chain_id: str) -> str:
     return (f"chain {full[:8]} was not refit: rank {rank + 1} of {len(ids)} with pooled CV {values[rank]:.6g}, "
             f"against {values[ids.index(last)]:.6g} for {last[:8]} (rank {ids.index(last) + 1}); "
             f"{graph.get('refit_selection').reason}")
+
+
+def why(graph: DecisionProvenanceGraph, ref: str) -> str:
+    """Explain a decision: a knob the calibration changed (``executor``, ``cache.write_bytes_per_s``...), any
+    decision id (``workload``, ``cache``...), or else a chain id or prefix (:func:`why_not_refit`)."""
+    ids = {d.id for d in graph.decisions}
+    for candidate in (f"calibration_{ref}", ref):
+        if candidate in ids:
+            d = graph.get(candidate)
+            shown = {k: v for k, v in d.evidence.items() if not isinstance(v, list)}
+            evidence = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())
+            return f"{d.kind} {d.id}: {d.summary}; because {d.reason}" + (f" [{evidence}]" if evidence else "")
+    return why_not_refit(graph, ref)

@@ -10,6 +10,7 @@ import pytest
 
 import nirdag
 from relspec.calibration import decode_calibration
+from relspec.provenance import why
 
 SPEC = {"name": "calib", "target": "fat", "seed": 0, "pipeline": [
     {"split": {"kind": "kfold", "n_splits": 3, "shuffle": True}},
@@ -77,6 +78,8 @@ def test_predictions_are_bit_identical_under_off_observe_and_apply(tmp_path, tec
     assert applied.plan.policy.executor == "sync"
     decision = applied.provenance.get("calibration_executor")
     assert decision.kind == "calibration" and "processes -> sync" in decision.summary
+    explained = why(applied.provenance, "executor")  # what `nirdag provenance RUN --why executor` prints
+    assert "processes -> sync" in explained and "startup_seconds" in explained
     (row,) = applied.sql(f"SELECT applied FROM run_metrics WHERE run_id = '{applied.run_id}'").to_pylist()
     assert "executor" in row["applied"]
     assert not (tmp_path / "off" / "provenance" / runs["off"].run_id / "policy_calibration.json").exists()
