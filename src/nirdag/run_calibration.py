@@ -171,7 +171,10 @@ def recommendations(workspace: Workspace) -> tuple[PolicyCalibration, ...]:
         newest[row["workload_class"]] = row
     out = []
     for key, row in sorted(newest.items()):
-        validation = decode_validation(workspace.read_document(row["run_id"], "policy_validation.json"))
+        try:
+            validation = decode_validation(workspace.read_document(row["run_id"], "policy_validation.json"))
+        except (NirdagError, msgspec.ValidationError):  # its documents were removed or are unreadable: no class
+            continue
         if validation.workload is None or validation.workload.key != key:
             continue
         out.append(calibrate(read_history(workspace, validation.workload), _observation(row).settings, "observe"))
