@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 import msgspec
 import pyarrow as pa
 
+from relspec.calibration import CalibrationMode
+
 _ROW = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 RunStatus = Literal["running", "completed", "failed"]
@@ -18,6 +20,8 @@ ArtifactType = Literal["transformer", "model", "splitter", "y_transform", "meta_
 # hit / miss: served by the node cache; off: a cacheable node run with the cache disabled; uncached: never cached
 # hit: served; miss: computed and stored; skipped: computed, not worth storing (cache admission); off: cache off
 CacheStatus = Literal["hit", "miss", "skipped", "off", "uncached"]
+# what a DAG node does: the dataset's inputs, a hoisted step, a fold fit, a group's pooled CV, a stack, a result
+NodeKind = Literal["data", "hoisted", "fold_fit", "cv", "stack", "result"]
 
 # Typed column roles: what a column identifies, declared on the row structs so joins are found from roles, not names.
 ColumnRole = Literal["run_id", "chain_id", "dataset_id", "sample_id", "target", "sample_metadata"]
@@ -72,6 +76,51 @@ class EventRow(msgspec.Struct, **_ROW):
     # Null in rows written before the node cache existed; every newer row has one.
     cache: CacheStatus | None
     cache_key: str | None  # display form (8 characters) of the node's cache key; null for uncached nodes
+
+
+class NodeMetricRow(msgspec.Struct, **_ROW):
+    """What one executed node measured: its kind and step identity, seconds, output size and cache costs.
+
+    ``step`` is the full identity of what the node computes (a hoisted prefix's node id, a sweep or stack group id;
+    null for data and result nodes). ``cache_read_seconds`` is the time spent looking the node up (null when the
+    cache did not serve its kind); ``cache_write_seconds`` the time spent storing it (null when nothing was stored).
+    """
+
+    run_id: RunId
+    node: str
+    kind: NodeKind
+    step: str | None
+    seconds: float
+    output_bytes: int
+    cache: CacheStatus
+    cache_read_seconds: float | None
+    cache_write_seconds: float | None
+
+
+class RunMetricRow(msgspec.Struct, **_ROW):
+    """What one run measured as a whole, and the policy values it ran with (the calibration's history).
+
+    ``startup_seconds`` is the time to start the executor's workers (0 for sync and threads); ``engine_seconds``
+    the DAG's execution including start-up; ``wall_seconds`` the run from its begin to its results being written;
+    ``peak_rss_bytes`` the peak resident memory of this process (and of its finished worker processes).
+    """
+
+    run_id: RunId
+    workload_class: str
+    executor: str
+    workers: int
+    startup_seconds: float
+    engine_seconds: float
+    wall_seconds: float
+    peak_rss_bytes: int
+    nodes: int
+    node_seconds: float  # the sum of its nodes' seconds
+    cache_enabled: bool
+    write_bytes_per_s: float
+    read_bytes_per_s: float
+    entry_seconds: float
+    calibration: CalibrationMode
+    applied: list[str]  # the knobs the calibration changed for this run (apply mode)
 
 
 class ChainRow(msgspec.Struct, **_ROW):
@@ -356,6 +405,8 @@ def column_roles(struct: type[msgspec.Struct]) -> dict[str, ColumnRole]:
 RUNS = schema_from_struct(RunRow)
 PIPELINES = schema_from_struct(PipelineRow)
 EVENTS = schema_from_struct(EventRow)
+NODE_METRICS = schema_from_struct(NodeMetricRow)
+RUN_METRICS = schema_from_struct(RunMetricRow)
 CHAINS = schema_from_struct(ChainRow)
 PREDICTIONS = schema_from_struct(PredictionRow)
 SCORES = schema_from_struct(ScoreRow)
@@ -373,6 +424,7 @@ ARTIFACTS = schema_from_struct(ArtifactRow)
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "runs": RUNS, "pipelines": PIPELINES, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES,
     "datasets": DATASETS, "spectra": SPECTRA, "events": EVENTS, "artifacts": ARTIFACTS,
+    "node_metrics": NODE_METRICS, "run_metrics": RUN_METRICS,
     "component_diagnostics": COMPONENT_DIAGNOSTICS, "variable_importance": VARIABLE_IMPORTANCE,
     "sample_diagnostics": SAMPLE_DIAGNOSTICS, "confusion": CONFUSION, "class_scores": CLASS_SCORES,
     "domains": DOMAINS,
@@ -380,6 +432,7 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
 ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "runs": RunRow, "pipelines": PipelineRow, "chains": ChainRow, "predictions": PredictionRow, "scores": ScoreRow,
     "datasets": DatasetRow, "spectra": SpectrumRow, "events": EventRow,
+    "node_metrics": NodeMetricRow, "run_metrics": RunMetricRow,
     "component_diagnostics": ComponentDiagnosticRow, "variable_importance": VariableImportanceRow,
     "sample_diagnostics": SampleDiagnosticRow, "confusion": ConfusionRow, "class_scores": ClassScoreRow,
     "domains": DomainRow,
@@ -389,6 +442,8 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "runs": ("run_id",),
     "pipelines": ("pipeline_hash",),
     "events": ("run_id", "event", "node"),
+    "node_metrics": ("run_id", "node"),
+    "run_metrics": ("run_id",),
     "chains": ("run_id", "chain_id"),
     "predictions": ("run_id", "chain_id", "fold_id", "partition", "sample_id", "target"),
     "scores": ("run_id", "chain_id", "fold_id", "partition", "target", "metric"),

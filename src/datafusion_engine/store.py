@@ -25,7 +25,8 @@ from datafusion_engine.schemas import NATURAL_KEYS, TABLE_SCHEMAS, RunRow
 from datafusion_engine.upgrade import upgrade_table
 
 RESULT_TABLES = ("chains", "predictions", "scores", "events", "artifacts", "component_diagnostics",
-                 "variable_importance", "sample_diagnostics", "confusion", "class_scores", "domains")
+                 "variable_importance", "sample_diagnostics", "confusion", "class_scores", "domains",
+                 "node_metrics", "run_metrics")
 _ATTEMPTS = 6
 T = TypeVar("T")
 

@@ -22,7 +22,7 @@ from datafusion_engine.errors import CacheError
 from datafusion_engine.schemas import CacheStatus
 from nirs_modelling.results import FoldSweep
 from relspec.hashing import short
-from relspec.policy import CacheAdmission, CachedNodeKind
+from relspec.policy import AdmissionCosts, CacheAdmission, CachedNodeKind
 
 KIND_TAG = "nirdag.cache_kind"
 KEY_TAG = "nirdag.cache_key"
@@ -30,23 +30,15 @@ KEY_TAG = "nirdag.cache_key"
 _ARRAY = "ndarray"
 _RECORDS: dict[str, type] = {"FoldSweep": FoldSweep}  # the only record types an entry may hold
 _SCALARS = (str, int, float, bool, type(None))
+DEFAULT_COSTS = AdmissionCosts()
 
 
-# Static costs of the cache on local disk (this machine, measured with the workspace's CacheStore: a 160 MB entry
-# writes in 0.70 s and reads back, verified, in 0.15 s; a 8 kB entry in 0.5 ms and 0.1 ms). The calibration of
-# the execution policy is where measured, per-workspace figures replace them.
-WRITE_BYTES_PER_S = 200e6
-READ_BYTES_PER_S = 1e9
-ENTRY_SECONDS = 0.001  # fixed cost of one entry: a file created and renamed, or opened and verified
-
-
-def worth_storing(compute_seconds: float, nbytes: int) -> bool:
+def worth_storing(compute_seconds: float, nbytes: int, costs: AdmissionCosts = DEFAULT_COSTS) -> bool:
     """Whether to store a node computed in ``compute_seconds`` whose arrays hold ``nbytes``: only when computing it
-    again costs more than writing it now and reading it back once (a hoisted SNV of 20,000 spectra, 0.4 s to
-    compute against ~1 s to write and read 160 MB, is recomputed; a PLS fold fit is stored)."""
-    write = ENTRY_SECONDS + nbytes / WRITE_BYTES_PER_S
-    read = ENTRY_SECONDS + nbytes / READ_BYTES_PER_S
-    return compute_seconds > write + read
+    again costs more than writing it now and reading it back once, at the disk's ``costs`` (a hoisted SNV of
+    20,000 spectra, 0.4 s to compute against ~1 s to write and read 160 MB, is recomputed; a PLS fold fit is
+    stored)."""
+    return costs.worth_storing(compute_seconds, nbytes)
 
 
 def cache_tags(kind: CachedNodeKind, key: str) -> dict[str, str]:
@@ -94,6 +86,8 @@ def _join(entry: Entry) -> Any | None:
 class CacheOutcome:
     status: CacheStatus
     key: str  # display form (8 characters)
+    read_seconds: float | None = None  # looking the entry up (and reading it back on a hit)
+    write_seconds: float | None = None  # storing the computed value (None: nothing stored)
 
 
 class NodeCache(NodeExecutionMethod):
@@ -101,10 +95,12 @@ class NodeCache(NodeExecutionMethod):
     (``admission="all"``) or only those worth storing (``"cost"``: :func:`worth_storing`; the others are
     ``skipped``)."""
 
-    def __init__(self, store: CacheStore, kinds: Collection[CachedNodeKind], admission: CacheAdmission = "cost"):
+    def __init__(self, store: CacheStore, kinds: Collection[CachedNodeKind], admission: CacheAdmission = "cost",
+                 costs: AdmissionCosts = DEFAULT_COSTS):
         self.store = store
         self.kinds = frozenset(kinds)
         self.admission = admission
+        self.costs = costs
         self._outcomes: dict[str, CacheOutcome] = {}
         self._lock = threading.Lock()
 
@@ -118,29 +114,33 @@ class NodeCache(NodeExecutionMethod):
         with self._lock:
             return dict(self._outcomes)
 
-    def _record(self, node_name: str, status: CacheStatus, key: str) -> None:
+    def _record(self, node_name: str, status: CacheStatus, key: str, read: float,
+                write: float | None = None) -> None:
         with self._lock:
-            self._outcomes[node_name] = CacheOutcome(status, short(key))
+            self._outcomes[node_name] = CacheOutcome(status, short(key), read, write)
 
     def run_to_execute_node(self, *, node_name: str, node_tags: dict[str, Any], node_callable: Any,
                             node_kwargs: dict[str, Any], **_: Any) -> Any:
         kind, key = node_tags.get(KIND_TAG), node_tags.get(KEY_TAG)
         if kind not in self.kinds or key is None:
             return node_callable(**node_kwargs)
+        start = time.perf_counter()
         entry = self.store.get(kind, key)
         value = _join(entry) if entry is not None else None
+        read = time.perf_counter() - start
         if value is not None:
-            self._record(node_name, "hit", key)
+            self._record(node_name, "hit", key, read)
             return value
         start = time.perf_counter()
         result = node_callable(**node_kwargs)
         seconds = time.perf_counter() - start
         value_type, scalars, arrays = _split(result, node_name)
-        if self.admission == "all" or worth_storing(seconds, sum(a.nbytes for a in arrays.values())):
+        if self.admission == "all" or worth_storing(seconds, sum(a.nbytes for a in arrays.values()), self.costs):
+            start = time.perf_counter()
             self.store.put(kind, key, node=node_name, value_type=value_type, scalars=scalars, arrays=arrays)
-            self._record(node_name, "miss", key)
+            self._record(node_name, "miss", key, read, time.perf_counter() - start)
         else:
-            self._record(node_name, "skipped", key)
+            self._record(node_name, "skipped", key, read)
         return result
 
 

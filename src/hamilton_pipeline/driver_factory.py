@@ -10,10 +10,12 @@ import numpy as np
 import pyarrow as pa
 from hamilton import ad_hoc_utils, driver
 
+from datafusion_engine.schemas import NodeKind
 from hamilton_pipeline.cache import cache_tags
 from hamilton_pipeline.cache_keys import KeyMaker
 from hamilton_pipeline.executors import Offload, direct
 from hamilton_pipeline.node_factory import make_node
+from hamilton_pipeline.node_tags import node_tags
 from hamilton_pipeline.progress import CHAINS_TAG
 from nirs_core.data import SpectraDataset
 from nirs_modelling import compute, diagnostics, selection, stacking, tables
@@ -60,19 +62,22 @@ class _Nodes:
         self.fns: dict[str, Callable[..., Any]] = {}
 
     def add(self, name: str, inputs: dict[str, type], returns: type, body: Callable[..., Any], doc: str,
-            display: str | None = None, tags: dict[str, str] | None = None) -> None:
+            display: str | None = None, tags: dict[str, str] | None = None, *, kind: NodeKind = "result",
+            step: str | None = None) -> None:
         if name in self.fns:
             raise ValueError(f"two plan nodes share the name {name!r}")
-        self.fns[name] = make_node(name, inputs, returns, body, doc, display, tags)
+        self.fns[name] = make_node(name, inputs, returns, body, doc, display, {**(tags or {}),
+                                                                               **node_tags(kind, step)})
 
 
 def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> None:
     spectra = dataset.spectra
     targets = target_values(plan, dataset)
     what = f"codes of the {len(plan.classes)} classes" if plan.task == "classification" else "values"
-    nodes.add(SPECTRA, {}, np.ndarray, lambda: spectra, "All spectra of the dataset (read-only).")
+    nodes.add(SPECTRA, {}, np.ndarray, lambda: spectra, "All spectra of the dataset (read-only).",
+              kind="data")
     nodes.add(TARGETS, {}, np.ndarray, lambda: targets,
-              f"Targets {list(plan.targets)} of every row, (n_rows, n_targets) ({what}, read-only).")
+              f"Targets {list(plan.targets)} of every row, (n_rows, n_targets) ({what}, read-only).", kind="data")
 
 
 def _hoisted_nodes(nodes: _Nodes, plan: CompiledPlan, offload: Offload, keys: KeyMaker) -> None:
@@ -83,6 +88,7 @@ def _hoisted_nodes(nodes: _Nodes, plan: CompiledPlan, offload: Offload, keys: Ke
             lambda step=h.step, parent=parent, **kw: offload(compute.apply_stateless, step, kw[parent]),
             f"{h.step.label} on all rows (row-wise stateless, computed once above the folds).",
             display=f"{h.step.label} · all rows", tags=cache_tags("hoisted", keys.hoisted(h)),
+            kind="hoisted", step=h.node_id,
         )
 
 
@@ -111,6 +117,7 @@ def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup, offload: 
             f"Fitted steps ({', '.join(s.label for s in group.fitted_steps) or 'none'}) and the model "
             f"({_sweep_label(group)}) fitted on {fold.fold_id}'s training rows.",
             display=f"{_sweep_label(group)} · {fold.fold_id}", tags=cache_tags("fold_fit", keys.fold_fit(group, fold)),
+            kind="fold_fit", step=group.group_id,
         )
     folds = [sweep_name(f.fold_id, group) for f in plan.folds]
     nodes.add(
@@ -118,6 +125,7 @@ def _sweep_nodes(nodes: _Nodes, plan: CompiledPlan, group: SweepGroup, offload: 
         lambda **kw: compute.gather_cv(group, [kw[n] for n in folds]),
         "Pooled out-of-fold predictions of the group's chains.",
         display=f"CV · {_path_label(plan, group)}", tags={CHAINS_TAG: str(len(plan.chains_of(group.group_id)))},
+        kind="cv", step=group.group_id,
     )
 
 
@@ -134,7 +142,7 @@ def _stack_nodes(nodes: _Nodes, plan: CompiledPlan, stack: StackGroup) -> None:
         lambda **kw: stacking.stack_cv(plan, stack, {g: kw[n] for g, n in bases.items()}, kw[TARGETS]),
         f"Meta-model {stack.model.label} on the out-of-fold predictions of {len(stack.base_chains)} base chains.",
         display=f"stack · {stack.model.label} on {len(stack.base_chains)} chains",
-        tags={CHAINS_TAG: str(len(plan.chains_of(stack.group_id)))},
+        tags={CHAINS_TAG: str(len(plan.chains_of(stack.group_id)))}, kind="stack", step=stack.group_id,
     )
 
 

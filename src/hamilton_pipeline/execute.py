@@ -49,10 +49,12 @@ class EngineResult:
     events: tuple[NodeEvent, ...]
     diagnostics: Mapping[str, pa.Table] = field(default_factory=dict)  # the diagnostics tables by name
     choice: RefitChoice | None = None  # which chains were refit and how their counts were chosen
+    startup_seconds: float = 0.0  # starting the executor's workers (included in ``seconds``)
 
     def tables(self) -> dict[str, pa.Table]:
         return {"chains": self.chains, "predictions": self.predictions, "scores": self.scores,
-                "events": events_table(self.events), **self.diagnostics}
+                "events": events_table(self.events), "node_metrics": node_metrics_table(self.events),
+                **self.diagnostics}
 
 
 def events_table(events: tuple[NodeEvent, ...]) -> pa.Table:
@@ -66,6 +68,20 @@ def events_table(events: tuple[NodeEvent, ...]) -> pa.Table:
         "worker": pa.array([e.worker for e in events], pa.string()),
         "cache": pa.array([e.cache for e in events], pa.string()),
         "cache_key": pa.array([e.cache_key for e in events], pa.string()),
+    })
+
+
+def node_metrics_table(events: tuple[NodeEvent, ...]) -> pa.Table:
+    """One row per executed node for the workspace `node_metrics` table (run_id is added by the store)."""
+    return pa.table({
+        "node": pa.array([e.node for e in events], pa.string()),
+        "kind": pa.array([e.kind for e in events], pa.string()),
+        "step": pa.array([e.step for e in events], pa.string()),
+        "seconds": pa.array([e.seconds for e in events], pa.float64()),
+        "output_bytes": pa.array([e.output_bytes for e in events], pa.int64()),
+        "cache": pa.array([e.cache for e in events], pa.string()),
+        "cache_read_seconds": pa.array([e.cache_read_seconds for e in events], pa.float64()),
+        "cache_write_seconds": pa.array([e.cache_write_seconds for e in events], pa.float64()),
     })
 
 
@@ -94,11 +110,14 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
     """
     start = time.perf_counter()
     policy = plan.policy.cache
-    served = NodeCache(cache, policy.nodes, policy.admission) if cache is not None and policy.enabled else None
+    served = (NodeCache(cache, policy.nodes, policy.admission, policy.costs)
+              if cache is not None and policy.enabled else None)
     timer = NodeTimer(cache=served)
     hooks = [timer, *([served] if served else []), *([RunProgress(progress, plan, served)] if progress else [])]
     with execution_for(plan.policy, dask_client=dask_client) as execution, \
             threadpool_limits(limits=plan.policy.blas_threads):
+        execution.warm_up()
+        startup = time.perf_counter() - start
         dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload)
         try:
             out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING,
@@ -110,4 +129,5 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
         chains=out[CHAIN_TABLE], predictions=predictions, scores=out[CHAIN_SCORES],
         ranking=out[CHAIN_RANKING], fits=out[REFIT_MODELS], seconds=time.perf_counter() - start,
         events=tuple(timer.events), diagnostics=dict(out[CHAIN_DIAGNOSTICS].tables), choice=out[REFIT_CHOICE],
+        startup_seconds=startup,
     )

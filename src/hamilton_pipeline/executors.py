@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +44,16 @@ class Execution:
     adapters: tuple[Any, ...]
     offload: Offload
     worker: str  # how events name the worker kind
+    warm_up: Callable[[], None] = lambda: None  # starts every worker now, so start-up is measured as such
+
+
+def _ready(_: int) -> int:
+    return os.getpid()
+
+
+def _warm(pool: ProcessPoolExecutor, workers: int) -> None:
+    """One no-op task per worker: the pool's processes are started (and BLAS pinned) before the first node."""
+    list(pool.map(_ready, range(workers)))
 
 
 def _pin_blas() -> None:
@@ -73,7 +85,7 @@ def _processes(workers: int) -> Iterator[Execution]:
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_pin_blas, env=BLAS_ENV)
     try:
         yield Execution((FutureAdapter(max_workers=workers, result_builder=base.DictResult()),),
-                        _pool_offload(pool), "processes")
+                        _pool_offload(pool), "processes", functools.partial(_warm, pool, workers))
     finally:
         pool.shutdown(wait=True)
 

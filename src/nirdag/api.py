@@ -19,6 +19,7 @@ from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.bundle import predict_chain
 from nirdag.bundle.export import export_chain, workspace_chain
 from nirdag.plots import RunData, RunPlots
+from nirdag.run_calibration import CALIBRATION_DOCUMENT, asked, calibrate_plan, calibrated_runtime, check_mode
 from nirdag.run_service import NIRDAG_VERSION, execute_run
 from nirdag.sql import WorkspaceLike, resolve_run
 from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecator
@@ -29,6 +30,7 @@ from nirs_core.data.loading import FileFormat, detect_format
 from nirs_core.data.reference_join import JoinOn
 from nirs_core.data.table_loader import ColumnRoles, parts_from_table
 from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compile_plan
+from relspec.calibration import CalibrationMode, PolicyCalibration, decode_calibration
 from relspec.policy import CacheAdmission, ExecutorKind
 from relspec.provenance import DecisionProvenanceGraph, decode_provenance
 from relspec.source import SpecSource, read_spec
@@ -180,8 +182,11 @@ def compile(
     """
     decoded = read_spec(spec, seed=seed).spec  # the seed also drives generator expansion
     data = as_declared(decoded, dataset if dataset is not None else tecator())
-    runtime = _runtime(executor, workers, cache, cache_admission)
-    plan = compile_plan(decoded, data.schema(), runtime, dataset=data)
+    return _compiled(decoded, data, _runtime(executor, workers, cache, cache_admission))
+
+
+def _compiled(spec: PipelineSpec, data: SpectraDataset, runtime: RuntimePolicy) -> CompiledPlan:
+    plan = compile_plan(spec, data.schema(), runtime, dataset=data)
     _check_targets(plan, data)
     return plan
 
@@ -253,6 +258,12 @@ class RunResult:
         return decode_provenance(self.handle.read_document(self.run_id, "decision_provenance.json"))
 
     @property
+    def calibration(self) -> PolicyCalibration | None:
+        """The run's PolicyCalibration artifact (None for a run calibrated ``off``)."""
+        path = self.handle.layout.run_dir(self.run_id) / CALIBRATION_DOCUMENT
+        return decode_calibration(path.read_bytes()) if path.is_file() else None
+
+    @property
     def validation(self) -> PolicyValidation:
         """The compiler's PolicyValidation artifact stored with this run."""
         return decode_validation(self.handle.read_document(self.run_id, "policy_validation.json"))
@@ -282,6 +293,7 @@ def run(
     seed: int | None = None, executor: ExecutorKind = "sync", workers: int | None = None,
     dask_client: Any | None = None, cache: bool = True, cache_max_bytes: int | None = None,
     cache_admission: CacheAdmission = "cost", reuse: bool = True, progress: bool | Console = False,
+    calibration: CalibrationMode = "observe",
 ) -> RunResult:
     """Compile and run a pipeline spec on a dataset, writing its results into a workspace.
 
@@ -322,6 +334,11 @@ def run(
         (``RunResult.reused``) instead of computing it again. ``False`` always runs.
     progress : bool or rich.console.Console
         Draw a progress bar (on the terminal, or on the Console given).
+    calibration : {"observe", "apply", "off"}
+        ``observe`` (default) writes the run's ``policy_calibration.json``: what the measured runs of its workload
+        class propose for the executor and the cache's admission costs, changing nothing; ``apply`` runs with the
+        proposals (bounded: one step per run, reverted when measured slower; no result can change); ``off``
+        writes no calibration (the run's metrics are recorded either way).
 
     Returns
     -------
@@ -335,16 +352,21 @@ def run(
     >>> r.best["rmsecv"]                                                     # doctest: +SKIP
     2.0921...
     """
+    mode = check_mode(calibration)
     loaded = read_spec(spec, seed=seed)
     data = as_declared(loaded.spec, dataset if dataset is not None else tecator())
-    plan = compile(loaded, data, executor=executor, workers=workers, cache=cache, cache_admission=cache_admission)
+    runtime = _runtime(executor, workers, cache, cache_admission)
+    plan = _compiled(loaded.spec, data, runtime)
     console = progress if isinstance(progress, Console) else (Console() if progress else None)
     handle = Workspace.of(workspace)
+    calibrated = calibrate_plan(handle, plan, runtime, mode)
+    if calibrated is not None and calibrated.settings != asked(runtime):
+        plan = _compiled(loaded.spec, data, calibrated_runtime(runtime, calibrated))
     previous = _finished_run(handle, plan) if cache and reuse else None
     if previous is not None:
         return RunResult(run_id=previous, handle=handle, plan=plan, dataset=data, seconds=0.0, reused=True)
     run_id, result = execute_run(handle, loaded, plan, data, dask_client=dask_client,
-                                 cache_max_bytes=cache_max_bytes, progress=console)
+                                 cache_max_bytes=cache_max_bytes, progress=console, calibration=calibrated)
     return RunResult(run_id=run_id, handle=handle, plan=plan, dataset=data, seconds=result.seconds)
 
 

@@ -17,6 +17,7 @@ from rich.console import Console
 
 import nirdag
 from datafusion_engine.sql_limits import DEFAULT_LIMITS
+from nirdag.cli_calibration import calibration_app, calibration_lines
 from nirdag.cli_data import (
     DataOpt,
     DropOpt,
@@ -36,6 +37,7 @@ from nirdag.cli_data import (
     loader_options,
     say_findings,
 )
+from nirdag.cli_ranked import ranked, say_choice
 from nirdag.cli_report import plot, report
 from nirdag.cli_serve import serve
 from nirdag.output import OutputFormat, render, render_record, write
@@ -43,12 +45,10 @@ from nirs_core.errors import NirdagError
 from relspec.policy import CacheAdmission, ExecutorKind
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from nirdag.bundle import DomainReport
 
 # Every verb imports what it needs in its body: `nirdag --help` (and the read-only verbs) start without loading
-# scikit-learn, scipy, pandas, Hamilton or the storage engines they do not use (tests/unit/test_cli_imports.py).
+# scikit-learn, scipy, pandas, Hamilton or the storage engines they do not use (tests/integration/test_cli_imports.py).
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, rich_markup_mode=None)
 
@@ -79,50 +79,6 @@ _FLAGGED_SHOWN = 10
 def _say(text: str) -> None:
     """Print plain text (no markup, no wrapping: paths and hashes stay whole)."""
     _out.print(text, markup=False, highlight=False, soft_wrap=True)
-
-
-def _with_short_ids(ranked: pa.Table, names: list[str]) -> pa.Table:
-    """The ranking's columns ``names`` (``branch_name`` shown as ``chain``) and the chain id's first 8 characters."""
-    import pyarrow.compute as pc
-
-    return ranked.select(names).rename_columns(["chain" if n == "branch_name" else n for n in names]).append_column(
-        "chain_id8", pc.utf8_slice_codeunits(ranked.column("chain_id"), 0, 8))
-
-
-def _ranked(result, top: int) -> None:
-    from semantics import queries
-
-    n_chains, plan = len(result.plan.chains), result.plan
-    ranked = result.top(top)
-    if len(plan.targets) > 1:
-        table = _with_short_ids(ranked, ["rank", "branch_name", "n_components", plan.rank_metric,
-                                         *(f"{m}_{t}" for m in ("rmsecv", "rmsep") for t in plan.targets), "refit"])
-        on = "mean RMSECV/SD over the targets" if plan.refit.target is None else f"RMSECV of {plan.refit.target!r}"
-        title = (f"Top {min(top, n_chains)} of {n_chains} chains by {on} ({plan.rank_metric}; targets "
-                 f"{', '.join(plan.targets)}; RMSEP on test for refit chains)")
-    elif plan.task == "classification":
-        table = _with_short_ids(ranked, ["rank", "branch_name", "preprocessing", "model", "n_components",
-                                         "cv_balanced_accuracy", "cv_accuracy", "test_accuracy",
-                                         "test_balanced_accuracy", "refit"])
-        title = (f"Top {min(top, n_chains)} of {n_chains} chains by pooled CV {plan.rank_metric} "
-                 f"(target {plan.target_label!r}, {len(plan.classes)} classes; test accuracy for refit chains)")
-    else:
-        table = _with_short_ids(ranked, ["rank", "branch_name", "preprocessing", "n_components", "rmsecv", "rmsep",
-                                         "refit"])
-        title = (f"Top {min(top, n_chains)} of {n_chains} chains by RMSECV "
-                 f"(target {plan.target_label!r}; RMSEP on test for refit chains)")
-    render(table, "table", _out, title=title)
-    if result.reused:
-        _say(f"run_id      {result.run_id}  (reused: the workspace's completed run of this identical plan and "
-             "data; --force runs it again)")
-    else:
-        events = queries.node_events(result.handle.session(), result.run_id)
-        served = sum(e["cache"] == "hit" for e in events)
-        _say(f"run_id      {result.run_id}  ({result.seconds:.2f} s engine time, {len(events)} nodes, {served} "
-             "from the cache)")
-    _say(f"dataset     {result.dataset.name}  sha256 {result.dataset_hash}")
-    _say(f"pipeline    sha256 {result.pipeline_hash}")
-    _say(f"workspace   {result.workspace}")
 
 
 def _progress(quiet: bool) -> Console | bool:
@@ -167,6 +123,10 @@ def run(
         "--force", help="Run even when the workspace holds a completed run of the identical plan and data (by "
                         "default that run is shown again; --no-cache also runs).")] = False,
     quiet: QuietOpt = False,
+    calibration: Annotated[Literal["off", "observe", "apply"], typer.Option(
+        help="observe: record what the measured runs propose (executor, cache costs), change nothing; apply: run "
+             "with the proposals (one bounded step per run, never a result change); off: no calibration.")
+    ] = "observe",
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains (and the compiler's warnings, unless --quiet)."""
     from relspec.source import read_spec
@@ -179,26 +139,14 @@ def run(
         no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet))
     result = nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers,
                         cache=cache, cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
-                        cache_admission=cache_admission, reuse=not force, progress=_progress(quiet))
+                        cache_admission=cache_admission, reuse=not force, progress=_progress(quiet),
+                        calibration=calibration)
     if not quiet:
         say_findings(result.plan.validation, _err)
-    _ranked(result, top)
-    _say_choice(result, quiet)
-
-
-def _say_choice(result, quiet: bool) -> None:
-    """How the refit chains' counts were chosen (when a rule other than the minimum changed it), and a warning for
-    a count at the top of its range."""
-    choices = result.provenance.get("refit_selection").evidence.get("choices") or []
-    for c in choices:
-        if c["replaces"] != c["chain_id"]:
-            _say(f"refit       {c['chain_id'][:8]}: {c['n_components']} components by {c['rule']}, in place of "
-                 f"{c['replaces'][:8]} (the lowest RMSECV of its sweep)")
-        if c.get("at_edge") and not quiet:
-            _err.print(f"warning: refit chain {c['chain_id'][:8]} uses {c['n_components']} components, the top of "
-                       f"its range {c['range'][0]}..{c['range'][1]}: more components might fit better (widen "
-                       "n_components, or choose with refit.select: one_se)", highlight=False, markup=False,
-                       soft_wrap=True)
+        for line in calibration_lines(result.calibration):
+            _err.print(line, markup=False, highlight=False)
+    ranked(result, top, _out)
+    say_choice(result, quiet, _out, _err)
 
 
 @app.command()
@@ -207,7 +155,7 @@ def demo(workspace: WorkspaceOpt = Path("nirdag-demo"), top: TopOpt = 10, quiet:
     spec = resources.files("nirdag") / "resources" / "tecator_pls.yaml"
     with resources.as_file(spec) as path:
         result = nirdag.run(path, nirdag.datasets.tecator(), workspace=workspace, seed=0, progress=_progress(quiet))
-    _ranked(result, top)
+    ranked(result, top, _out)
     _say(f"next: nirdag report latest -w {workspace} -o report.html   (the model's figures and diagnostics)")
     _say(f"      nirdag query \"SELECT * FROM v_ranked_chains LIMIT 5\" --workspace {workspace}")
     _say(f"      nirdag export --run latest -w {workspace} -o model.nirdag ; nirdag predict model.nirdag FILE")
@@ -383,17 +331,18 @@ def provenance(
     run_id: RunRef,
     workspace: WorkspaceOpt = Path("workspace"),
     fmt: Annotated[Literal["tree", "json"], typer.Option("--format", "-f")] = "tree",
-    why: Annotated[str | None, typer.Option(help="A chain id (or prefix): why was it refit, or not?")] = None,
+    why: Annotated[str | None, typer.Option(help="A chain id (or prefix): why was it refit, or not? Or a knob the "
+                                                 "calibration changed (executor...) or a decision id.")] = None,
     verbose: Annotated[bool, flag("--verbose", "-v", help="Also the views' join decisions.")] = False,
 ) -> None:
     """The decision provenance graph of a run: every decision with its reason (tree or JSON)."""
     from nirdag.provenance_view import provenance_tree
-    from relspec.provenance import why_not_refit
+    from relspec.provenance import why as explain
 
     graph = nirdag.Workspace(workspace).provenance(run_id)
     if why is not None:
         try:
-            _say(why_not_refit(graph, why))
+            _say(explain(graph, why))
         except KeyError as exc:
             raise typer.BadParameter(str(exc.args[0]), param_hint="--why") from None
     elif fmt == "json":
@@ -578,6 +527,7 @@ def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="data
 app.command()(plot)
 app.command()(report)
 app.command()(serve)
+app.add_typer(calibration_app, name="calibration")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from hamilton_pipeline import EngineResult
@@ -23,9 +24,10 @@ def _join_decisions(views: ViewDecisions) -> list[Decision]:
 
 
 def run_provenance(run_id: str, plan: CompiledPlan, raw: dict[str, Any] | None, result: EngineResult,
-                   views: ViewDecisions) -> DecisionProvenanceGraph:
+                   views: ViewDecisions, calibration: Sequence[Decision] = ()) -> DecisionProvenanceGraph:
     """The run's DecisionProvenanceGraph: the plan's decisions, the engine's (executor, cache, ranking) and the
-    joins its views infer. ``raw`` is the spec as written (None for a PipelineSpec built in Python)."""
+    joins its views infer, and the ``calibration`` decisions that changed its policy. ``raw`` is the spec as
+    written (None for a PipelineSpec built in Python)."""
     sites = generator_sites(raw.get("pipeline", [])) if raw is not None else []
     ranking = [RankedEntry(chain_id=r.chain_id, n_components=r.n_components, metric_value=r.cv_value)
                for r in result.ranking]
@@ -38,7 +40,7 @@ def run_provenance(run_id: str, plan: CompiledPlan, raw: dict[str, Any] | None, 
         depends_on=("layout",))
     choice = result.choice
     return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking,
-                            [executor, _cache_decision(plan, result), *_join_decisions(views)],
+                            [*calibration, executor, _cache_decision(plan, result), *_join_decisions(views)],
                             chosen=None if choice is None else [c.chain_id for c in choice.chosen],
                             choices=() if choice is None else choice.evidence)
 

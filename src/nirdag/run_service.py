@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import secrets
 import socket
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib.metadata import version
 from typing import Any
@@ -21,9 +22,11 @@ from datafusion_engine.spectra_store import save_dataset
 from hamilton_pipeline import EngineResult, execute_plan
 from nirdag.bundle import serialize
 from nirdag.bundle.artifacts import persist_fits
+from nirdag.run_calibration import CALIBRATION_DOCUMENT, calibration_decisions, run_metrics_table
 from nirdag.run_provenance import run_provenance
 from nirs_core.data import SpectraDataset
 from relspec import CompiledPlan
+from relspec.calibration import PolicyCalibration
 from relspec.source import LoadedSpec
 from semantics import open_session
 from semantics.records import VIEW_DECISIONS, view_decisions, view_decisions_json
@@ -42,8 +45,10 @@ class RunTransaction:
     removes every result row and every blob only this run wrote, then marks it ``failed`` with the error (its
     documents stay: they explain the failed run)."""
 
-    def __init__(self, workspace: Workspace, plan: CompiledPlan, spec: LoadedSpec):
-        self.workspace, self.plan, self.spec = workspace, plan, spec
+    def __init__(self, workspace: Workspace, plan: CompiledPlan, spec: LoadedSpec,
+                 calibration: PolicyCalibration | None = None):
+        self.workspace, self.plan, self.spec, self.calibration = workspace, plan, spec, calibration
+        self._started = time.perf_counter()
         self.row = RunRow(
             run_id=new_run_id(), status="running", started_at=dt.datetime.now(dt.UTC), finished_at=None,
             dataset_hash=plan.dataset_hash, pipeline_hash=plan.pipeline_hash, plan_hash=plan.plan_hash,
@@ -76,6 +81,8 @@ class RunTransaction:
             "spec_json": msgspec.json.encode(self.spec.spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
         if plan.validation is not None:
             self.workspace.write_document(self.run_id, "policy_validation.json", plan.validation.to_json())
+        if self.calibration is not None:
+            self.workspace.write_document(self.run_id, CALIBRATION_DOCUMENT, self.calibration.to_json())
 
     def _spectra_written(self) -> None:
         """Wait for the spectra write; its error, if any, is raised here."""
@@ -90,8 +97,11 @@ class RunTransaction:
         self.workspace.store.write_results(self.run_id, {**result.tables(), "artifacts": artifacts})
         views = view_decisions(open_session(self.workspace, policy=self.plan.policy), self.run_id)
         self.workspace.write_document(self.run_id, VIEW_DECISIONS, view_decisions_json(views))
-        self.workspace.write_document(self.run_id, "decision_provenance.json",
-                                      run_provenance(self.run_id, self.plan, self.spec.raw, result, views).to_json())
+        graph = run_provenance(self.run_id, self.plan, self.spec.raw, result, views,
+                               calibration_decisions(self.calibration))
+        self.workspace.write_document(self.run_id, "decision_provenance.json", graph.to_json())
+        metrics = run_metrics_table(self.plan, result, time.perf_counter() - self._started, self.calibration)
+        self.workspace.store.write_results(self.run_id, {"run_metrics": metrics})
 
     def complete(self) -> None:
         self.row = self.workspace.store.complete_run(self.row)
@@ -105,11 +115,11 @@ class RunTransaction:
 
 
 def execute_run(workspace: Workspace, spec: LoadedSpec, plan: CompiledPlan, dataset: SpectraDataset, *,
-                dask_client: Any | None, cache_max_bytes: int | None,
-                progress: Console | None) -> tuple[str, EngineResult]:
+                dask_client: Any | None, cache_max_bytes: int | None, progress: Console | None,
+                calibration: PolicyCalibration | None = None) -> tuple[str, EngineResult]:
     """Run a compiled plan as one transaction; returns the run id and the engine's result. A failure anywhere after
     :meth:`RunTransaction.begin` marks the run failed (nothing half-written stays) and is raised again."""
-    run = RunTransaction(workspace, plan, spec)
+    run = RunTransaction(workspace, plan, spec, calibration)
     run.begin()
     serialize.import_in_background()  # the fitted objects are written with skops after the engine
     try:

@@ -48,6 +48,7 @@ from relspec.tasks import (
 )
 from relspec.validation import SCHEMA_VERSION as VALIDATION_SCHEMA_VERSION
 from relspec.validation import Finding, PolicyValidation
+from relspec.workload import workload_of
 
 _PROBE_ROWS = 256
 
@@ -333,7 +334,9 @@ def compile_plan(
     stacks, stack_chains = stack_layout(layout, paths, chains, folds, pipeline_hash, spec.seed, len(targets))
     chains += stack_chains
     runtime = runtime or RuntimePolicy()
-    policy, reasons = decide_policy(runtime, len(builder.groups) * len(folds))
+    # out-of-fold rows once per chain, test rows per fold, then the refit's train and test rows
+    per_chain = 2 * len(schema.train_rows) + (len(folds) + 1) * len(schema.test_rows)
+    policy, reasons = decide_policy(runtime, len(builder.groups) * len(folds), len(chains) * per_chain * len(targets))
     findings = (
         *policy_findings(runtime, policy, reasons),
         *hoisting_findings(notes.hoisted_where, tuple(builder.hoisted.values())),
@@ -346,8 +349,11 @@ def compile_plan(
                        f"$.pipeline[{layout.y_index}].y_processing"),
         *missing,
     )
+    workload = workload_of(schema.n_samples, schema.n_wavelengths, len(chains), len(folds),
+                           [g.model.op for g in builder.groups.values()] + [s.model.op for s in stacks])
     validation = PolicyValidation(schema_version=VALIDATION_SCHEMA_VERSION, pipeline_hash=pipeline_hash,
-                                  dataset_hash=schema.dataset_hash, policy=policy, findings=findings)
+                                  dataset_hash=schema.dataset_hash, policy=policy, findings=findings,
+                                  workload=workload)
     return CompiledPlan(
         name=spec.name, targets=targets, seed=spec.seed, dataset_hash=schema.dataset_hash,
         pipeline_hash=pipeline_hash, hoisted=tuple(builder.hoisted.values()),

@@ -9,3 +9,7 @@ class SpecError(NirdagError):
 
 class CompileError(NirdagError):
     """A valid spec cannot be compiled against this dataset (missing target, too few rows for the folds...)."""
+
+
+class CalibrationError(NirdagError):
+    """A calibration option is invalid (an unknown mode or knob); the message names it and the choices."""

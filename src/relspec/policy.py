@@ -32,19 +32,45 @@ ALL_METRICS: tuple[MetricFunction, ...] = ("rmse", "mae", "bias", "sep", "r2", "
 # sample metadata (repetition/group columns) from spectra, the applicability domain from sample_diagnostics.
 VIEW_TABLES: tuple[TableName, ...] = ("runs", "chains", "scores", "predictions", "datasets", "spectra",
                                       "sample_diagnostics")
-
-
-class RuntimePolicy(msgspec.Struct, **_FROZEN):
-    """What the user asks for at run time (``--executor``, ``--workers``, ``--no-cache``)."""
-
-    executor: ExecutorKind = "sync"
-    workers: Annotated[int, msgspec.Meta(ge=1)] | None = None  # None: one per CPU for parallel executors
-    cache: bool = True
-    views: tuple[ViewName, ...] = ALL_VIEWS
-    cache_admission: CacheAdmission = "cost"
+# What each catalog view reads, named here as data (semantics owns the views; its tests check this table against
+# the view specs, `semantics.compiler.requirements`): the tables it scans and the metric functions it calls.
+_SCORES: tuple[TableName, ...] = ("chains", "runs", "scores")
+_PER_SAMPLE: tuple[TableName, ...] = ("chains", "predictions", "runs", "spectra")
+VIEW_NEEDS: dict[ViewName, tuple[tuple[TableName, ...], tuple[MetricFunction, ...]]] = {
+    "v_ranked_chains": (_SCORES, ()), "v_ranked_classifiers": (_SCORES, ()), "v_chain_scores": (_SCORES, ()),
+    "v_top_chains": (_SCORES, ()), "v_fold_scores": (("runs", "scores"), ()), "v_refit": (_SCORES, ()),
+    "v_preprocessing_effect": (_SCORES, ()), "v_aggregated_predictions": (_PER_SAMPLE, ()),
+    "v_aggregated_scores": (_PER_SAMPLE, ("bias", "mae", "r2", "rmse", "rpd", "sep")),
+    "v_runs": (("chains", "datasets", "runs", "scores"), ()),
+    "v_sample_domain": (("chains", "runs", "sample_diagnostics"), ()),
+}
+# Above this many expected prediction rows, views joining the per-sample tables sort-merge instead of building a
+# hash table of one side in memory.
+SORT_MERGE_ROWS = 50_000_000
 
 
 CacheAdmission = Literal["cost", "all"]
+
+
+class AdmissionCosts(msgspec.Struct, **_FROZEN):
+    """What the node cache costs on this workspace's disk, the inputs of cost-based admission.
+
+    The defaults were measured on local disk with the workspace's cache store (a 160 MB entry writes in 0.70 s and
+    reads back, verified, in 0.15 s; an 8 kB entry in 0.5 ms and 0.1 ms); the policy calibrator replaces them with
+    the throughput a workspace's own runs measured.
+    """
+
+    write_bytes_per_s: Annotated[float, msgspec.Meta(gt=0)] = 200e6
+    read_bytes_per_s: Annotated[float, msgspec.Meta(gt=0)] = 1e9
+    entry_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.001  # one entry: a file created and renamed, or read
+
+    def store_seconds(self, nbytes: int) -> float:
+        """Writing an entry of ``nbytes`` now and reading it back once."""
+        return 2 * self.entry_seconds + nbytes / self.write_bytes_per_s + nbytes / self.read_bytes_per_s
+
+    def worth_storing(self, compute_seconds: float, nbytes: int) -> bool:
+        """Whether computing a value again costs more than storing it and reading it back once."""
+        return compute_seconds > self.store_seconds(nbytes)
 
 
 class CachePolicy(msgspec.Struct, **_FROZEN):
@@ -58,6 +84,18 @@ class CachePolicy(msgspec.Struct, **_FROZEN):
     enabled: bool = True
     nodes: tuple[CachedNodeKind, ...] = ("hoisted", "fold_fit")
     admission: CacheAdmission = "cost"
+    costs: AdmissionCosts = msgspec.field(default_factory=AdmissionCosts)
+
+
+class RuntimePolicy(msgspec.Struct, **_FROZEN):
+    """What the user asks for at run time (``--executor``, ``--workers``, ``--no-cache``)."""
+
+    executor: ExecutorKind = "sync"
+    workers: Annotated[int, msgspec.Meta(ge=1)] | None = None  # None: one per CPU for parallel executors
+    cache: bool = True
+    views: tuple[ViewName, ...] = ALL_VIEWS
+    cache_admission: CacheAdmission = "cost"
+    admission_costs: AdmissionCosts = msgspec.field(default_factory=AdmissionCosts)
 
 
 class ScanPolicy(msgspec.Struct, **_FROZEN):
@@ -80,9 +118,31 @@ class ExecutionPolicy(msgspec.Struct, **_FROZEN):
     join_strategy: JoinStrategy = "hash"
 
 
-def decide_policy(runtime: RuntimePolicy, parallel_nodes: int) -> tuple[ExecutionPolicy, tuple[str, ...]]:
-    """The execution policy for a plan whose widest layer has ``parallel_nodes`` independent nodes.
+def _view_decisions(views: tuple[ViewName, ...], prediction_rows: int) -> tuple[
+        tuple[TableName, ...], tuple[MetricFunction, ...], JoinStrategy, list[str]]:
+    """The tables, metric functions and join strategy the requested views need, with the reasons."""
+    tables = tuple(sorted({t for v in views for t in VIEW_NEEDS[v][0]}))
+    functions = tuple(f for f in ALL_METRICS if any(f in VIEW_NEEDS[v][1] for v in views))
+    per_sample = [v for v in views if "predictions" in VIEW_NEEDS[v][0]]
+    reasons = [f"scan tables {', '.join(tables) or 'none'}: the tables the {len(views)} requested view(s) read",
+               f"metric functions {', '.join(functions) or 'none'}: the ones the requested views call"]
+    if per_sample and prediction_rows > SORT_MERGE_ROWS:
+        join: JoinStrategy = "sort_merge"
+        reasons.append(f"join sort_merge: {', '.join(per_sample)} join ~{prediction_rows:,} prediction rows, more "
+                       f"than {SORT_MERGE_ROWS:,} (a hash table of one side would not fit comfortably in memory)")
+    else:
+        join = "hash"
+        reasons.append(f"join hash: ~{prediction_rows:,} prediction rows, within {SORT_MERGE_ROWS:,}" if per_sample
+                       else "join hash: the requested views join no per-sample table")
+    return tables, functions, join, reasons
 
+
+def decide_policy(runtime: RuntimePolicy, parallel_nodes: int,
+                  prediction_rows: int = 0) -> tuple[ExecutionPolicy, tuple[str, ...]]:
+    """The execution policy for a plan whose widest layer has ``parallel_nodes`` independent nodes and that writes
+    about ``prediction_rows`` prediction rows.
+
+    The scan tables, metric functions (UDF requirements) and join strategy are derived from the requested views.
     Returns the policy and the reasons for each decision (recorded in the run's validation artifact).
     """
     reasons = []
@@ -97,9 +157,14 @@ def decide_policy(runtime: RuntimePolicy, parallel_nodes: int) -> tuple[Executio
                        f"has {parallel_nodes} independent node(s))")
     reasons.append("BLAS pinned to 1 thread per worker (parallelism comes from the DAG)")
     lazy = runtime.executor == "dask"
-    cache = CachePolicy(enabled=runtime.cache and not lazy, admission=runtime.cache_admission)
+    cache = CachePolicy(enabled=runtime.cache and not lazy, admission=runtime.cache_admission,
+                        costs=runtime.admission_costs)
     if lazy and runtime.cache:
         reasons.append("cache off: Hamilton's Dask adapter runs nodes lazily in the workers, outside the cache")
     else:
         reasons.append("cache on for hoisted and per-fold fit nodes" if runtime.cache else "cache off (asked)")
-    return ExecutionPolicy(executor=runtime.executor, workers=workers, cache=cache, views=runtime.views), tuple(reasons)
+    tables, functions, join, view_reasons = _view_decisions(runtime.views, prediction_rows)
+    reasons.extend(view_reasons)
+    return ExecutionPolicy(executor=runtime.executor, workers=workers, cache=cache, views=runtime.views,
+                           scan=ScanPolicy(tables=tables), udf_requirements=functions,
+                           join_strategy=join), tuple(reasons)

@@ -22,7 +22,7 @@ SCHEMA_VERSION = 1
 
 DecisionKind = Literal[
     "spec", "generator_expansion", "layout", "fold_plan", "validation", "policy", "executor", "cache", "ranking",
-    "refit_selection", "view_join",
+    "refit_selection", "view_join", "workload", "calibration",
 ]
 # values: scalars, lists (of scalars, or of records such as the refit choices) or None
 Evidence = dict[str, str | int | float | bool | list[Any] | None]
@@ -99,6 +99,19 @@ def _spec_decisions(plan: CompiledPlan, sites: Sequence[tuple[str, str, int]]) -
     return out
 
 
+def _workload_decision(plan: CompiledPlan) -> list[Decision]:
+    """The plan's workload class: the key its calibration history is kept under."""
+    workload = plan.validation.workload if plan.validation is not None else None
+    if workload is None:
+        return []
+    return [Decision(id="workload", kind="workload", summary=f"workload class {workload.key}",
+                     reason="rows, wavelengths, chains and folds bucketed to powers of 4, with the model kinds; "
+                            "runs of one class are the evidence of its calibration",
+                     evidence={"rows": workload.rows, "wavelengths": workload.wavelengths, "chains": workload.chains,
+                               "folds": workload.folds, "models": list(workload.models)},
+                     depends_on=("layout", "fold_plan"))]
+
+
 def _finding_decisions(findings: Sequence[Finding]) -> list[Decision]:
     out = []
     for i, f in enumerate(findings):
@@ -167,8 +180,8 @@ def build_provenance(
     """The run's graph from its plan, its generator sites, the engine's ranking and execution decisions, and the
     chains the engine refit (``chosen``, default the ranking's top_k) with the evidence of each count's choice."""
     findings = plan.validation.findings if plan.validation is not None else ()
-    decisions = [*_spec_decisions(plan, sites), *_finding_decisions(findings), *execution,
-                 *_selection_decisions(plan, ranking, chosen, choices)]
+    decisions = [*_spec_decisions(plan, sites), *_workload_decision(plan), *_finding_decisions(findings),
+                 *execution, *_selection_decisions(plan, ranking, chosen, choices)]
     return DecisionProvenanceGraph(schema_version=SCHEMA_VERSION, run_id=run_id, pipeline_hash=plan.pipeline_hash,
                                    dataset_hash=plan.dataset_hash, decisions=tuple(decisions))
 
@@ -203,3 +216,16 @@ def why_not_refit(graph: DecisionProvenanceGraph, chain_id: str) -> str:
     return (f"chain {full[:8]} was not refit: rank {rank + 1} of {len(ids)} with pooled CV {values[rank]:.6g}, "
             f"against {values[ids.index(last)]:.6g} for {last[:8]} (rank {ids.index(last) + 1}); "
             f"{graph.get('refit_selection').reason}")
+
+
+def why(graph: DecisionProvenanceGraph, ref: str) -> str:
+    """Explain a decision: a knob the calibration changed (``executor``, ``cache.write_bytes_per_s``...), any
+    decision id (``workload``, ``cache``...), or else a chain id or prefix (:func:`why_not_refit`)."""
+    ids = {d.id for d in graph.decisions}
+    for candidate in (f"calibration_{ref}", ref):
+        if candidate in ids:
+            d = graph.get(candidate)
+            shown = {k: v for k, v in d.evidence.items() if not isinstance(v, list)}
+            evidence = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())
+            return f"{d.kind} {d.id}: {d.summary}; because {d.reason}" + (f" [{evidence}]" if evidence else "")
+    return why_not_refit(graph, ref)

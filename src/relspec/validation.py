@@ -8,6 +8,7 @@ import msgspec
 
 from relspec.hashing import canonical_bytes
 from relspec.policy import ExecutionPolicy
+from relspec.workload import WorkloadClass
 
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
@@ -44,6 +45,7 @@ class PolicyValidation(msgspec.Struct, tag="policy_validation", tag_field="kind"
     dataset_hash: str
     policy: ExecutionPolicy
     findings: tuple[Finding, ...]
+    workload: WorkloadClass | None = None  # the plan's size class, the key of the calibration history
 
     def of(self, severity: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == severity)

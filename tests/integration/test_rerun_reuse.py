@@ -9,6 +9,7 @@ import pytest
 
 import nirdag
 from hamilton_pipeline import cache as node_cache
+from relspec.policy import AdmissionCosts
 
 SPEC = {"name": "rerun", "target": "fat", "seed": 0, "pipeline": [
     {"split": {"kind": "kfold", "n_splits": 3, "shuffle": True}},
@@ -74,7 +75,7 @@ def test_cost_admission_skips_nodes_cheaper_to_recompute_and_results_do_not_chan
 
     stored = nirdag.run(SPEC, tecator, workspace=tmp_path / "all", seed=0, cache_admission="all")
     assert set(outcomes(stored).values()) == {"miss"}
-    monkeypatch.setattr(node_cache, "WRITE_BYTES_PER_S", 1.0)  # nothing is worth writing at one byte a second
+    monkeypatch.setattr(node_cache, "worth_storing", lambda *_: False)  # nothing is worth writing
     skipped = nirdag.run(SPEC, tecator, workspace=tmp_path / "cost", seed=0)
     assert set(outcomes(skipped).values()) == {"skipped"}
     assert nirdag.Workspace(tmp_path / "cost").cache_stats().entries == 0
@@ -91,3 +92,5 @@ def test_worth_storing_weighs_compute_against_write_and_read():
     assert not node_cache.worth_storing(0.4, 160 * 10**6)  # a 20,000-spectrum SNV: recompute
     assert node_cache.worth_storing(0.2, 100_000)  # a PLS fold fit: keep
     assert not node_cache.worth_storing(0.0005, 8_000)  # a tiny transform: the file costs more
+    slow_disk = AdmissionCosts(write_bytes_per_s=1.0)  # the policy's costs decide: at one byte a second, never
+    assert not node_cache.worth_storing(0.2, 100_000, slow_disk)

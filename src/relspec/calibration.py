@@ -1,0 +1,331 @@
+"""The policy calibrator: what past runs of a workload class measured in, a bounded proposal per knob out.
+
+Pure: :func:`calibrate` reads a :class:`CalibrationHistory` (typed observations the workspace recorded in its
+``run_metrics`` and ``node_metrics`` tables) and returns a :class:`PolicyCalibration` artifact; it touches no file
+and no clock. Every knob it moves is one whose value cannot change a result: the cache's admission costs decide
+only whether a computed value is stored, and every executor gives bit-identical predictions.
+
+Bounds: a throughput knob moves at most a factor of 2 per run, the executor one step (to ``sync``); a proposal
+needs ``MIN_OBSERVATIONS`` measurements; a change applied by the newest run and measured slower than the runs
+before it (beyond their spread, 5 % and 50 ms) is reverted, and a knob reverted recently is not proposed again.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import Literal, get_args
+
+import msgspec
+
+from relspec.hashing import canonical_bytes
+from relspec.policy import AdmissionCosts, ExecutorKind
+from relspec.workload import WorkloadClass
+
+_FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
+
+SCHEMA_VERSION = 1
+MIN_OBSERVATIONS = 2
+STEP_FACTOR = 2.0  # a throughput knob moves at most this factor per run
+LARGE_ENTRY_BYTES = 1_000_000  # entries this large measure throughput (the per-entry cost is small beside them)
+SMALL_ENTRY_BYTES = 64_000  # entries this small measure the per-entry cost
+DEAD_BAND = 0.10  # a measured value within 10 % of the current one changes nothing
+SLOWER_MARGIN = 0.05  # hysteresis: slower than the baseline median by more than its spread and 5 %
+SLOWER_FLOOR_SECONDS = 0.05  # ... and by at least this much (run-to-run noise of sub-second runs)
+REVERT_MEMORY = 3  # a knob reverted within the last runs of the class is not proposed again
+
+CalibrationMode = Literal["off", "observe", "apply"]
+Knob = Literal["cache.write_bytes_per_s", "cache.read_bytes_per_s", "cache.entry_seconds", "executor"]
+KNOBS: tuple[Knob, ...] = get_args(Knob)
+KnobStatus = Literal["kept", "would apply", "applied"]
+Value = float | str
+Evidence = dict[str, float | int | str | list[str]]
+
+
+class Settings(msgspec.Struct, **_FROZEN):
+    """The knob values a run uses: its executor and workers, and the cache's admission costs."""
+
+    executor: ExecutorKind = "sync"
+    workers: int | None = None
+    costs: AdmissionCosts = msgspec.field(default_factory=AdmissionCosts)
+
+    def value(self, knob: Knob) -> Value:
+        if knob == "executor":
+            return self.executor
+        return float(getattr(self.costs, knob.removeprefix("cache.")))
+
+    def with_value(self, knob: Knob, value: Value) -> Settings:
+        if knob == "executor":
+            return msgspec.structs.replace(self, executor=value, workers=None)
+        costs = msgspec.structs.replace(self.costs, **{knob.removeprefix("cache."): float(value)})
+        return msgspec.structs.replace(self, costs=costs)
+
+
+class RunObservation(msgspec.Struct, **_FROZEN):
+    """One completed past run of the class (oldest first in a history): what it ran with and what it measured."""
+
+    run_id: str
+    mode: CalibrationMode
+    settings: Settings
+    workers: int
+    startup_seconds: float
+    engine_seconds: float
+    node_seconds: float  # the sum of its nodes' seconds
+    applied: tuple[str, ...] = ()  # knobs its calibration changed; "revert:<knob>" for a revert
+
+
+class CacheObservation(msgspec.Struct, **_FROZEN):
+    """One cache read (a hit) or write (a stored miss) a past run measured, with the node's compute seconds."""
+
+    run_id: str
+    op: Literal["read", "write"]
+    nbytes: int
+    seconds: float
+
+
+class NodeCost(msgspec.Struct, **_FROZEN):
+    """A cacheable node the newest run of the class computed: its compute seconds and the bytes it returned."""
+
+    compute_seconds: float
+    nbytes: int
+
+
+class CalibrationHistory(msgspec.Struct, **_FROZEN):
+    workload: WorkloadClass
+    runs: tuple[RunObservation, ...] = ()
+    cache: tuple[CacheObservation, ...] = ()
+    nodes: tuple[NodeCost, ...] = ()  # what admission decides on: the newest run's computed cacheable nodes
+    warnings: tuple[str, ...] = ()  # what could not be read (the run proceeds as observe)
+
+
+class KnobProposal(msgspec.Struct, **_FROZEN):
+    """One knob: its value now, the value the evidence proposes (bounded), and whether the run used it."""
+
+    knob: Knob
+    current: Value
+    proposed: Value
+    evidence: Evidence
+    expected_saving_seconds: float
+    confidence: float  # 0..1: grows with the observations, shrinks with their spread
+    bound: str | None  # the bound that limited the step, if any
+    status: KnobStatus
+    revert: bool = False  # the newest run's change of this knob measured slower: back to the value before it
+    reason: str = ""
+
+
+class Observations(msgspec.Struct, **_FROZEN):
+    runs: tuple[str, ...]
+    engine_seconds_median: float | None
+    engine_seconds_spread: float | None  # median absolute deviation
+    cache_reads: int
+    cache_writes: int
+
+
+class PolicyCalibration(msgspec.Struct, tag="policy_calibration", tag_field="kind", **_FROZEN):
+    """Stored with every run calibrated in observe or apply mode (``provenance/<run_id>/policy_calibration.json``)."""
+
+    schema_version: int
+    mode: CalibrationMode
+    workload: WorkloadClass
+    workload_key: str
+    observations: Observations
+    knobs: tuple[KnobProposal, ...]
+    settings: Settings  # what the run uses: the current values, with the applied proposals in apply mode
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def applied(self) -> tuple[KnobProposal, ...]:
+        return tuple(k for k in self.knobs if k.status == "applied")
+
+    def to_json(self) -> bytes:
+        return canonical_bytes(self)
+
+
+def decode_calibration(data: bytes) -> PolicyCalibration:
+    return msgspec.json.decode(data, type=PolicyCalibration)
+
+
+def _mad(values: Sequence[float]) -> float:
+    m = statistics.median(values)
+    return statistics.median(abs(v - m) for v in values)
+
+
+def _confidence(values: Sequence[float]) -> float:
+    m = statistics.median(values)
+    spread = _mad(values) / m if m > 0 else 1.0
+    return round(min(1.0, len(values) / 5) * max(0.0, 1.0 - spread), 3)
+
+
+def _step(current: float, target: float) -> tuple[float, str | None]:
+    low, high = current / STEP_FACTOR, current * STEP_FACTOR
+    if target > high:
+        return high, f"one step per run: at most x{STEP_FACTOR:g} ({target:.4g} measured)"
+    if target < low:
+        return low, f"one step per run: at most /{STEP_FACTOR:g} ({target:.4g} measured)"
+    return target, None
+
+
+def _throughput(history: CalibrationHistory, knob: Knob, current: float) -> KnobProposal:
+    op = "write" if knob == "cache.write_bytes_per_s" else "read"
+    if knob == "cache.entry_seconds":
+        values = [c.seconds for c in history.cache if c.nbytes <= SMALL_ENTRY_BYTES]
+        what = f"median seconds of {len(values)} cache reads/writes of at most {SMALL_ENTRY_BYTES} bytes"
+    else:
+        values = [c.nbytes / c.seconds for c in history.cache
+                  if c.op == op and c.nbytes >= LARGE_ENTRY_BYTES and c.seconds > 0]
+        what = f"median bytes/s of {len(values)} cache {op}s of at least {LARGE_ENTRY_BYTES} bytes"
+    keep = KnobProposal(knob=knob, current=current, proposed=current, evidence={"observations": len(values)},
+                        expected_saving_seconds=0.0, confidence=0.0, bound=None, status="kept")
+    if len(values) < MIN_OBSERVATIONS:
+        return msgspec.structs.replace(keep, reason=f"{len(values)} observation(s), {MIN_OBSERVATIONS} needed")
+    target = statistics.median(values)
+    evidence: Evidence = {"observations": len(values), "median": target, "spread": _mad(values),
+                          "min": min(values), "max": max(values)}
+    if current > 0 and abs(target - current) / current <= DEAD_BAND:
+        return msgspec.structs.replace(keep, evidence=evidence, confidence=_confidence(values),
+                                       reason=f"{what} is within {DEAD_BAND:.0%} of the current value")
+    proposed, bound = _step(current, target)
+    return KnobProposal(knob=knob, current=current, proposed=proposed, evidence=evidence,
+                        expected_saving_seconds=0.0, confidence=_confidence(values), bound=bound,
+                        status="would apply", reason=f"{what}: {target:.4g}")
+
+
+def _executor(history: CalibrationHistory, current: Settings) -> KnobProposal:
+    runs = [r for r in history.runs if r.settings.executor == current.executor and r.workers > 1]
+    keep = KnobProposal(knob="executor", current=current.executor, proposed=current.executor,
+                        evidence={"observations": len(runs)}, expected_saving_seconds=0.0, confidence=0.0,
+                        bound=None, status="kept")
+    if current.executor == "sync":
+        return msgspec.structs.replace(keep, reason="sync has no start-up to save")
+    if len(runs) < MIN_OBSERVATIONS:
+        return msgspec.structs.replace(keep, reason=f"{len(runs)} measured run(s) with {current.executor} on more "
+                                                    f"than one worker, {MIN_OBSERVATIONS} needed")
+    startup = statistics.median(r.startup_seconds for r in runs)
+    nodes = statistics.median(r.node_seconds for r in runs)
+    workers = statistics.median(r.workers for r in runs)
+    # the most parallel execution can save: the node seconds spread perfectly over the workers
+    can_save = nodes * (1 - 1 / workers)
+    evidence: Evidence = {"observations": len(runs), "startup_seconds": startup, "node_seconds": nodes,
+                          "workers": workers, "parallel_can_save_seconds": can_save,
+                          "runs": [r.run_id for r in runs]}
+    if startup <= can_save:
+        return msgspec.structs.replace(keep, evidence=evidence, confidence=_confidence([r.startup_seconds
+                                                                                        for r in runs]),
+                                       reason=f"start-up {startup:.3g} s is paid by up to {can_save:.3g} s saved")
+    return KnobProposal(knob="executor", current=current.executor, proposed="sync", evidence=evidence,
+                        expected_saving_seconds=round(startup - can_save, 6),
+                        confidence=_confidence([r.startup_seconds for r in runs]), bound=None,
+                        status="would apply",
+                        reason=f"starting {current.executor} workers takes {startup:.3g} s, more than the "
+                               f"{can_save:.3g} s {workers:g} workers can save on {nodes:.3g} s of nodes")
+
+
+def _rerun_seconds(nodes: Sequence[NodeCost], decide: AdmissionCosts, measured: AdmissionCosts) -> float:
+    """What a re-run pays for ``nodes`` when admission decides with ``decide``: a stored node is written and read
+    back, a skipped one computed again (both at the ``measured`` costs)."""
+    return sum(measured.store_seconds(n.nbytes) if decide.worth_storing(n.compute_seconds, n.nbytes)
+               else n.compute_seconds for n in nodes)
+
+
+def _with_savings(history: CalibrationHistory, current: AdmissionCosts,
+                  proposals: list[KnobProposal]) -> list[KnobProposal]:
+    """Each cache knob's expected saving per re-run: the newest run's cacheable nodes decided with the knob moved
+    alone, against the current costs, both paid at the measured costs."""
+    measured = current
+    for p in proposals:
+        if p.knob != "executor" and "median" in p.evidence:
+            measured = msgspec.structs.replace(measured, **{p.knob.removeprefix("cache."): p.evidence["median"]})
+    base = _rerun_seconds(history.nodes, current, measured)
+    out = []
+    for p in proposals:
+        if p.knob != "executor" and p.status == "would apply":
+            moved = msgspec.structs.replace(current, **{p.knob.removeprefix("cache."): float(p.proposed)})
+            saving = base - _rerun_seconds(history.nodes, moved, measured)
+            p = msgspec.structs.replace(p, expected_saving_seconds=round(saving, 6),
+                                        evidence={**p.evidence, "decided_nodes": len(history.nodes)})
+        out.append(p)
+    return out
+
+
+def _reverts(history: CalibrationHistory) -> tuple[dict[Knob, Value], Evidence, str]:
+    """The knobs the newest run changed whose change measured slower, with the values they go back to."""
+    if len(history.runs) < 2 or not history.runs[-1].applied:
+        return {}, {}, ""
+    newest, before = history.runs[-1], history.runs[:-1][-5:]
+    changed = [k for k in newest.applied if k in KNOBS]
+    base = [r.engine_seconds for r in before]
+    median, spread = statistics.median(base), _mad(base)
+    if not changed or newest.engine_seconds <= median + max(spread, SLOWER_MARGIN * median, SLOWER_FLOOR_SECONDS):
+        return {}, {}, ""
+    previous = before[-1].settings
+    evidence: Evidence = {"run": newest.run_id, "engine_seconds": newest.engine_seconds,
+                          "baseline_median": median, "baseline_spread": spread,
+                          "baseline_runs": [r.run_id for r in before]}
+    why = (f"run {newest.run_id} applied {', '.join(changed)} and took {newest.engine_seconds:.3g} s, against a "
+           f"median {median:.3g} s (spread {spread:.3g} s) of the runs before it")
+    return {k: previous.value(k) for k in changed}, evidence, why
+
+
+def _recently_reverted(history: CalibrationHistory) -> set[str]:
+    return {a.removeprefix("revert:") for r in history.runs[-REVERT_MEMORY:] for a in r.applied
+            if a.startswith("revert:")}
+
+
+def _base(history: CalibrationHistory, asked: Settings, mode: CalibrationMode) -> Settings:
+    """The values a run starts from: what the user asked, with the cache costs the newest applied run carried
+    (apply mode only: that is how a step taken in one run is the start of the next)."""
+    applied = [r for r in history.runs if r.mode == "apply"]
+    if mode != "apply" or not applied:
+        return asked
+    return msgspec.structs.replace(asked, costs=applied[-1].settings.costs)
+
+
+def calibrate(history: CalibrationHistory, asked: Settings, mode: CalibrationMode) -> PolicyCalibration:
+    """The calibration of a run of ``history.workload`` whose user asked for ``asked``, in ``mode``.
+
+    ``observe`` proposes and changes nothing (``settings`` is ``asked``); ``apply`` returns the proposals applied
+    (``status="applied"``) in ``settings``. A history with warnings calibrates as observe.
+    """
+    effective: CalibrationMode = "observe" if history.warnings and mode == "apply" else mode
+    current = _base(history, asked, effective)
+    reverts, revert_evidence, revert_why = _reverts(history)
+    blocked = _recently_reverted(history)
+    proposals = []
+    for knob in KNOBS:
+        if knob in reverts:
+            proposal = KnobProposal(knob=knob, current=current.value(knob), proposed=reverts[knob],
+                                    evidence=revert_evidence, expected_saving_seconds=0.0, confidence=1.0,
+                                    bound=None, status="would apply", revert=True, reason=revert_why)
+        elif knob == "executor":
+            proposal = _executor(history, current)
+        else:
+            proposal = _throughput(history, knob, float(current.value(knob)))
+        if knob in blocked and not proposal.revert and proposal.status == "would apply":
+            proposal = msgspec.structs.replace(proposal, proposed=proposal.current, status="kept",
+                                               reason=f"reverted within the last {REVERT_MEMORY} runs: kept")
+        proposals.append(proposal)
+    proposals = _with_savings(history, current.costs, proposals)
+    settings = current
+    if effective == "apply":
+        proposals = [msgspec.structs.replace(p, status="applied") if p.status == "would apply" else p
+                     for p in proposals]
+        for p in proposals:
+            if p.status == "applied":
+                settings = settings.with_value(p.knob, p.proposed)
+    engine = [r.engine_seconds for r in history.runs]
+    return PolicyCalibration(
+        schema_version=SCHEMA_VERSION, mode=mode, workload=history.workload, workload_key=history.workload.key,
+        observations=Observations(
+            runs=tuple(r.run_id for r in history.runs),
+            engine_seconds_median=statistics.median(engine) if engine else None,
+            engine_seconds_spread=_mad(engine) if engine else None,
+            cache_reads=sum(c.op == "read" for c in history.cache),
+            cache_writes=sum(c.op == "write" for c in history.cache)),
+        knobs=tuple(proposals), settings=settings,
+        warnings=(*history.warnings, *(("apply refused: the history could not be read, ran as observe",)
+                                       if effective != mode else ())))
+
+
+def applied_labels(calibration: PolicyCalibration) -> tuple[str, ...]:
+    """The knobs a run's calibration changed, as its ``run_metrics.applied`` records them."""
+    return tuple(f"revert:{k.knob}" if k.revert else k.knob for k in calibration.applied)
