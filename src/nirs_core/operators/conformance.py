@@ -19,7 +19,6 @@ from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirs_core.operators.derivative import SavitzkyGolay
 from nirs_core.operators.library_baselines import ARPLS, SNIP, RollingBall
 from nirs_core.operators.orthogonal import EPO
-from nirs_core.operators.pls import PLSSweep
 from nirs_core.operators.scatter import LocalSNV
 from nirs_core.operators.smoothing import GapSegmentDerivative
 from nirs_core.operators.wavelength import Crop, MaskBands, Resample
@@ -57,11 +56,6 @@ _EXEMPTIONS: Mapping[type, Mapping[str, str]] = MappingProxyType({
                          "check_positive_only_tag_during_fit"),
                         "EPO's difference matrix is a parameter on the data's axis; the generic checks vary the number "
                         "of columns under one parameter set, which no difference matrix matches"),
-    }),
-    PLSSweep: MappingProxyType({
-        "check_supervised_y_2d": "PLSSweep fits several targets (PLS2) but does not declare multi_output yet, so a "
-                                 "column vector y raises no DataConversionWarning",
-        "check_fit2d_1sample": "PLSSweep's error for one training row names the component range, not n_samples",
     }),
 })
 

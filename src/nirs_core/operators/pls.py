@@ -72,6 +72,8 @@ class PLSSweep(ComponentSweepMixin, RegressorMixin, BaseEstimator):
                              copy=self.copy)
         if not X.flags.writeable:  # copy=False on a read-only array: centring needs one copy after all
             X = X.copy()
+        if X.shape[0] < 2:
+            raise ValueError(f"PLS needs at least 2 training rows to centre X, got n_samples = {X.shape[0]}")
         limit = min(X.shape[0] - 1, X.shape[1])
         if not 1 <= self.n_components <= limit:
             raise ValueError(
@@ -98,6 +100,11 @@ class PLSSweep(ComponentSweepMixin, RegressorMixin, BaseEstimator):
         self.x_loadings_ = np.asarray(model.P, dtype=np.float64)
         self.y_loadings_ = np.asarray(model.Q, dtype=np.float64)
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # several targets are fitted together (PLS2)
+        return tags
 
     def _stds(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if not self.scale:
