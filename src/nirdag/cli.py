@@ -361,6 +361,7 @@ def provenance(
 def _what_if(workspace: Path, run_id: str, question: str, fmt: str) -> None:
     """Print (and store) the counterfactual model decisions of ``provenance --what-if``."""
     from nirdag.run_counterfactual import model_what_if
+    from relspec.counterfactual import Decided
 
     answer, path = model_what_if(workspace, run_id, question)
     if fmt == "json":
@@ -373,7 +374,11 @@ def _what_if(workspace: Path, run_id: str, question: str, fmt: str) -> None:
         _say(f"  changes {change.decision}: {change.summary}")
     for decision in answer.unchanged:
         _say(f"  unchanged {decision}")
-    _say(f"  refit as recorded: {', '.join(c[:8] for c in r.refit)}; as asked: {', '.join(c[:8] for c in a.refit)}")
+    def chains(d: Decided) -> str:
+        return ", ".join(f"{c[:8]} ({k} components)" if k is not None else c[:8]
+                         for c, k in zip(d.refit, d.refit_components, strict=True))
+
+    _say(f"  refit as recorded: {chains(r)}; as asked: {chains(a)}")
     _say(f"wrote {path.name}")
 
 

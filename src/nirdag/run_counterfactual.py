@@ -43,7 +43,8 @@ def model_what_if(workspace: Path | str, run_ref: str, question_text: str) -> tu
     write the answer as a run document; returns it and the document's path. Nothing else is written."""
     stored = Workspace(workspace)
     run = stored.run(run_ref)
-    question = parse_question(question_text, run.plan.task)
+    question = parse_question(question_text, run.plan.task,
+                              over_targets=len(run.plan.targets) > 1 and run.plan.refit.target is None)
     graph = stored.provenance(run.run_id)
     plan = msgspec.structs.replace(run.plan, refit=_recorded_rule(graph, run.plan.refit))
     predictions = queries.cv_val_predictions(stored.handle.require().session(), run.run_id)

@@ -49,9 +49,11 @@ class RefitQuestion(msgspec.Struct, **_FROZEN):
         return f"model_counterfactual_{hashlib.sha256(self.text.encode()).hexdigest()[:16]}.json"
 
 
-def parse_question(text: str, task: Task) -> RefitQuestion:
+def parse_question(text: str, task: Task, *, over_targets: bool = False) -> RefitQuestion:
     """Decode ``refit.metric=r2,refit.top_k=3`` (comma-separated ``knob=value``). An unknown knob, a value outside
-    its choices, a knob given twice or an empty question is a :class:`CounterfactualError` naming the choices."""
+    its choices, a knob given twice or an empty question is a :class:`CounterfactualError` naming the choices.
+    ``over_targets``: the run ranks several targets together (no ``refit.target``), which only ``mean_nrmse``
+    can rank."""
     asked: dict[str, str] = {}
     for part in (p.strip() for p in text.split(",")):
         if not part:
@@ -73,6 +75,9 @@ def parse_question(text: str, task: Task) -> RefitQuestion:
     if metric is not None and metric not in COUNTERFACTUAL_METRICS[task]:
         raise CounterfactualError(f"--what-if: refit.metric={metric!r} is not a {task} rank metric; expected one "
                                   f"of {', '.join(COUNTERFACTUAL_METRICS[task])}")
+    if metric is not None and over_targets and metric != "mean_nrmse":
+        raise CounterfactualError(f"--what-if: refit.metric={metric!r} ranks one target, and the run ranks several "
+                                  "together; expected mean_nrmse (a spec naming refit.target ranks one)")
     if select is not None and select not in SELECT_RULES:
         raise CounterfactualError(f"--what-if: refit.select={select!r}; expected one of {', '.join(SELECT_RULES)}")
     if top_k is not None and not (top_k.isdigit() and int(top_k) >= 1):

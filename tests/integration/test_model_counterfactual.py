@@ -110,3 +110,24 @@ def test_the_cli_writes_only_its_document(runs):
 def test_an_unknown_knob_or_value_is_a_typed_error_with_the_choices(runs, question, message):
     with pytest.raises(CounterfactualError, match=message.replace("(", r"\(").replace(".", r"\.")):
         model_what_if(runs["min"].workspace, runs["min"].run_id, question)
+
+
+def test_a_classification_run_re_ranks_by_the_other_accuracy(labelled, tmp_path):
+    run = nirdag.run({"target": "grade", "seed": 0, "pipeline": [
+        {"split": {"kind": "kfold", "n_splits": 4, "shuffle": True}},
+        {"model": {"op": "plsda", "n_components": [1, 2, 3, 4, 5, 6]}}]}, labelled, workspace=tmp_path / "ws")
+    answer, _ = model_what_if(run.workspace, run.run_id, "refit.metric=accuracy")
+    assert answer.recorded.metric == "balanced_accuracy" and answer.asked.metric == "accuracy"
+    assert np.all(np.diff(answer.asked.metric_values) <= 0)  # accuracies rank descending
+    with pytest.raises(CounterfactualError, match="expected one of balanced_accuracy, accuracy"):
+        model_what_if(run.workspace, run.run_id, "refit.metric=r2")
+
+
+def test_a_run_ranking_several_targets_together_takes_only_mean_nrmse(tecator, tmp_path):
+    run = nirdag.run({"target": ["fat", "moisture"], "seed": 0, "pipeline": [
+        {"split": {"kind": "kfold", "n_splits": 4, "shuffle": True}},
+        {"model": {"op": "pls", "n_components": [2, 4, 6, 8]}}]}, tecator, workspace=tmp_path / "ws")
+    answer, _ = model_what_if(run.workspace, run.run_id, "refit.top_k=2")
+    assert answer.recorded.metric == "mean_nrmse" and len(answer.asked.refit) == 2
+    with pytest.raises(CounterfactualError, match="ranks several together; expected mean_nrmse"):
+        model_what_if(run.workspace, run.run_id, "refit.metric=r2")
