@@ -150,7 +150,7 @@ def _refit_change(before: Decided, after: Decided) -> DecisionChange | None:
                                    (*before.refit_components, *after.refit_components), strict=True)}
     show = ", ".join(f"{c[:8]} ({counts[c]} components)" if counts[c] is not None else c[:8] for c in after.refit)
     what = "the same chains in another order" if not added and not removed else (
-        f"{len(added)} chain(s) refit instead of {len(removed)}")
+        f"{len(added)} chain(s) added to and {len(removed)} removed from the refit set")
     return DecisionChange(decision="refit_selection", added=added, removed=removed, moved=added + removed,
                           summary=f"{what}: refit {show}")
 
