@@ -334,11 +334,18 @@ def provenance(
     why: Annotated[str | None, typer.Option(help="A chain id (or prefix): why was it refit, or not? Or a knob the "
                                                  "calibration changed (executor...) or a decision id.")] = None,
     verbose: Annotated[bool, flag("--verbose", "-v", help="Also the views' join decisions.")] = False,
+    what_if: Annotated[str | None, typer.Option(
+        "--what-if", help="Re-decide the ranking and refit choice under another refit rule from the stored "
+                          "predictions, without retraining: refit.metric=r2, refit.select=one_se|wold_r|"
+                          "randomization|min, refit.top_k=N (comma-separated). Stored as a run document.")] = None,
 ) -> None:
     """The decision provenance graph of a run: every decision with its reason (tree or JSON)."""
     from nirdag.provenance_view import provenance_tree
     from relspec.provenance import why as explain
 
+    if what_if is not None:
+        _what_if(workspace, run_id, what_if, fmt)
+        return
     graph = nirdag.Workspace(workspace).provenance(run_id)
     if why is not None:
         try:
@@ -349,6 +356,30 @@ def provenance(
         sys.stdout.write(json.dumps(json.loads(graph.to_json()), indent=2) + "\n")
     else:
         _out.print(provenance_tree(graph, verbose=verbose))
+
+
+def _what_if(workspace: Path, run_id: str, question: str, fmt: str) -> None:
+    """Print (and store) the counterfactual model decisions of ``provenance --what-if``."""
+    from nirdag.run_counterfactual import model_what_if
+    from relspec.counterfactual import Decided
+
+    answer, path = model_what_if(workspace, run_id, question)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(json.loads(answer.to_json()), indent=2) + "\n")
+        return
+    r, a = answer.recorded, answer.asked
+    _say(f"run {answer.run_id}: as recorded ranked by {r.metric}, select {r.select}, top_k {r.top_k}; asked "
+         f"{answer.question}")
+    for change in answer.changes:
+        _say(f"  changes {change.decision}: {change.summary}")
+    for decision in answer.unchanged:
+        _say(f"  unchanged {decision}")
+    def chains(d: Decided) -> str:
+        return ", ".join(f"{c[:8]} ({k} components)" if k is not None else c[:8]
+                         for c, k in zip(d.refit, d.refit_components, strict=True))
+
+    _say(f"  refit as recorded: {chains(r)}; as asked: {chains(a)}")
+    _say(f"wrote {path.name}")
 
 
 @app.command()

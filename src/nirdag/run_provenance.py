@@ -9,7 +9,7 @@ from hamilton_pipeline import EngineResult
 from relspec.generators import generator_sites
 from relspec.plan import CompiledPlan
 from relspec.provenance import Decision, DecisionProvenanceGraph, RankedEntry, build_provenance
-from semantics.records import ViewDecisions
+from semantics.records import ViewDecisions, join_findings
 
 
 def _join_decisions(views: ViewDecisions) -> list[Decision]:
@@ -21,6 +21,17 @@ def _join_decisions(views: ViewDecisions) -> list[Decision]:
         evidence={"roles": list(j.roles), "confidence": j.confidence,
                   "candidates": [f"{c.role}: {'/'.join(c.left)} ~ {'/'.join(c.right)}" for c in j.candidates]})
         for view in views.views for i, j in enumerate(view.joins)]
+
+
+def join_warnings(views: ViewDecisions) -> list[Decision]:
+    """The validation warning of each join inferred with less than exact confidence, after its join decision."""
+    join_ids = {f"$views.{view.view}.joins[{i}]": f"join_{view.view}_{i}"
+                for view in views.views for i in range(len(view.joins))}
+    return [Decision(id=f"validation_{join_ids[f.path]}", kind="validation", summary=f.message,
+                     reason=f"view finding {f.code} ({f.severity})",
+                     evidence={"path": f.path, "severity": f.severity, "code": f.code},
+                     depends_on=(join_ids[f.path],))
+            for f in join_findings(views)]
 
 
 def run_provenance(run_id: str, plan: CompiledPlan, raw: dict[str, Any] | None, result: EngineResult,
@@ -40,7 +51,8 @@ def run_provenance(run_id: str, plan: CompiledPlan, raw: dict[str, Any] | None, 
         depends_on=("layout",))
     choice = result.choice
     return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking,
-                            [*calibration, executor, _cache_decision(plan, result), *_join_decisions(views)],
+                            [*calibration, executor, _cache_decision(plan, result), *_join_decisions(views),
+                             *join_warnings(views)],
                             chosen=None if choice is None else [c.chain_id for c in choice.chosen],
                             choices=() if choice is None else choice.evidence)
 

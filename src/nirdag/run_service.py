@@ -29,7 +29,7 @@ from relspec import CompiledPlan
 from relspec.calibration import PolicyCalibration
 from relspec.source import LoadedSpec
 from semantics import open_session
-from semantics.records import VIEW_DECISIONS, view_decisions, view_decisions_json
+from semantics.records import VIEW_DECISIONS, join_findings, view_decisions, view_decisions_json
 
 NIRDAG_VERSION = version("nirdag")
 
@@ -97,6 +97,11 @@ class RunTransaction:
         self.workspace.store.write_results(self.run_id, {**result.tables(), "artifacts": artifacts})
         views = view_decisions(open_session(self.workspace, policy=self.plan.policy), self.run_id)
         self.workspace.write_document(self.run_id, VIEW_DECISIONS, view_decisions_json(views))
+        joins = join_findings(views)
+        if joins and self.plan.validation is not None:  # the run's validation record gains the views' warnings
+            validation = msgspec.structs.replace(self.plan.validation,
+                                                 findings=(*self.plan.validation.findings, *joins))
+            self.workspace.write_document(self.run_id, "policy_validation.json", validation.to_json())
         graph = run_provenance(self.run_id, self.plan, self.spec.raw, result, views,
                                calibration_decisions(self.calibration))
         self.workspace.write_document(self.run_id, "decision_provenance.json", graph.to_json())

@@ -13,3 +13,8 @@ class CompileError(NirdagError):
 
 class CalibrationError(NirdagError):
     """A calibration option is invalid (an unknown mode or knob); the message names it and the choices."""
+
+
+class CounterfactualError(NirdagError):
+    """A counterfactual question is invalid (an unknown knob or value) or cannot be answered from a run's stored
+    decisions; the message names the knob and what was expected."""

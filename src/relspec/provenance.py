@@ -167,7 +167,8 @@ def _selection_decisions(plan: CompiledPlan, ranking: Sequence[RankedEntry], cho
                f"({_rule_text(plan)})",
         evidence={"chain_ids": [r.chain_id for r in chosen], "metric_values": [r.metric_value for r in chosen],
                   "runner_up": None if runner_up is None else runner_up.chain_id, "margin_to_runner_up": margin,
-                  "select": plan.refit.select, "choices": [dict(c) for c in choices]},
+                  "select": plan.refit.select, "top_k": plan.refit.top_k, "metric": plan.rank_metric,
+                  "choices": [dict(c) for c in choices]},
         depends_on=("ranking",)))
     return out
 

@@ -25,6 +25,7 @@ FindingCode = Literal[
     "no_test_rows",  # the dataset has no test partition: no RMSEP
     "missing_target",  # rows without a reference value, left out of fitting and scoring
     "y_processing",  # a target transform fitted per fold and inverted before scoring
+    "coerced_join",  # a view join inferred with less than exact confidence (its key types differ)
 ]
 
 

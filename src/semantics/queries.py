@@ -37,6 +37,8 @@ _CHAIN_PREFIX = "SELECT chain_id FROM chains WHERE run_id = $run_id AND starts_w
 _BEST_REFIT = ("SELECT chain_id FROM chains WHERE run_id = $run_id AND refit AND rank IS NOT NULL "
                "ORDER BY rank LIMIT 1")
 _UNRANKED_REFIT = "SELECT count(*) AS n FROM chains WHERE run_id = $run_id AND refit AND rank IS NULL"
+_CV_PREDICTIONS = ("SELECT chain_id, fold_id, sample_id, target, y_pred FROM predictions WHERE run_id = $run_id "
+                  "AND partition = 'val' AND fold_id <> $fold_final")
 _DATASET_AXIS = "SELECT wavelengths, wavelength_unit FROM datasets WHERE dataset_hash = $dataset_hash"
 _CHAIN_SCORES = ("SELECT fold_id, partition, target, metric, value FROM scores WHERE run_id = $run_id "
                  "AND chain_id = $chain_id AND (fold_id = $pooled OR fold_id = $final)")
@@ -130,6 +132,11 @@ def run_summary(session: Session, run_id: str) -> pa.Table:
 def stored_run(session: Session, run_id: str) -> Row | None:
     """What rebuilds a run: status, seed, hashes, the spec as it ran (``spec_json``) and its seconds (``s``)."""
     return _first(session, _STORED_RUN, run_id=run_id)
+
+
+def cv_val_predictions(session: Session, run_id: str) -> pa.Table:
+    """The out-of-fold (``val``) predictions of every chain of a run in its CV folds (not ``fold_final``)."""
+    return session.query(_CV_PREDICTIONS, run_id=run_id, fold_final=FOLD_FINAL)
 
 
 def pipeline_spec_json(session: Session, pipeline_hash: str) -> str | None:

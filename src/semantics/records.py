@@ -14,6 +14,7 @@ from datafusion_engine import Workspace
 from datafusion_engine.scan_metrics import ScanMetrics
 from nirs_core.files import write_atomic
 from relspec.policy import MetricFunction, TableName
+from relspec.validation import Finding
 from semantics.joins import JoinDecision
 from semantics.session import ViewSession
 
@@ -48,6 +49,17 @@ def view_decisions(session: ViewSession, run_id: str) -> ViewDecisions:
         ViewRecord(view=v.name, fingerprint=v.fingerprint, versions=v.versions, tables=v.tables,
                    functions=v.functions, joins=v.joins)
         for v in session.views.values()))
+
+
+def join_findings(decisions: ViewDecisions) -> tuple[Finding, ...]:
+    """A warning per view join inferred with less than exact confidence: its key columns' types differ, so
+    DataFusion casts one side, and a key value that does not survive the cast silently matches nothing."""
+    return tuple(
+        Finding(code="coerced_join", severity="warning", path=f"$views.{view.view}.joins[{i}]",
+                message=f"view {view.view}: the {j.how} join on {', '.join(j.left_keys)} = {', '.join(j.right_keys)} "
+                        f"({', '.join(j.roles)}) is {j.confidence}, not exact: the key types differ and one side "
+                        "is cast; a key the cast changes matches nothing")
+        for view in decisions.views for i, j in enumerate(view.joins) if j.confidence != "exact")
 
 
 def view_decisions_json(decisions: ViewDecisions) -> bytes:

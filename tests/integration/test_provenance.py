@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 import nirdag
+from nirdag.run_provenance import join_warnings
 from relspec.provenance import DecisionProvenanceGraph, decode_provenance, why_not_refit
+from semantics.records import read_view_decisions
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "decision_provenance_generated_spec.json"
 SPEC = {"target": "fat", "name": "generated", "seed": 2, "pipeline": [
@@ -106,3 +109,21 @@ def test_the_joins_views_infer_are_decisions_of_the_run(run):
     aggregated = [d for d in joins if d.id.startswith("join_v_aggregated_predictions_")]
     assert any(d.evidence["roles"] == ["dataset_id", "sample_id"] for d in aggregated)
     assert all(d.evidence["confidence"] in ("exact", "coerced") for d in joins)
+
+
+def test_exact_view_joins_record_no_warning_and_a_coerced_one_is_a_validation_warning(run):
+    views = read_view_decisions(run.handle, run.run_id)
+    assert all(j.confidence == "exact" for v in views.views for j in v.joins)
+    validation = nirdag.Workspace(run.workspace).validation(run.run_id)
+    assert not [f for f in validation.findings if f.code == "coerced_join"]
+    assert not [d for d in run.provenance.decisions if d.evidence.get("code") == "coerced_join"]
+    # the same views with one join coerced: its warning follows the join decision the stored graph holds
+    view = next(v for v in views.views if v.joins)
+    coerced = msgspec.structs.replace(views, views=tuple(
+        msgspec.structs.replace(v, joins=(msgspec.structs.replace(v.joins[0], confidence="coerced"), *v.joins[1:]))
+        if v is view else v for v in views.views))
+    (warning,) = join_warnings(coerced)
+    assert warning.depends_on == (f"join_{view.view}_0",) and f"join_{view.view}_0" in {
+        d.id for d in run.provenance.decisions}
+    assert warning.kind == "validation" and warning.evidence["severity"] == "warning"
+    assert f"view {view.view}:" in warning.summary and "coerced, not exact" in warning.summary
