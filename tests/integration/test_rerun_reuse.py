@@ -32,13 +32,15 @@ def test_an_identical_rerun_returns_the_finished_run(tmp_path, tecator):
     assert again.export(tmp_path / "m.nirdag").exists()  # the returned run is whole: it exports
 
 
-@pytest.mark.parametrize("change", ["seed", "spec", "reuse", "cache"])
+@pytest.mark.parametrize("change", ["seed", "spec", "refit", "reuse", "cache"])
 def test_anything_that_changes_the_plan_or_asks_to_compute_runs_again(tmp_path, tecator, change):
     ws = tmp_path / "ws"
     first = nirdag.run(SPEC, tecator, workspace=ws, seed=0)
     kwargs = {"seed": 1 if change == "seed" else 0, "reuse": change != "reuse", "cache": change != "cache"}
     spec = {**SPEC, "pipeline": [*SPEC["pipeline"][:2], {"model": {"op": "pls", "n_components": [1, 2, 3]}}]} \
         if change == "spec" else SPEC
+    if change == "refit":  # the same pipeline (pipeline_hash) with another refit rule is another plan
+        spec = {**SPEC, "refit": {"select": "one_se"}}
     again = nirdag.run(spec, tecator, workspace=ws, **kwargs)
     assert not again.reused and again.run_id != first.run_id
     assert len(runs_in(ws)) == 2
