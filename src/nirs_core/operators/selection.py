@@ -26,7 +26,22 @@ def vip_scores(pls: PLSSweep, X: np.ndarray) -> np.ndarray:
     return np.sqrt(weights.shape[0] * ((weights**2) @ ss) / ss.sum())
 
 
-class VIPSelect(Operator):
+class _ColumnSelection(Operator):
+    """A wavelength selection decided at fit on the training rows (``support_``, the columns kept, in order) and
+    applied to any rows by keeping those columns; it needs ``y``."""
+
+    def transform(self, X):
+        check_is_fitted(self, "support_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return X[:, self.support_]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+
+class VIPSelect(_ColumnSelection):
     """Keep the ``n_keep`` wavelengths of largest VIP in a PLS model of the fold's training rows.
 
     S. Wold, E. Johansson & M. Cocchi, "PLS - partial least-squares projections to latent structures", in 3D QSAR
@@ -99,15 +114,6 @@ class VIPSelect(Operator):
             raise ValueError(f"VIPSelect: n_keep={self.n_keep} is more than the {n_features} columns")
         return np.arange(int(self.n_keep), dtype=np.float64)
 
-    def transform(self, X):
-        check_is_fitted(self, "support_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X[:, self.support_]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        return tags
 
 
 def cars_ratios(n_features: int, n_runs: int) -> np.ndarray:
@@ -118,7 +124,7 @@ def cars_ratios(n_features: int, n_runs: int) -> np.ndarray:
     return a * np.exp(-k * np.arange(1, n_runs + 1))
 
 
-class CARS(Operator):
+class CARS(_ColumnSelection):
     """Competitive adaptive reweighted sampling (CARS; Li, Liang, Xu & Cao 2009): keep the wavelengths of the
     subset with the lowest cross-validated error among those that Monte Carlo runs of PLS shrink towards.
 
@@ -230,14 +236,8 @@ class CARS(Operator):
             raise ValueError(f"CARS: min_keep={self.min_keep} is more than the {n_features} columns")
         return np.arange(int(self.min_keep), dtype=np.float64)
 
-    def transform(self, X):
-        check_is_fitted(self, "support_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X[:, self.support_]
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
         tags.non_deterministic = self.random_state is None
         return tags
 
