@@ -110,8 +110,6 @@ def what_if(
 def _verify(workspace: Path, estimated: WhatIfEstimate) -> WhatIfVerification:
     """Run the estimated run's stored spec and data again under the asked policy (calibration off, no reuse) and
     record how far the estimate was, as a document of the new run."""
-    import json as json_module
-
     import nirdag
     from relspec.what_if import verification
     from semantics import queries
@@ -120,7 +118,7 @@ def _verify(workspace: Path, estimated: WhatIfEstimate) -> WhatIfVerification:
     rebuilt = stored.run(estimated.run_id)
     row = queries.stored_run(stored.handle.session(), estimated.run_id)
     asked = estimated.asked
-    new = nirdag.run(json_module.loads(row["spec_json"]), rebuilt.dataset, workspace=stored.handle,
+    new = nirdag.run(stored.run_spec(estimated.run_id), rebuilt.dataset, workspace=stored.handle,
                      seed=row["seed"], executor=asked.executor, workers=asked.workers, cache=asked.cache,
                      reuse=False, calibration="off")
     checked = verification(estimated, new.run_id, new.seconds)

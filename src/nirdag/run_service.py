@@ -18,6 +18,7 @@ from rich.console import Console
 
 from datafusion_engine import TABLE_SCHEMAS, RunRow, Workspace
 from datafusion_engine import artifact_housekeeping as housekeeping
+from datafusion_engine.session import target_partitions
 from datafusion_engine.spectra_store import save_dataset
 from hamilton_pipeline import EngineResult, execute_plan
 from nirdag.bundle import serialize
@@ -30,8 +31,10 @@ from relspec.calibration import PolicyCalibration
 from relspec.source import LoadedSpec
 from semantics import open_session
 from semantics.records import VIEW_DECISIONS, join_findings, view_decisions, view_decisions_json
+from semantics.view_scans import measure_views
 
 NIRDAG_VERSION = version("nirdag")
+RUN_SPEC_DOCUMENT = "pipeline_spec.json"  # the spec as the run decoded it, its refit block included
 
 
 def new_run_id() -> str:
@@ -75,10 +78,13 @@ class RunTransaction:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nirdag-spectra")
         self._spectra = pool.submit(save_dataset, self.workspace, dataset)
         pool.shutdown(wait=False)
+        # spec order matters (branch order is structure): encoded as written, not with sorted keys
+        spec_json = msgspec.json.encode(self.spec.spec)
         self.workspace.store.write("pipelines", pa.Table.from_pylist([{
             "pipeline_hash": plan.pipeline_hash, "name": plan.name, "target": plan.target_label,
-            # spec order matters (branch order is structure): encoded as written, not with sorted keys
-            "spec_json": msgspec.json.encode(self.spec.spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
+            "spec_json": spec_json.decode()}], schema=TABLE_SCHEMAS["pipelines"]))
+        # the pipelines row is one per pipeline hash, which leaves the refit block out: the run keeps its own
+        self.workspace.write_document(self.run_id, RUN_SPEC_DOCUMENT, spec_json)
         if plan.validation is not None:
             self.workspace.write_document(self.run_id, "policy_validation.json", plan.validation.to_json())
         if self.calibration is not None:
@@ -105,7 +111,13 @@ class RunTransaction:
         graph = run_provenance(self.run_id, self.plan, self.spec.raw, result, views,
                                calibration_decisions(self.calibration))
         self.workspace.write_document(self.run_id, "decision_provenance.json", graph.to_json())
-        metrics = run_metrics_table(self.plan, result, time.perf_counter() - self._started, self.calibration)
+        scans = None
+        if self.calibration is not None:  # a calibrated run measures its views: the session knobs' evidence
+            scans = measure_views(self.workspace, self.plan.policy, self.run_id)
+            self.calibration = msgspec.structs.replace(self.calibration, view_scans=scans)
+            self.workspace.write_document(self.run_id, CALIBRATION_DOCUMENT, self.calibration.to_json())
+        metrics = run_metrics_table(self.plan, result, time.perf_counter() - self._started, self.calibration, scans,
+                                    target_partitions(self.plan.policy.session))
         self.workspace.store.write_results(self.run_id, {"run_metrics": metrics})
 
     def complete(self) -> None:
