@@ -33,7 +33,7 @@ import nirdag
 from nirs_core.data.synthetic import synthetic
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tecator_pls.yaml"
-SYNTHETIC = {"name": "synthetic", "seed": 0, "pipeline": [
+SYNTHETIC = {"name": "synthetic", "target": "y", "seed": 0, "pipeline": [
     {"split": {"kind": "kfold", "n_splits": 5, "shuffle": True}},
     {"branch": {"snv": [{"op": "snv"}], "msc": [{"op": "msc"}]}},
     {"model": {"op": "pls", "n_components": {"_range_": [1, 11]}}}]}

@@ -102,6 +102,27 @@ def test_predictions_are_bit_identical_under_off_observe_and_apply(tmp_path, tec
         assert _predictions(h).equals(baseline)
 
 
+def test_sync_goes_to_processes_where_the_nodes_pay_and_predictions_stay_bit_identical(tmp_path, tecator,
+                                                                                       monkeypatch):
+    """The upward step: two measured sync runs, and processes start-ups on this machine measured as free (a stand-in
+    for a machine where they are cheap beside the nodes): apply runs processes on 2 workers, same predictions."""
+    from nirdag import run_calibration
+    from relspec import calibration
+
+    baseline = nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, calibration="off")
+    nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, calibration="off", reuse=False)
+    free = [{"run_id": f"p{i}", "executor": "processes", "workers": 2, "startup_seconds": 0.0} for i in range(2)]
+    monkeypatch.setattr(run_calibration, "startups_on", lambda _session, _host: free)
+    monkeypatch.setattr(calibration, "PAY_FLOOR_SECONDS", 0.0)
+    up = nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, calibration="apply", reuse=False)
+    executor = next(k for k in up.calibration.knobs if k.knob == "executor")
+    assert executor.status == "applied" and executor.current == "sync" and executor.proposed == "processes"
+    assert executor.evidence["parallel_node_seconds"] > 0 and executor.evidence["workers"] == 2
+    assert up.plan.policy.executor == "processes" and up.plan.policy.workers == 2
+    assert up.provenance.get("calibration_executor").summary == "calibrated executor: sync -> processes"
+    assert _predictions(up).equals(_predictions(baseline))
+
+
 def test_calibration_cli_shows_history_and_proposals(tmp_path, tecator):
     for _ in range(2):
         nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, reuse=False, cache_admission="all")
