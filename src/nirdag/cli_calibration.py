@@ -41,15 +41,17 @@ def calibration(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
     """Print each completed run's measured figures (executor, start-up, engine and wall seconds, peak RSS,
-    calibration mode and applied knobs) and, per workload class, what the calibrator proposes for the next run."""
+    calibration mode and applied knobs), what each calibrated run's views scanned (session settings, seconds, files
+    and rows, pushed filters) and, per workload class, what the calibrator proposes for the next run."""
     if ctx.invoked_subcommand is not None:
         return
     import msgspec
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     from datafusion_engine import Workspace
     from nirdag.output import render
-    from nirdag.run_calibration import history_table, recommendations
+    from nirdag.run_calibration import VIEW_COLUMNS, history_table, recommendations
 
     handle = Workspace.of(workspace)
     history, proposed = history_table(handle), recommendations(handle)
@@ -57,7 +59,13 @@ def calibration(
         _out.file.write(json.dumps({"history": history.to_pylist(),
                                     "recommendations": [msgspec.to_builtins(c) for c in proposed]}) + "\n")
         return
-    render(history, "table", _out, title="runs measured (oldest first)")
+    views = [c for c in VIEW_COLUMNS if c in history.column_names]
+    render(history.drop_columns(views), "table", _out, title="runs measured (oldest first)")
+    measured = history.select(["run_id", *views])
+    if measured.num_rows and "view_seconds" in views:
+        measured = measured.filter(pc.is_valid(measured.column("view_seconds")))
+        if measured.num_rows:
+            render(measured, "table", _out, title="what each calibrated run's views scanned")
     rows = [{"workload_class": c.workload_key, "knob": k.knob, "current": str(k.current),
              "proposed": str(k.proposed), "status": k.status, "confidence": k.confidence, "reason": k.reason}
             for c in proposed for k in c.knobs]

@@ -43,6 +43,8 @@ from semantics.calibration_queries import (
 )
 
 CALIBRATION_DOCUMENT = "policy_calibration.json"
+VIEW_COLUMNS = ("target_partitions", "batch_size", "view_seconds", "view_files_scanned", "view_files_total",
+                "view_rows_read", "view_filters_pushed")  # the history's columns of what the run's views scanned
 
 
 def _observation(row: dict[str, Any]) -> RunObservation:
@@ -185,9 +187,7 @@ def check_mode(mode: str) -> CalibrationMode:
 def history_table(workspace: Workspace) -> pa.Table:
     """Every completed run's measured figures and calibration, oldest first (the ``nirdag calibration`` history)."""
     columns = ["run_id", "workload_class", "executor", "workers", "startup_seconds", "engine_seconds",
-               "wall_seconds", "peak_rss_bytes", "target_partitions", "batch_size", "view_seconds",
-               "view_files_scanned", "view_files_total", "view_rows_read", "view_filters_pushed", "calibration",
-               "applied"]
+               "wall_seconds", "peak_rss_bytes", *VIEW_COLUMNS, "calibration", "applied"]
     if not workspace.layout.tables_dir.is_dir():
         return pa.table({c: pa.array([], pa.string()) for c in columns})
     rows = metric_runs(workspace.session())

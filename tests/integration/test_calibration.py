@@ -140,6 +140,7 @@ def test_calibration_cli_shows_history_and_proposals(tmp_path, tecator):
     assert newest["view_files_scanned"] <= newest["view_files_total"]
     table = subprocess.run(cli, capture_output=True, text=True, check=False)
     assert table.returncode == 0 and "proposals for the next run" in table.stdout
+    assert "what each calibrated run's views scanned" in table.stdout
 
 
 def test_an_unknown_calibration_mode_is_refused(tmp_path, tecator):
