@@ -71,6 +71,9 @@ def target_partitions(history: CalibrationHistory, current: Settings) -> KnobPro
     evidence = {"observations": len(runs), "largest_view_rows_read": rows, "rows_per_partition": ROWS_PER_PARTITION,
                 "partitions_now": now, "partitions_useful": useful, "most_partitions_measured": ceiling,
                 "view_seconds_median": statistics.median(seconds), "runs": [r.run_id for r in runs]}
+    for p in sorted({r.target_partitions for r in runs}):  # what each setting measured: the saving, once stepped
+        evidence[f"view_seconds_median_at_{p}"] = statistics.median(r.view_seconds for r in runs
+                                                                    if r.target_partitions == p)
     conf = confidence(seconds)
     if useful == now:
         return _kept(knob, now, len(runs), f"the largest view query reads {rows:,} rows: {now} partition(s) of at "

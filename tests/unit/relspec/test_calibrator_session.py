@@ -64,6 +64,7 @@ def test_partitions_measured_slower_at_the_proposed_value_are_kept():
     faster = calibrate(CalibrationHistory(workload=WORKLOAD, runs=runs), Settings(), "apply")
     knob = _knob(faster, "datafusion.target_partitions")
     assert knob.proposed == 4 and knob.expected_saving_seconds == pytest.approx(0.5)  # measured at both values
+    assert knob.evidence["view_seconds_median_at_4"] == 0.5 and knob.evidence["view_seconds_median_at_8"] == 1.0
     slower = (_run(0, partitions=4, view_seconds=2.0), *runs[1:])
     knob = _knob(calibrate(CalibrationHistory(workload=WORKLOAD, runs=slower), Settings(), "apply"),
                  "datafusion.target_partitions")
