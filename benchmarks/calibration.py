@@ -11,6 +11,10 @@
 3. **What-if against --verify.** On the apply Tecator workspace, ``nirdag calibration what-if latest --set ...
    --verify`` for ``executor=processes,workers=2``, ``executor=sync`` and ``cache=off``: the estimate, the measured
    engine seconds and the relative error (the goal: within 30 %).
+4. **What calibrating costs a run** (``--overhead``, alone): the Tecator grid with ``--executor sync``, ``--runs``
+   runs each with ``calibration="off"`` and ``"observe"`` in one workspace (cache warm, ``reuse=False``): median
+   wall seconds of the off runs, of the observe runs that measured their views (the first 3 of a class at one
+   session setting) and of those that did not, and the views' seconds.
 
 Runs go into a temporary folder; nothing is written into the repository. A few minutes on 2 cores.
 """
@@ -73,13 +77,33 @@ def _what_if(ws: Path, changes: str) -> dict:
             "relative_error": round(checked["relative_error"], 3)}
 
 
+def _overhead(runs: int) -> None:
+    spec = yaml.safe_load(EXAMPLE.read_text())
+    with TemporaryDirectory() as tmp:
+        _one(spec, None, Path(tmp), "off", "sync", None)  # the cache and the imports warm
+        rows = [_one(spec, None, Path(tmp), mode, "sync", None) for _ in range(runs) for mode in ("off", "observe")]
+    for row in rows:
+        print(json.dumps(row))
+    groups = {"off": [r for r in rows if r["mode"] == "off"],
+              "observe_measuring": [r for r in rows if r["mode"] == "observe" and r["view_s"] is not None],
+              "observe": [r for r in rows if r["mode"] == "observe" and r["view_s"] is None]}
+    out = {m: round(statistics.median(r["wall_s"] for r in g), 3) for m, g in groups.items() if g}
+    views = [r["view_s"] for r in groups["observe_measuring"]]
+    print(json.dumps({"overhead": "tecator_grid sync", "runs": {m: len(g) for m, g in groups.items()},
+                      "wall_s": out, "view_s": round(statistics.median(views), 3) if views else None}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--executor", default="processes")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-synthetic", action="store_true", help="Only the Tecator grid.")
+    parser.add_argument("--overhead", action="store_true", help="Only what calibrating costs a sync run.")
     args = parser.parse_args()
+    if args.overhead:
+        _overhead(args.runs)
+        return
     tecator_spec = yaml.safe_load(EXAMPLE.read_text())
     changed = copy.deepcopy(tecator_spec)
     changed["pipeline"][-1]["model"]["n_components"] = {"_range_": [1, 12]}

@@ -112,7 +112,7 @@ class RunTransaction:
                                calibration_decisions(self.calibration))
         self.workspace.write_document(self.run_id, "decision_provenance.json", graph.to_json())
         scans = None
-        if self.calibration is not None:  # a calibrated run measures its views: the session knobs' evidence
+        if self.calibration is not None and self.calibration.measure_views:  # the session knobs' evidence
             scans = measure_views(self.workspace, self.plan.policy, self.run_id)
             self.calibration = msgspec.structs.replace(self.calibration, view_scans=scans)
             self.workspace.write_document(self.run_id, CALIBRATION_DOCUMENT, self.calibration.to_json())

@@ -37,7 +37,7 @@ from relspec.calibration_history import (
     mad,
     step,
 )
-from relspec.calibration_session import batch_size, target_partitions
+from relspec.calibration_session import batch_size, measure_views, target_partitions
 from relspec.hashing import canonical_bytes
 from relspec.policy import AdmissionCosts
 from relspec.workload import WorkloadClass
@@ -73,6 +73,7 @@ class PolicyCalibration(msgspec.Struct, tag="policy_calibration", tag_field="kin
     knobs: tuple[KnobProposal, ...]
     settings: Settings  # what the run uses: the current values, with the applied proposals in apply mode
     warnings: tuple[str, ...] = ()
+    measure_views: bool = False  # whether this run measures its views (see relspec.calibration_session.measure_views)
     view_scans: ViewScans | None = None  # what this run's views scanned (measured after its tables were written)
 
     @property
@@ -302,7 +303,7 @@ def calibrate(history: CalibrationHistory, asked: Settings, mode: CalibrationMod
             engine_seconds_spread=mad(engine) if engine else None,
             cache_reads=sum(c.op == "read" for c in history.cache),
             cache_writes=sum(c.op == "write" for c in history.cache)),
-        knobs=tuple(proposals), settings=settings,
+        knobs=tuple(proposals), settings=settings, measure_views=measure_views(history, settings),
         warnings=(*history.warnings, *(("apply refused: the history could not be read, ran as observe",)
                                        if effective != mode else ())))
 

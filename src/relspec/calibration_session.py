@@ -25,6 +25,8 @@ from relspec.calibration_history import (
     step,
 )
 
+VIEW_SAMPLES = 3  # runs of a class measured at one session setting before measuring pauses
+VIEW_REMEASURE_RUNS = 10  # ... and measured again after this many runs without (the workspace grows)
 ROWS_PER_PARTITION = 1_000_000  # rows one view query must read per partition before another partition pays
 BATCHES_PER_PARTITION = 256  # a partition reading more batches than this gets larger batches
 MAX_BATCH_SIZE = 131_072
@@ -40,6 +42,20 @@ def current_partitions(history: CalibrationHistory, current: Settings) -> int | 
     (one per CPU); None with no measured run."""
     runs = _measured(history)
     return current.session.target_partitions or (runs[-1].target_partitions if runs else None)
+
+
+def measure_views(history: CalibrationHistory, settings: Settings) -> bool:
+    """Whether a run with ``settings`` measures its views (what one query of every view costs): while the class
+    has fewer than ``VIEW_SAMPLES`` measured runs at these session settings, or its newest measured run is
+    ``VIEW_REMEASURE_RUNS`` runs back."""
+    runs = _measured(history)
+    partitions = current_partitions(history, settings)
+    at = [r for r in runs if r.target_partitions == partitions
+          and r.settings.session.batch_size == settings.session.batch_size]
+    if len(at) < VIEW_SAMPLES:
+        return True
+    since = next(i for i, r in enumerate(reversed(history.runs)) if r.view_seconds is not None)
+    return since + 1 >= VIEW_REMEASURE_RUNS
 
 
 def _kept(knob, value, n: int, reason: str, **fields) -> KnobProposal:

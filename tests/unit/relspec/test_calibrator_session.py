@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import math
 
+import msgspec
 import pytest
 
 from relspec.calibration import PolicyCalibration, applied_labels, calibrate, decode_calibration
 from relspec.calibration_history import CalibrationHistory, RunObservation, Settings, StartupObservation
-from relspec.calibration_session import BATCHES_PER_PARTITION, ROWS_PER_PARTITION
+from relspec.calibration_session import (
+    BATCHES_PER_PARTITION,
+    ROWS_PER_PARTITION,
+    VIEW_REMEASURE_RUNS,
+    VIEW_SAMPLES,
+    measure_views,
+)
 from relspec.policy import SessionSettings
 from relspec.workload import workload_of
 
@@ -120,3 +127,19 @@ def test_processes_that_cannot_pay_still_go_to_sync():
     c = calibrate(CalibrationHistory(workload=WORKLOAD, runs=runs, startups=_startups()),
                   Settings(executor="processes", workers=2), "apply")
     assert _knob(c, "executor").proposed == "sync" and c.settings.executor == "sync"
+
+
+def test_views_are_measured_until_a_setting_has_its_samples_and_again_later():
+    measured = tuple(_run(i) for i in range(VIEW_SAMPLES))
+    eight = Settings(session=SessionSettings(target_partitions=8))
+    assert measure_views(CalibrationHistory(workload=WORKLOAD, runs=measured[:-1]), eight)
+    assert not measure_views(CalibrationHistory(workload=WORKLOAD, runs=measured), eight)
+    assert not measure_views(CalibrationHistory(workload=WORKLOAD, runs=measured), Settings())  # 8: the newest's
+    four = Settings(session=SessionSettings(target_partitions=4))
+    assert measure_views(CalibrationHistory(workload=WORKLOAD, runs=measured), four)  # a new setting: measured
+    quiet = tuple(msgspec.structs.replace(_run(10 + i), view_seconds=None, view_max_rows=None)
+                  for i in range(VIEW_REMEASURE_RUNS - 1))
+    assert measure_views(CalibrationHistory(workload=WORKLOAD, runs=(*measured, *quiet)), eight)
+    assert not measure_views(CalibrationHistory(workload=WORKLOAD, runs=(*measured, *quiet[:-1])), eight)
+    c = calibrate(CalibrationHistory(workload=WORKLOAD, runs=measured), eight, "observe")
+    assert c.measure_views is False
