@@ -9,8 +9,9 @@
 2. **Changed-parameter re-run.** After its runs, each Tecator workspace runs the grid with PLS 1..12: its wall and
    engine seconds against the workspace's first run (the goal: apply >= 2x faster than its first run).
 3. **What-if against --verify.** On each Tecator workspace (its latest run: sync in apply, processes in observe),
-   ``nirdag calibration what-if latest --set ... --verify`` for ``executor=processes,workers=2``, ``executor=sync`` and ``cache=off``: the estimate, the measured
-   engine seconds and the relative error (the goal: within 30 %).
+   ``nirdag calibration what-if latest --set ... --verify`` for ``executor=processes,workers=2``,
+   ``executor=sync`` and ``cache=off``: the estimate, the measured engine seconds and the relative error (the
+   goal: within 30 %).
 4. **What calibrating costs a run** (``--overhead``, alone): the Tecator grid with ``--executor sync``, ``--runs``
    runs each with ``calibration="off"`` and ``"observe"`` in one workspace (cache warm, ``reuse=False``): median
    wall seconds of the off runs, of the observe runs that measured their views (the first 3 of a class at one
