@@ -8,8 +8,8 @@
    first two (apply acts from the third) and the observe runs' spread (median absolute deviation).
 2. **Changed-parameter re-run.** After its runs, each Tecator workspace runs the grid with PLS 1..12: its wall and
    engine seconds against the workspace's first run (the goal: apply >= 2x faster than its first run).
-3. **What-if against --verify.** On each Tecator workspace (its latest run: sync in apply, processes in observe),
-   ``nirdag calibration what-if latest --set ... --verify`` for ``executor=processes,workers=2``,
+3. **What-if against --verify.** On each Tecator workspace (its last run before the verifications: sync in apply,
+   processes in observe), ``nirdag calibration what-if RUN --set ... --verify`` for ``executor=processes,workers=2``,
    ``executor=sync`` and ``cache=off``: the estimate, the measured engine seconds and the relative error (the
    goal: within 30 %).
 4. **What calibrating costs a run** (``--overhead``, alone): the Tecator grid with ``--executor sync``, ``--runs``
@@ -68,8 +68,8 @@ def _medians(rows: list[dict], mode: str, skip: int) -> dict:
     return out
 
 
-def _what_if(ws: Path, changes: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "nirdag", "calibration", "what-if", "latest", "--set", changes,
+def _what_if(ws: Path, run_id: str, changes: str) -> dict:
+    done = subprocess.run([sys.executable, "-m", "nirdag", "calibration", "what-if", run_id, "--set", changes,
                            "--verify", "--format", "json", "-w", str(ws)], capture_output=True, text=True,
                           check=True)
     checked = json.loads(done.stdout)
@@ -134,9 +134,11 @@ def main() -> None:
             skip = min(2, args.runs - 1)
             summary.append({"workload": name, "runs_after": skip, "observe": _medians(rows, "observe", skip),
                             "apply": _medians(rows, "apply", skip)})
-        for mode in ("apply", "observe"):  # the latest run of each: a sync one, a processes one
+        for mode in ("apply", "observe"):  # the last run of each (a sync one, a processes one), before any verify
+            ws = Path(tmp) / "tecator_grid" / mode
+            last = nirdag.Workspace(ws).resolve("latest")
             for changes in ("executor=processes,workers=2", "executor=sync", "cache=off"):
-                summary.append({"workspace": mode, **_what_if(Path(tmp) / "tecator_grid" / mode, changes)})
+                summary.append({"workspace": mode, "run_id": last, **_what_if(ws, last, changes)})
     for row in summary:
         print(json.dumps(row))
 
