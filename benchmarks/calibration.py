@@ -3,7 +3,7 @@
 1. **Apply against observe.** Two workloads, each in two fresh workspaces (``calibration="observe"`` and
    ``"apply"``), ``--runs`` runs each with ``reuse=False`` and the asked ``--executor processes --workers 2``:
    ``tecator_grid`` (the example grid, 4 preprocessings x PLS 1..15, 5-fold CV) and ``synthetic`` (seeded
-   2,000 x 1,000 spectra, SNV and MSC x PLS 1..10, 5-fold CV). Printed per run: the executor and views' partitions
+   2,000 x 1,000 spectra, SNV and MSC x PLS 1..11, 5-fold CV). Printed per run: the executor and views' partitions
    used, engine, wall and view seconds, the knobs apply changed; per workload the medians of the runs after the
    first two (apply acts from the third) and the observe runs' spread (median absolute deviation).
 2. **Changed-parameter re-run.** After its runs, each Tecator workspace runs the grid with PLS 1..12: its wall and
