@@ -97,7 +97,7 @@ def what_if(
 
     handle = Workspace.of(workspace)
     result = estimate_what_if(handle, resolve_run(handle, run), changes)
-    checked = _verify(workspace, result) if verify else None
+    checked = verify_estimate(workspace, result) if verify else None
     if fmt == "json":
         _out.file.write(msgspec.json.encode(checked if checked is not None else result).decode() + "\n")
         return
@@ -115,7 +115,7 @@ def what_if(
                    f"({checked.relative_error:+.0%} off)", markup=False)
 
 
-def _verify(workspace: Path, estimated: WhatIfEstimate) -> WhatIfVerification:
+def verify_estimate(workspace: Path, estimated: WhatIfEstimate) -> WhatIfVerification:
     """Run the estimated run's stored spec and data again under the asked policy (calibration off, no reuse) and
     record how far the estimate was, as a document of the new run."""
     import nirdag

@@ -234,8 +234,9 @@ def _reverts(history: CalibrationHistory) -> tuple[dict[Knob, Value], Evidence, 
     if session and views and newest.view_seconds is not None:
         slower, median, spread = _slower(newest.view_seconds, views)
         if slower:
-            out.update({k: previous.value(k) if k != "datafusion.target_partitions" or previous.value(k)
-                        else before[-1].target_partitions for k in session})
+            # a run that asked for no partition count used one per CPU: what it resolved is the value to go back to
+            out.update({k: previous.value(k) if previous.value(k) is not None else before[-1].target_partitions
+                        for k in session})
             evidence.update({"view_seconds": newest.view_seconds, "baseline_view_median": median,
                              "baseline_view_spread": spread})
             whys.append(f"run {newest.run_id} applied {', '.join(session)} and its views took "
