@@ -8,8 +8,9 @@
    first two (apply acts from the third) and the observe runs' spread (median absolute deviation).
 2. **Changed-parameter re-run.** After its runs, each Tecator workspace runs the grid with PLS 1..12: its wall and
    engine seconds against the workspace's first run (the goal: apply >= 2x faster than its first run).
-3. **What-if against --verify.** On each Tecator workspace (its last run before the verifications: sync in apply,
-   processes in observe), what ``nirdag calibration what-if RUN --set ... --verify`` does, in this process, for
+3. **What-if against --verify.** On each Tecator workspace, its last run of the grid itself (sync in apply,
+   processes in observe; not the changed-parameter run, whose new fold fits the verifying run would find in the
+   cache), what ``nirdag calibration what-if RUN --set ... --verify`` does, in this process, for
    ``executor=processes,workers=2``, ``executor=sync`` and ``cache=off``: the estimate, the measured engine
    seconds and the relative error (the goal: within 30 %).
 4. **What calibrating costs a run** (``--overhead``, alone): the Tecator grid with ``--executor sync``, ``--runs``
@@ -130,12 +131,14 @@ def main() -> None:
                                     "first_run_wall_s": first["wall_s"],
                                     "speedup_wall": round(first["wall_s"] / rerun["wall_s"], 2),
                                     "speedup_engine": round(first["engine_s"] / rerun["engine_s"], 2)})
+            if name == "tecator_grid":
+                tecator_rows = rows
             skip = min(2, args.runs - 1)
             summary.append({"workload": name, "runs_after": skip, "observe": _medians(rows, "observe", skip),
                             "apply": _medians(rows, "apply", skip)})
-        for mode in ("apply", "observe"):  # the last run of each (a sync one, a processes one), before any verify
+        for mode in ("apply", "observe"):  # each workspace's last run of the grid itself (sync / processes)
             ws = Path(tmp) / "tecator_grid" / mode
-            last = nirdag.Workspace(ws).resolve("latest")
+            last = next(r["run_id"] for r in reversed(tecator_rows) if r["mode"] == mode and r["run"] == args.runs)
             for changes in ("executor=processes,workers=2", "executor=sync", "cache=off"):
                 summary.append({"workspace": mode, "run_id": last, **_what_if(ws, last, changes)})
     for row in summary:
