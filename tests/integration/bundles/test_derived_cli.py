@@ -1,0 +1,94 @@
+"""`nirdag transfer` and `nirdag retrain` as a user runs them (subprocesses): bundles written and refusals that
+write nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from nirdag.bundle.archive import read_bundle
+from nirdag.bundle.signing import KEY_ENV
+
+
+@pytest.fixture(autouse=True)
+def no_key(monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nirdag", *args], capture_output=True, text=True, timeout=300, check=False, cwd=cwd
+    )
+
+
+def _csv(path: Path, ds, X: np.ndarray, targets: dict[str, np.ndarray]) -> Path:
+    columns = {"id": pa.array(list(ds.sample_ids)), **{k: pa.array(v) for k, v in targets.items()}}
+    columns.update({repr(float(w)): pa.array(col) for w, col in zip(ds.wavelengths, X.T, strict=True)})
+    pacsv.write_csv(pa.table(columns), path)
+    return path
+
+
+def test_transfer_and_retrain_write_derived_bundles_and_refusals_write_nothing(bundle_file, test_rows, tmp_path):
+    X = test_rows.spectra
+    primary = _csv(tmp_path / "p.csv", test_rows, X, {})
+    secondary = _csv(tmp_path / "s.csv", test_rows, np.roll(X, 1, axis=1), {})
+    done = _cli(
+        "transfer",
+        str(bundle_file),
+        "--primary",
+        str(primary),
+        "--secondary",
+        str(secondary),
+        "--method",
+        "ds",
+        "--components",
+        "8",
+        "--id-column",
+        "id",
+        "-o",
+        "ds.nirdag",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert read_bundle(tmp_path / "ds.nirdag").manifest.transfer.n_components == 8
+
+    no_fat = _csv(tmp_path / "nofat.csv", test_rows, X, {"protein": test_rows.target("protein")})
+    refused = _cli(
+        "retrain",
+        str(bundle_file),
+        "--data",
+        str(no_fat),
+        "--mode",
+        "full",
+        "--id-column",
+        "id",
+        "-o",
+        "never.nirdag",
+        cwd=tmp_path,
+    )
+    assert refused.returncode == 1 and "fat" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "never.nirdag").exists()
+
+    reference = _csv(tmp_path / "ref.csv", test_rows, X, {"fat": test_rows.target("fat") + 1.0})
+    bias = _cli(
+        "retrain",
+        str(bundle_file),
+        "--data",
+        str(reference),
+        "--mode",
+        "bias",
+        "--id-column",
+        "id",
+        "-o",
+        "bias.nirdag",
+        cwd=tmp_path,
+    )
+    assert bias.returncode == 0, bias.stderr
+    manifest = read_bundle(tmp_path / "bias.nirdag").manifest
+    assert manifest.derived_by == "retrain_bias" and manifest.correction.intercept[0] == pytest.approx(1.0, abs=0.5)
