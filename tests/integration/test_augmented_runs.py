@@ -95,3 +95,12 @@ def test_the_bundle_predicts_as_the_refit_without_augmenters(augmented, data, tm
     np.testing.assert_allclose(
         [predicted[s] for s in stored["sample_id"].to_pylist()], stored["y_pred"].to_numpy(), rtol=1e-12, atol=1e-12
     )
+
+
+def test_an_augmented_run_repeats_bit_for_bit_on_another_executor(augmented, data, tmp_path):
+    run, _, _ = augmented
+    again = nirdag.run(SPEC, data, workspace=tmp_path / "ws", seed=4, cache=False, executor="threads", workers=2)
+    query = "SELECT chain_id, fold_id, partition, sample_id, y_pred FROM predictions ORDER BY 1, 2, 3, 4"
+    first, second = run.sql(query), again.sql(query)
+    assert first.column("chain_id").equals(second.column("chain_id"))
+    np.testing.assert_array_equal(first["y_pred"].to_numpy(), second["y_pred"].to_numpy())
