@@ -233,8 +233,8 @@ def attach_transfer(
             f"({manifest.derived_by}); attach one to its parent instead"
         )
     P, S = _paired(primary, secondary, parent.chain, where)
-    if method == "slope-bias":
-        _regression_only(parent, "slope/bias")
+    if method == "slope-bias" and manifest.classes:
+        raise DeriveError(f"bundle {parent.loaded.path} is a classifier: slope/bias corrects numeric predictions only")
     with fitted_objects_of(f"bundle {parent.loaded.path}"):
         target = parent.chain.predict(P)["y_pred"]
         if method == "slope-bias":
