@@ -81,14 +81,16 @@ def _parent(path: str | Path, key: str | bytes | None) -> _Parent:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise BundleError(f"bundle {path} cannot be read: {exc.strerror or exc}") from None
-    if zipfile.ZipFile(io.BytesIO(data)).read("manifest.json") != encode(loaded.manifest):
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            same = zf.read("manifest.json") == encode(loaded.manifest)
+            members = {name: zf.read(name) for name in loaded.manifest.members}
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        raise TamperedBundleError(f"bundle {path} changed while it was being read ({exc})") from None
+    if not same or any(
+        hashlib.sha256(blob).hexdigest() != loaded.manifest.members[name] for name, blob in members.items()
+    ):
         raise TamperedBundleError(f"bundle {path} changed while it was being read")
-    members = {}
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for name, digest in loaded.manifest.members.items():
-            members[name] = zf.read(name)
-            if hashlib.sha256(members[name]).hexdigest() != digest:
-                raise TamperedBundleError(f"bundle {path}: member {name} changed while it was being read")
     return _Parent(loaded=loaded, hash=hashlib.sha256(data).hexdigest(), members=members)
 
 

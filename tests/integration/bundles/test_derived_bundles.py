@@ -164,6 +164,10 @@ def test_retrain_data_without_the_target_or_on_another_axis_is_refused_before_wr
         nirdag.retrain(bundle_file, _like(test_rows, wavelengths=test_rows.wavelengths * 1.1), out, mode="bias")
     missing = test_rows.target("fat").copy()
     missing[:4] = np.nan
+    with pytest.raises(DeriveError, match="retrain mode 'partial' is not one of"):
+        nirdag.retrain(bundle_file, test_rows, out, mode="partial")
+    with pytest.raises(DeriveError, match="transfer method 'lsq' is not one of"):
+        nirdag.attach_transfer(bundle_file, test_rows, test_rows, out, method="lsq")
     with pytest.raises(DeriveError, match="4 of 43 rows have no value"):
         nirdag.retrain(bundle_file, _like(test_rows, targets={"fat": missing}), out, mode="transfer")
     assert not out.exists()
