@@ -11,7 +11,7 @@ from sklearn.cross_decomposition import PLSRegression
 from nirs_core.data import tecator
 from nirs_core.diagnostics import latent_of, selectivity_ratio
 from nirs_core.operators import MCUVE, IntervalPLS, PLSSweep, SRSelect
-from relspec import CompileError
+from relspec import CompileError, SpecError
 from relspec.compile import compile_plan
 from relspec.spec import decode_spec
 
@@ -176,3 +176,19 @@ def test_each_compiles_as_a_fitted_step_whose_width_bounds_the_model(step, width
     too_many = {**spec, "pipeline": [*spec["pipeline"][:2], {"model": {"op": "pls", "n_components": width + 1}}]}
     with pytest.raises(CompileError, match=rf"n_components \[{width + 1}\].*{width} columns"):
         compile_plan(decode_spec(too_many), DATA.schema())
+
+
+@pytest.mark.parametrize(("step", "error", "message"), [
+    ({"op": "ipls", "mode": "sideways"}, SpecError, r"Invalid enum value 'sideways' - at `\$\.pipeline\[1\]\.mode`"),
+    ({"op": "mc_uve", "threshold": -1.0}, SpecError, r"> 0\.0 - at `\$\.pipeline\[1\]\.threshold`"),
+    ({"op": "sr_select", "fraction": 0}, SpecError, r"> 0\.0 - at `\$\.pipeline\[1\]\.fraction`"),
+    ({"op": "mc_uve", "sample_fraction": 1.0}, SpecError, r"< 1\.0 - at `\$\.pipeline\[1\]\.sample_fraction`"),
+    ({"op": "ipls", "n_intervals": 101}, CompileError, r"n_intervals=101 is more than the 100 columns"),
+    ({"op": "mc_uve", "n_keep": 101}, CompileError, r"n_keep=101 is more than the 100 columns"),
+    ({"op": "ipls", "cv": 100}, CompileError, r"path 'main' cannot run on this data: .*too few for a 100-fold"),
+])
+def test_bad_parameters_are_refused_before_anything_runs(step, error, message):
+    spec = {"target": "fat", "pipeline": [{"split": {"kind": "kfold", "n_splits": 3}}, step,
+                                          {"model": {"op": "pls", "n_components": [2]}}]}
+    with pytest.raises(error, match=message):
+        compile_plan(decode_spec(spec), DATA.schema())
