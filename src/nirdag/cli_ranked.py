@@ -63,9 +63,10 @@ def ranked(result, top: int, out: Console) -> None:
 
 
 def say_choice(result, quiet: bool, out: Console, err: Console) -> None:
-    """How the refit chains' counts were chosen (when a rule other than the minimum changed it), and a warning for
-    a count at the top of its range."""
-    choices = result.provenance.get("refit_selection").evidence.get("choices") or []
+    """How the refit chains' counts were chosen (when a rule other than the minimum changed it), a warning for a
+    count at the top of its range, and one for each swept step parameter whose best value is at an edge."""
+    graph = result.provenance
+    choices = graph.get("refit_selection").evidence.get("choices") or []
     for c in choices:
         if c["replaces"] != c["chain_id"]:
             _say(out, f"refit       {c['chain_id'][:8]}: {c['n_components']} components by {c['rule']}, in place of "
@@ -75,3 +76,6 @@ def say_choice(result, quiet: bool, out: Console, err: Console) -> None:
                        f"its range {c['range'][0]}..{c['range'][1]}: more components might fit better (widen "
                        "n_components, or choose with refit.select: one_se)", highlight=False, markup=False,
                        soft_wrap=True)
+    for d in graph.decisions:
+        if d.evidence.get("code") == "swept_at_edge" and not quiet:
+            err.print(f"warning: {d.summary}", highlight=False, markup=False, soft_wrap=True)

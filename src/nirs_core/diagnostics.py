@@ -29,6 +29,8 @@ import msgspec
 import numpy as np
 from scipy import stats
 
+from nirs_core.operators.selectivity import selectivity_ratios
+
 LatentKind = Literal["pls", "pcr"]
 DOMAINS: tuple[str, ...] = ("regular", "extreme", "outlier")
 _H0_FLOOR = 0.001
@@ -255,23 +257,10 @@ def selectivity_ratio(latent: Latent, X_cal: np.ndarray | Projection) -> np.ndar
     component over its residual variance (calibration spectra, standardised as the model sees them).
 
     With ``t = Xs b / ‖b‖`` and ``p_TP = Xs' t / t't`` the explained sum of squares of variable j is
-    ``t't · p_j²`` and its residual ``‖x_j‖² - t't · p_j²`` (the residual is orthogonal to t)."""
-    Xs = project(latent, X_cal).Xs
-    column_ss = np.einsum("ij,ij->j", Xs, Xs)
+    ``t't · p_j²`` and its residual ``‖x_j‖² - t't · p_j²`` (the residual is orthogonal to t); the formula is
+    :func:`nirs_core.operators.selectivity.selectivity_ratios`, which the ``sr_select`` operator uses too."""
     b = latent.rotations @ latent.y_loadings.T  # (p, t) regression vectors in the standardised space
-    out = np.full(b.shape, np.nan)
-    for j in range(b.shape[1]):
-        norm = np.linalg.norm(b[:, j])
-        if norm == 0:
-            continue
-        t = Xs @ (b[:, j] / norm)
-        tt = float(t @ t)
-        if tt == 0:
-            continue
-        explained = (Xs.T @ t) ** 2 / tt
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, j] = explained / np.maximum(column_ss - explained, 0.0)
-    return out
+    return selectivity_ratios(project(latent, X_cal).Xs, b)
 
 
 def x_explained_cumulative(latent: Latent, X_cal: np.ndarray | Projection) -> np.ndarray:

@@ -13,7 +13,7 @@ import msgspec
 
 from nirs_core.augment import Augmenter
 from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
-from relspec.generators import CONSTRAINT_KEYS, GENERATOR_KEYS
+from relspec.generators import CONSTRAINT_KEYS, GENERATOR_KEYS, SECOND_STAGE_KEYS
 from relspec.model_specs import ModelSpec
 from relspec.operator_specs import TransformSpecs, transform_specs
 from relspec.spec import RefitSpec, YTransformSpec, _SpecHeader
@@ -34,7 +34,8 @@ def _generator_schema() -> dict[str, Any]:
         "description": "A generator: expands into alternatives (seeded). Keywords: " + ", ".join(GENERATOR_KEYS),
         "type": "object",
         "minProperties": 1,
-        "propertyNames": {"enum": [*GENERATOR_KEYS, *CONSTRAINT_KEYS, "pick", "arrange", "count"]},
+        "propertyNames": {"enum": [*GENERATOR_KEYS, *CONSTRAINT_KEYS, "pick", "arrange", *SECOND_STAGE_KEYS,
+                                   "count"]},
     }
 
 

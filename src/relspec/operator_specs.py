@@ -38,7 +38,8 @@ def _restore(cls: type[Operator], fields: dict[str, Any]) -> TransformStep:
 def _annotation(param: Param) -> Any:
     if param.options:
         return Literal[param.options]
-    return Annotated[param.type, msgspec.Meta(**param.bounds)] if param.bounds else param.type
+    annotation = Annotated[param.type, msgspec.Meta(**param.bounds)] if param.bounds else param.type
+    return annotation | None if param.optional else annotation  # e.g. a threshold a spec may leave out
 
 
 def _summary(cls: type) -> str:

@@ -232,8 +232,11 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def _as_steps(alternative: Any, path: str) -> list[dict[str, Any]]:
-    """The steps of one alternative: transforms, nested branches, a final model, or None / [] for no step."""
+    """The steps of one alternative: transforms, nested branches, a final model, or None / [] for no step. A list of
+    lists (what ``then_pick`` / ``then_arrange`` make of ``pick`` results) is their steps one after the other."""
     steps = [] if alternative is None else alternative if isinstance(alternative, list) else [alternative]
+    while any(isinstance(step, list) for step in steps):
+        steps = [s for step in steps for s in (step if isinstance(step, list) else [step])]
     for step in steps:
         if not isinstance(step, dict) or not ("op" in step or set(step) in ({"branch"}, {"model"})):
             raise SpecError(f"invalid pipeline spec: an alternative must be a transform `{{op: ...}}`, a nested "

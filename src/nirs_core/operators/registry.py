@@ -21,9 +21,11 @@ from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirs_core.operators.derivative import Detrend, SavitzkyGolay
 from nirs_core.operators.emsc import EMSC
 from nirs_core.operators.features import PCAFeatures
+from nirs_core.operators.ipls import IntervalPLS
 from nirs_core.operators.kernel_pls import KernelPLS
 from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
 from nirs_core.operators.lwpls import LWPLS
+from nirs_core.operators.mc_uve import MCUVE
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
 from nirs_core.operators.opls import OPLS, OPLSDA
 from nirs_core.operators.orthogonal import EPO, OSC
@@ -34,6 +36,7 @@ from nirs_core.operators.plsda import PLSDA
 from nirs_core.operators.scaling import BlockScale, MinMaxScale, ParetoScale, RangeScale
 from nirs_core.operators.scatter import MSC, SNV, LocalSNV
 from nirs_core.operators.selection import CARS, VIPSelect
+from nirs_core.operators.selectivity import SRSelect
 from nirs_core.operators.smoothing import FiniteDifference, GapSegmentDerivative, GaussianSmooth
 from nirs_core.operators.wavelength import Crop, MaskBands, Resample
 from nirs_core.operators.wavelets import DWTFeatures, WaveletDenoise
@@ -159,6 +162,9 @@ DEFAULT_OPERATORS = OperatorRegistry((
     EPO,
     VIPSelect,
     CARS,
+    MCUVE,
+    IntervalPLS,
+    SRSelect,
 ))
 
 # The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `opls`, `lwpls`, `kernel_pls`, `plsda`,
