@@ -94,12 +94,8 @@ def _parent(path: str | Path, key: str | bytes | None) -> _Parent:
     return _Parent(loaded=loaded, hash=hashlib.sha256(data).hexdigest(), members=members)
 
 
-def _regression_only(parent: _Parent, what: str) -> None:
+def _no_stack(parent: _Parent, what: str) -> None:
     m = parent.manifest
-    if m.classes:
-        raise DeriveError(
-            f"bundle {parent.loaded.path} is a classifier: {what} corrects or refits regression chains only"
-        )
     if m.base_chains:
         raise DeriveError(
             f"bundle {parent.loaded.path} holds a stacked chain: {what} of a stack is not supported; "
@@ -122,6 +118,10 @@ def _reference_values(manifest: Manifest, data: SpectraDataset, where: str, need
             f"{list(manifest.target_names)}; it has {list(data.target_names)}); retraining needs the "
             "reference values"
         )
+    if manifest.classes:
+        return _class_codes(manifest, data, where, needed)
+    if any(data.is_label_target(t) for t in manifest.target_names):
+        raise DeriveError(f"{where}: target {list(manifest.target_names)} holds labels; the chain is a regression")
     Y = np.column_stack([np.asarray(data.target(t), dtype=np.float64) for t in manifest.target_names])
     unmeasured = int((~np.isfinite(Y).all(axis=1)).sum())
     if unmeasured:
@@ -134,7 +134,31 @@ def _reference_values(manifest: Manifest, data: SpectraDataset, where: str, need
     return Y
 
 
+def _class_codes(manifest: Manifest, data: SpectraDataset, where: str, needed: int) -> np.ndarray:
+    """A classifier's reference labels as the codes of its classes ``(n, 1)``; a label it does not know, an empty
+    label or a numeric target is refused."""
+    (target,) = manifest.target_names
+    if not data.is_label_target(target):
+        raise DeriveError(
+            f"{where}: target {target!r} holds numbers; the chain is a classifier of the labels "
+            f"{list(manifest.classes)} (load the column as labels)"
+        )
+    labels = np.asarray(data.target(target))
+    unknown = sorted(set(labels.tolist()) - set(manifest.classes))
+    if unknown:
+        raise DeriveError(
+            f"{where}: labels {unknown[:5]} of {target!r} are not classes of the chain "
+            f"{list(manifest.classes)} ({int(np.isin(labels, unknown).sum())} rows)"
+        )
+    if labels.size < needed:
+        raise DeriveError(f"{where} has {labels.size} rows; at least {needed} are needed")
+    return np.asarray([manifest.classes.index(v) for v in labels.tolist()], dtype=np.float64)[:, None]
+
+
 def _metrics(prefix: str, manifest: Manifest, Y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    if manifest.classes:
+        truth = np.asarray(manifest.classes)[Y[:, 0].astype(np.int64)]
+        return {f"{prefix}_accuracy": float(np.mean(np.asarray(pred)[:, 0] == truth))}
     several = len(manifest.target_names) > 1
     out = {}
     for j, target in enumerate(manifest.target_names):
@@ -307,7 +331,12 @@ def retrain(
     if mode not in RETRAIN_MODES:
         raise DeriveError(f"retrain mode {mode!r} is not one of {list(RETRAIN_MODES)}")
     parent = _parent(bundle, key)
-    _regression_only(parent, f"retrain --mode {mode}")
+    if mode == "bias" and parent.manifest.classes:
+        raise DeriveError(
+            f"bundle {parent.loaded.path} is a classifier: retrain --mode bias corrects numeric "
+            "predictions only; use --mode full or transfer"
+        )
+    _no_stack(parent, f"retrain --mode {mode}")
     where = f"retrain data {data.name!r} for bundle {parent.loaded.path}"
     manifest, chain = parent.manifest, parent.chain
     X = _spectra(chain, data, where)

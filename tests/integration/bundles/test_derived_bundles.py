@@ -171,3 +171,44 @@ def test_retrain_data_without_the_target_or_on_another_axis_is_refused_before_wr
     with pytest.raises(DeriveError, match="4 of 43 rows have no value"):
         nirdag.retrain(bundle_file, _like(test_rows, targets={"fat": missing}), out, mode="transfer")
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def classifier_bundle(labelled, tmp_path_factory):
+    spec = {
+        "target": "grade",
+        "seed": 0,
+        "pipeline": [
+            {"split": {"kind": "kfold", "n_splits": 3, "shuffle": True}},
+            {"op": "snv"},
+            {"model": {"op": "plsda", "n_components": 5}},
+        ],
+    }
+    run = nirdag.run(spec, labelled, workspace=tmp_path_factory.mktemp("cls") / "ws")
+    return run.export(tmp_path_factory.mktemp("cls_export") / "cls.nirdag")
+
+
+def _graded(labelled, rows, grades=None) -> SpectraDataset:
+    return SpectraDataset(
+        name="graded",
+        sample_ids=labelled.sample_ids[rows],
+        spectra=labelled.spectra[rows],
+        wavelengths=labelled.wavelengths,
+        wavelength_unit="nm",
+        partition=np.full(rows.size, "train"),
+        targets={"grade": labelled.target("grade")[rows] if grades is None else grades},
+    )
+
+
+def test_a_classifier_retrains_on_labels_and_refuses_unknown_ones(classifier_bundle, labelled, tmp_path):
+    train, test = labelled.rows("train"), labelled.rows("test")
+    out = nirdag.retrain(classifier_bundle, _graded(labelled, train), tmp_path / "cls.nirdag", mode="full")
+    got = nirdag.predict(out, labelled.spectra[test]).column("y_pred").to_pylist()
+    assert got == nirdag.predict(classifier_bundle, labelled.spectra[test]).column("y_pred").to_pylist()
+    assert 0.5 < read_bundle(out).manifest.metrics["retrain_accuracy"] <= 1.0
+    odd = np.where(np.arange(test.size) < 3, "extra", labelled.target("grade")[test])
+    with pytest.raises(DeriveError, match=r"labels \['extra'\] of 'grade' are not classes of the chain"):
+        nirdag.retrain(classifier_bundle, _graded(labelled, test, odd), tmp_path / "never.nirdag", mode="transfer")
+    with pytest.raises(DeriveError, match="classifier: retrain --mode bias"):
+        nirdag.retrain(classifier_bundle, _graded(labelled, test), tmp_path / "never.nirdag", mode="bias")
+    assert not (tmp_path / "never.nirdag").exists()
