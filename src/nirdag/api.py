@@ -16,7 +16,8 @@ from datafusion_engine import Workspace
 from datafusion_engine.spectra_store import read_delta_source
 from hamilton_pipeline import build_driver as _build_driver
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
-from nirdag.bundle import predict_chain
+from nirdag.bundle import derive, predict_chain
+from nirdag.bundle.derive import RetrainMode, TransferMethod
 from nirdag.bundle.export import export_chain, workspace_chain
 from nirdag.plots import RunData, RunPlots
 from nirdag.run_calibration import CALIBRATION_DOCUMENT, asked, calibrate_plan, calibrated_runtime, check_mode
@@ -439,6 +440,39 @@ def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: st
     """
     handle = Workspace.of(workspace).require()
     return export_chain(handle, resolve_run(handle, run_id), chain, path, key=key, nirdag_version=NIRDAG_VERSION)
+
+
+def retrain(bundle: str | Path, data: SpectraDataset, output: str | Path, *, mode: RetrainMode,
+            key: str | bytes | None = None) -> Path:
+    """Write a bundle of ``bundle``'s chain retrained on ``data`` (holding the chain's targets, on its axis).
+
+    ``mode``: ``full`` refits every step and the model; ``transfer`` keeps the fitted preprocessing and refits the
+    model; ``bias`` keeps everything and fits a slope/intercept of the reference values on the predictions. The
+    manifest records ``parent_bundle_hash`` and ``data_hash``; the bundle is signed when a key is set. Nothing is
+    written when the data or the bundle are refused (:class:`nirdag.bundle.derive.DeriveError` and friends).
+
+    Examples
+    --------
+    >>> nirdag.retrain("model.nirdag", nirdag.load_dataset("new.csv", targets=["fat"]), "new.nirdag",
+    ...                mode="bias")  # doctest: +SKIP
+    """
+    return derive.retrain(bundle, data, output, mode=mode, key=key, nirdag_version=NIRDAG_VERSION)
+
+
+def attach_transfer(bundle: str | Path, primary: SpectraDataset, secondary: SpectraDataset, output: str | Path, *,
+                    method: TransferMethod = "pds", window: int = 5, n_components: int | None = None,
+                    ridge: float | None = None, key: str | bytes | None = None) -> Path:
+    """Write a bundle that predicts spectra of a secondary instrument: a PDS, DS or slope/bias transfer fitted on
+    transfer standards measured on both instruments (matched by sample id), carried in the bundle and applied at
+    predict time (DS/PDS before the chain, slope/bias after it). See :func:`nirdag.bundle.derive.attach_transfer`.
+
+    Examples
+    --------
+    >>> nirdag.attach_transfer("model.nirdag", nirdag.load_dataset("p.csv"), nirdag.load_dataset("s.csv"),
+    ...                        "secondary.nirdag", method="pds", window=5)  # doctest: +SKIP
+    """
+    return derive.attach_transfer(bundle, primary, secondary, output, method=method, window=window,
+                                  n_components=n_components, ridge=ridge, key=key, nirdag_version=NIRDAG_VERSION)
 
 
 PredictData = SpectraDataset | np.ndarray

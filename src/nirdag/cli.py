@@ -17,6 +17,7 @@ from rich.console import Console
 
 import nirdag
 from datafusion_engine.sql_limits import DEFAULT_LIMITS
+from nirdag.cli_bundle import retrain, transfer
 from nirdag.cli_calibration import calibration_app, calibration_lines
 from nirdag.cli_data import (
     DataOpt,
@@ -558,6 +559,8 @@ def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="data
 app.command()(plot)
 app.command()(report)
 app.command()(serve)
+app.command()(transfer)
+app.command()(retrain)
 app.add_typer(calibration_app, name="calibration")
 
 

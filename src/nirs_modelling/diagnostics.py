@@ -217,7 +217,8 @@ class _Builder:
         comps = [c for c in group.component_values if c is not None]
         if fitted is None:
             fitted, (train_pred, test_pred) = fit_group(group, group.component_values, self.train,
-                                                         [self.train, self.test], X, self.targets)
+                                                         [self.train, self.test], X, self.targets,
+                                                         self.plan.final_fold.fold_id)
         else:
             blocks = [_transform(fitted.steps, X[self.train]), _transform(fitted.steps, X[self.test])]
             train_pred, test_pred = predict_transformed(fitted, group.component_values, blocks, self.targets.shape[1])

@@ -21,6 +21,7 @@ class FoldSweep:
     val_pred: np.ndarray  # (n_components_values, n_val, n_targets)
     test_pred: np.ndarray  # (n_components_values, n_test, n_targets)
     fitted: FittedFold | None = None
+    n_synthetic: int = 0  # synthetic rows the group's augment steps added to this fold's training block
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class FittedFold:
     steps: tuple[Any, ...]
     model: Any
     y_transform: Any | None
+    n_synthetic: int = 0  # synthetic training rows the fit saw beside the real ones (augment steps)
 
 
 @dataclass(frozen=True)

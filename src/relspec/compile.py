@@ -8,6 +8,7 @@ import msgspec
 import numpy as np
 
 from nirs_core.data import DatasetSchema, SpectraDataset
+from relspec.augmentation import augment_refs, augmentation_findings
 from relspec.errors import CompileError, SpecError
 from relspec.findings import (
     before_split_findings,
@@ -25,6 +26,7 @@ from relspec.operator_map import concat_ref, instantiate, model_ref, output_axis
 from relspec.plan import (
     FOLD_FINAL,
     STEP_SEPARATOR,
+    AugmentRef,
     ChainSpec,
     CompiledPlan,
     FoldSpec,
@@ -132,6 +134,7 @@ def _pipeline_hash(spec: PipelineSpec, layout: Layout, targets: tuple[str, ...])
                 for step in layout.steps for s in [_structure(step)]]
     extra = [] if layout.y_transform is None else ["y_processing", msgspec.to_builtins(layout.y_transform)]
     extra += ["merge", "predictions"] if layout.stacked else []
+    extra += ["augment", [msgspec.to_builtins(a) for a, _ in layout.augmenters]] if layout.augmenters else []
     return sha256_of(
         "pipeline", targets[0] if len(targets) == 1 else list(targets), msgspec.to_builtins(layout.split), segments,
         msgspec.to_builtins(layout.model),
@@ -158,14 +161,15 @@ class _Builder:
         return parent, []
 
     def group(self, input_node: str | None, fitted: list[StepRef], model: ModelSpec, seed: int,
-              y_ref: StepRef | None, task: Task) -> SweepGroup:
+              y_ref: StepRef | None, task: Task, augmenters: tuple[AugmentRef, ...] = ()) -> SweepGroup:
         values = model.component_values()
         model_ref = model_ref_of(model, values, seed, task)
         y_part = [] if y_ref is None else [y_ref.step_hash]
+        y_part += [["augment", [a.step_hash for a in augmenters], [a.seed for a in augmenters]]] if augmenters else []
         group_id = sha256_of("sweep", input_node, [r.step_hash for r in fitted], model_ref.step_hash, *y_part)
         return self.groups.setdefault(group_id, SweepGroup(
             group_id=group_id, input_node=input_node, fitted_steps=tuple(fitted), model=model_ref,
-            component_values=values, y_transform=y_ref,
+            component_values=values, y_transform=y_ref, augmenters=augmenters,
         ))
 
 
@@ -227,6 +231,7 @@ def _lay_out_chains(
     builder, notes, chains = _Builder(), _Notes(), []
     smallest = min(len(f.train_rows) for f in folds)
     y_hashes = () if y_ref is None else (y_ref.step_hash,)
+    augmenters = augment_refs(layout.augmenters, spec.seed, task == "classification")  # in the pipeline hash
     for path in paths:
         refs, guaranteed = _path_refs(path.steps, schema, path.where, spec.seed)
         probe_model = model_ref_of(path.model, path.model.component_values(), spec.seed, task)
@@ -241,8 +246,8 @@ def _lay_out_chains(
             notes.hoisted_where.setdefault(node_id, where)
             node_id = builder.hoisted[node_id].parent
         notes.fitted += list(zip(fitted, path.where[n_hoisted:], strict=True))
-        group = builder.group(input_node, fitted, path.model, spec.seed, y_ref, task)
-        preprocessing = STEP_SEPARATOR.join(r.label for r in refs) or "raw"
+        group = builder.group(input_node, fitted, path.model, spec.seed, y_ref, task, augmenters)
+        preprocessing = STEP_SEPARATOR.join([*(r.label for r in refs), *(a.label for a in augmenters)]) or "raw"
         for k in group.component_values:
             model_ref = model_ref_of(path.model, (k,), spec.seed, task)
             step_hashes = (*(r.step_hash for r in refs), *y_hashes, model_ref.step_hash)
@@ -348,6 +353,8 @@ def compile_plan(
         *data_findings(schema.test_rows, folds, y_ref, None if layout.y_index is None else
                        f"$.pipeline[{layout.y_index}].y_processing"),
         *missing,
+        *augmentation_findings(augment_refs(layout.augmenters, spec.seed, task == "classification"), folds,
+                               len(schema.train_rows), layout.augmenters[0][1] if layout.augmenters else "$"),
     )
     workload = workload_of(schema.n_samples, schema.n_wavelengths, len(chains), len(folds),
                            [g.model.op for g in builder.groups.values()] + [s.model.op for s in stacks])

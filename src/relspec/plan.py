@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from nirs_core.augment import Augmenter
 from relspec.hashing import sha256_of
 from relspec.policy import ExecutionPolicy
 from relspec.refit_spec import RefitSpec
@@ -50,6 +51,18 @@ class HoistedNode(msgspec.Struct, **_FROZEN):
     parent: str | None  # node_id of the previous hoisted step; None = the raw spectra
 
 
+class AugmentRef(msgspec.Struct, **_FROZEN):
+    """One augment step: the augmenter, its identity (sha256 of its canonical form) and its seed (the step's own,
+    else the run's); each fold draws from ``SeedSequence([seed, sha256(fold key, step_hash)])``. ``by_class``: the
+    targets are class codes (mixup mixes within a class)."""
+
+    augmenter: Augmenter
+    step_hash: str
+    seed: int
+    by_class: bool = False
+    label: str = ""
+
+
 class SweepGroup(msgspec.Struct, **_FROZEN):
     """Chains that share their preprocessing and differ only in PLS components: one fit per fold serves all."""
 
@@ -59,6 +72,8 @@ class SweepGroup(msgspec.Struct, **_FROZEN):
     model: StepRef  # the PLS step with the largest component count of the group
     component_values: tuple[int | None, ...]  # (None,) for a model without components
     y_transform: StepRef | None = None  # fitted on the fold's training targets, inverted on the predictions
+    # synthetic rows added to each fold's training block after the fitted steps (never to validation or test rows)
+    augmenters: tuple[AugmentRef, ...] = ()
 
 
 class StackGroup(msgspec.Struct, **_FROZEN):

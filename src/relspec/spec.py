@@ -19,6 +19,7 @@ import msgspec.inspect
 import numpy as np
 import yaml
 
+from nirs_core.augment import Augmenter
 from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
 from relspec.errors import SpecError
 from relspec.generators import expand, is_generator
@@ -90,7 +91,14 @@ class MergeStep(msgspec.Struct, **_STRICT):
     merge: Literal["predictions", "features"]
 
 
-Step = TransformStep | SplitStep | BranchStep | YProcessingStep | MergeStep | ModelStep
+class AugmentStep(msgspec.Struct, **_STRICT):
+    """Synthetic training spectra (:mod:`nirs_core.augment`): after the preprocessing, before the model; applied to
+    each fold's training rows and to the refit's, never to validation or test rows, never at predict time."""
+
+    augment: Augmenter
+
+
+Step = TransformStep | SplitStep | BranchStep | YProcessingStep | MergeStep | AugmentStep | ModelStep
 class TargetSpec(msgspec.Struct, **_STRICT):
     """One target with its kind said explicitly: ``{name: grade, kind: label}`` models integer-coded classes
     (grades 1/2/3) as labels; ``numeric`` refuses a column of labels."""
@@ -124,7 +132,7 @@ class PipelineSpec(_SpecHeader, **_STRICT):
 
 _STEP_KEYS: dict[str, type] = {
     "split": SplitStep, "branch": BranchStep, "y_processing": YProcessingStep, "merge": MergeStep,
-    "model": ModelStep,
+    "augment": AugmentStep, "model": ModelStep,
 }
 _PATH = re.compile(r"`\$(.*)`")
 

@@ -27,6 +27,7 @@ FindingCode = Literal[
     "y_processing",  # a target transform fitted per fold and inverted before scoring
     "coerced_join",  # a view join inferred with less than exact confidence (its key types differ)
     "swept_at_edge",  # the best chain's value of a swept step parameter is the smallest or largest the run tried
+    "augmentation",  # augment steps: the real and synthetic training rows of every fold and of the refit
 ]
 
 

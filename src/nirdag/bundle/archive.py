@@ -174,7 +174,8 @@ def _fitted_chain(manifest: Manifest, load: Callable[[str], Any], where: str) ->
                                  stages=(_stage(base.fold, load),), **facts))
     return FittedChain(chain_id=manifest.chain.chain_id, n_components=manifest.chain.n_components,
                        stages=tuple(_stage(f, load) for f in manifest.folds), bases=tuple(bases),
-                       domain=manifest.domain, domain_note=_domain_note(manifest), **facts)
+                       domain=manifest.domain, domain_note=_domain_note(manifest), transfer=manifest.transfer,
+                       correction=manifest.correction, **facts)
 
 
 def read_bundle(path: str | Path, *, key: str | bytes | None = None,

@@ -14,6 +14,7 @@ from nirdag.bundle.errors import BundleError
 from nirs_core.diagnostics import Domain, latent_of, sample_statistics
 from nirs_core.errors import NirdagError
 from nirs_core.operators.base import ComponentSweepMixin
+from nirs_core.transfer import SlopeBias, SpectralTransfer
 from relspec.plan import FOLD_FINAL
 
 # What predict returns per spectrum about the applicability domain (sample_statistics' names).
@@ -103,6 +104,10 @@ class FittedChain:
     # `domain_note` says why when the model alone does not (an old bundle, a run that stored none).
     domain: Domain | None = None
     domain_note: str = ""
+    # A derived bundle (nirs_core.transfer): spectra of another instrument go through `transfer` before the chain,
+    # the chain's predictions through `correction` (slope/bias) after it; None for a chain used as it was fitted.
+    transfer: SpectralTransfer | None = None
+    correction: SlopeBias | None = None
 
     def __post_init__(self) -> None:
         if not self.stages or self.stages[0].fold_id != FOLD_FINAL:
@@ -188,11 +193,17 @@ class FittedChain:
                               "without fold_mean")
         if fold_mean and not self.folds:
             raise BundleError(f"chain {self.chain_id} holds no fold models; predict without fold_mean")
+        if self.transfer is not None:
+            X = self.transfer.apply(X)
         pred, seen = self._final_predict(X)
         judged = self._judged(seen)
         if self.classes:
             return {"y_pred": np.asarray(self.classes)[pred[:, :1].astype(np.int64)]}, judged
-        out = {"y_pred": pred}
+        out = {"y_pred": self._corrected(pred)}
         if fold_mean:
-            out["y_pred_fold_mean"] = np.mean([stage.predict(X, self.n_components) for stage in self.folds], axis=0)
+            out["y_pred_fold_mean"] = self._corrected(
+                np.mean([stage.predict(X, self.n_components) for stage in self.folds], axis=0))
         return out, judged
+
+    def _corrected(self, pred: np.ndarray) -> np.ndarray:
+        return pred if self.correction is None else self.correction.apply(pred)

@@ -1,7 +1,9 @@
 """The bundle manifest: what a bundle holds and the sha256 of every member (msgspec, decoded strictly once).
 
 Schema versions: 1 (no applicability domain), 2 (``domain``: the refit chain's calibration facts and limits, copied
-from the workspace's ``domains`` table). A reader refuses a version newer than its own and reads every older one.
+from the workspace's ``domains`` table), 3 (a derived bundle: ``transfer``, ``correction``, ``parent_bundle_hash``,
+``data_hash``, ``derived_by``; see :mod:`nirdag.bundle.derive`). A reader refuses a version newer than its own and
+reads every older one.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ import numpy as np
 
 from nirdag.bundle.errors import BundleError
 from nirs_core.diagnostics import Domain
+from nirs_core.transfer import SlopeBias, SpectralTransfer
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DOMAIN_SINCE = 2  # the first schema version whose manifests may carry a domain
+DERIVED_SINCE = 3  # the first schema version whose manifests may carry a transfer, a correction and a parent
+DerivedBy = Literal["retrain_full", "retrain_transfer", "retrain_bias", "transfer_pds", "transfer_ds",
+                    "transfer_slope_bias"]
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 
@@ -81,6 +87,19 @@ class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
     classes: tuple[str, ...] = ()  # classification: the labels of the model's class codes 0, 1, ...
     base_chains: tuple[BaseChainEntry, ...] = ()  # stacked chain: its base chains in the meta-model's column order
     domain: Domain | None = None  # the refit chain's applicability domain (the run's `domains` row), since v2
+    # Since v3, a bundle derived from another (`nirdag transfer`, `nirdag retrain`): the spectral transfer applied to
+    # spectra before the chain, the slope/bias applied to its predictions, the sha256 of the parent bundle's file,
+    # the identity of the data the derivation was fitted on, and which derivation it was.
+    transfer: SpectralTransfer | None = None
+    correction: SlopeBias | None = None
+    parent_bundle_hash: str | None = None
+    data_hash: str | None = None
+    derived_by: DerivedBy | None = None
+
+    @property
+    def derived(self) -> bool:
+        return any(v is not None for v in (self.transfer, self.correction, self.parent_bundle_hash, self.data_hash,
+                                           self.derived_by))
 
 
 class Signature(msgspec.Struct, **_FROZEN):
@@ -129,6 +148,9 @@ def decode(data: bytes, where: str) -> Manifest:
     if manifest.domain is not None and version < DOMAIN_SINCE:
         raise BundleError(f"{where}: a schema_version {version} manifest carries no `domain` (it came in version "
                           f"{DOMAIN_SINCE}); the manifest was edited")
+    if manifest.derived and version < DERIVED_SINCE:
+        raise BundleError(f"{where}: a schema_version {version} manifest carries no transfer, correction or parent "
+                          f"(they came in version {DERIVED_SINCE}); the manifest was edited")
     problem = _inconsistency(manifest)
     if problem:
         raise BundleError(f"{where}: manifest.json is not a valid manifest: {problem}")
@@ -149,5 +171,10 @@ def _inconsistency(manifest: Manifest) -> str | None:
         ((manifest.task == "classification") == bool(manifest.classes), "classes go with task classification"),
         (len(set(manifest.classes)) == len(manifest.classes), "its classes must be distinct"),
         (not manifest.classes or len(manifest.target_names) == 1, "a classifier has exactly one target"),
+        (manifest.transfer is None or manifest.transfer.n_wavelengths == axis.size,
+         "its transfer must map spectra of the training axis' width"),
+        (manifest.correction is None or (not manifest.classes and len(manifest.correction.slope)
+                                         == len(manifest.correction.intercept) == len(manifest.target_names)),
+         "its slope/bias correction needs a regression chain and one slope and intercept per target"),
     )
     return next((message for ok, message in checks if not ok), None)

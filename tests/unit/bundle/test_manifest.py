@@ -7,10 +7,12 @@ from pathlib import Path
 
 import msgspec
 import msgspec.structs
+import numpy as np
 import pytest
 
 from nirdag.bundle.errors import BundleError
 from nirdag.bundle.manifest import (
+    DERIVED_SINCE,
     DOMAIN_SINCE,
     SCHEMA_VERSION,
     BaseChainEntry,
@@ -22,6 +24,7 @@ from nirdag.bundle.manifest import (
     encode,
 )
 from nirs_core.diagnostics import Domain
+from nirs_core.transfer import SlopeBias, fit_pds
 
 GOLDEN_V1 = Path(__file__).with_name("golden") / "manifest_v1.json"
 GOLDEN = Path(__file__).with_name("golden") / "manifest_v2.json"
@@ -35,7 +38,7 @@ def example(domain: Domain | None = DOMAIN) -> Manifest:
     obj = f"objects/{'cd' * 32}.skops"
     model = f"objects/{'ef' * 32}.skops"
     return Manifest(
-        schema_version=SCHEMA_VERSION, nirdag_version="0.1.0", created_at="2026-11-24T10:00:00+00:00",
+        schema_version=DOMAIN_SINCE, nirdag_version="0.1.0", created_at="2026-11-24T10:00:00+00:00",
         run_id="20261124T100000-0123abcd", training_dataset_hash=H, target_names=("fat",),
         wavelengths=(850.0, 852.5, 855.0), wavelength_unit="nm",
         chain=ChainEntry(chain_id=H, pipeline_hash=H, branch_name="snv", preprocessing="snv", model="pls",
@@ -115,3 +118,17 @@ def test_a_stacked_manifest_records_its_base_chains_and_round_trips():
         base_chains=(BaseChainEntry(chain=plain.chain, fold=plain.folds[0]),))
     assert b'"base_chains"' in encode(stacked) and b'"base_chains"' not in encode(plain)
     assert decode(encode(stacked), "bundle b") == stacked
+
+
+def test_a_derived_manifest_round_trips_and_is_refused_under_an_older_version():
+    transfer = fit_pds(np.eye(6, 3) + 0.1, np.eye(6, 3), window=1)
+    derived = msgspec.structs.replace(
+        example(), schema_version=DERIVED_SINCE, transfer=transfer, parent_bundle_hash=H, data_hash=H,
+        correction=SlopeBias(slope=(1.1,), intercept=(0.2,), n_pairs=6, source="reference"), derived_by="retrain_bias")
+    assert decode(encode(derived), "bundle b") == derived
+    with pytest.raises(BundleError, match="carries no transfer, correction or parent"):
+        decode(encode(msgspec.structs.replace(derived, schema_version=DERIVED_SINCE - 1)), "bundle b")
+    wrong = msgspec.structs.replace(derived, correction=SlopeBias(slope=(1.0, 1.0), intercept=(0.0, 0.0), n_pairs=6,
+                                                                  source="reference"))
+    with pytest.raises(BundleError, match="one slope and intercept per target"):
+        decode(encode(wrong), "bundle b")
