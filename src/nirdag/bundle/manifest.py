@@ -1,7 +1,9 @@
 """The bundle manifest: what a bundle holds and the sha256 of every member (msgspec, decoded strictly once).
 
 Schema versions: 1 (no applicability domain), 2 (``domain``: the refit chain's calibration facts and limits, copied
-from the workspace's ``domains`` table). A reader refuses a version newer than its own and reads every older one.
+from the workspace's ``domains`` table), 3 (``calibration``: the conformity scores of a regression chain's pooled
+out-of-fold residuals, for prediction intervals). A reader refuses a version newer than its own and reads every
+older one.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import msgspec.structs
 import numpy as np
 
 from nirdag.bundle.errors import BundleError
+from nirs_core.conformal import ConformalCalibration
 from nirs_core.diagnostics import Domain
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DOMAIN_SINCE = 2  # the first schema version whose manifests may carry a domain
+CALIBRATION_SINCE = 3  # the first schema version whose manifests may carry conformal calibration scores
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 
@@ -81,6 +85,7 @@ class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
     classes: tuple[str, ...] = ()  # classification: the labels of the model's class codes 0, 1, ...
     base_chains: tuple[BaseChainEntry, ...] = ()  # stacked chain: its base chains in the meta-model's column order
     domain: Domain | None = None  # the refit chain's applicability domain (the run's `domains` row), since v2
+    calibration: ConformalCalibration | None = None  # conformity scores for prediction intervals, since v3
 
 
 class Signature(msgspec.Struct, **_FROZEN):
@@ -129,6 +134,9 @@ def decode(data: bytes, where: str) -> Manifest:
     if manifest.domain is not None and version < DOMAIN_SINCE:
         raise BundleError(f"{where}: a schema_version {version} manifest carries no `domain` (it came in version "
                           f"{DOMAIN_SINCE}); the manifest was edited")
+    if manifest.calibration is not None and version < CALIBRATION_SINCE:
+        raise BundleError(f"{where}: a schema_version {version} manifest carries no `calibration` (it came in "
+                          f"version {CALIBRATION_SINCE}); the manifest was edited")
     problem = _inconsistency(manifest)
     if problem:
         raise BundleError(f"{where}: manifest.json is not a valid manifest: {problem}")
@@ -149,5 +157,18 @@ def _inconsistency(manifest: Manifest) -> str | None:
         ((manifest.task == "classification") == bool(manifest.classes), "classes go with task classification"),
         (len(set(manifest.classes)) == len(manifest.classes), "its classes must be distinct"),
         (not manifest.classes or len(manifest.target_names) == 1, "a classifier has exactly one target"),
+        (_calibration_fits(manifest), "its calibration must list the manifest's targets, each with finite "
+         "non-negative sorted scores, and belong to a regression chain"),
     )
     return next((message for ok, message in checks if not ok), None)
+
+
+def _calibration_fits(manifest: Manifest) -> bool:
+    cal = manifest.calibration
+    if cal is None:
+        return True
+    groups = [cal.absolute, *([cal.leverage] if cal.leverage else [])]
+    return (not manifest.classes and cal.targets == manifest.target_names
+            and all(len(g) == len(cal.targets) for g in groups)
+            and all(s and all(0.0 <= a <= b < float("inf") for a, b in zip(s, (*s[1:], s[-1]), strict=True))
+                    for g in groups for s in g))
