@@ -9,7 +9,8 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "RunResult", "Workspace", "build_driver", "compile", "dag", "datasets", "export", "load_csv", "load_dataset",
+    "RunResult", "Workspace", "build_driver", "compile", "dag", "datasets", "explain", "export", "load_csv",
+    "load_dataset",
     "load_spec", "plot", "plots", "predict", "query", "query_with_metrics", "replay", "report", "run", "spec_schema",
 ]
 
@@ -21,6 +22,7 @@ _LAZY = {
     "query_with_metrics": ("nirdag.sql", "query_with_metrics"),
     "dag": ("nirdag.api", "dag"),
     "export": ("nirdag.api", "export"),
+    "explain": ("nirdag.explanations", "explain"),
     "predict": ("nirdag.bundle", "predict"),
     "replay": ("nirdag.api", "replay"),
     "load_spec": ("relspec", "load_spec"),

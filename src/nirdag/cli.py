@@ -37,6 +37,7 @@ from nirdag.cli_data import (
     loader_options,
     say_findings,
 )
+from nirdag.cli_explain import explain
 from nirdag.cli_ranked import ranked, say_choice
 from nirdag.cli_report import plot, report
 from nirdag.cli_serve import serve
@@ -567,6 +568,7 @@ def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="data
 
 app.command()(plot)
 app.command()(report)
+app.command()(explain)
 app.command()(serve)
 app.add_typer(calibration_app, name="calibration")
 

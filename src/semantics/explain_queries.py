@@ -14,8 +14,9 @@ _OUT_OF_FOLD = ("SELECT fold_id, sample_id, target, y_true, y_pred FROM predicti
                 "ORDER BY target, fold_id, sample_id")
 _CALIBRATION_IDS = ("SELECT DISTINCT sample_id FROM predictions WHERE run_id = $run_id AND chain_id = $chain_id "
                     "AND partition = 'train' AND fold_id = $fold_final ORDER BY sample_id")
-_EXPLANATION = ("SELECT target, method, variable, wavelength, importance, std FROM explanations "
-                "WHERE run_id = $run_id AND chain_id = $chain_id AND method = $method ORDER BY target, variable")
+_EXPLANATIONS = ("SELECT target, method, block_size, variable, axis, wavelength, importance, std FROM explanations "
+                 "WHERE run_id = $run_id AND chain_id = $chain_id AND target = $target "
+                 "ORDER BY method, block_size, variable")
 
 
 def out_of_fold(session: Session, run_id: str, chain_id: str) -> pa.Table:
@@ -30,6 +31,7 @@ def calibration_ids(session: Session, run_id: str, chain_id: str) -> list[str]:
     return rows.column("sample_id").to_pylist()
 
 
-def explanation(session: Session, run_id: str, chain_id: str, method: str) -> pa.Table:
-    """The ``explanations`` rows of one chain and method (the caller checks that the table exists)."""
-    return session.query(_EXPLANATION, run_id=run_id, chain_id=chain_id, method=method)
+def chain_explanations(session: Session, run_id: str, chain_id: str, target: str) -> pa.Table:
+    """Every ``explanations`` row of one chain and target, by method, block size and variable (the caller checks
+    that the table exists)."""
+    return session.query(_EXPLANATIONS, run_id=run_id, chain_id=chain_id, target=target)

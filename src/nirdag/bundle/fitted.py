@@ -158,6 +158,11 @@ class FittedChain:
         seen = self.final.transform(X)
         return self.final.predict_transformed(seen, self.n_components), seen
 
+    def refit_predictions(self, X: np.ndarray) -> np.ndarray:
+        """The refit chain's predictions (n_rows, n_targets) alone: no domain, no interval (explanations call it
+        many times)."""
+        return self._final_predict(X)[0]
+
     def _statistics(self, seen: np.ndarray | None) -> dict[str, np.ndarray] | None:
         if self.domain is None or seen is None:
             return None
