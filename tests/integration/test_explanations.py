@@ -186,6 +186,7 @@ def test_permutation_explains_a_non_linear_model(kernel_run):
 @pytest.mark.parametrize(("kwargs", "error", "match"), [
     ({"method": "lime"}, ExplainError, "unknown explanation method 'lime': expected one of coefficients"),
     ({"options": ExplainOptions(block_size=0)}, ExplainError, "block_size must be >= 1"),
+    ({"method": "permutation", "options": ExplainOptions(seed=-1)}, ExplainError, "seed must be >= 0"),
     ({"chain": "0000000000"}, NirdagError, "0 chains matching"),
     ({"chain": "abc"}, NirdagError, "prefix of at least 8"),
 ])

@@ -56,6 +56,8 @@ class ExplainOptions:
         bad = [f"{name} must be >= 1, got {value}" for name, value in (
             ("block_size", self.block_size if self.block_size is not None else 1), ("n_repeats", self.n_repeats),
             ("n_background", self.n_background), ("n_explained", self.n_explained)) if value < 1]
+        if self.seed is not None and self.seed < 0:
+            bad.append(f"seed must be >= 0, got {self.seed}")
         if bad:
             raise ExplainError("explain options: " + "; ".join(bad))
 
