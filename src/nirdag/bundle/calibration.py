@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from threadpoolctl import threadpool_limits
 
 from datafusion_engine import Workspace
 from datafusion_engine.spectra_store import load_stored_dataset
@@ -47,7 +48,8 @@ def _leverages(workspace: Workspace, dataset_hash: str, run_id: str, chain: Fitt
     dataset = load_stored_dataset(workspace, dataset_hash)
     calibration = explain_queries.calibration_ids(session, run_id, chain.chain_id)
     out: dict[tuple[str, str], float] = {}
-    with fitted_objects_of(f"chain {chain.chain_id}"):
+    # BLAS on one thread, as the engine and predict run it (faster here, and the same arithmetic)
+    with fitted_objects_of(f"chain {chain.chain_id}"), threadpool_limits(limits=1):
         for stage in chain.folds:
             rows = oof.filter(pc.equal(oof.column("fold_id"), stage.fold_id))
             val = sorted(set(rows.column("sample_id").to_pylist()))  # every target's rows of the fold

@@ -13,6 +13,7 @@ from typing import get_args
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from threadpoolctl import threadpool_limits
 
 from datafusion_engine import Workspace
 from datafusion_engine.schemas import TABLE_SCHEMAS, ExplainAxis, ExplainMethod
@@ -183,7 +184,7 @@ def explain(workspace: WorkspaceLike, run_id: str, *, chain: str = "best", metho
     fitted = workspace_chain(handle, run, facts.chain["chain_id"])
     seed = options.seed if options.seed is not None else int(queries.run_row(handle.session(), run)["seed"])
     dataset = load_stored_dataset(handle, facts.dataset_hash)
-    with fitted_objects_of(f"chain {fitted.chain_id}"):
+    with fitted_objects_of(f"chain {fitted.chain_id}"), threadpool_limits(limits=1):  # BLAS as the engine runs it
         result = _compute(handle, run, fitted, dataset, method, options, seed)
     table = _table(run, fitted, method, result)
     handle.store.write("explanations", table)
