@@ -299,6 +299,29 @@ class ClassScoreRow(msgspec.Struct, **_ROW):
     support: int
 
 
+ExplainMethod = Literal["coefficients", "vip", "permutation", "shap"]
+ExplainAxis = Literal["model_input", "spectra"]
+
+
+class ExplanationRow(msgspec.Struct, **_ROW):
+    """Per-wavelength importance of a refit chain by one method (``nirdag explain``). ``axis`` says which spectrum
+    ``variable`` indexes: ``model_input`` (coefficients, VIP: the model's input after the chain's preprocessing) or
+    ``spectra`` (permutation, SHAP: the raw spectrum). A permutation variable is a block of ``block_size``
+    neighbouring raw wavelengths, ``wavelength`` their mean; ``std`` is the spread over folds and repeats
+    (permutation) or null. Explaining again with the same method and block size replaces the rows."""
+
+    run_id: RunId
+    chain_id: ChainId
+    target: Target
+    method: ExplainMethod
+    block_size: int
+    variable: int
+    axis: ExplainAxis
+    wavelength: float
+    importance: float
+    std: float | None
+
+
 class DatasetRow(msgspec.Struct, **_ROW):
     """One dataset stored in the workspace (its identity and everything but the per-sample rows)."""
 
@@ -416,6 +439,7 @@ SAMPLE_DIAGNOSTICS = schema_from_struct(SampleDiagnosticRow)
 CONFUSION = schema_from_struct(ConfusionRow)
 DOMAINS = schema_from_struct(DomainRow)
 CLASS_SCORES = schema_from_struct(ClassScoreRow)
+EXPLANATIONS = schema_from_struct(ExplanationRow)
 
 DATASETS = schema_from_struct(DatasetRow)
 SPECTRA = schema_from_struct(SpectrumRow)
@@ -427,7 +451,7 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "node_metrics": NODE_METRICS, "run_metrics": RUN_METRICS,
     "component_diagnostics": COMPONENT_DIAGNOSTICS, "variable_importance": VARIABLE_IMPORTANCE,
     "sample_diagnostics": SAMPLE_DIAGNOSTICS, "confusion": CONFUSION, "class_scores": CLASS_SCORES,
-    "domains": DOMAINS,
+    "domains": DOMAINS, "explanations": EXPLANATIONS,
 }
 ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "runs": RunRow, "pipelines": PipelineRow, "chains": ChainRow, "predictions": PredictionRow, "scores": ScoreRow,
@@ -435,7 +459,7 @@ ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "node_metrics": NodeMetricRow, "run_metrics": RunMetricRow,
     "component_diagnostics": ComponentDiagnosticRow, "variable_importance": VariableImportanceRow,
     "sample_diagnostics": SampleDiagnosticRow, "confusion": ConfusionRow, "class_scores": ClassScoreRow,
-    "domains": DomainRow,
+    "domains": DomainRow, "explanations": ExplanationRow,
 }
 TABLE_ROLES: dict[str, dict[str, ColumnRole]] = {name: column_roles(row) for name, row in ROW_STRUCTS.items()}
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -456,4 +480,5 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "confusion": ("run_id", "chain_id", "fold_id", "partition", "target", "label_true", "label_pred"),
     "class_scores": ("run_id", "chain_id", "fold_id", "partition", "target", "label"),
     "domains": ("run_id", "chain_id"),
+    "explanations": ("run_id", "chain_id", "target", "method", "block_size", "variable"),
 }

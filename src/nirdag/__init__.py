@@ -9,9 +9,9 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "RunResult", "Workspace", "attach_transfer", "build_driver", "compile", "dag", "datasets", "export", "load_csv",
-    "load_dataset", "load_spec", "plot", "plots", "predict", "query", "query_with_metrics", "replay", "report",
-    "retrain", "run", "spec_schema",
+    "RunResult", "Workspace", "attach_transfer", "build_driver", "compile", "dag", "datasets", "explain", "export",
+    "load_csv", "load_dataset", "load_spec", "plot", "plots", "predict", "query", "query_with_metrics", "replay",
+    "report", "retrain", "run", "spec_schema",
 ]
 
 _LAZY = {
@@ -22,6 +22,7 @@ _LAZY = {
     "query_with_metrics": ("nirdag.sql", "query_with_metrics"),
     "dag": ("nirdag.api", "dag"),
     "export": ("nirdag.api", "export"),
+    "explain": ("nirdag.explanations", "explain"),
     "predict": ("nirdag.bundle", "predict"),
     "replay": ("nirdag.api", "replay"),
     "retrain": ("nirdag.api", "retrain"),

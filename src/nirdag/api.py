@@ -23,6 +23,7 @@ from nirdag.plots import RunData, RunPlots
 from nirdag.run_calibration import CALIBRATION_DOCUMENT, asked, calibrate_plan, calibrated_runtime, check_mode
 from nirdag.run_service import NIRDAG_VERSION, execute_run
 from nirdag.sql import WorkspaceLike, resolve_run
+from nirs_core.conformal import IntervalScale
 from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirs_core.data.errors import DataError
 from nirs_core.data.from_parts import NonFinite
@@ -479,12 +480,15 @@ PredictData = SpectraDataset | np.ndarray
 
 
 def replay(workspace: WorkspaceLike, run_id: str, data: PredictData, *, chain: str = "best",
-           fold_mean: bool = False, resample: bool = False, sample_ids: Sequence[str] | None = None) -> pa.Table:
+           fold_mean: bool = False, resample: bool = False, sample_ids: Sequence[str] | None = None,
+           interval: float | None = None, interval_scale: IntervalScale = "absolute") -> pa.Table:
     """Predict new spectra with a refit chain straight from a workspace (its blobs, verified by hash): the table of
-    :func:`nirdag.predict`, each spectrum judged against the domain the run stored (its ``domains`` row)."""
+    :func:`nirdag.predict`, each spectrum judged against the domain the run stored (its ``domains`` row); with
+    ``interval``, the conformal interval from the run's stored out-of-fold predictions (as a bundle carries it)."""
     handle = Workspace.of(workspace).require()
-    fitted = workspace_chain(handle, resolve_run(handle, run_id), chain)
-    return predict_chain(fitted, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids)
+    fitted = workspace_chain(handle, resolve_run(handle, run_id), chain, calibrated=interval is not None)
+    return predict_chain(fitted, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids,
+                         interval=interval, interval_scale=interval_scale)
 
 
 def dag(spec: SpecSource, output: str | Path, dataset: SpectraDataset | None = None, *, folds: bool = False) -> Path:

@@ -38,6 +38,7 @@ from nirdag.cli_data import (
     loader_options,
     say_findings,
 )
+from nirdag.cli_explain import explain
 from nirdag.cli_ranked import ranked, say_choice
 from nirdag.cli_report import plot, report
 from nirdag.cli_serve import serve
@@ -442,11 +443,18 @@ def predict(
              "beyond this level of the applicability domain: 'outlier' (T² or Q above its 99 % limit) or "
              "'extreme' (above its 95 % limit; outliers included). A model without a domain is an error "
              "(exit 1).")] = None,
+    interval: Annotated[float | None, typer.Option(
+        help="Add y_lower and y_upper, a split-conformal prediction interval of this coverage (e.g. 0.9) from the "
+             "chain's pooled out-of-fold residuals (regression chains).")] = None,
+    interval_scale: Annotated[Literal["absolute", "leverage"], typer.Option(
+        help="With --interval: 'absolute' (the same width for every spectrum) or 'leverage' (widths times "
+             "sqrt(1 + h), h the spectrum's leverage; latent models with a domain).")] = "absolute",
 ) -> None:
     """Predict new spectra with a bundle (verified before loading) or a workspace chain; no target needed.
 
     Beside each prediction: t2, q, t2_ratio, q_ratio (value / 95 % limit) and domain (regular, extreme, outlier);
-    stderr says how many spectra were extreme or outlier. Exit codes: 0 done, 1 error, 3 --fail-on tripped.
+    stderr says how many spectra were extreme or outlier. With --interval, y_lower and y_upper.
+    Exit codes: 0 done, 1 error, 3 --fail-on tripped.
     """
     if len(paths) != (1 if run_id else 2):
         raise typer.BadParameter("give BUNDLE DATA, or DATA with --run RUN_ID" if run_id is None else
@@ -455,6 +463,8 @@ def predict(
     from nirdag.bundle.archive import read_bundle
 
     model = read_bundle(paths[0]) if run_id is None else None  # verified once; its targets are never spectra
+    if model is not None and interval is not None:  # refused before the data is read
+        model.chain.check_interval(interval, interval_scale)
     targets = model.chain.targets if model is not None else _run_targets(workspace, run_id)
     dataset = load_data(paths[-1], _say_err, _err, predicting=True, format=data_format, id_column=id_column,
                         not_spectral=list(targets))
@@ -463,10 +473,11 @@ def predict(
         data = dataset.spectra
     ids = dataset.sample_ids if bundle_axis else None
     if model is not None:
-        table = nirdag.predict(model, data, fold_mean=fold_mean, resample=resample, sample_ids=ids)
+        table = nirdag.predict(model, data, fold_mean=fold_mean, resample=resample, sample_ids=ids,
+                               interval=interval, interval_scale=interval_scale)
     else:
         table = nirdag.replay(workspace, run_id, data, chain=chain, fold_mean=fold_mean, resample=resample,
-                              sample_ids=ids)
+                              sample_ids=ids, interval=interval, interval_scale=interval_scale)
     table = wide_predictions(table) if wide else table
     fmt: OutputFormat = "parquet" if output is not None and output.suffix == ".parquet" else "csv"
     write(table, fmt if output is not None else "table", _err if output is not None else _out, output)
@@ -558,6 +569,7 @@ def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="data
 
 app.command()(plot)
 app.command()(report)
+app.command()(explain)
 app.command()(serve)
 app.command()(transfer)
 app.command()(retrain)

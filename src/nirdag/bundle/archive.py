@@ -28,7 +28,7 @@ from nirdag.bundle.limits import (
     check_entries,
     check_file_size,
 )
-from nirdag.bundle.manifest import DOMAIN_SINCE, FoldEntry, Manifest, Signature, decode, encode
+from nirdag.bundle.manifest import CALIBRATION_SINCE, DOMAIN_SINCE, FoldEntry, Manifest, Signature, decode, encode
 from nirdag.bundle.members import check_class, expected_classes
 from nirdag.bundle.signing import sign, signing_key, verify
 from nirs_core.files import write_atomic
@@ -162,6 +162,17 @@ def _domain_note(manifest: Manifest) -> str:
     return no_stored_domain(manifest.run_id)
 
 
+def _calibration_note(manifest: Manifest) -> str:
+    """Why a bundle carries no conformal calibration."""
+    if manifest.schema_version < CALIBRATION_SINCE:
+        return (f"the bundle was written before nirdag carried them (manifest schema_version "
+                f"{manifest.schema_version}); export the chain again from its workspace to get intervals")
+    if manifest.derived_by is not None:
+        return (f"it is a derived bundle ({manifest.derived_by}): its parent's out-of-fold residuals do not describe "
+                f"it, so it carries no conformity scores")
+    return f"run {manifest.run_id} stored no out-of-fold predictions for this chain"
+
+
 def _fitted_chain(manifest: Manifest, load: Callable[[str], Any], where: str) -> FittedChain:
     facts = {"targets": tuple(manifest.target_names), "wavelengths": np.asarray(manifest.wavelengths, dtype=np.float64),
              "wavelength_unit": manifest.wavelength_unit, "classes": manifest.classes}
@@ -175,7 +186,8 @@ def _fitted_chain(manifest: Manifest, load: Callable[[str], Any], where: str) ->
     return FittedChain(chain_id=manifest.chain.chain_id, n_components=manifest.chain.n_components,
                        stages=tuple(_stage(f, load) for f in manifest.folds), bases=tuple(bases),
                        domain=manifest.domain, domain_note=_domain_note(manifest), transfer=manifest.transfer,
-                       correction=manifest.correction, **facts)
+                       correction=manifest.correction, calibration=manifest.calibration,
+                       calibration_note=_calibration_note(manifest), **facts)
 
 
 def read_bundle(path: str | Path, *, key: str | bytes | None = None,

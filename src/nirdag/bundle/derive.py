@@ -189,6 +189,9 @@ def _write(
         parent_bundle_hash=parent.hash,
         data_hash=data_hash,
         derived_by=derived_by,
+        # The parent's out-of-fold residuals describe the parent's chain on its own instrument and data, not a
+        # chain refitted, corrected or fed transferred spectra: a derived bundle carries no conformity scores.
+        calibration=None,
     )
     return write_bundle(output, manifest, members, signing_key(key))
 
@@ -348,12 +351,12 @@ def retrain(
         if mode == "bias":
             correction = fit_slope_bias(Y, chain.predict(X)["y_pred"], source="reference")
             derived = msgspec.structs.replace(manifest, correction=correction)
-            fitted = replace(chain, correction=correction)
+            fitted = replace(chain, correction=correction, calibration=None)
             members = dict(parent.members)
         else:
             stage = _refit(chain.final, X, Y, keep_steps=mode == "transfer")
             entry, members = _stage_members(stage)
-            fitted = replace(chain, stages=(stage,), domain=None, transfer=None, correction=None)
+            fitted = replace(chain, stages=(stage,), domain=None, transfer=None, correction=None, calibration=None)
             latent = latent_of(stage.model, chain.n_components)
             domain = None if latent is None else fit_domain(latent, stage.transform(X))
             derived = msgspec.structs.replace(

@@ -22,6 +22,7 @@ from nirdag.bundle.artifacts import (
     meta_row,
     stack_base_rows,
 )
+from nirdag.bundle.calibration import chain_calibration
 from nirdag.bundle.errors import BundleError
 from nirdag.bundle.fitted import FittedChain, no_stored_domain
 from nirdag.bundle.manifest import SCHEMA_VERSION, BaseChainEntry, ChainEntry, FoldEntry, Manifest, StepEntry
@@ -134,15 +135,21 @@ def chain_domain(session: WorkspaceSession, run_id: str, chain_id: str) -> Domai
                           f"a valid domain: {exc}") from None
 
 
-def workspace_chain(workspace: Workspace, run_id: str, chain: str = "best") -> FittedChain:
-    """Chain replay: a run's refit chain loaded from the workspace's verified blobs, with the domain it stored."""
+def workspace_chain(workspace: Workspace, run_id: str, chain: str = "best", *, calibrated: bool = False
+                    ) -> FittedChain:
+    """Chain replay: a run's refit chain loaded from the workspace's verified blobs, with the domain it stored and,
+    when ``calibrated``, the conformity scores of its stored out-of-fold predictions (prediction intervals)."""
     session = workspace.session()
     facts = chain_facts(session, run_id, chain)
     chain_id = facts.chain["chain_id"]
     fitted = load_workspace_chain(workspace, run_id, chain_id, facts.targets, facts.wavelengths,
                                   facts.wavelength_unit, facts.classes)
     domain = None if fitted.bases else chain_domain(session, run_id, chain_id)
-    return replace(fitted, domain=domain, domain_note=no_stored_domain(run_id))
+    judged = replace(fitted, domain=domain, domain_note=no_stored_domain(run_id))
+    if not calibrated:
+        return replace(judged, calibration_note="the chain was loaded without its calibration (calibrated=False)")
+    return replace(judged, calibration=chain_calibration(workspace, facts.dataset_hash, run_id, judged),
+                   calibration_note=f"run {run_id} stored no out-of-fold predictions for this chain")
 
 
 class _Members:
@@ -209,6 +216,8 @@ def export_chain(workspace: Workspace, run_id: str, chain: str, path: str | Path
     else:
         folds, bases = _stack_parts(session, run_id, meta, members)
         final_rows = [meta]
+    calibration = chain_calibration(workspace, facts.dataset_hash, run_id,
+                                    workspace_chain(workspace, run_id, facts.chain["chain_id"]))
     manifest = Manifest(
         schema_version=SCHEMA_VERSION, nirdag_version=nirdag_version,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), run_id=run_id,
@@ -218,6 +227,7 @@ def export_chain(workspace: Workspace, run_id: str, chain: str, path: str | Path
         members={name: _sha(data) for name, data in members.data.items()},
         task="classification" if facts.classes else "regression", classes=facts.classes, base_chains=bases,
         domain=None if meta is not None else chain_domain(session, run_id, facts.chain["chain_id"]),
+        calibration=calibration,
     )
     return write_bundle(path, manifest, members.data, signing_key(key))
 

@@ -1,9 +1,10 @@
 """The bundle manifest: what a bundle holds and the sha256 of every member (msgspec, decoded strictly once).
 
 Schema versions: 1 (no applicability domain), 2 (``domain``: the refit chain's calibration facts and limits, copied
-from the workspace's ``domains`` table), 3 (a derived bundle: ``transfer``, ``correction``, ``parent_bundle_hash``,
-``data_hash``, ``derived_by``; see :mod:`nirdag.bundle.derive`). A reader refuses a version newer than its own and
-reads every older one.
+from the workspace's ``domains`` table), 3 (``calibration``: the conformity scores of a regression chain's pooled
+out-of-fold residuals, for prediction intervals; and, for a bundle derived from another, ``transfer``,
+``correction``, ``parent_bundle_hash``, ``data_hash``, ``derived_by``; see :mod:`nirdag.bundle.derive`). A reader
+refuses a version newer than its own and reads every older one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import msgspec.structs
 import numpy as np
 
 from nirdag.bundle.errors import BundleError
+from nirs_core.conformal import ConformalCalibration
 from nirs_core.diagnostics import Domain
 from nirs_core.transfer import SlopeBias, SpectralTransfer
 
@@ -23,6 +25,7 @@ DOMAIN_SINCE = 2  # the first schema version whose manifests may carry a domain
 DERIVED_SINCE = 3  # the first schema version whose manifests may carry a transfer, a correction and a parent
 DerivedBy = Literal["retrain_full", "retrain_transfer", "retrain_bias", "transfer_pds", "transfer_ds",
                     "transfer_slope_bias"]
+CALIBRATION_SINCE = 3  # the first schema version whose manifests may carry conformal calibration scores
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 
@@ -100,6 +103,7 @@ class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
     def derived(self) -> bool:
         return any(v is not None for v in (self.transfer, self.correction, self.parent_bundle_hash, self.data_hash,
                                            self.derived_by))
+    calibration: ConformalCalibration | None = None  # conformity scores for prediction intervals, since v3
 
 
 class Signature(msgspec.Struct, **_FROZEN):
@@ -151,6 +155,9 @@ def decode(data: bytes, where: str) -> Manifest:
     if manifest.derived and version < DERIVED_SINCE:
         raise BundleError(f"{where}: a schema_version {version} manifest carries no transfer, correction or parent "
                           f"(they came in version {DERIVED_SINCE}); the manifest was edited")
+    if manifest.calibration is not None and version < CALIBRATION_SINCE:
+        raise BundleError(f"{where}: a schema_version {version} manifest carries no `calibration` (it came in "
+                          f"version {CALIBRATION_SINCE}); the manifest was edited")
     problem = _inconsistency(manifest)
     if problem:
         raise BundleError(f"{where}: manifest.json is not a valid manifest: {problem}")
@@ -176,5 +183,18 @@ def _inconsistency(manifest: Manifest) -> str | None:
         (manifest.correction is None or (not manifest.classes and len(manifest.correction.slope)
                                          == len(manifest.correction.intercept) == len(manifest.target_names)),
          "its slope/bias correction needs a regression chain and one slope and intercept per target"),
+        (_calibration_fits(manifest), "its calibration must list the manifest's targets, each with finite "
+         "non-negative sorted scores, and belong to a regression chain"),
     )
     return next((message for ok, message in checks if not ok), None)
+
+
+def _calibration_fits(manifest: Manifest) -> bool:
+    cal = manifest.calibration
+    if cal is None:
+        return True
+    groups = [cal.absolute, *([cal.leverage] if cal.leverage else [])]
+    return (not manifest.classes and cal.targets == manifest.target_names
+            and all(len(g) == len(cal.targets) for g in groups)
+            and all(s and all(0.0 <= a <= b < float("inf") for a, b in zip(s, (*s[1:], s[-1]), strict=True))
+                    for g in groups for s in g))

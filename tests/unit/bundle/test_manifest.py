@@ -12,6 +12,7 @@ import pytest
 
 from nirdag.bundle.errors import BundleError
 from nirdag.bundle.manifest import (
+    CALIBRATION_SINCE,
     DERIVED_SINCE,
     DOMAIN_SINCE,
     SCHEMA_VERSION,
@@ -23,22 +24,27 @@ from nirdag.bundle.manifest import (
     decode,
     encode,
 )
+from nirs_core.conformal import ConformalCalibration
 from nirs_core.diagnostics import Domain
 from nirs_core.transfer import SlopeBias, fit_pds
 
 GOLDEN_V1 = Path(__file__).with_name("golden") / "manifest_v1.json"
-GOLDEN = Path(__file__).with_name("golden") / "manifest_v2.json"
+GOLDEN_V2 = Path(__file__).with_name("golden") / "manifest_v2.json"
+GOLDEN = Path(__file__).with_name("golden") / "manifest_v3.json"
 H = "ab" * 32
 DOMAIN = Domain(n=129, k=2, score_variances=(0.25, 0.0625), score_sums_of_squares=(32.0, 8.0),
                 theta=(0.5, 0.125, 0.03125), t2_limit_calibration_95=5.75, t2_limit_calibration_99=8.5,
                 t2_limit_prediction_95=6.125, t2_limit_prediction_99=9.25, q_limit_95=1.5, q_limit_99=2.25)
 
 
-def example(domain: Domain | None = DOMAIN) -> Manifest:
+CALIBRATION = ConformalCalibration(targets=("fat",), absolute=((0.25, 0.5, 1.0),), leverage=((0.125, 0.5, 0.75),))
+
+
+def example(domain: Domain | None = DOMAIN, calibration: ConformalCalibration | None = CALIBRATION) -> Manifest:
     obj = f"objects/{'cd' * 32}.skops"
     model = f"objects/{'ef' * 32}.skops"
     return Manifest(
-        schema_version=DOMAIN_SINCE, nirdag_version="0.1.0", created_at="2026-11-24T10:00:00+00:00",
+        schema_version=SCHEMA_VERSION, nirdag_version="0.1.0", created_at="2026-11-24T10:00:00+00:00",
         run_id="20261124T100000-0123abcd", training_dataset_hash=H, target_names=("fat",),
         wavelengths=(850.0, 852.5, 855.0), wavelength_unit="nm",
         chain=ChainEntry(chain_id=H, pipeline_hash=H, branch_name="snv", preprocessing="snv", model="pls",
@@ -49,7 +55,7 @@ def example(domain: Domain | None = DOMAIN) -> Manifest:
                                        params={"n_components": 9, "scale": False}, step_hash=H))),
         metrics={"cv_rmse": 2.09, "final_test_rmse": 2.1},
         folds=(FoldEntry(fold_id="fold_final", steps=(obj,), model=model, y_transform=None),),
-        members={obj: "cd" * 32, model: "ef" * 32}, domain=domain,
+        members={obj: "cd" * 32, model: "ef" * 32}, domain=domain, calibration=calibration,
     )
 
 
@@ -64,7 +70,31 @@ def test_manifest_round_trips():
 def test_a_version_1_manifest_still_reads_without_a_domain():
     old = decode(GOLDEN_V1.read_bytes(), "bundle b")
     assert old.schema_version == 1 and old.domain is None
-    assert old == msgspec.structs.replace(example(domain=None), schema_version=1)
+    assert old == msgspec.structs.replace(example(domain=None, calibration=None), schema_version=1)
+
+
+def test_a_version_2_manifest_still_reads_without_a_calibration():
+    old = decode(GOLDEN_V2.read_bytes(), "bundle b")
+    assert old.schema_version == 2 and old.calibration is None and old.domain == DOMAIN
+    assert old == msgspec.structs.replace(example(calibration=None), schema_version=2)
+
+
+def test_a_version_2_manifest_carrying_a_calibration_is_refused():
+    data = encode(msgspec.structs.replace(example(), schema_version=CALIBRATION_SINCE - 1))
+    with pytest.raises(BundleError, match="schema_version 2 manifest carries no `calibration`"):
+        decode(data, "bundle b")
+
+
+@pytest.mark.parametrize("calibration", [
+    ConformalCalibration(targets=("moisture",), absolute=((1.0,),)),  # another target
+    ConformalCalibration(targets=("fat",), absolute=((2.0, 1.0),)),  # not sorted
+    ConformalCalibration(targets=("fat",), absolute=((-1.0, 1.0),)),  # negative
+    ConformalCalibration(targets=("fat",), absolute=((),)),  # empty
+    ConformalCalibration(targets=("fat",), absolute=((1.0,),), leverage=((1.0,), (2.0,))),  # one list too many
+])
+def test_a_calibration_that_does_not_fit_the_manifest_is_refused(calibration):
+    with pytest.raises(BundleError, match="its calibration must list"):
+        decode(encode(example(calibration=calibration)), "bundle b")
 
 
 def test_a_manifest_without_domain_omits_the_field():
