@@ -47,6 +47,9 @@ LabelOpt = Annotated[str | None, typer.Option(
                            "(grades 1/2/3).")]
 MetadataOpt = Annotated[str | None, typer.Option(
     help="Comma-separated metadata columns of a wide table whose headers are not numbers.")]
+SampleOpt = Annotated[str | None, typer.Option(
+    help="Column naming the physical sample of each spectrum (replicate scans share it): every split keeps a "
+         "sample's spectra in one fold, and scores are reported per spectrum and per sample.")]
 NoDetectOpt = Annotated[bool, flag("--no-detect", help="Do not look for conventional id and partition columns.")]
 DropOpt = Annotated[bool, flag("--drop-nonfinite", help="Drop spectra holding NaN/inf (and report them) instead of "
                                                         "failing.")]
@@ -87,14 +90,14 @@ def load_data(data: Path | None, say, err: Console, *, predicting: bool = False,
 def loader_options(*, data_format: str | None, targets: str | None, spec_targets: list[str], id_column: str | None,
                    partition_column: str | None, metadata_columns: str | None, label_targets: str | None,
                    no_detect: bool, drop_nonfinite: bool, join_on: str = "title", targets_key: str | None = None,
-                   sheet: str | None = None) -> dict[str, Any]:
+                   sheet: str | None = None, sample_column: str | None = None) -> dict[str, Any]:
     """The keyword arguments of ``nirdag.load_dataset`` the CLI options stand for: ``--targets`` naming an
     existing file is a file of reference values (its columns named by the spec's targets), else column names."""
     options: dict[str, Any] = {
         "format": data_format, "targets": names(targets) or spec_targets, "id_column": id_column,
         "partition_column": partition_column, "metadata_columns": names(metadata_columns),
         "label_targets": names(label_targets), "detect_columns": not no_detect, "sheet": sheet,
-        "on_nonfinite": "drop" if drop_nonfinite else "error"}
+        "on_nonfinite": "drop" if drop_nonfinite else "error", "sample_column": sample_column}
     if targets is not None and Path(targets).is_file():
         options.update(targets=spec_targets, targets_file=Path(targets), join_on=join_on, targets_key=targets_key)
     elif join_on != "title" or targets_key is not None:

@@ -26,6 +26,8 @@ FindingCode = Literal[
     "missing_target",  # rows without a reference value, left out of fitting and scoring
     "y_processing",  # a target transform fitted per fold and inverted before scoring
     "coerced_join",  # a view join inferred with less than exact confidence (its key types differ)
+    "replicates_split",  # group_replicates: false: a sample's replicates on both sides of a fold
+    "rank_level",  # the ranking scores samples (mean of replicate predictions), not spectra
 ]
 
 
