@@ -4,6 +4,7 @@ loaded and detected, the compiler's warnings on the terminal, and run references
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -81,6 +82,10 @@ def load_data(data: Path | None, say, err: Console, *, predicting: bool = False,
         read_as = f" (class labels: {', '.join(labels)})" if labels else ""
         say(f"loaded {data}: {dataset.n_samples} samples ({train} train, {test} test) x {shape}, targets "
             f"{sorted(dataset.target_names)}{read_as}")
+    if dataset.replicate_groups is not None:
+        counts = Counter(dataset.replicate_groups.tolist()).values()
+        say(f"replicates: {len(counts)} samples in column {dataset.replicate_column!r} ({min(counts)}-{max(counts)} "
+            "spectra each); every split keeps a sample's spectra together, scores are per spectrum and per sample")
     if dataset.load_notes:
         say(f"detected {' and '.join(dataset.load_notes)} (name others with --id-column / --partition-column, or "
             "--no-detect)")

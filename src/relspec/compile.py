@@ -321,7 +321,7 @@ def compile_plan(
     classes = class_labels(targets[0], schema, dataset) if task == "classification" else ()
     check_binary_models(layout, classes)
     check_constant_reference(schema, dataset, targets)
-    level, level_findings = rank_level(spec, schema)
+    level, level_findings = rank_level(spec, schema, task)
     folds = make_folds(layout.split, schema, spec.seed, targets, dataset)
     paths = layout.paths()
     n_chains = sum(len(p.model.component_values()) for p in paths)

@@ -12,7 +12,7 @@ from sklearn.model_selection import BaseCrossValidator
 
 from nirs_core.data import DatasetSchema, SpectraDataset
 from relspec.errors import CompileError
-from relspec.plan import FoldSpec, Replicates, fold_key
+from relspec.plan import FoldSpec, Replicates, Task, fold_key
 from relspec.refit_spec import ScoreLevel
 from relspec.spec import PipelineSpec
 from relspec.split_specs import ContiguousBlocksSplit, GroupSplit, SplitSpec, VenetianBlindsSplit
@@ -119,21 +119,27 @@ def replicate_findings(split: SplitSpec, schema: DatasetSchema, folds: Sequence[
                             "model was trained on)")]
 
 
-def rank_level(spec: PipelineSpec, schema: DatasetSchema) -> tuple[ScoreLevel | msgspec.UnsetType, list[Finding]]:
-    """The level the ranking scores (``refit.level``; default ``sample`` with replicates declared, else
-    ``spectrum``, kept UNSET so such plans keep their hashes) and the finding saying so; ``sample`` without
-    replicates is a CompileError."""
+def rank_level(spec: PipelineSpec, schema: DatasetSchema, task: Task
+               ) -> tuple[ScoreLevel | msgspec.UnsetType, list[Finding]]:
+    """The level the ranking scores (``refit.level``; default ``sample`` for a regression with replicates
+    declared, else ``spectrum``, kept UNSET without replicates so such plans keep their hashes) and the finding
+    saying so. ``sample`` without replicates, or for class labels (a sample's mean class code is no class; a vote
+    over replicates is not built), is a CompileError."""
     asked = None if isinstance(spec.refit.level, msgspec.UnsetType) else spec.refit.level
     if asked == "sample" and schema.replicate_column is None:
         raise CompileError("refit.level 'sample' ranks on the mean prediction of each sample's replicates, but "
                            f"dataset {schema.name!r} declares no replicate (sample) column - at `$.refit.level`")
+    if asked == "sample" and task == "classification":
+        raise CompileError("refit.level 'sample' averages each sample's replicate predictions, which class labels "
+                           "have no mean of; rank classifiers at level 'spectrum' - at `$.refit.level`")
     if schema.replicate_column is None:
         return spec.refit.level, []
-    level: ScoreLevel = asked or "sample"
+    level: ScoreLevel = asked or ("sample" if task == "regression" else "spectrum")
     n = len(set(schema.replicate_groups))
     how = "as asked" if asked is not None else "the default with replicates declared"
     what = ("each sample's mean prediction over its replicates against its reference value" if level == "sample"
-            else "each spectrum's prediction (the per-sample scores are reported too)")
+            else "each spectrum's prediction" + (" (the per-sample scores are reported too)"
+                                                 if task == "regression" else ""))
     return level, [Finding(code="rank_level", severity="info", path="$.refit.level",
                            message=f"chains are ranked at the {level} level ({how}): {what}; {n} samples in "
                                    f"column {schema.replicate_column!r}")]
