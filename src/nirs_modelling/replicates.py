@@ -44,6 +44,8 @@ class SampleLevel:
     @staticmethod
     def _average(pred: np.ndarray, plan: tuple[np.ndarray, np.ndarray, np.ndarray], axis: int) -> np.ndarray:
         order, starts, counts = plan
+        if pred.shape[axis] == 0:  # no rows predicted (a re-ranking rebuilds the val rows only)
+            return readonly(pred)
         if not starts.size:
             return readonly(np.take(pred, order, axis=axis))
         sums = np.add.reduceat(np.take(pred, order, axis=axis), starts, axis=axis)

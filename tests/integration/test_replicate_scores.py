@@ -12,6 +12,7 @@ import pytest
 
 import nirdag
 from datafusion_engine.spectra_store import load_stored_dataset
+from nirdag.run_counterfactual import model_what_if
 from nirs_core.data import SpectraDataset, tecator
 
 N_SAMPLES, N_REPS = 60, 3
@@ -153,3 +154,18 @@ def test_the_cli_reports_both_levels_and_warns_on_ungrouped_folds(tmp_path):
     assert "warning [replicates_split]" in out.stderr and "group_replicates is false" in out.stderr
     assert "rmsecv_sample" in out.stdout and "rmsecv_spectrum" in out.stdout
     assert "by per-sample RMSECV" in out.stdout
+
+
+def test_the_component_rule_and_a_re_ranking_read_the_sample_level(tmp_path):
+    """one_se reads per-sample RMSECV (its evidence equals the per-sample scores); re-deciding the run from its
+    stored per-spectrum predictions gives the recorded (per-sample) ranking."""
+    spec = {**SPEC, "refit": {"select": "one_se"}}
+    run = nirdag.run(spec, _replicated(), workspace=tmp_path / "ws", cache=False)
+    sample = _scores(run, "sample")
+    (choice,) = run.provenance.get("refit_selection").evidence["choices"]
+    by_count = {c.n_components: c.chain_id for c in run.plan.chains}
+    assert choice["rmsecv"] == pytest.approx([sample[(by_count[k], "cv", "val", "rmse")] for k in (2, 4, 6)],
+                                             rel=1e-12)
+    answer, _ = model_what_if(run.workspace, run.run_id, "refit.select=one_se")
+    assert answer.changes == () and list(answer.recorded.ranking) == run.provenance.get("ranking").evidence[
+        "chain_ids"]

@@ -55,6 +55,19 @@ def test_no_sample_is_on_both_sides_of_any_fold(kind, seed):
     assert again.folds == plan.folds  # seeded: the same folds every time
 
 
+def test_group_kfold_on_a_coarser_column_keeps_samples_together():
+    base = _dataset(13)
+    groups = base.replicate_groups
+    batch = np.asarray([f"b{int(g[1:]) % 5}" for g in groups])  # every sample in one of 5 batches
+    data = SpectraDataset(name="b", sample_ids=base.sample_ids, spectra=base.spectra, wavelengths=base.wavelengths,
+                          wavelength_unit="nm", targets={"y": base.target("y")}, partition=base.partition,
+                          metadata={"sample": groups, "batch": batch}, replicates="sample")
+    plan = _plan(data, {"kind": "group_kfold", "groups": "batch", "n_splits": 3})
+    for fold in plan.folds:
+        assert not set(groups[list(fold.train_rows)]) & set(groups[list(fold.val_rows)])
+        assert not set(batch[list(fold.train_rows)]) & set(batch[list(fold.val_rows)])
+
+
 def _train_groups(dataset: SpectraDataset) -> tuple[np.ndarray, np.ndarray]:
     train = dataset.rows("train")
     return train, dataset.replicate_groups[train]
