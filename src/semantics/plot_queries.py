@@ -31,7 +31,7 @@ _METRIC_SCORES = (
 _CHAIN_PREDICTIONS = ("SELECT fold_id, partition, sample_id, target, y_true, y_pred, label_true, label_pred "
                       "FROM predictions WHERE run_id = $run_id AND chain_id = $chain_id AND target = $target")
 _CHAIN_SCORES = ("SELECT fold_id, partition, target, metric, value FROM scores WHERE run_id = $run_id "
-                 "AND chain_id = $chain_id AND (fold_id = $pooled OR fold_id = $final) AND level = 'spectrum' "
+                 "AND chain_id = $chain_id AND (fold_id = $pooled OR fold_id = $final) AND level = $level "
                  "ORDER BY target, fold_id, "
                  "partition, metric")
 _COMPONENTS = ("SELECT * FROM component_diagnostics WHERE run_id = $run_id AND chain_id = $chain_id "
@@ -74,9 +74,11 @@ def chain_predictions(session: Session, run_id: str, chain_id: str, target: str)
     return session.query(_CHAIN_PREDICTIONS, run_id=run_id, chain_id=chain_id, target=target)
 
 
-def chain_scores(session: Session, run_id: str, chain_id: str) -> pa.Table:
-    """A chain's pooled CV and ``fold_final`` scores, every metric and target."""
-    return session.query(_CHAIN_SCORES, run_id=run_id, chain_id=chain_id, pooled=POOLED_CV, final=FOLD_FINAL)
+def chain_scores(session: Session, run_id: str, chain_id: str, level: str = "spectrum") -> pa.Table:
+    """A chain's pooled CV and ``fold_final`` scores, every metric and target, at ``level`` (``spectrum``, or
+    ``sample`` when the dataset declares replicates: none otherwise)."""
+    return session.query(_CHAIN_SCORES, run_id=run_id, chain_id=chain_id, pooled=POOLED_CV, final=FOLD_FINAL,
+                         level=level)
 
 
 def component_diagnostics(session: Session, run_id: str, chain_id: str, target: str) -> pa.Table:

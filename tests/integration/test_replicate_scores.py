@@ -12,6 +12,7 @@ import pytest
 
 import nirdag
 from datafusion_engine.spectra_store import load_stored_dataset
+from nirdag.report import build_report
 from nirdag.run_counterfactual import model_what_if
 from nirs_core.data import SpectraDataset, tecator
 
@@ -169,3 +170,9 @@ def test_the_component_rule_and_a_re_ranking_read_the_sample_level(tmp_path):
     answer, _ = model_what_if(run.workspace, run.run_id, "refit.select=one_se")
     assert answer.changes == () and list(answer.recorded.ranking) == run.provenance.get("ranking").evidence[
         "chain_ids"]
+
+
+def test_the_report_states_both_levels(replicate_run):
+    html = build_report(replicate_run.workspace, replicate_run.run_id)
+    assert "CV (pooled), per spectrum" in html and "CV (pooled), per sample" in html
+    assert "test (refit), per sample" in html
