@@ -20,6 +20,10 @@ class _Scheme(msgspec.Struct, tag_field="kind", **_STRICT):
     # UNSET (= true) is left out of the canonical form, so specs written before replicates keep their hashes
     group_replicates: bool | msgspec.UnsetType = msgspec.UNSET
 
+    def __post_init__(self) -> None:
+        if self.group_replicates is True:  # written out, the default: one canonical form (and hash) for both
+            msgspec.structs.force_setattr(self, "group_replicates", msgspec.UNSET)
+
     @property
     def groups_replicates(self) -> bool:
         """Whether the folds keep a sample's replicates together (``group_replicates`` unless set false)."""

@@ -168,3 +168,12 @@ def test_too_few_samples_for_the_folds_is_refused():
     dataset = _dataset(12, n_samples=4)
     with pytest.raises(CompileError, match="3 train samples, fewer than n_splits=5"):
         _plan(dataset, {"kind": "kfold", "n_splits": 5})
+
+
+def test_group_replicates_written_true_is_the_default_spec():
+    dataset = _dataset(14)
+    written = _plan(dataset, {"kind": "kfold", "n_splits": 3, "group_replicates": True})
+    default = _plan(dataset, {"kind": "kfold", "n_splits": 3})
+    leaky = _plan(dataset, {"kind": "kfold", "n_splits": 3, "group_replicates": False})
+    assert written.pipeline_hash == default.pipeline_hash != leaky.pipeline_hash
+    assert written.folds == default.folds != leaky.folds
