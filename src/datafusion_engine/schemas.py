@@ -21,6 +21,7 @@ ArtifactType = Literal["transformer", "model", "splitter", "y_transform", "meta_
 # hit: served; miss: computed and stored; skipped: computed, not worth storing (cache admission); off: cache off
 CacheStatus = Literal["hit", "miss", "skipped", "off", "uncached"]
 # what a DAG node does: the dataset's inputs, a hoisted step, a fold fit, a group's pooled CV, a stack, a result
+ScoreLevel = Literal["spectrum", "sample"]  # relspec.refit_spec's levels: what a score is over
 NodeKind = Literal["data", "hoisted", "fold_fit", "cv", "stack", "result"]
 
 # Typed column roles: what a column identifies, declared on the row structs so joins are found from roles, not names.
@@ -146,6 +147,9 @@ class ChainRow(msgspec.Struct, **_ROW):
     # before the engine stored its ranking
     rank: int | None = None
     cv_loss: float | None = None
+    # what the ranking scored: each 'spectrum', or each 'sample' (the mean prediction of its replicates, when the
+    # dataset declares them); null only in rows written before replicates, which the upgrade makes 'spectrum'
+    rank_level: ScoreLevel | None = None
 
 
 class PredictionRow(msgspec.Struct, **_ROW):
@@ -170,6 +174,9 @@ class ScoreRow(msgspec.Struct, **_ROW):
     target: Target
     metric: str
     value: float
+    # 'spectrum': each spectrum's prediction; 'sample': each sample's mean prediction over its replicates (when the
+    # dataset declares them); null only in rows written before replicates, which the upgrade makes 'spectrum'
+    level: ScoreLevel | None = None
 
 
 Domain = Literal["regular", "extreme", "outlier"]
@@ -334,6 +341,8 @@ class DatasetRow(msgspec.Struct, **_ROW):
     numeric_targets: list[str]
     label_targets: list[str]
     metadata_names: list[str]
+    # the metadata column declared as the physical sample of each spectrum (replicates); null: none declared
+    replicate_column: str | None = None
 
 
 class SpectrumRow(msgspec.Struct, **_ROW):
@@ -470,7 +479,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "run_metrics": ("run_id",),
     "chains": ("run_id", "chain_id"),
     "predictions": ("run_id", "chain_id", "fold_id", "partition", "sample_id", "target"),
-    "scores": ("run_id", "chain_id", "fold_id", "partition", "target", "metric"),
+    "scores": ("run_id", "chain_id", "fold_id", "partition", "target", "metric", "level"),
     "datasets": ("dataset_hash",),
     "spectra": ("dataset_hash", "row"),
     "artifacts": ("run_id", "artifact_id"),

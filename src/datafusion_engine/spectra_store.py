@@ -47,7 +47,7 @@ def dataset_tables(dataset: SpectraDataset) -> tuple[pa.Table, pa.Table]:
         "dataset_hash": dataset.content_hash, "name": dataset.name, "n_samples": n,
         "n_wavelengths": dataset.n_wavelengths, "wavelengths": dataset.wavelengths.tolist(),
         "wavelength_unit": dataset.wavelength_unit, "numeric_targets": numeric, "label_targets": labels,
-        "metadata_names": metadata.column_names,
+        "metadata_names": metadata.column_names, "replicate_column": dataset.replicate_column,
     }], schema=DATASETS)
     rows = pa.Table.from_arrays([
         pa.array(np.full(n, dataset.content_hash, dtype=object), type=pa.string()),
@@ -107,6 +107,7 @@ def load_stored_dataset(workspace: Workspace, dataset_hash: str) -> SpectraDatas
         wavelength_unit=info["wavelength_unit"], targets=targets,
         partition=rows.column("partition").to_numpy(zero_copy_only=False),
         metadata={m: lookup("metadata", m).astype(str) for m in info["metadata_names"]},
+        replicates=info.get("replicate_column"),
     )
 
 

@@ -19,7 +19,9 @@ from datafusion_engine.schemas import TABLE_SCHEMAS
 # What a null means in a row written before its column existed: every chain written before classification was
 # ranked by rmse, and every chain written before multi-target runs on its pipeline's one target. Columns not listed
 # stay null in old rows (events.cache: not recorded then; chains.rank and cv_loss: the ranking was not stored).
-OLD_ROW_VALUES: dict[str, dict[str, str]] = {"chains": {"rank_metric": "rmse"}}
+# Every score and ranking written before replicates was over spectra.
+OLD_ROW_VALUES: dict[str, dict[str, str]] = {"chains": {"rank_metric": "rmse", "rank_level": "spectrum"},
+                                             "scores": {"level": "spectrum"}}
 # column -> (table, key column, its column holding the value) for old rows whose value another table records
 OLD_ROW_LOOKUPS: dict[str, dict[str, tuple[str, str, str]]] = {
     "chains": {"rank_target": ("pipelines", "pipeline_hash", "target")}}

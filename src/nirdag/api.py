@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # annotations only: the engine's types stay in hamilton_pipel
     import hamilton.driver
 
 DatasetFormat = FileFormat | Literal["delta"]
+_WIDE_TABLES = ("csv", "parquet", "xlsx", "delta")  # the formats whose columns are named (metadata_columns)
 
 
 def load_dataset(
@@ -54,7 +55,7 @@ def load_dataset(
     header: bool | None = None, name: str | None = None, on_nonfinite: NonFinite = "error",
     decimal: str | None = None, sheet: str | None = None, targets_file: str | Path | None = None,
     join_on: JoinOn = "title", targets_key: str | None = None, label_targets: Sequence[str] = (),
-    detect_columns: bool = True, not_spectral: Sequence[str] = (),
+    detect_columns: bool = True, not_spectral: Sequence[str] = (), sample_column: str | None = None,
 ) -> SpectraDataset:
     """Load spectra from a file or folder; the format is detected from the path unless named.
 
@@ -115,6 +116,12 @@ def load_dataset(
     not_spectral : sequence of str
         Columns that are never spectra if the table has them (kept as metadata), e.g. the targets of the model a
         file of new spectra is predicted with.
+    sample_column : str, optional
+        The column naming the physical sample of each spectrum, when samples were scanned several times
+        (replicates): every split then keeps a sample's spectra in one fold, and scores are reported per spectrum
+        and per sample (the mean of its replicates' predictions). A wide table's column is read as metadata; other
+        formats name a metadata column they hold. A missing column, an empty cell or a sample with spectra in
+        both train and test is a DataError naming them.
 
     Returns
     -------
@@ -126,6 +133,8 @@ def load_dataset(
     """
     path = Path(path)
     fmt = format or detect_format(path)
+    if sample_column is not None and fmt in _WIDE_TABLES and sample_column not in metadata_columns:
+        metadata_columns = (*metadata_columns, sample_column)
     if fmt == "delta":
         check_options(str(path), "delta", {
             "delimiter": delimiter, "header": header, "decimal": decimal, "sheet": sheet,
@@ -141,6 +150,7 @@ def load_dataset(
                            sheet=sheet, targets_file=targets_file, join_on=join_on, targets_key=targets_key,
                            detect_columns=detect_columns, not_spectral=not_spectral)
     dataset = dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
+    dataset = dataset.with_replicates(sample_column) if sample_column is not None else dataset
     return dataset.with_label_targets(label_targets) if label_targets else dataset
 
 

@@ -31,6 +31,7 @@ from nirdag.cli_data import (
     NoDetectOpt,
     PartitionOpt,
     RunRef,
+    SampleOpt,
     SheetOpt,
     TargetsOpt,
     flag,
@@ -103,6 +104,7 @@ def run(
     sheet: SheetOpt = None,
     label_targets: LabelOpt = None,
     metadata_columns: MetadataOpt = None,
+    sample_column: SampleOpt = None,
     no_detect: NoDetectOpt = False,
     drop_nonfinite: DropOpt = False,
     top: TopOpt = 10,
@@ -138,7 +140,8 @@ def run(
     dataset = load_data(data, _say, _err, **loader_options(
         data_format=data_format, targets=targets, spec_targets=list(spec_targets(loaded.spec)), id_column=id_column,
         partition_column=partition_column, metadata_columns=metadata_columns, label_targets=label_targets,
-        no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet))
+        no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet,
+        sample_column=sample_column))
     result = nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers,
                         cache=cache, cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
                         cache_admission=cache_admission, reuse=not force, progress=_progress(quiet),
@@ -308,6 +311,7 @@ def dag(
     sheet: SheetOpt = None,
     label_targets: LabelOpt = None,
     metadata_columns: MetadataOpt = None,
+    sample_column: SampleOpt = None,
     no_detect: NoDetectOpt = False,
     drop_nonfinite: DropOpt = False,
 ) -> None:
@@ -324,7 +328,8 @@ def dag(
     dataset = load_data(data, _say, _err, **loader_options(
         data_format=data_format, targets=targets, spec_targets=list(spec_targets(loaded.spec)), id_column=id_column,
         partition_column=partition_column, metadata_columns=metadata_columns, label_targets=label_targets,
-        no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet))
+        no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet,
+        sample_column=sample_column))
     _say(f"wrote {nirdag.dag(loaded, output, dataset, folds=folds)}")
 
 

@@ -12,6 +12,7 @@ from nirs_core.metrics import loss, mean_nrmse, task_scores
 from nirs_core.operators import PLSSweep
 from nirs_modelling import augmentation
 from nirs_modelling.predictions import predictions_of, readonly
+from nirs_modelling.replicates import ranked_cvs
 from nirs_modelling.results import FinalFit, FittedFold, FoldSweep, GroupCV, RankedChain
 from nirs_modelling.selection import RefitChoice
 from nirs_modelling.stacking import refit_stack
@@ -157,11 +158,12 @@ def rank_chains(plan: CompiledPlan, cvs: Sequence[GroupCV], targets: np.ndarray)
     """All chains ranked by the loss of the plan's pooled CV metric (:func:`nirs_core.metrics.loss`: rmse and
     mean_nrmse ascending, accuracies descending); ties go to fewer components, then to the smaller chain_id.
     ``cvs`` holds every sweep group and stack of the plan, so every chain is ranked (the order ``chains.rank``
-    stores)."""
+    stores). With replicates ranked at the sample level (``plan.rank_level``), each sample's mean prediction is
+    scored (:mod:`nirs_modelling.replicates`)."""
     metric = plan.rank_metric
     sd = target_sd(plan, targets)
     ranked = []
-    for cv in cvs:
+    for cv in ranked_cvs(plan, cvs):
         values = rank_values(plan, targets[cv.oof_rows], cv.oof_pred, sd)
         losses = loss(metric, values)
         _, rows = plan.chain_rows(cv.group_id)

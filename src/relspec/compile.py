@@ -37,6 +37,7 @@ from relspec.plan import (
     largest_count,
 )
 from relspec.policy import RuntimePolicy, decide_policy
+from relspec.replicate_folds import check_constant_reference, rank_level, replicate_findings, replicates_of
 from relspec.spec import BranchItem, BranchStep, ModelStep, PipelineSpec, TransformStep
 from relspec.split_specs import StratifiedSplit
 from relspec.stacking import stack_layout
@@ -324,6 +325,8 @@ def compile_plan(
     metric, ranked_on = rank_metric(spec, task, targets), rank_target(spec, targets, task)
     classes = class_labels(targets[0], schema, dataset) if task == "classification" else ()
     check_binary_models(layout, classes)
+    check_constant_reference(schema, dataset, targets)
+    level, level_findings = rank_level(spec, schema, task)
     folds = make_folds(layout.split, schema, spec.seed, targets, dataset)
     paths = layout.paths()
     n_chains = sum(len(p.model.component_values()) for p in paths)
@@ -355,6 +358,8 @@ def compile_plan(
         *missing,
         *augmentation_findings(augment_refs(layout.augmenters, spec.seed, task == "classification"), folds,
                                len(schema.train_rows), layout.augmenters[0][1] if layout.augmenters else "$"),
+        *replicate_findings(layout.split, schema, folds, layout.split_index),
+        *level_findings,
     )
     workload = workload_of(schema.n_samples, schema.n_wavelengths, len(chains), len(folds),
                            [g.model.op for g in builder.groups.values()] + [s.model.op for s in stacks])
@@ -366,7 +371,8 @@ def compile_plan(
         pipeline_hash=pipeline_hash, hoisted=tuple(builder.hoisted.values()),
         groups=tuple(builder.groups.values()), chains=tuple(chains), folds=folds, stacks=stacks,
         final_fold=FoldSpec(fold_id=FOLD_FINAL, train_rows=schema.train_rows, val_rows=()),
-        test_rows=schema.test_rows, refit=msgspec.structs.replace(spec.refit, metric=metric, target=ranked_on),
+        test_rows=schema.test_rows, refit=msgspec.structs.replace(spec.refit, metric=metric, target=ranked_on,
+                                                                 level=level),
         policy=policy, y_transform=y_ref, validation=validation, task=task, classes=classes,
-        diagnostics=spec.diagnostics,
+        diagnostics=spec.diagnostics, replicates=replicates_of(schema),
     )

@@ -111,6 +111,13 @@ class FoldSpec(msgspec.Struct, **_FROZEN):
     val_rows: tuple[int, ...]
 
 
+class Replicates(msgspec.Struct, **_FROZEN):
+    """The dataset's replicate declaration: its column and the physical sample of every dataset row."""
+
+    column: str
+    groups: tuple[str, ...]
+
+
 class CompiledPlan(msgspec.Struct, **_FROZEN):
     """Everything the engine needs, with identities: dataset_hash (data) and pipeline_hash (spec)."""
 
@@ -134,6 +141,18 @@ class CompiledPlan(msgspec.Struct, **_FROZEN):
     # classification: the sorted distinct labels of the train and test rows; the engine's targets are their codes
     classes: tuple[str, ...] = ()
     diagnostics: Literal["refit", "all"] = "refit"  # the chains the diagnostics tables cover (the spec's choice)
+    # the dataset's replicate declaration (UNSET without one, left out of the plan hash): scores per sample too
+    replicates: Replicates | msgspec.UnsetType = msgspec.UNSET
+
+    @property
+    def replicate_groups(self) -> Replicates | None:
+        """The replicate declaration, or None when the dataset has none."""
+        return None if isinstance(self.replicates, msgspec.UnsetType) else self.replicates
+
+    @property
+    def rank_level(self) -> str:
+        """What the ranking scores: each ``spectrum`` or each ``sample`` (resolved at compile time)."""
+        return "spectrum" if isinstance(self.refit.level, msgspec.UnsetType) else self.refit.level
 
     @property
     def target_label(self) -> str:

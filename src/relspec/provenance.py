@@ -124,12 +124,21 @@ def _finding_decisions(findings: Sequence[Finding]) -> list[Decision]:
 
 
 def _ranked_by(plan: CompiledPlan) -> str:
-    """The rank metric, with the target it is computed on when the plan has several."""
+    """The rank metric, with the target it is computed on when the plan has several, and the level it scores when
+    the dataset declares replicates."""
     if len(plan.targets) == 1:
-        return plan.rank_metric
-    if plan.refit.target is None:
-        return f"{plan.rank_metric} over targets {', '.join(plan.targets)}"
-    return f"{plan.rank_metric} of target {plan.refit.target!r}"
+        metric = plan.rank_metric
+    elif plan.refit.target is None:
+        metric = f"{plan.rank_metric} over targets {', '.join(plan.targets)}"
+    else:
+        metric = f"{plan.rank_metric} of target {plan.refit.target!r}"
+    replicates = plan.replicate_groups
+    if replicates is None:
+        return metric
+    if plan.rank_level == "sample":
+        return (f"{metric} per sample (each sample's mean prediction over its replicates, column "
+                f"{replicates.column!r})")
+    return f"{metric} per spectrum (replicates declared in column {replicates.column!r}; refit.level spectrum)"
 
 
 _RULES = {
