@@ -299,6 +299,42 @@ class ClassScoreRow(msgspec.Struct, **_ROW):
     support: int
 
 
+class SampleExclusionRow(msgspec.Struct, **_ROW):
+    """A training row a sample filter (``x_outliers``, ``y_outliers``, ``leverage``) dropped from a chain's fit on
+    one fold (``fold_0``.. and the refit, ``fold_final``): the later steps and the model were fitted without it. A
+    validation or test row is never dropped. ``step`` is the filter's 0-based place among the chain's preprocessing
+    steps, ``row`` the dataset row; ``statistic`` is one of t2, q, y_mad, y_below_fence, y_above_fence, leverage,
+    with its ``value`` and the ``limit`` it exceeded; ``target`` names the target of a y filter."""
+
+    run_id: RunId
+    chain_id: ChainId
+    fold_id: str
+    step: int
+    op: str
+    row: int
+    sample_id: SampleId
+    statistic: str
+    target: str | None
+    value: float
+    limit: float
+    reason: str
+
+
+class SelectedVariableRow(msgspec.Struct, **_ROW):
+    """One input column of a column-selection step (``vip_select``, ``cars``...) of a chain on one fold: whether
+    that fold's fit kept it. ``variable`` is the column's 0-based index in the step's input and ``wavelength`` its
+    axis value (nm, cm-1; the column index when the input columns are not wavelengths)."""
+
+    run_id: RunId
+    chain_id: ChainId
+    fold_id: str
+    step: int
+    op: str
+    variable: int
+    wavelength: float
+    kept: bool
+
+
 class DatasetRow(msgspec.Struct, **_ROW):
     """One dataset stored in the workspace (its identity and everything but the per-sample rows)."""
 
@@ -416,6 +452,8 @@ SAMPLE_DIAGNOSTICS = schema_from_struct(SampleDiagnosticRow)
 CONFUSION = schema_from_struct(ConfusionRow)
 DOMAINS = schema_from_struct(DomainRow)
 CLASS_SCORES = schema_from_struct(ClassScoreRow)
+SAMPLE_EXCLUSIONS = schema_from_struct(SampleExclusionRow)
+SELECTED_VARIABLES = schema_from_struct(SelectedVariableRow)
 
 DATASETS = schema_from_struct(DatasetRow)
 SPECTRA = schema_from_struct(SpectrumRow)
@@ -427,7 +465,7 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "node_metrics": NODE_METRICS, "run_metrics": RUN_METRICS,
     "component_diagnostics": COMPONENT_DIAGNOSTICS, "variable_importance": VARIABLE_IMPORTANCE,
     "sample_diagnostics": SAMPLE_DIAGNOSTICS, "confusion": CONFUSION, "class_scores": CLASS_SCORES,
-    "domains": DOMAINS,
+    "domains": DOMAINS, "sample_exclusions": SAMPLE_EXCLUSIONS, "selected_variables": SELECTED_VARIABLES,
 }
 ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "runs": RunRow, "pipelines": PipelineRow, "chains": ChainRow, "predictions": PredictionRow, "scores": ScoreRow,
@@ -435,7 +473,7 @@ ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "node_metrics": NodeMetricRow, "run_metrics": RunMetricRow,
     "component_diagnostics": ComponentDiagnosticRow, "variable_importance": VariableImportanceRow,
     "sample_diagnostics": SampleDiagnosticRow, "confusion": ConfusionRow, "class_scores": ClassScoreRow,
-    "domains": DomainRow,
+    "domains": DomainRow, "sample_exclusions": SampleExclusionRow, "selected_variables": SelectedVariableRow,
 }
 TABLE_ROLES: dict[str, dict[str, ColumnRole]] = {name: column_roles(row) for name, row in ROW_STRUCTS.items()}
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -456,4 +494,6 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "confusion": ("run_id", "chain_id", "fold_id", "partition", "target", "label_true", "label_pred"),
     "class_scores": ("run_id", "chain_id", "fold_id", "partition", "target", "label"),
     "domains": ("run_id", "chain_id"),
+    "sample_exclusions": ("run_id", "chain_id", "fold_id", "step", "row"),
+    "selected_variables": ("run_id", "chain_id", "fold_id", "step", "variable"),
 }
