@@ -1,7 +1,9 @@
 """The bundle manifest: what a bundle holds and the sha256 of every member (msgspec, decoded strictly once).
 
 Schema versions: 1 (no applicability domain), 2 (``domain``: the refit chain's calibration facts and limits, copied
-from the workspace's ``domains`` table). A reader refuses a version newer than its own and reads every older one.
+from the workspace's ``domains`` table), 3 (``selected_variables`` and ``sample_exclusions``: what the refit's
+column selections kept and its sample filters dropped, copied from the workspace tables of those names). A reader
+refuses a version newer than its own and reads every older one.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import numpy as np
 from nirdag.bundle.errors import BundleError
 from nirs_core.diagnostics import Domain
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DOMAIN_SINCE = 2  # the first schema version whose manifests may carry a domain
+FOLD_RECORDS_SINCE = 3  # the first whose manifests may list the refit's kept wavelengths and excluded samples
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 
@@ -56,6 +59,27 @@ class BaseChainEntry(msgspec.Struct, **_FROZEN):
     fold: FoldEntry
 
 
+class SelectionEntry(msgspec.Struct, **_FROZEN):
+    """The input columns a column-selection step of the chain kept in its refit (``fold_final``): ``step`` its
+    0-based place among the chain's preprocessing steps, ``variables`` the kept columns' indices in its input and
+    ``wavelengths`` their axis values. The fitted step (a member) applies the same selection at predict time."""
+
+    step: int
+    op: str
+    variables: tuple[int, ...]
+    wavelengths: tuple[float, ...]
+
+
+class ExclusionEntry(msgspec.Struct, **_FROZEN):
+    """A training sample a sample filter of the chain dropped from its refit (``fold_final``), with the reason.
+    Provenance only: a bundle never drops a spectrum at predict time."""
+
+    step: int
+    op: str
+    sample_id: str
+    reason: str
+
+
 class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
     """What a bundle holds. ``task`` and ``classes`` are written for classification only, ``base_chains`` for a
     stacked chain only, ``domain`` for a chain whose model has a latent structure and whose run stored its
@@ -81,6 +105,8 @@ class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
     classes: tuple[str, ...] = ()  # classification: the labels of the model's class codes 0, 1, ...
     base_chains: tuple[BaseChainEntry, ...] = ()  # stacked chain: its base chains in the meta-model's column order
     domain: Domain | None = None  # the refit chain's applicability domain (the run's `domains` row), since v2
+    selected_variables: tuple[SelectionEntry, ...] = ()  # the refit's kept columns per selection step, since v3
+    sample_exclusions: tuple[ExclusionEntry, ...] = ()  # the training samples the refit's filters dropped, since v3
 
 
 class Signature(msgspec.Struct, **_FROZEN):
@@ -129,6 +155,9 @@ def decode(data: bytes, where: str) -> Manifest:
     if manifest.domain is not None and version < DOMAIN_SINCE:
         raise BundleError(f"{where}: a schema_version {version} manifest carries no `domain` (it came in version "
                           f"{DOMAIN_SINCE}); the manifest was edited")
+    if (manifest.selected_variables or manifest.sample_exclusions) and version < FOLD_RECORDS_SINCE:
+        raise BundleError(f"{where}: a schema_version {version} manifest carries no `selected_variables` or "
+                          f"`sample_exclusions` (they came in version {FOLD_RECORDS_SINCE}); the manifest was edited")
     problem = _inconsistency(manifest)
     if problem:
         raise BundleError(f"{where}: manifest.json is not a valid manifest: {problem}")

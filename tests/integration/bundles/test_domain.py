@@ -46,7 +46,7 @@ def test_every_refit_chains_bundle_carries_its_domains_row_bit_for_bit(bundle_ru
     assert len(chains) == 3
     for chain_id in chains:
         manifest = read_bundle(bundle_run.export(tmp_path / f"{chain_id[:8]}.nirdag", chain=chain_id)).manifest
-        assert manifest.schema_version == 2
+        assert manifest.schema_version == 3
         assert manifest.domain == _domains_row(bundle_run, chain_id)  # exact float equality, field by field
         assert manifest.domain.k == manifest.chain.n_components
 

@@ -12,11 +12,14 @@ import pytest
 from nirdag.bundle.errors import BundleError
 from nirdag.bundle.manifest import (
     DOMAIN_SINCE,
+    FOLD_RECORDS_SINCE,
     SCHEMA_VERSION,
     BaseChainEntry,
     ChainEntry,
+    ExclusionEntry,
     FoldEntry,
     Manifest,
+    SelectionEntry,
     StepEntry,
     decode,
     encode,
@@ -24,7 +27,8 @@ from nirdag.bundle.manifest import (
 from nirs_core.diagnostics import Domain
 
 GOLDEN_V1 = Path(__file__).with_name("golden") / "manifest_v1.json"
-GOLDEN = Path(__file__).with_name("golden") / "manifest_v2.json"
+GOLDEN_V2 = Path(__file__).with_name("golden") / "manifest_v2.json"
+GOLDEN = Path(__file__).with_name("golden") / "manifest_v3.json"
 H = "ab" * 32
 DOMAIN = Domain(n=129, k=2, score_variances=(0.25, 0.0625), score_sums_of_squares=(32.0, 8.0),
                 theta=(0.5, 0.125, 0.03125), t2_limit_calibration_95=5.75, t2_limit_calibration_99=8.5,
@@ -56,6 +60,29 @@ def test_manifest_json_matches_the_golden_file():
 
 def test_manifest_round_trips():
     assert decode(encode(example()), "bundle b") == example()
+
+
+RECORDS = {"selected_variables": (SelectionEntry(step=1, op="vip_select", variables=(0, 2),
+                                                 wavelengths=(850.0, 855.0)),),
+           "sample_exclusions": (ExclusionEntry(step=0, op="x_outliers", sample_id="s7",
+                                                reason="T2 14.2 > limit 9.8 at 0.99"),)}
+
+
+def test_a_manifest_with_the_refits_kept_wavelengths_and_exclusions_round_trips():
+    manifest = msgspec.structs.replace(example(), **RECORDS)
+    data = encode(manifest)
+    assert b'"selected_variables":[{"op":"vip_select","step":1,"variables":[0,2],"wavelengths":[850.0,855.0]}]' \
+        in data
+    assert b'"reason":"T2 14.2 > limit 9.8 at 0.99","sample_id":"s7"' in data
+    assert decode(data, "bundle b") == manifest
+
+
+def test_a_version_2_manifest_still_reads_and_one_carrying_fold_records_is_refused():
+    old = decode(GOLDEN_V2.read_bytes(), "bundle b")
+    assert old == msgspec.structs.replace(example(), schema_version=2)
+    data = encode(msgspec.structs.replace(example(), schema_version=FOLD_RECORDS_SINCE - 1, **RECORDS))
+    with pytest.raises(BundleError, match="schema_version 2 manifest carries no `selected_variables`"):
+        decode(data, "bundle b")
 
 
 def test_a_version_1_manifest_still_reads_without_a_domain():
