@@ -304,7 +304,7 @@ class SampleExclusionRow(msgspec.Struct, **_ROW):
     one fold (``fold_0``.. and the refit, ``fold_final``): the later steps and the model were fitted without it. A
     validation or test row is never dropped. ``step`` is the filter's 0-based place among the chain's preprocessing
     steps, ``row`` the dataset row; ``statistic`` is one of t2, q, y_mad, y_below_fence, y_above_fence, leverage,
-    with its ``value`` and the ``limit`` it exceeded; ``target`` names the target of a y filter."""
+    with its ``value`` and the ``limit_value`` it exceeded; ``target`` names the target of a y filter."""
 
     run_id: RunId
     chain_id: ChainId
@@ -316,7 +316,7 @@ class SampleExclusionRow(msgspec.Struct, **_ROW):
     statistic: str
     target: str | None
     value: float
-    limit: float
+    limit_value: float  # the limit the value exceeded (`limit` is an SQL keyword)
     reason: str
 
 

@@ -76,7 +76,7 @@ class _Builder:
             row=np.tile(rows, m), sample_id=pa.array(np.tile(self.ids[rows].astype(object), m), pa.string()),
             statistic=pa.array([FILTER_REASONS[c] for c in record.excluded_reason.tolist()] * m, pa.string()),
             target=pa.array(targets * m, pa.string()), value=np.tile(record.excluded_value, m),
-            limit=np.tile(record.excluded_limit, m), reason=pa.array(reasons * m, pa.string()),
+            limit_value=np.tile(record.excluded_limit, m), reason=pa.array(reasons * m, pa.string()),
         )
 
     def _selections(self, group: SweepGroup, chain_ids: Sequence[str], fold_id: str, record: FoldRecord,
