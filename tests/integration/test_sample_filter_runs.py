@@ -208,3 +208,23 @@ def test_a_filter_leaving_too_few_rows_fails_the_run_naming_its_path_and_counts(
     assert ws.sql("SELECT status FROM runs").column("status").to_pylist() == ["failed"]
     with pytest.raises(NoResultsYet):  # nothing of the failed run was written
         ws.sql("SELECT count(*) AS n FROM sample_exclusions")
+
+
+def test_the_refits_domain_and_calibration_error_are_those_of_the_rows_it_was_fitted_on(run, planted):
+    chain = run.best["chain_id"]
+    train = planted.rows("train")
+    kept = train[_kept(planted.spectra[train], planted.target("fat")[train])]
+    (domain,) = _rows(run, f"SELECT n FROM domains WHERE run_id = '{{run}}' AND chain_id = '{chain}'")
+    assert domain["n"] == kept.size < train.size
+    judged = {r["sample_id"]: r["domain"] for r in _rows(
+        run, f"SELECT sample_id, domain FROM sample_diagnostics WHERE run_id = '{{run}}' AND chain_id = '{chain}' "
+             "AND partition = 'train'")}
+    assert set(judged) == set(planted.sample_ids[train].tolist())  # every train row is still judged
+    assert judged[planted.sample_ids[train[X_OUT]]] == "outlier"
+    pred = {r["sample_id"]: r["y_pred"] for r in _rows(
+        run, f"SELECT sample_id, y_pred FROM predictions WHERE run_id = '{{run}}' AND chain_id = '{chain}' AND "
+             "fold_id = 'fold_final' AND partition = 'train'")}
+    err = np.array([pred[s] for s in planted.sample_ids[kept]]) - planted.target("fat")[kept]
+    (rmsec,) = _rows(run, f"SELECT rmsec FROM component_diagnostics WHERE run_id = '{{run}}' AND chain_id = "
+                          f"'{chain}' AND n_components = 3")
+    assert rmsec["rmsec"] == pytest.approx(float(np.sqrt(np.mean(err**2))), rel=1e-12)
