@@ -143,6 +143,10 @@ def test_selected_variables_hold_every_fold_and_the_bundle_carries_the_refits(ru
     assert sorted(out.column("y_pred").to_pylist()) == pytest.approx(sorted(r["y_pred"] for r in refit),
                                                                       rel=1e-12)
     assert out.column("domain").to_pylist()[TEST_OUT] == "outlier"
+    replayed = nirdag.replay(run.workspace, run.run_id, planted.spectra[test])
+    assert replayed.column("y_pred").to_pylist() == out.column("y_pred").to_pylist()
+    fold_mean = nirdag.predict(bundle, planted.spectra[test], fold_mean=True)
+    assert np.all(np.isfinite(fold_mean.column("y_pred_fold_mean").to_numpy()))  # the CV fold models load too
 
 
 def test_a_rerun_served_from_the_cache_records_the_same_exclusions(run, planted):
@@ -154,6 +158,16 @@ def test_a_rerun_served_from_the_cache_records_the_same_exclusions(run, planted)
     query = ("SELECT fold_id, step, row, statistic, value, limit_value, reason FROM sample_exclusions "
              "WHERE run_id = '{run}' ORDER BY fold_id, step, row")
     assert _rows(again, query) == _rows(first, query) and _rows(first, query)
+
+
+def test_threads_exclude_and_predict_exactly_as_sync(run, planted):
+    threads = nirdag.run({**SPEC, "name": "threads"}, planted, workspace=run.workspace, seed=0, executor="threads",
+                         workers=2)
+    for query in ("SELECT fold_id, step, row, value, limit_value, reason FROM sample_exclusions WHERE run_id = "
+                  "'{run}' ORDER BY fold_id, step, row",
+                  "SELECT fold_id, partition, sample_id, y_pred FROM predictions WHERE run_id = '{run}' "
+                  "ORDER BY fold_id, partition, sample_id"):
+        assert _rows(threads, query) == _rows(run, query)
 
 
 def test_the_run_provenance_records_each_filters_drops_per_fold(run):
