@@ -4,6 +4,9 @@ bundle; the CV predictions equal a plain numpy / scikit-learn re-fit without the
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -242,3 +245,19 @@ def test_the_refits_domain_and_calibration_error_are_those_of_the_rows_it_was_fi
     (rmsec,) = _rows(run, f"SELECT rmsec FROM component_diagnostics WHERE run_id = '{{run}}' AND chain_id = "
                           f"'{chain}' AND n_components = 3")
     assert rmsec["rmsec"] == pytest.approx(float(np.sqrt(np.mean(err**2))), rel=1e-12)
+
+
+def test_nirdag_predict_on_the_command_line_predicts_every_spectrum_and_flags_the_planted_one(run, planted, tmp_path):
+    bundle = run.export(tmp_path / "filtered.nirdag")
+    test = planted.rows("test")
+    header = "sample_id," + ",".join(f"{w:g}" for w in planted.wavelengths)
+    lines = [f"{s}," + ",".join(repr(float(v)) for v in x) for s, x in zip(planted.sample_ids[test],
+                                                                               planted.spectra[test], strict=True)]
+    (tmp_path / "new.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "nirdag", "predict", str(bundle), str(tmp_path / "new.csv"),
+                          "--id-column", "sample_id", "-o", str(tmp_path / "p.csv"), "--fail-on", "outlier"],
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 3, out.stderr  # predictions written, the planted spectrum is an outlier
+    written = (tmp_path / "p.csv").read_text(encoding="utf-8").splitlines()
+    assert len(written) == 1 + test.size
+    assert planted.sample_ids[test[TEST_OUT]] in out.stderr
