@@ -10,7 +10,7 @@ import numpy as np
 from nirs_core.data import DatasetSchema, SpectraDataset
 from nirs_core.operators.filters import RowFilter
 from relspec.errors import CompileError, SpecError
-from relspec.filters import check_filters, check_filters_outside
+from relspec.filters import check_filters, check_filters_outside, filter_findings
 from relspec.findings import (
     before_split_findings,
     data_findings,
@@ -354,6 +354,7 @@ def compile_plan(
                          if isinstance(layout.split, StratifiedSplit) else None),
         *data_findings(schema.test_rows, folds, y_ref, None if layout.y_index is None else
                        f"$.pipeline[{layout.y_index}].y_processing"),
+        *filter_findings(paths),
         *missing,
     )
     workload = workload_of(schema.n_samples, schema.n_wavelengths, len(chains), len(folds),

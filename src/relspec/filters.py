@@ -14,6 +14,7 @@ from nirs_core.operators.filters import RowFilter, YOutliers
 from relspec.errors import CompileError
 from relspec.layout import FeatureMerge, Path
 from relspec.plan import Task
+from relspec.validation import Finding
 
 
 def is_filter(step: object) -> bool:
@@ -41,3 +42,26 @@ def check_filters(paths: Sequence[Path], task: Task) -> None:
             if is_filter(step) and type(step).operator is YOutliers:
                 raise CompileError(f"y_outliers judges numeric targets by MAD or IQR; the target of this pipeline "
                                    f"holds class labels - at `{at}`")
+
+
+def filter_findings(paths: Sequence[Path]) -> tuple[Finding, ...]:
+    """An info finding per sample filter (what it does to the folds), and one per row-wise stateless step written
+    after a filter: it is computed in every fold instead of once above the folds (before the filter it would be)."""
+    out: dict[str, Finding] = {}
+    for path in paths:
+        first = next((i for i, step in enumerate(path.steps) if is_filter(step)), None)
+        if first is None:
+            continue
+        for step, at in zip(path.steps[first:], path.where[first:], strict=True):
+            operator = getattr(type(step), "operator", None)
+            if is_filter(step):
+                message = (f"{operator.spec_name} is decided on each fold's training rows (all train rows for the "
+                           "refit); the rows it drops are left out of the later fits, never out of the validation "
+                           "or test predictions (table sample_exclusions)")
+            elif operator is not None and operator.traits.row_wise_stateless:
+                message = (f"{operator.spec_name} follows a sample filter, so it is computed in every fold; "
+                           "written before the filter it would be computed once for all rows")
+            else:
+                continue
+            out.setdefault(at, Finding(code="sample_filter", severity="info", path=at, message=message))
+    return tuple(out.values())

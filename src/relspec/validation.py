@@ -26,6 +26,7 @@ FindingCode = Literal[
     "missing_target",  # rows without a reference value, left out of fitting and scoring
     "y_processing",  # a target transform fitted per fold and inverted before scoring
     "coerced_join",  # a view join inferred with less than exact confidence (its key types differ)
+    "sample_filter",  # a sample filter decided on each fold's training rows; what follows it is fitted per fold
 ]
 
 

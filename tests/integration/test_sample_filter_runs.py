@@ -261,3 +261,12 @@ def test_nirdag_predict_on_the_command_line_predicts_every_spectrum_and_flags_th
     written = (tmp_path / "p.csv").read_text(encoding="utf-8").splitlines()
     assert len(written) == 1 + test.size
     assert planted.sample_ids[test[TEST_OUT]] in out.stderr
+
+
+def test_the_compiler_reports_each_filter_and_a_stateless_step_it_keeps_from_being_hoisted(planted):
+    plan = nirdag.compile(_spec({"op": "x_outliers", "n_components": 2}, {"op": "snv"}), planted)
+    found = {f.path: f for f in plan.validation.findings if f.code == "sample_filter"}
+    assert set(found) == {"$.pipeline[1]", "$.pipeline[2]"}
+    assert "decided on each fold's training rows" in found["$.pipeline[1]"].message
+    assert "snv follows a sample filter, so it is computed in every fold" in found["$.pipeline[2]"].message
+    assert not plan.hoisted  # snv is fitted per fold after the filter
