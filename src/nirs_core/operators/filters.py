@@ -15,9 +15,10 @@ from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
+from scipy import linalg
 from sklearn.utils.validation import validate_data
 
-from nirs_core.diagnostics import Latent, fit_domain, q_limit, sample_statistics, t2_limit_calibration
+from nirs_core.diagnostics import Latent, fit_domain, project, q_limit, sample_statistics, t2_limit_calibration
 from nirs_core.operators.base import OperatorTraits, SpecOperator
 from nirs_core.operators.params import Param, check_params
 
@@ -70,12 +71,22 @@ class RowFilter(SpecOperator):
         return tags
 
 
-def _pca_latent(X: np.ndarray, k: int) -> Latent:
-    """The k-component PCA of the rows ``X`` (centred, unscaled) as a :class:`~nirs_core.diagnostics.Latent`."""
+def _pca_latent(X: np.ndarray, k: int, owner: str) -> Latent:
+    """The k-component PCA of the rows ``X`` (centred, unscaled) as a :class:`~nirs_core.diagnostics.Latent`.
+
+    Only the k leading directions are computed: the top eigenvectors of the smaller cross-product matrix (X'X, or
+    XX' mapped back through X'), by LAPACK's deterministic subset eigensolver — a fraction of a full SVD's time on
+    wide spectra (signs do not matter: T², Q and leverage are sign-free)."""
+    n, p = X.shape
     mean = X.mean(axis=0)
-    _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
-    V = vt[:k].T
-    p = X.shape[1]
+    Xc = X - mean
+    small = Xc.T @ Xc if p <= n else Xc @ Xc.T
+    values, vectors = linalg.eigh(small, subset_by_index=[small.shape[0] - k, small.shape[0] - 1])
+    values, vectors = values[::-1], vectors[:, ::-1]
+    if not values[-1] > values[0] * 1e-12:
+        raise ValueError(f"{owner}: n_components={k} exceeds the rank of the {n} training rows (component {k} "
+                         "explains no variance)")
+    V = vectors if p <= n else (Xc.T @ vectors) / np.sqrt(values)
     return Latent("pcr", mean, np.ones(p), V, V, V, np.zeros((1, k)), np.zeros((p, 1)))
 
 
@@ -152,9 +163,10 @@ class XOutliers(RowFilter):
         check_params(self)
         k = int(self.n_components)
         _check_pca(k, X.shape, "XOutliers")
-        latent = _pca_latent(X, k)
-        domain = fit_domain(latent, X)
-        stats = sample_statistics(latent, domain, X, calibration=True)
+        latent = _pca_latent(X, k, "XOutliers")
+        proj = project(latent, X)  # once for the limits and the statistics
+        domain = fit_domain(latent, proj)
+        stats = sample_statistics(latent, domain, proj, calibration=True)
         self.t2_, self.q_ = stats["t2"], stats["q"]
         self.t2_limit_ = t2_limit_calibration(X.shape[0], k, float(self.confidence))
         self.q_limit_ = q_limit(domain.theta, float(self.confidence))
@@ -320,8 +332,9 @@ class Leverage(RowFilter):
         check_params(self)
         k = int(self.n_components)
         _check_pca(k, X.shape, "Leverage")
-        latent = _pca_latent(X, k)
-        self.leverage_ = sample_statistics(latent, fit_domain(latent, X), X, calibration=True)["leverage"]
+        latent = _pca_latent(X, k, "Leverage")
+        proj = project(latent, X)
+        self.leverage_ = sample_statistics(latent, fit_domain(latent, proj), proj, calibration=True)["leverage"]
         self.limit_value_ = float(self.threshold) * float(self.leverage_.mean())
         self._decided(X.shape[0])
         self._drop(self.leverage_ > self.limit_value_, "leverage", self.leverage_, self.limit_value_)
