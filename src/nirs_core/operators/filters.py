@@ -170,13 +170,13 @@ class XOutliers(RowFilter):
         self.t2_, self.q_ = stats["t2"], stats["q"]
         self.t2_limit_ = t2_limit_calibration(X.shape[0], k, float(self.confidence))
         self.q_limit_ = q_limit(domain.theta, float(self.confidence))
-        self._decided(X.shape[0])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t2_ratio = self.t2_ / self.t2_limit_
-            q_ratio = self.q_ / self.q_limit_ if np.isfinite(self.q_limit_) and self.q_limit_ > 0 else \
-                np.zeros(X.shape[0])
-        over_t2 = (t2_ratio > 1) if self.stat in ("t2", "both") else np.zeros(X.shape[0], dtype=bool)
-        over_q = (q_ratio > 1) if self.stat in ("q", "both") else np.zeros(X.shape[0], dtype=bool)
+        n = X.shape[0]
+        self._decided(n)
+        t2_ratio = self.t2_ / self.t2_limit_
+        q_defined = np.isfinite(self.q_limit_) and self.q_limit_ > 0  # undefined: Q drops nothing
+        q_ratio = self.q_ / self.q_limit_ if q_defined else np.zeros(n)
+        over_t2 = t2_ratio > 1 if self.stat in ("t2", "both") else np.zeros(n, dtype=bool)
+        over_q = q_ratio > 1 if self.stat in ("q", "both") else np.zeros(n, dtype=bool)
         q_first = over_q & (~over_t2 | (q_ratio > t2_ratio))
         self._drop(q_first, "q", self.q_, self.q_limit_)
         self._drop(over_t2, "t2", self.t2_, self.t2_limit_)
