@@ -21,13 +21,15 @@ def rows_needed(group: SweepGroup) -> int:
 
 
 def column_support(step: Any) -> np.ndarray | None:
-    """The input columns a fitted column-selection step keeps (its ``support_``, as VIP and CARS expose it); None
-    for any other step."""
+    """The input columns (ascending indices) a fitted column-selection step keeps: its ``support_``, as VIP and CARS
+    expose it, decided at fit; None for any other step, and for a fixed selection (crop, mask_bands: row-wise
+    stateless, the same columns in every fold)."""
     traits = getattr(type(step), "traits", None)
     support = getattr(step, "support_", None)
-    if traits is None or not traits.changes_axis or support is None:
+    if traits is None or not traits.changes_axis or traits.row_wise_stateless or support is None:
         return None
-    return np.asarray(support, dtype=np.int64)
+    support = np.asarray(support)
+    return np.flatnonzero(support) if support.dtype == bool else support.astype(np.int64)
 
 
 class FoldRecorder:
