@@ -329,6 +329,42 @@ class ExplanationRow(msgspec.Struct, **_ROW):
     std: float | None
 
 
+class SampleExclusionRow(msgspec.Struct, **_ROW):
+    """A training row a sample filter (``x_outliers``, ``y_outliers``, ``leverage``) dropped from a chain's fit on
+    one fold (``fold_0``.. and the refit, ``fold_final``): the later steps and the model were fitted without it. A
+    validation or test row is never dropped. ``step`` is the filter's 0-based place among the chain's preprocessing
+    steps, ``row`` the dataset row; ``statistic`` is one of t2, q, y_mad, y_below_fence, y_above_fence, leverage,
+    with its ``value`` and the ``limit_value`` it exceeded; ``target`` names the target of a y filter."""
+
+    run_id: RunId
+    chain_id: ChainId
+    fold_id: str
+    step: int
+    op: str
+    row: int
+    sample_id: SampleId
+    statistic: str
+    target: str | None
+    value: float
+    limit_value: float  # the limit the value exceeded (`limit` is an SQL keyword)
+    reason: str
+
+
+class SelectedVariableRow(msgspec.Struct, **_ROW):
+    """One input column of a column-selection step (``vip_select``, ``cars``...) of a chain on one fold: whether
+    that fold's fit kept it. ``variable`` is the column's 0-based index in the step's input and ``wavelength`` its
+    axis value (nm, cm-1; the column index when the input columns are not wavelengths)."""
+
+    run_id: RunId
+    chain_id: ChainId
+    fold_id: str
+    step: int
+    op: str
+    variable: int
+    wavelength: float
+    kept: bool
+
+
 class DatasetRow(msgspec.Struct, **_ROW):
     """One dataset stored in the workspace (its identity and everything but the per-sample rows)."""
 
@@ -449,6 +485,8 @@ CONFUSION = schema_from_struct(ConfusionRow)
 DOMAINS = schema_from_struct(DomainRow)
 CLASS_SCORES = schema_from_struct(ClassScoreRow)
 EXPLANATIONS = schema_from_struct(ExplanationRow)
+SAMPLE_EXCLUSIONS = schema_from_struct(SampleExclusionRow)
+SELECTED_VARIABLES = schema_from_struct(SelectedVariableRow)
 
 DATASETS = schema_from_struct(DatasetRow)
 SPECTRA = schema_from_struct(SpectrumRow)
@@ -460,7 +498,8 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "node_metrics": NODE_METRICS, "run_metrics": RUN_METRICS,
     "component_diagnostics": COMPONENT_DIAGNOSTICS, "variable_importance": VARIABLE_IMPORTANCE,
     "sample_diagnostics": SAMPLE_DIAGNOSTICS, "confusion": CONFUSION, "class_scores": CLASS_SCORES,
-    "domains": DOMAINS, "explanations": EXPLANATIONS,
+    "domains": DOMAINS, "explanations": EXPLANATIONS, "sample_exclusions": SAMPLE_EXCLUSIONS,
+    "selected_variables": SELECTED_VARIABLES,
 }
 ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "runs": RunRow, "pipelines": PipelineRow, "chains": ChainRow, "predictions": PredictionRow, "scores": ScoreRow,
@@ -468,7 +507,8 @@ ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "node_metrics": NodeMetricRow, "run_metrics": RunMetricRow,
     "component_diagnostics": ComponentDiagnosticRow, "variable_importance": VariableImportanceRow,
     "sample_diagnostics": SampleDiagnosticRow, "confusion": ConfusionRow, "class_scores": ClassScoreRow,
-    "domains": DomainRow, "explanations": ExplanationRow,
+    "domains": DomainRow, "explanations": ExplanationRow, "sample_exclusions": SampleExclusionRow,
+    "selected_variables": SelectedVariableRow,
 }
 TABLE_ROLES: dict[str, dict[str, ColumnRole]] = {name: column_roles(row) for name, row in ROW_STRUCTS.items()}
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -490,4 +530,6 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "class_scores": ("run_id", "chain_id", "fold_id", "partition", "target", "label"),
     "domains": ("run_id", "chain_id"),
     "explanations": ("run_id", "chain_id", "target", "method", "block_size", "variable"),
+    "sample_exclusions": ("run_id", "chain_id", "fold_id", "step", "row"),
+    "selected_variables": ("run_id", "chain_id", "fold_id", "step", "variable"),
 }

@@ -18,7 +18,7 @@ from hamilton_pipeline.node_factory import make_node
 from hamilton_pipeline.node_tags import node_tags
 from hamilton_pipeline.progress import CHAINS_TAG
 from nirs_core.data import SpectraDataset
-from nirs_modelling import compute, diagnostics, selection, stacking, tables
+from nirs_modelling import compute, diagnostics, fold_tables, selection, stacking, tables
 from nirs_modelling.results import FoldSweep, GroupCV
 from nirs_modelling.targets import target_values
 from relspec.hashing import short
@@ -34,7 +34,9 @@ REFIT_PREDICTIONS = "refit_predictions"
 CHAIN_SCORES = "chain_scores"
 CHAIN_TABLE = "chain_table"
 CHAIN_DIAGNOSTICS = "chain_diagnostics"
-FINAL_NODES: tuple[str, ...] = (CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_DIAGNOSTICS)
+FOLD_TABLES = "fold_tables"
+FINAL_NODES: tuple[str, ...] = (CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_DIAGNOSTICS,
+                                FOLD_TABLES)
 
 _module_ids = itertools.count()
 
@@ -209,6 +211,12 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
               f"T², Q, leverage, domain, VIP and component curves of the {plan.diagnostics} chains "
               "(sample_diagnostics, variable_importance, component_diagnostics, domains, confusion).",
               display="diagnostics")
+    nodes.add(FOLD_TABLES, {REFIT_MODELS: tuple, **dict.fromkeys(group_cv_nodes.values(), GroupCV)},
+              fold_tables.FoldTables,
+              lambda **kw: fold_tables.fold_tables(plan, {g: kw[n] for g, n in group_cv_nodes.items()},
+                                                   kw[REFIT_MODELS], ids, dataset.wavelengths),
+              "What the sample filters dropped and the column selections kept, per chain and fold "
+              "(sample_exclusions, selected_variables).", display="fold records")
     nodes.add(CHAIN_TABLE, {CHAIN_RANKING: tuple, REFIT_MODELS: tuple}, pa.Table,
               lambda **kw: tables.chains_table(plan, kw[CHAIN_RANKING], kw[REFIT_MODELS]),
               "One row per chain, with its rank and loss in the ranking, marking the refit ones.")

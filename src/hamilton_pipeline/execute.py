@@ -18,6 +18,7 @@ from hamilton_pipeline.driver_factory import (
     CHAIN_RANKING,
     CHAIN_SCORES,
     CHAIN_TABLE,
+    FOLD_TABLES,
     OOF_PREDICTIONS,
     REFIT_CHOICE,
     REFIT_MODELS,
@@ -48,13 +49,14 @@ class EngineResult:
     seconds: float
     events: tuple[NodeEvent, ...]
     diagnostics: Mapping[str, pa.Table] = field(default_factory=dict)  # the diagnostics tables by name
+    fold_tables: Mapping[str, pa.Table] = field(default_factory=dict)  # sample_exclusions, selected_variables
     choice: RefitChoice | None = None  # which chains were refit and how their counts were chosen
     startup_seconds: float = 0.0  # starting the executor's workers (included in ``seconds``)
 
     def tables(self) -> dict[str, pa.Table]:
         return {"chains": self.chains, "predictions": self.predictions, "scores": self.scores,
                 "events": events_table(self.events), "node_metrics": node_metrics_table(self.events),
-                **self.diagnostics}
+                **self.diagnostics, **self.fold_tables}
 
 
 def events_table(events: tuple[NodeEvent, ...]) -> pa.Table:
@@ -121,13 +123,14 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
         dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload)
         try:
             out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING,
-                               REFIT_CHOICE, REFIT_MODELS, CHAIN_DIAGNOSTICS])
+                               REFIT_CHOICE, REFIT_MODELS, CHAIN_DIAGNOSTICS, FOLD_TABLES])
         except Exception as exc:
             raise _failed_node(plan, timer, exc) from exc
     predictions = pa.concat_tables([out[OOF_PREDICTIONS], out[REFIT_PREDICTIONS]])
     return EngineResult(
         chains=out[CHAIN_TABLE], predictions=predictions, scores=out[CHAIN_SCORES],
         ranking=out[CHAIN_RANKING], fits=out[REFIT_MODELS], seconds=time.perf_counter() - start,
-        events=tuple(timer.events), diagnostics=dict(out[CHAIN_DIAGNOSTICS].tables), choice=out[REFIT_CHOICE],
+        events=tuple(timer.events), diagnostics=dict(out[CHAIN_DIAGNOSTICS].tables),
+        fold_tables=dict(out[FOLD_TABLES].tables), choice=out[REFIT_CHOICE],
         startup_seconds=startup,
     )

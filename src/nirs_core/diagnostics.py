@@ -29,8 +29,6 @@ import msgspec
 import numpy as np
 from scipy import stats
 
-from nirs_core.operators.selectivity import selectivity_ratios
-
 LatentKind = Literal["pls", "pcr"]
 DOMAINS: tuple[str, ...] = ("regular", "extreme", "outlier")
 _H0_FLOOR = 0.001
@@ -252,13 +250,36 @@ def vip(latent: Latent, T_cal: np.ndarray) -> np.ndarray:
         return np.sqrt(p * ((w**2) @ ss.T) / ss.sum(axis=1)[None, :])
 
 
+def selectivity_ratios(Xs: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Selectivity ratio (p, t) of each column of ``Xs`` (the spectra as the model sees them: centred, scaled if
+    it scales) for each regression vector ``b`` (p, t) in that space.
+
+    With the target-projected scores ``t = Xs b / ‖b‖`` and loadings ``p_TP = Xs' t / t't``, the explained sum of
+    squares of variable j is ``t't · p_j²`` and its residual ``‖x_j‖² - t't · p_j²`` (the residual is orthogonal
+    to t); SR is their ratio. A zero regression vector or zero scores give NaN."""
+    column_ss = np.einsum("ij,ij->j", Xs, Xs)
+    out = np.full(b.shape, np.nan)
+    for j in range(b.shape[1]):
+        norm = np.linalg.norm(b[:, j])
+        if norm == 0:
+            continue
+        t = Xs @ (b[:, j] / norm)
+        tt = float(t @ t)
+        if tt == 0:
+            continue
+        explained = (Xs.T @ t) ** 2 / tt
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, j] = explained / np.maximum(column_ss - explained, 0.0)
+    return out
+
+
 def selectivity_ratio(latent: Latent, X_cal: np.ndarray | Projection) -> np.ndarray:
     """Selectivity ratio (p, t): per target, the variance of each variable explained by the target-projected
     component over its residual variance (calibration spectra, standardised as the model sees them).
 
     With ``t = Xs b / ‖b‖`` and ``p_TP = Xs' t / t't`` the explained sum of squares of variable j is
     ``t't · p_j²`` and its residual ``‖x_j‖² - t't · p_j²`` (the residual is orthogonal to t); the formula is
-    :func:`nirs_core.operators.selectivity.selectivity_ratios`, which the ``sr_select`` operator uses too."""
+    :func:`selectivity_ratios`, which the ``sr_select`` operator uses too."""
     b = latent.rotations @ latent.y_loadings.T  # (p, t) regression vectors in the standardised space
     return selectivity_ratios(project(latent, X_cal).Xs, b)
 

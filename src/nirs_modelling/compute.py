@@ -10,7 +10,9 @@ from sklearn.base import BaseEstimator
 
 from nirs_core.metrics import loss, mean_nrmse, task_scores
 from nirs_core.operators import PLSSweep
+from nirs_core.operators.filters import RowFilter
 from nirs_modelling import augmentation
+from nirs_modelling.fold_filters import FoldRecorder
 from nirs_modelling.predictions import predictions_of, readonly
 from nirs_modelling.replicates import ranked_cvs
 from nirs_modelling.results import FinalFit, FittedFold, FoldSweep, GroupCV, RankedChain
@@ -32,6 +34,11 @@ def fit_group(
 ) -> tuple[FittedFold, list[np.ndarray]]:
     """Fit the group's fitted steps, y transform and model on ``fit_rows``; predict each row block for ``components``.
 
+    A sample filter among the steps (:class:`~nirs_core.operators.filters.RowFilter`) is decided on the training
+    rows that reach it and removes the rows it drops from the fit of every later step, the y transform and the
+    model; the blocks of ``predict_rows`` are never filtered. The fitted fold's ``record`` says what the filters
+    dropped and what the column selections kept.
+
     A sweep model (PLS, PCR) is fitted once with the largest count and predicts every count; a model without
     components (``components == [None]``) predicts once. ``targets`` is ``(n_rows, n_targets)``: one target is
     fitted as a 1-D ``y``, several at once (PLS2, multi-output models). Returns the fitted objects (fold_id left
@@ -45,11 +52,19 @@ def fit_group(
     y_fit = model_y(Y_fit)
     blocks = [spectra[r] for r in predict_rows]
     steps = []
-    for ref in group.fitted_steps:
-        est = instantiate(ref).fit(X_fit, y_fit)
+    recorder = FoldRecorder(group, fit_rows)
+    for i, ref in enumerate(group.fitted_steps):
+        est = instantiate(ref)
+        if isinstance(est, RowFilter):  # drops training rows from the later fits; predicts every block's rows
+            X_fit, Y_fit = recorder.filter(i, ref, est, X_fit, Y_fit)
+            y_fit = model_y(Y_fit)
+            continue
+        width = X_fit.shape[1]
+        est = est.fit(X_fit, y_fit)
         X_fit = est.transform(X_fit)
         blocks = [est.transform(o) if o.shape[0] else o for o in blocks]
         steps.append(est)
+        recorder.fitted(i, est, width)
     n_real = X_fit.shape[0]
     X_fit, Y_fit = augmentation.augment_training(group.augmenters, fold_id, X_fit, Y_fit)
     y_fit = model_y(Y_fit)
@@ -59,7 +74,8 @@ def fit_group(
     sweep = list(components) != [None]
     largest = max(c for c in components if c is not None) if sweep else None
     model = _fit_owned(instantiate(with_components(group.model, largest)), X_fit, y_fit)
-    fitted = FittedFold("", tuple(steps), model, y_transform, n_synthetic=X_fit.shape[0] - n_real)
+    fitted = FittedFold("", tuple(steps), model, y_transform, n_synthetic=X_fit.shape[0] - n_real,
+                        record=recorder.record())
     return fitted, [readonly(p) for p in predict_transformed(fitted, components, blocks, Y_fit.shape[1])]
 
 
@@ -107,7 +123,7 @@ def sweep_fold(
         spectra, targets, fold.fold_id,
     )
     return FoldSweep(fold_id=fold.fold_id, val_rows=readonly(val_rows), val_pred=val_pred, test_pred=test_pred,
-                     fitted=replace(fitted, fold_id=fold.fold_id) if keep_fit else None,
+                     fitted=replace(fitted, fold_id=fold.fold_id) if keep_fit else None, record=fitted.record,
                      n_synthetic=fitted.n_synthetic)
 
 

@@ -8,8 +8,10 @@ import msgspec
 import numpy as np
 
 from nirs_core.data import DatasetSchema, SpectraDataset
+from nirs_core.operators.filters import RowFilter
 from relspec.augmentation import augment_refs, augmentation_findings
 from relspec.errors import CompileError, SpecError
+from relspec.filters import check_filters, check_filters_outside, filter_findings
 from relspec.findings import (
     before_split_findings,
     data_findings,
@@ -80,7 +82,8 @@ def _probe_path(refs: list[StepRef], path: Path, rows: int, width: int, model: S
     Y = rng.normal(size=(n, n_targets)) if n_targets > 1 else y
     for ref, where in zip(refs, path.where, strict=True):
         try:
-            out = instantiate(ref).fit(X, y).transform(X)
+            est = instantiate(ref).fit(X, y)
+            out = X if isinstance(est, RowFilter) else est.transform(X)  # a filter drops rows, never columns
         except ValueError as exc:
             raise CompileError(f"step {ref.label} of path {path.name!r} cannot run on this data: {exc}") from None
         if ref.row_wise_stateless:
@@ -191,6 +194,7 @@ def _refs_along(
     refs = []
     for step, at in zip(steps, where, strict=True):
         if isinstance(step, FeatureMerge):
+            check_filters_outside(step)
             members = [(name, _refs_along(sub, sub_where, schema, axis, not_wavelengths=not_wavelengths,
                                               seed=seed))
                        for name, sub, sub_where in step.members]
@@ -200,6 +204,8 @@ def _refs_along(
             not_wavelengths = "after `merge: features` the columns are concatenated branch outputs"
             continue
         ref = transform_ref(step, axis, seed)
+        if issubclass(type(step).operator, RowFilter):
+            ref = msgspec.structs.replace(ref, where=at)  # its run-time errors name the spec path
         if not_wavelengths and ref.axis is not None:
             raise CompileError(f"{ref.label} reads the wavelength axis, but {not_wavelengths}, not wavelengths - "
                                f"at `{at}`")
@@ -329,6 +335,7 @@ def compile_plan(
     level, level_findings = rank_level(spec, schema, task)
     folds = make_folds(layout.split, schema, spec.seed, targets, dataset)
     paths = layout.paths()
+    check_filters(paths, task)
     n_chains = sum(len(p.model.component_values()) for p in paths)
     n_chains += len(layout.model.component_values()) if layout.stacked else 0
     if n_chains > spec.max_chains:
@@ -355,6 +362,7 @@ def compile_plan(
                          if isinstance(layout.split, StratifiedSplit) else None),
         *data_findings(schema.test_rows, folds, y_ref, None if layout.y_index is None else
                        f"$.pipeline[{layout.y_index}].y_processing"),
+        *filter_findings(paths),
         *missing,
         *augmentation_findings(augment_refs(layout.augmenters, spec.seed, task == "classification"), folds,
                                len(schema.train_rows), layout.augmenters[0][1] if layout.augmenters else "$"),

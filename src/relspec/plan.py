@@ -31,8 +31,9 @@ def fold_key(i: int) -> str:
     return f"fold_{i}"
 
 
-class StepRef(msgspec.Struct, **_FROZEN):
-    """One configured operator: identity = sha256(class path, canonical params)."""
+class StepRef(msgspec.Struct, omit_defaults=True, **_FROZEN):
+    """One configured operator: identity = sha256(class path, canonical params). ``where`` (a sample filter's spec
+    path, for its errors at run time) is omitted at its default, so the other steps encode as they always did."""
 
     op: str
     class_path: str
@@ -41,6 +42,7 @@ class StepRef(msgspec.Struct, **_FROZEN):
     row_wise_stateless: bool
     label: str
     axis: tuple[float, ...] | None = None  # input wavelength axis of a wavelength-aware step (not in step_hash)
+    where: str | None = None  # the spec path of a sample filter (not in step_hash); None for any other step
 
 
 class HoistedNode(msgspec.Struct, **_FROZEN):

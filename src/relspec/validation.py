@@ -30,6 +30,7 @@ FindingCode = Literal[
     "augmentation",  # augment steps: the real and synthetic training rows of every fold and of the refit
     "replicates_split",  # group_replicates: false: a sample's replicates on both sides of a fold
     "rank_level",  # the ranking scores samples (mean of replicate predictions), not spectra
+    "sample_filter",  # a sample filter decided on each fold's training rows; what follows it is fitted per fold
 ]
 
 

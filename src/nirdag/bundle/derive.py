@@ -366,6 +366,10 @@ def retrain(
                 transfer=None,
                 correction=None,
                 training_dataset_hash=data.content_hash,
+                # the parent's records describe its own fit: a full refit selects again, and neither mode re-runs
+                # the parent's sample filters (they are not fitted objects), so no exclusions are claimed
+                selected_variables=manifest.selected_variables if mode == "transfer" else (),
+                sample_exclusions=(),
             )
         pred = fitted.predict(X)["y_pred"]
     derived = msgspec.structs.replace(derived, metrics=_metrics("retrain", manifest, Y, pred))

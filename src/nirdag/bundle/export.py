@@ -25,13 +25,22 @@ from nirdag.bundle.artifacts import (
 from nirdag.bundle.calibration import chain_calibration
 from nirdag.bundle.errors import BundleError
 from nirdag.bundle.fitted import FittedChain, no_stored_domain
-from nirdag.bundle.manifest import SCHEMA_VERSION, BaseChainEntry, ChainEntry, FoldEntry, Manifest, StepEntry
+from nirdag.bundle.manifest import (
+    SCHEMA_VERSION,
+    BaseChainEntry,
+    ChainEntry,
+    ExclusionEntry,
+    FoldEntry,
+    Manifest,
+    SelectionEntry,
+    StepEntry,
+)
 from nirdag.bundle.signing import signing_key
 from nirs_core.diagnostics import Domain
 from relspec import ALL_TARGETS, decode_spec
-from relspec.plan import POOLED_CV
+from relspec.plan import FOLD_FINAL, POOLED_CV
 from relspec.tasks import spec_targets
-from semantics import domain_queries, queries
+from semantics import domain_queries, fold_queries, queries
 
 _ID_PREFIX_MIN = 8
 _NEEDED_TABLES = {"runs", "chains", "scores", "datasets", "pipelines"}
@@ -135,6 +144,22 @@ def chain_domain(session: WorkspaceSession, run_id: str, chain_id: str) -> Domai
                           f"a valid domain: {exc}") from None
 
 
+def refit_records(session: WorkspaceSession, run_id: str, chain_id: str) -> dict[str, Any]:
+    """The manifest's ``selected_variables`` and ``sample_exclusions``: the chain's ``fold_final`` rows of the
+    workspace tables of those names, as they are (none for a chain without selections or filters, or a run made
+    before those tables existed)."""
+    kept = fold_queries.fold_kept_variables(session, run_id, chain_id, FOLD_FINAL)
+    by_step: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for r in kept:
+        by_step.setdefault((r["step"], r["op"]), []).append(r)
+    selections = tuple(SelectionEntry(step=step, op=op, variables=tuple(r["variable"] for r in rows),
+                                      wavelengths=tuple(r["wavelength"] for r in rows))
+                       for (step, op), rows in sorted(by_step.items()))
+    excluded = tuple(ExclusionEntry(step=r["step"], op=r["op"], sample_id=r["sample_id"], reason=r["reason"])
+                     for r in fold_queries.fold_exclusions(session, run_id, chain_id, FOLD_FINAL))
+    return {"selected_variables": selections, "sample_exclusions": excluded}
+
+
 def workspace_chain(workspace: Workspace, run_id: str, chain: str = "best", *, calibrated: bool = False
                     ) -> FittedChain:
     """Chain replay: a run's refit chain loaded from the workspace's verified blobs, with the domain it stored and,
@@ -228,6 +253,7 @@ def export_chain(workspace: Workspace, run_id: str, chain: str, path: str | Path
         task="classification" if facts.classes else "regression", classes=facts.classes, base_chains=bases,
         domain=None if meta is not None else chain_domain(session, run_id, facts.chain["chain_id"]),
         calibration=calibration,
+        **refit_records(session, run_id, facts.chain["chain_id"]),
     )
     return write_bundle(path, manifest, members.data, signing_key(key))
 

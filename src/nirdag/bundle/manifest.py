@@ -2,9 +2,10 @@
 
 Schema versions: 1 (no applicability domain), 2 (``domain``: the refit chain's calibration facts and limits, copied
 from the workspace's ``domains`` table), 3 (``calibration``: the conformity scores of a regression chain's pooled
-out-of-fold residuals, for prediction intervals; and, for a bundle derived from another, ``transfer``,
-``correction``, ``parent_bundle_hash``, ``data_hash``, ``derived_by``; see :mod:`nirdag.bundle.derive`). A reader
-refuses a version newer than its own and reads every older one.
+out-of-fold residuals, for prediction intervals; ``selected_variables`` and ``sample_exclusions``: what the refit's
+column selections kept and its sample filters dropped, copied from the workspace tables of those names; and, for a
+bundle derived from another, ``transfer``, ``correction``, ``parent_bundle_hash``, ``data_hash``, ``derived_by``;
+see :mod:`nirdag.bundle.derive`). A reader refuses a version newer than its own and reads every older one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ DERIVED_SINCE = 3  # the first schema version whose manifests may carry a transf
 DerivedBy = Literal["retrain_full", "retrain_transfer", "retrain_bias", "transfer_pds", "transfer_ds",
                     "transfer_slope_bias"]
 CALIBRATION_SINCE = 3  # the first schema version whose manifests may carry conformal calibration scores
+FOLD_RECORDS_SINCE = 3  # the first whose manifests may list the refit's kept wavelengths and excluded samples
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 
@@ -65,6 +67,27 @@ class BaseChainEntry(msgspec.Struct, **_FROZEN):
     fold: FoldEntry
 
 
+class SelectionEntry(msgspec.Struct, **_FROZEN):
+    """The input columns a column-selection step of the chain kept in its refit (``fold_final``): ``step`` its
+    0-based place among the chain's preprocessing steps, ``variables`` the kept columns' indices in its input and
+    ``wavelengths`` their axis values. The fitted step (a member) applies the same selection at predict time."""
+
+    step: int
+    op: str
+    variables: tuple[int, ...]
+    wavelengths: tuple[float, ...]
+
+
+class ExclusionEntry(msgspec.Struct, **_FROZEN):
+    """A training sample a sample filter of the chain dropped from its refit (``fold_final``), with the reason.
+    Provenance only: a bundle never drops a spectrum at predict time."""
+
+    step: int
+    op: str
+    sample_id: str
+    reason: str
+
+
 class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
     """What a bundle holds. ``task`` and ``classes`` are written for classification only, ``base_chains`` for a
     stacked chain only, ``domain`` for a chain whose model has a latent structure and whose run stored its
@@ -98,12 +121,14 @@ class Manifest(msgspec.Struct, omit_defaults=True, **_FROZEN):
     parent_bundle_hash: str | None = None
     data_hash: str | None = None
     derived_by: DerivedBy | None = None
+    calibration: ConformalCalibration | None = None  # conformity scores for prediction intervals, since v3
+    selected_variables: tuple[SelectionEntry, ...] = ()  # the refit's kept columns per selection step, since v3
+    sample_exclusions: tuple[ExclusionEntry, ...] = ()  # the training samples the refit's filters dropped, since v3
 
     @property
     def derived(self) -> bool:
         return any(v is not None for v in (self.transfer, self.correction, self.parent_bundle_hash, self.data_hash,
                                            self.derived_by))
-    calibration: ConformalCalibration | None = None  # conformity scores for prediction intervals, since v3
 
 
 class Signature(msgspec.Struct, **_FROZEN):
@@ -158,6 +183,9 @@ def decode(data: bytes, where: str) -> Manifest:
     if manifest.calibration is not None and version < CALIBRATION_SINCE:
         raise BundleError(f"{where}: a schema_version {version} manifest carries no `calibration` (it came in "
                           f"version {CALIBRATION_SINCE}); the manifest was edited")
+    if (manifest.selected_variables or manifest.sample_exclusions) and version < FOLD_RECORDS_SINCE:
+        raise BundleError(f"{where}: a schema_version {version} manifest carries no `selected_variables` or "
+                          f"`sample_exclusions` (they came in version {FOLD_RECORDS_SINCE}); the manifest was edited")
     problem = _inconsistency(manifest)
     if problem:
         raise BundleError(f"{where}: manifest.json is not a valid manifest: {problem}")

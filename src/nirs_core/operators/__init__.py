@@ -7,6 +7,7 @@ from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirs_core.operators.derivative import Detrend, SavitzkyGolay
 from nirs_core.operators.emsc import EMSC
 from nirs_core.operators.features import PCAFeatures
+from nirs_core.operators.filters import Leverage, XOutliers, YOutliers
 from nirs_core.operators.ipls import IntervalPLS
 from nirs_core.operators.kernel_pls import KernelPLS
 from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
@@ -70,6 +71,7 @@ __all__ = [
     "KennardStoneKFold",
     "KernelPLS",
     "KubelkaMunk",
+    "Leverage",
     "LocalSNV",
     "MaskBands",
     "MaxNormalise",
@@ -91,6 +93,8 @@ __all__ = [
     "VectorNormalise",
     "VenetianBlindsKFold",
     "WaveletDenoise",
+    "XOutliers",
+    "YOutliers",
     "kennard_stone_split",
     "spxy_split",
 ]

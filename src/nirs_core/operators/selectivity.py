@@ -10,33 +10,11 @@ from typing import ClassVar
 import numpy as np
 from sklearn.utils.validation import validate_data
 
+from nirs_core.diagnostics import selectivity_ratios
 from nirs_core.operators.base import OperatorTraits, check_n_components
 from nirs_core.operators.params import Param, check_params
 from nirs_core.operators.pls import PLSSweep
 from nirs_core.operators.selection import ColumnSelection, threshold_or_top
-
-
-def selectivity_ratios(Xs: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Selectivity ratio (p, t) of each column of ``Xs`` (the spectra as the model sees them: centred, scaled if
-    it scales) for each regression vector ``b`` (p, t) in that space.
-
-    With the target-projected scores ``t = Xs b / ‖b‖`` and loadings ``p_TP = Xs' t / t't``, the explained sum of
-    squares of variable j is ``t't · p_j²`` and its residual ``‖x_j‖² - t't · p_j²`` (the residual is orthogonal
-    to t); SR is their ratio. A zero regression vector or zero scores give NaN."""
-    column_ss = np.einsum("ij,ij->j", Xs, Xs)
-    out = np.full(b.shape, np.nan)
-    for j in range(b.shape[1]):
-        norm = np.linalg.norm(b[:, j])
-        if norm == 0:
-            continue
-        t = Xs @ (b[:, j] / norm)
-        tt = float(t @ t)
-        if tt == 0:
-            continue
-        explained = (Xs.T @ t) ** 2 / tt
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, j] = explained / np.maximum(column_ss - explained, 0.0)
-    return out
 
 
 class SRSelect(ColumnSelection):

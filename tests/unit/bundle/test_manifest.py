@@ -15,11 +15,14 @@ from nirdag.bundle.manifest import (
     CALIBRATION_SINCE,
     DERIVED_SINCE,
     DOMAIN_SINCE,
+    FOLD_RECORDS_SINCE,
     SCHEMA_VERSION,
     BaseChainEntry,
     ChainEntry,
+    ExclusionEntry,
     FoldEntry,
     Manifest,
+    SelectionEntry,
     StepEntry,
     decode,
     encode,
@@ -65,6 +68,29 @@ def test_manifest_json_matches_the_golden_file():
 
 def test_manifest_round_trips():
     assert decode(encode(example()), "bundle b") == example()
+
+
+RECORDS = {"selected_variables": (SelectionEntry(step=1, op="vip_select", variables=(0, 2),
+                                                 wavelengths=(850.0, 855.0)),),
+           "sample_exclusions": (ExclusionEntry(step=0, op="x_outliers", sample_id="s7",
+                                                reason="T2 14.2 > limit 9.8 at 0.99"),)}
+
+
+def test_a_manifest_with_the_refits_kept_wavelengths_and_exclusions_round_trips():
+    manifest = msgspec.structs.replace(example(), **RECORDS)
+    data = encode(manifest)
+    assert b'"selected_variables":[{"op":"vip_select","step":1,"variables":[0,2],"wavelengths":[850.0,855.0]}]' \
+        in data
+    assert b'"reason":"T2 14.2 > limit 9.8 at 0.99","sample_id":"s7"' in data
+    assert decode(data, "bundle b") == manifest
+
+
+def test_a_version_2_manifest_still_reads_and_one_carrying_fold_records_is_refused():
+    old = decode(GOLDEN_V2.read_bytes(), "bundle b")
+    assert old == msgspec.structs.replace(example(calibration=None), schema_version=2)
+    data = encode(msgspec.structs.replace(example(calibration=None), schema_version=FOLD_RECORDS_SINCE - 1, **RECORDS))
+    with pytest.raises(BundleError, match="schema_version 2 manifest carries no `selected_variables`"):
+        decode(data, "bundle b")
 
 
 def test_a_version_1_manifest_still_reads_without_a_domain():

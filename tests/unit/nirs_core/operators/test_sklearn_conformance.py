@@ -26,6 +26,7 @@ CHECK_PARAMS = {
     ops.CARS: {"n_components": 1, "n_runs": 3, "min_keep": 1, "cv_folds": 2, "random_state": 0},
     ops.MCUVE: {"n_components": 1, "n_runs": 3, "n_keep": 1, "random_state": 0},
     ops.IntervalPLS: {"n_intervals": 2, "n_components": 1, "cv": 2}, ops.SRSelect: {"n_components": 1},
+    ops.XOutliers: {"n_components": 1}, ops.Leverage: {"n_components": 1},
 }
 
 
