@@ -260,8 +260,9 @@ class RunResult:
     @property
     def calibration(self) -> PolicyCalibration | None:
         """The run's PolicyCalibration artifact (None for a run calibrated ``off``)."""
-        path = self.handle.layout.run_dir(self.run_id) / CALIBRATION_DOCUMENT
-        return decode_calibration(path.read_bytes()) if path.is_file() else None
+        if not self.handle.has_document(self.run_id, CALIBRATION_DOCUMENT):
+            return None
+        return decode_calibration(self.handle.read_document(self.run_id, CALIBRATION_DOCUMENT))
 
     @property
     def validation(self) -> PolicyValidation:
@@ -372,7 +373,7 @@ def run(
 
 def _finished_run(handle: Workspace, plan: CompiledPlan) -> str | None:
     """The workspace's completed run of ``plan`` (the newest), if any: an identical re-run returns it."""
-    if not handle.layout.tables_dir.is_dir():
+    if not handle.layout.has_tables():
         return None
     return queries.completed_run_of_plan(handle.session(), plan.plan_hash, NIRDAG_VERSION, needs_artifacts=True)
 
