@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -284,7 +284,7 @@ class RunResult:
         ``nirdag.plots.PLOT_KINDS``; ``nirdag.plots.save(fig, "out.svg")`` writes one)."""
         return RunPlots(RunData(self.handle, self.run_id, self.plan, self.dataset))
 
-    def export(self, path: str | Path, chain: str = "best", *, key: str | bytes | None = None) -> Path:
+    def export(self, path: str | Path, chain: str = "best", *, key: str | bytes | None = None) -> Path | str:
         """Write a bundle of a refit chain (``best`` or a chain id) to ``path``; see :func:`export`."""
         return export(self.handle, self.run_id, path, chain=chain, key=key)
 
@@ -412,7 +412,7 @@ def build_driver(
 
 
 def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: str = "best",
-           key: str | bytes | None = None) -> Path:
+           key: str | bytes | None = None, storage_options: Mapping[str, str] | None = None) -> Path | str:
     """Write a bundle of a run's refit chain: manifest, fitted objects (skops), member hashes, optional signature.
 
     Parameters
@@ -428,18 +428,22 @@ def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: st
         accuracy), a chain_id or a unique prefix of at least 8 characters.
     key : str or bytes, optional
         HMAC-SHA256 signing key (default: ``$NIRDAG_BUNDLE_KEY`` when set; else the bundle is unsigned).
+    storage_options : mapping, optional
+        For a ``path`` of ``s3://bucket/key``: options over the ``AWS_*`` environment (default: those of an
+        ``s3://`` workspace).
 
     Returns
     -------
-    Path
-        The bundle written.
+    Path or str
+        The bundle written (a path, or its ``s3://`` URI).
 
     Examples
     --------
     >>> nirdag.export("ws", r.run_id, "model.nirdag")  # doctest: +SKIP
     """
     handle = Workspace.of(workspace).require()
-    return export_chain(handle, resolve_run(handle, run_id), chain, path, key=key, nirdag_version=NIRDAG_VERSION)
+    return export_chain(handle, resolve_run(handle, run_id), chain, path, key=key, nirdag_version=NIRDAG_VERSION,
+                        storage_options=storage_options)
 
 
 PredictData = SpectraDataset | np.ndarray

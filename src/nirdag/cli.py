@@ -40,6 +40,7 @@ from nirdag.cli_data import (
 from nirdag.cli_ranked import ranked, say_choice
 from nirdag.cli_report import plot, report
 from nirdag.cli_serve import serve
+from nirdag.cli_storage import StorageOptionOpt, WorkspaceOpt, file_location, storage_options
 from nirdag.output import OutputFormat, render, render_record, write
 from nirs_core.errors import NirdagError
 from relspec.policy import CacheAdmission, ExecutorKind
@@ -61,12 +62,13 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(version_: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, metavar="",
-                                                 help="Print the nirdag version and exit.")] = False) -> None:
+                                                 help="Print the nirdag version and exit.")] = False,
+          storage_option: StorageOptionOpt = None) -> None:
     """Near-infrared spectroscopy modelling: run pipelines, query results, look at models, export, predict."""
+    storage_options()  # a malformed or unknown --storage-option fails here, before any verb runs
 _out = Console(width=None if sys.stdout.isatty() else 160)
 _err = Console(stderr=True, soft_wrap=True)
 
-WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
 SeedOpt = Annotated[int | None, typer.Option(help="Seed of every random choice; overrides the spec's seed.")]
 TopOpt = Annotated[int, typer.Option(help="How many ranked chains to print.")]
 QuietOpt = Annotated[bool, flag(
@@ -399,16 +401,18 @@ def schema(
 def export(
     run_id: Annotated[str, typer.Option("--run", help="Run id (nirdag runs list), a unique prefix of one, or "
                                         "'latest'.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Bundle file to write (e.g. model.nirdag).")],
+    output: Annotated[str, typer.Option("--output", "-o", callback=file_location,
+                                        help="Bundle file to write (e.g. model.nirdag, or s3://bucket/key).")],
     chain: Annotated[str, typer.Option(help="'best' (the refit chain ranked first by the run's rank metric: "
                                             "lowest RMSECV or mean_nrmse, highest accuracy), a chain_id or a prefix "
                                             "of >= 8 characters.")] = "best",
     workspace: WorkspaceOpt = Path("workspace"),
 ) -> None:
     """Export a refit chain of a run as a bundle (signed with HMAC-SHA256 when NIRDAG_BUNDLE_KEY is set)."""
-    path = nirdag.export(workspace, run_id, output, chain=chain)
+    path = nirdag.export(workspace, run_id, output, chain=chain, storage_options=storage_options() or None)
     signed = "signed (HMAC-SHA256)" if os.environ.get("NIRDAG_BUNDLE_KEY") else "unsigned (set NIRDAG_BUNDLE_KEY)"
-    _say(f"wrote {path} ({path.stat().st_size} bytes, {signed})")
+    size = f"{path.stat().st_size} bytes, " if isinstance(path, Path) else ""
+    _say(f"wrote {path} ({size}{signed})")
 
 
 def _say_err(text: str) -> None:
@@ -417,7 +421,8 @@ def _say_err(text: str) -> None:
 
 @app.command()
 def predict(
-    paths: Annotated[list[Path], typer.Argument(help="BUNDLE DATA, or only DATA with --run (chain replay).")],
+    paths: Annotated[list[str], typer.Argument(help="BUNDLE DATA, or only DATA with --run (chain replay); the "
+                                               "bundle may be s3://bucket/key.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Predictions file (.csv or .parquet); "
                                                 "default: print them.")] = None,
     run_id: Annotated[str | None, typer.Option("--run", help="Replay a chain of this workspace run (an id, a unique "
@@ -453,9 +458,11 @@ def predict(
     from nirdag.bundle import domain_report, wide_predictions
     from nirdag.bundle.archive import read_bundle
 
-    model = read_bundle(paths[0]) if run_id is None else None  # verified once; its targets are never spectra
+    model = None
+    if run_id is None:  # verified once; its targets are never spectra
+        model = read_bundle(file_location(paths[0]), storage_options=storage_options() or None)
     targets = model.chain.targets if model is not None else _run_targets(workspace, run_id)
-    dataset = load_data(paths[-1], _say_err, _err, predicting=True, format=data_format, id_column=id_column,
+    dataset = load_data(Path(paths[-1]), _say_err, _err, predicting=True, format=data_format, id_column=id_column,
                         not_spectral=list(targets))
     data = dataset
     if bundle_axis:  # the columns are the training axis: predicted as a matrix (its width is checked)

@@ -109,6 +109,10 @@ class Storage:
     def exists(self, key: str) -> bool:
         raise NotImplementedError
 
+    def size(self, key: str) -> int:
+        """The size in bytes of ``key`` (StorageNotFound when absent)."""
+        raise NotImplementedError
+
     def list(self, prefix: str) -> Iterator[StoredObject]:
         """Every object under the folder ``prefix`` (recursively)."""
         raise NotImplementedError
@@ -172,6 +176,12 @@ class LocalStorage(Storage):
 
     def exists(self, key: str) -> bool:
         return self.path(key).exists()
+
+    def size(self, key: str) -> int:
+        try:
+            return self.path(key).stat().st_size
+        except (FileNotFoundError, NotADirectoryError):
+            raise StorageNotFound(f"{self.path(key)} does not exist") from None
 
     def list(self, prefix: str) -> Iterator[StoredObject]:
         base = self.path(prefix)
@@ -336,6 +346,11 @@ class ObjectStorage(Storage):
             return False
         return True
 
+    def size(self, key: str) -> int:
+        import obstore
+
+        return int(self._call("reading", key, obstore.head, key)["size"])
+
     def list(self, prefix: str) -> Iterator[StoredObject]:
         import obstore
 
@@ -393,3 +408,23 @@ def split_location(location: str | Path) -> tuple[str, str]:
         return head, name
     path = Path(text.removeprefix("file://")).expanduser()
     return str(path.parent), path.name
+
+
+def read_file(location: str | Path, options: Mapping[str, str] | None = None, *,
+              max_bytes: int | None = None) -> bytes:
+    """The bytes of one file: a path or ``s3://bucket/key``; StorageError (StorageNotFound when absent) when it
+    cannot be read or is larger than ``max_bytes`` (checked before it is read)."""
+    folder, name = split_location(location)
+    storage = open_storage(folder, options)
+    size = storage.size(name)
+    if max_bytes is not None and size > max_bytes:
+        raise StorageError(f"{storage.url(name)} is {size} bytes, over the limit {max_bytes}")
+    return storage.get(name)
+
+
+def write_file(location: str | Path, data: bytes, options: Mapping[str, str] | None = None) -> str:
+    """Write one file atomically (a temp file + rename, or one PUT); returns where it was written."""
+    folder, name = split_location(location)
+    storage = open_storage(folder, options)
+    storage.put(name, data, temp_prefix=f".{name}-")
+    return storage.url(name)

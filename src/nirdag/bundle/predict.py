@@ -3,7 +3,7 @@ each judged against the chain's applicability domain (T², Q, their ratios to th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -134,7 +134,7 @@ def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: 
 
 def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray, *, fold_mean: bool = False,
             resample: bool = False, key: str | bytes | None = None, sample_ids: Sequence[str] | None = None,
-            limits: BundleLimits = DEFAULT_LIMITS) -> pa.Table:
+            limits: BundleLimits = DEFAULT_LIMITS, storage_options: Mapping[str, str] | None = None) -> pa.Table:
     """Predict new spectra with a bundle, verified (hashes; HMAC when a key is configured) before loading.
 
     Loads no engine (Hamilton, DataFusion, Delta): a lab machine only needs nirdag's operators, numpy and skops.
@@ -157,6 +157,9 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
     limits : BundleLimits
         Caps on the bundle's file size, entries, uncompressed size and compression ratio (default
         ``DEFAULT_LIMITS``: 1 GiB, 10,000 entries, ratio 100), checked before anything is decompressed.
+    storage_options : mapping, optional
+        For a bundle at ``s3://bucket/key``: options over the ``AWS_*`` environment (see
+        :mod:`nirs_core.storage`).
 
     Returns
     -------
@@ -172,7 +175,8 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
     --------
     >>> nirdag.predict("model.nirdag", nirdag.load_dataset("new.csv", id_column="id"))  # doctest: +SKIP
     """
-    loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key, limits=limits)
+    loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key, limits=limits,
+                                                                         storage_options=storage_options)
     return predict_chain(loaded.chain, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids,
                          where=f"spectra for bundle {loaded.path}")
 
