@@ -7,6 +7,8 @@ columns are stored as strings.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +92,7 @@ def load_stored_dataset(workspace: Workspace, dataset_hash: str) -> SpectraDatas
     info = head[0]
     rows = session.query("SELECT * FROM spectra WHERE dataset_hash = $hash ORDER BY row", hash=dataset_hash)
     n, p = info["n_samples"], info["n_wavelengths"]
-    flat = pc.list_flatten(rows.column("spectrum")).to_numpy(zero_copy_only=False).astype(np.float64)
+    flat = pc.list_flatten(rows.column("spectrum")).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     if rows.num_rows != n or flat.size != n * p:
         raise StoreError(f"dataset {dataset_hash} is incomplete in {session.root}: {rows.num_rows} of {n} rows")
     spectra = flat.reshape(n, p)
@@ -108,6 +110,41 @@ def load_stored_dataset(workspace: Workspace, dataset_hash: str) -> SpectraDatas
         partition=rows.column("partition").to_numpy(zero_copy_only=False),
         metadata={m: lookup("metadata", m).astype(str) for m in info["metadata_names"]},
     )
+
+
+@dataclass(frozen=True)
+class StoredSpectra:
+    """A stored dataset's spectra by reference: what a cluster's workers receive instead of the matrix.
+
+    Calling it in a worker reads the dataset from the workspace (its Delta tables, on the object store for an
+    ``s3://`` workspace), checks it is the dataset of ``dataset_hash`` (its content hash) and keeps it for the
+    other tasks of that process: a worker holds one copy. The options (which may hold credentials given as
+    storage options) are excluded from the repr, so no log line shows them.
+    """
+
+    location: str
+    dataset_hash: str
+    options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    def __call__(self) -> np.ndarray:
+        return _worker_spectra(self)
+
+
+@functools.lru_cache(maxsize=1)  # one dataset per worker process at a time: the run's
+def _worker_spectra(ref: StoredSpectra) -> np.ndarray:
+    workspace = Workspace(ref.location, dict(ref.options) or None)
+    dataset = load_stored_dataset(workspace, ref.dataset_hash)
+    if dataset.content_hash != ref.dataset_hash:
+        raise StoreError(f"dataset {ref.dataset_hash} read back from {ref.location} hashes to "
+                         f"{dataset.content_hash}: the stored spectra differ from the ones run")
+    return dataset.spectra
+
+
+def stored_spectra(workspace: Workspace, dataset_hash: str) -> StoredSpectra:
+    """The reference to a dataset already stored in ``workspace`` (``save_dataset``)."""
+    storage = workspace.layout.storage
+    options = getattr(storage, "options", {})
+    return StoredSpectra(str(workspace.root), dataset_hash, tuple(sorted(options.items())))
 
 
 def read_delta_source(path: str | Path) -> pa.Table:

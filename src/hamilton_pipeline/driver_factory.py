@@ -70,12 +70,13 @@ class _Nodes:
                                                                                **node_tags(kind, step)})
 
 
-def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> None:
+def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset,
+                source: Callable[[], np.ndarray] | None) -> None:
     spectra = dataset.spectra
     targets = target_values(plan, dataset)
     what = f"codes of the {len(plan.classes)} classes" if plan.task == "classification" else "values"
-    nodes.add(SPECTRA, {}, np.ndarray, lambda: spectra, "All spectra of the dataset (read-only).",
-              kind="data")
+    body = (lambda: spectra) if source is None else (lambda: source())  # a source: the node reads, not carries
+    nodes.add(SPECTRA, {}, np.ndarray, body, "All spectra of the dataset (read-only).", kind="data")
     nodes.add(TARGETS, {}, np.ndarray, lambda: targets,
               f"Targets {list(plan.targets)} of every row, (n_rows, n_targets) ({what}, read-only).", kind="data")
 
@@ -216,19 +217,21 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
 
 def build_driver(
     plan: CompiledPlan, dataset: SpectraDataset, *adapters: Any, offload: Offload = direct,
+    spectra: Callable[[], np.ndarray] | None = None,
 ) -> driver.Driver:
     """The Hamilton Driver that runs ``plan`` on ``dataset`` (built here and nowhere else).
 
     Final nodes: ``chain_table``, ``oof_predictions``, ``refit_predictions``, ``chain_scores`` (Arrow tables),
     ``chain_diagnostics`` (the diagnostics tables), and ``chain_ranking``, ``refit_models``. ``adapters`` are
     Hamilton lifecycle adapters (e.g. a NodeTimer, an executor's adapter, a NodeCache); ``offload`` runs the heavy
-    node bodies (default: here; see executors.py).
+    node bodies (default: here; see executors.py). ``spectra``, when given, is what the spectra node calls to get
+    the matrix (a ``StoredSpectra``: cluster workers read it from the workspace instead of receiving it).
     Hoisted and fold-fit nodes carry their cache kind and key as tags (``cache.cache_tags``).
     """
     if dataset.content_hash != plan.dataset_hash:
         raise ValueError("the plan was compiled for another dataset (dataset_hash differs)")
     nodes = _Nodes()
-    _data_nodes(nodes, plan, dataset)
+    _data_nodes(nodes, plan, dataset, spectra)
     keys = KeyMaker(plan, dataset)
     _hoisted_nodes(nodes, plan, offload, keys)
     keep_fits = compute.fold_fits_kept(plan, dataset.n_wavelengths)

@@ -318,8 +318,10 @@ def run(
         loopback unless ``dask_client`` is given.
     workers : int, optional
         Workers of a parallel executor (default: one per CPU, capped by the DAG's width).
-    dask_client : dask.distributed.Client, optional
-        A client of your own cluster for ``executor="dask"``.
+    dask_client : dask.distributed.Client or str, optional
+        A client of your own cluster, or its scheduler's address ``tcp://HOST:PORT``, for ``executor="dask"``.
+        The workers read the spectra from the workspace (give one they can reach, e.g. ``s3://bucket/prefix``)
+        rather than receiving them through the scheduler; their results come back here, to the one writer.
     cache : bool
         Reuse (and store) hoisted and per-fold fit nodes in ``<workspace>/cache`` whose step identity and input
         data are unchanged (not with ``dask``, whose nodes run outside the cache); and, with ``reuse``, return

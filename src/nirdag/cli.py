@@ -109,6 +109,8 @@ def run(
     executor: Annotated[ExecutorKind, typer.Option(
         help="Where the nodes run: sync, threads, processes (local workers), dask (local cluster) or ray.")
     ] = "sync",
+    scheduler: Annotated[str | None, typer.Option(help="With --executor dask: the address of a running Dask "
+                                                  "scheduler (tcp://HOST:PORT) instead of a local cluster.")] = None,
     workers: Annotated[int | None, typer.Option(
         min=1, help="Workers of a parallel executor (default: one per CPU, capped by the DAG's width).")] = None,
     cache: Annotated[bool, typer.Option(
@@ -131,6 +133,8 @@ def run(
     ] = "observe",
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains (and the compiler's warnings, unless --quiet)."""
+    if scheduler is not None and executor != "dask":
+        raise typer.BadParameter("--scheduler needs --executor dask")
     from relspec.source import read_spec
     from relspec.tasks import spec_targets
 
@@ -140,7 +144,8 @@ def run(
         partition_column=partition_column, metadata_columns=metadata_columns, label_targets=label_targets,
         no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet))
     result = nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers,
-                        cache=cache, cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
+                        dask_client=scheduler, cache=cache,
+                        cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
                         cache_admission=cache_admission, reuse=not force, progress=_progress(quiet),
                         calibration=calibration)
     if not quiet:
