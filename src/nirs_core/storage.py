@@ -29,6 +29,7 @@ OPTION_KEYS = (*CREDENTIAL_KEYS, "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_ALLOW_HT
                "RETRY_TIMEOUT")
 # Bounded time for every request: an unreachable endpoint fails within seconds, not the client's minutes.
 DEFAULT_CLIENT = {"TIMEOUT": "30s", "CONNECT_TIMEOUT": "5s", "MAX_RETRIES": "2", "RETRY_TIMEOUT": "10s"}
+_REFUSED = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403 Forbidden")
 _ENV_ALIASES = {"AWS_REGION": ("AWS_REGION", "AWS_DEFAULT_REGION")}
 
 
@@ -297,13 +298,13 @@ class ObjectStorage(Storage):
         return options
 
     def _error(self, what: str, key: str, exc: BaseException) -> StorageError:
-        text = _one_line(exc)
-        if "NoSuchBucket" in text or "bucket does not exist" in text.lower():
+        full, text = " ".join(str(exc).split()), _one_line(exc)
+        if "NoSuchBucket" in full or (what == "listing" and "404 Not Found" in full):
             return StorageError(f"{self.location}: bucket {self.bucket!r} does not exist (create it first)")
-        if "error sending request" in text or "timed out" in text.lower() or "connect" in text.lower():
+        if "error sending request" in full or "timed out" in full.lower() or "connect" in full.lower():
             return StorageError(f"{self.location}: cannot reach the object store "
                                 f"({self._options.get('AWS_ENDPOINT_URL') or 'AWS'}): {what} {key!r} failed")
-        if "InvalidAccessKeyId" in text or "SignatureDoesNotMatch" in text or "AccessDenied" in text:
+        if any(code in full for code in _REFUSED):
             return StorageError(f"{self.location}: the credentials were refused ({what} {key!r})")
         return StorageError(f"{self.location}: {what} {key!r} failed: {text}")
 
