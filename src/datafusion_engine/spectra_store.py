@@ -90,7 +90,12 @@ def load_stored_dataset(workspace: Workspace, dataset_hash: str) -> SpectraDatas
     if not head:
         raise StoreError(f"workspace {session.root} has no dataset {dataset_hash}")
     info = head[0]
-    rows = session.query("SELECT * FROM spectra WHERE dataset_hash = $hash ORDER BY row", hash=dataset_hash)
+    # no ORDER BY: sorting every spectrum inside DataFusion's bounded memory pool fails for large datasets; the
+    # rows come back in write order (one file per dataset), and are put in order here only when they are not
+    rows = session.query("SELECT * FROM spectra WHERE dataset_hash = $hash", hash=dataset_hash)
+    order = np.argsort(rows.column("row").to_numpy(), kind="stable")
+    if not np.array_equal(order, np.arange(rows.num_rows)):
+        rows = rows.take(pa.array(order))
     n, p = info["n_samples"], info["n_wavelengths"]
     flat = pc.list_flatten(rows.column("spectrum")).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     if rows.num_rows != n or flat.size != n * p:

@@ -65,8 +65,8 @@ def test_blobs_documents_and_cache_entries_are_objects_of_the_bucket(moto_s3, s3
     assert result.provenance.run_id == result.run_id  # the document read back from the bucket
     assert handle.cache_stats().entries > 0
     again = nirdag.run(SPEC, tecator, workspace=handle, seed=0, reuse=False)
-    hits = nirdag.query("SELECT count(*) AS n FROM node_metrics WHERE run_id = $r AND cache = 'hit'"
-                        .replace("$r", f"'{again.run_id}'"), handle).column("n")[0].as_py()
+    hits = handle.handle.session().query("SELECT count(*) AS n FROM node_metrics WHERE run_id = $run AND "
+                                         "cache = 'hit'", run=again.run_id).column("n")[0].as_py()
     assert hits > 0  # the second run reused the node cache stored in the bucket
 
 
