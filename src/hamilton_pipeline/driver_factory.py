@@ -168,7 +168,9 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
     # a stacked chain's refit fits its meta-model on the base groups' out-of-fold predictions; a refit takes the
     # fold fits the fold nodes kept (through their group's CV record) instead of fitting them again
     refit_cvs = {g.group_id: cv_name(g) for g in plan.groups} if plan.stacks or keep_fits else {}
-    ids = dataset.sample_ids
+    # the node bodies capture these small values, never ``dataset``: a Dask graph pickles every body's closure, and
+    # a captured dataset would ship the whole spectra matrix through the scheduler once per such node
+    ids, n_wavelengths, wavelengths = dataset.sample_ids, dataset.n_wavelengths, dataset.wavelengths
 
     def gathered(kw: dict[str, Any]) -> list[GroupCV]:
         return [kw[n] for n in cvs]
@@ -188,7 +190,7 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
                              **dict.fromkeys(sources.values(), np.ndarray),
                              **dict.fromkeys(refit_cvs.values(), GroupCV), TARGETS: np.ndarray}, tuple,
               lambda **kw: offload(compute.refit, plan, kw[CHAIN_RANKING], {i: kw[n] for i, n in sources.items()},
-                                   kw[TARGETS], dataset.n_wavelengths, {g: kw[n] for g, n in refit_cvs.items()},
+                                   kw[TARGETS], n_wavelengths, {g: kw[n] for g, n in refit_cvs.items()},
                                    kw[REFIT_CHOICE]),
               "The chosen chains refit on all train rows (fold_final), with their fitted objects.")
     nodes.add(OOF_PREDICTIONS, {**dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, pa.Table,
@@ -206,7 +208,7 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
                                   **dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, diagnostics.DiagnosticTables,
               lambda **kw: offload(diagnostics.run_diagnostics, plan, kw[REFIT_MODELS],
                                    {i: kw[n] for i, n in sources.items()}, {g: kw[n] for g, n in group_cvs.items()},
-                                   kw[TARGETS], ids, dataset.wavelengths),
+                                   kw[TARGETS], ids, wavelengths),
               f"T², Q, leverage, domain, VIP and component curves of the {plan.diagnostics} chains "
               "(sample_diagnostics, variable_importance, component_diagnostics, domains, confusion).",
               display="diagnostics")

@@ -40,3 +40,18 @@ def test_a_two_worker_cluster_on_s3_predicts_bit_identically_to_sync(moto_s3, bu
     assert on_cluster.best["chain_id"] == sync.best["chain_id"]
     executor = nirdag.query("SELECT executor, workers FROM run_metrics", handle).to_pylist()
     assert executor[0]["executor"] == "dask"
+
+
+def test_no_node_body_of_a_cluster_run_carries_the_spectra():
+    """Dask pickles every node body into its graph: with a spectra source, no body may hold the matrix."""
+    import cloudpickle
+
+    from datafusion_engine.spectra_store import StoredSpectra
+    from hamilton_pipeline import build_driver
+    from nirs_core.data.synthetic import synthetic
+
+    dataset = synthetic(600, 400, seed=0)  # X: 1.9 MB
+    plan = nirdag.compile({**SPEC, "target": "y"}, dataset, seed=0)
+    dr = build_driver(plan, dataset, spectra=StoredSpectra("s3://unused/ws", dataset.content_hash))
+    sizes = {n.name: len(cloudpickle.dumps(n.callable)) for n in dr.graph.nodes.values()}
+    assert max(sizes.values()) < dataset.spectra.nbytes / 10, sorted(sizes.items(), key=lambda kv: -kv[1])[:3]
