@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -20,6 +21,7 @@ SPEC = {"name": "s3_small", "target": "fat", "seed": 0, "pipeline": [
     {"split": {"kind": "kfold", "n_splits": 3, "shuffle": True}},
     {"branch": {"raw": [], "snv": [{"op": "snv"}]}},
     {"model": {"op": "pls", "n_components": {"_range_": [1, 6]}}}], "refit": {"metric": "rmse", "top_k": 1}}
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "tecator_pls.yaml"
 PREDICTIONS = ("SELECT chain_id, fold_id, partition, sample_id, target, y_pred FROM predictions "
                "ORDER BY chain_id, fold_id, partition, sample_id, target")
 
@@ -111,6 +113,8 @@ def test_the_cli_reads_and_exports_an_s3_workspace(moto_s3, s3_run):
     assert "cli/model.nirdag" in moto_s3.objects(bucket)
     unknown = _nirdag("--storage-option", "AWS_SECRET=x", "runs", "list", "-w", f"s3://{bucket}/lab/ws", env=env)
     assert unknown.returncode == 1 and "unknown storage option 'AWS_SECRET'" in unknown.stderr
+    alone = _nirdag("run", str(EXAMPLE), "--scheduler", "tcp://127.0.0.1:1", env=env)
+    assert alone.returncode == 2 and "--scheduler needs --executor dask" in alone.stderr
 
 
 @pytest.mark.parametrize("case", ["unreachable", "missing bucket", "no credentials"])
