@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 
@@ -36,8 +35,29 @@ SPEC = {"name": "cluster_bench", "target": "y", "seed": 0, "pipeline": [
 PREDICTIONS = "SELECT run_id, chain_id, fold_id, partition, sample_id, y_pred FROM predictions ORDER BY 2, 3, 4, 5"
 
 
+def _status(field: str) -> int:
+    """A memory figure of this process from /proc/self/status (Linux), in bytes."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak() -> int:
+    """Reset this process's peak resident memory (Linux clear_refs 5); returns its resident memory now."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    return _status("VmRSS")
+
+
+def _import_engine() -> None:
+    import datafusion_engine.spectra_store  # noqa: F401  (DataFusion, deltalake: the worker's read of X)
+    import nirs_modelling.compute  # noqa: F401  (scikit-learn, ikpls: the fits)
+
+
 def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    return _status("VmHWM")
 
 
 def _run(workspace: nirdag.Workspace, dataset, workers: int) -> dict:
@@ -45,12 +65,13 @@ def _run(workspace: nirdag.Workspace, dataset, workers: int) -> dict:
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
-        baseline = sorted(client.run(_peak_rss).values())  # imports and start-up, before any task
+        client.run(_import_engine)  # the imports a task needs belong to the baseline, not to the run
+        baseline = list(client.run(_reset_peak).values())  # resident before the run; peaks count from here
         start = time.perf_counter()
         result = nirdag.run(SPEC, dataset, workspace=workspace, executor="dask", workers=workers,
                             dask_client=cluster.scheduler_address, reuse=False)
         wall = time.perf_counter() - start
-        peaks = sorted(client.run(_peak_rss).values())
+        peaks = list(client.run(_peak_rss).values())  # same worker order as the baseline
     return {"workers": workers, "run_id": result.run_id, "wall_seconds": round(wall, 2),
             "engine_seconds": round(result.seconds, 2), "worker_baseline_rss_bytes": baseline,
             "worker_peak_rss_bytes": peaks}
