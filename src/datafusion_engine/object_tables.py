@@ -17,14 +17,10 @@ from datafusion import SessionContext
 from datafusion.object_store import AmazonS3
 from deltalake import DeltaTable
 
-from nirs_core.storage import ObjectStorage
+from nirs_core.storage import ObjectStorage, is_true
 
 if TYPE_CHECKING:
     from datafusion_engine.layout import WorkspaceLayout
-
-
-def _truthy(value: str | None) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes")
 
 
 def register_store(ctx: SessionContext, storage: ObjectStorage) -> None:
@@ -33,7 +29,7 @@ def register_store(ctx: SessionContext, storage: ObjectStorage) -> None:
     store = AmazonS3(bucket_name=storage.bucket, region=o.get("AWS_REGION", "us-east-1"),
                      access_key_id=o.get("AWS_ACCESS_KEY_ID"), secret_access_key=o.get("AWS_SECRET_ACCESS_KEY"),
                      session_token=o.get("AWS_SESSION_TOKEN"), endpoint=o.get("AWS_ENDPOINT_URL"),
-                     allow_http=_truthy(o.get("AWS_ALLOW_HTTP")))
+                     allow_http=is_true(o.get("AWS_ALLOW_HTTP")))
     ctx.register_object_store("s3://", store, storage.bucket)
 
 

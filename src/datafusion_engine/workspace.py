@@ -67,7 +67,7 @@ class Workspace:
     def exists(self) -> bool:
         if self.layout.is_local:
             return Path(self.root).is_dir()
-        self.layout.storage.check(write=False)  # an unreachable store or a missing bucket: one line, now
+        self.layout.storage.check()  # an unreachable store or a missing bucket: one line, now
         return True
 
     def is_workspace(self) -> bool:

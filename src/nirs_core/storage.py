@@ -132,8 +132,8 @@ class Storage:
     def touch(self, key: str) -> None:
         """Record a use of ``key`` (local: its mtime; an object's time cannot change: nothing)."""
 
-    def check(self, *, write: bool) -> None:
-        """Refuse, with one line, a location that cannot be read (or written, with ``write``)."""
+    def check(self) -> None:
+        """Refuse, with one line, a location that cannot be reached (a folder: nothing to check here)."""
 
 
 class LocalStorage(Storage):
@@ -227,7 +227,8 @@ def resolve_options(explicit: Mapping[str, str] | None = None,
     return options
 
 
-def _truthy(value: str | None) -> bool:
+def is_true(value: str | None) -> bool:
+    """A boolean storage option's value (``true``, ``1``, ``yes``, any case)."""
     return str(value).strip().lower() in ("1", "true", "yes")
 
 
@@ -248,7 +249,7 @@ class ObjectStorage(Storage):
         self.bucket, self.prefix = bucket, prefix
         self.location = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
         self._options = resolve_options(options)
-        anonymous = _truthy(self._options.get("AWS_SKIP_SIGNATURE"))
+        anonymous = is_true(self._options.get("AWS_SKIP_SIGNATURE"))
         if not anonymous and not (self._options.get("AWS_ACCESS_KEY_ID") and
                                   self._options.get("AWS_SECRET_ACCESS_KEY")):
             raise StorageError(f"{self.location}: no credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
@@ -274,9 +275,9 @@ class ObjectStorage(Storage):
         config = {"access_key_id": o.get("AWS_ACCESS_KEY_ID"), "secret_access_key": o.get("AWS_SECRET_ACCESS_KEY"),
                   "session_token": o.get("AWS_SESSION_TOKEN"), "region": o.get("AWS_REGION", "us-east-1"),
                   "endpoint": o.get("AWS_ENDPOINT_URL"),
-                  "skip_signature": _truthy(o.get("AWS_SKIP_SIGNATURE")) or None}
+                  "skip_signature": is_true(o.get("AWS_SKIP_SIGNATURE")) or None}
         client = {"timeout": o["TIMEOUT"], "connect_timeout": o["CONNECT_TIMEOUT"],
-                  "allow_http": _truthy(o.get("AWS_ALLOW_HTTP"))}
+                  "allow_http": is_true(o.get("AWS_ALLOW_HTTP"))}
         retry = {"max_retries": int(o["MAX_RETRIES"]), "retry_timeout": _seconds(o["RETRY_TIMEOUT"])}
         try:
             return S3Store(self.bucket, prefix=self.prefix or None,
@@ -370,9 +371,10 @@ class ObjectStorage(Storage):
         self._call("deleting", key, obstore.delete, key)
         return True
 
-    def check(self, *, write: bool) -> None:
-        """One listing request (and, with ``write``, nothing more: a run's first write shows a refusal): bounded by
-        the client's timeouts."""
+    def check(self) -> None:
+        """One listing request, bounded by the client's timeouts: an unreachable endpoint, a missing bucket or
+        refused credentials fail here (a store that refuses writes fails at the run's first write, before any
+        result is kept)."""
         import obstore
 
         self._call("listing", "", lambda s: obstore.list_with_delimiter(s, None))

@@ -88,7 +88,7 @@ def test_an_unreachable_endpoint_fails_in_bounded_time_with_one_line(moto_s3):
     store = ObjectStorage("s3://lab/ws", options)
     start = time.monotonic()
     with pytest.raises(StorageError, match="cannot reach the object store") as failed:
-        store.check(write=False)
+        store.check()
     assert time.monotonic() - start < 15.0
     assert "\n" not in str(failed.value)
 
@@ -96,7 +96,7 @@ def test_an_unreachable_endpoint_fails_in_bounded_time_with_one_line(moto_s3):
 def test_a_missing_bucket_is_named(moto_s3):
     store = ObjectStorage("s3://no-such-bucket-here/ws", moto_s3.options)
     with pytest.raises(StorageError, match="bucket 'no-such-bucket-here' does not exist"):
-        store.check(write=False)
+        store.check()
 
 
 def test_bad_uris_and_options_are_refused():
