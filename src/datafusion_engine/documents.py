@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from datafusion_engine.errors import StoreError
 from datafusion_engine.layout import WorkspaceLayout
@@ -11,7 +12,7 @@ from nirs_core.storage import StorageError, StorageNotFound
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.json$")
 
 
-def write_document(layout: WorkspaceLayout, run_id: str, name: str, data: bytes) -> str:
+def write_document(layout: WorkspaceLayout, run_id: str, name: str, data: bytes) -> Path | str:
     """Write ``data`` atomically (a temp file + rename, one PUT on an object store): a reader sees the old document
     or the new one, never half. Returns where it was written."""
     if not _NAME.match(name):
@@ -21,7 +22,7 @@ def write_document(layout: WorkspaceLayout, run_id: str, name: str, data: bytes)
         layout.storage.put(key, data, temp_prefix=f".{name}.")
     except StorageError as exc:
         raise StoreError(str(exc)) from None
-    return layout.describe(key)
+    return layout.location(key)
 
 
 def read_document(layout: WorkspaceLayout, run_id: str, name: str) -> bytes:

@@ -118,6 +118,11 @@ class WorkspaceLayout:
         """Where ``key`` is, for messages (a path or a URI; never an option value)."""
         return self.storage.url(key)
 
+    def location(self, key: str) -> Path | str:
+        """Where ``key`` is: a Path in a folder, a URI (str) in an object store."""
+        url = self.storage.url(key)
+        return Path(url) if self.is_local else url
+
     @property
     def scans_prefix(self) -> str:
         return f"{PROVENANCE_DIR}/{SCANS_DIR}"

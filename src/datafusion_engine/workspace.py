@@ -134,7 +134,7 @@ class Workspace:
     def has_document(self, run_id: str, name: str) -> bool:
         return has_document(self.layout, run_id, name)
 
-    def write_document(self, run_id: str, name: str, data: bytes) -> str:
+    def write_document(self, run_id: str, name: str, data: bytes) -> Path | str:
         """Store a run's typed artifact (msgspec JSON) under ``provenance/<run_id>/<name>``, atomically."""
         return write_document(self.layout, run_id, name, data)
 

@@ -386,7 +386,7 @@ def _what_if(workspace: Path, run_id: str, question: str, fmt: str) -> None:
                          for c, k in zip(d.refit, d.refit_components, strict=True))
 
     _say(f"  refit as recorded: {chains(r)}; as asked: {chains(a)}")
-    _say(f"wrote {path.name}")
+    _say(f"wrote {str(path).rsplit('/', 1)[-1]}")
 
 
 @app.command()

@@ -6,6 +6,8 @@ metrics of a measured query under ``provenance/scans/<query fingerprint>.json``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
 
 from datafusion_engine import Workspace
@@ -64,12 +66,12 @@ def view_decisions_json(decisions: ViewDecisions) -> bytes:
     return _json(decisions)
 
 
-def record_scan_metrics(workspace: Workspace, metrics: ScanMetrics) -> str:
+def record_scan_metrics(workspace: Workspace, metrics: ScanMetrics) -> Path | str:
     """Write a query's scan metrics under ``provenance/scans/`` (not a run's document: a query spans runs); returns
     where (a path or a URI)."""
     key = f"{workspace.layout.scans_prefix}/{metrics.fingerprint}.json"
     workspace.layout.storage.put(key, _json(metrics), temp_prefix=f".{metrics.fingerprint}.json.", fsync=False)
-    return workspace.layout.describe(key)
+    return workspace.layout.location(key)
 
 
 def read_view_decisions(workspace: Workspace, run_id: str) -> ViewDecisions:
