@@ -70,6 +70,15 @@ def test_blobs_documents_and_cache_entries_are_objects_of_the_bucket(moto_s3, s3
     hits = handle.handle.session().query("SELECT count(*) AS n FROM node_metrics WHERE run_id = $run AND "
                                          "cache = 'hit'", run=again.run_id).column("n")[0].as_py()
     assert hits > 0  # the second run reused the node cache stored in the bucket
+    _, _, scan = nirdag.query_with_metrics("SELECT count(*) FROM scores", handle)
+    assert scan.startswith(f"s3://{bucket}/lab/ws/provenance/scans/") and scan.split(f"s3://{bucket}/")[1] in \
+        moto_s3.objects(bucket)
+    handle.delete_run(again.run_id)  # rows and documents of the run go; the first run stays whole
+    keys = set(moto_s3.objects(bucket))
+    assert not any(k.startswith(f"lab/ws/provenance/{again.run_id}/") for k in keys)
+    assert f"lab/ws/provenance/{result.run_id}/decision_provenance.json" in keys
+    left = nirdag.query("SELECT DISTINCT run_id FROM predictions", handle, all_runs=True).column(0).to_pylist()
+    assert left == [result.run_id]
 
 
 def test_export_to_s3_and_predict_from_there_equal_the_workspace_replay(moto_s3, s3_run, tecator):
