@@ -74,12 +74,10 @@ class BlobStore:
         return data
 
     def size(self, digest: str) -> int:
-        key = self.key(digest)
-        prefix = key.rpartition("/")[0]
-        for item in self.storage.list(prefix):
-            if item.key.endswith(key):
-                return item.size
-        raise CorruptBlobError(f"blob {digest} is missing from {self.root}")
+        try:
+            return self.storage.size(self.key(digest))
+        except StorageNotFound:
+            raise CorruptBlobError(f"blob {digest} is missing from {self.root}") from None
 
     def delete(self, digest: str) -> bool:
         """Remove a blob; False when it was not there."""
