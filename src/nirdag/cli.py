@@ -43,6 +43,7 @@ from nirdag.cli_serve import serve
 from nirdag.cli_storage import StorageOptionOpt, WorkspaceOpt, file_location, storage_options
 from nirdag.output import OutputFormat, render, render_record, write
 from nirs_core.errors import NirdagError
+from nirs_core.storage import parse_options
 from relspec.policy import CacheAdmission, ExecutorKind
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def _main(version_: Annotated[bool, typer.Option("--version", callback=_version,
                                                  help="Print the nirdag version and exit.")] = False,
           storage_option: StorageOptionOpt = None) -> None:
     """Near-infrared spectroscopy modelling: run pipelines, query results, look at models, export, predict."""
-    storage_options()  # a malformed or unknown --storage-option fails here, before any verb runs
+    parse_options(tuple(storage_option or ()))  # a malformed or unknown --storage-option fails before any verb
 _out = Console(width=None if sys.stdout.isatty() else 160)
 _err = Console(stderr=True, soft_wrap=True)
 
@@ -404,6 +405,7 @@ def schema(
 
 @app.command()
 def export(
+    ctx: typer.Context,
     run_id: Annotated[str, typer.Option("--run", help="Run id (nirdag runs list), a unique prefix of one, or "
                                         "'latest'.")],
     output: Annotated[str, typer.Option("--output", "-o", callback=file_location,
@@ -414,7 +416,7 @@ def export(
     workspace: WorkspaceOpt = Path("workspace"),
 ) -> None:
     """Export a refit chain of a run as a bundle (signed with HMAC-SHA256 when NIRDAG_BUNDLE_KEY is set)."""
-    path = nirdag.export(workspace, run_id, output, chain=chain, storage_options=storage_options() or None)
+    path = nirdag.export(workspace, run_id, output, chain=chain, storage_options=storage_options(ctx) or None)
     signed = "signed (HMAC-SHA256)" if os.environ.get("NIRDAG_BUNDLE_KEY") else "unsigned (set NIRDAG_BUNDLE_KEY)"
     size = f"{path.stat().st_size} bytes, " if isinstance(path, Path) else ""
     _say(f"wrote {path} ({size}{signed})")
@@ -426,6 +428,7 @@ def _say_err(text: str) -> None:
 
 @app.command()
 def predict(
+    ctx: typer.Context,
     paths: Annotated[list[str], typer.Argument(help="BUNDLE DATA, or only DATA with --run (chain replay); the "
                                                "bundle may be s3://bucket/key.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Predictions file (.csv or .parquet); "
@@ -465,7 +468,7 @@ def predict(
 
     model = None
     if run_id is None:  # verified once; its targets are never spectra
-        model = read_bundle(file_location(paths[0]), storage_options=storage_options() or None)
+        model = read_bundle(file_location(paths[0]), storage_options=storage_options(ctx) or None)
     targets = model.chain.targets if model is not None else _run_targets(workspace, run_id)
     dataset = load_data(Path(paths[-1]), _say_err, _err, predicting=True, format=data_format, id_column=id_column,
                         not_spectral=list(targets))

@@ -1,9 +1,9 @@
 """Where the CLI's workspace and bundle options point: a folder, ``file://`` or ``s3://bucket/prefix``.
 
 ``nirdag --storage-option KEY=VALUE <verb>`` (repeatable, before the verb) adds options over the ``AWS_*``
-environment variables; the verbs read them from the root click context, so nothing is kept in module state and
-nothing is written anywhere. A folder stays a ``Path`` exactly as before; an ``s3://`` workspace becomes a
-:class:`datafusion_engine.Workspace` handle holding its options.
+environment variables; the verbs read them from the root click context (the verbs that need them take the
+context), so nothing is kept in module state and nothing is written anywhere. A folder stays a ``Path`` exactly
+as before; an ``s3://`` workspace becomes a :class:`datafusion_engine.Workspace` handle holding its options.
 """
 
 from __future__ import annotations
@@ -24,11 +24,9 @@ StorageOptionOpt = Annotated[list[str] | None, typer.Option(
          "(AWS_ENDPOINT_URL, AWS_ALLOW_HTTP, AWS_REGION, credentials...); repeatable; never written anywhere.")]
 
 
-def storage_options(ctx: click.Context | None = None) -> dict[str, str]:
-    """The ``--storage-option`` pairs given to the ``nirdag`` command (empty outside a CLI invocation)."""
-    ctx = ctx if ctx is not None else click.get_current_context(silent=True)
-    pairs = ctx.find_root().params.get(STORAGE_OPTION) if ctx is not None else None
-    return parse_options(tuple(pairs or ()))
+def storage_options(ctx: click.Context) -> dict[str, str]:
+    """The ``--storage-option`` pairs given to the ``nirdag`` command (read from the root of the verb's context)."""
+    return parse_options(tuple(ctx.find_root().params.get(STORAGE_OPTION) or ()))
 
 
 def workspace_location(ctx: typer.Context, value: Any) -> Any:

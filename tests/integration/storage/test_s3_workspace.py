@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
 from tests.integration.storage.moto_server import ACCESS_KEY, SECRET_KEY
 
@@ -106,7 +107,7 @@ def _nirdag(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
-def test_the_cli_reads_and_exports_an_s3_workspace(moto_s3, s3_run):
+def test_the_cli_reads_exports_and_predicts_through_s3(moto_s3, s3_run, tecator, tmp_path):
     bucket, _, result = s3_run
     env = {**os.environ, **{k: v for k, v in moto_s3.options.items() if k != "AWS_ENDPOINT_URL"}}
     endpoint = ["--storage-option", f"AWS_ENDPOINT_URL={moto_s3.endpoint}"]
@@ -120,6 +121,16 @@ def test_the_cli_reads_and_exports_an_s3_workspace(moto_s3, s3_run):
     assert f"wrote {out}" in exported.stdout
     assert "lab/ws" not in {k.split("/cli/")[0] for k in moto_s3.objects(bucket) if "/cli/" in k}
     assert "cli/model.nirdag" in moto_s3.objects(bucket)
+    new = tecator.select("test", copy=True)
+    csv = tmp_path / "new.csv"
+    pacsv.write_csv(pa.table({"id": [str(i) for i in new.sample_ids],
+                              **{f"{w:g}": new.spectra[:, j] for j, w in enumerate(new.wavelengths)}}), csv)
+    predicted = _nirdag(*endpoint, "predict", out, str(csv), "--id-column", "id", "-o", str(tmp_path / "p.csv"),
+                        env=env)
+    assert predicted.returncode == 0, predicted.stderr
+    got = pacsv.read_csv(tmp_path / "p.csv").column("y_pred").to_numpy()
+    expected = nirdag.predict(out, new, storage_options=moto_s3.options).column("y_pred").to_numpy()
+    assert got.shape == expected.shape and abs(got - expected).max() < 1e-9  # the CSV round-trips the floats
     unknown = _nirdag("--storage-option", "AWS_SECRET=x", "runs", "list", "-w", f"s3://{bucket}/lab/ws", env=env)
     assert unknown.returncode == 1 and "unknown storage option 'AWS_SECRET'" in unknown.stderr
     alone = _nirdag("run", str(EXAMPLE), "--scheduler", "tcp://127.0.0.1:1", env=env)
