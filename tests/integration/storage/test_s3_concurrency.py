@@ -47,3 +47,6 @@ def test_two_concurrent_runs_into_one_s3_workspace_lose_no_rows(moto_s3, bucket,
         alone = nirdag.query(f"SELECT count(*) AS n FROM {table}", reference.workspace).column("n")[0].as_py()
         counts = handle.sql(f"SELECT run_id, count(*) AS n FROM {table} GROUP BY run_id ORDER BY run_id")
         assert counts.to_pylist() == [{"run_id": r, "n": alone} for r in run_ids], table
+    # both stored the same dataset at the same moment: merged on its key, it is there once, whole
+    stored = handle.sql("SELECT count(*) AS n, count(DISTINCT sample_id) AS ids FROM spectra").to_pylist()
+    assert stored == [{"n": tecator.n_samples, "ids": tecator.n_samples}]
