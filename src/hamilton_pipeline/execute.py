@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from rich.console import Console
 from threadpoolctl import threadpool_limits
@@ -99,11 +100,14 @@ def _failed_node(plan: CompiledPlan, timer: NodeTimer, exc: Exception) -> NodeEr
 
 
 def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: Any | None = None,
-                 cache: CacheStore | None = None, progress: Console | None = None) -> EngineResult:
+                 cache: CacheStore | None = None, progress: Console | None = None,
+                 spectra: Callable[[], np.ndarray] | None = None) -> EngineResult:
     """Build the plan's driver and run it with the executor its policy names (BLAS on one thread per worker).
 
     ``cache`` is the workspace's node cache; it serves the node kinds of ``plan.policy.cache`` when the policy
-    enables it (and is not touched otherwise). ``progress`` is a console to draw a progress bar on.
+    enables it (and is not touched otherwise). ``progress`` is a console to draw a progress bar on. ``spectra``
+    (a ``StoredSpectra``) is what Dask workers call to read the spectra from the workspace; other executors,
+    whose workers get arrays from this process, use ``dataset.spectra``.
 
     Raises
     ------
@@ -120,7 +124,8 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
             threadpool_limits(limits=plan.policy.blas_threads):
         execution.warm_up()
         startup = time.perf_counter() - start
-        dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload)
+        dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload,
+                          spectra=spectra if execution.worker == "dask" else None)
         try:
             out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING,
                                REFIT_CHOICE, REFIT_MODELS, CHAIN_DIAGNOSTICS, FOLD_TABLES])

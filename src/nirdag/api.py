@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -272,8 +272,9 @@ class RunResult:
     @property
     def calibration(self) -> PolicyCalibration | None:
         """The run's PolicyCalibration artifact (None for a run calibrated ``off``)."""
-        path = self.handle.layout.run_dir(self.run_id) / CALIBRATION_DOCUMENT
-        return decode_calibration(path.read_bytes()) if path.is_file() else None
+        if not self.handle.has_document(self.run_id, CALIBRATION_DOCUMENT):
+            return None
+        return decode_calibration(self.handle.read_document(self.run_id, CALIBRATION_DOCUMENT))
 
     @property
     def validation(self) -> PolicyValidation:
@@ -295,7 +296,7 @@ class RunResult:
         ``nirdag.plots.PLOT_KINDS``; ``nirdag.plots.save(fig, "out.svg")`` writes one)."""
         return RunPlots(RunData(self.handle, self.run_id, self.plan, self.dataset))
 
-    def export(self, path: str | Path, chain: str = "best", *, key: str | bytes | None = None) -> Path:
+    def export(self, path: str | Path, chain: str = "best", *, key: str | bytes | None = None) -> Path | str:
         """Write a bundle of a refit chain (``best`` or a chain id) to ``path``; see :func:`export`."""
         return export(self.handle, self.run_id, path, chain=chain, key=key)
 
@@ -329,8 +330,10 @@ def run(
         loopback unless ``dask_client`` is given.
     workers : int, optional
         Workers of a parallel executor (default: one per CPU, capped by the DAG's width).
-    dask_client : dask.distributed.Client, optional
-        A client of your own cluster for ``executor="dask"``.
+    dask_client : dask.distributed.Client or str, optional
+        A client of your own cluster, or its scheduler's address ``tcp://HOST:PORT``, for ``executor="dask"``.
+        The workers read the spectra from the workspace (give one they can reach, e.g. ``s3://bucket/prefix``)
+        rather than receiving them through the scheduler; their results come back here, to the one writer.
     cache : bool
         Reuse (and store) hoisted and per-fold fit nodes in ``<workspace>/cache`` whose step identity and input
         data are unchanged (not with ``dask``, whose nodes run outside the cache); and, with ``reuse``, return
@@ -384,7 +387,7 @@ def run(
 
 def _finished_run(handle: Workspace, plan: CompiledPlan) -> str | None:
     """The workspace's completed run of ``plan`` (the newest), if any: an identical re-run returns it."""
-    if not handle.layout.tables_dir.is_dir():
+    if not handle.layout.has_tables():
         return None
     return queries.completed_run_of_plan(handle.session(), plan.plan_hash, NIRDAG_VERSION, needs_artifacts=True)
 
@@ -423,7 +426,7 @@ def build_driver(
 
 
 def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: str = "best",
-           key: str | bytes | None = None) -> Path:
+           key: str | bytes | None = None, storage_options: Mapping[str, str] | None = None) -> Path | str:
     """Write a bundle of a run's refit chain: manifest, fitted objects (skops), member hashes, optional signature.
 
     Parameters
@@ -439,18 +442,22 @@ def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: st
         accuracy), a chain_id or a unique prefix of at least 8 characters.
     key : str or bytes, optional
         HMAC-SHA256 signing key (default: ``$NIRDAG_BUNDLE_KEY`` when set; else the bundle is unsigned).
+    storage_options : mapping, optional
+        For a ``path`` of ``s3://bucket/key``: options over the ``AWS_*`` environment (default: those of an
+        ``s3://`` workspace).
 
     Returns
     -------
-    Path
-        The bundle written.
+    Path or str
+        The bundle written (a path, or its ``s3://`` URI).
 
     Examples
     --------
     >>> nirdag.export("ws", r.run_id, "model.nirdag")  # doctest: +SKIP
     """
     handle = Workspace.of(workspace).require()
-    return export_chain(handle, resolve_run(handle, run_id), chain, path, key=key, nirdag_version=NIRDAG_VERSION)
+    return export_chain(handle, resolve_run(handle, run_id), chain, path, key=key, nirdag_version=NIRDAG_VERSION,
+                        storage_options=storage_options)
 
 
 def retrain(bundle: str | Path, data: SpectraDataset, output: str | Path, *, mode: RetrainMode,

@@ -17,6 +17,7 @@ from rich.console import Console
 
 import nirdag
 from datafusion_engine.sql_limits import DEFAULT_LIMITS
+from nirdag.cli_artifacts import artifacts_app
 from nirdag.cli_bundle import retrain, transfer
 from nirdag.cli_calibration import calibration_app, calibration_lines
 from nirdag.cli_data import (
@@ -43,8 +44,10 @@ from nirdag.cli_explain import explain
 from nirdag.cli_ranked import ranked, say_choice
 from nirdag.cli_report import plot, report
 from nirdag.cli_serve import serve
+from nirdag.cli_storage import StorageOptionOpt, WorkspaceOpt, file_location, storage_options
 from nirdag.output import OutputFormat, render, render_record, write
 from nirs_core.errors import NirdagError
+from nirs_core.storage import parse_options
 from relspec.policy import CacheAdmission, ExecutorKind
 
 if TYPE_CHECKING:
@@ -64,12 +67,13 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(version_: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, metavar="",
-                                                 help="Print the nirdag version and exit.")] = False) -> None:
+                                                 help="Print the nirdag version and exit.")] = False,
+          storage_option: StorageOptionOpt = None) -> None:
     """Near-infrared spectroscopy modelling: run pipelines, query results, look at models, export, predict."""
+    parse_options(tuple(storage_option or ()))  # a malformed or unknown --storage-option fails before any verb
 _out = Console(width=None if sys.stdout.isatty() else 160)
 _err = Console(stderr=True, soft_wrap=True)
 
-WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
 SeedOpt = Annotated[int | None, typer.Option(help="Seed of every random choice; overrides the spec's seed.")]
 TopOpt = Annotated[int, typer.Option(help="How many ranked chains to print.")]
 QuietOpt = Annotated[bool, flag(
@@ -111,6 +115,8 @@ def run(
     executor: Annotated[ExecutorKind, typer.Option(
         help="Where the nodes run: sync, threads, processes (local workers), dask (local cluster) or ray.")
     ] = "sync",
+    scheduler: Annotated[str | None, typer.Option(help="With --executor dask: the address of a running Dask "
+                                                  "scheduler (tcp://HOST:PORT) instead of a local cluster.")] = None,
     workers: Annotated[int | None, typer.Option(
         min=1, help="Workers of a parallel executor (default: one per CPU, capped by the DAG's width).")] = None,
     cache: Annotated[bool, typer.Option(
@@ -133,6 +139,8 @@ def run(
     ] = "observe",
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains (and the compiler's warnings, unless --quiet)."""
+    if scheduler is not None and executor != "dask":
+        raise typer.BadParameter("--scheduler needs --executor dask")
     from relspec.source import read_spec
     from relspec.tasks import spec_targets
 
@@ -143,7 +151,8 @@ def run(
         no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet,
         sample_column=sample_column))
     result = nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers,
-                        cache=cache, cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
+                        dask_client=scheduler, cache=cache,
+                        cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
                         cache_admission=cache_admission, reuse=not force, progress=_progress(quiet),
                         calibration=calibration)
     if not quiet:
@@ -386,7 +395,7 @@ def _what_if(workspace: Path, run_id: str, question: str, fmt: str) -> None:
                          for c, k in zip(d.refit, d.refit_components, strict=True))
 
     _say(f"  refit as recorded: {chains(r)}; as asked: {chains(a)}")
-    _say(f"wrote {path.name}")
+    _say(f"wrote {str(path).rsplit('/', 1)[-1]}")
 
 
 @app.command()
@@ -404,18 +413,21 @@ def schema(
 
 @app.command()
 def export(
+    ctx: typer.Context,
     run_id: Annotated[str, typer.Option("--run", help="Run id (nirdag runs list), a unique prefix of one, or "
                                         "'latest'.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Bundle file to write (e.g. model.nirdag).")],
+    output: Annotated[str, typer.Option("--output", "-o", callback=file_location,
+                                        help="Bundle file to write (e.g. model.nirdag, or s3://bucket/key).")],
     chain: Annotated[str, typer.Option(help="'best' (the refit chain ranked first by the run's rank metric: "
                                             "lowest RMSECV or mean_nrmse, highest accuracy), a chain_id or a prefix "
                                             "of >= 8 characters.")] = "best",
     workspace: WorkspaceOpt = Path("workspace"),
 ) -> None:
     """Export a refit chain of a run as a bundle (signed with HMAC-SHA256 when NIRDAG_BUNDLE_KEY is set)."""
-    path = nirdag.export(workspace, run_id, output, chain=chain)
+    path = nirdag.export(workspace, run_id, output, chain=chain, storage_options=storage_options(ctx) or None)
     signed = "signed (HMAC-SHA256)" if os.environ.get("NIRDAG_BUNDLE_KEY") else "unsigned (set NIRDAG_BUNDLE_KEY)"
-    _say(f"wrote {path} ({path.stat().st_size} bytes, {signed})")
+    size = f"{path.stat().st_size} bytes, " if isinstance(path, Path) else ""
+    _say(f"wrote {path} ({size}{signed})")
 
 
 def _say_err(text: str) -> None:
@@ -424,7 +436,9 @@ def _say_err(text: str) -> None:
 
 @app.command()
 def predict(
-    paths: Annotated[list[Path], typer.Argument(help="BUNDLE DATA, or only DATA with --run (chain replay).")],
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="BUNDLE DATA, or only DATA with --run (chain replay); the "
+                                               "bundle may be s3://bucket/key.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Predictions file (.csv or .parquet); "
                                                 "default: print them.")] = None,
     run_id: Annotated[str | None, typer.Option("--run", help="Replay a chain of this workspace run (an id, a unique "
@@ -467,11 +481,13 @@ def predict(
     from nirdag.bundle import domain_report, wide_predictions
     from nirdag.bundle.archive import read_bundle
 
-    model = read_bundle(paths[0]) if run_id is None else None  # verified once; its targets are never spectra
+    model = None
+    if run_id is None:  # verified once; its targets are never spectra
+        model = read_bundle(file_location(paths[0]), storage_options=storage_options(ctx) or None)
     if model is not None and interval is not None:  # refused before the data is read
         model.chain.check_interval(interval, interval_scale)
     targets = model.chain.targets if model is not None else _run_targets(workspace, run_id)
-    dataset = load_data(paths[-1], _say_err, _err, predicting=True, format=data_format, id_column=id_column,
+    dataset = load_data(Path(paths[-1]), _say_err, _err, predicting=True, format=data_format, id_column=id_column,
                         not_spectral=list(targets))
     data = dataset
     if bundle_axis:  # the columns are the training axis: predicted as a matrix (its width is checked)
@@ -529,49 +545,6 @@ def _fail_on(report: DomainReport, level: str) -> None:
         raise typer.Exit(EXIT_OUTSIDE_DOMAIN)
 
 
-artifacts_app = typer.Typer(help="Fitted objects of a workspace: statistics and clean-up of the blobs.",
-                            no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(artifacts_app, name="artifacts")
-
-
-@artifacts_app.command("stats")
-def artifacts_stats(workspace: WorkspaceOpt = Path("workspace")) -> None:
-    """Artifact rows, blobs referenced and on disk, bytes saved by deduplication, orphans."""
-    s = nirdag.Workspace(workspace).artifact_stats()
-    _say(f"{s.rows} artifact rows ({s.runs} runs, {s.chains} chains) -> {s.blobs_referenced} blobs referenced; "
-         f"{s.blob_files} blob files, {s.bytes_on_disk} bytes on disk ({s.bytes_referenced} bytes without "
-         f"deduplication); {s.orphans} orphans")
-
-
-@artifacts_app.command("orphans")
-def artifacts_orphans(workspace: WorkspaceOpt = Path("workspace")) -> None:
-    """Blobs that no artifact row references (left by deleted runs)."""
-    found = nirdag.Workspace(workspace).orphans()
-    for digest, size in found:
-        _say(f"{digest}  {size} bytes")
-    _say(f"{len(found)} orphan blobs")
-
-
-@artifacts_app.command("cleanup")
-def artifacts_cleanup(workspace: WorkspaceOpt = Path("workspace"),
-                      dry_run: Annotated[bool, flag("--dry-run", help="Only list what would be deleted.")] = False,
-                      ) -> None:
-    """Delete orphan blobs (do not run while a run is writing into the workspace)."""
-    found = nirdag.Workspace(workspace).cleanup(dry_run=dry_run)
-    verb = "would delete" if dry_run else "deleted"
-    _say(f"{verb} {len(found)} orphan blobs ({sum(size for _, size in found)} bytes)")
-
-
-@artifacts_app.command("purge")
-def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="dataset_hash whose runs' fitted objects "
-                                                         "are dropped.")],
-                    workspace: WorkspaceOpt = Path("workspace"),
-                    dry_run: Annotated[bool, flag("--dry-run", help="Only count what would go.")] = False) -> None:
-    """Drop the fitted objects of every run on a dataset (the runs and their scores stay)."""
-    rows, blobs = nirdag.Workspace(workspace).purge(dataset, dry_run=dry_run)
-    _say(f"{'would remove' if dry_run else 'removed'} {rows} artifact rows and {len(blobs)} blobs")
-
-
 app.command()(plot)
 app.command()(report)
 app.command()(explain)
@@ -579,6 +552,7 @@ app.command()(serve)
 app.command()(transfer)
 app.command()(retrain)
 app.add_typer(calibration_app, name="calibration")
+app.add_typer(artifacts_app, name="artifacts")
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from nirdag.bundle.manifest import (
 )
 from nirdag.bundle.signing import signing_key
 from nirs_core.diagnostics import Domain
+from nirs_core.storage import ObjectStorage, is_object_uri
 from relspec import ALL_TARGETS, decode_spec
 from relspec.plan import FOLD_FINAL, POOLED_CV
 from relspec.tasks import spec_targets
@@ -225,8 +227,12 @@ def _stack_parts(session: WorkspaceSession, run_id: str, meta: Row, members: _Me
 
 
 def export_chain(workspace: Workspace, run_id: str, chain: str, path: str | Path, *,
-                 key: str | bytes | None = None, nirdag_version: str) -> Path:
+                 key: str | bytes | None = None, nirdag_version: str,
+                 storage_options: Mapping[str, str] | None = None) -> Path | str:
     """Write a bundle of a run's refit chain (``best`` or a chain id) to ``path``; signed when a key is set.
+
+    ``path`` may be ``s3://bucket/key``: written with ``storage_options``, by default those of an object-store
+    workspace (the same endpoint and credentials).
 
     A stacked chain's bundle holds its meta-model and its base chains' fold_final fitted chains (column order).
     Everything is read through the workspace's one session."""
@@ -255,7 +261,10 @@ def export_chain(workspace: Workspace, run_id: str, chain: str, path: str | Path
         calibration=calibration,
         **refit_records(session, run_id, facts.chain["chain_id"]),
     )
-    return write_bundle(path, manifest, members.data, signing_key(key))
+    if storage_options is None and isinstance(workspace.layout.storage, ObjectStorage):
+        storage_options = workspace.layout.storage.options
+    return write_bundle(path, manifest, members.data, signing_key(key),
+                        storage_options=storage_options if is_object_uri(path) else None)
 
 
 def _sha(data: bytes) -> str:

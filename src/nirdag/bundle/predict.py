@@ -3,7 +3,7 @@ each judged against the chain's applicability domain (T², Q, their ratios to th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -142,7 +142,8 @@ def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: 
 def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray, *, fold_mean: bool = False,
             resample: bool = False, key: str | bytes | None = None, sample_ids: Sequence[str] | None = None,
             limits: BundleLimits = DEFAULT_LIMITS, interval: float | None = None,
-            interval_scale: IntervalScale = "absolute") -> pa.Table:
+            interval_scale: IntervalScale = "absolute", storage_options: Mapping[str, str] | None = None
+            ) -> pa.Table:
     """Predict new spectra with a bundle, verified (hashes; HMAC when a key is configured) before loading.
 
     Loads no engine (Hamilton, DataFusion, Delta): a lab machine only needs nirdag's operators, numpy and skops.
@@ -174,6 +175,9 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
         ``absolute``: ``ŷ ± q`` (the same width for every spectrum); ``leverage``: ``ŷ ± q · sqrt(1 + h)`` with
         ``h`` the spectrum's leverage under the refit model (wider far from the calibration centre; latent models
         with an applicability domain only).
+    storage_options : mapping, optional
+        For a bundle at ``s3://bucket/key``: options over the ``AWS_*`` environment (see
+        :mod:`nirs_core.storage`).
 
     Returns
     -------
@@ -189,7 +193,8 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
     --------
     >>> nirdag.predict("model.nirdag", nirdag.load_dataset("new.csv", id_column="id"))  # doctest: +SKIP
     """
-    loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key, limits=limits)
+    loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key, limits=limits,
+                                                                         storage_options=storage_options)
     return predict_chain(loaded.chain, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids,
                          where=f"spectra for bundle {loaded.path}", interval=interval, interval_scale=interval_scale)
 
