@@ -30,7 +30,7 @@ class ArtifactStats:
 
 
 def _index(workspace: Workspace):
-    return read_artifacts(workspace.layout.tables_dir / "artifacts")
+    return read_artifacts(workspace.layout)
 
 
 def stats(workspace: Workspace) -> ArtifactStats:
@@ -78,12 +78,11 @@ def purge_dataset(workspace: Workspace, dataset_hash: str, *, dry_run: bool = Fa
 
     Runs, predictions and scores stay (the runs can no longer be exported). Returns (rows, blobs) removed.
     """
-    path = workspace.layout.tables_dir / "artifacts"
-    rows = read_artifacts(path, col("dataset_hash") == lit(dataset_hash))
+    rows = read_artifacts(workspace.layout, col("dataset_hash") == lit(dataset_hash))
     blobs = blobs_of(rows)
     if dry_run or rows.num_rows == 0:
-        others = set(blobs_of(read_artifacts(path, col("dataset_hash") != lit(dataset_hash))))
+        others = set(blobs_of(read_artifacts(workspace.layout, col("dataset_hash") != lit(dataset_hash))))
         return rows.num_rows, [b for b in blobs if b not in others]
-    delete_where_equal(path, "dataset_hash", [dataset_hash])
+    delete_where_equal(workspace.layout, "artifacts", "dataset_hash", [dataset_hash])
     workspace.store.refresh_ref_counts(blobs)
     return rows.num_rows, remove_unreferenced(workspace, blobs)

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from datafusion import Expr, SessionContext
 from deltalake import DeltaTable
 
+from datafusion_engine.object_tables import register_delta
 from datafusion_engine.schemas import TABLE_SCHEMAS
 
+if TYPE_CHECKING:
+    from datafusion_engine.layout import WorkspaceLayout
 
-def read_artifacts(path: Path, where: Expr | None = None) -> pa.Table:
-    """Rows of the artifacts table at ``path`` matching the filter ``where`` (a DataFusion expression such as
+
+def read_artifacts(layout: WorkspaceLayout, where: Expr | None = None) -> pa.Table:
+    """Rows of the workspace's artifacts table matching the filter ``where`` (a DataFusion expression such as
     ``col("run_id") == lit(run_id)``); empty, with the table's schema, when the table does not exist yet.
 
     A fresh context reads the table's newest version: the store calls this between its own writes.
     """
     schema = TABLE_SCHEMAS["artifacts"]
-    if not (path / "_delta_log").is_dir():
+    if not layout.has_table("artifacts"):
         return schema.empty_table()
     ctx = SessionContext()
-    ctx.register_table("artifacts", DeltaTable(path))
+    register_delta(ctx, "artifacts", DeltaTable(layout.table("artifacts"), storage_options=layout.delta_options),
+                   layout)
     df = ctx.table("artifacts")
     table = (df if where is None else df.filter(where)).to_arrow_table()
     return table.select(schema.names).cast(schema)

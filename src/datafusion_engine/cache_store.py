@@ -1,6 +1,7 @@
 """The on-disk node cache of a workspace: verified, atomically written entries of named numpy arrays, LRU-bounded.
 
-An entry is one file ``<root>/v1/<kind>/<ab>/<key>.entry``: an 8-byte magic, the header length (8 bytes, little
+An entry is one file (or object)
+``<root>/v1/<kind>/<ab>/<key>.entry``: an 8-byte magic, the header length (8 bytes, little
 endian), a msgspec JSON header, the raw bytes of the arrays, and the sha256 of everything before it (32 bytes). No
 pickle anywhere: only numeric dtypes are written or read, and arrays come back read-only through ``np.frombuffer``.
 A file is written under a temporary name and renamed into place, and a read checks the digest, magic, header, key
@@ -10,7 +11,6 @@ is removed.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -27,7 +27,7 @@ import msgspec
 import numpy as np
 
 from datafusion_engine.errors import CacheError
-from nirs_core.files import write_atomic
+from nirs_core.storage import LocalStorage, Storage, StorageNotFound, StoredObject, open_storage
 
 MAGIC = b"NIRDAGC1"
 LAYOUT = "v1"
@@ -76,7 +76,7 @@ class Entry:
 class CacheStats:
     """What a cache folder holds: entries (and bytes) per node kind, leftover temp files, last use."""
 
-    root: Path
+    root: Path | str
     entries: int
     bytes: int
     by_kind: Mapping[str, tuple[int, int]]  # kind -> (entries, bytes)
@@ -143,48 +143,62 @@ def _when(timestamp: float) -> dt.datetime:
 
 
 class CacheStore:
-    """The cache folder of a workspace (``<workspace>/cache``), bounded to ``max_bytes`` by LRU eviction."""
+    """The cache folder of a workspace (``<workspace>/cache``), bounded to ``max_bytes`` by LRU eviction.
 
-    def __init__(self, root: str | Path, max_bytes: int = DEFAULT_MAX_BYTES):
+    ``location`` is a folder or a :class:`~nirs_core.storage.Storage` (the cache is under its ``prefix``). On an
+    object store an entry's time cannot be touched, so eviction there goes by write time, not last use.
+    """
+
+    def __init__(self, location: str | Path | Storage, max_bytes: int = DEFAULT_MAX_BYTES, *, prefix: str = ""):
         if max_bytes < 0:
             raise CacheError(f"the cache size cap must be >= 0 bytes, got {max_bytes}")
-        self.root = Path(root)
+        self.storage = open_storage(location)
+        self.prefix = prefix
+        self.root: Path | str = Path(self.storage.url(prefix)) if self.storage.is_local else self.storage.url(prefix)
         self.max_bytes = max_bytes
         self._bytes: int | None = None  # running estimate of the folder size, scanned on first write
         self._lock = threading.Lock()
 
-    def path_of(self, kind: str, key: str) -> Path:
+    def _base(self) -> str:
+        return f"{self.prefix}/{LAYOUT}" if self.prefix else LAYOUT
+
+    def key_of(self, kind: str, key: str) -> str:
+        """The storage key of an entry."""
         if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
             raise CacheError(f"a cache key is a full sha256 hex digest, got {key!r}")
         if not kind.isidentifier():
             raise CacheError(f"a cache node kind is an identifier, got {kind!r}")
-        return self.root / LAYOUT / kind / key[:2] / f"{key}{SUFFIX}"
+        return f"{self._base()}/{kind}/{key[:2]}/{key}{SUFFIX}"
+
+    def path_of(self, kind: str, key: str) -> Path | str:
+        """Where an entry is: a Path in a folder, a URI in an object store."""
+        url = self.storage.url(self.key_of(kind, key))
+        return Path(url) if self.storage.is_local else url
 
     def get(self, kind: str, key: str) -> Entry | None:
         """The verified entry of ``key``, or None (absent, truncated, corrupted: a bad file is removed)."""
-        path = self.path_of(kind, key)
+        where = self.key_of(kind, key)
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+            data = self.storage.get(where)
+        except StorageNotFound:
             return None
         entry = _decode(data, key)
         if entry is None:
-            path.unlink(missing_ok=True)
+            self.storage.delete(where)
             return None
-        with contextlib.suppress(FileNotFoundError):  # evicted meanwhile: the value read is still whole
-            os.utime(path)  # last use, for LRU eviction
+        self.storage.touch(where)  # last use, for LRU eviction (evicted meanwhile: the value read is still whole)
         return entry
 
     def put(self, kind: str, key: str, *, node: str, value_type: str, scalars: Mapping[str, Scalar],
             arrays: Mapping[str, np.ndarray]) -> int:
         """Write an entry atomically (temp file + rename); returns its size (0 if larger than the cap)."""
-        path = self.path_of(kind, key)
+        where = self.key_of(kind, key)
         data = _encode({"key": key, "kind": kind, "node": node, "value_type": value_type,
                         "scalars": dict(scalars)}, arrays)
         if len(data) > self.max_bytes:
             return 0
         # no fsync: a torn entry fails its digest on read and is recomputed; prune() removes stale temp files
-        write_atomic(path, data, prefix=f"{TEMP_PREFIX}{key}-{os.getpid()}-", fsync=False)
+        self.storage.put(where, data, fsync=False, temp_prefix=f"{TEMP_PREFIX}{key}-{os.getpid()}-")
         self._account(len(data))
         return len(data)
 
@@ -198,24 +212,12 @@ class CacheStore:
         if over:
             self.prune()
 
-    def _files(self) -> Iterator[os.DirEntry[str]]:
-        base = self.root / LAYOUT
-        if not base.is_dir():
-            return
-        for kind in os.scandir(base):
-            if not kind.is_dir():
-                continue
-            for shard in os.scandir(kind.path):
-                if shard.is_dir():
-                    yield from os.scandir(shard.path)
-
-    def _stats(self) -> Iterator[tuple[os.DirEntry[str], os.stat_result]]:
-        """Every file with its stat (a file removed meanwhile by another process is skipped)."""
-        for item in self._files():
-            try:
-                yield item, item.stat()
-            except FileNotFoundError:
-                continue
+    def _stats(self) -> Iterator[tuple[str, StoredObject]]:
+        """Every file of ``<kind>/<ab>/`` folders with its name (a file removed meanwhile is skipped)."""
+        depth = self._base().count("/") + 4
+        for item in self.storage.list(self._base()):
+            if item.key.count("/") + 1 == depth:
+                yield item.key.rpartition("/")[2], item
 
     def prune(self) -> int:
         """Remove stale temp files, then the least recently used entries until the folder fits the cap.
@@ -223,17 +225,17 @@ class CacheStore:
         Returns the number of entries removed.
         """
         now, entries, removed = time.time(), [], 0
-        for item, info in self._stats():
-            if item.name.startswith(TEMP_PREFIX):
-                if now - info.st_mtime > STALE_TEMP_SECONDS:
-                    Path(item.path).unlink(missing_ok=True)
-            elif item.name.endswith(SUFFIX):
-                entries.append((info.st_mtime, info.st_size, item.path))
+        for name, info in self._stats():
+            if name.startswith(TEMP_PREFIX):
+                if now - info.modified > STALE_TEMP_SECONDS:
+                    self.storage.delete(info.key)
+            elif name.endswith(SUFFIX):
+                entries.append((info.modified, info.size, info.key))
         total = sum(size for _, size, _ in entries)
-        for _, size, path in sorted(entries):
+        for _, size, where in sorted(entries):
             if total <= self.max_bytes:
                 break
-            Path(path).unlink(missing_ok=True)
+            self.storage.delete(where)
             total -= size
             removed += 1
         with self._lock:
@@ -243,15 +245,15 @@ class CacheStore:
     def stats(self) -> CacheStats:
         by_kind: dict[str, list[int]] = {}
         temps, uses = 0, []
-        for item, info in self._stats():
-            if item.name.startswith(TEMP_PREFIX):
+        for name, info in self._stats():
+            if name.startswith(TEMP_PREFIX):
                 temps += 1
-            elif item.name.endswith(SUFFIX):
-                kind = Path(item.path).parent.parent.name
+            elif name.endswith(SUFFIX):
+                kind = info.key.split("/")[-3]
                 counts = by_kind.setdefault(kind, [0, 0])
                 counts[0] += 1
-                counts[1] += info.st_size
-                uses.append(info.st_mtime)
+                counts[1] += info.size
+                uses.append(info.modified)
         return CacheStats(
             root=self.root, entries=sum(c[0] for c in by_kind.values()), bytes=sum(c[1] for c in by_kind.values()),
             by_kind={k: (c[0], c[1]) for k, c in sorted(by_kind.items())}, temp_files=temps,
@@ -263,7 +265,12 @@ class CacheStore:
         (a read-only workspace): nothing is reported removed that was not."""
         before = self.stats()
         failed: list[str] = []
-        target = self.root / LAYOUT
+        if not isinstance(self.storage, LocalStorage):
+            self.storage.delete_prefix(self._base())
+            with self._lock:
+                self._bytes = 0
+            return before
+        target = self.storage.path(self._base())
         if target.exists():
             if sys.version_info >= (3, 12):
                 shutil.rmtree(target, onexc=lambda _f, path, exc: failed.append(f"{path}: {exc}"))

@@ -3,30 +3,40 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from datafusion_engine.errors import StoreError
 from datafusion_engine.layout import WorkspaceLayout
-from nirs_core.files import write_atomic
+from nirs_core.storage import StorageError, StorageNotFound
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.json$")
 
 
-def write_document(layout: WorkspaceLayout, run_id: str, name: str, data: bytes) -> Path:
-    """Write ``data`` atomically (temp file + rename): a reader sees the old file or the new one, never half."""
+def write_document(layout: WorkspaceLayout, run_id: str, name: str, data: bytes) -> Path | str:
+    """Write ``data`` atomically (a temp file + rename, one PUT on an object store): a reader sees the old document
+    or the new one, never half. Returns where it was written."""
     if not _NAME.match(name):
         raise StoreError(f"invalid document name {name!r}: expected lower_snake_case ending in .json")
-    return write_atomic(layout.run_dir(run_id) / name, data, prefix=f".{name}.")
+    key = f"{layout.run_prefix(run_id)}/{name}"
+    try:
+        layout.storage.put(key, data, temp_prefix=f".{name}.")
+    except StorageError as exc:
+        raise StoreError(str(exc)) from None
+    return layout.location(key)
 
 
 def read_document(layout: WorkspaceLayout, run_id: str, name: str) -> bytes:
-    path = layout.run_dir(run_id) / name
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise StoreError(f"run {run_id!r} has no {name} in {layout.provenance_dir}") from None
+        return layout.storage.get(f"{layout.run_prefix(run_id)}/{name}")
+    except StorageNotFound:
+        raise StoreError(f"run {run_id!r} has no {name} in {layout.describe('provenance')}") from None
+    except StorageError as exc:
+        raise StoreError(str(exc)) from None
+
+
+def has_document(layout: WorkspaceLayout, run_id: str, name: str) -> bool:
+    return layout.storage.exists(f"{layout.run_prefix(run_id)}/{name}")
 
 
 def delete_documents(layout: WorkspaceLayout, run_id: str) -> None:
-    shutil.rmtree(layout.run_dir(run_id), ignore_errors=True)
+    layout.storage.delete_prefix(layout.run_prefix(run_id))

@@ -21,6 +21,7 @@ ArtifactType = Literal["transformer", "model", "splitter", "y_transform", "meta_
 # hit: served; miss: computed and stored; skipped: computed, not worth storing (cache admission); off: cache off
 CacheStatus = Literal["hit", "miss", "skipped", "off", "uncached"]
 # what a DAG node does: the dataset's inputs, a hoisted step, a fold fit, a group's pooled CV, a stack, a result
+ScoreLevel = Literal["spectrum", "sample"]  # relspec.refit_spec's levels: what a score is over
 NodeKind = Literal["data", "hoisted", "fold_fit", "cv", "stack", "result"]
 
 # Typed column roles: what a column identifies, declared on the row structs so joins are found from roles, not names.
@@ -158,6 +159,9 @@ class ChainRow(msgspec.Struct, **_ROW):
     # before the engine stored its ranking
     rank: int | None = None
     cv_loss: float | None = None
+    # what the ranking scored: each 'spectrum', or each 'sample' (the mean prediction of its replicates, when the
+    # dataset declares them); null only in rows written before replicates, which the upgrade makes 'spectrum'
+    rank_level: ScoreLevel | None = None
 
 
 class PredictionRow(msgspec.Struct, **_ROW):
@@ -182,6 +186,9 @@ class ScoreRow(msgspec.Struct, **_ROW):
     target: Target
     metric: str
     value: float
+    # 'spectrum': each spectrum's prediction; 'sample': each sample's mean prediction over its replicates (when the
+    # dataset declares them); null only in rows written before replicates, which the upgrade makes 'spectrum'
+    level: ScoreLevel | None = None
 
 
 Domain = Literal["regular", "extreme", "outlier"]
@@ -311,6 +318,65 @@ class ClassScoreRow(msgspec.Struct, **_ROW):
     support: int
 
 
+ExplainMethod = Literal["coefficients", "vip", "permutation", "shap"]
+ExplainAxis = Literal["model_input", "spectra"]
+
+
+class ExplanationRow(msgspec.Struct, **_ROW):
+    """Per-wavelength importance of a refit chain by one method (``nirdag explain``). ``axis`` says which spectrum
+    ``variable`` indexes: ``model_input`` (coefficients, VIP: the model's input after the chain's preprocessing) or
+    ``spectra`` (permutation, SHAP: the raw spectrum). A permutation variable is a block of ``block_size``
+    neighbouring raw wavelengths, ``wavelength`` their mean; ``std`` is the spread over folds and repeats
+    (permutation) or null. Explaining again with the same method and block size replaces the rows."""
+
+    run_id: RunId
+    chain_id: ChainId
+    target: Target
+    method: ExplainMethod
+    block_size: int
+    variable: int
+    axis: ExplainAxis
+    wavelength: float
+    importance: float
+    std: float | None
+
+
+class SampleExclusionRow(msgspec.Struct, **_ROW):
+    """A training row a sample filter (``x_outliers``, ``y_outliers``, ``leverage``) dropped from a chain's fit on
+    one fold (``fold_0``.. and the refit, ``fold_final``): the later steps and the model were fitted without it. A
+    validation or test row is never dropped. ``step`` is the filter's 0-based place among the chain's preprocessing
+    steps, ``row`` the dataset row; ``statistic`` is one of t2, q, y_mad, y_below_fence, y_above_fence, leverage,
+    with its ``value`` and the ``limit_value`` it exceeded; ``target`` names the target of a y filter."""
+
+    run_id: RunId
+    chain_id: ChainId
+    fold_id: str
+    step: int
+    op: str
+    row: int
+    sample_id: SampleId
+    statistic: str
+    target: str | None
+    value: float
+    limit_value: float  # the limit the value exceeded (`limit` is an SQL keyword)
+    reason: str
+
+
+class SelectedVariableRow(msgspec.Struct, **_ROW):
+    """One input column of a column-selection step (``vip_select``, ``cars``...) of a chain on one fold: whether
+    that fold's fit kept it. ``variable`` is the column's 0-based index in the step's input and ``wavelength`` its
+    axis value (nm, cm-1; the column index when the input columns are not wavelengths)."""
+
+    run_id: RunId
+    chain_id: ChainId
+    fold_id: str
+    step: int
+    op: str
+    variable: int
+    wavelength: float
+    kept: bool
+
+
 class DatasetRow(msgspec.Struct, **_ROW):
     """One dataset stored in the workspace (its identity and everything but the per-sample rows)."""
 
@@ -323,6 +389,8 @@ class DatasetRow(msgspec.Struct, **_ROW):
     numeric_targets: list[str]
     label_targets: list[str]
     metadata_names: list[str]
+    # the metadata column declared as the physical sample of each spectrum (replicates); null: none declared
+    replicate_column: str | None = None
 
 
 class SpectrumRow(msgspec.Struct, **_ROW):
@@ -428,6 +496,9 @@ SAMPLE_DIAGNOSTICS = schema_from_struct(SampleDiagnosticRow)
 CONFUSION = schema_from_struct(ConfusionRow)
 DOMAINS = schema_from_struct(DomainRow)
 CLASS_SCORES = schema_from_struct(ClassScoreRow)
+EXPLANATIONS = schema_from_struct(ExplanationRow)
+SAMPLE_EXCLUSIONS = schema_from_struct(SampleExclusionRow)
+SELECTED_VARIABLES = schema_from_struct(SelectedVariableRow)
 
 DATASETS = schema_from_struct(DatasetRow)
 SPECTRA = schema_from_struct(SpectrumRow)
@@ -439,7 +510,8 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "node_metrics": NODE_METRICS, "run_metrics": RUN_METRICS,
     "component_diagnostics": COMPONENT_DIAGNOSTICS, "variable_importance": VARIABLE_IMPORTANCE,
     "sample_diagnostics": SAMPLE_DIAGNOSTICS, "confusion": CONFUSION, "class_scores": CLASS_SCORES,
-    "domains": DOMAINS,
+    "domains": DOMAINS, "explanations": EXPLANATIONS, "sample_exclusions": SAMPLE_EXCLUSIONS,
+    "selected_variables": SELECTED_VARIABLES,
 }
 ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "runs": RunRow, "pipelines": PipelineRow, "chains": ChainRow, "predictions": PredictionRow, "scores": ScoreRow,
@@ -447,7 +519,8 @@ ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "node_metrics": NodeMetricRow, "run_metrics": RunMetricRow,
     "component_diagnostics": ComponentDiagnosticRow, "variable_importance": VariableImportanceRow,
     "sample_diagnostics": SampleDiagnosticRow, "confusion": ConfusionRow, "class_scores": ClassScoreRow,
-    "domains": DomainRow,
+    "domains": DomainRow, "explanations": ExplanationRow, "sample_exclusions": SampleExclusionRow,
+    "selected_variables": SelectedVariableRow,
 }
 TABLE_ROLES: dict[str, dict[str, ColumnRole]] = {name: column_roles(row) for name, row in ROW_STRUCTS.items()}
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -458,7 +531,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "run_metrics": ("run_id",),
     "chains": ("run_id", "chain_id"),
     "predictions": ("run_id", "chain_id", "fold_id", "partition", "sample_id", "target"),
-    "scores": ("run_id", "chain_id", "fold_id", "partition", "target", "metric"),
+    "scores": ("run_id", "chain_id", "fold_id", "partition", "target", "metric", "level"),
     "datasets": ("dataset_hash",),
     "spectra": ("dataset_hash", "row"),
     "artifacts": ("run_id", "artifact_id"),
@@ -468,4 +541,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "confusion": ("run_id", "chain_id", "fold_id", "partition", "target", "label_true", "label_pred"),
     "class_scores": ("run_id", "chain_id", "fold_id", "partition", "target", "label"),
     "domains": ("run_id", "chain_id"),
+    "explanations": ("run_id", "chain_id", "target", "method", "block_size", "variable"),
+    "sample_exclusions": ("run_id", "chain_id", "fold_id", "step", "row"),
+    "selected_variables": ("run_id", "chain_id", "fold_id", "step", "variable"),
 }

@@ -12,8 +12,9 @@ from deltalake import DeltaTable
 
 from datafusion_engine.bounded import one_line, run_bounded
 from datafusion_engine.errors import NotAWorkspace, QueryError, StoreError
-from datafusion_engine.layout import WorkspaceLayout
+from datafusion_engine.layout import TABLES_DIR, WorkspaceLayout
 from datafusion_engine.metrics import metric_udafs
+from datafusion_engine.object_tables import attach_store, register_delta
 from datafusion_engine.schemas import TABLE_SCHEMAS
 from datafusion_engine.sql_limits import DEFAULT_LIMITS, SESSION_MEMORY_BYTES, QueryLimits, check_text
 from datafusion_engine.upgrade import upgrade_table
@@ -25,13 +26,13 @@ _READ_ONLY = SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow
 AsOf = int | dt.datetime | None
 
 
-def _table_as_of(name: str, path: Path, as_of: AsOf) -> DeltaTable | None:
+def _table_as_of(name: str, layout: WorkspaceLayout, as_of: AsOf) -> DeltaTable | None:
     """The table at ``as_of``; read at its newest version, a table written by an older nirdag is upgraded first.
     None when ``as_of`` is a time before the table was created (deltalake would give version 0)."""
-    table = DeltaTable(path)
+    table = DeltaTable(layout.table(name), storage_options=layout.delta_options)
     if as_of is None:
-        if upgrade_table(name, table, path.parent):
-            table = DeltaTable(path)
+        if upgrade_table(name, table, layout):
+            table = DeltaTable(layout.table(name), storage_options=layout.delta_options)
         return table
     try:
         table.load_as_version(as_of)
@@ -95,11 +96,13 @@ class WorkspaceSession:
     """
 
     def __init__(self, layout: WorkspaceLayout, *, as_of: AsOf = None, policy: ExecutionPolicy | None = None):
-        if not layout.root.is_dir():
-            raise StoreError(f"workspace {layout.root} does not exist; run a pipeline into it first")
-        if not layout.tables_dir.is_dir() and any(layout.root.iterdir()):  # an empty folder: nothing run yet
-            raise NotAWorkspace(f"{layout.root} is not a nirdag workspace (it has no {layout.tables_dir.name}/ "
-                                "folder); name the folder a run wrote into, or run a pipeline into a new one")
+        if layout.is_local:
+            root = Path(layout.root)
+            if not root.is_dir():
+                raise StoreError(f"workspace {layout.root} does not exist; run a pipeline into it first")
+            if not (root / TABLES_DIR).is_dir() and any(root.iterdir()):  # an empty folder: nothing run yet
+                raise NotAWorkspace(f"{layout.root} is not a nirdag workspace (it has no {TABLES_DIR}/ "
+                                    "folder); name the folder a run wrote into, or run a pipeline into a new one")
         self.layout = layout
         self.root = layout.root
         self.as_of = as_of
@@ -111,13 +114,15 @@ class WorkspaceSession:
                 self.ctx.register_udaf(function)
                 self.functions[name] = function
         self.delta: dict[str, DeltaTable] = {}
-        for name, path in layout.existing_tables().items():
-            if (table := _table_as_of(name, path, as_of)) is not None:
+        existing = layout.existing_tables()
+        stores: set[str] = set()
+        for name in existing:
+            if (table := _table_as_of(name, layout, as_of)) is not None:
                 self.delta[name] = table
-                self.ctx.register_table(name, table)
-        if as_of is not None and layout.existing_tables() and not self.delta:
+                register_delta(self.ctx, name, table, layout, stores)
+        if as_of is not None and existing and not self.delta:
             raise StoreError(f"workspace {self.root} had no tables as of {as_of}: its first commit is later")
-        self.tables = {name: path for name, path in layout.existing_tables().items() if name in self.delta}
+        self.tables = {name: url for name, url in existing.items() if name in self.delta}
         self.versions: dict[str, int] = {name: table.version() for name, table in self.delta.items()}
         self.views: dict[str, object] = {}
         self._frames: dict[str, DataFrame] = {}
@@ -166,6 +171,7 @@ class WorkspaceSession:
         semi-joined with the completed run ids), other tables and the catalog views as they are."""
         if self._completed is None:
             ctx = SessionContext(_config(self.policy), _runtime())
+            attach_store(ctx, self.layout)
             for function in self.functions.values():
                 ctx.register_udaf(function)
             completed = None

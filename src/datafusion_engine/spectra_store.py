@@ -7,6 +7,8 @@ columns are stored as strings.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +49,7 @@ def dataset_tables(dataset: SpectraDataset) -> tuple[pa.Table, pa.Table]:
         "dataset_hash": dataset.content_hash, "name": dataset.name, "n_samples": n,
         "n_wavelengths": dataset.n_wavelengths, "wavelengths": dataset.wavelengths.tolist(),
         "wavelength_unit": dataset.wavelength_unit, "numeric_targets": numeric, "label_targets": labels,
-        "metadata_names": metadata.column_names,
+        "metadata_names": metadata.column_names, "replicate_column": dataset.replicate_column,
     }], schema=DATASETS)
     rows = pa.Table.from_arrays([
         pa.array(np.full(n, dataset.content_hash, dtype=object), type=pa.string()),
@@ -88,9 +90,14 @@ def load_stored_dataset(workspace: Workspace, dataset_hash: str) -> SpectraDatas
     if not head:
         raise StoreError(f"workspace {session.root} has no dataset {dataset_hash}")
     info = head[0]
-    rows = session.query("SELECT * FROM spectra WHERE dataset_hash = $hash ORDER BY row", hash=dataset_hash)
+    # no ORDER BY: sorting every spectrum inside DataFusion's bounded memory pool fails for large datasets; the
+    # rows come back in write order (one file per dataset), and are put in order here only when they are not
+    rows = session.query("SELECT * FROM spectra WHERE dataset_hash = $hash", hash=dataset_hash)
+    order = np.argsort(rows.column("row").to_numpy(), kind="stable")
+    if not np.array_equal(order, np.arange(rows.num_rows)):
+        rows = rows.take(pa.array(order))
     n, p = info["n_samples"], info["n_wavelengths"]
-    flat = pc.list_flatten(rows.column("spectrum")).to_numpy(zero_copy_only=False).astype(np.float64)
+    flat = pc.list_flatten(rows.column("spectrum")).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     if rows.num_rows != n or flat.size != n * p:
         raise StoreError(f"dataset {dataset_hash} is incomplete in {session.root}: {rows.num_rows} of {n} rows")
     spectra = flat.reshape(n, p)
@@ -107,7 +114,43 @@ def load_stored_dataset(workspace: Workspace, dataset_hash: str) -> SpectraDatas
         wavelength_unit=info["wavelength_unit"], targets=targets,
         partition=rows.column("partition").to_numpy(zero_copy_only=False),
         metadata={m: lookup("metadata", m).astype(str) for m in info["metadata_names"]},
+        replicates=info.get("replicate_column"),
     )
+
+
+@dataclass(frozen=True)
+class StoredSpectra:
+    """A stored dataset's spectra by reference: what a cluster's workers receive instead of the matrix.
+
+    Calling it in a worker reads the dataset from the workspace (its Delta tables, on the object store for an
+    ``s3://`` workspace), checks it is the dataset of ``dataset_hash`` (its content hash) and keeps it for the
+    other tasks of that process: a worker holds one copy. The options (which may hold credentials given as
+    storage options) are excluded from the repr, so no log line shows them.
+    """
+
+    location: str
+    dataset_hash: str
+    options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    def __call__(self) -> np.ndarray:
+        return _worker_spectra(self)
+
+
+@functools.lru_cache(maxsize=1)  # one dataset per worker process at a time: the run's
+def _worker_spectra(ref: StoredSpectra) -> np.ndarray:
+    workspace = Workspace(ref.location, dict(ref.options) or None)
+    dataset = load_stored_dataset(workspace, ref.dataset_hash)
+    if dataset.content_hash != ref.dataset_hash:
+        raise StoreError(f"dataset {ref.dataset_hash} read back from {ref.location} hashes to "
+                         f"{dataset.content_hash}: the stored spectra differ from the ones run")
+    return dataset.spectra
+
+
+def stored_spectra(workspace: Workspace, dataset_hash: str) -> StoredSpectra:
+    """The reference to a dataset already stored in ``workspace`` (``save_dataset``)."""
+    storage = workspace.layout.storage
+    options = getattr(storage, "options", {})
+    return StoredSpectra(str(workspace.root), dataset_hash, tuple(sorted(options.items())))
 
 
 def read_delta_source(path: str | Path) -> pa.Table:

@@ -26,7 +26,7 @@ from datafusion_engine.upgrade import upgrade_table
 
 RESULT_TABLES = ("chains", "predictions", "scores", "events", "artifacts", "component_diagnostics",
                  "variable_importance", "sample_diagnostics", "confusion", "class_scores", "domains",
-                 "node_metrics", "run_metrics")
+                 "sample_exclusions", "selected_variables", "node_metrics", "run_metrics", "explanations")
 _ATTEMPTS = 6
 T = TypeVar("T")
 
@@ -41,9 +41,10 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _committed(what: str, commit: Callable[[], T]) -> T:
+def _committed(what: str, commit: Callable[[], T], *, local: bool = True) -> T:
     """Run one Delta commit, retried (with backoff) while another writer commits first; a lost race beyond
-    _ATTEMPTS, a full disk or a read-only folder is a StoreError saying so."""
+    _ATTEMPTS, a full disk, a read-only folder or a refusing object store is a StoreError saying so."""
+    hint = "is the disk full or the workspace read-only?" if local else "is the object store reachable and writable?"
     for attempt in range(_ATTEMPTS):
         try:
             return commit()
@@ -52,18 +53,17 @@ def _committed(what: str, commit: Callable[[], T]) -> T:
                 raise StoreError(f"{what}: {_ATTEMPTS} commits lost to concurrent writers: {exc}") from None
             time.sleep(0.05 * 2**attempt)
         except (OSError, DeltaError) as exc:
-            raise StoreError(f"{what}: cannot write ({' '.join(str(exc).split())[:300]}); is the disk full or the "
-                             "workspace read-only?") from None
+            raise StoreError(f"{what}: cannot write ({' '.join(str(exc).split())[:300]}); {hint}") from None
         except BaseException as exc:  # deltalake's Rust panics arrive as pyo3's PanicException (a BaseException)
             if type(exc).__name__ != "PanicException":
                 raise
-            raise StoreError(f"{what}: the Delta writer failed ({' '.join(str(exc).split())[:300]}); is the disk "
-                             "full or the workspace read-only?") from None
+            raise StoreError(f"{what}: the Delta writer failed ({' '.join(str(exc).split())[:300]}); {hint}") from None
     raise AssertionError("unreachable")
 
 
-def delete_where_equal(path: Path, column: str, values: list[str]) -> int:
-    """Delete the rows of the Delta table at ``path`` whose ``column`` equals one of ``values``; returns how many.
+def delete_where_equal(layout: WorkspaceLayout, name: str, column: str, values: list[str]) -> int:
+    """Delete the rows of the workspace's Delta table ``name`` whose ``column`` equals one of ``values``; returns
+    how many.
 
     The values travel as a source table of a merge, never as SQL text, so any string is matched literally; a
     commit lost to a concurrent writer is retried (the merge is re-planned on the new version).
@@ -71,11 +71,16 @@ def delete_where_equal(path: Path, column: str, values: list[str]) -> int:
     source = pa.table({column: pa.array(values, type=pa.string())})
 
     def commit() -> int:
-        merged = (DeltaTable(path).merge(source, predicate=f"t.{column} = s.{column}", source_alias="s",
-                                         target_alias="t").when_matched_delete().execute())
+        merged = (open_table(layout, name).merge(source, predicate=f"t.{column} = s.{column}", source_alias="s",
+                                                 target_alias="t").when_matched_delete().execute())
         return int(merged.get("num_target_rows_deleted", 0))
 
-    return _committed(f"table {path.name!r}", commit)
+    return _committed(f"table {name!r}", commit, local=layout.is_local)
+
+
+def open_table(layout: WorkspaceLayout, name: str) -> DeltaTable:
+    """The workspace's Delta table ``name`` at its newest version (through the workspace's storage options)."""
+    return DeltaTable(layout.table(name), storage_options=layout.delta_options)
 
 
 class WorkspaceStore:
@@ -88,10 +93,11 @@ class WorkspaceStore:
         self.layout = layout
 
     @property
-    def root(self) -> Path:
+    def root(self) -> Path | str:
         return self.layout.root
 
     def _conform(self, name: str, data: pa.Table) -> pa.Table:
+        self.layout.table(name)  # an unknown table name: StoreError naming the tables
         schema = TABLE_SCHEMAS[name]
         if data.column_names != schema.names:
             raise StoreError(f"rows for table {name!r} have columns {data.column_names}, expected {schema.names}")
@@ -108,48 +114,49 @@ class WorkspaceStore:
         target to match keys). A retried commit appends nothing twice: a commit lost to another writer is not
         in the table.
         """
-        path = self.layout.table(name)
         data = self._conform(name, data)
         if data.num_rows == 0:
             return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"workspace {self.root}: cannot create {path.parent} ({exc.strerror}); is it "
-                             "read-only?") from None
-        _committed(f"table {name!r}", lambda: self._merge(name, path, data, append=new_keys))
+        if self.layout.is_local:
+            folder = Path(self.layout.table(name)).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"workspace {self.root}: cannot create {folder} ({exc.strerror}); is it "
+                                 "read-only?") from None
+        _committed(f"table {name!r}", lambda: self._merge(name, data, append=new_keys), local=self.layout.is_local)
 
     def update_matched(self, name: str, data: pa.Table) -> int:
         """Update the rows of table ``name`` that ``data`` matches on the natural key; never inserts (a row deleted
         meanwhile stays deleted). Returns how many rows were updated."""
-        path = self.layout.table(name)
         data = self._conform(name, data)
-        if data.num_rows == 0 or not (path / "_delta_log").is_dir():
+        if data.num_rows == 0 or not self.layout.has_table(name):
             return 0
         keys = NATURAL_KEYS[name]
         predicate = " AND ".join(f"t.{k} = s.{k}" for k in keys)
 
         def commit() -> int:
-            table = DeltaTable(path)
-            upgrade_table(name, table, self.layout.tables_dir)
+            table = open_table(self.layout, name)
+            upgrade_table(name, table, self.layout)
             merged = (table.merge(data, predicate=predicate, source_alias="s", target_alias="t")
                       .when_matched_update_all().execute())
             return int(merged.get("num_target_rows_updated", 0))
 
-        return _committed(f"table {name!r}", commit)
+        return _committed(f"table {name!r}", commit, local=self.layout.is_local)
 
-    def _merge(self, name: str, path: Path, data: pa.Table, *, append: bool = False) -> None:
+    def _merge(self, name: str, data: pa.Table, *, append: bool = False) -> None:
         try:
-            table = DeltaTable(path)
+            table = open_table(self.layout, name)
         except TableNotFoundError:
             try:
-                write_deltalake(path, data, mode="error", name=name)
+                write_deltalake(self.layout.table(name), data, mode="error", name=name,
+                                storage_options=self.layout.delta_options)
                 return
             except DeltaError as exc:  # the table appeared meanwhile (another process created it)
                 if "already exists" not in str(exc):
                     raise
                 raise FileExistsError(str(exc)) from None
-        upgrade_table(name, table, self.layout.tables_dir)
+        upgrade_table(name, table, self.layout)
         if append:
             write_deltalake(table, data, mode="append")
             return
@@ -162,10 +169,9 @@ class WorkspaceStore:
     def delete_run(self, run_id: str) -> bool:
         """Remove a run from `runs`, its rows from every result table and its documents; False when there was no
         such run."""
-        path = self.layout.tables_dir / "runs"
-        if not (path / "_delta_log").is_dir():
+        if not self.layout.has_table("runs"):
             return False
-        deleted = delete_where_equal(path, "run_id", [run_id])
+        deleted = delete_where_equal(self.layout, "runs", "run_id", [run_id])
         self.delete_run_results(run_id)
         delete_documents(self.layout, run_id)
         return bool(deleted)
@@ -176,12 +182,11 @@ class WorkspaceStore:
         Returns the blobs the run's artifact rows referenced; their ref counts are refreshed (the blobs stay: other
         runs may share them, and unreferenced ones are orphans for cleanup).
         """
-        artifacts = self.layout.tables_dir / "artifacts"
-        blobs = blobs_of(read_artifacts(artifacts, col("run_id") == lit(run_id)))
+        blobs = blobs_of(read_artifacts(self.layout, col("run_id") == lit(run_id)))
+        existing = self.layout.existing_tables()
         for name in RESULT_TABLES:
-            path = self.layout.tables_dir / name
-            if (path / "_delta_log").is_dir():
-                delete_where_equal(path, "run_id", [run_id])
+            if name in existing:
+                delete_where_equal(self.layout, name, "run_id", [run_id])
         self.refresh_ref_counts(blobs)
         return blobs
 
@@ -192,14 +197,13 @@ class WorkspaceStore:
         concurrently keeps its rows deleted, and a lost commit re-counts from the new version."""
         if not blobs:
             return
-        path = self.layout.tables_dir / "artifacts"
-        if not (path / "_delta_log").is_dir():
+        if not self.layout.has_table("artifacts"):
             return
         for attempt in range(_ATTEMPTS):
-            before = DeltaTable(path).version()
-            rows = recounted(read_artifacts(path, f.in_list(col("blob_sha256"), [lit(b) for b in blobs])))
+            before = open_table(self.layout, "artifacts").version()
+            rows = recounted(read_artifacts(self.layout, f.in_list(col("blob_sha256"), [lit(b) for b in blobs])))
             self.update_matched("artifacts", rows)
-            if DeltaTable(path).version() <= before + 1:
+            if open_table(self.layout, "artifacts").version() <= before + 1:
                 return  # nobody committed between our read and our update: the counts are the table's
             time.sleep(0.02 * 2**attempt)  # another writer moved the table meanwhile: count again
 
@@ -208,7 +212,8 @@ class WorkspaceStore:
 
     def begin_run(self, row: RunRow) -> None:
         """Record a run as ``running`` (creates the workspace folder if needed)."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        if self.layout.is_local:
+            Path(self.root).mkdir(parents=True, exist_ok=True)
         self._write_run(msgspec.structs.replace(row, status="running", finished_at=None, error=None))
 
     def _update_run(self, row: RunRow) -> None:
@@ -220,10 +225,9 @@ class WorkspaceStore:
 
     def run_status(self, run_id: str) -> str | None:
         """The status of a run as the table holds it now (None without such a run)."""
-        path = self.layout.tables_dir / "runs"
-        if not (path / "_delta_log").is_dir():
+        if not self.layout.has_table("runs"):
             return None
-        rows = DeltaTable(path).to_pyarrow_dataset().to_table(filter=pc_field("run_id") == run_id,
+        rows = open_table(self.layout, "runs").to_pyarrow_dataset().to_table(filter=pc_field("run_id") == run_id,
                                                               columns=["status"])
         return rows.column("status")[0].as_py() if rows.num_rows else None
 

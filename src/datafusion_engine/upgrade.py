@@ -8,7 +8,7 @@ this before it merges new rows into a table, and the session before it reads a t
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from deltalake import DeltaTable, Schema
@@ -16,10 +16,15 @@ from deltalake import DeltaTable, Schema
 from datafusion_engine.errors import StoreError
 from datafusion_engine.schemas import TABLE_SCHEMAS
 
+if TYPE_CHECKING:
+    from datafusion_engine.layout import WorkspaceLayout
+
 # What a null means in a row written before its column existed: every chain written before classification was
 # ranked by rmse, and every chain written before multi-target runs on its pipeline's one target. Columns not listed
 # stay null in old rows (events.cache: not recorded then; chains.rank and cv_loss: the ranking was not stored).
-OLD_ROW_VALUES: dict[str, dict[str, str]] = {"chains": {"rank_metric": "rmse"}}
+# Every score and ranking written before replicates was over spectra.
+OLD_ROW_VALUES: dict[str, dict[str, str]] = {"chains": {"rank_metric": "rmse", "rank_level": "spectrum"},
+                                             "scores": {"level": "spectrum"}}
 # column -> (table, key column, its column holding the value) for old rows whose value another table records
 OLD_ROW_LOOKUPS: dict[str, dict[str, tuple[str, str, str]]] = {
     "chains": {"rank_target": ("pipelines", "pipeline_hash", "target")}}
@@ -30,9 +35,9 @@ def missing_columns(name: str, table: DeltaTable) -> list[pa.Field]:
     return [f for f in TABLE_SCHEMAS[name] if f.name not in present]
 
 
-def upgrade_table(name: str, table: DeltaTable, tables_dir: Path) -> bool:
-    """Give table ``name`` (in ``tables_dir``) the columns added since it was written and the values its old rows
-    mean; True when it changed (a new Delta version)."""
+def upgrade_table(name: str, table: DeltaTable, layout: WorkspaceLayout) -> bool:
+    """Give table ``name`` (of the workspace ``layout``) the columns added since it was written and the values its
+    old rows mean; True when it changed (a new Delta version)."""
     missing = missing_columns(name, table)
     if not missing:
         return False
@@ -43,8 +48,9 @@ def upgrade_table(name: str, table: DeltaTable, tables_dir: Path) -> bool:
     for column, value in OLD_ROW_VALUES.get(name, {}).items():  # also nulls left by an earlier upgrade
         table.update(new_values={column: value}, predicate=f"{column} IS NULL")
     for column, (source, key, value) in OLD_ROW_LOOKUPS.get(name, {}).items():
-        if (tables_dir / source / "_delta_log").is_dir():
-            rows = DeltaTable(tables_dir / source).to_pyarrow_table(columns=[key, value])
+        if layout.has_table(source):
+            rows = DeltaTable(layout.table(source), storage_options=layout.delta_options).to_pyarrow_table(
+                columns=[key, value])
             (table.merge(rows, predicate=f"t.{key} = s.{key}", source_alias="s", target_alias="t")
                 .when_matched_update({column: f"s.{value}"}, predicate=f"t.{column} IS NULL").execute())
     return True

@@ -5,26 +5,33 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from datafusion_engine.blobs import BlobStore
 from datafusion_engine.cache_store import DEFAULT_MAX_BYTES, CacheStore
-from datafusion_engine.documents import delete_documents, read_document, write_document
+from datafusion_engine.documents import delete_documents, has_document, read_document, write_document
 from datafusion_engine.errors import NotAWorkspace, StoreError
 from datafusion_engine.layout import BLOBS_DIR, CACHE_DIR, PROVENANCE_DIR, TABLES_DIR, WorkspaceLayout
 from datafusion_engine.session import WorkspaceSession
 from datafusion_engine.store import WorkspaceStore
+from nirs_core.errors import NirdagError
 from relspec.policy import ExecutionPolicy
 
 
 class Workspace:
-    """A workspace folder and everything it holds: its layout, the single writer of its Delta tables, its blobs,
-    run documents and node cache, and one lazily opened DataFusion session that is reused while it is current.
+    """A workspace (a folder or an object-store prefix) and everything it holds: its layout, the single writer of
+    its Delta tables, its blobs, run documents and node cache, and one lazily opened DataFusion session that is
+    reused while it is current.
 
     Parameters
     ----------
     root : str or Path
-        The workspace folder. It need not exist until a run writes into it; it must not be a file.
+        The workspace folder, ``file://...`` or ``s3://bucket/prefix``. It need not exist until a run writes into
+        it; it must not be a file.
+    storage_options : mapping, optional
+        For ``s3://``: options over the ``AWS_*`` environment variables (``AWS_ENDPOINT_URL``, credentials...,
+        see :mod:`nirs_core.storage`). They stay in memory: nothing writes them into the workspace.
 
     Examples
     --------
@@ -32,26 +39,36 @@ class Workspace:
     >>> ws.session().sql("SELECT count(*) FROM runs")  # doctest: +SKIP
     """
 
-    def __init__(self, root: str | Path):
-        self.layout = WorkspaceLayout.at(root)
+    def __init__(self, root: str | Path, storage_options: Mapping[str, str] | None = None):
+        self.layout = WorkspaceLayout.at(root, storage_options)
         self.store = WorkspaceStore(self.layout)
-        self.blobs = BlobStore(self.layout.blobs_dir)
+        self.blobs = BlobStore(self.layout.storage, self.layout.blobs_prefix)
         self._session: WorkspaceSession | None = None
 
     @classmethod
     def of(cls, workspace: Workspace | str | Path) -> Workspace:
-        """``workspace`` itself when it is a handle already, else a handle of that folder."""
-        return workspace if isinstance(workspace, Workspace) else cls(workspace)
+        """``workspace`` itself when it is a handle already (or holds one), else a handle of that location."""
+        if isinstance(workspace, Workspace):
+            return workspace
+        handle = getattr(workspace, "handle", None)  # nirdag.Workspace, the facade over a handle
+        return handle if isinstance(handle, Workspace) else cls(workspace)
 
     @property
-    def root(self) -> Path:
+    def root(self) -> Path | str:
+        """The folder (a Path) of a local workspace, the URI (a str) of an object-store one."""
         return self.layout.root
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
 
+    def __str__(self) -> str:
+        return str(self.root)
+
     def exists(self) -> bool:
-        return self.root.is_dir()
+        if self.layout.is_local:
+            return Path(self.root).is_dir()
+        self.layout.storage.check()  # an unreachable store or a missing bucket: one line, now
+        return True
 
     def is_workspace(self) -> bool:
         """True when the folder holds a nirdag workspace (one of its Delta tables under ``tables/``)."""
@@ -60,17 +77,28 @@ class Workspace:
     def require(self) -> Workspace:
         """The handle itself; StoreError when the folder does not exist or is not a nirdag workspace (nothing was
         ever run into it), before anything in it is read or touched."""
-        if not self.exists():
+        if not self._exists():
             raise StoreError(f"workspace {self.root} does not exist; run a pipeline into it first")
         if not self.is_workspace():
-            raise NotAWorkspace(f"{self.root} is not a nirdag workspace (no tables under {self.layout.tables_dir}); "
-                                "give the folder a run was written into, or run a pipeline into a new one")
+            raise NotAWorkspace(f"{self.root} is not a nirdag workspace (no tables under "
+                                f"{self.layout.describe(TABLES_DIR)}); give the folder a run was written into, or "
+                                "run a pipeline into a new one")
         return self
+
+    def _exists(self) -> bool:
+        try:
+            return self.exists()
+        except NirdagError as exc:
+            raise StoreError(str(exc)) from None
 
     def check_writable(self, min_free_bytes: int = 64 * 1024**2) -> None:
         """Refuse, before a run starts writing, a folder that holds other files but no workspace, a read-only one,
-        and a disk with less than ``min_free_bytes`` free (each a StoreError saying what to do)."""
-        root = self.root
+        and a disk with less than ``min_free_bytes`` free (each a StoreError saying what to do). An object store
+        is probed with one bounded request (unreachable endpoint, missing bucket, refused credentials)."""
+        if not self.layout.is_local:
+            self._exists()
+            return
+        root = Path(self.root)
         if root.exists() and not root.is_dir():
             raise StoreError(f"workspace {root} is a file, not a folder")
         ours = {TABLES_DIR, BLOBS_DIR, PROVENANCE_DIR, CACHE_DIR}  # a workspace's own folders (one being made)
@@ -101,9 +129,12 @@ class Workspace:
 
     def cache(self, max_bytes: int = DEFAULT_MAX_BYTES) -> CacheStore:
         """The workspace's node cache (``cache/``), kept under ``max_bytes`` by LRU eviction."""
-        return CacheStore(self.layout.cache_dir, max_bytes)
+        return CacheStore(self.layout.storage, max_bytes, prefix=self.layout.cache_prefix)
 
-    def write_document(self, run_id: str, name: str, data: bytes) -> Path:
+    def has_document(self, run_id: str, name: str) -> bool:
+        return has_document(self.layout, run_id, name)
+
+    def write_document(self, run_id: str, name: str, data: bytes) -> Path | str:
         """Store a run's typed artifact (msgspec JSON) under ``provenance/<run_id>/<name>``, atomically."""
         return write_document(self.layout, run_id, name, data)
 

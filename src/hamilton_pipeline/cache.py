@@ -2,7 +2,8 @@
 
 The driver factory tags every cacheable node with its kind and key (``cache_tags``); result nodes carry no tags and
 always run. Values cross the disk through a closed codec: a numpy array, or a ``FoldSweep`` record of arrays and
-scalars (its in-memory fitted objects are not stored: a hit comes back without them). Nothing is pickled.
+scalars (its in-memory fitted objects are not stored: a hit comes back without them), with its ``FoldRecord`` of
+arrays stored as ``record.<field>`` arrays. Nothing is pickled.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hamilton.lifecycle import NodeExecutionMethod
 from datafusion_engine.cache_store import CacheStore, Entry, Scalar
 from datafusion_engine.errors import CacheError
 from datafusion_engine.schemas import CacheStatus
-from nirs_modelling.results import FoldSweep
+from nirs_modelling.results import FoldRecord, FoldSweep
 from relspec.hashing import short
 from relspec.policy import AdmissionCosts, CacheAdmission, CachedNodeKind
 
@@ -29,6 +30,7 @@ KEY_TAG = "nirdag.cache_key"
 
 _ARRAY = "ndarray"
 _RECORDS: dict[str, type] = {"FoldSweep": FoldSweep}  # the only record types an entry may hold
+_NESTED: dict[str, type] = {"FoldRecord": FoldRecord}  # records of arrays a record may hold (by annotation)
 _SCALARS = (str, int, float, bool, type(None))
 DEFAULT_COSTS = AdmissionCosts()
 
@@ -59,7 +61,9 @@ def _split(value: Any, node: str) -> tuple[str, dict[str, Scalar], dict[str, np.
         if field.name in getattr(value, "TRANSIENT", ()):  # in-memory only (fitted objects: never pickled)
             continue
         item = getattr(value, field.name)
-        if isinstance(item, np.ndarray):
+        if type(item) in _NESTED.values():  # a record of arrays inside the record: its arrays as "field.name"
+            arrays.update({f"{field.name}.{f.name}": getattr(item, f.name) for f in dataclasses.fields(item)})
+        elif isinstance(item, np.ndarray):
             arrays[field.name] = item
         elif isinstance(item, _SCALARS):
             scalars[field.name] = item
@@ -76,10 +80,16 @@ def _join(entry: Entry) -> Any | None:
     record = _RECORDS.get(entry.value_type)
     if record is None:
         return None
-    names = {f.name for f in dataclasses.fields(record)} - set(getattr(record, "TRANSIENT", ()))
+    fields = {f.name: f for f in dataclasses.fields(record) if f.name not in getattr(record, "TRANSIENT", ())}
+    nested = {name: _NESTED[f.type] for name, f in fields.items() if f.type in _NESTED}
+    names = {f"{name}.{sub.name}" for name, cls in nested.items() for sub in dataclasses.fields(cls)}
+    names |= set(fields) - set(nested)
     if names != set(entry.scalars) | set(entry.arrays) or set(entry.scalars) & set(entry.arrays):
         return None
-    return record(**entry.scalars, **entry.arrays)
+    values: dict[str, Any] = {**entry.scalars, **{k: v for k, v in entry.arrays.items() if "." not in k}}
+    for name, cls in nested.items():
+        values[name] = cls(**{sub.name: entry.arrays[f"{name}.{sub.name}"] for sub in dataclasses.fields(cls)})
+    return record(**values)
 
 
 @dataclass(frozen=True)

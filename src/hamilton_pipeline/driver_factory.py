@@ -18,7 +18,7 @@ from hamilton_pipeline.node_factory import make_node
 from hamilton_pipeline.node_tags import node_tags
 from hamilton_pipeline.progress import CHAINS_TAG
 from nirs_core.data import SpectraDataset
-from nirs_modelling import compute, diagnostics, selection, stacking, tables
+from nirs_modelling import compute, diagnostics, fold_tables, selection, stacking, tables
 from nirs_modelling.results import FoldSweep, GroupCV
 from nirs_modelling.targets import target_values
 from relspec.hashing import short
@@ -34,7 +34,9 @@ REFIT_PREDICTIONS = "refit_predictions"
 CHAIN_SCORES = "chain_scores"
 CHAIN_TABLE = "chain_table"
 CHAIN_DIAGNOSTICS = "chain_diagnostics"
-FINAL_NODES: tuple[str, ...] = (CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_DIAGNOSTICS)
+FOLD_TABLES = "fold_tables"
+FINAL_NODES: tuple[str, ...] = (CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_DIAGNOSTICS,
+                                FOLD_TABLES)
 
 _module_ids = itertools.count()
 
@@ -70,12 +72,13 @@ class _Nodes:
                                                                                **node_tags(kind, step)})
 
 
-def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset) -> None:
+def _data_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset,
+                source: Callable[[], np.ndarray] | None) -> None:
     spectra = dataset.spectra
     targets = target_values(plan, dataset)
     what = f"codes of the {len(plan.classes)} classes" if plan.task == "classification" else "values"
-    nodes.add(SPECTRA, {}, np.ndarray, lambda: spectra, "All spectra of the dataset (read-only).",
-              kind="data")
+    body = (lambda: spectra) if source is None else (lambda: source())  # a source: the node reads, not carries
+    nodes.add(SPECTRA, {}, np.ndarray, body, "All spectra of the dataset (read-only).", kind="data")
     nodes.add(TARGETS, {}, np.ndarray, lambda: targets,
               f"Targets {list(plan.targets)} of every row, (n_rows, n_targets) ({what}, read-only).", kind="data")
 
@@ -167,7 +170,9 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
     # a stacked chain's refit fits its meta-model on the base groups' out-of-fold predictions; a refit takes the
     # fold fits the fold nodes kept (through their group's CV record) instead of fitting them again
     refit_cvs = {g.group_id: cv_name(g) for g in plan.groups} if plan.stacks or keep_fits else {}
-    ids = dataset.sample_ids
+    # the node bodies capture these small values, never ``dataset``: a Dask graph pickles every body's closure, and
+    # a captured dataset would ship the whole spectra matrix through the scheduler once per such node
+    ids, n_wavelengths, wavelengths = dataset.sample_ids, dataset.n_wavelengths, dataset.wavelengths
 
     def gathered(kw: dict[str, Any]) -> list[GroupCV]:
         return [kw[n] for n in cvs]
@@ -187,7 +192,7 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
                              **dict.fromkeys(sources.values(), np.ndarray),
                              **dict.fromkeys(refit_cvs.values(), GroupCV), TARGETS: np.ndarray}, tuple,
               lambda **kw: offload(compute.refit, plan, kw[CHAIN_RANKING], {i: kw[n] for i, n in sources.items()},
-                                   kw[TARGETS], dataset.n_wavelengths, {g: kw[n] for g, n in refit_cvs.items()},
+                                   kw[TARGETS], n_wavelengths, {g: kw[n] for g, n in refit_cvs.items()},
                                    kw[REFIT_CHOICE]),
               "The chosen chains refit on all train rows (fold_final), with their fitted objects.")
     nodes.add(OOF_PREDICTIONS, {**dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, pa.Table,
@@ -205,10 +210,16 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
                                   **dict.fromkeys(cvs, GroupCV), TARGETS: np.ndarray}, diagnostics.DiagnosticTables,
               lambda **kw: offload(diagnostics.run_diagnostics, plan, kw[REFIT_MODELS],
                                    {i: kw[n] for i, n in sources.items()}, {g: kw[n] for g, n in group_cvs.items()},
-                                   kw[TARGETS], ids, dataset.wavelengths),
+                                   kw[TARGETS], ids, wavelengths),
               f"T², Q, leverage, domain, VIP and component curves of the {plan.diagnostics} chains "
               "(sample_diagnostics, variable_importance, component_diagnostics, domains, confusion).",
               display="diagnostics")
+    nodes.add(FOLD_TABLES, {REFIT_MODELS: tuple, **dict.fromkeys(group_cv_nodes.values(), GroupCV)},
+              fold_tables.FoldTables,
+              lambda **kw: fold_tables.fold_tables(plan, {g: kw[n] for g, n in group_cv_nodes.items()},
+                                                   kw[REFIT_MODELS], ids, dataset.wavelengths),
+              "What the sample filters dropped and the column selections kept, per chain and fold "
+              "(sample_exclusions, selected_variables).", display="fold records")
     nodes.add(CHAIN_TABLE, {CHAIN_RANKING: tuple, REFIT_MODELS: tuple}, pa.Table,
               lambda **kw: tables.chains_table(plan, kw[CHAIN_RANKING], kw[REFIT_MODELS]),
               "One row per chain, with its rank and loss in the ranking, marking the refit ones.")
@@ -216,19 +227,21 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
 
 def build_driver(
     plan: CompiledPlan, dataset: SpectraDataset, *adapters: Any, offload: Offload = direct,
+    spectra: Callable[[], np.ndarray] | None = None,
 ) -> driver.Driver:
     """The Hamilton Driver that runs ``plan`` on ``dataset`` (built here and nowhere else).
 
     Final nodes: ``chain_table``, ``oof_predictions``, ``refit_predictions``, ``chain_scores`` (Arrow tables),
     ``chain_diagnostics`` (the diagnostics tables), and ``chain_ranking``, ``refit_models``. ``adapters`` are
     Hamilton lifecycle adapters (e.g. a NodeTimer, an executor's adapter, a NodeCache); ``offload`` runs the heavy
-    node bodies (default: here; see executors.py).
+    node bodies (default: here; see executors.py). ``spectra``, when given, is what the spectra node calls to get
+    the matrix (a ``StoredSpectra``: cluster workers read it from the workspace instead of receiving it).
     Hoisted and fold-fit nodes carry their cache kind and key as tags (``cache.cache_tags``).
     """
     if dataset.content_hash != plan.dataset_hash:
         raise ValueError("the plan was compiled for another dataset (dataset_hash differs)")
     nodes = _Nodes()
-    _data_nodes(nodes, plan, dataset)
+    _data_nodes(nodes, plan, dataset, spectra)
     keys = KeyMaker(plan, dataset)
     _hoisted_nodes(nodes, plan, offload, keys)
     keep_fits = compute.fold_fits_kept(plan, dataset.n_wavelengths)

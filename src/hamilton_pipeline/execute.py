@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from rich.console import Console
 from threadpoolctl import threadpool_limits
@@ -18,6 +19,7 @@ from hamilton_pipeline.driver_factory import (
     CHAIN_RANKING,
     CHAIN_SCORES,
     CHAIN_TABLE,
+    FOLD_TABLES,
     OOF_PREDICTIONS,
     REFIT_CHOICE,
     REFIT_MODELS,
@@ -48,13 +50,14 @@ class EngineResult:
     seconds: float
     events: tuple[NodeEvent, ...]
     diagnostics: Mapping[str, pa.Table] = field(default_factory=dict)  # the diagnostics tables by name
+    fold_tables: Mapping[str, pa.Table] = field(default_factory=dict)  # sample_exclusions, selected_variables
     choice: RefitChoice | None = None  # which chains were refit and how their counts were chosen
     startup_seconds: float = 0.0  # starting the executor's workers (included in ``seconds``)
 
     def tables(self) -> dict[str, pa.Table]:
         return {"chains": self.chains, "predictions": self.predictions, "scores": self.scores,
                 "events": events_table(self.events), "node_metrics": node_metrics_table(self.events),
-                **self.diagnostics}
+                **self.diagnostics, **self.fold_tables}
 
 
 def events_table(events: tuple[NodeEvent, ...]) -> pa.Table:
@@ -97,11 +100,14 @@ def _failed_node(plan: CompiledPlan, timer: NodeTimer, exc: Exception) -> NodeEr
 
 
 def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: Any | None = None,
-                 cache: CacheStore | None = None, progress: Console | None = None) -> EngineResult:
+                 cache: CacheStore | None = None, progress: Console | None = None,
+                 spectra: Callable[[], np.ndarray] | None = None) -> EngineResult:
     """Build the plan's driver and run it with the executor its policy names (BLAS on one thread per worker).
 
     ``cache`` is the workspace's node cache; it serves the node kinds of ``plan.policy.cache`` when the policy
-    enables it (and is not touched otherwise). ``progress`` is a console to draw a progress bar on.
+    enables it (and is not touched otherwise). ``progress`` is a console to draw a progress bar on. ``spectra``
+    (a ``StoredSpectra``) is what Dask workers call to read the spectra from the workspace; other executors,
+    whose workers get arrays from this process, use ``dataset.spectra``.
 
     Raises
     ------
@@ -118,16 +124,18 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
             threadpool_limits(limits=plan.policy.blas_threads):
         execution.warm_up()
         startup = time.perf_counter() - start
-        dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload)
+        dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload,
+                          spectra=spectra if execution.worker == "dask" else None)
         try:
             out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING,
-                               REFIT_CHOICE, REFIT_MODELS, CHAIN_DIAGNOSTICS])
+                               REFIT_CHOICE, REFIT_MODELS, CHAIN_DIAGNOSTICS, FOLD_TABLES])
         except Exception as exc:
             raise _failed_node(plan, timer, exc) from exc
     predictions = pa.concat_tables([out[OOF_PREDICTIONS], out[REFIT_PREDICTIONS]])
     return EngineResult(
         chains=out[CHAIN_TABLE], predictions=predictions, scores=out[CHAIN_SCORES],
         ranking=out[CHAIN_RANKING], fits=out[REFIT_MODELS], seconds=time.perf_counter() - start,
-        events=tuple(timer.events), diagnostics=dict(out[CHAIN_DIAGNOSTICS].tables), choice=out[REFIT_CHOICE],
+        events=tuple(timer.events), diagnostics=dict(out[CHAIN_DIAGNOSTICS].tables),
+        fold_tables=dict(out[FOLD_TABLES].tables), choice=out[REFIT_CHOICE],
         startup_seconds=startup,
     )

@@ -92,13 +92,20 @@ def _processes(workers: int) -> Iterator[Execution]:
 
 @contextlib.contextmanager
 def _dask(workers: int, client: Any | None) -> Iterator[Execution]:
+    """Hamilton's Dask adapter on ``client``: a ``distributed.Client``, a scheduler address (``tcp://HOST:PORT``,
+    connected for this run and closed after it) or None (a private cluster on loopback)."""
     try:
         from distributed import Client, LocalCluster
         from hamilton.plugins.h_dask import DaskGraphAdapter
     except ImportError:
         raise ExecutorError("executor 'dask' needs dask.distributed: pip install 'nirdag[dask]'") from None
     with contextlib.ExitStack() as stack:
-        if client is None:  # a private cluster on loopback; never listens on other interfaces
+        if isinstance(client, str):  # the address of a running scheduler: connect within bounded time
+            try:
+                client = stack.enter_context(Client(client, timeout="20s"))
+            except (OSError, TimeoutError) as exc:
+                raise ExecutorError(f"cannot reach the Dask scheduler at {client}: {exc}") from None
+        elif client is None:  # a private cluster on loopback; never listens on other interfaces
             cluster = stack.enter_context(LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address=None, env=BLAS_ENV))
@@ -141,7 +148,8 @@ def _ray(workers: int) -> Iterator[Execution]:
 def execution_for(policy: ExecutionPolicy, *, dask_client: Any | None = None) -> Iterator[Execution]:
     """The execution the policy decided, set up for the duration of one run and torn down after it.
 
-    ``dask_client`` lets a user run on their own Dask cluster; without it ``dask`` starts a local one.
+    ``dask_client`` lets a user run on their own Dask cluster (a ``distributed.Client`` or a scheduler address
+    ``tcp://HOST:PORT``); without it ``dask`` starts a local one.
     """
     if policy.executor == "sync":
         yield Execution((), direct, "sync")

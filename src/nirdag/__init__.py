@@ -9,8 +9,9 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "RunResult", "Workspace", "build_driver", "compile", "dag", "datasets", "export", "load_csv", "load_dataset",
-    "load_spec", "plot", "plots", "predict", "query", "query_with_metrics", "replay", "report", "run", "spec_schema",
+    "RunResult", "Workspace", "attach_transfer", "build_driver", "compile", "dag", "datasets", "explain", "export",
+    "load_csv", "load_dataset", "load_spec", "plot", "plots", "predict", "query", "query_with_metrics", "replay",
+    "report", "retrain", "run", "spec_schema",
 ]
 
 _LAZY = {
@@ -21,8 +22,11 @@ _LAZY = {
     "query_with_metrics": ("nirdag.sql", "query_with_metrics"),
     "dag": ("nirdag.api", "dag"),
     "export": ("nirdag.api", "export"),
+    "explain": ("nirdag.explanations", "explain"),
     "predict": ("nirdag.bundle", "predict"),
     "replay": ("nirdag.api", "replay"),
+    "retrain": ("nirdag.api", "retrain"),
+    "attach_transfer": ("nirdag.api", "attach_transfer"),
     "load_spec": ("relspec", "load_spec"),
     "spec_schema": ("relspec.json_schema", "spec_json_schema"),
     "RunResult": ("nirdag.api", "RunResult"),

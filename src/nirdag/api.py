@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -16,12 +16,14 @@ from datafusion_engine import Workspace
 from datafusion_engine.spectra_store import read_delta_source
 from hamilton_pipeline import build_driver as _build_driver
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
-from nirdag.bundle import predict_chain
+from nirdag.bundle import derive, predict_chain
+from nirdag.bundle.derive import RetrainMode, TransferMethod
 from nirdag.bundle.export import export_chain, workspace_chain
 from nirdag.plots import RunData, RunPlots
 from nirdag.run_calibration import CALIBRATION_DOCUMENT, asked, calibrate_plan, calibrated_runtime, check_mode
 from nirdag.run_service import NIRDAG_VERSION, execute_run
 from nirdag.sql import WorkspaceLike, resolve_run
+from nirs_core.conformal import IntervalScale
 from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecator
 from nirs_core.data.errors import DataError
 from nirs_core.data.from_parts import NonFinite
@@ -43,6 +45,7 @@ if TYPE_CHECKING:  # annotations only: the engine's types stay in hamilton_pipel
     import hamilton.driver
 
 DatasetFormat = FileFormat | Literal["delta"]
+_WIDE_TABLES = ("csv", "parquet", "xlsx", "delta")  # the formats whose columns are named (metadata_columns)
 
 
 def load_dataset(
@@ -52,7 +55,7 @@ def load_dataset(
     header: bool | None = None, name: str | None = None, on_nonfinite: NonFinite = "error",
     decimal: str | None = None, sheet: str | None = None, targets_file: str | Path | None = None,
     join_on: JoinOn = "title", targets_key: str | None = None, label_targets: Sequence[str] = (),
-    detect_columns: bool = True, not_spectral: Sequence[str] = (),
+    detect_columns: bool = True, not_spectral: Sequence[str] = (), sample_column: str | None = None,
 ) -> SpectraDataset:
     """Load spectra from a file or folder; the format is detected from the path unless named.
 
@@ -113,6 +116,12 @@ def load_dataset(
     not_spectral : sequence of str
         Columns that are never spectra if the table has them (kept as metadata), e.g. the targets of the model a
         file of new spectra is predicted with.
+    sample_column : str, optional
+        The column naming the physical sample of each spectrum, when samples were scanned several times
+        (replicates): every split then keeps a sample's spectra in one fold, and scores are reported per spectrum
+        and per sample (the mean of its replicates' predictions). A wide table's column is read as metadata; other
+        formats name a metadata column they hold. A missing column, an empty cell or a sample with spectra in
+        both train and test is a DataError naming them.
 
     Returns
     -------
@@ -124,6 +133,8 @@ def load_dataset(
     """
     path = Path(path)
     fmt = format or detect_format(path)
+    if sample_column is not None and fmt in _WIDE_TABLES and sample_column not in metadata_columns:
+        metadata_columns = (*metadata_columns, sample_column)
     if fmt == "delta":
         check_options(str(path), "delta", {
             "delimiter": delimiter, "header": header, "decimal": decimal, "sheet": sheet,
@@ -139,6 +150,7 @@ def load_dataset(
                            sheet=sheet, targets_file=targets_file, join_on=join_on, targets_key=targets_key,
                            detect_columns=detect_columns, not_spectral=not_spectral)
     dataset = dataset_from_parts(parts, name=name or path.name.split(".")[0], on_nonfinite=on_nonfinite)
+    dataset = dataset.with_replicates(sample_column) if sample_column is not None else dataset
     return dataset.with_label_targets(label_targets) if label_targets else dataset
 
 
@@ -260,8 +272,9 @@ class RunResult:
     @property
     def calibration(self) -> PolicyCalibration | None:
         """The run's PolicyCalibration artifact (None for a run calibrated ``off``)."""
-        path = self.handle.layout.run_dir(self.run_id) / CALIBRATION_DOCUMENT
-        return decode_calibration(path.read_bytes()) if path.is_file() else None
+        if not self.handle.has_document(self.run_id, CALIBRATION_DOCUMENT):
+            return None
+        return decode_calibration(self.handle.read_document(self.run_id, CALIBRATION_DOCUMENT))
 
     @property
     def validation(self) -> PolicyValidation:
@@ -283,7 +296,7 @@ class RunResult:
         ``nirdag.plots.PLOT_KINDS``; ``nirdag.plots.save(fig, "out.svg")`` writes one)."""
         return RunPlots(RunData(self.handle, self.run_id, self.plan, self.dataset))
 
-    def export(self, path: str | Path, chain: str = "best", *, key: str | bytes | None = None) -> Path:
+    def export(self, path: str | Path, chain: str = "best", *, key: str | bytes | None = None) -> Path | str:
         """Write a bundle of a refit chain (``best`` or a chain id) to ``path``; see :func:`export`."""
         return export(self.handle, self.run_id, path, chain=chain, key=key)
 
@@ -317,8 +330,10 @@ def run(
         loopback unless ``dask_client`` is given.
     workers : int, optional
         Workers of a parallel executor (default: one per CPU, capped by the DAG's width).
-    dask_client : dask.distributed.Client, optional
-        A client of your own cluster for ``executor="dask"``.
+    dask_client : dask.distributed.Client or str, optional
+        A client of your own cluster, or its scheduler's address ``tcp://HOST:PORT``, for ``executor="dask"``.
+        The workers read the spectra from the workspace (give one they can reach, e.g. ``s3://bucket/prefix``)
+        rather than receiving them through the scheduler; their results come back here, to the one writer.
     cache : bool
         Reuse (and store) hoisted and per-fold fit nodes in ``<workspace>/cache`` whose step identity and input
         data are unchanged (not with ``dask``, whose nodes run outside the cache); and, with ``reuse``, return
@@ -373,7 +388,7 @@ def run(
 
 def _finished_run(handle: Workspace, plan: CompiledPlan) -> str | None:
     """The workspace's completed run of ``plan`` (the newest), if any: an identical re-run returns it."""
-    if not handle.layout.tables_dir.is_dir():
+    if not handle.layout.has_tables():
         return None
     return queries.completed_run_of_plan(handle.session(), plan.plan_hash, NIRDAG_VERSION, needs_artifacts=True)
 
@@ -412,7 +427,7 @@ def build_driver(
 
 
 def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: str = "best",
-           key: str | bytes | None = None) -> Path:
+           key: str | bytes | None = None, storage_options: Mapping[str, str] | None = None) -> Path | str:
     """Write a bundle of a run's refit chain: manifest, fitted objects (skops), member hashes, optional signature.
 
     Parameters
@@ -428,30 +443,70 @@ def export(workspace: WorkspaceLike, run_id: str, path: str | Path, *, chain: st
         accuracy), a chain_id or a unique prefix of at least 8 characters.
     key : str or bytes, optional
         HMAC-SHA256 signing key (default: ``$NIRDAG_BUNDLE_KEY`` when set; else the bundle is unsigned).
+    storage_options : mapping, optional
+        For a ``path`` of ``s3://bucket/key``: options over the ``AWS_*`` environment (default: those of an
+        ``s3://`` workspace).
 
     Returns
     -------
-    Path
-        The bundle written.
+    Path or str
+        The bundle written (a path, or its ``s3://`` URI).
 
     Examples
     --------
     >>> nirdag.export("ws", r.run_id, "model.nirdag")  # doctest: +SKIP
     """
     handle = Workspace.of(workspace).require()
-    return export_chain(handle, resolve_run(handle, run_id), chain, path, key=key, nirdag_version=NIRDAG_VERSION)
+    return export_chain(handle, resolve_run(handle, run_id), chain, path, key=key, nirdag_version=NIRDAG_VERSION,
+                        storage_options=storage_options)
+
+
+def retrain(bundle: str | Path, data: SpectraDataset, output: str | Path, *, mode: RetrainMode,
+            key: str | bytes | None = None) -> Path:
+    """Write a bundle of ``bundle``'s chain retrained on ``data`` (holding the chain's targets, on its axis).
+
+    ``mode``: ``full`` refits every step and the model; ``transfer`` keeps the fitted preprocessing and refits the
+    model; ``bias`` keeps everything and fits a slope/intercept of the reference values on the predictions. The
+    manifest records ``parent_bundle_hash`` and ``data_hash``; the bundle is signed when a key is set. Nothing is
+    written when the data or the bundle are refused (:class:`nirdag.bundle.derive.DeriveError` and friends).
+
+    Examples
+    --------
+    >>> nirdag.retrain("model.nirdag", nirdag.load_dataset("new.csv", targets=["fat"]), "new.nirdag",
+    ...                mode="bias")  # doctest: +SKIP
+    """
+    return derive.retrain(bundle, data, output, mode=mode, key=key, nirdag_version=NIRDAG_VERSION)
+
+
+def attach_transfer(bundle: str | Path, primary: SpectraDataset, secondary: SpectraDataset, output: str | Path, *,
+                    method: TransferMethod = "pds", window: int = 5, n_components: int | None = None,
+                    ridge: float | None = None, key: str | bytes | None = None) -> Path:
+    """Write a bundle that predicts spectra of a secondary instrument: a PDS, DS or slope/bias transfer fitted on
+    transfer standards measured on both instruments (matched by sample id), carried in the bundle and applied at
+    predict time (DS/PDS before the chain, slope/bias after it). See :func:`nirdag.bundle.derive.attach_transfer`.
+
+    Examples
+    --------
+    >>> nirdag.attach_transfer("model.nirdag", nirdag.load_dataset("p.csv"), nirdag.load_dataset("s.csv"),
+    ...                        "secondary.nirdag", method="pds", window=5)  # doctest: +SKIP
+    """
+    return derive.attach_transfer(bundle, primary, secondary, output, method=method, window=window,
+                                  n_components=n_components, ridge=ridge, key=key, nirdag_version=NIRDAG_VERSION)
 
 
 PredictData = SpectraDataset | np.ndarray
 
 
 def replay(workspace: WorkspaceLike, run_id: str, data: PredictData, *, chain: str = "best",
-           fold_mean: bool = False, resample: bool = False, sample_ids: Sequence[str] | None = None) -> pa.Table:
+           fold_mean: bool = False, resample: bool = False, sample_ids: Sequence[str] | None = None,
+           interval: float | None = None, interval_scale: IntervalScale = "absolute") -> pa.Table:
     """Predict new spectra with a refit chain straight from a workspace (its blobs, verified by hash): the table of
-    :func:`nirdag.predict`, each spectrum judged against the domain the run stored (its ``domains`` row)."""
+    :func:`nirdag.predict`, each spectrum judged against the domain the run stored (its ``domains`` row); with
+    ``interval``, the conformal interval from the run's stored out-of-fold predictions (as a bundle carries it)."""
     handle = Workspace.of(workspace).require()
-    fitted = workspace_chain(handle, resolve_run(handle, run_id), chain)
-    return predict_chain(fitted, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids)
+    fitted = workspace_chain(handle, resolve_run(handle, run_id), chain, calibrated=interval is not None)
+    return predict_chain(fitted, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids,
+                         interval=interval, interval_scale=interval_scale)
 
 
 def dag(spec: SpecSource, output: str | Path, dataset: SpectraDataset | None = None, *, folds: bool = False) -> Path:

@@ -17,6 +17,8 @@ from rich.console import Console
 
 import nirdag
 from datafusion_engine.sql_limits import DEFAULT_LIMITS
+from nirdag.cli_artifacts import artifacts_app
+from nirdag.cli_bundle import retrain, transfer
 from nirdag.cli_calibration import calibration_app, calibration_lines
 from nirdag.cli_data import (
     DataOpt,
@@ -30,6 +32,7 @@ from nirdag.cli_data import (
     NoDetectOpt,
     PartitionOpt,
     RunRef,
+    SampleOpt,
     SheetOpt,
     TargetsOpt,
     flag,
@@ -37,11 +40,14 @@ from nirdag.cli_data import (
     loader_options,
     say_findings,
 )
+from nirdag.cli_explain import explain
 from nirdag.cli_ranked import ranked, say_choice
 from nirdag.cli_report import plot, report
 from nirdag.cli_serve import serve
+from nirdag.cli_storage import StorageOptionOpt, WorkspaceOpt, file_location, storage_options
 from nirdag.output import OutputFormat, render, render_record, write
 from nirs_core.errors import NirdagError
+from nirs_core.storage import parse_options
 from relspec.policy import CacheAdmission, ExecutorKind
 
 if TYPE_CHECKING:
@@ -61,12 +67,13 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(version_: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, metavar="",
-                                                 help="Print the nirdag version and exit.")] = False) -> None:
+                                                 help="Print the nirdag version and exit.")] = False,
+          storage_option: StorageOptionOpt = None) -> None:
     """Near-infrared spectroscopy modelling: run pipelines, query results, look at models, export, predict."""
+    parse_options(tuple(storage_option or ()))  # a malformed or unknown --storage-option fails before any verb
 _out = Console(width=None if sys.stdout.isatty() else 160)
 _err = Console(stderr=True, soft_wrap=True)
 
-WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
 SeedOpt = Annotated[int | None, typer.Option(help="Seed of every random choice; overrides the spec's seed.")]
 TopOpt = Annotated[int, typer.Option(help="How many ranked chains to print.")]
 QuietOpt = Annotated[bool, flag(
@@ -101,12 +108,15 @@ def run(
     sheet: SheetOpt = None,
     label_targets: LabelOpt = None,
     metadata_columns: MetadataOpt = None,
+    sample_column: SampleOpt = None,
     no_detect: NoDetectOpt = False,
     drop_nonfinite: DropOpt = False,
     top: TopOpt = 10,
     executor: Annotated[ExecutorKind, typer.Option(
         help="Where the nodes run: sync, threads, processes (local workers), dask (local cluster) or ray.")
     ] = "sync",
+    scheduler: Annotated[str | None, typer.Option(help="With --executor dask: the address of a running Dask "
+                                                  "scheduler (tcp://HOST:PORT) instead of a local cluster.")] = None,
     workers: Annotated[int | None, typer.Option(
         min=1, help="Workers of a parallel executor (default: one per CPU, capped by the DAG's width).")] = None,
     cache: Annotated[bool, typer.Option(
@@ -130,6 +140,8 @@ def run(
     ] = "observe",
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains (and the compiler's warnings, unless --quiet)."""
+    if scheduler is not None and executor != "dask":
+        raise typer.BadParameter("--scheduler needs --executor dask")
     from relspec.source import read_spec
     from relspec.tasks import spec_targets
 
@@ -137,9 +149,11 @@ def run(
     dataset = load_data(data, _say, _err, **loader_options(
         data_format=data_format, targets=targets, spec_targets=list(spec_targets(loaded.spec)), id_column=id_column,
         partition_column=partition_column, metadata_columns=metadata_columns, label_targets=label_targets,
-        no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet))
+        no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet,
+        sample_column=sample_column))
     result = nirdag.run(loaded, dataset, workspace=workspace, seed=seed, executor=executor, workers=workers,
-                        cache=cache, cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
+                        dask_client=scheduler, cache=cache,
+                        cache_max_bytes=None if cache_max_mb is None else cache_max_mb * MIB,
                         cache_admission=cache_admission, reuse=not force, progress=_progress(quiet),
                         calibration=calibration)
     if not quiet:
@@ -307,6 +321,7 @@ def dag(
     sheet: SheetOpt = None,
     label_targets: LabelOpt = None,
     metadata_columns: MetadataOpt = None,
+    sample_column: SampleOpt = None,
     no_detect: NoDetectOpt = False,
     drop_nonfinite: DropOpt = False,
 ) -> None:
@@ -323,7 +338,8 @@ def dag(
     dataset = load_data(data, _say, _err, **loader_options(
         data_format=data_format, targets=targets, spec_targets=list(spec_targets(loaded.spec)), id_column=id_column,
         partition_column=partition_column, metadata_columns=metadata_columns, label_targets=label_targets,
-        no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet))
+        no_detect=no_detect, drop_nonfinite=drop_nonfinite, join_on=join_on, targets_key=targets_key, sheet=sheet,
+        sample_column=sample_column))
     _say(f"wrote {nirdag.dag(loaded, output, dataset, folds=folds)}")
 
 
@@ -380,7 +396,7 @@ def _what_if(workspace: Path, run_id: str, question: str, fmt: str) -> None:
                          for c, k in zip(d.refit, d.refit_components, strict=True))
 
     _say(f"  refit as recorded: {chains(r)}; as asked: {chains(a)}")
-    _say(f"wrote {path.name}")
+    _say(f"wrote {str(path).rsplit('/', 1)[-1]}")
 
 
 @app.command()
@@ -398,18 +414,21 @@ def schema(
 
 @app.command()
 def export(
+    ctx: typer.Context,
     run_id: Annotated[str, typer.Option("--run", help="Run id (nirdag runs list), a unique prefix of one, or "
                                         "'latest'.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Bundle file to write (e.g. model.nirdag).")],
+    output: Annotated[str, typer.Option("--output", "-o", callback=file_location,
+                                        help="Bundle file to write (e.g. model.nirdag, or s3://bucket/key).")],
     chain: Annotated[str, typer.Option(help="'best' (the refit chain ranked first by the run's rank metric: "
                                             "lowest RMSECV or mean_nrmse, highest accuracy), a chain_id or a prefix "
                                             "of >= 8 characters.")] = "best",
     workspace: WorkspaceOpt = Path("workspace"),
 ) -> None:
     """Export a refit chain of a run as a bundle (signed with HMAC-SHA256 when NIRDAG_BUNDLE_KEY is set)."""
-    path = nirdag.export(workspace, run_id, output, chain=chain)
+    path = nirdag.export(workspace, run_id, output, chain=chain, storage_options=storage_options(ctx) or None)
     signed = "signed (HMAC-SHA256)" if os.environ.get("NIRDAG_BUNDLE_KEY") else "unsigned (set NIRDAG_BUNDLE_KEY)"
-    _say(f"wrote {path} ({path.stat().st_size} bytes, {signed})")
+    size = f"{path.stat().st_size} bytes, " if isinstance(path, Path) else ""
+    _say(f"wrote {path} ({size}{signed})")
 
 
 def _say_err(text: str) -> None:
@@ -418,7 +437,9 @@ def _say_err(text: str) -> None:
 
 @app.command()
 def predict(
-    paths: Annotated[list[Path], typer.Argument(help="BUNDLE DATA, or only DATA with --run (chain replay).")],
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="BUNDLE DATA, or only DATA with --run (chain replay); the "
+                                               "bundle may be s3://bucket/key.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Predictions file (.csv or .parquet); "
                                                 "default: print them.")] = None,
     run_id: Annotated[str | None, typer.Option("--run", help="Replay a chain of this workspace run (an id, a unique "
@@ -442,11 +463,18 @@ def predict(
              "beyond this level of the applicability domain: 'outlier' (T² or Q above its 99 % limit) or "
              "'extreme' (above its 95 % limit; outliers included). A model without a domain is an error "
              "(exit 1).")] = None,
+    interval: Annotated[float | None, typer.Option(
+        help="Add y_lower and y_upper, a split-conformal prediction interval of this coverage (e.g. 0.9) from the "
+             "chain's pooled out-of-fold residuals (regression chains).")] = None,
+    interval_scale: Annotated[Literal["absolute", "leverage"], typer.Option(
+        help="With --interval: 'absolute' (the same width for every spectrum) or 'leverage' (widths times "
+             "sqrt(1 + h), h the spectrum's leverage; latent models with a domain).")] = "absolute",
 ) -> None:
     """Predict new spectra with a bundle (verified before loading) or a workspace chain; no target needed.
 
     Beside each prediction: t2, q, t2_ratio, q_ratio (value / 95 % limit) and domain (regular, extreme, outlier);
-    stderr says how many spectra were extreme or outlier. Exit codes: 0 done, 1 error, 3 --fail-on tripped.
+    stderr says how many spectra were extreme or outlier. With --interval, y_lower and y_upper.
+    Exit codes: 0 done, 1 error, 3 --fail-on tripped.
     """
     if len(paths) != (1 if run_id else 2):
         raise typer.BadParameter("give BUNDLE DATA, or DATA with --run RUN_ID" if run_id is None else
@@ -454,19 +482,24 @@ def predict(
     from nirdag.bundle import domain_report, wide_predictions
     from nirdag.bundle.archive import read_bundle
 
-    model = read_bundle(paths[0]) if run_id is None else None  # verified once; its targets are never spectra
+    model = None
+    if run_id is None:  # verified once; its targets are never spectra
+        model = read_bundle(file_location(paths[0]), storage_options=storage_options(ctx) or None)
+    if model is not None and interval is not None:  # refused before the data is read
+        model.chain.check_interval(interval, interval_scale)
     targets = model.chain.targets if model is not None else _run_targets(workspace, run_id)
-    dataset = load_data(paths[-1], _say_err, _err, predicting=True, format=data_format, id_column=id_column,
+    dataset = load_data(Path(paths[-1]), _say_err, _err, predicting=True, format=data_format, id_column=id_column,
                         not_spectral=list(targets))
     data = dataset
     if bundle_axis:  # the columns are the training axis: predicted as a matrix (its width is checked)
         data = dataset.spectra
     ids = dataset.sample_ids if bundle_axis else None
     if model is not None:
-        table = nirdag.predict(model, data, fold_mean=fold_mean, resample=resample, sample_ids=ids)
+        table = nirdag.predict(model, data, fold_mean=fold_mean, resample=resample, sample_ids=ids,
+                               interval=interval, interval_scale=interval_scale)
     else:
         table = nirdag.replay(workspace, run_id, data, chain=chain, fold_mean=fold_mean, resample=resample,
-                              sample_ids=ids)
+                              sample_ids=ids, interval=interval, interval_scale=interval_scale)
     table = wide_predictions(table) if wide else table
     fmt: OutputFormat = "parquet" if output is not None and output.suffix == ".parquet" else "csv"
     write(table, fmt if output is not None else "table", _err if output is not None else _out, output)
@@ -513,53 +546,14 @@ def _fail_on(report: DomainReport, level: str) -> None:
         raise typer.Exit(EXIT_OUTSIDE_DOMAIN)
 
 
-artifacts_app = typer.Typer(help="Fitted objects of a workspace: statistics and clean-up of the blobs.",
-                            no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(artifacts_app, name="artifacts")
-
-
-@artifacts_app.command("stats")
-def artifacts_stats(workspace: WorkspaceOpt = Path("workspace")) -> None:
-    """Artifact rows, blobs referenced and on disk, bytes saved by deduplication, orphans."""
-    s = nirdag.Workspace(workspace).artifact_stats()
-    _say(f"{s.rows} artifact rows ({s.runs} runs, {s.chains} chains) -> {s.blobs_referenced} blobs referenced; "
-         f"{s.blob_files} blob files, {s.bytes_on_disk} bytes on disk ({s.bytes_referenced} bytes without "
-         f"deduplication); {s.orphans} orphans")
-
-
-@artifacts_app.command("orphans")
-def artifacts_orphans(workspace: WorkspaceOpt = Path("workspace")) -> None:
-    """Blobs that no artifact row references (left by deleted runs)."""
-    found = nirdag.Workspace(workspace).orphans()
-    for digest, size in found:
-        _say(f"{digest}  {size} bytes")
-    _say(f"{len(found)} orphan blobs")
-
-
-@artifacts_app.command("cleanup")
-def artifacts_cleanup(workspace: WorkspaceOpt = Path("workspace"),
-                      dry_run: Annotated[bool, flag("--dry-run", help="Only list what would be deleted.")] = False,
-                      ) -> None:
-    """Delete orphan blobs (do not run while a run is writing into the workspace)."""
-    found = nirdag.Workspace(workspace).cleanup(dry_run=dry_run)
-    verb = "would delete" if dry_run else "deleted"
-    _say(f"{verb} {len(found)} orphan blobs ({sum(size for _, size in found)} bytes)")
-
-
-@artifacts_app.command("purge")
-def artifacts_purge(dataset: Annotated[str, typer.Option("--dataset", help="dataset_hash whose runs' fitted objects "
-                                                         "are dropped.")],
-                    workspace: WorkspaceOpt = Path("workspace"),
-                    dry_run: Annotated[bool, flag("--dry-run", help="Only count what would go.")] = False) -> None:
-    """Drop the fitted objects of every run on a dataset (the runs and their scores stay)."""
-    rows, blobs = nirdag.Workspace(workspace).purge(dataset, dry_run=dry_run)
-    _say(f"{'would remove' if dry_run else 'removed'} {rows} artifact rows and {len(blobs)} blobs")
-
-
 app.command()(plot)
 app.command()(report)
+app.command()(explain)
 app.command()(serve)
+app.command()(transfer)
+app.command()(retrain)
 app.add_typer(calibration_app, name="calibration")
+app.add_typer(artifacts_app, name="artifacts")
 
 
 def main() -> None:

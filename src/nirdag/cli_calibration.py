@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.console import Console
 
+from nirdag.cli_storage import WorkspaceOpt
+
 if TYPE_CHECKING:
     from relspec.calibration import PolicyCalibration
     from relspec.what_if import WhatIfEstimate, WhatIfVerification
 
 _out = Console(width=None if sys.stdout.isatty() else 160)
 
-WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
 Format = Literal["table", "json"]
 
 calibration_app = typer.Typer(help="The measured history of the runs and the policy calibration's proposals.",

@@ -4,6 +4,7 @@ loaded and detected, the compiler's warnings on the terminal, and run references
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -47,6 +48,9 @@ LabelOpt = Annotated[str | None, typer.Option(
                            "(grades 1/2/3).")]
 MetadataOpt = Annotated[str | None, typer.Option(
     help="Comma-separated metadata columns of a wide table whose headers are not numbers.")]
+SampleOpt = Annotated[str | None, typer.Option(
+    help="Column naming the physical sample of each spectrum (replicate scans share it): every split keeps a "
+         "sample's spectra in one fold, and scores are reported per spectrum and per sample.")]
 NoDetectOpt = Annotated[bool, flag("--no-detect", help="Do not look for conventional id and partition columns.")]
 DropOpt = Annotated[bool, flag("--drop-nonfinite", help="Drop spectra holding NaN/inf (and report them) instead of "
                                                         "failing.")]
@@ -78,6 +82,10 @@ def load_data(data: Path | None, say, err: Console, *, predicting: bool = False,
         read_as = f" (class labels: {', '.join(labels)})" if labels else ""
         say(f"loaded {data}: {dataset.n_samples} samples ({train} train, {test} test) x {shape}, targets "
             f"{sorted(dataset.target_names)}{read_as}")
+    if dataset.replicate_groups is not None:
+        counts = Counter(dataset.replicate_groups.tolist()).values()
+        say(f"replicates: {len(counts)} samples in column {dataset.replicate_column!r} ({min(counts)}-{max(counts)} "
+            "spectra each); every split keeps a sample's spectra together, scores are per spectrum and per sample")
     if dataset.load_notes:
         say(f"detected {' and '.join(dataset.load_notes)} (name others with --id-column / --partition-column, or "
             "--no-detect)")
@@ -87,14 +95,14 @@ def load_data(data: Path | None, say, err: Console, *, predicting: bool = False,
 def loader_options(*, data_format: str | None, targets: str | None, spec_targets: list[str], id_column: str | None,
                    partition_column: str | None, metadata_columns: str | None, label_targets: str | None,
                    no_detect: bool, drop_nonfinite: bool, join_on: str = "title", targets_key: str | None = None,
-                   sheet: str | None = None) -> dict[str, Any]:
+                   sheet: str | None = None, sample_column: str | None = None) -> dict[str, Any]:
     """The keyword arguments of ``nirdag.load_dataset`` the CLI options stand for: ``--targets`` naming an
     existing file is a file of reference values (its columns named by the spec's targets), else column names."""
     options: dict[str, Any] = {
         "format": data_format, "targets": names(targets) or spec_targets, "id_column": id_column,
         "partition_column": partition_column, "metadata_columns": names(metadata_columns),
         "label_targets": names(label_targets), "detect_columns": not no_detect, "sheet": sheet,
-        "on_nonfinite": "drop" if drop_nonfinite else "error"}
+        "on_nonfinite": "drop" if drop_nonfinite else "error", "sample_column": sample_column}
     if targets is not None and Path(targets).is_file():
         options.update(targets=spec_targets, targets_file=Path(targets), join_on=join_on, targets_key=targets_key)
     elif join_on != "title" or targets_key is not None:

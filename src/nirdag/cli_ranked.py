@@ -46,9 +46,11 @@ def ranked(result, top: int, out: Console) -> None:
     else:
         table = _with_short_ids(ranked, ["rank", "branch_name", "preprocessing", "n_components", "rmsecv", "rmsep",
                                          "refit"])
-        title = (f"Top {min(top, n_chains)} of {n_chains} chains by RMSECV "
+        by = "per-sample RMSECV" if plan.rank_level == "sample" else "RMSECV"
+        title = (f"Top {min(top, n_chains)} of {n_chains} chains by {by} "
                  f"(target {plan.target_label!r}; RMSEP on test for refit chains)")
     render(table, "table", out, title=title)
+    replicate_scores(result, ranked, out)
     if result.reused:
         _say(out, f"run_id      {result.run_id}  (reused: the workspace's completed run of this identical plan and "
              "data; --force runs it again)")
@@ -62,10 +64,36 @@ def ranked(result, top: int, out: Console) -> None:
     _say(out, f"workspace   {result.workspace}")
 
 
+def replicate_scores(result, ranked: pa.Table, out: Console) -> None:
+    """With replicates declared (a regression): the shown chains' RMSECV and RMSEP per spectrum and per sample (the
+    mean prediction of its replicates), and the level the ranking used."""
+    import pyarrow as pa
+
+    from semantics import queries
+
+    plan = result.plan
+    replicates = plan.replicate_groups
+    if replicates is None or plan.task != "regression":
+        return
+    target = plan.refit.target or plan.targets[0]
+    errors = {(r["chain_id"], r["level"]): r for r in queries.level_errors(result.handle.session(), result.run_id,
+                                                                           target)}
+    ids = ranked.column("chain_id").to_pylist()
+    columns: dict[str, list] = {"rank": ranked.column("rank").to_pylist(), "chain_id8": [c[:8] for c in ids]}
+    for measure in ("rmsecv", "rmsep"):
+        for level in ("spectrum", "sample"):
+            columns[f"{measure}_{level}"] = [errors.get((c, level), {}).get(measure) for c in ids]
+    n = len(set(replicates.groups))
+    render(pa.table(columns), "table", out,
+           title=f"Per spectrum and per sample (mean of its replicates; {n} samples in column "
+                 f"{replicates.column!r}) of target {target!r}; ranked at the {plan.rank_level} level")
+
+
 def say_choice(result, quiet: bool, out: Console, err: Console) -> None:
-    """How the refit chains' counts were chosen (when a rule other than the minimum changed it), and a warning for
-    a count at the top of its range."""
-    choices = result.provenance.get("refit_selection").evidence.get("choices") or []
+    """How the refit chains' counts were chosen (when a rule other than the minimum changed it), a warning for a
+    count at the top of its range, and one for each swept step parameter whose best value is at an edge."""
+    graph = result.provenance
+    choices = graph.get("refit_selection").evidence.get("choices") or []
     for c in choices:
         if c["replaces"] != c["chain_id"]:
             _say(out, f"refit       {c['chain_id'][:8]}: {c['n_components']} components by {c['rule']}, in place of "
@@ -75,3 +103,6 @@ def say_choice(result, quiet: bool, out: Console, err: Console) -> None:
                        f"its range {c['range'][0]}..{c['range'][1]}: more components might fit better (widen "
                        "n_components, or choose with refit.select: one_se)", highlight=False, markup=False,
                        soft_wrap=True)
+    for d in graph.decisions:
+        if d.evidence.get("code") == "swept_at_edge" and not quiet:
+            err.print(f"warning: {d.summary}", highlight=False, markup=False, soft_wrap=True)

@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from nirdag.cli_storage import WorkspaceOpt
 from nirdag.plots.kinds import PLOT_KINDS
 
 _out = Console(width=None if sys.stdout.isatty() else 160)
 
-WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (Delta tables).")]
 RunArg = Annotated[str | None, typer.Argument(help="Run id, a unique prefix of one, or 'latest' (default: the "
                                                    "latest completed run).")]
 ChainOpt = Annotated[str, typer.Option(help="'best' (the chain ranked first), a chain_id or a prefix of >= 8 "

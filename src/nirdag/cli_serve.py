@@ -13,7 +13,8 @@ from nirdag.serve.errors import ServeError
 
 
 def serve(
-    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder to serve (read only).")],
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace to serve (read only): a folder or "
+                                           "s3://bucket/prefix (options from the AWS_* environment).")],
     host: Annotated[str, typer.Option(help="Address to listen on; any but loopback needs --token-file.")
                     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,

@@ -86,7 +86,7 @@ def read_history(workspace: Workspace, workload: WorkloadClass) -> CalibrationHi
     """The measured runs of ``workload`` in ``workspace`` and the parallel start-ups measured on this host; a
     history that cannot be read, or is missing from a workspace that holds completed runs, is empty, with a warning
     saying why (the run then calibrates as observe)."""
-    if not workspace.layout.tables_dir.is_dir():
+    if not workspace.layout.has_tables():
         return CalibrationHistory(workload=workload)
     try:
         session = workspace.session()
@@ -188,7 +188,7 @@ def history_table(workspace: Workspace) -> pa.Table:
     """Every completed run's measured figures and calibration, oldest first (the ``nirdag calibration`` history)."""
     columns = ["run_id", "workload_class", "executor", "workers", "startup_seconds", "engine_seconds",
                "wall_seconds", "peak_rss_bytes", *VIEW_COLUMNS, "calibration", "applied"]
-    if not workspace.layout.tables_dir.is_dir():
+    if not workspace.layout.has_tables():
         return pa.table({c: pa.array([], pa.string()) for c in columns})
     rows = metric_runs(workspace.session())
     return pa.Table.from_pylist([{c: r[c] for c in columns} for r in rows]) if rows else pa.table(
@@ -198,7 +198,7 @@ def history_table(workspace: Workspace) -> pa.Table:
 def recommendations(workspace: Workspace) -> tuple[PolicyCalibration, ...]:
     """For each workload class of the workspace, what the calibrator proposes now (observe mode) for a run that
     starts from the values its newest run used."""
-    if not workspace.layout.tables_dir.is_dir():
+    if not workspace.layout.has_tables():
         return ()
     newest: dict[str, dict[str, Any]] = {}
     for row in metric_runs(workspace.session()):

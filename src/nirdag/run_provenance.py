@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pyarrow.compute as pc
+
 from hamilton_pipeline import EngineResult
+from nirs_modelling.compute import hoisted_refs
 from relspec.generators import generator_sites
-from relspec.plan import CompiledPlan
+from relspec.hashing import short
+from relspec.plan import FOLD_FINAL, CompiledPlan
 from relspec.provenance import Decision, DecisionProvenanceGraph, RankedEntry, build_provenance
 from semantics.records import ViewDecisions, join_findings
 
@@ -34,6 +38,44 @@ def join_warnings(views: ViewDecisions) -> list[Decision]:
             for f in join_findings(views)]
 
 
+def filter_decisions(plan: CompiledPlan, result: EngineResult) -> list[Decision]:
+    """One decision per sample filter of each fitted group: how many training rows it dropped on each CV fold and on
+    the refit (``fold_final``, when a chain of the group was refit), and which samples, from the run's
+    ``sample_exclusions`` (one chain of the group stands for all: they share their fold fits)."""
+    table = result.fold_tables.get("sample_exclusions")
+    if table is None:
+        return []
+    refit = {f.chain_id for f in result.fits}
+    out = []
+    for group in plan.groups:
+        filters = [(i, ref) for i, ref in enumerate(group.fitted_steps) if ref.where is not None]
+        if not filters:
+            continue
+        chains = [c.chain_id for c in plan.chains_of(group.group_id)]
+        refit_chain = next((c for c in chains if c in refit), None)
+        folds = [(f.fold_id, chains[0]) for f in plan.folds]
+        folds += [(FOLD_FINAL, refit_chain)] if refit_chain is not None else []
+        offset = len(hoisted_refs(plan, group))
+        for i, ref in filters:
+            mine = table.filter(pc.equal(table["step"], offset + i))
+            dropped = []
+            for fold_id, chain_id in folds:
+                rows = mine.filter(pc.and_(pc.equal(mine["fold_id"], fold_id), pc.equal(mine["chain_id"], chain_id)))
+                dropped.append({"fold_id": fold_id, "dropped": rows.num_rows,
+                                "sample_ids": rows.column("sample_id").to_pylist()})
+            counts = ", ".join(f"{d['dropped']} ({d['fold_id']})" for d in dropped)
+            out.append(Decision(
+                id=f"sample_filter_{short(group.group_id)}_{offset + i}", kind="sample_filter",
+                summary=f"{ref.label} at {ref.where} dropped {counts} training rows",
+                reason="decided on each fold's training rows alone (all train rows for fold_final); the dropped rows "
+                       "are left out of the fit of the later steps and the model, never out of the validation or "
+                       "test predictions",
+                evidence={"op": ref.op, "path": ref.where, "step": offset + i, "group_id": group.group_id,
+                          "chains": len(chains), "folds": dropped},
+                depends_on=("layout", "fold_plan")))
+    return out
+
+
 def run_provenance(run_id: str, plan: CompiledPlan, raw: dict[str, Any] | None, result: EngineResult,
                    views: ViewDecisions, calibration: Sequence[Decision] = ()) -> DecisionProvenanceGraph:
     """The run's DecisionProvenanceGraph: the plan's decisions, the engine's (executor, cache, ranking) and the
@@ -51,8 +93,8 @@ def run_provenance(run_id: str, plan: CompiledPlan, raw: dict[str, Any] | None, 
         depends_on=("layout",))
     choice = result.choice
     return build_provenance(run_id, plan, [(f"$.pipeline{p[1:]}", k, n) for p, k, n in sites], ranking,
-                            [*calibration, executor, _cache_decision(plan, result), *_join_decisions(views),
-                             *join_warnings(views)],
+                            [*calibration, executor, _cache_decision(plan, result), *filter_decisions(plan, result),
+                             *_join_decisions(views), *join_warnings(views)],
                             chosen=None if choice is None else [c.chain_id for c in choice.chosen],
                             choices=() if choice is None else choice.evidence)
 

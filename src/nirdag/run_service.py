@@ -19,7 +19,7 @@ from rich.console import Console
 from datafusion_engine import TABLE_SCHEMAS, RunRow, Workspace
 from datafusion_engine import artifact_housekeeping as housekeeping
 from datafusion_engine.session import target_partitions
-from datafusion_engine.spectra_store import save_dataset
+from datafusion_engine.spectra_store import save_dataset, stored_spectra
 from hamilton_pipeline import EngineResult, execute_plan
 from nirdag.bundle import serialize
 from nirdag.bundle.artifacts import persist_fits
@@ -144,7 +144,12 @@ def execute_run(workspace: Workspace, spec: LoadedSpec, plan: CompiledPlan, data
         cache = None
         if plan.policy.cache.enabled:
             cache = workspace.cache() if cache_max_bytes is None else workspace.cache(cache_max_bytes)
-        result = execute_plan(plan, dataset, dask_client=dask_client, cache=cache, progress=progress)
+        spectra = None
+        if plan.policy.executor == "dask":  # the workers read the stored spectra: they must be committed first
+            run._spectra_written()
+            spectra = stored_spectra(workspace, dataset.content_hash)
+        result = execute_plan(plan, dataset, dask_client=dask_client, cache=cache, progress=progress,
+                              spectra=spectra)
         run.write_results(result)
         run.complete()
     except BaseException as exc:

@@ -59,7 +59,7 @@ def query(sql: str, workspace: WorkspaceLike = "workspace", *, as_of: int | dt.d
 
 def query_with_metrics(sql: str, workspace: WorkspaceLike = "workspace", *,
                        as_of: int | dt.datetime | None = None,
-                       all_runs: bool = False) -> tuple[pa.Table, ScanMetrics, Path]:
+                       all_runs: bool = False) -> tuple[pa.Table, ScanMetrics, Path | str]:
     """Like :func:`query`, and measure what the query scanned: files in the tables it reads vs files opened, rows
     read. The ScanMetrics artifact is also written under ``<workspace>/provenance/scans/``; returns its path.
     The text limits and the memory pool apply; the result is collected whole (no time or row limit)."""

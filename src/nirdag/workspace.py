@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,9 @@ class Workspace:
     Parameters
     ----------
     path : str or Path
-        The workspace folder (``nirdag run ... --workspace PATH``).
+        The workspace folder (``nirdag run ... --workspace PATH``), ``file://...`` or ``s3://bucket/prefix``.
+    storage_options : mapping, optional
+        For ``s3://``: options over the ``AWS_*`` environment (endpoint, credentials; kept in memory only).
 
     Examples
     --------
@@ -42,11 +45,12 @@ class Workspace:
     >>> ws.run(run_id).best                # doctest: +SKIP
     """
 
-    def __init__(self, path: str | Path):
-        self.handle = WorkspaceHandle(path)
+    def __init__(self, path: str | Path | WorkspaceHandle, *, storage_options: Mapping[str, str] | None = None):
+        self.handle = WorkspaceHandle(path, storage_options) if storage_options else WorkspaceHandle.of(path)
 
     @property
-    def path(self) -> Path:
+    def path(self) -> Path | str:
+        """The folder (a Path), or the ``s3://`` URI (a str) of an object-store workspace."""
         return self.handle.root
 
     def __repr__(self) -> str:

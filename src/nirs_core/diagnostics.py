@@ -250,15 +250,14 @@ def vip(latent: Latent, T_cal: np.ndarray) -> np.ndarray:
         return np.sqrt(p * ((w**2) @ ss.T) / ss.sum(axis=1)[None, :])
 
 
-def selectivity_ratio(latent: Latent, X_cal: np.ndarray | Projection) -> np.ndarray:
-    """Selectivity ratio (p, t): per target, the variance of each variable explained by the target-projected
-    component over its residual variance (calibration spectra, standardised as the model sees them).
+def selectivity_ratios(Xs: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Selectivity ratio (p, t) of each column of ``Xs`` (the spectra as the model sees them: centred, scaled if
+    it scales) for each regression vector ``b`` (p, t) in that space.
 
-    With ``t = Xs b / ‖b‖`` and ``p_TP = Xs' t / t't`` the explained sum of squares of variable j is
-    ``t't · p_j²`` and its residual ``‖x_j‖² - t't · p_j²`` (the residual is orthogonal to t)."""
-    Xs = project(latent, X_cal).Xs
+    With the target-projected scores ``t = Xs b / ‖b‖`` and loadings ``p_TP = Xs' t / t't``, the explained sum of
+    squares of variable j is ``t't · p_j²`` and its residual ``‖x_j‖² - t't · p_j²`` (the residual is orthogonal
+    to t); SR is their ratio. A zero regression vector or zero scores give NaN."""
     column_ss = np.einsum("ij,ij->j", Xs, Xs)
-    b = latent.rotations @ latent.y_loadings.T  # (p, t) regression vectors in the standardised space
     out = np.full(b.shape, np.nan)
     for j in range(b.shape[1]):
         norm = np.linalg.norm(b[:, j])
@@ -272,6 +271,17 @@ def selectivity_ratio(latent: Latent, X_cal: np.ndarray | Projection) -> np.ndar
         with np.errstate(invalid="ignore", divide="ignore"):
             out[:, j] = explained / np.maximum(column_ss - explained, 0.0)
     return out
+
+
+def selectivity_ratio(latent: Latent, X_cal: np.ndarray | Projection) -> np.ndarray:
+    """Selectivity ratio (p, t): per target, the variance of each variable explained by the target-projected
+    component over its residual variance (calibration spectra, standardised as the model sees them).
+
+    With ``t = Xs b / ‖b‖`` and ``p_TP = Xs' t / t't`` the explained sum of squares of variable j is
+    ``t't · p_j²`` and its residual ``‖x_j‖² - t't · p_j²`` (the residual is orthogonal to t); the formula is
+    :func:`selectivity_ratios`, which the ``sr_select`` operator uses too."""
+    b = latent.rotations @ latent.y_loadings.T  # (p, t) regression vectors in the standardised space
+    return selectivity_ratios(project(latent, X_cal).Xs, b)
 
 
 def x_explained_cumulative(latent: Latent, X_cal: np.ndarray | Projection) -> np.ndarray:

@@ -10,7 +10,11 @@ from sklearn.base import BaseEstimator
 
 from nirs_core.metrics import loss, mean_nrmse, task_scores
 from nirs_core.operators import PLSSweep
+from nirs_core.operators.filters import RowFilter
+from nirs_modelling import augmentation
+from nirs_modelling.fold_filters import FoldRecorder
 from nirs_modelling.predictions import predictions_of, readonly
+from nirs_modelling.replicates import ranked_cvs
 from nirs_modelling.results import FinalFit, FittedFold, FoldSweep, GroupCV, RankedChain
 from nirs_modelling.selection import RefitChoice
 from nirs_modelling.stacking import refit_stack
@@ -26,31 +30,52 @@ def apply_stateless(step: StepRef, spectra: np.ndarray) -> np.ndarray:
 
 def fit_group(
     group: SweepGroup, components: Sequence[int | None], fit_rows: np.ndarray, predict_rows: Sequence[np.ndarray],
-    spectra: np.ndarray, targets: np.ndarray,
+    spectra: np.ndarray, targets: np.ndarray, fold_id: str = "",
 ) -> tuple[FittedFold, list[np.ndarray]]:
     """Fit the group's fitted steps, y transform and model on ``fit_rows``; predict each row block for ``components``.
+
+    A sample filter among the steps (:class:`~nirs_core.operators.filters.RowFilter`) is decided on the training
+    rows that reach it and removes the rows it drops from the fit of every later step, the y transform and the
+    model; the blocks of ``predict_rows`` are never filtered. The fitted fold's ``record`` says what the filters
+    dropped and what the column selections kept.
 
     A sweep model (PLS, PCR) is fitted once with the largest count and predicts every count; a model without
     components (``components == [None]``) predicts once. ``targets`` is ``(n_rows, n_targets)``: one target is
     fitted as a 1-D ``y``, several at once (PLS2, multi-output models). Returns the fitted objects (fold_id left
     empty for the caller) and one (len(components), n_rows, n_targets) array per block, on the targets' scale.
+
+    The group's augment steps add synthetic rows to the training block after its fitted steps (drawn with the
+    generator of ``fold_id``, :func:`nirs_modelling.augmentation.fold_generator`); the y transform and the model are
+    fitted on the real and synthetic rows, the predicted blocks are never augmented.
     """
     X_fit, Y_fit = spectra[fit_rows], targets[fit_rows]
     y_fit = model_y(Y_fit)
     blocks = [spectra[r] for r in predict_rows]
     steps = []
-    for ref in group.fitted_steps:
-        est = instantiate(ref).fit(X_fit, y_fit)
+    recorder = FoldRecorder(group, fit_rows)
+    for i, ref in enumerate(group.fitted_steps):
+        est = instantiate(ref)
+        if isinstance(est, RowFilter):  # drops training rows from the later fits; predicts every block's rows
+            X_fit, Y_fit = recorder.filter(i, ref, est, X_fit, Y_fit)
+            y_fit = model_y(Y_fit)
+            continue
+        width = X_fit.shape[1]
+        est = est.fit(X_fit, y_fit)
         X_fit = est.transform(X_fit)
         blocks = [est.transform(o) if o.shape[0] else o for o in blocks]
         steps.append(est)
+        recorder.fitted(i, est, width)
+    n_real = X_fit.shape[0]
+    X_fit, Y_fit = augmentation.augment_training(group.augmenters, fold_id, X_fit, Y_fit)
+    y_fit = model_y(Y_fit)
     y_transform = None if group.y_transform is None else instantiate(group.y_transform).fit(Y_fit)
     if y_transform is not None:
         y_fit = model_y(y_transform.transform(Y_fit))
     sweep = list(components) != [None]
     largest = max(c for c in components if c is not None) if sweep else None
     model = _fit_owned(instantiate(with_components(group.model, largest)), X_fit, y_fit)
-    fitted = FittedFold("", tuple(steps), model, y_transform)
+    fitted = FittedFold("", tuple(steps), model, y_transform, n_synthetic=X_fit.shape[0] - n_real,
+                        record=recorder.record())
     return fitted, [readonly(p) for p in predict_transformed(fitted, components, blocks, Y_fit.shape[1])]
 
 
@@ -95,10 +120,11 @@ def sweep_fold(
     val_rows = np.asarray(fold.val_rows, dtype=np.int64)
     fitted, (val_pred, test_pred) = fit_group(
         group, group.component_values, np.asarray(fold.train_rows, dtype=np.int64), [val_rows, test_rows],
-        spectra, targets,
+        spectra, targets, fold.fold_id,
     )
     return FoldSweep(fold_id=fold.fold_id, val_rows=readonly(val_rows), val_pred=val_pred, test_pred=test_pred,
-                     fitted=replace(fitted, fold_id=fold.fold_id) if keep_fit else None)
+                     fitted=replace(fitted, fold_id=fold.fold_id) if keep_fit else None, record=fitted.record,
+                     n_synthetic=fitted.n_synthetic)
 
 
 # The fold nodes hand their fitted objects to the refit while all of a plan's fold fits stay under this estimate;
@@ -148,11 +174,12 @@ def rank_chains(plan: CompiledPlan, cvs: Sequence[GroupCV], targets: np.ndarray)
     """All chains ranked by the loss of the plan's pooled CV metric (:func:`nirs_core.metrics.loss`: rmse and
     mean_nrmse ascending, accuracies descending); ties go to fewer components, then to the smaller chain_id.
     ``cvs`` holds every sweep group and stack of the plan, so every chain is ranked (the order ``chains.rank``
-    stores)."""
+    stores). With replicates ranked at the sample level (``plan.rank_level``), each sample's mean prediction is
+    scored (:mod:`nirs_modelling.replicates`)."""
     metric = plan.rank_metric
     sd = target_sd(plan, targets)
     ranked = []
-    for cv in cvs:
+    for cv in ranked_cvs(plan, cvs):
         values = rank_values(plan, targets[cv.oof_rows], cv.oof_pred, sd)
         losses = loss(metric, values)
         _, rows = plan.chain_rows(cv.group_id)
@@ -214,7 +241,7 @@ def _fold_fits(plan: CompiledPlan, group: SweepGroup, spectra: np.ndarray, targe
     fits = []
     for fold in plan.folds:
         fitted, _ = fit_group(group, group.component_values, np.asarray(fold.train_rows, dtype=np.int64), [],
-                              spectra, targets)
+                              spectra, targets, fold.fold_id)
         fits.append(replace(fitted, fold_id=fold.fold_id))
     return tuple(fits)
 
@@ -275,7 +302,7 @@ def _refit_group(plan: CompiledPlan, group: SweepGroup, mine: Sequence[RankedCha
     train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
     test = np.asarray(plan.test_rows, dtype=np.int64)
     fitted, (train_pred, test_pred) = fit_group(
-        group, group.component_values, train, [train, test], spectra, targets)
+        group, group.component_values, train, [train, test], spectra, targets, plan.final_fold.fold_id)
     objects = (replace(fitted, fold_id=plan.final_fold.fold_id), *_fold_fits(plan, group, spectra, targets, cv))
     hoisted = hoisted_steps(plan, group, n_wavelengths)
     rows = [group.component_values.index(r.n_components) for r in mine]

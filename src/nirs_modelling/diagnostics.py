@@ -61,6 +61,7 @@ class _ChainModel:
     train_pred: np.ndarray
     test_pred: np.ndarray
     refit: bool
+    excluded: np.ndarray  # the train rows its sample filters left out of the fold_final fit (dataset rows)
 
 
 def _nullable(values: np.ndarray | None, n: int) -> pa.Array:
@@ -73,6 +74,15 @@ def _nullable(values: np.ndarray | None, n: int) -> pa.Array:
 
 def _strings(values: Sequence[str] | np.ndarray) -> pa.Array:
     return pa.array(np.asarray(values, dtype=object), pa.string())
+
+
+def _rows_of(X: np.ndarray | Projection, keep: np.ndarray) -> np.ndarray | Projection:
+    """The rows ``keep`` (a boolean mask) of a matrix or a projection; the object itself when all are kept."""
+    if keep.all():
+        return X
+    if isinstance(X, Projection):
+        return Projection(X.Xs[keep], X.T[keep], X.E[keep], X.q[keep])
+    return X[keep]
 
 
 def _transform(steps: Sequence[Any], X: np.ndarray) -> np.ndarray:
@@ -137,13 +147,16 @@ class _Builder:
             X_test = project(latent, X_test, standardised=True)
         elif latent_of(cm.model, None) is not None:  # inputs() standardised them; the model's own rows are raw
             X_cal, X_test = _transform(cm.steps, X[self.train]), _transform(cm.steps, X[self.test])
-        domain = fit_domain(latent, X_cal) if latent is not None else None
+        # the model was calibrated on the train rows its sample filters kept: the domain and the variable statistics
+        # are theirs; every train row is still judged (a dropped row shows how far out it is)
+        calibrated = ~np.isin(self.train, cm.excluded)
+        domain = fit_domain(latent, _rows_of(X_cal, calibrated)) if latent is not None else None
         if domain is not None and cm.refit:
             self.rows["domains"].add(chain_id=[cm.chain_id], **{
                 k: [list(v) if isinstance(v, tuple) else v] for k, v in msgspec.structs.asdict(domain).items()})
         cal = self._samples(cm, latent, domain, X_cal, self.train, cm.train_pred, None)
         self._samples(cm, latent, domain, X_test, self.test, cm.test_pred, cal)
-        self._variables(cm, latent, X_cal)
+        self._variables(cm, latent, _rows_of(X_cal, calibrated))
 
     def _samples(self, cm: _ChainModel, latent: Latent | None, domain: Any, X: np.ndarray, rows: np.ndarray,
                  pred: np.ndarray, cal_sse: np.ndarray | None) -> np.ndarray:
@@ -217,7 +230,8 @@ class _Builder:
         comps = [c for c in group.component_values if c is not None]
         if fitted is None:
             fitted, (train_pred, test_pred) = fit_group(group, group.component_values, self.train,
-                                                         [self.train, self.test], X, self.targets)
+                                                         [self.train, self.test], X, self.targets,
+                                                         self.plan.final_fold.fold_id)
         else:
             blocks = [_transform(fitted.steps, X[self.train]), _transform(fitted.steps, X[self.test])]
             train_pred, test_pred = predict_transformed(fitted, group.component_values, blocks, self.targets.shape[1])
@@ -225,14 +239,15 @@ class _Builder:
             return fitted, train_pred, test_pred
         latent = latent_of(fitted.model, max(comps))
         x_cum = None
+        calibrated = ~np.isin(self.train, fitted.record.excluded_rows)  # the rows the model was fitted on
         if latent is not None:
-            Xs = self.inputs(fitted.steps, fitted.model, X)[0]
+            Xs = self.inputs(fitted.steps, fitted.model, X)[0][calibrated]
             proj = Projection(Xs, Xs @ latent.rotations, np.empty((0, 0)), np.empty(0))  # no residual needed
             x_cum = x_explained_cumulative(latent, proj)[np.asarray(comps) - 1]
-        y_train, y_test = self.targets[self.train], self.targets[self.test]
+        y_train, y_test = self.targets[self.train][calibrated], self.targets[self.test]
         m = len(comps)
         for j, target in enumerate(self.plan.targets):
-            rmsec = _rmse(train_pred[:, :, j], y_train[:, j])
+            rmsec = _rmse(train_pred[:, calibrated, j], y_train[:, j])
             rmsep = _rmse(test_pred[:, :, j], y_test[:, j]) if self.test.size else None
             rmsecv = _rmse(cv.oof_pred[:, :, j], self.targets[cv.oof_rows, j]) if cv is not None else None
             sst = float(np.sum((y_train[:, j] - y_train[:, j].mean()) ** 2))
@@ -334,11 +349,11 @@ def run_diagnostics(plan: CompiledPlan, fits: Sequence[FinalFit], sources: Mappi
             if f is not None:
                 final = f.fits[0]
                 cm = _ChainModel(c.chain_id, c.n_components, f.hoisted, final.steps, final.model, f.train_pred,
-                                 f.test_pred, True)
+                                 f.test_pred, True, final.record.excluded_rows)
             else:  # diagnostics: all — the chain's count of the group's refit at its largest count
                 row = counts.index(c.n_components) if c.n_components is not None else 0
                 cm = _ChainModel(c.chain_id, c.n_components, hoisted, tuple(fitted.steps), fitted.model,
-                                 train_pred[row], test_pred[row], False)
+                                 train_pred[row], test_pred[row], False, fitted.record.excluded_rows)
             b.chain(cm, X)
     if plan.task == "classification":
         _classification(b, plan, fits, cvs, targets)

@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
+
+def _ints(values: list[int] | None = None) -> np.ndarray:
+    return np.asarray(values or [], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class FoldRecord:
+    """What a fold's fit decided about rows and columns: the training rows its sample filters dropped (dataset row
+    indices, in the order the filters dropped them, with the position of the filter among the group's fitted steps,
+    the reason code of ``nirs_core.operators.filters.FILTER_REASONS``, the target column or -1, the statistic and
+    its limit) and the input columns each column-selection step kept (``selected_step`` / ``selected_column``, one
+    entry per kept column; ``selection_step`` / ``selection_width``, one per selection step: its input width).
+    Arrays only, so the node cache stores it with its fold."""
+
+    excluded_rows: np.ndarray = field(default_factory=_ints)
+    excluded_step: np.ndarray = field(default_factory=_ints)
+    excluded_reason: np.ndarray = field(default_factory=_ints)
+    excluded_target: np.ndarray = field(default_factory=_ints)
+    excluded_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    excluded_limit: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    selected_step: np.ndarray = field(default_factory=_ints)
+    selected_column: np.ndarray = field(default_factory=_ints)
+    selection_step: np.ndarray = field(default_factory=_ints)
+    selection_width: np.ndarray = field(default_factory=_ints)
 
 
 @dataclass(frozen=True)
@@ -21,6 +46,8 @@ class FoldSweep:
     val_pred: np.ndarray  # (n_components_values, n_val, n_targets)
     test_pred: np.ndarray  # (n_components_values, n_test, n_targets)
     fitted: FittedFold | None = None
+    n_synthetic: int = 0  # synthetic rows the group's augment steps added to this fold's training block
+    record: FoldRecord = field(default_factory=FoldRecord)  # rows its filters dropped, columns its selections kept
 
 
 @dataclass(frozen=True)
@@ -55,9 +82,11 @@ class FittedFold:
     """
 
     fold_id: str
-    steps: tuple[Any, ...]
+    steps: tuple[Any, ...]  # the fitted transformers (a sample filter is not one: its decision is in ``record``)
     model: Any
     y_transform: Any | None
+    n_synthetic: int = 0  # synthetic training rows the fit saw beside the real ones (augment steps)
+    record: FoldRecord = field(default_factory=FoldRecord)
 
 
 @dataclass(frozen=True)

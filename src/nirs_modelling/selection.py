@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from nirs_modelling.replicates import ranked_cv_map
 from nirs_modelling.results import GroupCV, RankedChain
 from relspec.plan import CompiledPlan, SweepGroup
 
@@ -95,8 +96,11 @@ def choose_refit(plan: CompiledPlan, ranking: Sequence[RankedChain], cvs: Mappin
                  targets: np.ndarray) -> RefitChoice:
     """The ranking's top ``top_k`` chains; with a rule other than ``min``, each chain of a sweep of several counts
     is replaced by the chain of its group the rule picks (a group picked twice is refit once). Every chain of a
-    sweep records whether its count is the top of the sweep's range."""
+    sweep records whether its count is the top of the sweep's range. The rules read the CV residuals at the
+    level the plan ranks by (per sample with replicates: :func:`nirs_modelling.replicates.ranked_cv_map`)."""
     top = list(ranking[: plan.refit.top_k])
+    if plan.refit.select != "min":
+        cvs = ranked_cv_map(plan, cvs)
     groups = {g.group_id: (i, g) for i, g in enumerate(plan.groups)}
     by_group_count = {(r.group_id, r.n_components): r for r in ranking}
     chosen: list[RankedChain] = []

@@ -11,6 +11,7 @@ import pyarrow as pa
 from datafusion_engine.schemas import TABLE_SCHEMAS
 from nirs_core.metrics import mean_nrmse, task_scores
 from nirs_modelling.compute import target_sd
+from nirs_modelling.replicates import SampleLevel
 from nirs_modelling.results import FinalFit, GroupCV, RankedChain
 from relspec.plan import ALL_TARGETS, FOLD_FINAL, POOLED_CV, CompiledPlan
 
@@ -72,18 +73,18 @@ def _prediction_block(rows: Rows, plan: CompiledPlan, chain_ids: Sequence[str], 
 
 
 def _score_rows(rows: Rows, chain_ids: Sequence[str], fold_id: str, partition: str, target: str,
-                scores: dict[str, np.ndarray]) -> None:
+                scores: dict[str, np.ndarray], level: str = "spectrum") -> None:
     m, k = len(chain_ids), len(scores)
     rows.add(
         chain_id=_strings(np.tile(np.arange(m, dtype=np.int32), k), chain_ids), fold_id=_constant(fold_id, m * k),
         partition=_constant(partition, m * k), target=_constant(target, m * k),
         metric=_strings(np.repeat(np.arange(k, dtype=np.int32), m), list(scores)),
-        value=np.concatenate(list(scores.values())),
+        value=np.concatenate(list(scores.values())), level=_constant(level, m * k),
     )
 
 
 def _score_block(rows: Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_id: str, partition: str,
-                 y_true: np.ndarray, y_pred: np.ndarray) -> None:
+                 y_true: np.ndarray, y_pred: np.ndarray, level: str = "spectrum") -> None:
     """Add every metric of the plan's task per target for an (n_chains x n_samples x n_targets) block; the pooled
     CV block of a regression also gets ``q2`` = 1 - PRESS / SS of its y values (its r2, named as tools name it)."""
     if y_true.shape[0] == 0:
@@ -92,7 +93,7 @@ def _score_block(rows: Rows, plan: CompiledPlan, chain_ids: Sequence[str], fold_
         scores = task_scores(plan.task, y_true[:, j], y_pred[:, :, j])
         if fold_id == POOLED_CV and plan.task == "regression":
             scores["q2"] = scores["r2"]
-        _score_rows(rows, chain_ids, fold_id, partition, target, scores)
+        _score_rows(rows, chain_ids, fold_id, partition, target, scores, level)
 
 
 def cv_predictions_table(plan: CompiledPlan, cvs: Sequence[GroupCV], sample_ids: np.ndarray,
@@ -126,25 +127,38 @@ def refit_predictions_table(plan: CompiledPlan, fits: Sequence[FinalFit], sample
 def scores_table(plan: CompiledPlan, cvs: Sequence[GroupCV], fits: Sequence[FinalFit],
                  targets: np.ndarray) -> pa.Table:
     """Scores per chain x fold x partition x target x metric, plus the pooled out-of-fold score (fold_id ``cv``);
-    with several targets also the pooled ``mean_nrmse`` over all of them (target ``*``)."""
+    with several targets also the pooled ``mean_nrmse`` over all of them (target ``*``). Every row is at
+    ``level`` ``spectrum``; a regression plan whose dataset declares replicates also gets the same rows at
+    ``level`` ``sample``: each sample's mean prediction over its replicates
+    (:class:`nirs_modelling.replicates.SampleLevel`)."""
     rows = Rows("scores")
     test = np.asarray(plan.test_rows, dtype=np.int64)
     train = np.asarray(plan.final_fold.train_rows, dtype=np.int64)
+    _level_scores(rows, plan, cvs, fits, targets, train, test, "spectrum")
+    if plan.replicate_groups is not None and plan.task == "regression":  # a class code has no mean
+        level = SampleLevel(plan)
+        _level_scores(rows, plan, [level.cv(cv) for cv in cvs], [level.fit(f) for f in fits], targets,
+                      level.train_rows, level.test_rows, "sample")
+    return rows.table()
+
+
+def _level_scores(rows: Rows, plan: CompiledPlan, cvs: Sequence[GroupCV], fits: Sequence[FinalFit],
+                  targets: np.ndarray, train: np.ndarray, test: np.ndarray, level: str) -> None:
+    """The score rows of one level; ``train`` and ``test`` are the rows the refit predictions are aligned with."""
     sd = target_sd(plan, targets)
     for cv in cvs:
         ids, stack = plan.chain_rows(cv.group_id)
         pick = list(stack)
         for f in cv.folds:
-            _score_block(rows, plan, ids, f.fold_id, "val", targets[f.val_rows], f.val_pred[pick])
-            _score_block(rows, plan, ids, f.fold_id, "test", targets[test], f.test_pred[pick])
-        _score_block(rows, plan, ids, POOLED_CV, "val", targets[cv.oof_rows], cv.oof_pred[pick])
+            _score_block(rows, plan, ids, f.fold_id, "val", targets[f.val_rows], f.val_pred[pick], level)
+            _score_block(rows, plan, ids, f.fold_id, "test", targets[test], f.test_pred[pick], level)
+        _score_block(rows, plan, ids, POOLED_CV, "val", targets[cv.oof_rows], cv.oof_pred[pick], level)
         if len(plan.targets) > 1:  # the ranking over all targets, so SQL can reproduce it
             _score_rows(rows, ids, POOLED_CV, "val", ALL_TARGETS, {
-                "mean_nrmse": mean_nrmse(targets[cv.oof_rows], cv.oof_pred[pick], sd)})
+                "mean_nrmse": mean_nrmse(targets[cv.oof_rows], cv.oof_pred[pick], sd)}, level)
     for fit in fits:
-        _score_block(rows, plan, [fit.chain_id], FOLD_FINAL, "train", targets[train], fit.train_pred[None])
-        _score_block(rows, plan, [fit.chain_id], FOLD_FINAL, "test", targets[test], fit.test_pred[None])
-    return rows.table()
+        _score_block(rows, plan, [fit.chain_id], FOLD_FINAL, "train", targets[train], fit.train_pred[None], level)
+        _score_block(rows, plan, [fit.chain_id], FOLD_FINAL, "test", targets[test], fit.test_pred[None], level)
 
 
 def chains_table(plan: CompiledPlan, ranking: Sequence[RankedChain], fits: Sequence[FinalFit]) -> pa.Table:
@@ -162,7 +176,7 @@ def chains_table(plan: CompiledPlan, ranking: Sequence[RankedChain], fits: Seque
             "n_components": c.n_components, "params_json": msgspec.json.encode(c.params, order="sorted").decode(),
             "dataset_hash": plan.dataset_hash, "refit": c.chain_id in refit_ids, "rank_metric": plan.rank_metric,
             "rank_target": plan.refit.target or ALL_TARGETS, "rank": ranked[c.chain_id][0],
-            "cv_loss": ranked[c.chain_id][1].cv_loss,
+            "cv_loss": ranked[c.chain_id][1].cv_loss, "rank_level": plan.rank_level,
         }
         for c in plan.chains
     ]

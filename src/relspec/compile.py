@@ -8,7 +8,10 @@ import msgspec
 import numpy as np
 
 from nirs_core.data import DatasetSchema, SpectraDataset
+from nirs_core.operators.filters import RowFilter
+from relspec.augmentation import augment_refs, augmentation_findings
 from relspec.errors import CompileError, SpecError
+from relspec.filters import check_filters, check_filters_outside, filter_findings
 from relspec.findings import (
     before_split_findings,
     data_findings,
@@ -25,6 +28,7 @@ from relspec.operator_map import concat_ref, instantiate, model_ref, output_axis
 from relspec.plan import (
     FOLD_FINAL,
     STEP_SEPARATOR,
+    AugmentRef,
     ChainSpec,
     CompiledPlan,
     FoldSpec,
@@ -35,6 +39,7 @@ from relspec.plan import (
     largest_count,
 )
 from relspec.policy import RuntimePolicy, decide_policy
+from relspec.replicate_folds import check_constant_reference, rank_level, replicate_findings, replicates_of
 from relspec.spec import BranchItem, BranchStep, ModelStep, PipelineSpec, TransformStep
 from relspec.split_specs import StratifiedSplit
 from relspec.stacking import stack_layout
@@ -77,7 +82,8 @@ def _probe_path(refs: list[StepRef], path: Path, rows: int, width: int, model: S
     Y = rng.normal(size=(n, n_targets)) if n_targets > 1 else y
     for ref, where in zip(refs, path.where, strict=True):
         try:
-            out = instantiate(ref).fit(X, y).transform(X)
+            est = instantiate(ref).fit(X, y)
+            out = X if isinstance(est, RowFilter) else est.transform(X)  # a filter drops rows, never columns
         except ValueError as exc:
             raise CompileError(f"step {ref.label} of path {path.name!r} cannot run on this data: {exc}") from None
         if ref.row_wise_stateless:
@@ -132,6 +138,7 @@ def _pipeline_hash(spec: PipelineSpec, layout: Layout, targets: tuple[str, ...])
                 for step in layout.steps for s in [_structure(step)]]
     extra = [] if layout.y_transform is None else ["y_processing", msgspec.to_builtins(layout.y_transform)]
     extra += ["merge", "predictions"] if layout.stacked else []
+    extra += ["augment", [msgspec.to_builtins(a) for a, _ in layout.augmenters]] if layout.augmenters else []
     return sha256_of(
         "pipeline", targets[0] if len(targets) == 1 else list(targets), msgspec.to_builtins(layout.split), segments,
         msgspec.to_builtins(layout.model),
@@ -158,14 +165,15 @@ class _Builder:
         return parent, []
 
     def group(self, input_node: str | None, fitted: list[StepRef], model: ModelSpec, seed: int,
-              y_ref: StepRef | None, task: Task) -> SweepGroup:
+              y_ref: StepRef | None, task: Task, augmenters: tuple[AugmentRef, ...] = ()) -> SweepGroup:
         values = model.component_values()
         model_ref = model_ref_of(model, values, seed, task)
         y_part = [] if y_ref is None else [y_ref.step_hash]
+        y_part += [["augment", [a.step_hash for a in augmenters], [a.seed for a in augmenters]]] if augmenters else []
         group_id = sha256_of("sweep", input_node, [r.step_hash for r in fitted], model_ref.step_hash, *y_part)
         return self.groups.setdefault(group_id, SweepGroup(
             group_id=group_id, input_node=input_node, fitted_steps=tuple(fitted), model=model_ref,
-            component_values=values, y_transform=y_ref,
+            component_values=values, y_transform=y_ref, augmenters=augmenters,
         ))
 
 
@@ -186,6 +194,7 @@ def _refs_along(
     refs = []
     for step, at in zip(steps, where, strict=True):
         if isinstance(step, FeatureMerge):
+            check_filters_outside(step)
             members = [(name, _refs_along(sub, sub_where, schema, axis, not_wavelengths=not_wavelengths,
                                               seed=seed))
                        for name, sub, sub_where in step.members]
@@ -195,6 +204,8 @@ def _refs_along(
             not_wavelengths = "after `merge: features` the columns are concatenated branch outputs"
             continue
         ref = transform_ref(step, axis, seed)
+        if issubclass(type(step).operator, RowFilter):
+            ref = msgspec.structs.replace(ref, where=at)  # its run-time errors name the spec path
         if not_wavelengths and ref.axis is not None:
             raise CompileError(f"{ref.label} reads the wavelength axis, but {not_wavelengths}, not wavelengths - "
                                f"at `{at}`")
@@ -227,6 +238,7 @@ def _lay_out_chains(
     builder, notes, chains = _Builder(), _Notes(), []
     smallest = min(len(f.train_rows) for f in folds)
     y_hashes = () if y_ref is None else (y_ref.step_hash,)
+    augmenters = augment_refs(layout.augmenters, spec.seed, task == "classification")  # in the pipeline hash
     for path in paths:
         refs, guaranteed = _path_refs(path.steps, schema, path.where, spec.seed)
         probe_model = model_ref_of(path.model, path.model.component_values(), spec.seed, task)
@@ -241,8 +253,8 @@ def _lay_out_chains(
             notes.hoisted_where.setdefault(node_id, where)
             node_id = builder.hoisted[node_id].parent
         notes.fitted += list(zip(fitted, path.where[n_hoisted:], strict=True))
-        group = builder.group(input_node, fitted, path.model, spec.seed, y_ref, task)
-        preprocessing = STEP_SEPARATOR.join(r.label for r in refs) or "raw"
+        group = builder.group(input_node, fitted, path.model, spec.seed, y_ref, task, augmenters)
+        preprocessing = STEP_SEPARATOR.join([*(r.label for r in refs), *(a.label for a in augmenters)]) or "raw"
         for k in group.component_values:
             model_ref = model_ref_of(path.model, (k,), spec.seed, task)
             step_hashes = (*(r.step_hash for r in refs), *y_hashes, model_ref.step_hash)
@@ -319,8 +331,11 @@ def compile_plan(
     metric, ranked_on = rank_metric(spec, task, targets), rank_target(spec, targets, task)
     classes = class_labels(targets[0], schema, dataset) if task == "classification" else ()
     check_binary_models(layout, classes)
+    check_constant_reference(schema, dataset, targets)
+    level, level_findings = rank_level(spec, schema, task)
     folds = make_folds(layout.split, schema, spec.seed, targets, dataset)
     paths = layout.paths()
+    check_filters(paths, task)
     n_chains = sum(len(p.model.component_values()) for p in paths)
     n_chains += len(layout.model.component_values()) if layout.stacked else 0
     if n_chains > spec.max_chains:
@@ -347,7 +362,12 @@ def compile_plan(
                          if isinstance(layout.split, StratifiedSplit) else None),
         *data_findings(schema.test_rows, folds, y_ref, None if layout.y_index is None else
                        f"$.pipeline[{layout.y_index}].y_processing"),
+        *filter_findings(paths),
         *missing,
+        *augmentation_findings(augment_refs(layout.augmenters, spec.seed, task == "classification"), folds,
+                               len(schema.train_rows), layout.augmenters[0][1] if layout.augmenters else "$"),
+        *replicate_findings(layout.split, schema, folds, layout.split_index),
+        *level_findings,
     )
     workload = workload_of(schema.n_samples, schema.n_wavelengths, len(chains), len(folds),
                            [g.model.op for g in builder.groups.values()] + [s.model.op for s in stacks])
@@ -359,7 +379,8 @@ def compile_plan(
         pipeline_hash=pipeline_hash, hoisted=tuple(builder.hoisted.values()),
         groups=tuple(builder.groups.values()), chains=tuple(chains), folds=folds, stacks=stacks,
         final_fold=FoldSpec(fold_id=FOLD_FINAL, train_rows=schema.train_rows, val_rows=()),
-        test_rows=schema.test_rows, refit=msgspec.structs.replace(spec.refit, metric=metric, target=ranked_on),
+        test_rows=schema.test_rows, refit=msgspec.structs.replace(spec.refit, metric=metric, target=ranked_on,
+                                                                 level=level),
         policy=policy, y_transform=y_ref, validation=validation, task=task, classes=classes,
-        diagnostics=spec.diagnostics,
+        diagnostics=spec.diagnostics, replicates=replicates_of(schema),
     )

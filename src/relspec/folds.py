@@ -15,6 +15,7 @@ from nirs_core.operators import (
 )
 from relspec.errors import CompileError
 from relspec.plan import FoldSpec, fold_key
+from relspec.replicate_folds import grouped_folds, n_train_samples
 from relspec.split_specs import (
     ContiguousBlocksSplit,
     GroupSplit,
@@ -79,12 +80,18 @@ def make_folds(split: SplitSpec, schema: DatasetSchema, seed: int, targets: tupl
     folds, repeat after repeat; ``shuffle_split`` ``n_splits`` seeded validation sets.
     ``stratified`` on a label target is scikit-learn's ``StratifiedKFold`` on the labels; on
     several numeric targets it bins the first one. ``spxy`` measures distances on all targets.
+
+    When the dataset declares replicates (and the scheme keeps ``group_replicates``), the scheme splits the
+    samples, each one row (its mean spectrum, its reference), and every fold holds all rows of its samples
+    (:func:`relspec.replicate_folds.grouped_folds`).
     """
     train = np.asarray(schema.train_rows, dtype=np.int64)
+    grouped = schema.replicate_column is not None and split.groups_replicates
     needed = 2 if isinstance(split, LOOSplit | MonteCarloSplit) else split.n_splits
-    if train.size < needed:
+    count, unit = (n_train_samples(schema), "train samples") if grouped else (train.size, "train rows")
+    if count < needed:
         what = "at least 2" if needed == 2 else f"n_splits={needed}"
-        raise CompileError(f"dataset {schema.name!r} has {train.size} train rows, fewer than {what}")
+        raise CompileError(f"dataset {schema.name!r} has {count} {unit}, fewer than {what}")
     if not isinstance(split, _ROW_COUNT_ONLY) and dataset is None:
         raise CompileError(f"split kind {type(split).__struct_config__.tag!r} reads the data: compile with the dataset")
     X = dataset.spectra[train] if dataset is not None else np.zeros((train.size, 1))
@@ -94,8 +101,12 @@ def make_folds(split: SplitSpec, schema: DatasetSchema, seed: int, targets: tupl
             dataset.target(targets[0])[train]
         y = y[:, 0] if isinstance(split, StratifiedSplit) and y.ndim == 2 else y
     groups = _groups(split, dataset, train) if isinstance(split, GroupSplit) else None
+    splitter = _splitter(split, seed, targets[0] in schema.label_targets)
     try:
-        splits = list(_splitter(split, seed, targets[0] in schema.label_targets).split(X, y, groups))
+        if grouped:
+            samples = np.asarray(schema.replicate_groups)[train]
+            return tuple(grouped_folds(split, splitter, train, samples, X, y, groups))
+        splits = list(splitter.split(X, y, groups))
     except ValueError as exc:
         raise CompileError(f"split {type(split).__struct_config__.tag!r} cannot split dataset {schema.name!r}: "
                            f"{exc}") from None

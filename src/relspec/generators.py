@@ -3,8 +3,10 @@
 A generator is a mapping holding exactly one generator keyword (and its modifiers):
 
 - ``{_or_: [a, b, ...]}``: the alternatives a, b, ... (each expanded in turn). Modifiers: ``pick: k`` (every
-  combination of k alternatives, as a list), ``arrange: k`` (every ordered arrangement of k), ``count: n`` (a seeded
-  random sample of n of the results, in expansion order).
+  combination of k alternatives, as a list), ``arrange: k`` (every ordered arrangement of k), then optionally
+  ``then_pick: m`` / ``then_arrange: m`` (a second stage, as nirs4all: every combination / arrangement of m of the
+  first stage's results; a result of one option stands for the option itself), ``count: n`` (a seeded random sample
+  of n of the results, in expansion order).
 - ``{_range_: [start, stop]}`` or ``[start, stop, step]``: integers from start to stop, both included.
 - ``{_log_range_: [low, high, n]}``: n values spaced evenly on a log scale from low to high, both included.
 - ``{_grid_: {name: values, ...}}``: one mapping per combination of the values (cartesian product).
@@ -14,10 +16,10 @@ A generator is a mapping holding exactly one generator keyword (and its modifier
   ``null`` option is no item), i.e. every pipeline through the stages. Modifier ``count: n`` as for ``_or_``.
 - ``{_chain_: [a, b, ...]}``: the alternatives a, b, ... in the order written; ``count: n`` keeps the first n.
 
-Constraints filter the combinations of ``_or_`` with ``pick``/``arrange`` and the pipelines of ``_cartesian_``
-(before ``count`` samples them): ``_mutex_: [[a, b], ...]`` (never all of a group together), ``_requires_: [[a, b,
-...], ...]`` (a only with b, ...), ``_exclude_: [[a, b], ...]`` (not exactly this set). Their items are written as
-the options are and must be options of the generator.
+Constraints filter the combinations of ``_or_`` with ``pick``/``arrange`` (before a second stage) and the pipelines
+of ``_cartesian_`` (before ``count`` samples them): ``_mutex_: [[a, b], ...]`` (never all of a group together),
+``_requires_: [[a, b, ...], ...]`` (a only with b, ...), ``_exclude_: [[a, b], ...]`` (not exactly this set). Their
+items are written as the options are and must be options of the generator.
 
 A mapping or list without generators expands to the product of its members' expansions. Expansion uses one
 ``numpy.random.Generator`` made from the spec seed, so the same spec and seed always give the same alternatives.
@@ -36,7 +38,9 @@ from relspec.errors import SpecError
 
 GENERATOR_KEYS = ("_or_", "_range_", "_log_range_", "_grid_", "_zip_", "_sample_", "_cartesian_", "_chain_")
 CONSTRAINT_KEYS = ("_mutex_", "_requires_", "_exclude_")
-_MODIFIERS = {"_or_": {"pick", "arrange", "count", *CONSTRAINT_KEYS}, "_cartesian_": {"count", *CONSTRAINT_KEYS},
+SECOND_STAGE_KEYS = ("then_pick", "then_arrange")
+_MODIFIERS = {"_or_": {"pick", "arrange", *SECOND_STAGE_KEYS, "count", *CONSTRAINT_KEYS},
+              "_cartesian_": {"count", *CONSTRAINT_KEYS},
               "_chain_": {"count"}}
 MAX_DEPTH = 64  # nesting of mappings and lists in a spec value (a real spec nests a few levels)
 # `_or_` with `count` samples from its alternatives, which are built first: at most this many
@@ -66,8 +70,10 @@ def _or(node: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> 
     options = node["_or_"]
     if not isinstance(options, list) or not options:
         raise _fail(f"{path}._or_", "expected a non-empty list of alternatives")
-    # sampled (`count`) or filtered (constraints) afterwards: a larger pool may be built, up to SAMPLE_POOL
-    filtered = "count" in node or any(k in node for k in CONSTRAINT_KEYS)
+    second = _second_stage_key(node, path)
+    # sampled (`count`), filtered (constraints) or a second stage's options afterwards: a larger pool may be built,
+    # up to SAMPLE_POOL
+    filtered = "count" in node or second is not None or any(k in node for k in CONSTRAINT_KEYS)
     pool = max(cap, SAMPLE_POOL) if filtered else cap
     flat: list[Any] = []
     for i, opt in enumerate(options):
@@ -92,7 +98,39 @@ def _or(node: dict[str, Any], path: str, rng: np.random.Generator, cap: int) -> 
                           "arrange")
     else:
         alternatives = flat
-    return _sampled(node, _constrained(node, flat, alternatives, path), path, rng)
+    flat = _constrained(node, flat, alternatives, path)
+    if second is not None:
+        flat = _then(node, second, flat, path, cap)
+    return _sampled(node, flat, path, rng)
+
+
+def _second_stage_key(node: dict[str, Any], path: str) -> str | None:
+    """``then_pick`` or ``then_arrange`` when the node has one (it needs ``pick`` or ``arrange``), else None."""
+    keys = [k for k in SECOND_STAGE_KEYS if k in node]
+    if not keys:
+        return None
+    if len(keys) > 1:
+        raise _fail(path, "use either `then_pick` or `then_arrange`, not both")
+    if "pick" not in node and "arrange" not in node:
+        raise _fail(path, f"`{keys[0]}` is a second stage on the results of `pick` or `arrange`: give one of them")
+    return keys[0]
+
+
+def _then(node: dict[str, Any], key: str, first: list[list[Any]], path: str, cap: int) -> list[Any]:
+    """The second stage (nirs4all's semantics): every combination (``then_pick``) or arrangement (``then_arrange``)
+    of ``node[key]`` of the first stage's results, a result of one option standing for that option itself."""
+    items = [combo[0] if len(combo) == 1 else combo for combo in first]
+    size = node[key]
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= len(items):
+        raise _fail(f"{path}.{key}", f"expected an integer in [1, {len(items)}] (the first stage's results), "
+                                     f"got {size!r}")
+    total = math.comb(len(items), size) if key == "then_pick" else math.perm(len(items), size)
+    pool = max(cap, SAMPLE_POOL) if "count" in node else cap
+    if total > pool:  # counted before any is built
+        raise _fail(path, f"{key}: {size} of the {len(items)} results of the first stage gives {total} "
+                          f"alternatives, more than {pool} (max_chains={cap}{', sampled' if 'count' in node else ''})")
+    chooser = itertools.combinations if key == "then_pick" else itertools.permutations
+    return [list(group) for group in chooser(items, size)]
 
 
 def _sampled(node: dict[str, Any], flat: list[Any], path: str, rng: np.random.Generator) -> list[Any]:

@@ -11,8 +11,9 @@ from typing import Any
 
 import msgspec
 
+from nirs_core.augment import Augmenter
 from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
-from relspec.generators import CONSTRAINT_KEYS, GENERATOR_KEYS
+from relspec.generators import CONSTRAINT_KEYS, GENERATOR_KEYS, SECOND_STAGE_KEYS
 from relspec.model_specs import ModelSpec
 from relspec.operator_specs import TransformSpecs, transform_specs
 from relspec.spec import RefitSpec, YTransformSpec, _SpecHeader
@@ -33,7 +34,8 @@ def _generator_schema() -> dict[str, Any]:
         "description": "A generator: expands into alternatives (seeded). Keywords: " + ", ".join(GENERATOR_KEYS),
         "type": "object",
         "minProperties": 1,
-        "propertyNames": {"enum": [*GENERATOR_KEYS, *CONSTRAINT_KEYS, "pick", "arrange", "count"]},
+        "propertyNames": {"enum": [*GENERATOR_KEYS, *CONSTRAINT_KEYS, "pick", "arrange", *SECOND_STAGE_KEYS,
+                                   "count"]},
     }
 
 
@@ -61,8 +63,8 @@ def spec_json_schema(operators: OperatorRegistry = DEFAULT_OPERATORS) -> dict[st
     """The JSON Schema (draft 2020-12) of a pipeline spec file whose transforms are ``operators``."""
     transforms = transform_specs(operators)
     roots, defs = msgspec.json.schema_components(
-        [_SpecHeader, transforms.union, SplitSpec, ModelSpec, YTransformSpec, RefitSpec], ref_template=_REF)
-    header, transform, split, model, y_transform, _ = roots
+        [_SpecHeader, transforms.union, SplitSpec, ModelSpec, YTransformSpec, RefitSpec, Augmenter], ref_template=_REF)
+    header, transform, split, model, y_transform, _, augment = roots
     _state_odd(defs, transforms)
     for name, struct_schema in defs.items():
         if "op" in struct_schema.get("properties", {}) and name not in _SWEEP_MODELS | {"SklearnModel"}:
@@ -84,6 +86,8 @@ def spec_json_schema(operators: OperatorRegistry = DEFAULT_OPERATORS) -> dict[st
             _ref("Transform"), _GENERATOR, _ref("BranchStep"),
             _one_key("split", split, "The cross-validation scheme over the train rows (exactly one)"),
             _one_key("y_processing", y_transform, "A target transform fitted per fold, inverted before scoring"),
+            _one_key("augment", augment, "Synthetic training spectra (after the preprocessing, before the model): "
+                     "added to each fold's training rows only"),
             _one_key("merge", {"enum": ["predictions", "features"]}, "After a branch: `predictions` stacks its "
                      "base models (the next model is trained on their out-of-fold predictions); `features` "
                      "concatenates its outputs column-wise"),

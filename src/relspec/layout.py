@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nirs_core.augment import Augmenter
 from relspec.errors import SpecError
 from relspec.model_specs import ModelSpec
 from relspec.spec import (
+    AugmentStep,
     BranchItem,
     BranchStep,
     MergeStep,
@@ -93,6 +95,7 @@ class Layout:
     model: ModelSpec  # the final model: the meta-model when `merge` is used
     model_index: int
     merge_index: int | None = None  # the `merge: predictions` step (stacking)
+    augmenters: tuple[tuple[Augmenter, str], ...] = ()  # the augment steps (with their spec paths), in order
 
     @property
     def stacked(self) -> bool:
@@ -154,6 +157,7 @@ def lay_out(spec: PipelineSpec) -> Layout:
     split: tuple[SplitSpec, int] | None = None
     y_transform: tuple[YTransformSpec, int] | None = None
     merge: int | None = None
+    augment: list[tuple[Augmenter, str]] = []
     for i, step in enumerate(spec.pipeline):
         at = f"$.pipeline[{i}]"
         if isinstance(step, ModelStep):
@@ -162,7 +166,18 @@ def lay_out(spec: PipelineSpec) -> Layout:
             if split is None:
                 raise SpecError(f"no `split` step before the model - at `{at}`")
             y_spec, y_index = y_transform or (None, None)
-            return Layout(tuple(steps), tuple(where), split[0], split[1], y_spec, y_index, step.model, i, merge)
+            return Layout(tuple(steps), tuple(where), split[0], split[1], y_spec, y_index, step.model, i, merge,
+                          tuple(augment))
+        if isinstance(step, AugmentStep):
+            if merge is not None:
+                raise SpecError(f"`augment` with `merge: predictions` (at `$.pipeline[{merge}]`) is not supported: the "
+                                f"meta-model learns from out-of-fold predictions of real rows - at `{at}`")
+            augment.append((step.augment, f"{at}.augment"))
+            continue
+        if augment and not isinstance(step, YProcessingStep | SplitStep):
+            raise SpecError(f"an `augment` step (at `{augment[0][1]}`) makes synthetic spectra from the preprocessed "
+                            f"training rows: it comes after every transform and branch, right before the model - "
+                            f"at `{at}`")
         if merge is not None:
             raise SpecError(f"after `merge` (at `$.pipeline[{merge}]`) only the meta-model may follow - at `{at}`")
         if isinstance(step, SplitStep):

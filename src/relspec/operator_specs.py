@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
-from nirs_core.operators.base import Operator
+from nirs_core.operators.base import SpecOperator
 from nirs_core.operators.params import Param
 from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
 
@@ -24,21 +24,22 @@ from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
 class TransformStep(msgspec.Struct, tag_field="op", frozen=True, forbid_unknown_fields=True, kw_only=True):
     """Base of the transform steps (one struct per registered operator); ``op`` selects the operator."""
 
-    operator: ClassVar[type[Operator]]
+    operator: ClassVar[type[SpecOperator]]
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Derived structs live in no module namespace: pickle them through their operator class, which does.
         return _restore, (self.operator, msgspec.structs.asdict(self))
 
 
-def _restore(cls: type[Operator], fields: dict[str, Any]) -> TransformStep:
+def _restore(cls: type[SpecOperator], fields: dict[str, Any]) -> TransformStep:
     return step_type(cls)(**fields)
 
 
 def _annotation(param: Param) -> Any:
     if param.options:
         return Literal[param.options]
-    return Annotated[param.type, msgspec.Meta(**param.bounds)] if param.bounds else param.type
+    annotation = Annotated[param.type, msgspec.Meta(**param.bounds)] if param.bounds else param.type
+    return annotation | None if param.optional else annotation  # e.g. a threshold a spec may leave out
 
 
 def _summary(cls: type) -> str:
@@ -47,7 +48,7 @@ def _summary(cls: type) -> str:
 
 
 @functools.cache
-def step_type(cls: type[Operator]) -> type[TransformStep]:
+def step_type(cls: type[SpecOperator]) -> type[TransformStep]:
     """The spec struct of one operator class (the same struct every time, so equal specs compare equal)."""
     defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
     fields: list[tuple[Any, ...]] = []

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from nirs_core.augment import Augmenter
 from relspec.hashing import sha256_of
 from relspec.policy import ExecutionPolicy
 from relspec.refit_spec import RefitSpec
@@ -30,8 +31,9 @@ def fold_key(i: int) -> str:
     return f"fold_{i}"
 
 
-class StepRef(msgspec.Struct, **_FROZEN):
-    """One configured operator: identity = sha256(class path, canonical params)."""
+class StepRef(msgspec.Struct, omit_defaults=True, **_FROZEN):
+    """One configured operator: identity = sha256(class path, canonical params). ``where`` (a sample filter's spec
+    path, for its errors at run time) is omitted at its default, so the other steps encode as they always did."""
 
     op: str
     class_path: str
@@ -40,6 +42,7 @@ class StepRef(msgspec.Struct, **_FROZEN):
     row_wise_stateless: bool
     label: str
     axis: tuple[float, ...] | None = None  # input wavelength axis of a wavelength-aware step (not in step_hash)
+    where: str | None = None  # the spec path of a sample filter (not in step_hash); None for any other step
 
 
 class HoistedNode(msgspec.Struct, **_FROZEN):
@@ -48,6 +51,18 @@ class HoistedNode(msgspec.Struct, **_FROZEN):
     node_id: str
     step: StepRef
     parent: str | None  # node_id of the previous hoisted step; None = the raw spectra
+
+
+class AugmentRef(msgspec.Struct, **_FROZEN):
+    """One augment step: the augmenter, its identity (sha256 of its canonical form) and its seed (the step's own,
+    else the run's); each fold draws from ``SeedSequence([seed, sha256(fold key, step_hash)])``. ``by_class``: the
+    targets are class codes (mixup mixes within a class)."""
+
+    augmenter: Augmenter
+    step_hash: str
+    seed: int
+    by_class: bool = False
+    label: str = ""
 
 
 class SweepGroup(msgspec.Struct, **_FROZEN):
@@ -59,6 +74,8 @@ class SweepGroup(msgspec.Struct, **_FROZEN):
     model: StepRef  # the PLS step with the largest component count of the group
     component_values: tuple[int | None, ...]  # (None,) for a model without components
     y_transform: StepRef | None = None  # fitted on the fold's training targets, inverted on the predictions
+    # synthetic rows added to each fold's training block after the fitted steps (never to validation or test rows)
+    augmenters: tuple[AugmentRef, ...] = ()
 
 
 class StackGroup(msgspec.Struct, **_FROZEN):
@@ -96,6 +113,13 @@ class FoldSpec(msgspec.Struct, **_FROZEN):
     val_rows: tuple[int, ...]
 
 
+class Replicates(msgspec.Struct, **_FROZEN):
+    """The dataset's replicate declaration: its column and the physical sample of every dataset row."""
+
+    column: str
+    groups: tuple[str, ...]
+
+
 class CompiledPlan(msgspec.Struct, **_FROZEN):
     """Everything the engine needs, with identities: dataset_hash (data) and pipeline_hash (spec)."""
 
@@ -119,6 +143,18 @@ class CompiledPlan(msgspec.Struct, **_FROZEN):
     # classification: the sorted distinct labels of the train and test rows; the engine's targets are their codes
     classes: tuple[str, ...] = ()
     diagnostics: Literal["refit", "all"] = "refit"  # the chains the diagnostics tables cover (the spec's choice)
+    # the dataset's replicate declaration (UNSET without one, left out of the plan hash): scores per sample too
+    replicates: Replicates | msgspec.UnsetType = msgspec.UNSET
+
+    @property
+    def replicate_groups(self) -> Replicates | None:
+        """The replicate declaration, or None when the dataset has none."""
+        return None if isinstance(self.replicates, msgspec.UnsetType) else self.replicates
+
+    @property
+    def rank_level(self) -> str:
+        """What the ranking scores: each ``spectrum`` or each ``sample`` (resolved at compile time)."""
+        return "spectrum" if isinstance(self.refit.level, msgspec.UnsetType) else self.refit.level
 
     @property
     def target_label(self) -> str:

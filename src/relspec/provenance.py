@@ -14,6 +14,7 @@ import msgspec
 
 from relspec.hashing import canonical_bytes
 from relspec.plan import CompiledPlan
+from relspec.sweep_edges import swept_edges
 from relspec.validation import Finding
 
 _FROZEN = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
@@ -22,7 +23,7 @@ SCHEMA_VERSION = 1
 
 DecisionKind = Literal[
     "spec", "generator_expansion", "layout", "fold_plan", "validation", "policy", "executor", "cache", "ranking",
-    "refit_selection", "view_join", "workload", "calibration",
+    "refit_selection", "view_join", "workload", "calibration", "sample_filter",
 ]
 # values: scalars, lists (of scalars, or of records such as the refit choices) or None
 Evidence = dict[str, str | int | float | bool | list[Any] | None]
@@ -123,12 +124,21 @@ def _finding_decisions(findings: Sequence[Finding]) -> list[Decision]:
 
 
 def _ranked_by(plan: CompiledPlan) -> str:
-    """The rank metric, with the target it is computed on when the plan has several."""
+    """The rank metric, with the target it is computed on when the plan has several, and the level it scores when
+    the dataset declares replicates."""
     if len(plan.targets) == 1:
-        return plan.rank_metric
-    if plan.refit.target is None:
-        return f"{plan.rank_metric} over targets {', '.join(plan.targets)}"
-    return f"{plan.rank_metric} of target {plan.refit.target!r}"
+        metric = plan.rank_metric
+    elif plan.refit.target is None:
+        metric = f"{plan.rank_metric} over targets {', '.join(plan.targets)}"
+    else:
+        metric = f"{plan.rank_metric} of target {plan.refit.target!r}"
+    replicates = plan.replicate_groups
+    if replicates is None:
+        return metric
+    if plan.rank_level == "sample":
+        return (f"{metric} per sample (each sample's mean prediction over its replicates, column "
+                f"{replicates.column!r})")
+    return f"{metric} per spectrum (replicates declared in column {replicates.column!r}; refit.level spectrum)"
 
 
 _RULES = {
@@ -173,6 +183,17 @@ def _selection_decisions(plan: CompiledPlan, ranking: Sequence[RankedEntry], cho
     return out
 
 
+def _edge_decisions(plan: CompiledPlan, ranking: Sequence[RankedEntry], sites: Sequence[tuple[str, str, int]]
+                    ) -> list[Decision]:
+    """A warning for each swept step parameter whose best value is at the edge of the values tried."""
+    found = swept_edges(plan, ranking[0].chain_id, sites) if ranking else ()
+    return [Decision(id=f"swept_edge_{i}", kind="validation", summary=f.message, reason=f"run finding {f.code} "
+                     f"({f.severity}): the ranking's best chain against the chains that differ from it in one value",
+                     evidence={"path": f.path, "severity": f.severity, "code": f.code, "chain_id": ranking[0].chain_id},
+                     depends_on=("ranking",))
+            for i, f in enumerate(found)]
+
+
 def build_provenance(
     run_id: str, plan: CompiledPlan, sites: Sequence[tuple[str, str, int]], ranking: Sequence[RankedEntry],
     execution: Sequence[Decision] = (), chosen: Sequence[str] | None = None,
@@ -182,7 +203,8 @@ def build_provenance(
     chains the engine refit (``chosen``, default the ranking's top_k) with the evidence of each count's choice."""
     findings = plan.validation.findings if plan.validation is not None else ()
     decisions = [*_spec_decisions(plan, sites), *_workload_decision(plan), *_finding_decisions(findings),
-                 *execution, *_selection_decisions(plan, ranking, chosen, choices)]
+                 *execution, *_selection_decisions(plan, ranking, chosen, choices),
+                 *_edge_decisions(plan, ranking, sites)]
     return DecisionProvenanceGraph(schema_version=SCHEMA_VERSION, run_id=run_id, pipeline_hash=plan.pipeline_hash,
                                    dataset_hash=plan.dataset_hash, decisions=tuple(decisions))
 

@@ -9,6 +9,8 @@ import msgspec
 
 MetricName = Literal["rmse", "mean_nrmse", "accuracy", "balanced_accuracy"]
 SelectRule = Literal["min", "one_se", "wold_r", "randomization"]
+ScoreLevel = Literal["spectrum", "sample"]
+SCORE_LEVELS: tuple[ScoreLevel, ...] = ("spectrum", "sample")
 REGRESSION_RANK_METRICS: tuple[MetricName, ...] = ("rmse", "mean_nrmse")
 CLASSIFICATION_RANK_METRICS: tuple[MetricName, ...] = ("balanced_accuracy", "accuracy")
 
@@ -27,6 +29,10 @@ class RefitSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     component lowers PRESS by less than ``1 - r_threshold`` (Wold's R = PRESS(k+1)/PRESS(k) > ``r_threshold``);
     ``randomization`` the fewest components whose squared CV residuals are not significantly larger than those
     of the minimum (van der Voet's randomization test, ``permutations`` seeded sign flips, level ``alpha``).
+
+    ``level`` is what is scored for the ranking and the component rule: each ``spectrum``, or each physical
+    ``sample`` (the mean of its replicates' predictions; the dataset must declare replicates). Default: ``sample``
+    when the dataset declares replicates, else ``spectrum``; the compiled plan holds the resolved level.
     """
 
     metric: MetricName | None = None
@@ -36,3 +42,5 @@ class RefitSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     r_threshold: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.95
     alpha: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.05
     permutations: Annotated[int, msgspec.Meta(ge=19, le=100_000)] = 999
+    # UNSET (= the default by data) is left out of the canonical form: plans without replicates keep their hashes
+    level: ScoreLevel | msgspec.UnsetType = msgspec.UNSET

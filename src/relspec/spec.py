@@ -19,6 +19,7 @@ import msgspec.inspect
 import numpy as np
 import yaml
 
+from nirs_core.augment import Augmenter
 from nirs_core.operators.registry import DEFAULT_OPERATORS, OperatorRegistry
 from relspec.errors import SpecError
 from relspec.generators import expand, is_generator
@@ -90,7 +91,14 @@ class MergeStep(msgspec.Struct, **_STRICT):
     merge: Literal["predictions", "features"]
 
 
-Step = TransformStep | SplitStep | BranchStep | YProcessingStep | MergeStep | ModelStep
+class AugmentStep(msgspec.Struct, **_STRICT):
+    """Synthetic training spectra (:mod:`nirs_core.augment`): after the preprocessing, before the model; applied to
+    each fold's training rows and to the refit's, never to validation or test rows, never at predict time."""
+
+    augment: Augmenter
+
+
+Step = TransformStep | SplitStep | BranchStep | YProcessingStep | MergeStep | AugmentStep | ModelStep
 class TargetSpec(msgspec.Struct, **_STRICT):
     """One target with its kind said explicitly: ``{name: grade, kind: label}`` models integer-coded classes
     (grades 1/2/3) as labels; ``numeric`` refuses a column of labels."""
@@ -124,7 +132,7 @@ class PipelineSpec(_SpecHeader, **_STRICT):
 
 _STEP_KEYS: dict[str, type] = {
     "split": SplitStep, "branch": BranchStep, "y_processing": YProcessingStep, "merge": MergeStep,
-    "model": ModelStep,
+    "augment": AugmentStep, "model": ModelStep,
 }
 _PATH = re.compile(r"`\$(.*)`")
 
@@ -224,8 +232,11 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def _as_steps(alternative: Any, path: str) -> list[dict[str, Any]]:
-    """The steps of one alternative: transforms, nested branches, a final model, or None / [] for no step."""
+    """The steps of one alternative: transforms, nested branches, a final model, or None / [] for no step. A list of
+    lists (what ``then_pick`` / ``then_arrange`` make of ``pick`` results) is their steps one after the other."""
     steps = [] if alternative is None else alternative if isinstance(alternative, list) else [alternative]
+    while any(isinstance(step, list) for step in steps):
+        steps = [s for step in steps for s in (step if isinstance(step, list) else [step])]
     for step in steps:
         if not isinstance(step, dict) or not ("op" in step or set(step) in ({"branch"}, {"model"})):
             raise SpecError(f"invalid pipeline spec: an alternative must be a transform `{{op: ...}}`, a nested "

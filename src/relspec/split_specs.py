@@ -10,7 +10,24 @@ _STRICT = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
 
 class _Scheme(msgspec.Struct, tag_field="kind", **_STRICT):
-    """Base of the cross-validation schemes over the train rows; ``kind`` selects one."""
+    """Base of the cross-validation schemes over the train rows; ``kind`` selects one.
+
+    When the dataset declares replicates (the physical sample of each spectrum), the scheme is applied to the
+    samples and every fold keeps a sample's spectra on one side (``loo`` leaves one sample out);
+    ``group_replicates: false`` splits the spectra themselves, and the compiler warns that replicates leak.
+    """
+
+    # UNSET (= true) is left out of the canonical form, so specs written before replicates keep their hashes
+    group_replicates: bool | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        if self.group_replicates is True:  # written out, the default: one canonical form (and hash) for both
+            msgspec.structs.force_setattr(self, "group_replicates", msgspec.UNSET)
+
+    @property
+    def groups_replicates(self) -> bool:
+        """Whether the folds keep a sample's replicates together (``group_replicates`` unless set false)."""
+        return self.group_replicates is not False
 
     # Whether every train row is validated exactly once (a partition of the rows): stacking needs it.
     partitions_rows = True

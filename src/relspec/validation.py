@@ -26,6 +26,11 @@ FindingCode = Literal[
     "missing_target",  # rows without a reference value, left out of fitting and scoring
     "y_processing",  # a target transform fitted per fold and inverted before scoring
     "coerced_join",  # a view join inferred with less than exact confidence (its key types differ)
+    "swept_at_edge",  # the best chain's value of a swept step parameter is the smallest or largest the run tried
+    "augmentation",  # augment steps: the real and synthetic training rows of every fold and of the refit
+    "replicates_split",  # group_replicates: false: a sample's replicates on both sides of a fold
+    "rank_level",  # the ranking scores samples (mean of replicate predictions), not spectra
+    "sample_filter",  # a sample filter decided on each fold's training rows; what follows it is fitted per fold
 ]
 
 

@@ -54,6 +54,11 @@ def _pivot(where: str, names: dict[str, str]) -> tuple[Measure, ...]:
                  for out, m in names.items())
 
 
+def _spectra(predicate: str) -> Filter:
+    """The scores rows over spectra (``level = 'spectrum'``; a run with replicates also has ``sample`` rows)."""
+    return _where("scores", f"({predicate}) AND level = 'spectrum'")
+
+
 def _metrics_of_predictions(metrics: tuple[MetricFunction, ...]) -> tuple[Measure, ...]:
     return tuple(Measure(name=m, function=m, args=("y_true", "y_pred")) for m in metrics)
 
@@ -63,7 +68,8 @@ def _chains(*extra: str, **exprs: str) -> Project:
 
 
 def _rmsecv() -> Project:
-    return _select(_where("scores", f"{_POOLED} AND metric = 'rmse'"), "run_id", "chain_id", "target",
+    """Pooled RMSECV at every level (``level``: join it with the level the run ranked by)."""
+    return _select(_where("scores", f"{_POOLED} AND metric = 'rmse'"), "run_id", "chain_id", "target", "level",
                    rmsecv="value")
 
 
@@ -72,11 +78,13 @@ def _rank_values() -> Project:
     target, its loss (lower is better) and its rank in the run's stored ranking (``chains.rank``)."""
     return _select(
         Filter(input=Join(
-            left=_select(_where("scores", _POOLED), "run_id", "chain_id", "target", "metric", "value"),
+            left=_select(_where("scores", _POOLED), "run_id", "chain_id", "target", "metric", "value", "level"),
             right=_select(Scan(table="chains"), "run_id", "chain_id", "n_components", "rank_target", "rank",
-                          "rank_metric"),
-            # several targets: the scores of the target the run ranked by ('*': mean_nrmse over all of them)
-            on=("run_id", "chain_id")), predicate="metric = rank_metric AND target = rank_target"),
+                          "rank_metric", "rank_level"),
+            # several targets: the scores of the target the run ranked by ('*': mean_nrmse over all of them), at
+            # the level it ranked by (each spectrum, or each sample's mean over its replicates)
+            on=("run_id", "chain_id")), predicate="metric = rank_metric AND target = rank_target AND "
+                                                  "level = rank_level"),
         "run_id", "chain_id", "target", "n_components", "rank_metric", "rank", "value", loss=_LOSS)
 
 
@@ -91,15 +99,19 @@ _RANKED_ON_THIS_TARGET = "run_rank IS NOT NULL AND rank_metric = 'rmse' AND rank
 V_RANKED_CHAINS = ViewSpec(
     name="v_ranked_chains",
     description="Chains ranked by pooled RMSECV per run and target (on the target the run ranked by: the run's "
-                "ranking, chains.rank), with RMSEP of the refit (fold_final) on test",
+                "ranking, chains.rank), with RMSEP of the refit (fold_final) on test; both at the level the run "
+                "ranked by (chains.rank_level: each spectrum, or each sample's mean over its replicates)",
     root=_select(
         Rank(
             input=_select(
-                Join(left=Join(left=_chains("rank_metric", "rank_target", run_rank="rank"), right=_rmsecv(),
-                               on=("run_id", "chain_id")),
-                     right=_select(_where("scores", f"{_FINAL_TEST} AND metric = 'rmse'"), "run_id", "chain_id",
-                                   "target", rmsep="value"),
-                     on=("run_id", "chain_id", "target"), how="left"),
+                Filter(input=Join(
+                    left=Filter(input=Join(left=_chains("rank_metric", "rank_target", "rank_level", run_rank="rank"),
+                                           right=_rmsecv(), on=("run_id", "chain_id")),
+                                predicate="level = rank_level"),
+                    right=_select(_where("scores", f"{_FINAL_TEST} AND metric = 'rmse'"), "run_id", "chain_id",
+                                  "target", rmsep_level="level", rmsep="value"),
+                    on=("run_id", "chain_id", "target"), how="left"),
+                    predicate="rmsep_level IS NULL OR rmsep_level = rank_level"),
                 "run_id", "chain_id", "target", "branch_name", "preprocessing", "model", "n_components", "rmsecv",
                 "rmsep", "refit", "rank_metric", "rank_target", "run_rank"),
             name="target_rank", partition_by=("run_id", "target"),
@@ -117,7 +129,7 @@ V_RANKED_CLASSIFIERS = ViewSpec(
         Join(left=Filter(input=_chains("rank_metric", run_rank="rank"),
                          predicate=f"rank_metric IN {sql_list(CLASSIFICATION_RANK_METRICS)}"),
              right=Aggregate(
-                 input=_where("scores", f"({_POOLED}) OR ({_FINAL_TEST})"),
+                 input=_spectra(f"({_POOLED}) OR ({_FINAL_TEST})"),
                  group_by=("run_id", "chain_id", "target"),
                  measures=(*_pivot(_POOLED, {f"cv_{m}": m for m in CLASSIFICATION_METRICS}),
                            *_pivot(_FINAL_TEST, {f"test_{m}": m for m in CLASSIFICATION_METRICS}))),
@@ -146,7 +158,7 @@ V_CHAIN_SCORES = ViewSpec(
     root=Join(
         left=_chains("rank_metric"), on=("run_id", "chain_id"),
         right=Aggregate(
-            input=_where("scores", f"(fold_id <> '{FOLD_FINAL}' OR partition = 'test') AND target <> '{ALL_TARGETS}'"),
+            input=_spectra(f"(fold_id <> '{FOLD_FINAL}' OR partition = 'test') AND target <> '{ALL_TARGETS}'"),
             group_by=("run_id", "chain_id", "target"),
             measures=(
                 *_pivot(_POOLED, {f"cv_{m}": m for m in ALL_SCORES}),
@@ -166,7 +178,7 @@ V_TOP_CHAINS = ViewSpec(
         Rank(
             input=Join(
                 # '*' (mean_nrmse over a run's targets) is no target: runs with other target sets do not compare
-                left=_select(_where("scores", f"{_POOLED} AND metric <> 'n' AND target <> '{ALL_TARGETS}'"),
+                left=_select(_spectra(f"{_POOLED} AND metric <> 'n' AND target <> '{ALL_TARGETS}'"),
                              "run_id", "chain_id", "target",
                              "metric", "value", loss=_LOSS),
                 right=_chains("dataset_hash"), on=("run_id", "chain_id")),
@@ -181,7 +193,7 @@ V_FOLD_SCORES = ViewSpec(
     name="v_fold_scores",
     description="Per chain, fold and partition (one row each): regression rmse, r2, bias, sep, mae, rpd, rpiq; "
                 "classification accuracy, balanced_accuracy (the other task's columns are null); n",
-    root=Aggregate(input=_where("scores", f"fold_id <> '{POOLED_CV}'"),
+    root=Aggregate(input=_spectra(f"fold_id <> '{POOLED_CV}'"),
                    group_by=("run_id", "chain_id", "target", "fold_id", "partition"),
                    measures=_pivot("true", {m: m for m in (*ALL_SCORES, "n")})),
 )
@@ -194,7 +206,7 @@ V_REFIT = ViewSpec(
     root=Join(
         left=_chains("rank_metric"),
         right=Aggregate(
-            input=_where("scores", f"fold_id = '{FOLD_FINAL}'"), group_by=("run_id", "chain_id", "target"),
+            input=_spectra(f"fold_id = '{FOLD_FINAL}'"), group_by=("run_id", "chain_id", "target"),
             measures=(*_pivot("partition = 'test'", {"rmsep": "rmse", **{f"test_{m}": m for m in ALL_SCORES[1:]},
                                                      "n_test": "n"}),
                       *_pivot("partition = 'train'", {"rmsec": "rmse",

@@ -23,15 +23,16 @@ _RUN_CHAINS = ("SELECT chain_id, branch_name, preprocessing, model, n_components
 _RANK_METRIC_SCORES = (
     "SELECT c.chain_id, c.branch_name, c.preprocessing, c.n_components, c.rank, c.refit, s.fold_id, s.partition, "
     "s.value FROM chains c JOIN scores s ON s.run_id = c.run_id AND s.chain_id = c.chain_id "
-    "WHERE c.run_id = $run_id AND s.metric = c.rank_metric AND s.target = c.rank_target")
+    "WHERE c.run_id = $run_id AND s.metric = c.rank_metric AND s.target = c.rank_target AND s.level = c.rank_level")
 _METRIC_SCORES = (
     "SELECT c.chain_id, c.branch_name, c.preprocessing, c.n_components, c.rank, c.refit, s.fold_id, s.partition, "
     "s.value FROM chains c JOIN scores s ON s.run_id = c.run_id AND s.chain_id = c.chain_id "
-    "WHERE c.run_id = $run_id AND s.metric = $metric AND s.target = $target")
+    "WHERE c.run_id = $run_id AND s.metric = $metric AND s.target = $target AND s.level = 'spectrum'")
 _CHAIN_PREDICTIONS = ("SELECT fold_id, partition, sample_id, target, y_true, y_pred, label_true, label_pred "
                       "FROM predictions WHERE run_id = $run_id AND chain_id = $chain_id AND target = $target")
 _CHAIN_SCORES = ("SELECT fold_id, partition, target, metric, value FROM scores WHERE run_id = $run_id "
-                 "AND chain_id = $chain_id AND (fold_id = $pooled OR fold_id = $final) ORDER BY target, fold_id, "
+                 "AND chain_id = $chain_id AND (fold_id = $pooled OR fold_id = $final) AND level = $level "
+                 "ORDER BY target, fold_id, "
                  "partition, metric")
 _COMPONENTS = ("SELECT * FROM component_diagnostics WHERE run_id = $run_id AND chain_id = $chain_id "
                "AND target = $target ORDER BY n_components")
@@ -73,9 +74,11 @@ def chain_predictions(session: Session, run_id: str, chain_id: str, target: str)
     return session.query(_CHAIN_PREDICTIONS, run_id=run_id, chain_id=chain_id, target=target)
 
 
-def chain_scores(session: Session, run_id: str, chain_id: str) -> pa.Table:
-    """A chain's pooled CV and ``fold_final`` scores, every metric and target."""
-    return session.query(_CHAIN_SCORES, run_id=run_id, chain_id=chain_id, pooled=POOLED_CV, final=FOLD_FINAL)
+def chain_scores(session: Session, run_id: str, chain_id: str, level: str = "spectrum") -> pa.Table:
+    """A chain's pooled CV and ``fold_final`` scores, every metric and target, at ``level`` (``spectrum``, or
+    ``sample`` when the dataset declares replicates: none otherwise)."""
+    return session.query(_CHAIN_SCORES, run_id=run_id, chain_id=chain_id, pooled=POOLED_CV, final=FOLD_FINAL,
+                         level=level)
 
 
 def component_diagnostics(session: Session, run_id: str, chain_id: str, target: str) -> pa.Table:

@@ -41,7 +41,7 @@ _CV_PREDICTIONS = ("SELECT chain_id, fold_id, sample_id, target, y_pred FROM pre
                   "AND partition = 'val' AND fold_id <> $fold_final")
 _DATASET_AXIS = "SELECT wavelengths, wavelength_unit FROM datasets WHERE dataset_hash = $dataset_hash"
 _CHAIN_SCORES = ("SELECT fold_id, partition, target, metric, value FROM scores WHERE run_id = $run_id "
-                 "AND chain_id = $chain_id AND (fold_id = $pooled OR fold_id = $final)")
+                 "AND chain_id = $chain_id AND (fold_id = $pooled OR fold_id = $final) AND level = 'spectrum'")
 _CLASS_LABELS = ("SELECT DISTINCT y_true, label_true FROM predictions WHERE run_id = $run_id AND "
                  "chain_id = $chain_id AND label_true IS NOT NULL ORDER BY y_true")
 _ARTIFACTS = "SELECT * FROM artifacts WHERE run_id = $run_id AND chain_id = $chain_id"
@@ -59,7 +59,13 @@ _RANKED_CHAINS = (
     "SELECT c.rank, c.chain_id, c.branch_name, c.preprocessing, c.n_components, s.value, c.refit "
     "FROM chains c JOIN scores s ON s.run_id = c.run_id AND s.chain_id = c.chain_id "
     "WHERE c.run_id = $run_id AND s.fold_id = $pooled AND s.partition = 'val' AND s.target = c.rank_target "
-    "AND s.metric = c.rank_metric ORDER BY c.rank, s.value, c.n_components, c.chain_id LIMIT $limit")
+    "AND s.metric = c.rank_metric AND s.level = c.rank_level ORDER BY c.rank, s.value, c.n_components, c.chain_id "
+    "LIMIT $limit")
+# Per chain and level (spectrum; sample with replicates): pooled RMSECV and the refit's RMSEP of one target.
+_LEVEL_ERRORS = (
+    "SELECT chain_id, level, max(CASE WHEN fold_id = $pooled AND partition = 'val' THEN value END) AS rmsecv, "
+    "max(CASE WHEN fold_id = $final AND partition = 'test' THEN value END) AS rmsep FROM scores "
+    "WHERE run_id = $run_id AND target = $target AND metric = 'rmse' GROUP BY chain_id, level")
 _TARGET_ERRORS = "SELECT chain_id, target, rmsecv, rmsep FROM v_ranked_chains WHERE run_id = $run_id"
 _RUN_PREFIX = "SELECT run_id FROM runs WHERE starts_with(run_id, $prefix) ORDER BY run_id LIMIT 6"
 _LATEST = "SELECT run_id FROM runs WHERE status = 'completed' ORDER BY started_at DESC, run_id DESC LIMIT 1"
@@ -208,6 +214,12 @@ def ranked_regression(session: Session, run_id: str, limit: int) -> pa.Table:
 def ranked_classifiers(session: Session, run_id: str, limit: int) -> pa.Table:
     """The ``limit`` best chains of a classification run (``v_ranked_classifiers``)."""
     return session.query(_RANKED_CLASSIFIERS, run_id=run_id, limit=int(limit))
+
+
+def level_errors(session: Session, run_id: str, target: str) -> list[Row]:
+    """Every chain's pooled RMSECV and refit RMSEP of ``target`` at each level of its scores (``spectrum``, and
+    ``sample`` when the dataset declares replicates): rows of chain_id, level, rmsecv, rmsep."""
+    return _rows(session, _LEVEL_ERRORS, run_id=run_id, target=target, pooled=POOLED_CV, final=FOLD_FINAL)
 
 
 def ranked_multi_target(session: Session, run_id: str, targets: tuple[str, ...], rank_metric: str,

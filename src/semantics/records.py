@@ -12,7 +12,6 @@ import msgspec
 
 from datafusion_engine import Workspace
 from datafusion_engine.scan_metrics import ScanMetrics
-from nirs_core.files import write_atomic
 from relspec.policy import MetricFunction, TableName
 from relspec.validation import Finding
 from semantics.joins import JoinDecision
@@ -67,10 +66,12 @@ def view_decisions_json(decisions: ViewDecisions) -> bytes:
     return _json(decisions)
 
 
-def record_scan_metrics(workspace: Workspace, metrics: ScanMetrics) -> Path:
-    """Write a query's scan metrics under ``provenance/scans/`` (not a run's document: a query spans runs)."""
-    path = workspace.layout.scans_dir / f"{metrics.fingerprint}.json"
-    return write_atomic(path, _json(metrics), prefix=f".{path.name}.", fsync=False)
+def record_scan_metrics(workspace: Workspace, metrics: ScanMetrics) -> Path | str:
+    """Write a query's scan metrics under ``provenance/scans/`` (not a run's document: a query spans runs); returns
+    where (a path or a URI)."""
+    key = f"{workspace.layout.scans_prefix}/{metrics.fingerprint}.json"
+    workspace.layout.storage.put(key, _json(metrics), temp_prefix=f".{metrics.fingerprint}.json.", fsync=False)
+    return workspace.layout.location(key)
 
 
 def read_view_decisions(workspace: Workspace, run_id: str) -> ViewDecisions:

@@ -25,8 +25,8 @@ def test_harness_runs_and_contenders_agree(tmp_path):
 
 
 def test_the_model_benchmark_runs_and_each_model_agrees_with_its_reference():
-    rows = measure(rows=120, cols=60, K=5, queries=5, reps=1, cars_runs=6)
-    assert [r["model"].split(" ")[0] for r in rows] == ["OPLS", "LWPLS", "CARS"]
-    opls, lwpls, cars = rows
+    rows = measure(rows=120, cols=60, K=5, queries=5, reps=1, cars_runs=6, uve_runs=8, intervals=4)
+    assert [r["model"].split(" ")[0] for r in rows] == ["OPLS", "LWPLS", "CARS", "MC-UVE", "iPLS"]
+    opls, lwpls, cars, uve, ipls = rows
     assert opls["difference"] < 1e-6 * opls["y_range"] and lwpls["difference"] < 1e-8 * lwpls["y_range"]
-    assert cars["difference"] == 0.0
+    assert cars["difference"] == uve["difference"] == ipls["difference"] == 0.0

@@ -139,7 +139,7 @@ def test_rank_is_in_the_chains_schema_nullable():
     chains = TABLE_SCHEMAS["chains"]
     assert (chains.field("rank").type, chains.field("cv_loss").type) == (pa.int64(), pa.float64())
     assert chains.field("rank").nullable and chains.field("cv_loss").nullable
-    assert chains.names[-2:] == ["rank", "cv_loss"]
+    assert chains.names[-3:] == ["rank", "cv_loss", "rank_level"]  # appended after them: what the ranking scored
 
 
 def test_a_chains_table_of_an_older_version_upgrades_with_null_ranks(tecator_run, tmp_path):
@@ -147,7 +147,7 @@ def test_a_chains_table_of_an_older_version_upgrades_with_null_ranks(tecator_run
     store = Workspace(tmp_path / "ws").store
     stored = tecator_run.sql(f"SELECT * FROM chains WHERE run_id = '{tecator_run.run_id}' ORDER BY rank")
     stored = stored.cast(TABLE_SCHEMAS["chains"])
-    older = pa.schema([f for f in TABLE_SCHEMAS["chains"] if f.name not in ("rank", "cv_loss")])
+    older = pa.schema([f for f in TABLE_SCHEMAS["chains"] if f.name not in ("rank", "cv_loss", "rank_level")])
     write_deltalake(store.layout.table("chains"), stored.slice(0, 3).select(older.names).cast(older))
     store.write("chains", stored.slice(3, 2))
     got = DeltaTable(store.layout.table("chains")).to_pyarrow_table().sort_by("chain_id")
@@ -155,6 +155,7 @@ def test_a_chains_table_of_an_older_version_upgrades_with_null_ranks(tecator_run
     rank = dict(zip(got.column("chain_id").to_pylist(), got.column("rank").to_pylist(), strict=True))
     ids = stored.column("chain_id").to_pylist()[:5]
     assert [rank[c] for c in ids] == [None, None, None, 4, 5]
+    assert set(got.column("rank_level").to_pylist()) == {"spectrum"}  # older rankings were all over spectra
 
 
 def test_views_of_a_run_written_without_ranks(tecator_run, tmp_path):

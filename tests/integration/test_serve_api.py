@@ -187,6 +187,18 @@ def test_predict_json_gives_the_rows_of_nirdag_predict(client, model, tecator):
     assert [p["sample_id"] for p in no_ids] == ["1", "2"]
 
 
+def test_predict_with_an_interval_gives_the_bounds_of_nirdag_predict(client, model, tecator):
+    X, ids = tecator.spectra[:5], [f"s{i}" for i in range(5)]
+    for scale in ("absolute", "leverage"):
+        expected = nirdag.predict(model, X, sample_ids=ids, interval=0.9, interval_scale=scale).to_pylist()
+        answer = client.post("/predict/tecator", json={"spectra": X.tolist(), "sample_ids": ids},
+                             params={"interval": "0.9", "interval_scale": scale})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["predictions"] == expected and "y_lower" in expected[0]
+    bad = client.post("/predict/tecator", json={"spectra": X.tolist()}, params={"interval": "1.5"})
+    assert "strictly between 0 and 1" in _one_line_4xx(bad, 400)
+
+
 def test_predict_resamples_another_axis_only_when_asked(client, model, tecator):
     X, axis = tecator.spectra[:3], tecator.wavelengths
     finer = np.linspace(axis[0], axis[-1], 151)

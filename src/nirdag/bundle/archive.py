@@ -28,10 +28,11 @@ from nirdag.bundle.limits import (
     check_entries,
     check_file_size,
 )
-from nirdag.bundle.manifest import DOMAIN_SINCE, FoldEntry, Manifest, Signature, decode, encode
+from nirdag.bundle.manifest import CALIBRATION_SINCE, DOMAIN_SINCE, FoldEntry, Manifest, Signature, decode, encode
 from nirdag.bundle.members import check_class, expected_classes
 from nirdag.bundle.signing import sign, signing_key, verify
 from nirs_core.files import write_atomic
+from nirs_core.storage import StorageError, is_object_uri, read_file, write_file
 from relspec.plan import FOLD_FINAL
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -45,8 +46,10 @@ def object_name(data: bytes) -> str:
     return f"objects/{hashlib.sha256(data).hexdigest()}.skops"
 
 
-def write_bundle(path: str | Path, manifest: Manifest, members: Mapping[str, bytes], key: bytes | None) -> Path:
-    """Write ``manifest`` (whose ``members`` must hash ``members``), the members and the signature to ``path``."""
+def write_bundle(path: str | Path, manifest: Manifest, members: Mapping[str, bytes], key: bytes | None, *,
+                 storage_options: Mapping[str, str] | None = None) -> Path | str:
+    """Write ``manifest`` (whose ``members`` must hash ``members``), the members and the signature to ``path`` (a
+    file, or ``s3://bucket/key`` with ``storage_options`` over the ``AWS_*`` environment)."""
     expected = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
     if expected != manifest.members:
         raise BundleError("internal: the manifest's member hashes do not match the members being written")
@@ -56,6 +59,11 @@ def write_bundle(path: str | Path, manifest: Manifest, members: Mapping[str, byt
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in ((MANIFEST, manifest_bytes), (SIGNATURE, signature), *sorted(members.items())):
             zf.writestr(zipfile.ZipInfo(name, date_time=_EPOCH), data, compress_type=zipfile.ZIP_DEFLATED)
+    if is_object_uri(path):
+        try:
+            return write_file(path, buffer.getvalue(), storage_options)
+        except StorageError as exc:
+            raise BundleError(f"bundle {path}: {exc}") from None
     path = Path(path)
     return write_atomic(path, buffer.getvalue(), prefix=f".{path.name}-")
 
@@ -64,7 +72,7 @@ def write_bundle(path: str | Path, manifest: Manifest, members: Mapping[str, byt
 class LoadedBundle:
     """A verified bundle: its manifest, the fitted chain, and whether an HMAC signature was checked."""
 
-    path: Path
+    path: Path | str
     manifest: Manifest
     chain: FittedChain
     signature_verified: bool
@@ -75,13 +83,19 @@ class _Reader:
     sizes, compression ratios) are checked against the limits before anything is decompressed; every zip failure
     becomes a BundleError naming the member."""
 
-    def __init__(self, path: Path, limits: BundleLimits):
+    def __init__(self, path: Path | str, limits: BundleLimits, options: Mapping[str, str] | None = None):
         self.where = f"bundle {path}"
-        try:
-            check_file_size(path.stat().st_size, limits, self.where)
-            data = path.read_bytes()
-        except OSError as exc:
-            raise BundleError(f"{self.where} cannot be read: {exc.strerror or exc}") from None
+        if isinstance(path, str):  # s3://bucket/key: its size is checked (one HEAD) before it is fetched
+            try:
+                data = read_file(path, options, max_bytes=limits.max_total_bytes)
+            except StorageError as exc:
+                raise BundleError(f"{self.where} cannot be read: {exc}") from None
+        else:
+            try:
+                check_file_size(path.stat().st_size, limits, self.where)
+                data = path.read_bytes()
+            except OSError as exc:
+                raise BundleError(f"{self.where} cannot be read: {exc.strerror or exc}") from None
         try:
             self.zf = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zf.infolist()
@@ -162,6 +176,17 @@ def _domain_note(manifest: Manifest) -> str:
     return no_stored_domain(manifest.run_id)
 
 
+def _calibration_note(manifest: Manifest) -> str:
+    """Why a bundle carries no conformal calibration."""
+    if manifest.schema_version < CALIBRATION_SINCE:
+        return (f"the bundle was written before nirdag carried them (manifest schema_version "
+                f"{manifest.schema_version}); export the chain again from its workspace to get intervals")
+    if manifest.derived_by is not None:
+        return (f"it is a derived bundle ({manifest.derived_by}): its parent's out-of-fold residuals do not describe "
+                f"it, so it carries no conformity scores")
+    return f"run {manifest.run_id} stored no out-of-fold predictions for this chain"
+
+
 def _fitted_chain(manifest: Manifest, load: Callable[[str], Any], where: str) -> FittedChain:
     facts = {"targets": tuple(manifest.target_names), "wavelengths": np.asarray(manifest.wavelengths, dtype=np.float64),
              "wavelength_unit": manifest.wavelength_unit, "classes": manifest.classes}
@@ -174,17 +199,19 @@ def _fitted_chain(manifest: Manifest, load: Callable[[str], Any], where: str) ->
                                  stages=(_stage(base.fold, load),), **facts))
     return FittedChain(chain_id=manifest.chain.chain_id, n_components=manifest.chain.n_components,
                        stages=tuple(_stage(f, load) for f in manifest.folds), bases=tuple(bases),
-                       domain=manifest.domain, domain_note=_domain_note(manifest), **facts)
+                       domain=manifest.domain, domain_note=_domain_note(manifest), transfer=manifest.transfer,
+                       correction=manifest.correction, calibration=manifest.calibration,
+                       calibration_note=_calibration_note(manifest), **facts)
 
 
-def read_bundle(path: str | Path, *, key: str | bytes | None = None,
-                limits: BundleLimits = DEFAULT_LIMITS) -> LoadedBundle:
+def read_bundle(path: str | Path, *, key: str | bytes | None = None, limits: BundleLimits = DEFAULT_LIMITS,
+                storage_options: Mapping[str, str] | None = None) -> LoadedBundle:
     """Open and verify a bundle: file size, entry names, count, declared sizes and compression ratios within
     ``limits``; manifest digest (and HMAC when a key is given or ``$NIRDAG_BUNDLE_KEY`` is set), schema version;
     member set equal to what the folds use; every member's sha256 — then load the fitted objects through the skops
     allow-list, each checked against its manifest class."""
-    path = Path(path)
-    reader = _Reader(path, limits)
+    path = str(path) if is_object_uri(path) else Path(path)
+    reader = _Reader(path, limits, storage_options)
     manifest, verified = _verified_manifest(reader, signing_key(key))
     load = _member_loader(reader, manifest)
     with fitted_objects_of(reader.where):  # the domain check reads the model's latent structure

@@ -16,9 +16,11 @@ from datafusion_engine.schemas import TABLE_SCHEMAS
 from nirdag.bundle import serialize
 from nirdag.bundle.errors import BundleError
 from nirdag.bundle.fitted import FittedChain, FittedStage
+from nirs_core.operators.filters import RowFilter
 from nirs_modelling.compute import hoisted_refs
 from nirs_modelling.results import FinalFit
 from relspec.hashing import sha256_of
+from relspec.operator_map import operator_class
 from relspec.plan import FOLD_FINAL, ChainSpec, CompiledPlan, StepRef
 from semantics import queries
 
@@ -61,20 +63,23 @@ def _chain_rows(plan: CompiledPlan, chain: ChainSpec, fit: FinalFit, blobs: _Blo
     if group.y_transform is not None:  # chain.step_hashes: transforms, then the y transform, then the model
         refs.append(group.y_transform)
         kinds.append("y_transform")
+    # a sample filter fitted nothing a prediction uses (its decision is the run's sample_exclusions): no artifact
+    kept = [i for i, ref in enumerate(refs) if not issubclass(operator_class(ref.class_path), RowFilter)]
+    positions = [*kept, len(chain.step_hashes) - 1]  # each fitted object's place in the chain (the model last)
     keys = step_keys(chain.step_hashes)
     rows = []
     for stage in fit.fits:
         objects = [*fit.hoisted, *stage.steps, *([stage.y_transform] if group.y_transform else []), stage.model]
         before: list[str] = []
-        for i, obj in enumerate(objects):
-            is_model = i == len(objects) - 1
-            op, params = (chain.model, chain.params) if is_model else (refs[i].op, refs[i].params)
+        for at, obj in zip(positions, objects, strict=True):
+            is_model = at == len(chain.step_hashes) - 1
+            op, params = (chain.model, chain.params) if is_model else (refs[at].op, refs[at].params)
             digest, size = blobs.put(obj)
-            aid = artifact_id(chain.chain_id, keys[i], stage.fold_id)
+            aid = artifact_id(chain.chain_id, keys[at], stage.fold_id)
             rows.append({
-                "artifact_id": aid, "artifact_type": "model" if is_model else kinds[i],
-                "chain_id": chain.chain_id, "fold_id": stage.fold_id, "step_key": keys[i],
-                "step_hash": chain.step_hashes[i], "op": op, "class_path": _class_path(obj),
+                "artifact_id": aid, "artifact_type": "model" if is_model else kinds[at],
+                "chain_id": chain.chain_id, "fold_id": stage.fold_id, "step_key": keys[at],
+                "step_hash": chain.step_hashes[at], "op": op, "class_path": _class_path(obj),
                 "params_json": msgspec.json.encode(params, order="sorted").decode(),
                 "n_components": chain.n_components if is_model else None, "depends_on": list(before),
                 "blob_sha256": digest, "size_bytes": size, "dataset_hash": plan.dataset_hash, "ref_count": 0,

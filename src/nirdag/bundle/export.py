@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,15 +23,26 @@ from nirdag.bundle.artifacts import (
     meta_row,
     stack_base_rows,
 )
+from nirdag.bundle.calibration import chain_calibration
 from nirdag.bundle.errors import BundleError
 from nirdag.bundle.fitted import FittedChain, no_stored_domain
-from nirdag.bundle.manifest import SCHEMA_VERSION, BaseChainEntry, ChainEntry, FoldEntry, Manifest, StepEntry
+from nirdag.bundle.manifest import (
+    SCHEMA_VERSION,
+    BaseChainEntry,
+    ChainEntry,
+    ExclusionEntry,
+    FoldEntry,
+    Manifest,
+    SelectionEntry,
+    StepEntry,
+)
 from nirdag.bundle.signing import signing_key
 from nirs_core.diagnostics import Domain
+from nirs_core.storage import ObjectStorage, is_object_uri
 from relspec import ALL_TARGETS, decode_spec
-from relspec.plan import POOLED_CV
+from relspec.plan import FOLD_FINAL, POOLED_CV
 from relspec.tasks import spec_targets
-from semantics import domain_queries, queries
+from semantics import domain_queries, fold_queries, queries
 
 _ID_PREFIX_MIN = 8
 _NEEDED_TABLES = {"runs", "chains", "scores", "datasets", "pipelines"}
@@ -134,15 +146,37 @@ def chain_domain(session: WorkspaceSession, run_id: str, chain_id: str) -> Domai
                           f"a valid domain: {exc}") from None
 
 
-def workspace_chain(workspace: Workspace, run_id: str, chain: str = "best") -> FittedChain:
-    """Chain replay: a run's refit chain loaded from the workspace's verified blobs, with the domain it stored."""
+def refit_records(session: WorkspaceSession, run_id: str, chain_id: str) -> dict[str, Any]:
+    """The manifest's ``selected_variables`` and ``sample_exclusions``: the chain's ``fold_final`` rows of the
+    workspace tables of those names, as they are (none for a chain without selections or filters, or a run made
+    before those tables existed)."""
+    kept = fold_queries.fold_kept_variables(session, run_id, chain_id, FOLD_FINAL)
+    by_step: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for r in kept:
+        by_step.setdefault((r["step"], r["op"]), []).append(r)
+    selections = tuple(SelectionEntry(step=step, op=op, variables=tuple(r["variable"] for r in rows),
+                                      wavelengths=tuple(r["wavelength"] for r in rows))
+                       for (step, op), rows in sorted(by_step.items()))
+    excluded = tuple(ExclusionEntry(step=r["step"], op=r["op"], sample_id=r["sample_id"], reason=r["reason"])
+                     for r in fold_queries.fold_exclusions(session, run_id, chain_id, FOLD_FINAL))
+    return {"selected_variables": selections, "sample_exclusions": excluded}
+
+
+def workspace_chain(workspace: Workspace, run_id: str, chain: str = "best", *, calibrated: bool = False
+                    ) -> FittedChain:
+    """Chain replay: a run's refit chain loaded from the workspace's verified blobs, with the domain it stored and,
+    when ``calibrated``, the conformity scores of its stored out-of-fold predictions (prediction intervals)."""
     session = workspace.session()
     facts = chain_facts(session, run_id, chain)
     chain_id = facts.chain["chain_id"]
     fitted = load_workspace_chain(workspace, run_id, chain_id, facts.targets, facts.wavelengths,
                                   facts.wavelength_unit, facts.classes)
     domain = None if fitted.bases else chain_domain(session, run_id, chain_id)
-    return replace(fitted, domain=domain, domain_note=no_stored_domain(run_id))
+    judged = replace(fitted, domain=domain, domain_note=no_stored_domain(run_id))
+    if not calibrated:
+        return replace(judged, calibration_note="the chain was loaded without its calibration (calibrated=False)")
+    return replace(judged, calibration=chain_calibration(workspace, facts.dataset_hash, run_id, judged),
+                   calibration_note=f"run {run_id} stored no out-of-fold predictions for this chain")
 
 
 class _Members:
@@ -193,8 +227,12 @@ def _stack_parts(session: WorkspaceSession, run_id: str, meta: Row, members: _Me
 
 
 def export_chain(workspace: Workspace, run_id: str, chain: str, path: str | Path, *,
-                 key: str | bytes | None = None, nirdag_version: str) -> Path:
+                 key: str | bytes | None = None, nirdag_version: str,
+                 storage_options: Mapping[str, str] | None = None) -> Path | str:
     """Write a bundle of a run's refit chain (``best`` or a chain id) to ``path``; signed when a key is set.
+
+    ``path`` may be ``s3://bucket/key``: written with ``storage_options``, by default those of an object-store
+    workspace (the same endpoint and credentials).
 
     A stacked chain's bundle holds its meta-model and its base chains' fold_final fitted chains (column order).
     Everything is read through the workspace's one session."""
@@ -209,6 +247,8 @@ def export_chain(workspace: Workspace, run_id: str, chain: str, path: str | Path
     else:
         folds, bases = _stack_parts(session, run_id, meta, members)
         final_rows = [meta]
+    calibration = chain_calibration(workspace, facts.dataset_hash, run_id,
+                                    workspace_chain(workspace, run_id, facts.chain["chain_id"]))
     manifest = Manifest(
         schema_version=SCHEMA_VERSION, nirdag_version=nirdag_version,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), run_id=run_id,
@@ -218,8 +258,13 @@ def export_chain(workspace: Workspace, run_id: str, chain: str, path: str | Path
         members={name: _sha(data) for name, data in members.data.items()},
         task="classification" if facts.classes else "regression", classes=facts.classes, base_chains=bases,
         domain=None if meta is not None else chain_domain(session, run_id, facts.chain["chain_id"]),
+        calibration=calibration,
+        **refit_records(session, run_id, facts.chain["chain_id"]),
     )
-    return write_bundle(path, manifest, members.data, signing_key(key))
+    if storage_options is None and isinstance(workspace.layout.storage, ObjectStorage):
+        storage_options = workspace.layout.storage.options
+    return write_bundle(path, manifest, members.data, signing_key(key),
+                        storage_options=storage_options if is_object_uri(path) else None)
 
 
 def _sha(data: bytes) -> str:

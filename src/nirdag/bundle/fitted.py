@@ -11,9 +11,11 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from nirdag.bundle.errors import BundleError
+from nirs_core.conformal import ConformalCalibration, IntervalScale, check_coverage, conformal_quantile, leverage_scale
 from nirs_core.diagnostics import Domain, latent_of, sample_statistics
 from nirs_core.errors import NirdagError
 from nirs_core.operators.base import ComponentSweepMixin
+from nirs_core.transfer import SlopeBias, SpectralTransfer
 from relspec.plan import FOLD_FINAL
 
 # What predict returns per spectrum about the applicability domain (sample_statistics' names).
@@ -103,6 +105,14 @@ class FittedChain:
     # `domain_note` says why when the model alone does not (an old bundle, a run that stored none).
     domain: Domain | None = None
     domain_note: str = ""
+    # A derived bundle (nirs_core.transfer): spectra of another instrument go through `transfer` before the chain,
+    # the chain's predictions through `correction` (slope/bias) after it; None for a chain used as it was fitted.
+    transfer: SpectralTransfer | None = None
+    correction: SlopeBias | None = None
+    # The conformity scores of the chain's pooled out-of-fold residuals (prediction intervals); None without them,
+    # and then `calibration_note` says why (a bundle written before nirdag carried them).
+    calibration: ConformalCalibration | None = None
+    calibration_note: str = ""
 
     def __post_init__(self) -> None:
         if not self.stages or self.stages[0].fold_id != FOLD_FINAL:
@@ -112,6 +122,13 @@ class FittedChain:
                               "meta-model, without transformers or y transform")
         if self.domain is not None:
             self._check_domain(self.domain)
+        if self.calibration is not None and (self.calibration.targets != self.targets or self.classes):
+            raise BundleError(f"chain {self.chain_id}: its conformal calibration lists targets "
+                              f"{list(self.calibration.targets)}, the chain predicts {list(self.targets)}"
+                              f"{' (a classifier has none)' if self.classes else ''}")
+        if self.calibration is not None and self.calibration.leverage and self.domain is None:
+            raise BundleError(f"chain {self.chain_id}: its calibration has leverage-scaled scores but the chain "
+                              "has no applicability domain to compute the leverage of new spectra with")
 
     def _check_domain(self, domain: Domain) -> None:
         """A domain judges the spectra the fold_final model sees: the chain must have one latent model of k
@@ -146,12 +163,45 @@ class FittedChain:
         seen = self.final.transform(X)
         return self.final.predict_transformed(seen, self.n_components), seen
 
-    def _judged(self, seen: np.ndarray | None) -> dict[str, np.ndarray] | None:
+    def refit_predictions(self, X: np.ndarray) -> np.ndarray:
+        """The refit chain's predictions (n_rows, n_targets) alone: no domain, no interval (explanations call it
+        many times)."""
+        return self._final_predict(X)[0]
+
+    def _statistics(self, seen: np.ndarray | None) -> dict[str, np.ndarray] | None:
         if self.domain is None or seen is None:
             return None
         latent = latent_of(self.final.model, self.n_components)
-        stats = sample_statistics(latent, self.domain, seen, calibration=False)
-        return {name: stats[name] for name in DOMAIN_COLUMNS}
+        return sample_statistics(latent, self.domain, seen, calibration=False)
+
+    def check_interval(self, coverage: float, scale: IntervalScale) -> None:
+        """Refuse an interval this chain cannot give: a coverage outside (0, 1), a classifier, no calibration
+        scores, no leverage scores."""
+        try:
+            check_coverage(coverage)
+        except ValueError as exc:
+            raise BundleError(f"chain {self.chain_id}: {exc}") from None
+        if self.classes:
+            raise BundleError(f"chain {self.chain_id} is a classifier: prediction intervals are for regression "
+                              "chains; predict without an interval")
+        if self.calibration is None:
+            raise BundleError(f"chain {self.chain_id} carries no calibration residuals for prediction intervals: "
+                              f"{self.calibration_note or 'its run stored no out-of-fold predictions'}")
+        if scale == "leverage" and not self.calibration.leverage:
+            raise BundleError(f"chain {self.chain_id} has no leverage-scaled calibration scores (its model has no "
+                              "latent structure with a stored applicability domain, or it is a stack): use the "
+                              "interval scale 'absolute'")
+
+    def intervals(self, pred: np.ndarray, leverage: np.ndarray | None, coverage: float, scale: IntervalScale
+                  ) -> dict[str, np.ndarray]:
+        """``y_lower`` and ``y_upper`` (n_rows, n_targets): ``ŷ ± q`` per target, with ``q`` the conformal quantile
+        of its scores at ``coverage`` (times ``sqrt(1 + h)`` of each new spectrum for the ``leverage`` scale); an
+        infinite bound when the calibration has too few rows for the coverage."""
+        self.check_interval(coverage, scale)
+        q = np.asarray([conformal_quantile(np.asarray(s), coverage) for s in self.calibration.scores(scale)])
+        half = q[None, :] * (np.ones((pred.shape[0], 1)) if scale == "absolute" else
+                             leverage_scale(leverage)[:, None])
+        return {"y_lower": pred - half, "y_upper": pred + half}
 
     @property
     def final(self) -> FittedStage:
@@ -170,15 +220,19 @@ class FittedChain:
         """
         return self.predict_judged(X, fold_mean=fold_mean)[0]
 
-    def predict_judged(self, X: np.ndarray, *, fold_mean: bool = False
+    def predict_judged(self, X: np.ndarray, *, fold_mean: bool = False, interval: float | None = None,
+                       interval_scale: IntervalScale = "absolute"
                        ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
         """:meth:`predict`, and each spectrum judged against the chain's applicability domain: ``t2``, ``q``,
         ``t2_ratio``, ``q_ratio`` (value / 95 % prediction limit) and ``domain`` (``regular`` / ``extreme`` /
         ``outlier``), each (n_rows,) — None without a domain (see :meth:`domain_absence`).
 
         The spectra go through the fold_final transformers once; the model predicts and the domain judges from
-        that one matrix.
+        that one matrix. With ``interval`` (a coverage in (0, 1)) the predictions also hold ``y_lower`` and
+        ``y_upper``, the split-conformal interval (see :meth:`intervals`).
         """
+        if interval is not None:
+            self.check_interval(interval, interval_scale)
         if self.classes and fold_mean:
             raise BundleError(f"chain {self.chain_id} is a classifier: the mean of its fold models' classes is "
                               "not a class; predict without fold_mean")
@@ -188,11 +242,20 @@ class FittedChain:
                               "without fold_mean")
         if fold_mean and not self.folds:
             raise BundleError(f"chain {self.chain_id} holds no fold models; predict without fold_mean")
+        if self.transfer is not None:
+            X = self.transfer.apply(X)
         pred, seen = self._final_predict(X)
-        judged = self._judged(seen)
+        stats = self._statistics(seen)
+        judged = None if stats is None else {name: stats[name] for name in DOMAIN_COLUMNS}
         if self.classes:
             return {"y_pred": np.asarray(self.classes)[pred[:, :1].astype(np.int64)]}, judged
-        out = {"y_pred": pred}
+        out = {"y_pred": self._corrected(pred)}
         if fold_mean:
-            out["y_pred_fold_mean"] = np.mean([stage.predict(X, self.n_components) for stage in self.folds], axis=0)
+            out["y_pred_fold_mean"] = self._corrected(
+                np.mean([stage.predict(X, self.n_components) for stage in self.folds], axis=0))
+        if interval is not None:
+            out |= self.intervals(pred, None if stats is None else stats["leverage"], interval, interval_scale)
         return out, judged
+
+    def _corrected(self, pred: np.ndarray) -> np.ndarray:
+        return pred if self.correction is None else self.correction.apply(pred)

@@ -3,7 +3,7 @@ each judged against the chain's applicability domain (T², Q, their ratios to th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,6 +18,7 @@ from nirdag.bundle.archive import LoadedBundle, read_bundle
 from nirdag.bundle.errors import BundleError, SpectraMismatchError
 from nirdag.bundle.fitted import DOMAIN_COLUMNS, FittedChain, fitted_objects_of
 from nirdag.bundle.limits import DEFAULT_LIMITS, BundleLimits
+from nirs_core.conformal import IntervalScale
 from nirs_core.data import SpectraDataset
 from nirs_core.diagnostics import DOMAINS
 from nirs_core.operators import Resample
@@ -96,15 +97,20 @@ def _domain_columns(judged: dict[str, np.ndarray] | None, n: int, t: int) -> dic
 
 
 def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: bool = False,
-                  resample: bool = False, sample_ids: Any = None, where: str = "spectra") -> pa.Table:
+                  resample: bool = False, sample_ids: Any = None, where: str = "spectra",
+                  interval: float | None = None, interval_scale: IntervalScale = "absolute") -> pa.Table:
     """Predictions of ``chain`` for a SpectraDataset or a 2D array (rows in the training axis order).
 
     Returns a table ``sample_id, target, y_pred`` (+ ``y_pred_fold_mean``, the mean of the fold models) and the
     domain columns ``t2, q, t2_ratio, q_ratio, domain``, one row per sample and target (samples in input order,
     target by target as the chain lists them; the domain columns repeat per target); ``y_pred`` holds class labels
     (strings) for a classification chain. Without an applicability domain the domain columns are null and the
-    schema metadata ``nirdag.domain_absent`` says why.
+    schema metadata ``nirdag.domain_absent`` says why. With ``interval`` (a coverage such as 0.9) a regression
+    chain also gives ``y_lower`` and ``y_upper``, its split-conformal prediction interval (``interval_scale``
+    ``absolute``: ``ŷ ± q``; ``leverage``: ``ŷ ± q · sqrt(1 + h)``).
     """
+    if interval is not None:
+        chain.check_interval(interval, interval_scale)  # before any spectrum is read
     if isinstance(data, SpectraDataset):
         X = conform_spectra(chain, data.spectra, data.wavelengths, data.wavelength_unit, resample=resample,
                             where=f"dataset {data.name!r}")
@@ -117,7 +123,8 @@ def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: 
     n, t = X.shape[0], len(chain.targets)
     # BLAS on one thread, as the engine runs: faster here (see STACK_NOTES) and the same arithmetic as the run.
     with fitted_objects_of(f"chain {chain.chain_id}"), _blas().limit(limits=1):
-        columns, judged = chain.predict_judged(X, fold_mean=fold_mean)
+        columns, judged = chain.predict_judged(X, fold_mean=fold_mean, interval=interval,
+                                               interval_scale=interval_scale)
         absent = chain.domain_absence()
     shapes = {name: values.shape for name, values in columns.items() if values.shape != (n, t)}
     if shapes:
@@ -134,7 +141,9 @@ def predict_chain(chain: FittedChain, data: SpectraDataset | Any, *, fold_mean: 
 
 def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray, *, fold_mean: bool = False,
             resample: bool = False, key: str | bytes | None = None, sample_ids: Sequence[str] | None = None,
-            limits: BundleLimits = DEFAULT_LIMITS) -> pa.Table:
+            limits: BundleLimits = DEFAULT_LIMITS, interval: float | None = None,
+            interval_scale: IntervalScale = "absolute", storage_options: Mapping[str, str] | None = None
+            ) -> pa.Table:
     """Predict new spectra with a bundle, verified (hashes; HMAC when a key is configured) before loading.
 
     Loads no engine (Hamilton, DataFusion, Delta): a lab machine only needs nirdag's operators, numpy and skops.
@@ -157,6 +166,18 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
     limits : BundleLimits
         Caps on the bundle's file size, entries, uncompressed size and compression ratio (default
         ``DEFAULT_LIMITS``: 1 GiB, 10,000 entries, ratio 100), checked before anything is decompressed.
+    interval : float, optional
+        Coverage of a split-conformal prediction interval (e.g. ``0.9``): adds ``y_lower`` and ``y_upper``. The
+        bundle's conformity scores are its chain's pooled out-of-fold residuals; the bound is their
+        ``ceil((n + 1) · interval)``-th smallest (infinite when the calibration has too few rows). Regression
+        bundles of schema_version 3 or later only (a typed error otherwise).
+    interval_scale : {"absolute", "leverage"}
+        ``absolute``: ``ŷ ± q`` (the same width for every spectrum); ``leverage``: ``ŷ ± q · sqrt(1 + h)`` with
+        ``h`` the spectrum's leverage under the refit model (wider far from the calibration centre; latent models
+        with an applicability domain only).
+    storage_options : mapping, optional
+        For a bundle at ``s3://bucket/key``: options over the ``AWS_*`` environment (see
+        :mod:`nirs_core.storage`).
 
     Returns
     -------
@@ -172,15 +193,17 @@ def predict(bundle: str | Path | LoadedBundle, data: SpectraDataset | np.ndarray
     --------
     >>> nirdag.predict("model.nirdag", nirdag.load_dataset("new.csv", id_column="id"))  # doctest: +SKIP
     """
-    loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key, limits=limits)
+    loaded = bundle if isinstance(bundle, LoadedBundle) else read_bundle(bundle, key=key, limits=limits,
+                                                                         storage_options=storage_options)
     return predict_chain(loaded.chain, data, fold_mean=fold_mean, resample=resample, sample_ids=sample_ids,
-                         where=f"spectra for bundle {loaded.path}")
+                         where=f"spectra for bundle {loaded.path}", interval=interval, interval_scale=interval_scale)
 
 
 def wide_predictions(table: pa.Table) -> pa.Table:
     """Long predictions (``sample_id, target, y_pred[, y_pred_fold_mean]`` and the domain columns, target by target
     as :func:`predict_chain` writes them) as one row per sample: ``sample_id``, then per target a column named after
-    it (and ``<target>_fold_mean``), then the domain columns once (they are the spectrum's, not the target's)."""
+    it (and ``<target>_fold_mean``, ``<target>_lower``, ``<target>_upper``), then the domain columns once (they are
+    the spectrum's, not the target's)."""
     targets = list(dict.fromkeys(table.column("target").to_pylist()))
     n = table.num_rows // max(len(targets), 1)
     ids = table.column("sample_id").slice(0, n)
@@ -191,7 +214,8 @@ def wide_predictions(table: pa.Table) -> pa.Table:
             raise BundleError("predictions are not laid out target by target with the same samples")
         for name in table.column_names[2:]:
             if name not in DOMAIN_COLUMNS:
-                columns[target + name.removeprefix("y_pred")] = block.column(name)
+                suffix = name.removeprefix("y_pred") if name.startswith("y_pred") else "_" + name.removeprefix("y_")
+                columns[target + suffix] = block.column(name)
     columns.update({name: table.column(name).slice(0, n) for name in DOMAIN_COLUMNS if name in table.column_names})
     return pa.table(columns, metadata=table.schema.metadata)
 

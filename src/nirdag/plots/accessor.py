@@ -8,8 +8,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from nirdag.plots.errors import MissingPlotData
 from nirdag.plots.kinds import PlotKind, check_kind
 from nirdag.plots.source import Chain, RunData
+from semantics import explain_queries
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -93,10 +95,22 @@ def _class_scores(data: RunData, chain: str, target: str | None) -> Figure:
     return _module("classes").class_scores(data.diagnostics("class_scores", c), title=c.title)
 
 
+def _explanation(data: RunData, chain: str, target: str | None) -> Figure:
+    c = data.chain(chain, target)
+    if explain_queries.EXPLANATIONS_TABLE not in data.session.tables:
+        raise MissingPlotData("the workspace has no explanations yet: run `nirdag explain RUN_ID` first")
+    rows = explain_queries.chain_explanations(data.session, data.run_id, c.chain_id, c.target)
+    if rows.num_rows == 0:
+        raise MissingPlotData(f"chain {c.chain_id[:8]} has no stored explanation: run `nirdag explain "
+                              f"{data.run_id} --chain {c.chain_id[:8]}` first")
+    return _module("explanation").explanation(rows, unit=data.unit, title=c.title)
+
+
 _DRAW = {
     "components": _components, "pred_vs_measured": _pred_vs_measured, "residuals": _residuals,
     "coefficients": _coefficients, "scores": _scores, "influence": _influence, "spectra": _spectra,
     "fold_heatmap": _fold_heatmap, "confusion": _confusion, "class_scores": _class_scores,
+    "explanation": _explanation,
 }
 
 
@@ -158,3 +172,7 @@ class RunPlots:
     def class_scores(self, chain: str = "best", target: str | None = None) -> Figure:
         """Per-class precision, recall and F1 (classification)."""
         return draw(self.data, "class_scores", chain=chain, target=target)
+
+    def explanation(self, chain: str = "best", target: str | None = None) -> Figure:
+        """Per-wavelength importance stored by ``nirdag explain``, one panel per method (a refit chain)."""
+        return draw(self.data, "explanation", chain=chain, target=target)

@@ -8,7 +8,7 @@ from nirdag.plots.errors import PlotError
 
 PlotKind = Literal[
     "components", "pred_vs_measured", "residuals", "coefficients", "scores", "influence", "spectra",
-    "fold_heatmap", "confusion", "class_scores",
+    "fold_heatmap", "confusion", "class_scores", "explanation",
 ]
 PLOT_KINDS: tuple[PlotKind, ...] = get_args(PlotKind)
 
@@ -23,6 +23,7 @@ DESCRIPTIONS: dict[PlotKind, str] = {
     "fold_heatmap": "rank metric per chain and CV fold",
     "confusion": "confusion matrices (classification)",
     "class_scores": "per-class precision, recall and F1 (classification)",
+    "explanation": "per-wavelength importance stored by `nirdag explain`, one panel per method",
 }
 
 OUTPUT_SUFFIXES = (".svg", ".png", ".pdf")

@@ -120,10 +120,11 @@ class RunData:
     def predictions(self, chain: Chain) -> pa.Table:
         return plot_queries.chain_predictions(self.session, self.run_id, chain.chain_id, chain.target)
 
-    def scores(self, chain: Chain) -> dict[tuple[str, str], dict[str, float]]:
-        """A chain's pooled CV (``("cv", "val")``) and refit (``("fold_final", "test")``...) metrics of its target."""
+    def scores(self, chain: Chain, level: str = "spectrum") -> dict[tuple[str, str], dict[str, float]]:
+        """A chain's pooled CV (``("cv", "val")``) and refit (``("fold_final", "test")``...) metrics of its target,
+        per spectrum or (``level="sample"``, with replicates declared; empty otherwise) per sample."""
         out: dict[tuple[str, str], dict[str, float]] = {}
-        for r in plot_queries.chain_scores(self.session, self.run_id, chain.chain_id).to_pylist():
+        for r in plot_queries.chain_scores(self.session, self.run_id, chain.chain_id, level).to_pylist():
             if r["target"] == chain.target:
                 out.setdefault((r["fold_id"], r["partition"]), {})[r["metric"]] = r["value"]
         return out

@@ -143,13 +143,19 @@ def _ranked(result: RunResult) -> Table:
 
 
 def _scores_table(data: RunData, chain: Chain) -> Table:
-    scores = data.scores(chain)
+    """The chain's pooled CV and refit statistics; with replicates declared, per spectrum and per sample (the mean
+    prediction of a sample's replicates)."""
+    levels = {"spectrum": data.scores(chain)}
+    per_sample = data.scores(chain, "sample")
+    if per_sample:
+        levels["sample"] = per_sample
     columns = [(POOLED_CV, "val", "CV (pooled)"), (FOLD_FINAL, "train", "calibration (refit)"),
                (FOLD_FINAL, "test", "test (refit)")]
-    present = [c for c in columns if (c[0], c[1]) in scores]
-    metrics = sorted({m for c in present for m in scores[(c[0], c[1])]})
-    rows = [[m] + [_fmt(scores[(f, p)].get(m)) for f, p, _ in present] for m in metrics]
-    return Table(f"Statistics of chain {chain.chain_id[:8]} ({chain.target})", ["metric"] + [c[2] for c in present],
+    present = [(level, f, p, name if len(levels) == 1 else f"{name}, per {level}")
+               for level, scores in levels.items() for f, p, name in columns if (f, p) in scores]
+    metrics = sorted({m for level, f, p, _ in present for m in levels[level][(f, p)]})
+    rows = [[m] + [_fmt(levels[level][(f, p)].get(m)) for level, f, p, _ in present] for m in metrics]
+    return Table(f"Statistics of chain {chain.chain_id[:8]} ({chain.target})", ["metric"] + [c[3] for c in present],
                  rows)
 
 

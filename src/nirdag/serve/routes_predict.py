@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 import msgspec
 import pyarrow as pa
@@ -26,6 +27,7 @@ _INLINE_BYTES = 64 << 10
 _PREDICTION = {"type": "object", "properties": {
     "sample_id": {"type": "string"}, "target": {"type": "string"},
     "y_pred": {"type": ["number", "string", "null"]}, "y_pred_fold_mean": {"type": ["number", "string", "null"]},
+    "y_lower": {"type": ["number", "null"]}, "y_upper": {"type": ["number", "null"]},
     "t2": {"type": ["number", "null"]}, "q": {"type": ["number", "null"]}, "t2_ratio": {"type": ["number", "null"]},
     "q_ratio": {"type": ["number", "null"]}, "domain": {"type": ["string", "null"]}}}
 _WIDE_TABLE = {"type": "string", "description": "a wide table: an id column (sample_id, id or sample), one column "
@@ -44,12 +46,15 @@ PREDICT_OPENAPI = {
 }
 
 
-def _predict(loaded: LoadedBundle, spectra: Spectra, resample: bool, fold_mean: bool) -> pa.Table:
+def _predict(loaded: LoadedBundle, spectra: Spectra, resample: bool, fold_mean: bool, interval: float | None,
+             scale: Literal["absolute", "leverage"]) -> pa.Table:
     chain = loaded.chain
     if spectra.dataset is not None:
-        return predict_chain(chain, spectra.dataset, fold_mean=fold_mean, resample=resample, where="request body")
+        return predict_chain(chain, spectra.dataset, fold_mean=fold_mean, resample=resample, where="request body",
+                             interval=interval, interval_scale=scale)
     X = conform_spectra(chain, spectra.matrix, spectra.wavelengths, None, resample=resample, where="request body")
-    return predict_chain(chain, X, fold_mean=fold_mean, sample_ids=spectra.sample_ids, where="request body")
+    return predict_chain(chain, X, fold_mean=fold_mean, sample_ids=spectra.sample_ids, where="request body",
+                         interval=interval, interval_scale=scale)
 
 
 def _state(request: Request) -> ServerState:
@@ -74,7 +79,12 @@ def bundles(request: Request) -> list[dict]:
 async def predict(request: Request, bundle: str,
                   resample: bool = Query(False, description="Interpolate spectra on another axis onto the "
                                                             "training axis (default: refuse them)."),
-                  fold_mean: bool = Query(False, description="Also the mean of the CV fold models.")) -> Response:
+                  fold_mean: bool = Query(False, description="Also the mean of the CV fold models."),
+                  interval: float | None = Query(None, description="Coverage of a split-conformal prediction "
+                                                 "interval (e.g. 0.9): adds y_lower and y_upper."),
+                  interval_scale: Literal["absolute", "leverage"] = Query(
+                      "absolute", description="'absolute' or 'leverage' (widths times sqrt(1 + h))."),
+                  ) -> Response:
     """Spectra as JSON ``{"spectra": [[...], ...], "sample_ids": [...], "wavelengths": [...]}``, a wide CSV or an
     Arrow IPC stream; the answer (JSON, CSV or Arrow by ``Accept``) holds ``sample_id, target, y_pred`` and the
     domain columns ``t2, q, t2_ratio, q_ratio, domain`` for each spectrum and target, as ``nirdag.predict``."""
@@ -85,7 +95,8 @@ async def predict(request: Request, bundle: str,
     body = await request.body()
 
     def work() -> pa.Table:
-        return _predict(loaded, decode_spectra(body, kind, loaded.chain.targets), resample, fold_mean)
+        return _predict(loaded, decode_spectra(body, kind, loaded.chain.targets), resample, fold_mean, interval,
+                        interval_scale)
 
     table = work() if len(body) <= _INLINE_BYTES else await run_in_threadpool(work)
     state.metrics.predicted(bundle, table.num_rows // max(len(loaded.chain.targets), 1))

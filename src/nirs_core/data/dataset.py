@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from nirs_core.data.errors import DataError, EmptyDatasetError, MissingColumnError
 from nirs_core.data.hashing import dataset_hash
+from nirs_core.data.replicates import check_replicates, replicate_values
 
 WavelengthUnit = Literal["nm", "cm-1", "index"]
 WAVELENGTH_UNITS: tuple[WavelengthUnit, ...] = ("nm", "cm-1", "index")
@@ -79,6 +80,9 @@ class DatasetSchema:
     wavelengths: tuple[float, ...]
     train_rows: tuple[int, ...]
     test_rows: tuple[int, ...]
+    # the declared replicate column and the physical sample of every row (empty without a declaration)
+    replicate_column: str | None = None
+    replicate_groups: tuple[str, ...] = ()
 
 
 class SpectraDataset:
@@ -101,12 +105,16 @@ class SpectraDataset:
     partition : array-like of {"train", "test"}
     metadata : Mapping[str, array-like], optional
         Free columns (instrument, date, group/repetition id...); not part of the identity hash.
+    replicates : str, optional
+        The metadata column naming the physical sample of each spectrum (its replicates share the value): every
+        split then keeps a sample's spectra together and scores are also reported per sample. Its values are part
+        of the identity hash when declared. See :meth:`with_replicates`.
     """
 
     def __init__(
         self, *, name: str, sample_ids: object, spectra: object, wavelengths: object,
         wavelength_unit: WavelengthUnit, targets: Mapping[str, object], partition: object,
-        metadata: Mapping[str, object] | None = None,
+        metadata: Mapping[str, object] | None = None, replicates: str | None = None,
     ):
         X = _owned_readonly(spectra)
         if X.ndim != 2:
@@ -131,21 +139,22 @@ class SpectraDataset:
         if wrong:
             raise DataError(f"dataset {name!r}: metadata column(s) {', '.join(wrong)} do not have {n} values")
         self._init(name, core, target_table, pa.table(meta) if meta else pa.table({}),
-                   _owned_readonly(wavelengths), wavelength_unit)
+                   _owned_readonly(wavelengths), wavelength_unit, replicates)
 
     @classmethod
     def from_arrow(
         cls, *, name: str, core: pa.Table, targets: pa.Table, metadata: pa.Table, wavelengths: np.ndarray,
-        wavelength_unit: WavelengthUnit,
+        wavelength_unit: WavelengthUnit, replicates: str | None = None,
     ) -> SpectraDataset:
         """Build from row-aligned Arrow tables (core: sample_id, partition, spectrum) without copying them."""
         self = cls.__new__(cls)
-        self._init(name, core, targets, metadata, _owned_readonly(wavelengths), wavelength_unit)
+        self._init(name, core, targets, metadata, _owned_readonly(wavelengths), wavelength_unit, replicates)
         return self
 
     def _init(self, name: str, core: pa.Table, targets: pa.Table, metadata: pa.Table, wavelengths: np.ndarray,
-              unit: WavelengthUnit) -> None:
+              unit: WavelengthUnit, replicates: str | None = None) -> None:
         self.name = name
+        self.replicate_column = replicates
         self.load_notes: tuple[str, ...] = ()  # what the loader decided on its own (not part of the identity)
         self._core = core.combine_chunks()
         self._targets = targets.combine_chunks()
@@ -182,6 +191,8 @@ class SpectraDataset:
         bad_parts = np.setdiff1d(np.unique(self.partition), PARTITIONS)
         if bad_parts.size:
             raise DataError(f"dataset {self.name!r}: partition must be 'train' or 'test', found {bad_parts.tolist()}")
+        if self.replicate_column is not None:
+            check_replicates(self.name, self.replicate_column, self._metadata, self.partition, ids)
 
     # --- columns -----------------------------------------------------------------------------------------------
     @cached_property
@@ -249,7 +260,7 @@ class SpectraDataset:
             columns[name] = column
         out = SpectraDataset.from_arrow(name=self.name, core=self._core, targets=pa.table(columns),
                                         metadata=self._metadata, wavelengths=self.wavelengths,
-                                        wavelength_unit=self.wavelength_unit)
+                                        wavelength_unit=self.wavelength_unit, replicates=self.replicate_column)
         out.load_notes = self.load_notes
         return out
 
@@ -265,9 +276,28 @@ class SpectraDataset:
             columns[name] = _metadata_as_target(self._metadata.column(name).to_pylist())
         out = SpectraDataset.from_arrow(name=self.name, core=self._core, targets=pa.table(columns),
                                         metadata=self._metadata.drop_columns(move), wavelengths=self.wavelengths,
-                                        wavelength_unit=self.wavelength_unit)
+                                        wavelength_unit=self.wavelength_unit, replicates=self.replicate_column)
         out.load_notes = (*self.load_notes, *(f"target {n!r} read from its column" for n in move))
         return out
+
+    def with_replicates(self, column: str | None) -> SpectraDataset:
+        """This dataset with metadata column ``column`` declared as the physical sample of each spectrum (None: no
+        declaration). Raises MissingColumnError when it is not a metadata column, DataError when a cell is empty
+        or a sample has spectra in both the train and the test partition."""
+        out = SpectraDataset.from_arrow(name=self.name, core=self._core, targets=self._targets,
+                                        metadata=self._metadata, wavelengths=self.wavelengths,
+                                        wavelength_unit=self.wavelength_unit, replicates=column)
+        out.load_notes = self.load_notes
+        return out
+
+    @cached_property
+    def replicate_groups(self) -> np.ndarray | None:
+        """The physical sample of each row (strings) when replicates are declared, else None."""
+        if self.replicate_column is None:
+            return None
+        values = replicate_values(self._metadata, self.replicate_column)
+        values.setflags(write=False)
+        return values
 
     @property
     def metadata(self) -> pa.Table:
@@ -336,7 +366,8 @@ class SpectraDataset:
 
     def _with_tables(self, core: pa.Table, targets: pa.Table, metadata: pa.Table) -> SpectraDataset:
         return SpectraDataset.from_arrow(name=self.name, core=core, targets=targets, metadata=metadata,
-                                         wavelengths=self.wavelengths, wavelength_unit=self.wavelength_unit)
+                                         wavelengths=self.wavelengths, wavelength_unit=self.wavelength_unit,
+                                         replicates=self.replicate_column)
 
     # --- identity ----------------------------------------------------------------------------------------------
     @cached_property
@@ -347,6 +378,7 @@ class SpectraDataset:
             sample_ids=self._core.column("sample_id").chunk(0),
             targets={t: self._targets.column(t).chunk(0) for t in self._targets.column_names},
             partition=self._core.column("partition").chunk(0),
+            replicates=None if self.replicate_column is None else (self.replicate_column, self.replicate_groups),
         )
 
     def schema(self) -> DatasetSchema:
@@ -357,6 +389,8 @@ class SpectraDataset:
             wavelength_unit=self.wavelength_unit, wavelengths=tuple(self.wavelengths.tolist()),
             train_rows=tuple(self.rows("train").tolist()),
             test_rows=tuple(self.rows("test").tolist()),
+            replicate_column=self.replicate_column,
+            replicate_groups=() if self.replicate_groups is None else tuple(self.replicate_groups.tolist()),
         )
 
     def __repr__(self) -> str:

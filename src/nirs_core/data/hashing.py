@@ -11,6 +11,7 @@ import pyarrow as pa
 _DOMAIN = b"nirdag.dataset.v1\x00"
 _FLOAT_TARGET = b"f"
 _LABEL_TARGET = b"s"
+_REPLICATES = b"r"
 
 
 def _update_floats(h: hashlib._Hash, values: np.ndarray) -> None:
@@ -33,9 +34,10 @@ def update_strings(h: hashlib._Hash, strings: pa.Array) -> None:
 
 def dataset_hash(
     *, spectra: np.ndarray, wavelengths: np.ndarray, unit: str, sample_ids: pa.Array,
-    targets: Mapping[str, pa.Array], partition: pa.Array,
+    targets: Mapping[str, pa.Array], partition: pa.Array, replicates: tuple[str, np.ndarray] | None = None,
 ) -> str:
-    """Full sha256 hex over the canonical content of a dataset (metadata and name are not part of it)."""
+    """Full sha256 hex over the canonical content of a dataset (metadata and name are not part of it; a declared
+    replicate column, its name and values, is: it changes every split)."""
     h = hashlib.sha256(_DOMAIN)
     h.update(np.asarray(spectra.shape, dtype="<i8").tobytes())
     _update_floats(h, spectra)
@@ -52,4 +54,8 @@ def dataset_hash(
             h.update(_LABEL_TARGET)
             update_strings(h, column)
     update_strings(h, partition)
+    if replicates is not None:  # absent from the bytes of a dataset without the declaration (its hash unchanged)
+        h.update(_REPLICATES)
+        update_strings(h, pa.array([replicates[0]]))
+        update_strings(h, pa.array(replicates[1].tolist(), type=pa.string()))
     return h.hexdigest()

@@ -7,9 +7,12 @@ from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirs_core.operators.derivative import Detrend, SavitzkyGolay
 from nirs_core.operators.emsc import EMSC
 from nirs_core.operators.features import PCAFeatures
+from nirs_core.operators.filters import Leverage, XOutliers, YOutliers
+from nirs_core.operators.ipls import IntervalPLS
 from nirs_core.operators.kernel_pls import KernelPLS
 from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
 from nirs_core.operators.lwpls import LWPLS
+from nirs_core.operators.mc_uve import MCUVE
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
 from nirs_core.operators.opls import OPLS, OPLSDA
 from nirs_core.operators.orthogonal import EPO, OSC
@@ -19,6 +22,7 @@ from nirs_core.operators.plsda import PLSDA
 from nirs_core.operators.scaling import BlockScale, MinMaxScale, ParetoScale, RangeScale
 from nirs_core.operators.scatter import MSC, SNV, LocalSNV
 from nirs_core.operators.selection import CARS, VIPSelect
+from nirs_core.operators.selectivity import SRSelect
 from nirs_core.operators.smoothing import FiniteDifference, GapSegmentDerivative, GaussianSmooth
 from nirs_core.operators.splitters import (
     BinnedStratifiedKFold,
@@ -39,6 +43,7 @@ __all__ = [
     "EMSC",
     "EPO",
     "LWPLS",
+    "MCUVE",
     "MSC",
     "OPLS",
     "OPLSDA",
@@ -62,9 +67,11 @@ __all__ = [
     "GaussianSmooth",
     "GroupAwareKFold",
     "IModPoly",
+    "IntervalPLS",
     "KennardStoneKFold",
     "KernelPLS",
     "KubelkaMunk",
+    "Leverage",
     "LocalSNV",
     "MaskBands",
     "MaxNormalise",
@@ -80,11 +87,14 @@ __all__ = [
     "Resample",
     "RollingBall",
     "SPXYKFold",
+    "SRSelect",
     "SavitzkyGolay",
     "VIPSelect",
     "VectorNormalise",
     "VenetianBlindsKFold",
     "WaveletDenoise",
+    "XOutliers",
+    "YOutliers",
     "kennard_stone_split",
     "spxy_split",
 ]

@@ -36,18 +36,25 @@ class OperatorTraits:
     y_aware: bool = False
 
 
-class Operator(TransformerMixin, BaseEstimator):
-    """Base of the NIRS transforms: scikit-learn transformers that declare, as class data, what the engine needs.
+class SpecOperator(BaseEstimator):
+    """Base of everything a pipeline spec names as a step (``op: ...``): an estimator that declares, as class data,
+    what the engine needs.
 
     A subclass sets ``spec_name`` (its ``op`` in a pipeline spec, if a registry lists it), ``traits`` and
     ``parameter_constraints`` (one :class:`~nirs_core.operators.params.Param` per ``__init__`` parameter, in
     ``__init__`` order), and calls :func:`~nirs_core.operators.params.check_params` where it validates, at fit.
-    ``__init__`` only stores the parameters (scikit-learn convention).
+    ``__init__`` only stores the parameters (scikit-learn convention). The transforms are :class:`Operator`; the
+    sample filters (``nirs_core.operators.filters.RowFilter``), which decide rows and transform nothing, are not.
     """
 
     spec_name: ClassVar[str]
     traits: ClassVar[OperatorTraits]
     parameter_constraints: ClassVar[Mapping[str, Param]] = MappingProxyType({})
+
+
+class Operator(TransformerMixin, SpecOperator):
+    """Base of the NIRS transforms: scikit-learn transformers declaring their spec name, traits and parameters
+    (see :class:`SpecOperator`)."""
 
     def axis_after(self, n_features: int) -> np.ndarray:
         """The axis of the output columns for ``n_features`` input columns, before any data is seen (the compiler

@@ -14,16 +14,19 @@ from dataclasses import dataclass
 
 from sklearn.base import BaseEstimator
 
-from nirs_core.operators.base import Operator, OperatorTraits
+from nirs_core.operators.base import OperatorTraits, SpecOperator
 from nirs_core.operators.baseline import ASLS, AirPLS
 from nirs_core.operators.concat import FeatureConcat
 from nirs_core.operators.conversion import KubelkaMunk, ReflectanceToAbsorbance
 from nirs_core.operators.derivative import Detrend, SavitzkyGolay
 from nirs_core.operators.emsc import EMSC
 from nirs_core.operators.features import PCAFeatures
+from nirs_core.operators.filters import Leverage, XOutliers, YOutliers
+from nirs_core.operators.ipls import IntervalPLS
 from nirs_core.operators.kernel_pls import KernelPLS
 from nirs_core.operators.library_baselines import ARPLS, SNIP, IModPoly, ModPoly, RollingBall
 from nirs_core.operators.lwpls import LWPLS
+from nirs_core.operators.mc_uve import MCUVE
 from nirs_core.operators.normalise import RNV, AreaNormalise, Autoscale, MaxNormalise, MeanCentre, VectorNormalise
 from nirs_core.operators.opls import OPLS, OPLSDA
 from nirs_core.operators.orthogonal import EPO, OSC
@@ -34,6 +37,7 @@ from nirs_core.operators.plsda import PLSDA
 from nirs_core.operators.scaling import BlockScale, MinMaxScale, ParetoScale, RangeScale
 from nirs_core.operators.scatter import MSC, SNV, LocalSNV
 from nirs_core.operators.selection import CARS, VIPSelect
+from nirs_core.operators.selectivity import SRSelect
 from nirs_core.operators.smoothing import FiniteDifference, GapSegmentDerivative, GaussianSmooth
 from nirs_core.operators.wavelength import Crop, MaskBands, Resample
 from nirs_core.operators.wavelets import DWTFeatures, WaveletDenoise
@@ -44,15 +48,16 @@ def class_path(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def check_operator(cls: object) -> type[Operator]:
+def check_operator(cls: object) -> type[SpecOperator]:
     """``cls`` if it declares itself a spec operator; TypeError naming what is missing or inconsistent otherwise.
 
-    An operator is an :class:`Operator` subclass with a ``spec_name`` of its own, ``traits``, and
+    An operator is a :class:`SpecOperator` subclass (a transform, ``Operator``, or a sample filter, ``RowFilter``)
+    with a ``spec_name`` of its own, ``traits``, and
     ``parameter_constraints`` naming exactly its ``__init__`` parameters in order, each default satisfying its
     constraint.
     """
-    if not (isinstance(cls, type) and issubclass(cls, Operator)):
-        raise TypeError(f"{cls!r} is not an operator class (a subclass of nirs_core.operators.base.Operator)")
+    if not (isinstance(cls, type) and issubclass(cls, SpecOperator)):
+        raise TypeError(f"{cls!r} is not an operator class (a subclass of nirs_core.operators.base.SpecOperator)")
     name = cls.__dict__.get("spec_name")
     if not (isinstance(name, str) and name.isidentifier() and name.islower()):
         raise TypeError(f"{cls.__name__} must declare its own spec_name, a lower-case identifier, got {name!r}")
@@ -79,7 +84,7 @@ class OperatorRegistry:
 
     Parameters
     ----------
-    operators : tuple of Operator subclasses
+    operators : tuple of SpecOperator subclasses
         The classes, in the order their names are listed to users; each is checked by :func:`check_operator` and
         no two share a ``spec_name``.
 
@@ -92,7 +97,7 @@ class OperatorRegistry:
     'SNV'
     """
 
-    operators: tuple[type[Operator], ...]
+    operators: tuple[type[SpecOperator], ...]
 
     def __post_init__(self) -> None:
         if not isinstance(self.operators, tuple):
@@ -107,14 +112,14 @@ class OperatorRegistry:
         """The spec names, in registry order (for "known operators" and "did you mean" messages)."""
         return tuple(cls.spec_name for cls in self.operators)
 
-    def get(self, name: str) -> type[Operator]:
+    def get(self, name: str) -> type[SpecOperator]:
         """The class named ``name`` in specs; KeyError listing the known names otherwise."""
         for cls in self.operators:
             if cls.spec_name == name:
                 return cls
         raise KeyError(f"no operator named {name!r}; known operators: {', '.join(self.names)}")
 
-    def with_operators(self, *operators: type[Operator]) -> OperatorRegistry:
+    def with_operators(self, *operators: type[SpecOperator]) -> OperatorRegistry:
         """A new registry: these operators after the current ones (this registry is unchanged)."""
         return OperatorRegistry((*self.operators, *operators))
 
@@ -159,6 +164,12 @@ DEFAULT_OPERATORS = OperatorRegistry((
     EPO,
     VIPSelect,
     CARS,
+    MCUVE,
+    IntervalPLS,
+    SRSelect,
+    XOutliers,
+    YOutliers,
+    Leverage,
 ))
 
 # The models a `model:` step fits (relspec maps the spec's `pls`, `pcr`, `opls`, `lwpls`, `kernel_pls`, `plsda`,

@@ -26,7 +26,7 @@ def vip_scores(pls: PLSSweep, X: np.ndarray) -> np.ndarray:
     return np.sqrt(weights.shape[0] * ((weights**2) @ ss) / ss.sum())
 
 
-class _ColumnSelection(Operator):
+class ColumnSelection(Operator):
     """A wavelength selection decided at fit on the training rows (``support_``, the columns kept, in order) and
     applied to any rows by keeping those columns; it needs ``y``."""
 
@@ -41,7 +41,17 @@ class _ColumnSelection(Operator):
         return tags
 
 
-class VIPSelect(_ColumnSelection):
+def threshold_or_top(scores: np.ndarray, fewest: int, threshold: float | None) -> np.ndarray:
+    """The columns kept by a score (ascending indices): the ``fewest`` of largest score, and with a ``threshold``
+    also every column whose score exceeds it. Ties go to the lower column."""
+    ranked = np.argsort(-scores, kind="stable")  # largest first; ties keep the lower column first
+    kept = ranked[:fewest]
+    if threshold is not None:
+        kept = np.union1d(kept, np.flatnonzero(scores > threshold))
+    return np.sort(kept)
+
+
+class VIPSelect(ColumnSelection):
     """Keep the ``n_keep`` wavelengths of largest VIP in a PLS model of the fold's training rows.
 
     S. Wold, E. Johansson & M. Cocchi, "PLS - partial least-squares projections to latent structures", in 3D QSAR
@@ -124,7 +134,7 @@ def cars_ratios(n_features: int, n_runs: int) -> np.ndarray:
     return a * np.exp(-k * np.arange(1, n_runs + 1))
 
 
-class CARS(_ColumnSelection):
+class CARS(ColumnSelection):
     """Competitive adaptive reweighted sampling (CARS; Li, Liang, Xu & Cao 2009): keep the wavelengths of the
     subset with the lowest cross-validated error among those that Monte Carlo runs of PLS shrink towards.
 
@@ -214,14 +224,14 @@ class CARS(_ColumnSelection):
         self.subsets_ = []
         for ratio in cars_ratios(p, int(self.n_runs)):
             rows = rng.choice(n, size=n_draw, replace=False)
-            weights = np.abs(_pls_coefficients(X[np.ix_(rows, kept)], y[rows], int(self.n_components)))
+            weights = np.abs(pls_coefficients(X[np.ix_(rows, kept)], y[rows], int(self.n_components)))
             weights = weights / weights.sum() if weights.sum() > 0 else np.full(kept.size, 1.0 / kept.size)
             count = min(kept.size, max(int(np.rint(ratio * p)), int(self.min_keep)))
             strongest = np.argsort(-weights, kind="stable")[:count]
             drawn = rng.choice(strongest, size=count, replace=True, p=weights[strongest] / weights[strongest].sum())
             kept = kept[np.unique(drawn)]
             self.subsets_.append(kept)
-        self.rmsecv_ = np.array([_cv_rmse(X[:, s], y, int(self.n_components), int(self.cv_folds))
+        self.rmsecv_ = np.array([pls_cv_rmse(X[:, s], y, int(self.n_components), int(self.cv_folds))
                                  if s.size >= self.min_keep else np.nan for s in self.subsets_])
         best = min((i for i in range(len(self.subsets_)) if np.isfinite(self.rmsecv_[i])),
                    key=lambda i: (self.rmsecv_[i], self.subsets_[i].size, i), default=None)
@@ -242,13 +252,13 @@ class CARS(_ColumnSelection):
         return tags
 
 
-def _pls_coefficients(X: np.ndarray, y: np.ndarray, n_components: int) -> np.ndarray:
+def pls_coefficients(X: np.ndarray, y: np.ndarray, n_components: int) -> np.ndarray:
     """The regression vector of a centred PLS with as many components as the data allow (at most n_components)."""
     k = min(n_components, X.shape[0] - 1, X.shape[1])
     return PLSSweep(k).fit(X, y).coef_all_[-1, :, 0]
 
 
-def _cv_rmse(X: np.ndarray, y: np.ndarray, n_components: int, folds: int) -> float:
+def pls_cv_rmse(X: np.ndarray, y: np.ndarray, n_components: int, folds: int) -> float:
     """RMSE of the out-of-fold predictions of a PLS over ``folds`` contiguous blocks of rows."""
     errors = np.empty(y.size)
     for val in np.array_split(np.arange(y.size), folds):

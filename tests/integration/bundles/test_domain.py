@@ -13,6 +13,7 @@ from tests.integration.bundles.helpers import members, resealed, rezip
 import nirdag
 from nirdag.bundle import TamperedBundleError, domain_report, read_bundle
 from nirdag.bundle.export import chain_domain
+from nirdag.bundle.manifest import SCHEMA_VERSION
 from nirdag.bundle.signing import KEY_ENV
 from nirs_core.diagnostics import Domain
 
@@ -46,7 +47,7 @@ def test_every_refit_chains_bundle_carries_its_domains_row_bit_for_bit(bundle_ru
     assert len(chains) == 3
     for chain_id in chains:
         manifest = read_bundle(bundle_run.export(tmp_path / f"{chain_id[:8]}.nirdag", chain=chain_id)).manifest
-        assert manifest.schema_version == 2
+        assert manifest.schema_version == SCHEMA_VERSION
         assert manifest.domain == _domains_row(bundle_run, chain_id)  # exact float equality, field by field
         assert manifest.domain.k == manifest.chain.n_components
 

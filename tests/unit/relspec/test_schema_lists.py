@@ -8,7 +8,7 @@ import typing
 import jsonschema
 
 from nirs_core.operators.registry import DEFAULT_OPERATORS
-from relspec.generators import CONSTRAINT_KEYS, GENERATOR_KEYS
+from relspec.generators import CONSTRAINT_KEYS, GENERATOR_KEYS, SECOND_STAGE_KEYS
 from relspec.json_schema import spec_json_schema
 from relspec.model_specs import ModelSpec
 from relspec.split_specs import SplitSpec
@@ -24,7 +24,8 @@ def _tags(defs: dict, field: str) -> set[str]:
 def test_every_operator_split_kind_and_model_is_in_the_schema():
     assert set(DEFAULT_OPERATORS.names) <= _tags(SCHEMA["$defs"], "op")
     for name in ("arpls", "snip", "rolling_ball", "modpoly", "imodpoly", "wavelet_denoise", "dwt_features",
-                 "local_snv", "minmax", "pareto", "range_scale", "block_scale", "pca", "epo"):
+                 "local_snv", "minmax", "pareto", "range_scale", "block_scale", "pca", "epo", "vip_select", "cars",
+                 "mc_uve", "ipls", "sr_select"):
         assert name in DEFAULT_OPERATORS.names
     kinds = {t.__struct_config__.tag for t in typing.get_args(SplitSpec)}
     assert {"loo", "repeated_kfold", "venetian_blinds", "contiguous_blocks", "shuffle_split"} <= kinds
@@ -32,7 +33,7 @@ def test_every_operator_split_kind_and_model_is_in_the_schema():
     models = {t.__struct_config__.tag for t in typing.get_args(ModelSpec)}
     assert {"opls", "lwpls", "kernel_pls"} <= models <= _tags(SCHEMA["$defs"], "op")
     keywords = set(SCHEMA["$defs"]["Generator"]["propertyNames"]["enum"])
-    assert {*GENERATOR_KEYS, *CONSTRAINT_KEYS} <= keywords
+    assert {*GENERATOR_KEYS, *CONSTRAINT_KEYS, *SECOND_STAGE_KEYS} <= keywords
 
 
 def test_the_schema_accepts_a_spec_using_the_new_language():

@@ -176,10 +176,10 @@ def test_positional_branches_are_named_by_index(raw: dict[str, Any]) -> None:
      "unknown field `n_component` (did you mean `n_components`?); expected one of: n_components, scale - at "
      "`$.pipeline[0].model`"),
     ({"target": "fat", "refit": {"topk": 1}, "pipeline": []},
-     "unknown field `topk` (did you mean `top_k`?); expected one of: alpha, metric, permutations, r_threshold, "
+     "unknown field `topk` (did you mean `top_k`?); expected one of: alpha, level, metric, permutations, r_threshold, "
      "select, target, top_k - at `$.refit`"),
     ({"target": "fat", "pipeline": [{"split": {"kind": "kfold", "nsplits": 3}}]},
-     "(did you mean `n_splits`?); expected one of: n_splits, shuffle - at `$.pipeline[0].split`"),
+     "(did you mean `n_splits`?); expected one of: group_replicates, n_splits, shuffle - at `$.pipeline[0].split`"),
     ({"target": "fat", "pipeline": [{"op": "savgol", "windw_length": 11}]},
      "(did you mean `window_length`?); expected one of: deriv, polyorder, window_length - at `$.pipeline[0]`"),
 ])

@@ -24,6 +24,9 @@ CHECK_PARAMS = {
     ops.EPO: {"differences": [[1.0, 0.0, 0.0]]}, ops.FeatureConcat: {"branches": [[ops.SNV()]]},
     ops.PLSSweep: {"n_components": 1}, ops.VIPSelect: {"n_components": 1, "n_keep": 1},
     ops.CARS: {"n_components": 1, "n_runs": 3, "min_keep": 1, "cv_folds": 2, "random_state": 0},
+    ops.MCUVE: {"n_components": 1, "n_runs": 3, "n_keep": 1, "random_state": 0},
+    ops.IntervalPLS: {"n_intervals": 2, "n_components": 1, "cv": 2}, ops.SRSelect: {"n_components": 1},
+    ops.XOutliers: {"n_components": 1}, ops.Leverage: {"n_components": 1},
 }
 
 
