@@ -115,7 +115,7 @@ class Workspace:
         from nirdag.run_service import RUN_SPEC_DOCUMENT
 
         run_id = self.resolve(run_id)
-        if (self.handle.layout.run_dir(run_id) / RUN_SPEC_DOCUMENT).is_file():
+        if self.handle.has_document(run_id, RUN_SPEC_DOCUMENT):
             return json.loads(self.handle.read_document(run_id, RUN_SPEC_DOCUMENT))
         row = queries.stored_run(self.handle.require().session(), run_id)
         if row is None:
