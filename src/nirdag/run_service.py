@@ -112,7 +112,9 @@ class RunTransaction:
                                calibration_decisions(self.calibration))
         self.workspace.write_document(self.run_id, "decision_provenance.json", graph.to_json())
         scans = None
-        if self.calibration is not None and self.calibration.measure_views:  # the session knobs' evidence
+        # the session knobs' evidence; not on object storage, where the views read the Delta log's Parquet files
+        # through obstore and two concurrent runs measuring them took minutes (not investigated yet)
+        if self.calibration is not None and self.calibration.measure_views and self.workspace.layout.is_local:
             scans = measure_views(self.workspace, self.plan.policy, self.run_id)
             self.calibration = msgspec.structs.replace(self.calibration, view_scans=scans)
             self.workspace.write_document(self.run_id, CALIBRATION_DOCUMENT, self.calibration.to_json())
