@@ -148,6 +148,20 @@ class ChainRow(msgspec.Struct, **_ROW):
     cv_loss: float | None = None
 
 
+class TrialRow(msgspec.Struct, **_ROW):
+    """One trial of a tuned run's study: its values (``params_json``: spec path -> value, sorted keys), the best
+    pooled CV loss of its chains (``value``, as chains.cv_loss) and that chain, its state and its batch."""
+
+    run_id: RunId
+    trial: int
+    chain_id: ChainId
+    params_json: str
+    value: float
+    state: Literal["complete", "pruned"]
+    seconds: float  # its batch's wall time shared equally among the batch's trials
+    batch: int
+
+
 class PredictionRow(msgspec.Struct, **_ROW):
     run_id: RunId
     chain_id: ChainId
@@ -420,6 +434,7 @@ CLASS_SCORES = schema_from_struct(ClassScoreRow)
 DATASETS = schema_from_struct(DatasetRow)
 SPECTRA = schema_from_struct(SpectrumRow)
 ARTIFACTS = schema_from_struct(ArtifactRow)
+TRIALS = schema_from_struct(TrialRow)
 
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "runs": RUNS, "pipelines": PIPELINES, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES,
@@ -427,7 +442,7 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "node_metrics": NODE_METRICS, "run_metrics": RUN_METRICS,
     "component_diagnostics": COMPONENT_DIAGNOSTICS, "variable_importance": VARIABLE_IMPORTANCE,
     "sample_diagnostics": SAMPLE_DIAGNOSTICS, "confusion": CONFUSION, "class_scores": CLASS_SCORES,
-    "domains": DOMAINS,
+    "domains": DOMAINS, "trials": TRIALS,
 }
 ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "runs": RunRow, "pipelines": PipelineRow, "chains": ChainRow, "predictions": PredictionRow, "scores": ScoreRow,
@@ -435,7 +450,7 @@ ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "node_metrics": NodeMetricRow, "run_metrics": RunMetricRow,
     "component_diagnostics": ComponentDiagnosticRow, "variable_importance": VariableImportanceRow,
     "sample_diagnostics": SampleDiagnosticRow, "confusion": ConfusionRow, "class_scores": ClassScoreRow,
-    "domains": DomainRow,
+    "domains": DomainRow, "trials": TrialRow,
 }
 TABLE_ROLES: dict[str, dict[str, ColumnRole]] = {name: column_roles(row) for name, row in ROW_STRUCTS.items()}
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -456,4 +471,5 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "confusion": ("run_id", "chain_id", "fold_id", "partition", "target", "label_true", "label_pred"),
     "class_scores": ("run_id", "chain_id", "fold_id", "partition", "target", "label"),
     "domains": ("run_id", "chain_id"),
+    "trials": ("run_id", "trial"),
 }

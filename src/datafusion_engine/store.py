@@ -26,7 +26,7 @@ from datafusion_engine.upgrade import upgrade_table
 
 RESULT_TABLES = ("chains", "predictions", "scores", "events", "artifacts", "component_diagnostics",
                  "variable_importance", "sample_diagnostics", "confusion", "class_scores", "domains",
-                 "node_metrics", "run_metrics")
+                 "node_metrics", "run_metrics", "trials")
 _ATTEMPTS = 6
 T = TypeVar("T")
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,16 +24,18 @@ from hamilton_pipeline.driver_factory import (
     REFIT_MODELS,
     REFIT_PREDICTIONS,
     build_driver,
+    cv_name,
 )
 from hamilton_pipeline.errors import NodeError
 from hamilton_pipeline.executors import execution_for
 from hamilton_pipeline.progress import RunProgress
 from hamilton_pipeline.timing import NodeEvent, NodeTimer
 from nirs_core.data import SpectraDataset
-from nirs_modelling.results import FinalFit, RankedChain
+from nirs_modelling.results import FinalFit, GroupCV, RankedChain
 from nirs_modelling.selection import RefitChoice
 from relspec.hashing import short
 from relspec.plan import CompiledPlan
+from relspec.policy import ExecutionPolicy
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,14 @@ def _failed_node(plan: CompiledPlan, timer: NodeTimer, exc: Exception) -> NodeEr
 
 
 def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: Any | None = None,
-                 cache: CacheStore | None = None, progress: Console | None = None) -> EngineResult:
+                 cache: CacheStore | None = None, progress: Console | None = None,
+                 cv_results: Mapping[str, GroupCV] | None = None) -> EngineResult:
     """Build the plan's driver and run it with the executor its policy names (BLAS on one thread per worker).
 
     ``cache`` is the workspace's node cache; it serves the node kinds of ``plan.policy.cache`` when the policy
     enables it (and is not touched otherwise). ``progress`` is a console to draw a progress bar on.
+    ``cv_results`` holds sweep groups' cross-validations already computed (by group id, e.g. by
+    :func:`cv_session` for the trials of a study): their nodes are not run again (Hamilton overrides).
 
     Raises
     ------
@@ -119,9 +125,11 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
         execution.warm_up()
         startup = time.perf_counter() - start
         dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload)
+        given = cv_results or {}
+        overrides = {cv_name(g): given[g.group_id] for g in plan.groups if g.group_id in given}
         try:
             out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING,
-                               REFIT_CHOICE, REFIT_MODELS, CHAIN_DIAGNOSTICS])
+                               REFIT_CHOICE, REFIT_MODELS, CHAIN_DIAGNOSTICS], overrides=overrides)
         except Exception as exc:
             raise _failed_node(plan, timer, exc) from exc
     predictions = pa.concat_tables([out[OOF_PREDICTIONS], out[REFIT_PREDICTIONS]])
@@ -131,3 +139,49 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
         events=tuple(timer.events), diagnostics=dict(out[CHAIN_DIAGNOSTICS].tables), choice=out[REFIT_CHOICE],
         startup_seconds=startup,
     )
+
+
+@dataclass(frozen=True)
+class BatchCV:
+    """The cross-validation of one plan's sweep groups (by group id), the nodes' events and the wall seconds."""
+
+    cvs: Mapping[str, GroupCV]
+    events: tuple[NodeEvent, ...]
+    seconds: float
+
+
+CrossValidate = Callable[[CompiledPlan, SpectraDataset], BatchCV]
+
+
+@contextlib.contextmanager
+def cv_session(policy: ExecutionPolicy, *, dask_client: Any | None = None,
+               cache: CacheStore | None = None) -> Iterator[CrossValidate]:
+    """An executor set up once for several plans (a study's batches): yields ``cross_validate(plan, dataset)``,
+    which runs only the plan's hoisted, fold and CV nodes (no ranking, refit or tables) with ``policy``'s executor
+    and BLAS threads and returns each sweep group's :class:`GroupCV`. ``cache`` serves the node kinds the plan's
+    cache policy names, as in :func:`execute_plan`.
+
+    Raises
+    ------
+    NodeError
+        A node raised: the message names it and the chains it serves.
+    """
+    with execution_for(policy, dask_client=dask_client) as execution, \
+            threadpool_limits(limits=policy.blas_threads):
+        execution.warm_up()
+
+        def cross_validate(plan: CompiledPlan, dataset: SpectraDataset) -> BatchCV:
+            start = time.perf_counter()
+            rule = plan.policy.cache
+            served = NodeCache(cache, rule.nodes, rule.admission, rule.costs) if cache and rule.enabled else None
+            timer = NodeTimer(cache=served)
+            dr = build_driver(plan, dataset, timer, *([served] if served else []), *execution.adapters,
+                              offload=execution.offload)
+            names = {g.group_id: cv_name(g) for g in plan.groups}
+            try:
+                out = dr.execute(list(names.values()))
+            except Exception as exc:
+                raise _failed_node(plan, timer, exc) from exc
+            return BatchCV({g: out[n] for g, n in names.items()}, tuple(timer.events), time.perf_counter() - start)
+
+        yield cross_validate

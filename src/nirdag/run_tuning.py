@@ -1,0 +1,227 @@
+"""A tuned run's study: Optuna asks for batches of trials, each batch is compiled as one plan and cross-validated
+through the run's executor, and the CV losses are told back; the plan of every trial is then what the run executes.
+
+Optuna is imported only here, and this module only when a spec has a ``tune:`` block (docs/plans/tuning.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import optuna
+import pyarrow as pa
+
+from datafusion_engine import TABLE_SCHEMAS
+from datafusion_engine.cache_store import CacheStore
+from hamilton_pipeline import cv_session
+from hamilton_pipeline.timing import NodeEvent
+from nirs_core.data import SpectraDataset
+from nirs_core.metrics import loss
+from nirs_modelling.compute import rank_chains, rank_values, target_sd
+from nirs_modelling.results import GroupCV
+from nirs_modelling.targets import target_values
+from relspec.errors import CompileError, SpecError
+from relspec.plan import CompiledPlan
+from relspec.provenance import Decision
+from relspec.source import LoadedSpec
+from relspec.spec import PipelineSpec
+from relspec.tune_spec import TuneBlock, TunedParam, corners, grid_size
+from relspec.tuning import merge_plans, trial_spec
+
+Compile = Callable[[PipelineSpec], CompiledPlan]
+Stopped = Literal["n_trials", "timeout", "grid_exhausted"]
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One told trial: its number, values (spec path -> value), value (best CV loss of its chains) and chain."""
+
+    number: int
+    params: dict[str, Any]
+    value: float
+    chain_id: str
+    state: Literal["complete", "pruned"]
+    seconds: float
+    batch: int
+
+
+@dataclass(frozen=True)
+class Study:
+    """What a study leaves for its run: the plan of every trial's chains, their groups' cross-validations (the run
+    does not compute them again), the trials, the best trial's plain spec, and why it stopped."""
+
+    plan: CompiledPlan
+    cvs: dict[str, GroupCV]
+    trials: tuple[TrialRecord, ...]
+    best: TrialRecord
+    best_spec: PipelineSpec
+    block: TuneBlock
+    seed: int
+    batch: int
+    stopped: Stopped
+    seconds: float
+    events: tuple[NodeEvent, ...] = ()  # the batches' node events, in order
+
+    def table(self) -> pa.Table:
+        """The ``trials`` rows (run_id is added by the store)."""
+        schema = TABLE_SCHEMAS["trials"].remove(0)
+        return pa.Table.from_pylist([{
+            "trial": t.number, "chain_id": t.chain_id, "params_json": _params_json(t.params), "value": t.value,
+            "state": t.state, "seconds": t.seconds, "batch": t.batch} for t in self.trials], schema=schema)
+
+    def decision(self) -> Decision:
+        """The provenance of the study: sampler, pruner, seed, batch, trials, best and why it stopped."""
+        pruned = sum(t.state == "pruned" for t in self.trials)
+        why = {"n_trials": f"n_trials={self.block.n_trials} reached",
+               "timeout": f"timeout={self.block.timeout:g} s passed before the next batch" if self.block.timeout
+               else "timeout", "grid_exhausted": "every point of the grid was tried"}[self.stopped]
+        return Decision(
+            id="tuning", kind="tuning",
+            summary=f"{self.block.sampler} study of {len(self.trials)} trial(s) in batches of {self.batch}: best "
+                    f"trial {self.best.number} (cv loss {self.best.value:.6g}); stopped: {why}",
+            reason="Optuna asked for each batch of trials; each trial is the spec with its `_tune_` values set, "
+                   "scored by the run's folds (its chains' best pooled CV loss, as chains.cv_loss); the chains of "
+                   "every trial are ranked together and the best is refit as in any run",
+            evidence={"sampler": self.block.sampler, "pruner": self.block.pruner, "seed": self.seed,
+                      "batch": self.batch, "n_trials": len(self.trials), "pruned": pruned, "stopped": self.stopped,
+                      "best_trial": self.best.number, "best_value": self.best.value,
+                      "best_chain": self.best.chain_id, "best_params": _params_json(self.best.params),
+                      "timeout": self.block.timeout, "seconds": round(self.seconds, 6)},
+            depends_on=("spec",))
+
+
+def _params_json(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True)
+
+
+def check_corners(loaded: LoadedSpec, compile_fn: Compile) -> None:
+    """Compile the spec at each bound of its tuned values (the first point is compiled by the caller), so a value
+    the data refuses (more components than the folds allow, a window wider than the spectra) names its path."""
+    spec = loaded.spec
+    for moved, point in corners(spec.tuned):
+        if moved is None:
+            continue
+        try:
+            compile_fn(trial_spec(loaded.raw, point, seed=spec.seed))
+        except CompileError as exc:
+            raise CompileError(f"the tuned value at `{moved}` cannot be {point[moved]!r}: {exc}") from None
+
+
+def _distribution(p: TunedParam) -> optuna.distributions.BaseDistribution:
+    if p.kind == "categorical":
+        return optuna.distributions.CategoricalDistribution(list(p.choices))
+    if p.kind == "int":
+        return optuna.distributions.IntDistribution(int(p.low), int(p.high), log=p.log, step=int(p.step or 1))
+    return optuna.distributions.FloatDistribution(p.low, p.high, log=p.log, step=p.step)
+
+
+def _study(block: TuneBlock, params: tuple[TunedParam, ...], seed: int, n_folds: int) -> optuna.Study:
+    if block.sampler == "grid":
+        sampler: optuna.samplers.BaseSampler = optuna.samplers.GridSampler(
+            {p.path: p.grid_values() for p in params}, seed=seed)
+    elif block.sampler == "random":
+        sampler = optuna.samplers.RandomSampler(seed=seed)
+    elif block.sampler == "cmaes":
+        sampler = optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    else:
+        sampler = optuna.samplers.TPESampler(seed=seed)
+    if block.pruner == "median":
+        pruner: optuna.pruners.BasePruner = optuna.pruners.MedianPruner()
+    elif block.pruner == "hyperband":
+        pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=n_folds)
+    else:
+        pruner = optuna.pruners.NopPruner()
+    return optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
+
+
+@contextlib.contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    """Optuna logs every told trial at INFO and warns on experimental features: quiet while the study runs."""
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            yield
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
+def _fold_losses(plan: CompiledPlan, cv: GroupCV, row: int, targets: np.ndarray) -> list[float]:
+    """The rank metric's loss of one chain (row ``row`` of its group) on each CV fold, in fold order."""
+    sd = target_sd(plan, targets)
+    return [float(loss(plan.rank_metric, rank_values(plan, targets[f.val_rows], f.val_pred, sd))[row])
+            for f in cv.folds]
+
+
+def _tell(study: optuna.Study, trial: optuna.Trial, plan: CompiledPlan, cvs: dict[str, GroupCV],
+          targets: np.ndarray, pruning: bool) -> tuple[float, str, Literal["complete", "pruned"]]:
+    """Tell one trial its value (the best CV loss of its chains); with a pruner, report its per-fold losses as
+    steps first and tell it pruned when the pruner says so."""
+    best = rank_chains(plan, [cvs[g.group_id] for g in plan.groups], targets)[0]
+    if pruning:
+        rows = dict(zip(*plan.chain_rows(best.group_id), strict=True))
+        for step, value in enumerate(_fold_losses(plan, cvs[best.group_id], rows[best.chain_id], targets)):
+            trial.report(value, step)
+        if trial.should_prune():
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            return best.cv_loss, best.chain_id, "pruned"
+    study.tell(trial, best.cv_loss)
+    return best.cv_loss, best.chain_id, "complete"
+
+
+def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, compile_fn: Compile, *,
+              dask_client: Any | None = None, cache: CacheStore | None = None) -> Study:
+    """Run the study of a tuned spec: batches of trials, each compiled with ``compile_fn``, merged with the
+    policy of ``base`` (the spec at its first point) and cross-validated on its executor, until ``n_trials``,
+    ``timeout`` or the end of the grid."""
+    spec = loaded.spec
+    block, params = spec.tune, spec.tuned
+    if block is None:
+        raise SpecError("the spec has no `tune:` block: nothing to tune")
+    check_corners(loaded, compile_fn)
+    seed = spec.seed if block.seed is None else block.seed
+    n_trials = min(block.n_trials, grid_size(params)) if block.sampler == "grid" else block.n_trials
+    batch = block.batch or base.policy.workers
+    targets = target_values(base, data)
+    distributions = {p.path: _distribution(p) for p in params}
+    plans: dict[int, CompiledPlan] = {}
+    records: list[TrialRecord] = []
+    events: list[NodeEvent] = []
+    cvs: dict[str, GroupCV] = {}
+    stopped: Stopped = "grid_exhausted" if n_trials < block.n_trials else "n_trials"
+    start = time.perf_counter()
+    with _quiet_optuna(), cv_session(base.policy, dask_client=dask_client, cache=cache) as cross_validate:
+        study = _study(block, params, seed, len(base.folds))
+        for number in range(0, n_trials, batch):
+            if block.timeout is not None and records and time.perf_counter() - start >= block.timeout:
+                stopped = "timeout"
+                break
+            trials = [study.ask(distributions) for _ in range(min(batch, n_trials - number))]
+            for trial in trials:
+                plans[trial.number] = compile_fn(trial_spec(loaded.raw, dict(trial.params), seed=spec.seed))
+            done = cross_validate(merge_plans([plans[t.number] for t in trials], base.policy), data)
+            cvs.update(done.cvs)
+            events += done.events
+            for trial in trials:
+                value, chain, state = _tell(study, trial, plans[trial.number], cvs, targets,
+                                            block.pruner is not None)
+                records.append(TrialRecord(trial.number, dict(trial.params), value, chain, state,
+                                           done.seconds / len(trials), number // batch))
+    best = _best(records)
+    return Study(plan=merge_plans([plans[t.number] for t in records], base.policy), cvs=cvs, trials=tuple(records),
+                 best=best, best_spec=trial_spec(loaded.raw, best.params, seed=spec.seed), block=block, seed=seed,
+                 batch=batch, stopped=stopped, seconds=time.perf_counter() - start, events=tuple(events))
+
+
+def _best(records: Sequence[TrialRecord]) -> TrialRecord:
+    """The complete trial of lowest value (the first of equals); a study whose every trial was pruned: of all."""
+    pool = [t for t in records if t.state == "complete"] or list(records)
+    return min(pool, key=lambda t: (t.value, t.number))
