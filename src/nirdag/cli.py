@@ -37,7 +37,7 @@ from nirdag.cli_data import (
     loader_options,
     say_findings,
 )
-from nirdag.cli_ranked import ranked, say_choice
+from nirdag.cli_ranked import ranked, say_choice, say_study
 from nirdag.cli_report import plot, report
 from nirdag.cli_serve import serve
 from nirdag.output import OutputFormat, render, render_record, write
@@ -147,6 +147,7 @@ def run(
             _err.print(line, markup=False, highlight=False)
     ranked(result, top, _out)
     say_choice(result, quiet, _out, _err)
+    say_study(result, _out)
 
 
 @app.command()

@@ -75,3 +75,13 @@ def say_choice(result, quiet: bool, out: Console, err: Console) -> None:
                        f"its range {c['range'][0]}..{c['range'][1]}: more components might fit better (widen "
                        "n_components, or choose with refit.select: one_se)", highlight=False, markup=False,
                        soft_wrap=True)
+
+
+def say_study(result, out: Console) -> None:
+    """A tuned run's best trial: its number, the trials told, why the study stopped, its CV loss and values."""
+    study = result.study
+    if study is None:
+        return
+    values = ", ".join(f"{path}={value!r}" for path, value in study["params"].items())
+    _say(out, f"tuning      best trial {study['trial']} of {study['trials']} (stopped: {study['stopped']}): cv loss "
+         f"{study['value']:.6g}, chain {study['chain_id'][:8]}; {values}")
