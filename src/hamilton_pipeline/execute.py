@@ -27,7 +27,7 @@ from hamilton_pipeline.driver_factory import (
     cv_name,
 )
 from hamilton_pipeline.errors import NodeError
-from hamilton_pipeline.executors import execution_for
+from hamilton_pipeline.executors import Execution, execution_for
 from hamilton_pipeline.progress import RunProgress
 from hamilton_pipeline.timing import NodeEvent, NodeTimer
 from nirs_core.data import SpectraDataset
@@ -101,13 +101,14 @@ def _failed_node(plan: CompiledPlan, timer: NodeTimer, exc: Exception) -> NodeEr
 
 def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: Any | None = None,
                  cache: CacheStore | None = None, progress: Console | None = None,
-                 cv_results: Mapping[str, GroupCV] | None = None) -> EngineResult:
+                 cv_results: Mapping[str, GroupCV] | None = None, session: CVSession | None = None) -> EngineResult:
     """Build the plan's driver and run it with the executor its policy names (BLAS on one thread per worker).
 
     ``cache`` is the workspace's node cache; it serves the node kinds of ``plan.policy.cache`` when the policy
     enables it (and is not touched otherwise). ``progress`` is a console to draw a progress bar on.
     ``cv_results`` holds sweep groups' cross-validations already computed (by group id, e.g. by
     :func:`cv_session` for the trials of a study): their nodes are not run again (Hamilton overrides).
+    ``session`` (a :func:`cv_session` still open) lends its executor, already started, instead of a new one.
 
     Raises
     ------
@@ -120,8 +121,9 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
               if cache is not None and policy.enabled else None)
     timer = NodeTimer(cache=served)
     hooks = [timer, *([served] if served else []), *([RunProgress(progress, plan, served)] if progress else [])]
-    with execution_for(plan.policy, dask_client=dask_client) as execution, \
-            threadpool_limits(limits=plan.policy.blas_threads):
+    opened = (contextlib.nullcontext(session.execution) if session is not None
+              else execution_for(plan.policy, dask_client=dask_client))
+    with opened as execution, threadpool_limits(limits=plan.policy.blas_threads):
         execution.warm_up()
         startup = time.perf_counter() - start
         dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload)
@@ -150,16 +152,22 @@ class BatchCV:
     seconds: float
 
 
-CrossValidate = Callable[[CompiledPlan, SpectraDataset], BatchCV]
+@dataclass(frozen=True)
+class CVSession:
+    """An executor started once for several plans: ``cross_validate(plan, dataset)`` runs a plan's CV nodes on it,
+    and :func:`execute_plan` may run a last plan on the same ``execution``."""
+
+    execution: Execution
+    cross_validate: Callable[[CompiledPlan, SpectraDataset], BatchCV]
 
 
 @contextlib.contextmanager
 def cv_session(policy: ExecutionPolicy, *, dask_client: Any | None = None,
-               cache: CacheStore | None = None) -> Iterator[CrossValidate]:
-    """An executor set up once for several plans (a study's batches): yields ``cross_validate(plan, dataset)``,
-    which runs only the plan's hoisted, fold and CV nodes (no ranking, refit or tables) with ``policy``'s executor
-    and BLAS threads and returns each sweep group's :class:`GroupCV`. ``cache`` serves the node kinds the plan's
-    cache policy names, as in :func:`execute_plan`.
+               cache: CacheStore | None = None) -> Iterator[CVSession]:
+    """An executor set up once for several plans (a study's batches): yields a :class:`CVSession` whose
+    ``cross_validate(plan, dataset)`` runs only the plan's hoisted, fold and CV nodes (no ranking, refit or
+    tables) with ``policy``'s executor and BLAS threads and returns each sweep group's :class:`GroupCV`. ``cache``
+    serves the node kinds the plan's cache policy names, as in :func:`execute_plan`.
 
     Raises
     ------
@@ -184,4 +192,4 @@ def cv_session(policy: ExecutionPolicy, *, dask_client: Any | None = None,
                 raise _failed_node(plan, timer, exc) from exc
             return BatchCV({g: out[n] for g, n in names.items()}, tuple(timer.events), time.perf_counter() - start)
 
-        yield cross_validate
+        yield CVSession(execution, cross_validate)

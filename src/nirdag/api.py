@@ -15,6 +15,7 @@ from rich.console import Console
 from datafusion_engine import Workspace
 from datafusion_engine.spectra_store import read_delta_source
 from hamilton_pipeline import build_driver as _build_driver
+from hamilton_pipeline import cv_session
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.bundle import predict_chain
 from nirdag.bundle.export import export_chain, workspace_chain
@@ -387,14 +388,14 @@ def _tuned_run(loaded: LoadedSpec, data: SpectraDataset, plan: CompiledPlan, run
     cache = None
     if plan.policy.cache.enabled:
         cache = handle.cache() if cache_max_bytes is None else handle.cache(cache_max_bytes)
-    study = run_tuning.run_study(loaded, data, plan, lambda spec: _compiled(spec, data, runtime),
-                                 dask_client=dask_client, cache=cache)
-    best = LoadedSpec(spec=study.best_spec, raw=loaded.raw, origin=loaded.origin, seed=loaded.seed)
-    extras = RunExtras(cv_results=study.cvs, tables={"trials": study.table()}, decisions=(study.decision(),),
-                       events=study.events)
-    run_id, result = execute_run(handle, best, study.plan, data, dask_client=dask_client,
-                                 cache_max_bytes=cache_max_bytes, progress=progress, calibration=calibration,
-                                 extras=extras)
+    with cv_session(plan.policy, dask_client=dask_client, cache=cache) as session:  # one executor for the run
+        study = run_tuning.run_study(loaded, data, plan, lambda spec: _compiled(spec, data, runtime), session)
+        best = LoadedSpec(spec=study.best_spec, raw=loaded.raw, origin=loaded.origin, seed=loaded.seed)
+        extras = RunExtras(cv_results=study.cvs, tables={"trials": study.table()}, decisions=(study.decision(),),
+                           events=study.events)
+        run_id, result = execute_run(handle, best, study.plan, data, dask_client=dask_client,
+                                     cache_max_bytes=cache_max_bytes, progress=progress, calibration=calibration,
+                                     extras=extras, session=session)
     summary = {"trial": study.best.number, "value": study.best.value, "params": study.best.params,
                "chain_id": study.best.chain_id, "trials": len(study.trials), "stopped": study.stopped}
     return RunResult(run_id=run_id, handle=handle, plan=study.plan, dataset=data,

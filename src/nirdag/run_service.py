@@ -21,7 +21,7 @@ from rich.console import Console
 from datafusion_engine import TABLE_SCHEMAS, RunRow, Workspace
 from datafusion_engine import artifact_housekeeping as housekeeping
 from datafusion_engine.spectra_store import save_dataset
-from hamilton_pipeline import EngineResult, execute_plan
+from hamilton_pipeline import CVSession, EngineResult, execute_plan
 from hamilton_pipeline.timing import NodeEvent
 from nirdag.bundle import serialize
 from nirdag.bundle.artifacts import persist_fits
@@ -139,11 +139,11 @@ class RunTransaction:
 
 def execute_run(workspace: Workspace, spec: LoadedSpec, plan: CompiledPlan, dataset: SpectraDataset, *,
                 dask_client: Any | None, cache_max_bytes: int | None, progress: Console | None,
-                calibration: PolicyCalibration | None = None, extras: RunExtras | None = None
-                ) -> tuple[str, EngineResult]:
+                calibration: PolicyCalibration | None = None, extras: RunExtras | None = None,
+                session: CVSession | None = None) -> tuple[str, EngineResult]:
     """Run a compiled plan as one transaction; returns the run id and the engine's result. A failure anywhere after
     :meth:`RunTransaction.begin` marks the run failed (nothing half-written stays) and is raised again. ``extras``
-    (a tuned run's) are written by the same transaction."""
+    (a tuned run's) are written by the same transaction; ``session`` (its study's) lends its started executor."""
     run = RunTransaction(workspace, plan, spec, calibration, extras)
     run.begin()
     serialize.import_in_background()  # the fitted objects are written with skops after the engine
@@ -153,7 +153,7 @@ def execute_run(workspace: Workspace, spec: LoadedSpec, plan: CompiledPlan, data
         if plan.policy.cache.enabled:
             cache = workspace.cache() if cache_max_bytes is None else workspace.cache(cache_max_bytes)
         result = execute_plan(plan, dataset, dask_client=dask_client, cache=cache, progress=progress,
-                              cv_results=run.extras.cv_results)
+                              cv_results=run.extras.cv_results, session=session)
         if run.extras.events:
             seen = {e.node for e in result.events}
             first = {e.node: e for e in reversed(run.extras.events) if e.node not in seen}

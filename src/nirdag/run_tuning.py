@@ -7,6 +7,7 @@ Optuna is imported only here, and this module only when a spec has a ``tune:`` b
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import time
 import warnings
@@ -19,8 +20,7 @@ import optuna
 import pyarrow as pa
 
 from datafusion_engine import TABLE_SCHEMAS
-from datafusion_engine.cache_store import CacheStore
-from hamilton_pipeline import cv_session
+from hamilton_pipeline import CVSession
 from hamilton_pipeline.timing import NodeEvent
 from nirs_core.data import SpectraDataset
 from nirs_core.metrics import loss
@@ -122,11 +122,17 @@ def _distribution(p: TunedParam) -> optuna.distributions.BaseDistribution:
     return optuna.distributions.FloatDistribution(p.low, p.high, log=p.log, step=p.step)
 
 
+def _grid(params: tuple[TunedParam, ...], seed: int, n_trials: int) -> list[dict[str, Any]]:
+    """The first ``n_trials`` points of the grid in an order shuffled by ``seed`` (every point when n_trials
+    covers the grid). Enqueued trials rather than Optuna's GridSampler: that one stops the study from inside
+    ``tell``, which only ``Study.optimize`` allows, and a batched study asks and tells itself."""
+    points = list(itertools.product(*(p.grid_values() for p in params)))
+    order = np.random.default_rng(seed).permutation(len(points))[:n_trials]
+    return [dict(zip((p.path for p in params), points[i], strict=True)) for i in order]
+
+
 def _study(block: TuneBlock, params: tuple[TunedParam, ...], seed: int, n_folds: int) -> optuna.Study:
-    if block.sampler == "grid":
-        sampler: optuna.samplers.BaseSampler = optuna.samplers.GridSampler(
-            {p.path: p.grid_values() for p in params}, seed=seed)
-    elif block.sampler == "random":
+    if block.sampler in ("random", "grid"):  # a grid's points are enqueued (see _grid)
         sampler = optuna.samplers.RandomSampler(seed=seed)
     elif block.sampler == "cmaes":
         sampler = optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
@@ -177,11 +183,11 @@ def _tell(study: optuna.Study, trial: optuna.Trial, plan: CompiledPlan, cvs: dic
     return best.cv_loss, best.chain_id, "complete"
 
 
-def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, compile_fn: Compile, *,
-              dask_client: Any | None = None, cache: CacheStore | None = None) -> Study:
+def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, compile_fn: Compile,
+              session: CVSession) -> Study:
     """Run the study of a tuned spec: batches of trials, each compiled with ``compile_fn``, merged with the
-    policy of ``base`` (the spec at its first point) and cross-validated on its executor, until ``n_trials``,
-    ``timeout`` or the end of the grid."""
+    policy of ``base`` (the spec at its first point) and cross-validated on ``session`` (the run's executor,
+    :func:`hamilton_pipeline.cv_session`), until ``n_trials``, ``timeout`` or the end of the grid."""
     spec = loaded.spec
     block, params = spec.tune, spec.tuned
     if block is None:
@@ -198,8 +204,10 @@ def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, comp
     cvs: dict[str, GroupCV] = {}
     stopped: Stopped = "grid_exhausted" if n_trials < block.n_trials else "n_trials"
     start = time.perf_counter()
-    with _quiet_optuna(), cv_session(base.policy, dask_client=dask_client, cache=cache) as cross_validate:
+    with _quiet_optuna():
         study = _study(block, params, seed, len(base.folds))
+        for point in _grid(params, seed, n_trials) if block.sampler == "grid" else ():
+            study.enqueue_trial(point)
         for number in range(0, n_trials, batch):
             if block.timeout is not None and records and time.perf_counter() - start >= block.timeout:
                 stopped = "timeout"
@@ -207,7 +215,7 @@ def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, comp
             trials = [study.ask(distributions) for _ in range(min(batch, n_trials - number))]
             for trial in trials:
                 plans[trial.number] = compile_fn(trial_spec(loaded.raw, dict(trial.params), seed=spec.seed))
-            done = cross_validate(merge_plans([plans[t.number] for t in trials], base.policy), data)
+            done = session.cross_validate(merge_plans([plans[t.number] for t in trials], base.policy), data)
             cvs.update(done.cvs)
             events += done.events
             for trial in trials:
