@@ -32,7 +32,7 @@ from relspec.plan import CompiledPlan
 from relspec.provenance import Decision
 from relspec.source import LoadedSpec
 from relspec.spec import PipelineSpec
-from relspec.tune_spec import TuneBlock, TunedParam, corners, grid_size
+from relspec.tune_spec import TuneBlock, TunedParam, corners, grid_size, tuned_params
 from relspec.tuning import merge_plans, trial_spec
 
 Compile = Callable[[PipelineSpec], CompiledPlan]
@@ -105,7 +105,7 @@ def check_corners(loaded: LoadedSpec, compile_fn: Compile) -> None:
     """Compile the spec at each bound of its tuned values (the first point is compiled by the caller), so a value
     the data refuses (more components than the folds allow, a window wider than the spectra) names its path."""
     spec = loaded.spec
-    for moved, point in corners(spec.tuned):
+    for moved, point in corners(tuned_params(loaded.raw or {})):
         if moved is None:
             continue
         try:
@@ -189,9 +189,10 @@ def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, comp
     policy of ``base`` (the spec at its first point) and cross-validated on ``session`` (the run's executor,
     :func:`hamilton_pipeline.cv_session`), until ``n_trials``, ``timeout`` or the end of the grid."""
     spec = loaded.spec
-    block, params = spec.tune, spec.tuned
-    if block is None:
-        raise SpecError("the spec has no `tune:` block: nothing to tune")
+    block, params = spec.tune, tuned_params(loaded.raw or {})
+    if block is None or not params:
+        raise SpecError("a tuned spec is run from its source (a YAML/JSON file or a mapping with `tune:` and "
+                        "`_tune_` values), not from a PipelineSpec")
     check_corners(loaded, compile_fn)
     seed = spec.seed if block.seed is None else block.seed
     n_trials = min(block.n_trials, grid_size(params)) if block.sampler == "grid" else block.n_trials

@@ -111,7 +111,8 @@ class _SpecHeader(msgspec.Struct, **_STRICT):
     max_chains: Annotated[int, msgspec.Meta(ge=1)] = 10_000
     # which chains get the diagnostics tables (T², Q, VIP, component curves...): the refit ones, or every chain
     diagnostics: Literal["refit", "all"] = "refit"
-    # a study over the `{_tune_: ...}` values of the steps (relspec.tune_spec); None: the spec runs as written
+    # a study over the `{_tune_: ...}` values of the steps (relspec.tune_spec: the decoded steps hold each value's
+    # first point; `tuned_params` of the source lists them); None: the spec runs as written
     tune: TuneBlock | None = None
 
 
@@ -123,8 +124,6 @@ class PipelineSpec(_SpecHeader, **_STRICT):
     """
 
     pipeline: tuple[Step, ...]
-    # the `_tune_` values of a tuned spec (set by decode_spec; the steps hold each one's first point)
-    tuned: tuple[TunedParam, ...] = ()
 
 
 _STEP_KEYS: dict[str, type] = {
@@ -358,7 +357,7 @@ def decode_spec(obj: Any, *, seed: int | None = None, operators: OperatorRegistr
 def _decode_tuned(obj: dict[str, Any], tuned: tuple[TunedParam, ...], seed: int | None,
                   operators: OperatorRegistry) -> PipelineSpec:
     """A tuned spec: decoded at every corner of its markers (so a parameter that does not exist, or a bound its
-    operator refuses, fails naming the marker's path); the result holds the first point, the block and markers."""
+    operator refuses, fails naming the marker's path); the result holds the first point and the block."""
     if obj.get("tune") is None:
         raise SpecError(f"invalid pipeline spec: `_tune_` values need a top-level `tune:` block (sampler, n_trials, "
                         f"...) - at `{tuned[0].path}`")
@@ -378,7 +377,7 @@ def _decode_tuned(obj: dict[str, Any], tuned: tuple[TunedParam, ...], seed: int 
             raise SpecError(f"invalid pipeline spec: the tuned value at `{moved}` cannot be {point[moved]!r}: "
                             f"{inner}") from None
         first = first or decoded
-    return msgspec.structs.replace(first, tune=block, tuned=tuned)
+    return msgspec.structs.replace(first, tune=block)
 
 
 def _check_unique_keys(node: yaml.Node, under: str | None = None) -> None:

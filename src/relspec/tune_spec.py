@@ -155,10 +155,17 @@ def tuned_params(obj: dict[str, Any]) -> tuple[TunedParam, ...]:
 
 
 def _has_marker(value: Any) -> bool:
-    if isinstance(value, dict):
-        return TUNE_KEY in value or any(_has_marker(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_marker(v) for v in value)
+    """Whether ``value`` holds a ``_tune_`` marker anywhere (a loop, not recursion: a hostile spec may nest deeper
+    than Python's stack; the decoder reports its depth)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if TUNE_KEY in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 

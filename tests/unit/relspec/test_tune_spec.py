@@ -31,7 +31,8 @@ def _with(change) -> dict:
 
 def test_markers_are_found_with_their_paths_and_kinds():
     spec = decode_spec(SPEC)
-    assert [(p.path, p.kind) for p in spec.tuned] == [(WINDOW, "int"), (DERIV, "categorical"), (COMPONENTS, "int")]
+    params = tuned_params(SPEC)
+    assert [(p.path, p.kind) for p in params] == [(WINDOW, "int"), (DERIV, "categorical"), (COMPONENTS, "int")]
     assert spec.tune.n_trials == 5 and spec.tune.sampler == "tpe"
     # the decoded steps hold the first point of every marker
     assert spec.pipeline[1].window_length == 5 and spec.pipeline[1].deriv == 0
@@ -39,9 +40,10 @@ def test_markers_are_found_with_their_paths_and_kinds():
 
 
 def test_a_float_range_with_log_is_a_float_marker():
-    spec = decode_spec(_with(lambda s: s["pipeline"].insert(
-        1, {"op": "asls", "lam": {"_tune_": {"low": 100, "high": 1e7, "log": True}}})))
-    lam = next(p for p in spec.tuned if p.path == "$.pipeline[1].lam")
+    raw = _with(lambda s: s["pipeline"].insert(1, {"op": "asls", "lam": {"_tune_": {"low": 100, "high": 1e7,
+                                                                                      "log": True}}}))
+    spec = decode_spec(raw)
+    lam = next(p for p in tuned_params(raw) if p.path == "$.pipeline[1].lam")
     assert lam.kind == "float" and lam.log and (lam.low, lam.high) == (100.0, 1e7)
     assert spec.pipeline[1].lam == 100.0
 
@@ -55,7 +57,7 @@ def test_a_value_the_operator_refuses_at_a_bound_names_the_marker():
 def test_a_trial_is_the_spec_with_its_values_and_no_tune_block():
     values = {WINDOW: 11, DERIV: 1, COMPONENTS: 7}
     spec = trial_spec(SPEC, values, seed=0)
-    assert spec.tune is None and spec.tuned == ()
+    assert spec.tune is None
     assert (spec.pipeline[1].window_length, spec.pipeline[1].deriv, spec.pipeline[2].model.n_components) == (11, 1, 7)
     plain = decode_spec({"target": "fat", "pipeline": [
         {"split": {"kind": "kfold", "n_splits": 5}}, {"op": "savgol", "window_length": 11, "deriv": 1},
