@@ -20,7 +20,7 @@ import optuna
 import pyarrow as pa
 
 from datafusion_engine import TABLE_SCHEMAS
-from hamilton_pipeline import CVSession
+from hamilton_pipeline import BatchCV, CVSession
 from hamilton_pipeline.timing import NodeEvent
 from nirs_core.data import SpectraDataset
 from nirs_core.metrics import loss
@@ -216,7 +216,9 @@ def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, comp
             trials = [study.ask(distributions) for _ in range(min(batch, n_trials - number))]
             for trial in trials:
                 plans[trial.number] = compile_fn(trial_spec(loaded.raw, dict(trial.params), seed=spec.seed))
-            done = session.cross_validate(merge_plans([plans[t.number] for t in trials], base.policy), data)
+            # a point asked again (samplers do) is a plan whose every group is known: it is not computed again
+            fresh = [plans[t.number] for t in trials if any(g.group_id not in cvs for g in plans[t.number].groups)]
+            done = session.cross_validate(merge_plans(fresh, base.policy), data) if fresh else BatchCV({}, (), 0.0)
             cvs.update(done.cvs)
             events += done.events
             for trial in trials:
