@@ -233,6 +233,6 @@ def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, comp
 
 
 def _best(records: Sequence[TrialRecord]) -> TrialRecord:
-    """The complete trial of lowest value (the first of equals); a study whose every trial was pruned: of all."""
-    pool = [t for t in records if t.state == "complete"] or list(records)
-    return min(pool, key=lambda t: (t.value, t.number))
+    """The trial of lowest value (the first of equals), pruned ones included: their folds were all computed, and
+    the run ranks every trial's chains together, so the best trial's chain is the run's rank 1."""
+    return min(records, key=lambda t: (t.value, t.number))

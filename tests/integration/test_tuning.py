@@ -148,6 +148,9 @@ def test_a_pruned_trial_is_recorded_with_its_chains(tecator, tmp_path):
     assert run.provenance.get("tuning").evidence["pruner"] == "median"
     scored = _rmsecv(run)
     assert all(t["chain_id"] in scored for t in trials)
+    # every trial's folds were computed: the best may be a pruned one, and it is the run's refit chain
+    best = min(trials, key=lambda t: (t["value"], t["trial"]))
+    assert run.study["trial"] == best["trial"] and run.best["chain_id"] == best["chain_id"]
 
 
 def test_a_bound_the_data_refuses_names_the_marker_and_writes_nothing(tecator, tmp_path):
