@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from relspec.errors import SpecError
+from relspec.json_schema import spec_json_schema
 from relspec.spec import decode_spec
 from relspec.tune_spec import TunedParam, grid_size, substitute, tuned_params
 from relspec.tuning import trial_spec
@@ -121,3 +122,12 @@ def test_a_tune_block_with_nothing_to_tune_is_refused():
         {"split": {"kind": "kfold", "n_splits": 5}}, {"model": {"op": "pls", "n_components": 3}}]}
     with pytest.raises(SpecError, match=r"`tune:` has nothing to tune.* - at `\$\.tune`"):
         decode_spec(plain)
+
+
+def test_the_editor_schema_accepts_a_tuned_spec_and_refuses_a_bad_marker():
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = spec_json_schema()
+    jsonschema.validate(SPEC, schema)
+    bad = _with(lambda s: s["pipeline"][1].update(deriv={"_tune_": {"lo": 0, "high": 2}}))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
