@@ -215,7 +215,7 @@ def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, comp
                 break
             trials = [study.ask(distributions) for _ in range(min(batch, n_trials - number))]
             for trial in trials:
-                plans[trial.number] = compile_fn(trial_spec(loaded.raw, dict(trial.params), seed=spec.seed))
+                plans[trial.number] = _trial_plan(loaded, trial, compile_fn)
             # a point asked again (samplers do) is a plan whose every group is known: it is not computed again
             fresh = [plans[t.number] for t in trials if any(g.group_id not in cvs for g in plans[t.number].groups)]
             done = session.cross_validate(merge_plans(fresh, base.policy), data) if fresh else BatchCV({}, (), 0.0)
@@ -230,6 +230,15 @@ def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, comp
     return Study(plan=merge_plans([plans[t.number] for t in records], base.policy), cvs=cvs, trials=tuple(records),
                  best=best, best_spec=trial_spec(loaded.raw, best.params, seed=spec.seed), block=block, seed=seed,
                  batch=batch, stopped=stopped, seconds=time.perf_counter() - start, events=tuple(events))
+
+
+def _trial_plan(loaded: LoadedSpec, trial: optuna.Trial, compile_fn: Compile) -> CompiledPlan:
+    """One trial compiled; a value the data refuses (a point inside the bounds, e.g. an even window) names the
+    trial and its values."""
+    try:
+        return compile_fn(trial_spec(loaded.raw, dict(trial.params), seed=loaded.spec.seed))
+    except (SpecError, CompileError) as exc:
+        raise type(exc)(f"trial {trial.number} ({_params_json(trial.params)}) cannot run: {exc}") from None
 
 
 def _best(records: Sequence[TrialRecord]) -> TrialRecord:

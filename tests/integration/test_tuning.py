@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 import nirdag
 from nirdag.cli import app
+from nirs_core.errors import NirdagError
 from relspec.errors import CompileError
 
 SPLIT = {"split": {"kind": "kfold", "n_splits": 5}}
@@ -170,3 +171,12 @@ def test_nirdag_run_prints_the_best_trial(tmp_path):
     text = " ".join(out.output.split())  # the console wraps long lines
     assert "best trial" in text and "of 4 (stopped: n_trials)" in text
     assert "$.pipeline[2].model.n_components=" in text
+
+
+def test_a_trial_the_data_refuses_names_the_trial_and_its_values(tecator, tmp_path):
+    spec = _tuned(sampler="grid")
+    spec["pipeline"][1] = {"op": "savgol", "window_length": {"_tune_": {"low": 5, "high": 9}}, "deriv": 1}
+    spec["pipeline"][2]["model"]["n_components"] = 3  # the bounds are odd, 6 and 8 inside them are not
+    with pytest.raises(NirdagError, match=r"trial \d+ \(\{\"\$\.pipeline\[1\]\.window_length\": [68]\}\) cannot run"):
+        nirdag.run(spec, tecator, workspace=tmp_path / "ws")
+    assert not (tmp_path / "ws" / "tables" / "runs").exists()
