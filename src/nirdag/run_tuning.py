@@ -7,6 +7,7 @@ Optuna is imported only here, and this module only when a spec has a ``tune:`` b
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import time
@@ -219,7 +220,7 @@ def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, comp
             # a point asked again (samplers do) is a plan whose every group is known: it is not computed again
             fresh = [plans[t.number] for t in trials if any(g.group_id not in cvs for g in plans[t.number].groups)]
             done = session.cross_validate(merge_plans(fresh, base.policy), data) if fresh else BatchCV({}, (), 0.0)
-            cvs.update(done.cvs)
+            cvs.update((g, _without_fits(cv)) for g, cv in done.cvs.items())
             events += done.events
             for trial in trials:
                 value, chain, state = _tell(study, trial, plans[trial.number], cvs, targets,
@@ -230,6 +231,14 @@ def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, comp
     return Study(plan=merge_plans([plans[t.number] for t in records], base.policy), cvs=cvs, trials=tuple(records),
                  best=best, best_spec=trial_spec(loaded.raw, best.params, seed=spec.seed), block=block, seed=seed,
                  batch=batch, stopped=stopped, seconds=time.perf_counter() - start, events=tuple(events))
+
+
+def _without_fits(cv: GroupCV) -> GroupCV:
+    """A group's CV without the fold nodes' fitted objects: a study holds the predictions of every trial, and only
+    the refit chain's folds are needed again (the refit fits them again, the same computation on the same rows)."""
+    if all(f.fitted is None for f in cv.folds):
+        return cv
+    return dataclasses.replace(cv, folds=tuple(dataclasses.replace(f, fitted=None) for f in cv.folds))
 
 
 def _trial_plan(loaded: LoadedSpec, trial: optuna.Trial, compile_fn: Compile) -> CompiledPlan:
