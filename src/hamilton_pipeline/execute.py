@@ -6,7 +6,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 from rich.console import Console
@@ -23,15 +23,19 @@ from hamilton_pipeline.driver_factory import (
     REFIT_CHOICE,
     REFIT_MODELS,
     REFIT_PREDICTIONS,
+    SPECTRA,
+    TARGETS,
     build_driver,
     cv_name,
+    hoisted_name,
+    sweep_name,
 )
 from hamilton_pipeline.errors import NodeError
 from hamilton_pipeline.executors import Execution, execution_for
 from hamilton_pipeline.progress import RunProgress
 from hamilton_pipeline.timing import NodeEvent, NodeTimer
 from nirs_core.data import SpectraDataset
-from nirs_modelling.results import FinalFit, GroupCV, RankedChain
+from nirs_modelling.results import FinalFit, FoldSweep, GroupCV, RankedChain
 from nirs_modelling.selection import RefitChoice
 from relspec.hashing import short
 from relspec.plan import CompiledPlan
@@ -152,13 +156,39 @@ class BatchCV:
     seconds: float
 
 
+# after fold k (its index), the groups that go on to the next fold, from each live group's FoldSweep of fold k
+KeepGroups = Callable[[int, Mapping[str, FoldSweep]], set[str]]
+
+
+class CrossValidate(Protocol):
+    def __call__(self, plan: CompiledPlan, dataset: SpectraDataset, keep: KeepGroups | None = None) -> BatchCV: ...
+
+
 @dataclass(frozen=True)
 class CVSession:
-    """An executor started once for several plans: ``cross_validate(plan, dataset)`` runs a plan's CV nodes on it,
-    and :func:`execute_plan` may run a last plan on the same ``execution``."""
+    """An executor started once for several plans: ``cross_validate(plan, dataset, keep=None)`` runs a plan's CV
+    nodes on it, and :func:`execute_plan` may run a last plan on the same ``execution``."""
 
     execution: Execution
-    cross_validate: Callable[[CompiledPlan, SpectraDataset], BatchCV]
+    cross_validate: CrossValidate
+
+
+def _staged(dr: Any, plan: CompiledPlan, keep: KeepGroups) -> dict[str, GroupCV]:
+    """The plan's folds one at a time: after each, ``keep`` says which groups go on (a pruner's stop); the groups
+    kept to the end are pooled into their GroupCV. What a fold computed (inputs, hoisted matrices, fold fits) is
+    handed to the next executions as overrides, never computed twice."""
+    computed: dict[str, Any] = {}
+    alive = list(plan.groups)
+    inputs = [SPECTRA, TARGETS, *(hoisted_name(plan, h.node_id) for h in plan.hoisted)]
+    for k, fold in enumerate(plan.folds):
+        names = {g.group_id: sweep_name(fold.fold_id, g) for g in alive}
+        computed.update(dr.execute([*names.values(), *([] if k else inputs)], overrides=computed))
+        kept = keep(k, {g: computed[n] for g, n in names.items()})
+        alive = [g for g in alive if g.group_id in kept]
+    if not alive:
+        return {}
+    out = dr.execute([cv_name(g) for g in alive], overrides=computed)
+    return {g.group_id: out[cv_name(g)] for g in alive}
 
 
 @contextlib.contextmanager
@@ -166,7 +196,8 @@ def cv_session(policy: ExecutionPolicy, *, dask_client: Any | None = None,
                cache: CacheStore | None = None) -> Iterator[CVSession]:
     """An executor set up once for several plans (a study's batches): yields a :class:`CVSession` whose
     ``cross_validate(plan, dataset)`` runs only the plan's hoisted, fold and CV nodes (no ranking, refit or
-    tables) with ``policy``'s executor and BLAS threads and returns each sweep group's :class:`GroupCV`. ``cache``
+    tables) with ``policy``'s executor and BLAS threads and returns each sweep group's :class:`GroupCV`; with
+    ``keep`` it runs the folds one at a time and only the groups ``keep`` lets go on (:func:`_staged`). ``cache``
     serves the node kinds the plan's cache policy names, as in :func:`execute_plan`.
 
     Raises
@@ -178,18 +209,21 @@ def cv_session(policy: ExecutionPolicy, *, dask_client: Any | None = None,
             threadpool_limits(limits=policy.blas_threads):
         execution.warm_up()
 
-        def cross_validate(plan: CompiledPlan, dataset: SpectraDataset) -> BatchCV:
+        def cross_validate(plan: CompiledPlan, dataset: SpectraDataset, keep: KeepGroups | None = None) -> BatchCV:
             start = time.perf_counter()
             rule = plan.policy.cache
             served = NodeCache(cache, rule.nodes, rule.admission, rule.costs) if cache and rule.enabled else None
             timer = NodeTimer(cache=served)
             dr = build_driver(plan, dataset, timer, *([served] if served else []), *execution.adapters,
                               offload=execution.offload)
-            names = {g.group_id: cv_name(g) for g in plan.groups}
             try:
-                out = dr.execute(list(names.values()))
+                if keep is not None:
+                    cvs = _staged(dr, plan, keep)
+                else:
+                    out = dr.execute([cv_name(g) for g in plan.groups])
+                    cvs = {g.group_id: out[cv_name(g)] for g in plan.groups}
             except Exception as exc:
                 raise _failed_node(plan, timer, exc) from exc
-            return BatchCV({g: out[n] for g, n in names.items()}, tuple(timer.events), time.perf_counter() - start)
+            return BatchCV(cvs, tuple(timer.events), time.perf_counter() - start)
 
         yield CVSession(execution, cross_validate)

@@ -12,8 +12,8 @@ import itertools
 import json
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -26,7 +26,7 @@ from hamilton_pipeline.timing import NodeEvent
 from nirs_core.data import SpectraDataset
 from nirs_core.metrics import loss
 from nirs_modelling.compute import rank_chains, rank_values, target_sd
-from nirs_modelling.results import GroupCV
+from nirs_modelling.results import FoldSweep, GroupCV
 from nirs_modelling.targets import target_values
 from relspec.errors import CompileError, SpecError
 from relspec.plan import CompiledPlan
@@ -161,27 +161,49 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(before)
 
 
-def _fold_losses(plan: CompiledPlan, cv: GroupCV, row: int, targets: np.ndarray) -> list[float]:
-    """The rank metric's loss of one chain (row ``row`` of its group) on each CV fold, in fold order."""
-    sd = target_sd(plan, targets)
-    return [float(loss(plan.rank_metric, rank_values(plan, targets[f.val_rows], f.val_pred, sd))[row])
-            for f in cv.folds]
-
-
 def _tell(study: optuna.Study, trial: optuna.Trial, plan: CompiledPlan, cvs: dict[str, GroupCV],
-          targets: np.ndarray, pruning: bool) -> tuple[float, str, Literal["complete", "pruned"]]:
-    """Tell one trial its value (the best CV loss of its chains); with a pruner, report its per-fold losses as
-    steps first and tell it pruned when the pruner says so."""
+          targets: np.ndarray) -> tuple[float, str]:
+    """Tell one trial its value: the best pooled CV loss of its chains (and that chain)."""
     best = rank_chains(plan, [cvs[g.group_id] for g in plan.groups], targets)[0]
-    if pruning:
-        rows = dict(zip(*plan.chain_rows(best.group_id), strict=True))
-        for step, value in enumerate(_fold_losses(plan, cvs[best.group_id], rows[best.chain_id], targets)):
-            trial.report(value, step)
-        if trial.should_prune():
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-            return best.cv_loss, best.chain_id, "pruned"
     study.tell(trial, best.cv_loss)
-    return best.cv_loss, best.chain_id, "complete"
+    return best.cv_loss, best.chain_id
+
+
+@dataclass
+class _Pruning:
+    """The pruner's view of one batch: after fold k, each live trial reports the lowest fold-k loss of its chains
+    as step k and is told ``PRUNED`` when the pruner says so; the groups of the live trials go on."""
+
+    study: optuna.Study
+    trials: Sequence[optuna.Trial]
+    plans: dict[int, CompiledPlan]
+    targets: np.ndarray
+    pruned: dict[int, tuple[float, str]] = field(default_factory=dict)  # trial -> (last value, its chain)
+
+    def __call__(self, k: int, folds: Mapping[str, FoldSweep]) -> set[str]:
+        keep: set[str] = set()
+        for trial in self.trials:
+            if trial.number in self.pruned:
+                continue
+            plan = self.plans[trial.number]
+            value, chain = self._fold_loss(plan, folds)
+            trial.report(value, k)
+            if trial.should_prune():
+                self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                self.pruned[trial.number] = (value, chain)
+            else:
+                keep.update(g.group_id for g in plan.groups)
+        return keep
+
+    def _fold_loss(self, plan: CompiledPlan, folds: Mapping[str, FoldSweep]) -> tuple[float, str]:
+        sd = target_sd(plan, self.targets)
+        best = (np.inf, "")
+        for group in plan.groups:
+            fold = folds[group.group_id]
+            losses = loss(plan.rank_metric, rank_values(plan, self.targets[fold.val_rows], fold.val_pred, sd))
+            for chain, row in zip(*plan.chain_rows(group.group_id), strict=True):
+                best = min(best, (float(losses[row]), chain))
+        return best
 
 
 def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, compile_fn: Compile,
@@ -218,17 +240,23 @@ def run_study(loaded: LoadedSpec, data: SpectraDataset, base: CompiledPlan, comp
             for trial in trials:
                 plans[trial.number] = _trial_plan(loaded, trial, compile_fn)
             # a point asked again (samplers do) is a plan whose every group is known: it is not computed again
-            fresh = [plans[t.number] for t in trials if any(g.group_id not in cvs for g in plans[t.number].groups)]
-            done = session.cross_validate(merge_plans(fresh, base.policy), data) if fresh else BatchCV({}, (), 0.0)
+            fresh = [t for t in trials if any(g.group_id not in cvs for g in plans[t.number].groups)]
+            pruning = _Pruning(study, fresh, plans, targets)
+            done = BatchCV({}, (), 0.0) if not fresh else session.cross_validate(
+                merge_plans([plans[t.number] for t in fresh], base.policy), data,
+                pruning if block.pruner is not None else None)
             cvs.update((g, _without_fits(cv)) for g, cv in done.cvs.items())
             events += done.events
             for trial in trials:
-                value, chain, state = _tell(study, trial, plans[trial.number], cvs, targets,
-                                            block.pruner is not None)
+                if trial.number in pruning.pruned:
+                    (value, chain), state = pruning.pruned[trial.number], "pruned"
+                else:
+                    (value, chain), state = _tell(study, trial, plans[trial.number], cvs, targets), "complete"
                 records.append(TrialRecord(trial.number, dict(trial.params), value, chain, state,
                                            done.seconds / len(trials), number // batch))
     best = _best(records)
-    return Study(plan=merge_plans([plans[t.number] for t in records], base.policy), cvs=cvs, trials=tuple(records),
+    complete = [plans[t.number] for t in records if t.state == "complete"]
+    return Study(plan=merge_plans(complete, base.policy), cvs=cvs, trials=tuple(records),
                  best=best, best_spec=trial_spec(loaded.raw, best.params, seed=spec.seed), block=block, seed=seed,
                  batch=batch, stopped=stopped, seconds=time.perf_counter() - start, events=tuple(events))
 
@@ -251,6 +279,10 @@ def _trial_plan(loaded: LoadedSpec, trial: optuna.Trial, compile_fn: Compile) ->
 
 
 def _best(records: Sequence[TrialRecord]) -> TrialRecord:
-    """The trial of lowest value (the first of equals), pruned ones included: their folds were all computed, and
-    the run ranks every trial's chains together, so the best trial's chain is the run's rank 1."""
-    return min(records, key=lambda t: (t.value, t.number))
+    """The complete trial of lowest value (the first of equals): a pruned trial's value is one fold's loss, not a
+    pooled CV loss, and its chains were not cross-validated to the end."""
+    complete = [t for t in records if t.state == "complete"]
+    if not complete:
+        raise CompileError(f"every one of the {len(records)} trials was pruned: nothing was cross-validated to the "
+                           "end (raise n_trials, or use another pruner or none) - at `$.tune.pruner`")
+    return min(complete, key=lambda t: (t.value, t.number))

@@ -141,16 +141,21 @@ def test_timeout_stops_asking_for_batches(tecator, tmp_path):
     assert run.provenance.get("tuning").evidence["stopped"] == "timeout"
 
 
-def test_a_pruned_trial_is_recorded_with_its_chains(tecator, tmp_path):
-    run = nirdag.run(_tuned(pruner="median", sampler="random", n_trials=16), tecator, workspace=tmp_path / "ws")
+def test_a_pruner_stops_trials_after_some_folds(tecator, tmp_path):
+    run = nirdag.run(_tuned(pruner="hyperband", sampler="random", n_trials=16), tecator, workspace=tmp_path / "ws")
     trials = _trials(run)
-    assert {t["state"] for t in trials} <= {"complete", "pruned"}
-    assert trials[0]["state"] == "complete"  # the pruner's start-up trials are never pruned
-    assert run.provenance.get("tuning").evidence["pruner"] == "median"
+    pruned = [t for t in trials if t["state"] == "pruned"]
+    complete = [t for t in trials if t["state"] == "complete"]
+    assert pruned and complete and len(pruned) + len(complete) == 16
+    assert run.provenance.get("tuning").evidence["pruner"] == "hyperband"
+    assert run.provenance.get("tuning").evidence["pruned"] == len(pruned)
+    # a pruned trial's later folds are never fitted, and its chains are not ranked; the complete ones are
+    fits = run.sql(f"SELECT count(*) AS n FROM node_metrics WHERE run_id = '{run.run_id}' AND kind = 'fold_fit'")
+    assert fits.to_pylist()[0]["n"] < 16 * 5
     scored = _rmsecv(run)
-    assert all(t["chain_id"] in scored for t in trials)
-    # every trial's folds were computed: the best may be a pruned one, and it is the run's refit chain
-    best = min(trials, key=lambda t: (t["value"], t["trial"]))
+    assert all(t["chain_id"] in scored for t in complete)
+    assert not any(t["chain_id"] in scored for t in pruned if t["chain_id"] not in {c["chain_id"] for c in complete})
+    best = min(complete, key=lambda t: (t["value"], t["trial"]))
     assert run.study["trial"] == best["trial"] and run.best["chain_id"] == best["chain_id"]
 
 
