@@ -391,15 +391,17 @@ def _tuned_run(loaded: LoadedSpec, data: SpectraDataset, plan: CompiledPlan, run
     with cv_session(plan.policy, dask_client=dask_client, cache=cache) as session:  # one executor for the run
         study = run_tuning.run_study(loaded, data, plan, lambda spec: _compiled(spec, data, runtime), session)
         best = LoadedSpec(spec=study.best_spec, raw=loaded.raw, origin=loaded.origin, seed=loaded.seed)
+        workload = plan.validation.workload if plan.validation is not None else None
         extras = RunExtras(cv_results=study.cvs, tables={"trials": study.table()}, decisions=(study.decision(),),
-                           events=study.events)
+                           events=study.events, seconds=study.seconds,
+                           workload_class=f"tuned-{workload.key if workload else ''}")
         run_id, result = execute_run(handle, best, study.plan, data, dask_client=dask_client,
                                      cache_max_bytes=cache_max_bytes, progress=progress, calibration=calibration,
                                      extras=extras, session=session)
     summary = {"trial": study.best.number, "value": study.best.value, "params": study.best.params,
                "chain_id": study.best.chain_id, "trials": len(study.trials), "stopped": study.stopped}
-    return RunResult(run_id=run_id, handle=handle, plan=study.plan, dataset=data,
-                     seconds=study.seconds + result.seconds, study=summary)
+    return RunResult(run_id=run_id, handle=handle, plan=study.plan, dataset=data, seconds=result.seconds,
+                     study=summary)
 
 
 def _finished_run(handle: Workspace, plan: CompiledPlan) -> str | None:

@@ -53,6 +53,10 @@ class RunExtras:
     tables: Mapping[str, pa.Table] = field(default_factory=dict)
     decisions: Sequence[Decision] = ()
     events: tuple[NodeEvent, ...] = ()  # the study's nodes (a node run in several batches: its first run)
+    seconds: float = 0.0  # the study's engine seconds, added to the run's
+    # the run_metrics class of a tuned run: its own (`tuned-...`), so the calibration of plain runs never learns from
+    # a run whose CV was computed trial by trial before it
+    workload_class: str | None = None
 
 
 class RunTransaction:
@@ -124,6 +128,9 @@ class RunTransaction:
                                [*calibration_decisions(self.calibration), *self.extras.decisions])
         self.workspace.write_document(self.run_id, "decision_provenance.json", graph.to_json())
         metrics = run_metrics_table(self.plan, result, time.perf_counter() - self._started, self.calibration)
+        if self.extras.workload_class is not None:
+            metrics = metrics.set_column(metrics.schema.get_field_index("workload_class"), "workload_class",
+                                         pa.array([self.extras.workload_class], pa.string()))
         self.workspace.store.write_results(self.run_id, {"run_metrics": metrics})
 
     def complete(self) -> None:
@@ -154,10 +161,14 @@ def execute_run(workspace: Workspace, spec: LoadedSpec, plan: CompiledPlan, data
             cache = workspace.cache() if cache_max_bytes is None else workspace.cache(cache_max_bytes)
         result = execute_plan(plan, dataset, dask_client=dask_client, cache=cache, progress=progress,
                               cv_results=run.extras.cv_results, session=session)
-        if run.extras.events:
+        if run.extras.events or run.extras.seconds:
             seen = {e.node for e in result.events}
-            first = {e.node: e for e in reversed(run.extras.events) if e.node not in seen}
-            result = replace(result, events=(*reversed(first.values()), *result.events))
+            first: dict[str, NodeEvent] = {}
+            for e in run.extras.events:
+                if e.node not in seen:
+                    first.setdefault(e.node, e)
+            result = replace(result, events=(*first.values(), *result.events),
+                             seconds=result.seconds + run.extras.seconds)
         run.write_results(result)
         run.complete()
     except BaseException as exc:
