@@ -145,7 +145,8 @@ def _study(block: TuneBlock, params: tuple[TunedParam, ...], seed: int, n_folds:
         pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=n_folds)
     else:
         pruner = optuna.pruners.NopPruner()
-    return optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
+    # a fixed name: Hyperband assigns trials to brackets by a hash of the study name (random by default)
+    return optuna.create_study(study_name=f"nirdag-tune-{seed}", direction="minimize", sampler=sampler, pruner=pruner)
 
 
 @contextlib.contextmanager

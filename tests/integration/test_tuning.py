@@ -157,6 +157,10 @@ def test_a_pruner_stops_trials_after_some_folds(tecator, tmp_path):
     assert not any(t["chain_id"] in scored for t in pruned if t["chain_id"] not in {c["chain_id"] for c in complete})
     best = min(complete, key=lambda t: (t["value"], t["trial"]))
     assert run.study["trial"] == best["trial"] and run.best["chain_id"] == best["chain_id"]
+    # Hyperband's brackets hash the study's name: a fixed one, so pruning is the same run after run and executor
+    threads = nirdag.run(_tuned(pruner="hyperband", sampler="random", n_trials=16), tecator,
+                         workspace=tmp_path / "threads", executor="threads", workers=2)
+    assert _trials(threads) == trials
 
 
 def test_a_bound_the_data_refuses_names_the_marker_and_writes_nothing(tecator, tmp_path):
