@@ -164,6 +164,20 @@ class ChainRow(msgspec.Struct, **_ROW):
     rank_level: ScoreLevel | None = None
 
 
+class TrialRow(msgspec.Struct, **_ROW):
+    """One trial of a tuned run's study: its values (``params_json``: spec path -> value, sorted keys), the best
+    pooled CV loss of its chains (``value``, as chains.cv_loss) and that chain, its state and its batch."""
+
+    run_id: RunId
+    trial: int
+    chain_id: ChainId
+    params_json: str
+    value: float
+    state: Literal["complete", "pruned"]
+    seconds: float  # its batch's wall time shared equally among the batch's trials
+    batch: int
+
+
 class PredictionRow(msgspec.Struct, **_ROW):
     run_id: RunId
     chain_id: ChainId
@@ -503,6 +517,7 @@ SELECTED_VARIABLES = schema_from_struct(SelectedVariableRow)
 DATASETS = schema_from_struct(DatasetRow)
 SPECTRA = schema_from_struct(SpectrumRow)
 ARTIFACTS = schema_from_struct(ArtifactRow)
+TRIALS = schema_from_struct(TrialRow)
 
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "runs": RUNS, "pipelines": PIPELINES, "chains": CHAINS, "predictions": PREDICTIONS, "scores": SCORES,
@@ -511,7 +526,7 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "component_diagnostics": COMPONENT_DIAGNOSTICS, "variable_importance": VARIABLE_IMPORTANCE,
     "sample_diagnostics": SAMPLE_DIAGNOSTICS, "confusion": CONFUSION, "class_scores": CLASS_SCORES,
     "domains": DOMAINS, "explanations": EXPLANATIONS, "sample_exclusions": SAMPLE_EXCLUSIONS,
-    "selected_variables": SELECTED_VARIABLES,
+    "selected_variables": SELECTED_VARIABLES, "trials": TRIALS,
 }
 ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "runs": RunRow, "pipelines": PipelineRow, "chains": ChainRow, "predictions": PredictionRow, "scores": ScoreRow,
@@ -520,7 +535,7 @@ ROW_STRUCTS: dict[str, type[msgspec.Struct]] = {
     "component_diagnostics": ComponentDiagnosticRow, "variable_importance": VariableImportanceRow,
     "sample_diagnostics": SampleDiagnosticRow, "confusion": ConfusionRow, "class_scores": ClassScoreRow,
     "domains": DomainRow, "explanations": ExplanationRow, "sample_exclusions": SampleExclusionRow,
-    "selected_variables": SelectedVariableRow,
+    "selected_variables": SelectedVariableRow, "trials": TrialRow,
 }
 TABLE_ROLES: dict[str, dict[str, ColumnRole]] = {name: column_roles(row) for name, row in ROW_STRUCTS.items()}
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -544,4 +559,5 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "explanations": ("run_id", "chain_id", "target", "method", "block_size", "variable"),
     "sample_exclusions": ("run_id", "chain_id", "fold_id", "step", "row"),
     "selected_variables": ("run_id", "chain_id", "fold_id", "step", "variable"),
+    "trials": ("run_id", "trial"),
 }

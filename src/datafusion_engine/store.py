@@ -26,7 +26,8 @@ from datafusion_engine.upgrade import upgrade_table
 
 RESULT_TABLES = ("chains", "predictions", "scores", "events", "artifacts", "component_diagnostics",
                  "variable_importance", "sample_diagnostics", "confusion", "class_scores", "domains",
-                 "sample_exclusions", "selected_variables", "node_metrics", "run_metrics", "explanations")
+                 "sample_exclusions", "selected_variables", "node_metrics", "run_metrics", "explanations",
+                 "trials")
 _ATTEMPTS = 6
 T = TypeVar("T")
 

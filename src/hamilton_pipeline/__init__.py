@@ -7,6 +7,6 @@ import os
 os.environ.setdefault("HAMILTON_AUTOLOAD_EXTENSIONS", "0")
 
 from hamilton_pipeline.driver_factory import FINAL_NODES, build_driver
-from hamilton_pipeline.execute import EngineResult, execute_plan
+from hamilton_pipeline.execute import BatchCV, CVSession, EngineResult, cv_session, execute_plan
 
-__all__ = ["FINAL_NODES", "EngineResult", "build_driver", "execute_plan"]
+__all__ = ["FINAL_NODES", "BatchCV", "CVSession", "EngineResult", "build_driver", "cv_session", "execute_plan"]

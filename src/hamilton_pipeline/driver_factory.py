@@ -217,7 +217,7 @@ def _result_nodes(nodes: _Nodes, plan: CompiledPlan, dataset: SpectraDataset, of
     nodes.add(FOLD_TABLES, {REFIT_MODELS: tuple, **dict.fromkeys(group_cv_nodes.values(), GroupCV)},
               fold_tables.FoldTables,
               lambda **kw: fold_tables.fold_tables(plan, {g: kw[n] for g, n in group_cv_nodes.items()},
-                                                   kw[REFIT_MODELS], ids, dataset.wavelengths),
+                                                   kw[REFIT_MODELS], ids, wavelengths),
               "What the sample filters dropped and the column selections kept, per chain and fold "
               "(sample_exclusions, selected_variables).", display="fold records")
     nodes.add(CHAIN_TABLE, {CHAIN_RANKING: tuple, REFIT_MODELS: tuple}, pa.Table,

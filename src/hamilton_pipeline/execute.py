@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -24,17 +25,23 @@ from hamilton_pipeline.driver_factory import (
     REFIT_CHOICE,
     REFIT_MODELS,
     REFIT_PREDICTIONS,
+    SPECTRA,
+    TARGETS,
     build_driver,
+    cv_name,
+    hoisted_name,
+    sweep_name,
 )
 from hamilton_pipeline.errors import NodeError
-from hamilton_pipeline.executors import execution_for
+from hamilton_pipeline.executors import Execution, execution_for
 from hamilton_pipeline.progress import RunProgress
 from hamilton_pipeline.timing import NodeEvent, NodeTimer
 from nirs_core.data import SpectraDataset
-from nirs_modelling.results import FinalFit, RankedChain
+from nirs_modelling.results import FinalFit, FoldSweep, GroupCV, RankedChain
 from nirs_modelling.selection import RefitChoice
 from relspec.hashing import short
 from relspec.plan import CompiledPlan
+from relspec.policy import ExecutionPolicy
 
 
 @dataclass(frozen=True)
@@ -101,13 +108,17 @@ def _failed_node(plan: CompiledPlan, timer: NodeTimer, exc: Exception) -> NodeEr
 
 def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: Any | None = None,
                  cache: CacheStore | None = None, progress: Console | None = None,
-                 spectra: Callable[[], np.ndarray] | None = None) -> EngineResult:
+                 spectra: Callable[[], np.ndarray] | None = None, cv_results: Mapping[str, GroupCV] | None = None,
+                 session: CVSession | None = None) -> EngineResult:
     """Build the plan's driver and run it with the executor its policy names (BLAS on one thread per worker).
 
     ``cache`` is the workspace's node cache; it serves the node kinds of ``plan.policy.cache`` when the policy
     enables it (and is not touched otherwise). ``progress`` is a console to draw a progress bar on. ``spectra``
     (a ``StoredSpectra``) is what Dask workers call to read the spectra from the workspace; other executors,
     whose workers get arrays from this process, use ``dataset.spectra``.
+    ``cv_results`` holds sweep groups' cross-validations already computed (by group id, e.g. by
+    :func:`cv_session` for the trials of a study): their nodes are not run again (Hamilton overrides).
+    ``session`` (a :func:`cv_session` still open) lends its executor, already started, instead of a new one.
 
     Raises
     ------
@@ -120,15 +131,18 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
               if cache is not None and policy.enabled else None)
     timer = NodeTimer(cache=served)
     hooks = [timer, *([served] if served else []), *([RunProgress(progress, plan, served)] if progress else [])]
-    with execution_for(plan.policy, dask_client=dask_client) as execution, \
-            threadpool_limits(limits=plan.policy.blas_threads):
+    opened = (contextlib.nullcontext(session.execution) if session is not None
+              else execution_for(plan.policy, dask_client=dask_client))
+    with opened as execution, threadpool_limits(limits=plan.policy.blas_threads):
         execution.warm_up()
         startup = time.perf_counter() - start
         dr = build_driver(plan, dataset, *hooks, *execution.adapters, offload=execution.offload,
                           spectra=spectra if execution.worker == "dask" else None)
+        given = cv_results or {}
+        overrides = {cv_name(g): given[g.group_id] for g in plan.groups if g.group_id in given}
         try:
             out = dr.execute([CHAIN_TABLE, OOF_PREDICTIONS, REFIT_PREDICTIONS, CHAIN_SCORES, CHAIN_RANKING,
-                               REFIT_CHOICE, REFIT_MODELS, CHAIN_DIAGNOSTICS, FOLD_TABLES])
+                               REFIT_CHOICE, REFIT_MODELS, CHAIN_DIAGNOSTICS, FOLD_TABLES], overrides=overrides)
         except Exception as exc:
             raise _failed_node(plan, timer, exc) from exc
     predictions = pa.concat_tables([out[OOF_PREDICTIONS], out[REFIT_PREDICTIONS]])
@@ -139,3 +153,85 @@ def execute_plan(plan: CompiledPlan, dataset: SpectraDataset, *, dask_client: An
         fold_tables=dict(out[FOLD_TABLES].tables), choice=out[REFIT_CHOICE],
         startup_seconds=startup,
     )
+
+
+@dataclass(frozen=True)
+class BatchCV:
+    """The cross-validation of one plan's sweep groups (by group id), the nodes' events and the wall seconds."""
+
+    cvs: Mapping[str, GroupCV]
+    events: tuple[NodeEvent, ...]
+    seconds: float
+
+
+# after fold k (its index), the groups that go on to the next fold, from each live group's FoldSweep of fold k
+KeepGroups = Callable[[int, Mapping[str, FoldSweep]], set[str]]
+
+
+class CrossValidate(Protocol):
+    def __call__(self, plan: CompiledPlan, dataset: SpectraDataset, keep: KeepGroups | None = None) -> BatchCV: ...
+
+
+@dataclass(frozen=True)
+class CVSession:
+    """An executor started once for several plans: ``cross_validate(plan, dataset, keep=None)`` runs a plan's CV
+    nodes on it, and :func:`execute_plan` may run a last plan on the same ``execution``."""
+
+    execution: Execution
+    cross_validate: CrossValidate
+
+
+def _staged(dr: Any, plan: CompiledPlan, keep: KeepGroups) -> dict[str, GroupCV]:
+    """The plan's folds one at a time: after each, ``keep`` says which groups go on (a pruner's stop); the groups
+    kept to the end are pooled into their GroupCV. What a fold computed (inputs, hoisted matrices, fold fits) is
+    handed to the next executions as overrides, never computed twice."""
+    computed: dict[str, Any] = {}
+    alive = list(plan.groups)
+    inputs = [SPECTRA, TARGETS, *(hoisted_name(plan, h.node_id) for h in plan.hoisted)]
+    for k, fold in enumerate(plan.folds):
+        names = {g.group_id: sweep_name(fold.fold_id, g) for g in alive}
+        computed.update(dr.execute([*names.values(), *([] if k else inputs)], overrides=computed))
+        kept = keep(k, {g: computed[n] for g, n in names.items()})
+        alive = [g for g in alive if g.group_id in kept]
+    if not alive:
+        return {}
+    out = dr.execute([cv_name(g) for g in alive], overrides=computed)
+    return {g.group_id: out[cv_name(g)] for g in alive}
+
+
+@contextlib.contextmanager
+def cv_session(policy: ExecutionPolicy, *, dask_client: Any | None = None,
+               cache: CacheStore | None = None) -> Iterator[CVSession]:
+    """An executor set up once for several plans (a study's batches): yields a :class:`CVSession` whose
+    ``cross_validate(plan, dataset)`` runs only the plan's hoisted, fold and CV nodes (no ranking, refit or
+    tables) with ``policy``'s executor and BLAS threads and returns each sweep group's :class:`GroupCV`; with
+    ``keep`` it runs the folds one at a time and only the groups ``keep`` lets go on (:func:`_staged`). ``cache``
+    serves the node kinds the plan's cache policy names, as in :func:`execute_plan`.
+
+    Raises
+    ------
+    NodeError
+        A node raised: the message names it and the chains it serves.
+    """
+    with execution_for(policy, dask_client=dask_client) as execution, \
+            threadpool_limits(limits=policy.blas_threads):
+        execution.warm_up()
+
+        def cross_validate(plan: CompiledPlan, dataset: SpectraDataset, keep: KeepGroups | None = None) -> BatchCV:
+            start = time.perf_counter()
+            rule = plan.policy.cache
+            served = NodeCache(cache, rule.nodes, rule.admission, rule.costs) if cache and rule.enabled else None
+            timer = NodeTimer(cache=served)
+            dr = build_driver(plan, dataset, timer, *([served] if served else []), *execution.adapters,
+                              offload=execution.offload)
+            try:
+                if keep is not None:
+                    cvs = _staged(dr, plan, keep)
+                else:
+                    out = dr.execute([cv_name(g) for g in plan.groups])
+                    cvs = {g.group_id: out[cv_name(g)] for g in plan.groups}
+            except Exception as exc:
+                raise _failed_node(plan, timer, exc) from exc
+            return BatchCV(cvs, tuple(timer.events), time.perf_counter() - start)
+
+        yield CVSession(execution, cross_validate)

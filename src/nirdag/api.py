@@ -15,13 +15,14 @@ from rich.console import Console
 from datafusion_engine import Workspace
 from datafusion_engine.spectra_store import read_delta_source
 from hamilton_pipeline import build_driver as _build_driver
+from hamilton_pipeline import cv_session
 from hamilton_pipeline.picture import RunOverlay, dag_graph, write_dag
 from nirdag.bundle import derive, predict_chain
 from nirdag.bundle.derive import RetrainMode, TransferMethod
 from nirdag.bundle.export import export_chain, workspace_chain
 from nirdag.plots import RunData, RunPlots
 from nirdag.run_calibration import CALIBRATION_DOCUMENT, asked, calibrate_plan, calibrated_runtime, check_mode
-from nirdag.run_service import NIRDAG_VERSION, execute_run
+from nirdag.run_service import NIRDAG_VERSION, RunExtras, execute_run
 from nirdag.sql import WorkspaceLike, resolve_run
 from nirs_core.conformal import IntervalScale
 from nirs_core.data import SpectraDataset, dataset_from_parts, load_parts, tecator
@@ -35,7 +36,7 @@ from relspec import CompiledPlan, PipelineSpec, RuntimePolicy, SpecError, compil
 from relspec.calibration import CalibrationMode, PolicyCalibration, decode_calibration
 from relspec.policy import CacheAdmission, ExecutorKind
 from relspec.provenance import DecisionProvenanceGraph, decode_provenance
-from relspec.source import SpecSource, read_spec
+from relspec.source import LoadedSpec, SpecSource, read_spec
 from relspec.tasks import declared_labels, spec_targets
 from relspec.validation import PolicyValidation, decode_validation
 from semantics import open_session, queries
@@ -224,6 +225,8 @@ class RunResult:
     dataset: SpectraDataset
     seconds: float
     reused: bool = False  # an identical plan's completed run, returned instead of computing it again
+    # a tuned run's study: best trial, value, params (spec path -> value), chain_id, trials, stopped (else None)
+    study: dict[str, Any] | None = None
 
     @property
     def workspace(self) -> Path:
@@ -377,13 +380,44 @@ def run(
     handle = Workspace.of(workspace)
     calibrated = calibrate_plan(handle, plan, runtime, mode)
     if calibrated is not None and calibrated.settings != asked(runtime):
-        plan = _compiled(loaded.spec, data, calibrated_runtime(runtime, calibrated))
+        runtime = calibrated_runtime(runtime, calibrated)
+        plan = _compiled(loaded.spec, data, runtime)
+    if loaded.spec.tune is not None:
+        return _tuned_run(loaded, data, plan, runtime, handle, dask_client=dask_client,
+                          cache_max_bytes=cache_max_bytes, progress=console, calibration=calibrated)
     previous = _finished_run(handle, plan) if cache and reuse else None
     if previous is not None:
         return RunResult(run_id=previous, handle=handle, plan=plan, dataset=data, seconds=0.0, reused=True)
     run_id, result = execute_run(handle, loaded, plan, data, dask_client=dask_client,
                                  cache_max_bytes=cache_max_bytes, progress=console, calibration=calibrated)
     return RunResult(run_id=run_id, handle=handle, plan=plan, dataset=data, seconds=result.seconds)
+
+
+def _tuned_run(loaded: LoadedSpec, data: SpectraDataset, plan: CompiledPlan, runtime: RuntimePolicy,
+               handle: Workspace, *, dask_client: Any | None, cache_max_bytes: int | None,
+               progress: Console | None, calibration: PolicyCalibration | None) -> RunResult:
+    """A spec with ``tune:``: its study (batches of trials, cross-validated), then one run of every trial's chains
+    whose CV is the study's (not computed again), ranked together, the best refit. Never reused: a study with a
+    ``timeout`` depends on the clock."""
+    from nirdag import run_tuning  # here: Optuna loads only for a spec with a `tune:` block
+
+    cache = None
+    if plan.policy.cache.enabled:
+        cache = handle.cache() if cache_max_bytes is None else handle.cache(cache_max_bytes)
+    with cv_session(plan.policy, dask_client=dask_client, cache=cache) as session:  # one executor for the run
+        study = run_tuning.run_study(loaded, data, plan, lambda spec: _compiled(spec, data, runtime), session)
+        best = LoadedSpec(spec=study.best_spec, raw=loaded.raw, origin=loaded.origin, seed=loaded.seed)
+        workload = plan.validation.workload if plan.validation is not None else None
+        extras = RunExtras(cv_results=study.cvs, tables={"trials": study.table()}, decisions=(study.decision(),),
+                           events=study.events, seconds=study.seconds,
+                           workload_class=f"tuned-{workload.key if workload else ''}")
+        run_id, result = execute_run(handle, best, study.plan, data, dask_client=dask_client,
+                                     cache_max_bytes=cache_max_bytes, progress=progress, calibration=calibration,
+                                     extras=extras, session=session)
+    summary = {"trial": study.best.number, "value": study.best.value, "params": study.best.params,
+               "chain_id": study.best.chain_id, "trials": len(study.trials), "stopped": study.stopped}
+    return RunResult(run_id=run_id, handle=handle, plan=study.plan, dataset=data, seconds=result.seconds,
+                     study=summary)
 
 
 def _finished_run(handle: Workspace, plan: CompiledPlan) -> str | None:

@@ -41,7 +41,7 @@ from nirdag.cli_data import (
     say_findings,
 )
 from nirdag.cli_explain import explain
-from nirdag.cli_ranked import ranked, say_choice
+from nirdag.cli_ranked import ranked, say_choice, say_study
 from nirdag.cli_report import plot, report
 from nirdag.cli_serve import serve
 from nirdag.cli_storage import StorageOptionOpt, WorkspaceOpt, file_location, storage_options
@@ -162,6 +162,7 @@ def run(
             _err.print(line, markup=False, highlight=False)
     ranked(result, top, _out)
     say_choice(result, quiet, _out, _err)
+    say_study(result, _out)
 
 
 @app.command()

@@ -106,3 +106,13 @@ def say_choice(result, quiet: bool, out: Console, err: Console) -> None:
     for d in graph.decisions:
         if d.evidence.get("code") == "swept_at_edge" and not quiet:
             err.print(f"warning: {d.summary}", highlight=False, markup=False, soft_wrap=True)
+
+
+def say_study(result, out: Console) -> None:
+    """A tuned run's best trial: its number, the trials told, why the study stopped, its CV loss and values."""
+    study = result.study
+    if study is None:
+        return
+    values = ", ".join(f"{path}={value!r}" for path, value in study["params"].items())
+    _say(out, f"tuning      best trial {study['trial']} of {study['trials']} (stopped: {study['stopped']}): cv loss "
+         f"{study['value']:.6g}, chain {study['chain_id'][:8]}; {values}")

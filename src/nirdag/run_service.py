@@ -8,7 +8,9 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from typing import Any
 
@@ -20,14 +22,17 @@ from datafusion_engine import TABLE_SCHEMAS, RunRow, Workspace
 from datafusion_engine import artifact_housekeeping as housekeeping
 from datafusion_engine.session import target_partitions
 from datafusion_engine.spectra_store import save_dataset, stored_spectra
-from hamilton_pipeline import EngineResult, execute_plan
+from hamilton_pipeline import CVSession, EngineResult, execute_plan
+from hamilton_pipeline.timing import NodeEvent
 from nirdag.bundle import serialize
 from nirdag.bundle.artifacts import persist_fits
 from nirdag.run_calibration import CALIBRATION_DOCUMENT, calibration_decisions, run_metrics_table
 from nirdag.run_provenance import run_provenance
 from nirs_core.data import SpectraDataset
+from nirs_modelling.results import GroupCV
 from relspec import CompiledPlan
 from relspec.calibration import PolicyCalibration
+from relspec.provenance import Decision
 from relspec.source import LoadedSpec
 from semantics import open_session
 from semantics.records import VIEW_DECISIONS, join_findings, view_decisions, view_decisions_json
@@ -42,6 +47,21 @@ def new_run_id() -> str:
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
+@dataclass(frozen=True)
+class RunExtras:
+    """What a run adds beside the engine's results: a tuned run's study (its cross-validations, already computed,
+    its ``trials`` table and its provenance decision)."""
+
+    cv_results: Mapping[str, GroupCV] = field(default_factory=dict)
+    tables: Mapping[str, pa.Table] = field(default_factory=dict)
+    decisions: Sequence[Decision] = ()
+    events: tuple[NodeEvent, ...] = ()  # the study's nodes (a node run in several batches: its first run)
+    seconds: float = 0.0  # the study's engine seconds, added to the run's
+    # the run_metrics class of a tuned run: its own (`tuned-...`), so the calibration of plain runs never learns from
+    # a run whose CV was computed trial by trial before it
+    workload_class: str | None = None
+
+
 class RunTransaction:
     """One run's writes into a workspace, in order: :meth:`begin` records it ``running``; :meth:`write_inputs`
     and :meth:`write_results` store what it read and made; :meth:`complete` marks it ``completed``. :meth:`fail`
@@ -49,8 +69,9 @@ class RunTransaction:
     documents stay: they explain the failed run)."""
 
     def __init__(self, workspace: Workspace, plan: CompiledPlan, spec: LoadedSpec,
-                 calibration: PolicyCalibration | None = None):
+                 calibration: PolicyCalibration | None = None, extras: RunExtras | None = None):
         self.workspace, self.plan, self.spec, self.calibration = workspace, plan, spec, calibration
+        self.extras = extras or RunExtras()
         self._started = time.perf_counter()
         self.row = RunRow(
             run_id=new_run_id(), status="running", started_at=dt.datetime.now(dt.UTC), finished_at=None,
@@ -100,7 +121,8 @@ class RunTransaction:
         """Fitted objects as blobs, the result tables, the views' join decisions and the decision provenance."""
         self._spectra_written()
         artifacts, self.written_blobs = persist_fits(self.workspace, self.plan, result.fits)
-        self.workspace.store.write_results(self.run_id, {**result.tables(), "artifacts": artifacts})
+        self.workspace.store.write_results(self.run_id, {**result.tables(), "artifacts": artifacts,
+                                                         **self.extras.tables})
         views = view_decisions(open_session(self.workspace, policy=self.plan.policy), self.run_id)
         self.workspace.write_document(self.run_id, VIEW_DECISIONS, view_decisions_json(views))
         joins = join_findings(views)
@@ -109,7 +131,7 @@ class RunTransaction:
                                                  findings=(*self.plan.validation.findings, *joins))
             self.workspace.write_document(self.run_id, "policy_validation.json", validation.to_json())
         graph = run_provenance(self.run_id, self.plan, self.spec.raw, result, views,
-                               calibration_decisions(self.calibration))
+                               [*calibration_decisions(self.calibration), *self.extras.decisions])
         self.workspace.write_document(self.run_id, "decision_provenance.json", graph.to_json())
         scans = None
         # the session knobs' evidence; not on object storage, where the views read the Delta log's Parquet files
@@ -120,6 +142,9 @@ class RunTransaction:
             self.workspace.write_document(self.run_id, CALIBRATION_DOCUMENT, self.calibration.to_json())
         metrics = run_metrics_table(self.plan, result, time.perf_counter() - self._started, self.calibration, scans,
                                     target_partitions(self.plan.policy.session))
+        if self.extras.workload_class is not None:
+            metrics = metrics.set_column(metrics.schema.get_field_index("workload_class"), "workload_class",
+                                         pa.array([self.extras.workload_class], pa.string()))
         self.workspace.store.write_results(self.run_id, {"run_metrics": metrics})
 
     def complete(self) -> None:
@@ -135,10 +160,12 @@ class RunTransaction:
 
 def execute_run(workspace: Workspace, spec: LoadedSpec, plan: CompiledPlan, dataset: SpectraDataset, *,
                 dask_client: Any | None, cache_max_bytes: int | None, progress: Console | None,
-                calibration: PolicyCalibration | None = None) -> tuple[str, EngineResult]:
+                calibration: PolicyCalibration | None = None, extras: RunExtras | None = None,
+                session: CVSession | None = None) -> tuple[str, EngineResult]:
     """Run a compiled plan as one transaction; returns the run id and the engine's result. A failure anywhere after
-    :meth:`RunTransaction.begin` marks the run failed (nothing half-written stays) and is raised again."""
-    run = RunTransaction(workspace, plan, spec, calibration)
+    :meth:`RunTransaction.begin` marks the run failed (nothing half-written stays) and is raised again. ``extras``
+    (a tuned run's) are written by the same transaction; ``session`` (its study's) lends its started executor."""
+    run = RunTransaction(workspace, plan, spec, calibration, extras)
     run.begin()
     serialize.import_in_background()  # the fitted objects are written with skops after the engine
     try:
@@ -151,7 +178,15 @@ def execute_run(workspace: Workspace, spec: LoadedSpec, plan: CompiledPlan, data
             run._spectra_written()
             spectra = stored_spectra(workspace, dataset.content_hash)
         result = execute_plan(plan, dataset, dask_client=dask_client, cache=cache, progress=progress,
-                              spectra=spectra)
+                              spectra=spectra, cv_results=run.extras.cv_results, session=session)
+        if run.extras.events or run.extras.seconds:
+            seen = {e.node for e in result.events}
+            first: dict[str, NodeEvent] = {}
+            for e in run.extras.events:
+                if e.node not in seen:
+                    first.setdefault(e.node, e)
+            result = replace(result, events=(*first.values(), *result.events),
+                             seconds=result.seconds + run.extras.seconds)
         run.write_results(result)
         run.complete()
     except BaseException as exc:

@@ -2,7 +2,7 @@
 
 The step structs give their own schemas (msgspec); this module only assembles what msgspec cannot express: a step
 is one of several shapes told apart by its key, branches nest, and a generator (``_or_``, ``_range_``...) may stand
-for a step or for a parameter value.
+for a step or for a parameter value, and a `_tune_` value for a parameter value.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from relspec.model_specs import ModelSpec
 from relspec.operator_specs import TransformSpecs, transform_specs
 from relspec.spec import RefitSpec, YTransformSpec, _SpecHeader
 from relspec.split_specs import SplitSpec
+from relspec.tune_spec import TUNE_KEY
 
 _REF = "#/$defs/{name}"
 _GENERATOR = {"$ref": "#/$defs/Generator"}
+_TUNED = {"$ref": "#/$defs/Tuned"}
 # regression sweep models: only n_components may be a generator (one fit serves the counts)
 _SWEEP_MODELS = {"PLSModel", "PCRModel", "OPLSModel", "LWPLSModel", "KernelPLSModel", "OPLSDAModel"}
 
@@ -44,6 +46,27 @@ def _allow_generators(struct_schema: dict[str, Any], only: tuple[str, ...] | Non
     for name, prop in struct_schema.get("properties", {}).items():
         if name != "op" and (only is None or name in only):
             struct_schema["properties"][name] = {"anyOf": [prop, _GENERATOR]}
+
+
+def _tuned_schema() -> dict[str, Any]:
+    """A value a `tune:` study chooses: ``{_tune_: {low, high[, log, step]}}`` or ``{_tune_: {choices: [...]}}``."""
+    number = {"type": "number"}
+    body = {"type": "object", "additionalProperties": False, "properties": {
+        "low": number, "high": number, "log": {"type": "boolean"}, "step": {**number, "exclusiveMinimum": 0},
+        "choices": {"type": "array", "minItems": 1}}}
+    return {"description": "A value the spec's `tune:` study chooses (relspec.tune_spec)", "type": "object",
+            "properties": {TUNE_KEY: body}, "required": [TUNE_KEY], "additionalProperties": False}
+
+
+def _allow_tuned(struct_schema: dict[str, Any]) -> None:
+    """Let each parameter of a transform or model be written as a `_tune_` value."""
+    for name, prop in struct_schema.get("properties", {}).items():
+        if name == "op":
+            continue
+        if _GENERATOR in prop.get("anyOf", ()):  # already [value, generator]: one more alternative
+            prop["anyOf"].append(_TUNED)
+        else:
+            struct_schema["properties"][name] = {"anyOf": [prop, _TUNED]}
 
 
 def _one_key(key: str, value: dict[str, Any], description: str) -> dict[str, Any]:
@@ -71,11 +94,15 @@ def spec_json_schema(operators: OperatorRegistry = DEFAULT_OPERATORS) -> dict[st
             _allow_generators(struct_schema)
     for name in sorted(_SWEEP_MODELS):
         _allow_generators(defs[name], only=("n_components",))
+    for struct_schema in defs.values():
+        if "op" in struct_schema.get("properties", {}):
+            _allow_tuned(struct_schema)
     model_step = _one_key("model", model, "The model (the last step; or the base model ending an alternative that "
                                           "feeds `merge: predictions`)")
     alternative_item = {"anyOf": [_ref("Transform"), _ref("BranchStep"), _ref("ModelStep"), _GENERATOR]}
     defs.update({
         "Generator": _generator_schema(),
+        "Tuned": _tuned_schema(),
         "Transform": transform,
         "BranchStep": _one_key("branch", {"anyOf": [
             {"type": "object", "additionalProperties": _ref("Alternative")},

@@ -23,7 +23,7 @@ SCHEMA_VERSION = 1
 
 DecisionKind = Literal[
     "spec", "generator_expansion", "layout", "fold_plan", "validation", "policy", "executor", "cache", "ranking",
-    "refit_selection", "view_join", "workload", "calibration", "sample_filter",
+    "refit_selection", "view_join", "workload", "calibration", "sample_filter", "tuning",
 ]
 # values: scalars, lists (of scalars, or of records such as the refit choices) or None
 Evidence = dict[str, str | int | float | bool | list[Any] | None]

@@ -27,6 +27,7 @@ from relspec.model_specs import ModelSpec
 from relspec.operator_specs import TransformSpecs, TransformStep, transform_specs
 from relspec.refit_spec import RefitSpec
 from relspec.split_specs import SplitSpec
+from relspec.tune_spec import TuneBlock, TunedParam, corners, substitute, tuned_params
 
 _STRICT = {"frozen": True, "forbid_unknown_fields": True, "kw_only": True}
 
@@ -118,6 +119,9 @@ class _SpecHeader(msgspec.Struct, **_STRICT):
     max_chains: Annotated[int, msgspec.Meta(ge=1)] = 10_000
     # which chains get the diagnostics tables (T², Q, VIP, component curves...): the refit ones, or every chain
     diagnostics: Literal["refit", "all"] = "refit"
+    # a study over the `{_tune_: ...}` values of the steps (relspec.tune_spec: the decoded steps hold each value's
+    # first point; `tuned_params` of the source lists them); None: the spec runs as written
+    tune: TuneBlock | None = None
 
 
 class PipelineSpec(_SpecHeader, **_STRICT):
@@ -348,6 +352,9 @@ def decode_spec(obj: Any, *, seed: int | None = None, operators: OperatorRegistr
     raw_steps = obj.get("pipeline")
     if not isinstance(raw_steps, list):
         raise SpecError("invalid pipeline spec: `$.pipeline` must be a list of steps")
+    tuned = tuned_params(obj)
+    if tuned or obj.get("tune") is not None:
+        return _decode_tuned(obj, tuned, seed, operators)
     rest = {k: v for k, v in obj.items() if k != "pipeline"}
     if seed is not None:
         rest["seed"] = seed
@@ -356,6 +363,32 @@ def decode_spec(obj: Any, *, seed: int | None = None, operators: OperatorRegistr
     d = _Decoding(rng=np.random.default_rng(header.seed), cap=header.max_chains, transforms=transforms)
     steps = tuple(_decode_step(item, f"$.pipeline[{i}]", d) for i, item in enumerate(raw_steps))
     return PipelineSpec(**msgspec.structs.asdict(header), pipeline=steps)
+
+
+def _decode_tuned(obj: dict[str, Any], tuned: tuple[TunedParam, ...], seed: int | None,
+                  operators: OperatorRegistry) -> PipelineSpec:
+    """A tuned spec: decoded at every corner of its markers (so a parameter that does not exist, or a bound its
+    operator refuses, fails naming the marker's path); the result holds the first point and the block."""
+    if obj.get("tune") is None:
+        raise SpecError(f"invalid pipeline spec: `_tune_` values need a top-level `tune:` block (sampler, n_trials, "
+                        f"...) - at `{tuned[0].path}`")
+    if not tuned:
+        raise SpecError("invalid pipeline spec: `tune:` has nothing to tune: write `{_tune_: {low: .., high: ..}}` "
+                        "or `{_tune_: {choices: [..]}}` where a step's value goes - at `$.tune`")
+    block = _convert(obj["tune"], TuneBlock, "$.tune", ())
+    first = None
+    for moved, point in corners(tuned):
+        try:
+            decoded = decode_spec(substitute(obj, point), seed=seed, operators=operators)
+        except SpecError as exc:
+            inner = str(exc).removeprefix("invalid pipeline spec: ")
+            if moved is None:
+                raise SpecError(f"invalid pipeline spec: with every tuned value at its low / first choice: "
+                                f"{inner}") from None
+            raise SpecError(f"invalid pipeline spec: the tuned value at `{moved}` cannot be {point[moved]!r}: "
+                            f"{inner}") from None
+        first = first or decoded
+    return msgspec.structs.replace(first, tune=block)
 
 
 def _check_unique_keys(node: yaml.Node, under: str | None = None) -> None:

@@ -21,7 +21,7 @@ except SystemExit:
 sys.stderr.write("\\nLOADED " + json.dumps(sorted(m for m in watch if m in sys.modules)) + "\\n")
 """
 ENGINE = ["sklearn", "scipy", "hamilton", "skops", "matplotlib", "jinja2", "openpyxl", "h5py"]
-EVERY = [*ENGINE, "pandas", "datafusion", "deltalake"]
+EVERY = [*ENGINE, "pandas", "datafusion", "deltalake", "optuna"]
 
 
 def loaded(args: list[str], watch: list[str]) -> list[str]:
@@ -44,3 +44,10 @@ def test_read_only_verbs_load_no_modelling_engine(tecator_run):
     for args in (["runs", "list", "-w", ws], ["runs", "show", "latest", "-w", ws],
                  ["query", "SELECT count(*) AS n FROM predictions", "-w", ws], ["views", "-w", ws]):
         assert loaded(args, ENGINE) == [], args
+
+
+def test_a_run_without_tune_loads_no_optuna(tmp_path):
+    spec = tmp_path / "plain.yaml"
+    spec.write_text("target: fat\npipeline:\n  - split: {kind: kfold, n_splits: 3}\n  - model: {op: pls, "
+                    "n_components: 3}\n", encoding="utf-8")
+    assert loaded(["run", str(spec), "-w", str(tmp_path / "ws"), "--quiet"], ["optuna", "sklearn"]) == ["sklearn"]
