@@ -122,6 +122,18 @@ class RunMetricRow(msgspec.Struct, **_ROW):
     entry_seconds: float
     calibration: CalibrationMode
     applied: list[str]  # the knobs the calibration changed for this run (apply mode)
+    # added with the views' session knobs (null in rows written before): the seconds of the nodes a parallel
+    # executor runs side by side, the views' session settings, and what the run's views scanned (null when they
+    # were not measured: calibration off)
+    parallel_seconds: float | None = None
+    target_partitions: int | None = None
+    batch_size: int | None = None
+    view_seconds: float | None = None
+    view_files_total: int | None = None
+    view_files_scanned: int | None = None
+    view_rows_read: int | None = None
+    view_max_rows: int | None = None
+    view_filters_pushed: int | None = None
 
 
 class ChainRow(msgspec.Struct, **_ROW):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,7 +18,7 @@ from datafusion_engine.object_tables import attach_store, register_delta
 from datafusion_engine.schemas import TABLE_SCHEMAS
 from datafusion_engine.sql_limits import DEFAULT_LIMITS, SESSION_MEMORY_BYTES, QueryLimits, check_text
 from datafusion_engine.upgrade import upgrade_table
-from relspec.policy import ExecutionPolicy, MetricFunction
+from relspec.policy import ExecutionPolicy, MetricFunction, SessionSettings
 
 _READ_ONLY = SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow_statements(False)
 
@@ -65,7 +66,8 @@ def run_scoped(name: str) -> bool:
 
 
 def _config(policy: ExecutionPolicy) -> SessionConfig:
-    """DataFusion's configuration from the policy: the join strategy is the optimizer's hash-join preference.
+    """DataFusion's configuration from the policy: the join strategy is the optimizer's hash-join preference, the
+    target partitions and batch size are the policy's session settings.
 
     File scans are not split into byte ranges: each Delta data file is read by one partition, so the scan metrics'
     "files opened" counts files (split files counted once per range); parallelism comes from the files (every run
@@ -73,7 +75,14 @@ def _config(policy: ExecutionPolicy) -> SessionConfig:
     """
     prefer_hash = "true" if policy.join_strategy == "hash" else "false"
     return (SessionConfig().set("datafusion.optimizer.prefer_hash_join", prefer_hash)
-            .set("datafusion.optimizer.repartition_file_scans", "false"))
+            .set("datafusion.optimizer.repartition_file_scans", "false")
+            .with_target_partitions(target_partitions(policy.session))
+            .with_batch_size(policy.session.batch_size))
+
+
+def target_partitions(settings: SessionSettings) -> int:
+    """The partitions a session with ``settings`` uses: the asked number, else one per CPU (DataFusion's default)."""
+    return settings.target_partitions or os.cpu_count() or 1
 
 
 class WorkspaceSession:

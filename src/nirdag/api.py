@@ -354,9 +354,10 @@ def run(
         Draw a progress bar (on the terminal, or on the Console given).
     calibration : {"observe", "apply", "off"}
         ``observe`` (default) writes the run's ``policy_calibration.json``: what the measured runs of its workload
-        class propose for the executor and the cache's admission costs, changing nothing; ``apply`` runs with the
-        proposals (bounded: one step per run, reverted when measured slower; no result can change); ``off``
-        writes no calibration (the run's metrics are recorded either way).
+        class propose for the executor, the cache's admission costs and the views' DataFusion session (target
+        partitions, batch size), changing nothing, and, for the first runs of a class, what its views scanned;
+        ``apply`` runs with the proposals (bounded: one step per run, reverted when measured slower; no
+        prediction can change); ``off`` writes no calibration (the run's metrics are recorded either way).
 
     Returns
     -------

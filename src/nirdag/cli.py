@@ -134,8 +134,9 @@ def run(
                         "default that run is shown again; --no-cache also runs).")] = False,
     quiet: QuietOpt = False,
     calibration: Annotated[Literal["off", "observe", "apply"], typer.Option(
-        help="observe: record what the measured runs propose (executor, cache costs), change nothing; apply: run "
-             "with the proposals (one bounded step per run, never a result change); off: no calibration.")
+        help="observe: record what the measured runs propose (executor, cache costs, the views' partitions and "
+             "batch size), change nothing; apply: run with the proposals (one bounded step per run, never a "
+             "prediction change); off: no calibration.")
     ] = "observe",
 ) -> None:
     """Run a pipeline on a dataset and print the ranked chains (and the compiler's warnings, unless --quiet)."""

@@ -42,15 +42,17 @@ def calibration(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
     """Print each completed run's measured figures (executor, start-up, engine and wall seconds, peak RSS,
-    calibration mode and applied knobs) and, per workload class, what the calibrator proposes for the next run."""
+    calibration mode and applied knobs), what each calibrated run's views scanned (session settings, seconds, files
+    and rows, pushed filters) and, per workload class, what the calibrator proposes for the next run."""
     if ctx.invoked_subcommand is not None:
         return
     import msgspec
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     from datafusion_engine import Workspace
     from nirdag.output import render
-    from nirdag.run_calibration import history_table, recommendations
+    from nirdag.run_calibration import VIEW_COLUMNS, history_table, recommendations
 
     handle = Workspace.of(workspace)
     history, proposed = history_table(handle), recommendations(handle)
@@ -58,7 +60,13 @@ def calibration(
         _out.file.write(json.dumps({"history": history.to_pylist(),
                                     "recommendations": [msgspec.to_builtins(c) for c in proposed]}) + "\n")
         return
-    render(history, "table", _out, title="runs measured (oldest first)")
+    views = [c for c in VIEW_COLUMNS if c in history.column_names]
+    render(history.drop_columns(views), "table", _out, title="runs measured (oldest first)")
+    measured = history.select(["run_id", *views])
+    if measured.num_rows and "view_seconds" in views:
+        measured = measured.filter(pc.is_valid(measured.column("view_seconds")))
+        if measured.num_rows:
+            render(measured, "table", _out, title="what each calibrated run's views scanned")
     rows = [{"workload_class": c.workload_key, "knob": k.knob, "current": str(k.current),
              "proposed": str(k.proposed), "status": k.status, "confidence": k.confidence, "reason": k.reason}
             for c in proposed for k in c.knobs]
@@ -90,7 +98,7 @@ def what_if(
 
     handle = Workspace.of(workspace)
     result = estimate_what_if(handle, resolve_run(handle, run), changes)
-    checked = _verify(workspace, result) if verify else None
+    checked = verify_estimate(workspace, result) if verify else None
     if fmt == "json":
         _out.file.write(msgspec.json.encode(checked if checked is not None else result).decode() + "\n")
         return
@@ -108,11 +116,9 @@ def what_if(
                    f"({checked.relative_error:+.0%} off)", markup=False)
 
 
-def _verify(workspace: Path, estimated: WhatIfEstimate) -> WhatIfVerification:
+def verify_estimate(workspace: Path, estimated: WhatIfEstimate) -> WhatIfVerification:
     """Run the estimated run's stored spec and data again under the asked policy (calibration off, no reuse) and
     record how far the estimate was, as a document of the new run."""
-    import json as json_module
-
     import nirdag
     from relspec.what_if import verification
     from semantics import queries
@@ -121,7 +127,7 @@ def _verify(workspace: Path, estimated: WhatIfEstimate) -> WhatIfVerification:
     rebuilt = stored.run(estimated.run_id)
     row = queries.stored_run(stored.handle.session(), estimated.run_id)
     asked = estimated.asked
-    new = nirdag.run(json_module.loads(row["spec_json"]), rebuilt.dataset, workspace=stored.handle,
+    new = nirdag.run(stored.run_spec(estimated.run_id), rebuilt.dataset, workspace=stored.handle,
                      seed=row["seed"], executor=asked.executor, workers=asked.workers, cache=asked.cache,
                      reuse=False, calibration="off")
     checked = verification(estimated, new.run_id, new.seconds)

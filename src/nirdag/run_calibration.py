@@ -4,6 +4,7 @@ own metrics row and the ``calibration`` decisions of its provenance graph."""
 from __future__ import annotations
 
 import resource
+import socket
 from typing import Any, get_args
 
 import msgspec
@@ -13,37 +14,51 @@ from datafusion_engine import TABLE_SCHEMAS, Workspace
 from datafusion_engine.schemas import RunMetricRow
 from hamilton_pipeline import EngineResult
 from nirs_core.errors import NirdagError
-from relspec.calibration import (
+from relspec.calibration import PolicyCalibration, applied_labels, calibrate
+from relspec.calibration_history import (
     CacheObservation,
     CalibrationHistory,
     CalibrationMode,
     NodeCost,
-    PolicyCalibration,
     RunObservation,
     Settings,
-    applied_labels,
-    calibrate,
+    StartupObservation,
+    ViewScans,
 )
 from relspec.errors import CalibrationError
 from relspec.plan import CompiledPlan
-from relspec.policy import AdmissionCosts, RuntimePolicy
+from relspec.policy import BATCH_SIZE, AdmissionCosts, RuntimePolicy, SessionSettings
 from relspec.provenance import Decision
 from relspec.validation import decode_validation
-from relspec.what_if import ExecutorCosts, MeasuredNode, WhatIf, WhatIfEstimate, estimate, parse_changes
+from relspec.what_if import PARALLEL_KINDS, ExecutorCosts, MeasuredNode, WhatIf, WhatIfEstimate, estimate, parse_changes
 from relspec.workload import WorkloadClass
-from semantics.calibration_queries import class_cache_costs, class_runs, computed_with, metric_runs, run_measurements
+from semantics.calibration_queries import (
+    class_cache_costs,
+    class_runs,
+    computed_with,
+    history_missing,
+    metric_runs,
+    run_measurements,
+    startups_on,
+)
 
 CALIBRATION_DOCUMENT = "policy_calibration.json"
+VIEW_COLUMNS = ("target_partitions", "batch_size", "view_seconds", "view_files_scanned", "view_files_total",
+                "view_rows_read", "view_filters_pushed")  # the history's columns of what the run's views scanned
 
 
 def _observation(row: dict[str, Any]) -> RunObservation:
     costs = AdmissionCosts(write_bytes_per_s=row["write_bytes_per_s"], read_bytes_per_s=row["read_bytes_per_s"],
                            entry_seconds=row["entry_seconds"])
+    session = SessionSettings(target_partitions=row.get("target_partitions"),
+                              batch_size=row.get("batch_size") or BATCH_SIZE)
     return RunObservation(
         run_id=row["run_id"], mode=row["calibration"], workers=row["workers"],
-        settings=Settings(executor=row["executor"], workers=row["workers"], costs=costs),
+        settings=Settings(executor=row["executor"], workers=row["workers"], costs=costs, session=session),
         startup_seconds=row["startup_seconds"], engine_seconds=row["engine_seconds"],
-        node_seconds=row["node_seconds"], applied=tuple(row["applied"] or ()))
+        node_seconds=row["node_seconds"], applied=tuple(row["applied"] or ()),
+        parallel_seconds=row.get("parallel_seconds") or 0.0, target_partitions=row.get("target_partitions"),
+        view_seconds=row.get("view_seconds"), view_max_rows=row.get("view_max_rows"))
 
 
 def _cache_observations(rows: list[dict[str, Any]], runs: set[str]) -> tuple[CacheObservation, ...]:
@@ -68,32 +83,42 @@ def _node_costs(rows: list[dict[str, Any]], newest: str | None) -> tuple[NodeCos
 
 
 def read_history(workspace: Workspace, workload: WorkloadClass) -> CalibrationHistory:
-    """The measured runs of ``workload`` in ``workspace``; a history that cannot be read is empty, with a warning
+    """The measured runs of ``workload`` in ``workspace`` and the parallel start-ups measured on this host; a
+    history that cannot be read, or is missing from a workspace that holds completed runs, is empty, with a warning
     saying why (the run then calibrates as observe)."""
     if not workspace.layout.has_tables():
         return CalibrationHistory(workload=workload)
     try:
         session = workspace.session()
+        if history_missing(session):
+            return CalibrationHistory(workload=workload, warnings=(
+                f"the calibration history of {workspace.root} is missing: it holds completed runs but no "
+                "run_metrics / node_metrics table; calibrated as observe",))
         runs = tuple(_observation(r) for r in class_runs(session, workload.key))
         rows = class_cache_costs(session, workload.key)
         cache = _cache_observations(rows, {r.run_id for r in runs})
         nodes = _node_costs(rows, runs[-1].run_id if runs else None)
+        startups = tuple(StartupObservation(run_id=r["run_id"], executor=r["executor"], workers=r["workers"],
+                                            startup_seconds=r["startup_seconds"])
+                         for r in startups_on(session, socket.gethostname()))
     except (NirdagError, msgspec.ValidationError, KeyError, TypeError) as exc:
         return CalibrationHistory(workload=workload, warnings=(
             f"the calibration history of {workload.key} in {workspace.root} could not be read "
             f"({type(exc).__name__}: {exc}); calibrated as observe",))
-    return CalibrationHistory(workload=workload, runs=runs, cache=cache, nodes=nodes)
+    return CalibrationHistory(workload=workload, runs=runs, cache=cache, nodes=nodes, startups=startups)
 
 
 def asked(runtime: RuntimePolicy) -> Settings:
     """The knob values the user's runtime policy asks for."""
-    return Settings(executor=runtime.executor, workers=runtime.workers, costs=runtime.admission_costs)
+    return Settings(executor=runtime.executor, workers=runtime.workers, costs=runtime.admission_costs,
+                    session=runtime.session)
 
 
 def calibrated_runtime(runtime: RuntimePolicy, calibration: PolicyCalibration) -> RuntimePolicy:
     """The runtime policy with the calibration's settings (its applied proposals)."""
     s = calibration.settings
-    return msgspec.structs.replace(runtime, executor=s.executor, workers=s.workers, admission_costs=s.costs)
+    return msgspec.structs.replace(runtime, executor=s.executor, workers=s.workers, admission_costs=s.costs,
+                                   session=s.session)
 
 
 def calibrate_plan(workspace: Workspace, plan: CompiledPlan, runtime: RuntimePolicy,
@@ -112,8 +137,10 @@ def peak_rss_bytes() -> int:
 
 
 def run_metrics_table(plan: CompiledPlan, result: EngineResult, wall_seconds: float,
-                      calibration: PolicyCalibration | None) -> pa.Table:
-    """The run's ``run_metrics`` row (without run_id: the store adds it)."""
+                      calibration: PolicyCalibration | None, scans: ViewScans | None = None,
+                      partitions: int | None = None) -> pa.Table:
+    """The run's ``run_metrics`` row (without run_id: the store adds it); ``scans`` what its views scanned (None
+    when not measured), ``partitions`` the target partitions its views' session resolved."""
     policy, workload = plan.policy, plan.validation.workload if plan.validation else None
     row = RunMetricRow(
         run_id="", workload_class=workload.key if workload else "", executor=policy.executor,
@@ -123,7 +150,14 @@ def run_metrics_table(plan: CompiledPlan, result: EngineResult, wall_seconds: fl
         write_bytes_per_s=policy.cache.costs.write_bytes_per_s, read_bytes_per_s=policy.cache.costs.read_bytes_per_s,
         entry_seconds=policy.cache.costs.entry_seconds,
         calibration=calibration.mode if calibration else "off",
-        applied=list(applied_labels(calibration)) if calibration else [])
+        applied=list(applied_labels(calibration)) if calibration else [],
+        parallel_seconds=sum(e.seconds for e in result.events if e.kind in PARALLEL_KINDS),
+        target_partitions=scans.target_partitions if scans else partitions,
+        batch_size=policy.session.batch_size,
+        **({} if scans is None else {
+            "view_seconds": scans.seconds, "view_files_total": scans.files_total,
+            "view_files_scanned": scans.files_scanned, "view_rows_read": scans.rows_read,
+            "view_max_rows": scans.max_rows_read, "view_filters_pushed": scans.filters_pushed}))
     table = pa.Table.from_pylist([msgspec.structs.asdict(row)], schema=TABLE_SCHEMAS["run_metrics"])
     return table.drop_columns(["run_id"])
 
@@ -153,7 +187,7 @@ def check_mode(mode: str) -> CalibrationMode:
 def history_table(workspace: Workspace) -> pa.Table:
     """Every completed run's measured figures and calibration, oldest first (the ``nirdag calibration`` history)."""
     columns = ["run_id", "workload_class", "executor", "workers", "startup_seconds", "engine_seconds",
-               "wall_seconds", "peak_rss_bytes", "calibration", "applied"]
+               "wall_seconds", "peak_rss_bytes", *VIEW_COLUMNS, "calibration", "applied"]
     if not workspace.layout.has_tables():
         return pa.table({c: pa.array([], pa.string()) for c in columns})
     rows = metric_runs(workspace.session())

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from datafusion_engine import TABLE_SCHEMAS, RunRow, Workspace
 from datafusion_engine import artifact_housekeeping as housekeeping
+from datafusion_engine.session import target_partitions
 from datafusion_engine.spectra_store import save_dataset, stored_spectra
 from hamilton_pipeline import CVSession, EngineResult, execute_plan
 from hamilton_pipeline.timing import NodeEvent
@@ -35,8 +36,10 @@ from relspec.provenance import Decision
 from relspec.source import LoadedSpec
 from semantics import open_session
 from semantics.records import VIEW_DECISIONS, join_findings, view_decisions, view_decisions_json
+from semantics.view_scans import measure_views
 
 NIRDAG_VERSION = version("nirdag")
+RUN_SPEC_DOCUMENT = "pipeline_spec.json"  # the spec as the run decoded it, its refit block included
 
 
 def new_run_id() -> str:
@@ -96,10 +99,13 @@ class RunTransaction:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nirdag-spectra")
         self._spectra = pool.submit(save_dataset, self.workspace, dataset)
         pool.shutdown(wait=False)
+        # spec order matters (branch order is structure): encoded as written, not with sorted keys
+        spec_json = msgspec.json.encode(self.spec.spec)
         self.workspace.store.write("pipelines", pa.Table.from_pylist([{
             "pipeline_hash": plan.pipeline_hash, "name": plan.name, "target": plan.target_label,
-            # spec order matters (branch order is structure): encoded as written, not with sorted keys
-            "spec_json": msgspec.json.encode(self.spec.spec).decode()}], schema=TABLE_SCHEMAS["pipelines"]))
+            "spec_json": spec_json.decode()}], schema=TABLE_SCHEMAS["pipelines"]))
+        # the pipelines row is one per pipeline hash, which leaves the refit block out: the run keeps its own
+        self.workspace.write_document(self.run_id, RUN_SPEC_DOCUMENT, spec_json)
         if plan.validation is not None:
             self.workspace.write_document(self.run_id, "policy_validation.json", plan.validation.to_json())
         if self.calibration is not None:
@@ -127,7 +133,15 @@ class RunTransaction:
         graph = run_provenance(self.run_id, self.plan, self.spec.raw, result, views,
                                [*calibration_decisions(self.calibration), *self.extras.decisions])
         self.workspace.write_document(self.run_id, "decision_provenance.json", graph.to_json())
-        metrics = run_metrics_table(self.plan, result, time.perf_counter() - self._started, self.calibration)
+        scans = None
+        # the session knobs' evidence; not on object storage, where the views read the Delta log's Parquet files
+        # through obstore and two concurrent runs measuring them took minutes (not investigated yet)
+        if self.calibration is not None and self.calibration.measure_views and self.workspace.layout.is_local:
+            scans = measure_views(self.workspace, self.plan.policy, self.run_id)
+            self.calibration = msgspec.structs.replace(self.calibration, view_scans=scans)
+            self.workspace.write_document(self.run_id, CALIBRATION_DOCUMENT, self.calibration.to_json())
+        metrics = run_metrics_table(self.plan, result, time.perf_counter() - self._started, self.calibration, scans,
+                                    target_partitions(self.plan.policy.session))
         if self.extras.workload_class is not None:
             metrics = metrics.set_column(metrics.schema.get_field_index("workload_class"), "workload_class",
                                          pa.array([self.extras.workload_class], pa.string()))

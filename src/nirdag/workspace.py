@@ -108,8 +108,22 @@ class Workspace:
         """
         return repair_runs(self.handle.require(), socket.gethostname(), stale_after)
 
+    def run_spec(self, run_id: str) -> dict:
+        """The spec a run ran, as decoded (its refit block included): the run's own ``pipeline_spec.json``; a run
+        made before runs kept it has only the spec stored for its pipeline hash, whose refit block is the last
+        such run's."""
+        from nirdag.run_service import RUN_SPEC_DOCUMENT
+
+        run_id = self.resolve(run_id)
+        if self.handle.has_document(run_id, RUN_SPEC_DOCUMENT):
+            return json.loads(self.handle.read_document(run_id, RUN_SPEC_DOCUMENT))
+        row = queries.stored_run(self.handle.require().session(), run_id)
+        if row is None:
+            raise self._missing(run_id)
+        return json.loads(row["spec_json"])
+
     def run(self, run_id: str) -> RunResult:
-        """A completed run of this workspace, rebuilt from what the workspace stores (spec, dataset, seed)."""
+        """A completed run of this workspace, rebuilt from what the workspace stores (its spec, dataset, seed)."""
         from nirdag.api import RunResult, compile  # the engine loads only for a run's results
 
         row = queries.stored_run(self.handle.require().session(), run_id := self.resolve(run_id))
@@ -118,7 +132,7 @@ class Workspace:
         if row["status"] != "completed":
             raise StoreError(f"run {run_id!r} is {row['status']}, not completed")
         data = load_stored_dataset(self.handle, row["dataset_hash"])
-        plan = compile(json.loads(row["spec_json"]), data, seed=row["seed"])
+        plan = compile(self.run_spec(run_id), data, seed=row["seed"])
         if plan.pipeline_hash != row["pipeline_hash"]:
             raise StoreError(f"run {run_id!r} was made by another version of the pipeline language: its stored spec "
                              f"now compiles to pipeline {plan.pipeline_hash[:8]}, not {row['pipeline_hash'][:8]}")

@@ -73,6 +73,21 @@ class AdmissionCosts(msgspec.Struct, **_FROZEN):
         return compute_seconds > self.store_seconds(nbytes)
 
 
+BATCH_SIZE = 8192  # DataFusion's default batch size (rows per record batch)
+
+
+class SessionSettings(msgspec.Struct, **_FROZEN):
+    """The DataFusion settings of the session a run's views are built and queried in.
+
+    ``target_partitions``: how many partitions a plan is split into (None: one per CPU, DataFusion's default);
+    ``batch_size``: rows per record batch. Neither changes which rows a view returns; an aggregate over several
+    partitions may sum in another order (the last bits of a mean can differ).
+    """
+
+    target_partitions: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    batch_size: Annotated[int, msgspec.Meta(ge=1)] = BATCH_SIZE
+
+
 class CachePolicy(msgspec.Struct, **_FROZEN):
     """Which nodes the workspace cache serves, keyed on step identity and input-data fingerprint.
 
@@ -96,6 +111,7 @@ class RuntimePolicy(msgspec.Struct, **_FROZEN):
     views: tuple[ViewName, ...] = ALL_VIEWS
     cache_admission: CacheAdmission = "cost"
     admission_costs: AdmissionCosts = msgspec.field(default_factory=AdmissionCosts)
+    session: SessionSettings = msgspec.field(default_factory=SessionSettings)
 
 
 class ScanPolicy(msgspec.Struct, **_FROZEN):
@@ -116,6 +132,7 @@ class ExecutionPolicy(msgspec.Struct, **_FROZEN):
     udf_requirements: tuple[MetricFunction, ...] = ALL_METRICS
     views: tuple[ViewName, ...] = ALL_VIEWS
     join_strategy: JoinStrategy = "hash"
+    session: SessionSettings = msgspec.field(default_factory=SessionSettings)
 
 
 def _view_decisions(views: tuple[ViewName, ...], prediction_rows: int) -> tuple[
@@ -165,6 +182,9 @@ def decide_policy(runtime: RuntimePolicy, parallel_nodes: int,
         reasons.append("cache on for hoisted and per-fold fit nodes" if runtime.cache else "cache off (asked)")
     tables, functions, join, view_reasons = _view_decisions(runtime.views, prediction_rows)
     reasons.extend(view_reasons)
+    settings = runtime.session
+    reasons.append(f"views' session: {settings.target_partitions or 'one per CPU'} target partition(s), batch size "
+                   f"{settings.batch_size}")
     return ExecutionPolicy(executor=runtime.executor, workers=workers, cache=cache, views=runtime.views,
                            scan=ScanPolicy(tables=tables), udf_requirements=functions,
-                           join_strategy=join), tuple(reasons)
+                           join_strategy=join, session=settings), tuple(reasons)

@@ -20,6 +20,11 @@ _CACHE = (
     "SELECT n.run_id, n.cache, n.seconds, n.output_bytes, n.cache_read_seconds, n.cache_write_seconds "
     "FROM node_metrics n JOIN run_metrics m ON m.run_id = n.run_id JOIN runs r ON r.run_id = n.run_id "
     "WHERE r.status = 'completed' AND m.workload_class = $workload AND n.cache IN ('hit', 'miss', 'skipped')")
+_STARTUPS_ON = (
+    "SELECT m.run_id, m.executor, m.workers, m.startup_seconds FROM run_metrics m JOIN runs r ON r.run_id = m.run_id "
+    "WHERE r.status = 'completed' AND r.host = $host AND m.executor <> 'sync' AND m.workers > 1 "
+    f"ORDER BY r.started_at DESC, m.run_id DESC LIMIT {HISTORY_RUNS}")
+_COMPLETED = "SELECT run_id FROM runs WHERE status = 'completed' LIMIT 1"
 _ALL_RUNS = (
     "SELECT m.*, r.started_at FROM run_metrics m JOIN runs r ON r.run_id = m.run_id "
     "WHERE r.status = 'completed' ORDER BY r.started_at, m.run_id")
@@ -42,6 +47,19 @@ def class_cache_costs(session: Session, workload: str) -> list[dict[str, Any]]:
     if not _has_metrics(session):
         return []
     return session.query(_CACHE, workload=workload).to_pylist()
+
+
+def startups_on(session: Session, host: str) -> list[dict[str, Any]]:
+    """The worker start-ups of the newest completed parallel runs (more than one worker) on ``host``, any class."""
+    if not _has_metrics(session):
+        return []
+    return list(reversed(session.query(_STARTUPS_ON, host=host).to_pylist()))
+
+
+def history_missing(session: Session) -> bool:
+    """True when the workspace holds completed runs but no execution metrics (the tables were removed, or every
+    run was made before nirdag recorded them)."""
+    return "runs" in session.tables and not _has_metrics(session) and session.query(_COMPLETED).num_rows > 0
 
 
 def metric_runs(session: Session) -> list[dict[str, Any]]:

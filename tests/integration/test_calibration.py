@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -80,8 +81,16 @@ def test_predictions_are_bit_identical_under_off_observe_and_apply(tmp_path, tec
     assert decision.kind == "calibration" and "processes -> sync" in decision.summary
     explained = why(applied.provenance, "executor")  # what `nirdag provenance RUN --why executor` prints
     assert "processes -> sync" in explained and "startup_seconds" in explained
-    (row,) = applied.sql(f"SELECT applied FROM run_metrics WHERE run_id = '{applied.run_id}'").to_pylist()
+    (row,) = applied.sql(f"SELECT applied, target_partitions, view_seconds FROM run_metrics WHERE run_id = "
+                         f"'{applied.run_id}'").to_pylist()
     assert "executor" in row["applied"]
+    if (os.cpu_count() or 1) > 1:  # the views' small queries: one step towards fewer partitions, applied
+        partitions = next(k for k in artifact.knobs if k.knob == "datafusion.target_partitions")
+        assert partitions.status == "applied" and partitions.proposed < partitions.current
+        assert row["target_partitions"] == partitions.proposed == applied.plan.policy.session.target_partitions
+        assert "datafusion.target_partitions" in row["applied"]
+    assert artifact.view_scans is not None and artifact.view_scans.seconds == pytest.approx(row["view_seconds"])
+    assert artifact.view_scans.rows_read > 0 and artifact.view_scans.files_scanned > 0
     assert not (tmp_path / "off" / "provenance" / runs["off"].run_id / "policy_calibration.json").exists()
     observed = decode_calibration(runs["observe"].handle.read_document(runs["observe"].run_id,
                                                                        "policy_calibration.json"))
@@ -91,6 +100,27 @@ def test_predictions_are_bit_identical_under_off_observe_and_apply(tmp_path, tec
         assert _predictions(runs[mode]).equals(baseline), mode
     for h in history:
         assert _predictions(h).equals(baseline)
+
+
+def test_sync_goes_to_processes_where_the_nodes_pay_and_predictions_stay_bit_identical(tmp_path, tecator,
+                                                                                       monkeypatch):
+    """The upward step: two measured sync runs, and processes start-ups on this machine measured as free (a stand-in
+    for a machine where they are cheap beside the nodes): apply runs processes on 2 workers, same predictions."""
+    from nirdag import run_calibration
+    from relspec import calibration
+
+    baseline = nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, calibration="off")
+    nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, calibration="off", reuse=False)
+    free = [{"run_id": f"p{i}", "executor": "processes", "workers": 2, "startup_seconds": 0.0} for i in range(2)]
+    monkeypatch.setattr(run_calibration, "startups_on", lambda _session, _host: free)
+    monkeypatch.setattr(calibration, "PAY_FLOOR_SECONDS", 0.0)
+    up = nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, calibration="apply", reuse=False)
+    executor = next(k for k in up.calibration.knobs if k.knob == "executor")
+    assert executor.status == "applied" and executor.current == "sync" and executor.proposed == "processes"
+    assert executor.evidence["parallel_node_seconds"] > 0 and executor.evidence["workers"] == 2
+    assert up.plan.policy.executor == "processes" and up.plan.policy.workers == 2
+    assert up.provenance.get("calibration_executor").summary == "calibrated executor: sync -> processes"
+    assert _predictions(up).equals(_predictions(baseline))
 
 
 def test_calibration_cli_shows_history_and_proposals(tmp_path, tecator):
@@ -104,8 +134,13 @@ def test_calibration_cli_shows_history_and_proposals(tmp_path, tecator):
     (proposal,) = data["recommendations"]
     assert {k["knob"] for k in proposal["knobs"]} >= {"executor", "cache.write_bytes_per_s"}
     assert proposal["observations"]["cache_writes"] > 0
+    assert {k["knob"] for k in proposal["knobs"]} >= {"datafusion.target_partitions", "datafusion.batch_size"}
+    newest = data["history"][-1]  # the views each calibrated run measured
+    assert newest["view_seconds"] > 0 and newest["view_rows_read"] > 0 and newest["target_partitions"] >= 1
+    assert newest["view_files_scanned"] <= newest["view_files_total"]
     table = subprocess.run(cli, capture_output=True, text=True, check=False)
     assert table.returncode == 0 and "proposals for the next run" in table.stdout
+    assert "what each calibrated run's views scanned" in table.stdout
 
 
 def test_an_unknown_calibration_mode_is_refused(tmp_path, tecator):
@@ -156,6 +191,19 @@ def test_an_unreadable_history_is_a_warning_and_the_run_proceeds_as_observe(tmp_
     assert artifact.mode == "apply" and not artifact.applied and r.plan.policy.executor == "threads"
     assert any("could not be read" in w for w in artifact.warnings)
     assert any("ran as observe" in w for w in artifact.warnings)
+
+
+def test_a_missing_history_is_a_warning_and_the_run_proceeds_as_observe(tmp_path, tecator):
+    import shutil
+
+    nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, calibration="off")
+    for table in ("run_metrics", "node_metrics"):  # the history is gone; the runs stay
+        shutil.rmtree(tmp_path / "tables" / table)
+    r = nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, executor="threads", workers=2, calibration="apply",
+                   reuse=False)
+    assert r.plan.policy.executor == "threads" and not r.calibration.applied
+    assert any("is missing" in w for w in r.calibration.warnings)
+    assert any("ran as observe" in w for w in r.calibration.warnings)
 
 
 CONCURRENT_RUN = """

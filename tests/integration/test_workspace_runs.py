@@ -62,3 +62,21 @@ def test_cli_runs_and_parquet_output(two_runs, tmp_path):
     refused = subprocess.run([*cli, "query", "SELECT 1", "-w", str(ws), "-f", "parquet"], capture_output=True,
                              text=True)
     assert refused.returncode == 1 and "--output" in refused.stderr
+
+
+def test_a_rebuilt_run_keeps_its_own_refit_rule(tmp_path, tecator):
+    """Two runs of one pipeline with different refit rules share the spec stored per pipeline hash (the newest
+    writes it); each rebuilt run compiles its own rule, and a run that lost its own spec document falls back to
+    the shared one."""
+    base = {"name": "refit", "target": "fat", "seed": 0, "pipeline": [
+        {"split": {"kind": "kfold", "n_splits": 3}}, {"op": "snv"},
+        {"model": {"op": "pls", "n_components": {"_range_": [1, 8]}}}]}
+    first = nirdag.run({**base, "refit": {"select": "min"}}, tecator, workspace=tmp_path)
+    second = nirdag.run({**base, "refit": {"select": "one_se"}}, tecator, workspace=tmp_path)
+    assert first.plan.pipeline_hash == second.plan.pipeline_hash
+    ws = nirdag.Workspace(tmp_path)
+    assert ws.run(first.run_id).plan.refit.select == "min"
+    assert ws.run(second.run_id).plan.refit.select == "one_se"
+    assert ws.run(first.run_id).plan.plan_hash == first.plan.plan_hash
+    (tmp_path / "provenance" / first.run_id / "pipeline_spec.json").unlink()  # a run made before runs kept it
+    assert ws.run(first.run_id).plan.refit.select == "one_se"

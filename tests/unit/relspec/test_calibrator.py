@@ -9,17 +9,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from relspec.calibration import (
-    KNOBS,
-    CacheObservation,
-    CalibrationHistory,
-    PolicyCalibration,
-    RunObservation,
-    Settings,
-    applied_labels,
-    calibrate,
-    decode_calibration,
-)
+from relspec.calibration import PolicyCalibration, applied_labels, calibrate, decode_calibration
+from relspec.calibration_history import KNOBS, CacheObservation, CalibrationHistory, RunObservation, Settings
 from relspec.policy import AdmissionCosts
 from relspec.workload import bucket, workload_of
 
@@ -141,7 +132,7 @@ def test_the_artifact_round_trips_strictly():
 def test_a_cache_knob_says_what_its_change_saves_per_rerun():
     """Writes measured 4x slower than the default: the 0.05 s nodes of 8 MB are no longer worth storing (write +
     read ~0.17 s measured); moving the knob one step already flips them, saving the difference on each re-run."""
-    from relspec.calibration import NodeCost
+    from relspec.calibration_history import NodeCost
 
     nodes = tuple(NodeCost(compute_seconds=0.06, nbytes=8_000_000) for _ in range(5))
     history = CalibrationHistory(workload=WORKLOAD, cache=_writes(50e6), nodes=nodes)
@@ -160,7 +151,7 @@ GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "policy_calibration_sy
 def test_golden_policy_calibration():
     """The artifact's JSON form is pinned on a synthetic history (a processes run that cannot pay, slow writes);
     regenerate with NIRDAG_UPDATE_GOLDEN=1 after an intended change."""
-    from relspec.calibration import NodeCost
+    from relspec.calibration_history import NodeCost
 
     history = CalibrationHistory(workload=WORKLOAD, runs=(_run(0), _run(1)), cache=_writes(50e6),
                                  nodes=(NodeCost(compute_seconds=0.06, nbytes=8_000_000),))
