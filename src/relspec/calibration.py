@@ -304,7 +304,9 @@ def calibrate(history: CalibrationHistory, asked: Settings, mode: CalibrationMod
             engine_seconds_spread=mad(engine) if engine else None,
             cache_reads=sum(c.op == "read" for c in history.cache),
             cache_writes=sum(c.op == "write" for c in history.cache)),
-        knobs=tuple(proposals), settings=settings, measure_views=measure_views(history, settings),
+        knobs=tuple(proposals), settings=settings,
+        # one query of every view costs seconds: only a run in apply mode, which can act on it, pays for it
+        measure_views=effective == "apply" and measure_views(history, settings),
         warnings=(*history.warnings, *(("apply refused: the history could not be read, ran as observe",)
                                        if effective != mode else ())))
 

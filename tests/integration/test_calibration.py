@@ -124,8 +124,8 @@ def test_sync_goes_to_processes_where_the_nodes_pay_and_predictions_stay_bit_ide
 
 
 def test_calibration_cli_shows_history_and_proposals(tmp_path, tecator):
-    for _ in range(2):
-        nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, reuse=False, cache_admission="all")
+    nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, reuse=False, cache_admission="all")  # observe
+    nirdag.run(SPEC, tecator, workspace=tmp_path, seed=0, reuse=False, cache_admission="all", calibration="apply")
     cli = [sys.executable, "-m", "nirdag", "calibration", "-w", str(tmp_path)]
     shown = subprocess.run([*cli, "--format", "json"], capture_output=True, text=True, check=False)
     assert shown.returncode == 0, shown.stderr
@@ -135,7 +135,8 @@ def test_calibration_cli_shows_history_and_proposals(tmp_path, tecator):
     assert {k["knob"] for k in proposal["knobs"]} >= {"executor", "cache.write_bytes_per_s"}
     assert proposal["observations"]["cache_writes"] > 0
     assert {k["knob"] for k in proposal["knobs"]} >= {"datafusion.target_partitions", "datafusion.batch_size"}
-    newest = data["history"][-1]  # the views each calibrated run measured
+    assert data["history"][0]["view_seconds"] is None  # observe measures no views (it could not act on them)
+    newest = data["history"][-1]  # the views each run in apply mode measured
     assert newest["view_seconds"] > 0 and newest["view_rows_read"] > 0 and newest["target_partitions"] >= 1
     assert newest["view_files_scanned"] <= newest["view_files_total"]
     table = subprocess.run(cli, capture_output=True, text=True, check=False)
