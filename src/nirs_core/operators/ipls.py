@@ -4,12 +4,10 @@ the fold's training rows."""
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import ClassVar
 
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from nirs_core.operators.base import OperatorTraits
 from nirs_core.operators.params import Param, check_params
 from nirs_core.operators.selection import ColumnSelection, pls_cv_rmse
 
@@ -73,7 +71,6 @@ class IntervalPLS(ColumnSelection):
     """
 
     spec_name = "ipls"
-    traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False, changes_axis=True, y_aware=True)
     parameter_constraints = MappingProxyType(
         {
             "n_intervals": Param(int, ge=2),

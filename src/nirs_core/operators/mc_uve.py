@@ -4,12 +4,10 @@ are stable over seeded sub-samples of the fold's training rows."""
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import ClassVar
 
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from nirs_core.operators.base import OperatorTraits
 from nirs_core.operators.params import Param, check_params
 from nirs_core.operators.selection import ColumnSelection, pls_coefficients, threshold_or_top
 
@@ -77,7 +75,6 @@ class MCUVE(ColumnSelection):
     """
 
     spec_name = "mc_uve"
-    traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False, changes_axis=True, y_aware=True)
     parameter_constraints = MappingProxyType(
         {
             "n_components": Param(int, ge=1),

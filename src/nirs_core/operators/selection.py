@@ -28,7 +28,10 @@ def vip_scores(pls: PLSSweep, X: np.ndarray) -> np.ndarray:
 
 class ColumnSelection(Operator):
     """A wavelength selection decided at fit on the training rows (``support_``, the columns kept, in order) and
-    applied to any rows by keeping those columns; it needs ``y``."""
+    applied to any rows by keeping those columns; it needs ``y``. Every selection is fitted, y-aware and changes the
+    axis (its kept columns differ from fold to fold)."""
+
+    traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False, changes_axis=True, y_aware=True)
 
     def transform(self, X):
         check_is_fitted(self, "support_")
@@ -93,7 +96,6 @@ class VIPSelect(ColumnSelection):
     """
 
     spec_name = "vip_select"
-    traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False, changes_axis=True, y_aware=True)
     parameter_constraints = MappingProxyType({
         "n_components": Param(int, ge=1),
         "n_keep": Param(int, ge=1),
@@ -190,7 +192,6 @@ class CARS(ColumnSelection):
     """
 
     spec_name = "cars"
-    traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False, changes_axis=True, y_aware=True)
     parameter_constraints = MappingProxyType({
         "n_components": Param(int, ge=1),
         "n_runs": Param(int, ge=2),

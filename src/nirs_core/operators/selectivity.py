@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import math
 from types import MappingProxyType
-from typing import ClassVar
 
 import numpy as np
 from sklearn.utils.validation import validate_data
 
 from nirs_core.diagnostics import selectivity_ratios
-from nirs_core.operators.base import OperatorTraits, check_n_components
+from nirs_core.operators.base import check_n_components
 from nirs_core.operators.params import Param, check_params
 from nirs_core.operators.pls import PLSSweep
 from nirs_core.operators.selection import ColumnSelection, threshold_or_top
@@ -61,7 +60,6 @@ class SRSelect(ColumnSelection):
     """
 
     spec_name = "sr_select"
-    traits: ClassVar[OperatorTraits] = OperatorTraits(row_wise_stateless=False, changes_axis=True, y_aware=True)
     parameter_constraints = MappingProxyType(
         {
             "n_components": Param(int, ge=1),
